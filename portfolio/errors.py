@@ -1,0 +1,183 @@
+"""Domain errors and their rendering as ``application/problem+json`` (RFC 9457).
+
+Services raise the subclasses of :class:`AppError`; they know nothing of HTTP beyond the status
+each kind maps to. :func:`install_handlers` renders every error, including FastAPI's own request
+validation and unexpected database conditions, as one problem document shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("portfolio")
+
+PROBLEM_JSON = "application/problem+json"
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    loc: Loc
+    msg: str
+
+
+class AppError(Exception):
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+
+
+class NotFound(AppError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class ValidationFailed(AppError):
+    """A request that is well formed but names something invalid; ``errors`` say which field."""
+
+    status = 422
+    slug = "validation-error"
+    title = "Invalid request"
+
+    @classmethod
+    def field(cls, loc: Loc, msg: str) -> ValidationFailed:
+        return cls(f"{'.'.join(str(p) for p in loc)}: {msg}", errors=[FieldError(loc, msg)])
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+class ProblemFieldError(BaseModel):
+    loc: list[str | int] = Field(description='Where the bad value is, e.g. ["body", "amount"].')
+    msg: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(description="A URI reference naming the kind of problem.")
+    title: str = Field(description="A short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong in this occurrence.")
+    errors: list[ProblemFieldError] | None = Field(
+        default=None, description="On a 422: every bad field, with its location and a message."
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the problem documents a route may return."""
+    descriptions = {
+        400: "Bad request",
+        404: "Not found",
+        409: "Conflict with the current state of the resource",
+        422: "Invalid input; `errors` names each bad field",
+        503: "Database unavailable or busy; retry shortly",
+    }
+    return {status: {"model": Problem, "description": descriptions[status]} for status in statuses}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = [{"loc": list(e.loc), "msg": e.msg} for e in errors]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _clean_loc(loc: Sequence[Any]) -> Loc:
+    # Pydantic adds the name of a discriminating type ("function-after[...]"); users want field names.
+    return tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "constrained-")))
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        headers = {"Retry-After": "2"} if exc.status == 503 else None
+        errors = exc.errors if (exc.errors or exc.status == 422) else None
+        return problem(exc.status, exc.title, exc.detail, exc.slug, errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [FieldError(_clean_loc(e.get("loc", ())), _validation_message(e)) for e in exc.errors()]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in errors)
+        return problem(422, "Invalid request", detail, "validation-error", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code,
+            _reason(exc.status_code),
+            str(exc.detail),
+            slug,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check the rules first; this is a concurrent write that got there before us.
+        log.warning("integrity error: %s", exc.orig)
+        return problem(
+            409, "Conflict", "The change conflicts with data stored meanwhile; reload and retry.", "conflict"
+        )
+
+    @app.exception_handler(OperationalError)
+    async def operational_error(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return _unavailable(exc)
+
+    @app.exception_handler(PoolTimeoutError)
+    async def pool_timeout(_request: Request, exc: PoolTimeoutError) -> JSONResponse:
+        log.warning("database pool exhausted: %s", exc)
+        return _unavailable(exc)
+
+
+def _unavailable(exc: DBAPIError | PoolTimeoutError) -> JSONResponse:
+    busy = "locked" in str(exc) or "busy" in str(exc)
+    detail = "The database is busy; retry shortly." if busy else "The database is unreachable; retry shortly."
+    return problem(503, "Service unavailable", detail, "service-unavailable", headers={"Retry-After": "2"})
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,59 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from portfolio.db import ExactDecimal, Money, UTCDateTime, utcnow
+
+
+class ExchangeRate(SQLModel, table=True):
+    """Euros per unit of a currency for one calendar month (the rate applied to amounts dated in it)."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (UniqueConstraint("currency", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    currency: str = Field(max_length=3)
+    month: str = Field(max_length=7, description="YYYY-MM")
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Pledge(SQLModel, table=True):
+    """An extra-budgetary contribution announced by a State for one project."""
+
+    __tablename__ = "pledge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    donor: str = Field(sa_column=Column(String(3), ForeignKey("state.code"), nullable=False, index=True))
+    kind: str = Field(default="cash", max_length=10)
+    amount: Decimal = Field(sa_type=Money)
+    currency: str = Field(max_length=3, index=True)
+    pledged_on: date = Field(index=True)
+    status: str = Field(default="pledged", max_length=10, index=True)
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    amount_eur: Decimal = Field(sa_type=Money)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Receipt(SQLModel, table=True):
+    """Money (or the value of in-kind help) that actually arrived against a pledge."""
+
+    __tablename__ = "receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("pledge.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    amount: Decimal = Field(sa_type=Money)
+    received_on: date
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    amount_eur: Decimal = Field(sa_type=Money)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,174 @@
+"""Every query of the funding domain: pledges, receipts, exchange rates and their totals."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Select, Subquery, func
+from sqlmodel import Session, col, select
+
+from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+
+ZERO = Decimal("0.00")
+
+# -- totals used by other domains (project lists, dashboards) ------------------------------------
+
+
+def pledged_by_project() -> Subquery:
+    """project_id → euros pledged, counting every pledge that is not withdrawn."""
+    return (
+        select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur"))
+        .where(Pledge.status != "withdrawn")
+        .group_by(col(Pledge.project_id))
+        .subquery("pledged")
+    )
+
+
+def received_by_project() -> Subquery:
+    """project_id → euros received."""
+    return (
+        select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur"))
+        .join(Receipt, col(Receipt.pledge_id) == col(Pledge.id))
+        .group_by(col(Pledge.project_id))
+        .subquery("received")
+    )
+
+
+def project_ids_with_donor(donor: str) -> Select[tuple[int]]:
+    return select(Pledge.project_id).where(Pledge.donor == donor)
+
+
+def count_pledges_for_project(session: Session, project_id: int) -> int:
+    return session.exec(select(func.count()).where(Pledge.project_id == project_id)).one()
+
+
+# -- pledges ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PledgeRow:
+    pledge: Pledge
+    received: Decimal
+    received_eur: Decimal
+
+
+@dataclass(frozen=True)
+class PledgeFilters:
+    donor: str | None = None
+    project_id: int | None = None
+    status: str | None = None
+    currency: str | None = None
+    year: int | None = None
+
+
+def _received_by_pledge() -> Subquery:
+    return (
+        select(
+            Receipt.pledge_id,
+            func.sum(Receipt.amount).label("received"),
+            func.sum(Receipt.amount_eur).label("received_eur"),
+        )
+        .group_by(col(Receipt.pledge_id))
+        .subquery("pledge_received")
+    )
+
+
+def _pledge_query(
+    filters: PledgeFilters,
+) -> tuple[Select[tuple[Pledge, Decimal | None, Decimal | None]], Subquery]:
+    received = _received_by_pledge()
+    query = select(Pledge, received.c.received, received.c.received_eur).outerjoin(
+        received, received.c.pledge_id == col(Pledge.id)
+    )
+    if filters.donor is not None:
+        query = query.where(Pledge.donor == filters.donor)
+    if filters.project_id is not None:
+        query = query.where(Pledge.project_id == filters.project_id)
+    if filters.status is not None:
+        query = query.where(Pledge.status == filters.status)
+    if filters.currency is not None:
+        query = query.where(Pledge.currency == filters.currency)
+    if filters.year is not None:
+        query = query.where(
+            col(Pledge.pledged_on) >= date(filters.year, 1, 1),
+            col(Pledge.pledged_on) <= date(filters.year, 12, 31),
+        )
+    return query, received
+
+
+def _row(pledge: Pledge, received: Decimal | None, received_eur: Decimal | None) -> PledgeRow:
+    return PledgeRow(pledge, received if received is not None else ZERO, received_eur or ZERO)
+
+
+def list_pledges(
+    session: Session, filters: PledgeFilters, limit: int, offset: int
+) -> tuple[list[PledgeRow], int]:
+    query, _ = _pledge_query(filters)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Pledge.pledged_on).desc(), col(Pledge.id).desc()).limit(limit).offset(offset)
+    ).all()
+    return [_row(*r) for r in rows], total
+
+
+def get_pledge_row(session: Session, pledge_id: int) -> PledgeRow | None:
+    query, _ = _pledge_query(PledgeFilters())
+    found = session.exec(query.where(Pledge.id == pledge_id)).first()
+    return _row(*found) if found else None
+
+
+def get_pledge(session: Session, pledge_id: int, *, for_update: bool = False) -> Pledge | None:
+    query = select(Pledge).where(Pledge.id == pledge_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def received_on_pledge(session: Session, pledge_id: int) -> Decimal:
+    total = session.exec(select(func.sum(Receipt.amount)).where(Receipt.pledge_id == pledge_id)).one()
+    return total if total is not None else ZERO
+
+
+def count_receipts(session: Session, pledge_id: int) -> int:
+    return session.exec(select(func.count()).where(Receipt.pledge_id == pledge_id)).one()
+
+
+def list_receipts(session: Session, pledge_id: int) -> list[Receipt]:
+    return list(
+        session.exec(
+            select(Receipt)
+            .where(Receipt.pledge_id == pledge_id)
+            .order_by(col(Receipt.received_on), col(Receipt.id))
+        )
+    )
+
+
+# -- exchange rates ---------------------------------------------------------------------------
+
+
+def get_rate(session: Session, currency: str, month: str) -> ExchangeRate | None:
+    return session.exec(
+        select(ExchangeRate).where(ExchangeRate.currency == currency, ExchangeRate.month == month)
+    ).first()
+
+
+def list_rates(
+    session: Session,
+    currency: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ExchangeRate], int]:
+    query = select(ExchangeRate)
+    if currency is not None:
+        query = query.where(ExchangeRate.currency == currency)
+    if month_from is not None:
+        query = query.where(col(ExchangeRate.month) >= month_from)
+    if month_to is not None:
+        query = query.where(col(ExchangeRate.month) <= month_to)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month).desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total

@@ -1,0 +1,139 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from portfolio.db import SessionDep
+from portfolio.errors import problem_responses
+from portfolio.funding import service
+from portfolio.funding.models import Receipt
+from portfolio.funding.repository import PledgeFilters, PledgeRow
+from portfolio.funding.schemas import (
+    ExchangeRateCreate,
+    ExchangeRatePage,
+    ExchangeRateRead,
+    Month,
+    PledgeCreate,
+    PledgePage,
+    PledgeRead,
+    PledgeStatus,
+    PledgeUpdate,
+    ReceiptCreate,
+    ReceiptRead,
+)
+from portfolio.money import CurrencyCode
+from portfolio.pagination import Paging
+from portfolio.schemas import StateCode
+
+pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"])
+rates_router = APIRouter(prefix="/api/v1/exchange-rates", tags=["Exchange rates"])
+
+WRITE_ERRORS = problem_responses(404, 409, 422, 503)
+READ_ERRORS = problem_responses(404, 503)
+
+
+def to_read(row: PledgeRow) -> PledgeRead:
+    pledge = row.pledge
+    fields = {name: getattr(pledge, name) for name in PledgeRead.model_fields if hasattr(pledge, name)}
+    return PledgeRead(
+        **fields, received=row.received, received_eur=row.received_eur, outstanding=service.outstanding(row)
+    )
+
+
+@pledges_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a pledge to a project",
+    responses=problem_responses(409, 422, 503),
+)
+def create_pledge(session: SessionDep, body: PledgeCreate) -> PledgeRead:
+    pledge = service.create_pledge(session, body)
+    assert pledge.id is not None
+    return to_read(service.get_pledge_row(session, pledge.id))
+
+
+@pledges_router.get("", summary="List pledges", responses=problem_responses(422, 503))
+def list_pledges(
+    session: SessionDep,
+    paging: Paging,
+    donor: StateCode | None = None,
+    project_id: int | None = None,
+    status_: Annotated[PledgeStatus | None, Query(alias="status")] = None,
+    currency: CurrencyCode | None = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100, description="Year the pledge was made.")] = None,
+) -> PledgePage:
+    filters = PledgeFilters(donor, project_id, status_, currency, year)
+    rows, total = service.list_pledges(session, filters, paging.limit, paging.offset)
+    return PledgePage(items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
+
+
+@pledges_router.get("/{pledge_id}", summary="One pledge with what has been received", responses=READ_ERRORS)
+def get_pledge(session: SessionDep, pledge_id: int) -> PledgeRead:
+    return to_read(service.get_pledge_row(session, pledge_id))
+
+
+@pledges_router.patch(
+    "/{pledge_id}", summary="Change a pledge (commit, withdraw, correct)", responses=WRITE_ERRORS
+)
+def update_pledge(session: SessionDep, pledge_id: int, body: PledgeUpdate) -> PledgeRead:
+    service.update_pledge(session, pledge_id, body)
+    return to_read(service.get_pledge_row(session, pledge_id))
+
+
+@pledges_router.delete(
+    "/{pledge_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a pledge recorded in error (one without receipts)",
+    responses=problem_responses(404, 409, 503),
+)
+def delete_pledge(session: SessionDep, pledge_id: int) -> None:
+    service.delete_pledge(session, pledge_id)
+
+
+def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:
+    fields = {name: getattr(receipt, name) for name in ReceiptRead.model_fields if name != "currency"}
+    return ReceiptRead(**fields, currency=currency)
+
+
+@pledges_router.get("/{pledge_id}/receipts", summary="Money received against a pledge", responses=READ_ERRORS)
+def list_receipts(session: SessionDep, pledge_id: int) -> list[ReceiptRead]:
+    pledge, receipts = service.list_receipts(session, pledge_id)
+    return [_receipt_read(pledge.currency, r) for r in receipts]
+
+
+@pledges_router.post(
+    "/{pledge_id}/receipts",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record money received against a pledge",
+    responses=WRITE_ERRORS,
+)
+def add_receipt(session: SessionDep, pledge_id: int, body: ReceiptCreate) -> ReceiptRead:
+    pledge, receipt = service.add_receipt(session, pledge_id, body)
+    return _receipt_read(pledge.currency, receipt)
+
+
+@rates_router.get("", summary="List monthly exchange rates", responses=problem_responses(422, 503))
+def list_rates(
+    session: SessionDep,
+    paging: Paging,
+    currency: CurrencyCode | None = None,
+    month_from: Annotated[Month | None, Query(alias="from")] = None,
+    month_to: Annotated[Month | None, Query(alias="to")] = None,
+) -> ExchangeRatePage:
+    rates, total = service.list_rates(session, currency, month_from, month_to, paging.limit, paging.offset)
+    return ExchangeRatePage(
+        items=[ExchangeRateRead.model_validate(r) for r in rates],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@rates_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a currency's rate for a month",
+    responses=problem_responses(409, 422, 503),
+)
+def create_rate(session: SessionDep, body: ExchangeRateCreate) -> ExchangeRateRead:
+    return ExchangeRateRead.model_validate(service.create_rate(session, body))

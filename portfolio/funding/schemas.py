@@ -1,0 +1,118 @@
+"""Wire format of pledges, receipts and exchange rates."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from portfolio.money import Amount, CurrencyCode, MoneyOut, Rate
+from portfolio.pagination import Page
+from portfolio.schemas import Input, Note, Output, Patch, StateCode
+
+
+class PledgeKind(StrEnum):
+    cash = "cash"
+    in_kind = "in_kind"
+
+
+class PledgeStatus(StrEnum):
+    pledged = "pledged"
+    committed = "committed"
+    paid = "paid"
+    withdrawn = "withdrawn"
+
+
+Month = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    Field(description="A calendar month, YYYY-MM.", examples=["2025-03"]),
+]
+
+
+class PledgeCreate(Input):
+    project_id: int
+    donor: StateCode = Field(description="The participating State or Partner that pledges.")
+    kind: PledgeKind = Field(
+        default=PledgeKind.cash, description="cash, or in_kind (experts, equipment) valued at its estimate."
+    )
+    amount: Amount
+    currency: CurrencyCode
+    pledged_on: date
+    status: PledgeStatus = Field(
+        default=PledgeStatus.pledged,
+        description="pledged (announced) or committed (agreement signed); paid follows from receipts.",
+    )
+    note: Note = ""
+
+
+class PledgeUpdate(Patch):
+    not_null = frozenset(
+        {"project_id", "donor", "kind", "amount", "currency", "pledged_on", "status", "note"}
+    )
+
+    project_id: int | None = None
+    donor: StateCode | None = None
+    kind: PledgeKind | None = None
+    amount: Amount | None = None
+    currency: CurrencyCode | None = None
+    pledged_on: date | None = None
+    status: PledgeStatus | None = None
+    note: Note | None = None
+
+
+class PledgeRead(Output):
+    id: int
+    project_id: int
+    donor: str
+    kind: PledgeKind
+    amount: MoneyOut
+    currency: str
+    pledged_on: date
+    status: PledgeStatus
+    eur_per_unit: Annotated[MoneyOut, Field(description="The rate of the pledge's month, frozen.")]
+    amount_eur: MoneyOut
+    received: MoneyOut = Field(description="Sum of receipts, in the pledge's currency.")
+    received_eur: MoneyOut
+    outstanding: MoneyOut = Field(
+        description="amount − received (0 once withdrawn), in the pledge's currency."
+    )
+    note: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+PledgePage = Page[PledgeRead]
+
+
+class ReceiptCreate(Input):
+    amount: Amount = Field(description="In the pledge's currency.")
+    received_on: date
+
+
+class ReceiptRead(Output):
+    id: int
+    pledge_id: int
+    amount: MoneyOut
+    currency: str
+    received_on: date
+    eur_per_unit: MoneyOut
+    amount_eur: MoneyOut
+    created_at: datetime
+
+
+class ExchangeRateCreate(Input):
+    currency: CurrencyCode
+    month: Month
+    eur_per_unit: Rate
+
+
+class ExchangeRateRead(Output):
+    currency: str
+    month: str
+    eur_per_unit: MoneyOut
+    created_at: datetime
+
+
+ExchangeRatePage = Page[ExchangeRateRead]

@@ -1,0 +1,284 @@
+"""The rules of extra-budgetary funding: what a pledge is worth in euros, what may be received
+against it, and when it is paid. Knows nothing of HTTP; never commits.
+
+Conversions use the rate of the calendar month in which the pledge was made (or the money arrived);
+the euro value is computed once, when the amount is recorded, and then frozen, so later rate
+corrections never rewrite history."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session
+
+from portfolio.db import utcnow
+from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
+from portfolio.funding import repository
+from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.repository import PledgeFilters, PledgeRow
+from portfolio.funding.schemas import (
+    ExchangeRateCreate,
+    PledgeCreate,
+    PledgeStatus,
+    PledgeUpdate,
+    ReceiptCreate,
+)
+from portfolio.money import EUR, to_eur
+from portfolio.projects import service as projects_service
+from portfolio.projects.schemas import ProjectStatus
+from portfolio.states import service as states_service
+
+Changes = dict[str, list[Any]]
+ONE = Decimal(1)
+
+
+class PledgeNotFound(NotFound):
+    pass
+
+
+class ReceiptExceedsPledge(Conflict):
+    slug = "receipt-exceeds-pledge"
+    title = "Receipt exceeds the pledge"
+
+
+class PledgeWithdrawn(Conflict):
+    slug = "pledge-withdrawn"
+    title = "Pledge withdrawn"
+
+
+class PledgeHasReceipts(Conflict):
+    slug = "pledge-has-receipts"
+    title = "Pledge has receipts"
+
+
+class ProjectClosed(Conflict):
+    slug = "project-closed"
+    title = "Project closed"
+
+
+class DuplicateRate(Conflict):
+    slug = "duplicate-exchange-rate"
+    title = "Exchange rate already recorded"
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def rate_for(session: Session, currency: str, day: date, loc: Loc) -> Decimal:
+    """Euros per unit of ``currency`` in the month of ``day``; a 422 on ``loc`` when none is recorded."""
+    if currency == EUR:
+        return ONE
+    rate = repository.get_rate(session, currency, month_of(day))
+    if rate is None:
+        raise ValidationFailed.field(
+            loc,
+            f"no exchange rate for {currency} in {month_of(day)}; "
+            "record it with POST /api/v1/exchange-rates first",
+        )
+    return rate.eur_per_unit
+
+
+# -- pledges ----------------------------------------------------------------------------------
+
+
+def outstanding(row: PledgeRow) -> Decimal:
+    if row.pledge.status == PledgeStatus.withdrawn:
+        return Decimal("0.00")
+    return row.pledge.amount - row.received
+
+
+def list_pledges(
+    session: Session, filters: PledgeFilters, limit: int, offset: int
+) -> tuple[list[PledgeRow], int]:
+    return repository.list_pledges(session, filters, limit, offset)
+
+
+def get_pledge_row(session: Session, pledge_id: int) -> PledgeRow:
+    row = repository.get_pledge_row(session, pledge_id)
+    if row is None:
+        raise PledgeNotFound(f"Pledge {pledge_id} does not exist.")
+    return row
+
+
+def _get_pledge(session: Session, pledge_id: int) -> Pledge:
+    pledge = repository.get_pledge(session, pledge_id, for_update=True)
+    if pledge is None:
+        raise PledgeNotFound(f"Pledge {pledge_id} does not exist.")
+    return pledge
+
+
+def _check_project_open(session: Session, project_id: int) -> None:
+    project = projects_service.require_project(session, project_id)
+    if project.status == ProjectStatus.cancelled:
+        raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
+
+
+def create_pledge(session: Session, data: PledgeCreate) -> Pledge:
+    errors: list[FieldError] = []
+    try:
+        _check_project_open(session, data.project_id)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    try:
+        states_service.require_states(session, [data.donor], ("body", "donor"), participating_only=False)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    if data.status not in (PledgeStatus.pledged, PledgeStatus.committed):
+        errors.append(
+            FieldError(
+                ("body", "status"),
+                "a new pledge is pledged or committed; it turns paid when receipts reach its amount",
+            )
+        )
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    rate = rate_for(session, data.currency, data.pledged_on, ("body", "currency"))
+    pledge = Pledge(**data.model_dump(), eur_per_unit=rate, amount_eur=to_eur(data.amount, rate))
+    session.add(pledge)
+    session.flush()
+    return pledge
+
+
+def update_pledge(session: Session, pledge_id: int, data: PledgeUpdate) -> tuple[Pledge, Changes]:
+    pledge = _get_pledge(session, pledge_id)
+    values = data.changes()
+    received = repository.received_on_pledge(session, pledge_id)
+    has_receipts = repository.count_receipts(session, pledge_id) > 0
+
+    if "project_id" in values and values["project_id"] != pledge.project_id:
+        _check_project_open(session, values["project_id"])
+    if "donor" in values:
+        states_service.require_states(session, [values["donor"]], ("body", "donor"), participating_only=False)
+    if has_receipts and values.get("currency", pledge.currency) != pledge.currency:
+        raise PledgeHasReceipts(
+            f"Pledge {pledge_id} has receipts in {pledge.currency}; its currency cannot change."
+        )
+    amount = values.get("amount", pledge.amount)
+    if amount < received:
+        raise ReceiptExceedsPledge(
+            f"{received} {pledge.currency} has already been received; the pledge cannot be less than that."
+        )
+    new_status = values.get("status", pledge.status)
+    if new_status == PledgeStatus.withdrawn and has_receipts:
+        raise PledgeHasReceipts(
+            f"Pledge {pledge_id} has receipts of {received} {pledge.currency}; reduce its amount to what was "
+            "received instead of withdrawing it."
+        )
+    if new_status == PledgeStatus.paid and values.get("status") == PledgeStatus.paid and received < amount:
+        raise ValidationFailed.field(
+            ("body", "status"),
+            f"a pledge is paid when receipts reach its amount; {received} of {amount} received",
+        )
+
+    original_status = pledge.status
+    changes: Changes = {}
+    for name, value in values.items():
+        if getattr(pledge, name) != value:
+            changes[name] = [getattr(pledge, name), value]
+            setattr(pledge, name, value)
+    if changes.keys() & {"amount", "currency", "pledged_on"}:
+        rate = rate_for(session, pledge.currency, pledge.pledged_on, ("body", "currency"))
+        for name, value in (("eur_per_unit", rate), ("amount_eur", to_eur(pledge.amount, rate))):
+            if getattr(pledge, name) != value:
+                changes[name] = [getattr(pledge, name), value]
+                setattr(pledge, name, value)
+    _settle(pledge, received)
+    changes.pop("status", None)
+    if pledge.status != original_status:
+        changes["status"] = [original_status, pledge.status]
+    if changes:
+        pledge.version += 1
+        pledge.updated_at = utcnow()
+        session.flush()
+    return pledge, changes
+
+
+def _settle(pledge: Pledge, received: Decimal) -> None:
+    """Paid when the receipts reach the amount; back to committed if the amount grows past them."""
+    if pledge.status == PledgeStatus.withdrawn:
+        return
+    if received > 0 and received >= pledge.amount:
+        pledge.status = PledgeStatus.paid
+    elif pledge.status == PledgeStatus.paid:
+        pledge.status = PledgeStatus.committed
+
+
+def delete_pledge(session: Session, pledge_id: int) -> Pledge:
+    pledge = _get_pledge(session, pledge_id)
+    if repository.count_receipts(session, pledge_id):
+        raise PledgeHasReceipts(f"Pledge {pledge_id} has receipts and cannot be deleted.")
+    session.delete(pledge)
+    session.flush()
+    return pledge
+
+
+# -- receipts ---------------------------------------------------------------------------------
+
+
+def list_receipts(session: Session, pledge_id: int) -> tuple[Pledge, list[Receipt]]:
+    row = get_pledge_row(session, pledge_id)
+    return row.pledge, repository.list_receipts(session, pledge_id)
+
+
+def add_receipt(session: Session, pledge_id: int, data: ReceiptCreate) -> tuple[Pledge, Receipt]:
+    # The row lock (PostgreSQL) or the write lock taken at BEGIN (SQLite) serialises receipts on
+    # one pledge, so concurrent receipts can never add up past it.
+    pledge = _get_pledge(session, pledge_id)
+    if pledge.status == PledgeStatus.withdrawn:
+        raise PledgeWithdrawn(f"Pledge {pledge_id} was withdrawn and takes no receipts.")
+    if data.received_on > date.today():
+        raise ValidationFailed.field(("body", "received_on"), f"{data.received_on} is in the future")
+    received = repository.received_on_pledge(session, pledge_id)
+    if received + data.amount > pledge.amount:
+        raise ReceiptExceedsPledge(
+            f"A receipt of {data.amount} {pledge.currency} would bring pledge {pledge_id} to "
+            f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
+            f"({pledge.amount - received} outstanding)."
+        )
+    rate = rate_for(session, pledge.currency, data.received_on, ("body", "received_on"))
+    receipt = Receipt(
+        pledge_id=pledge_id,
+        amount=data.amount,
+        received_on=data.received_on,
+        eur_per_unit=rate,
+        amount_eur=to_eur(data.amount, rate),
+    )
+    session.add(receipt)
+    _settle(pledge, received + data.amount)
+    pledge.version += 1
+    pledge.updated_at = utcnow()
+    session.flush()
+    return pledge, receipt
+
+
+# -- exchange rates ---------------------------------------------------------------------------
+
+
+def list_rates(
+    session: Session,
+    currency: str | None,
+    month_from: str | None,
+    month_to: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[ExchangeRate], int]:
+    return repository.list_rates(session, currency, month_from, month_to, limit, offset)
+
+
+def create_rate(session: Session, data: ExchangeRateCreate) -> ExchangeRate:
+    if data.currency == EUR:
+        raise ValidationFailed.field(
+            ("body", "currency"), "EUR is the portfolio's currency; its rate is always 1"
+        )
+    existing = repository.get_rate(session, data.currency, data.month)
+    if existing is not None:
+        raise DuplicateRate(
+            f"{data.currency} already has a rate for {data.month}: {existing.eur_per_unit} EUR per unit."
+        )
+    rate = ExchangeRate(**data.model_dump())
+    session.add(rate)
+    session.flush()
+    return rate

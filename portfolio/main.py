@@ -1,0 +1,86 @@
+"""The FastAPI application: routers, error handlers, start-up. Nothing else."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from portfolio import __version__, migrate
+from portfolio.config import Settings, get_settings
+from portfolio.db import Database
+from portfolio.errors import install_handlers, problem
+from portfolio.funding.router import pledges_router, rates_router
+from portfolio.processes.router import router as processes_router
+from portfolio.projects.router import router as projects_router
+from portfolio.states.router import router as states_router
+
+DESCRIPTION = """
+Records the OSCE's assistance projects on small arms and light weapons (SALW) and stockpiles of
+conventional ammunition (SCA), the extra-budgetary pledges that participating States and Partners
+for Co-operation make to fund them, and the national management structures and procedures the
+projects leave behind (Ministerial declaration on SALW and SCA, 2018, paragraphs 11–13).
+
+* Money is exact: every amount is a decimal **string** (e.g. `"250000.00"`); the portfolio counts in euros.
+* Errors are `application/problem+json` (RFC 9457); a 422 lists every bad field in `errors`.
+* Lists are paged with `limit` (≤ 500) and `offset` and return `{items, total, limit, offset}`.
+"""
+
+TAGS = [
+    {"name": "Projects", "description": "Assistance projects, their lifecycle, milestones and indicators."},
+    {"name": "Pledges", "description": "Extra-budgetary pledges and the receipts against them."},
+    {"name": "Exchange rates", "description": "Monthly euro rates that convert pledges and receipts."},
+    {"name": "National processes", "description": "National structures and procedures built by projects."},
+    {"name": "States", "description": "OSCE participating States and Partners for Co-operation."},
+    {"name": "Health", "description": "Liveness and schema revision."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            migrate.upgrade(settings.database_url)
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="OSCE SALW/SCA assistance portfolio",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.db = Database(settings.database_url, settings)
+    app.state.settings = settings
+    install_handlers(app)
+    for router in (projects_router, pledges_router, rates_router, processes_router, states_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["Health"], summary="Database reachable and schema revision")
+    def healthz(request: Request) -> JSONResponse:
+        db: Database = request.app.state.db
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            revision = migrate.current_revision(db.engine)
+        except Exception as exc:
+            return problem(
+                503,
+                "Service unavailable",
+                f"database unreachable: {type(exc).__name__}",
+                "service-unavailable",
+            )
+        head = migrate.head_revision()
+        body = {
+            "status": "ok" if revision == head else "migrations pending",
+            "database": db.dialect,
+            "revision": revision,
+            "head": head,
+        }
+        return JSONResponse(body, status_code=200 if revision == head else 503)
+
+    return app

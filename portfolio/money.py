@@ -1,0 +1,109 @@
+"""Money: Decimal helpers, ISO 4217 currency codes and conversion to euros.
+
+Amounts travel as JSON strings and are held as :class:`~decimal.Decimal` everywhere; no float ever
+touches money. Conversions round half up to the cent, once, when an amount is recorded.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+
+EUR = "EUR"
+CENT = Decimal("0.01")
+RATE_QUANTUM = Decimal("0.00000001")
+
+
+def is_currency(code: str) -> bool:
+    """True for an active ISO 4217 alphabetic code (from pycountry's copy of the standard)."""
+    return len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code")
+    return code
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_eur(amount: Decimal, eur_per_unit: Decimal) -> Decimal:
+    """Convert an amount at a rate, rounded half up to the cent."""
+    return to_cents(amount * eur_per_unit)
+
+
+def _max_places(places: int) -> AfterValidator:
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -places:
+            raise ValueError(f"at most {places} decimal places")
+        return value
+
+    return AfterValidator(check)
+
+
+def _no_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError(
+            'give decimals as strings, e.g. "1200.50": a JSON number with a fraction '
+            "would pass through binary floating point"
+        )
+    return value
+
+
+_decimal_text = BeforeValidator(_no_float)
+_as_string = PlainSerializer(lambda v: str(v), return_type=str, when_used="json")
+
+CurrencyCode = Annotated[
+    str,
+    Field(min_length=3, max_length=3, description="ISO 4217 code, e.g. EUR, USD, CHF.", examples=["USD"]),
+    AfterValidator(_currency),
+]
+
+# Wire types. Each serialises as a JSON string so that no client parses money into a float.
+Amount = Annotated[
+    Decimal,
+    _decimal_text,
+    Field(
+        gt=0,
+        max_digits=16,
+        description='A positive amount as a decimal string, e.g. "250000.00".',
+        examples=["250000.00"],
+    ),
+    _max_places(2),
+    _as_string,
+]
+NonNegativeAmount = Annotated[
+    Decimal,
+    _decimal_text,
+    Field(ge=0, max_digits=16, description="An amount ≥ 0 as a decimal string.", examples=["1200000.00"]),
+    _max_places(2),
+    _as_string,
+]
+MoneyOut = Annotated[Decimal, _as_string]
+Rate = Annotated[
+    Decimal,
+    _decimal_text,
+    Field(
+        gt=0,
+        max_digits=18,
+        description="Euros per one unit of the currency, up to 8 decimals.",
+        examples=["0.92150000"],
+    ),
+    _max_places(8),
+    _as_string,
+]
+Quantity = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, description="A quantity ≥ 0 (up to 4 decimals), e.g. tonnes or weapons."),
+    _max_places(4),
+    _as_string,
+]

@@ -1,0 +1,62 @@
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from portfolio.db import UTCDateTime, utcnow
+
+
+class NationalProcessProject(SQLModel, table=True):
+    """A project that helped build a national structure or procedure."""
+
+    __tablename__ = "national_process_project"
+
+    process_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("national_process.id", ondelete="CASCADE"), primary_key=True)
+    )
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+
+
+class NationalProcess(SQLModel, table=True):
+    """A sustainable national management structure or procedure in a participating State."""
+
+    __tablename__ = "national_process"
+    __table_args__ = (UniqueConstraint("state", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(sa_column=Column(String(3), ForeignKey("state.code"), nullable=False, index=True))
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=10, index=True)
+    areas: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stage: str = Field(default="planned", max_length=12, index=True)
+    established_on: date | None = None
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    project_rows: list[NationalProcessProject] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
+    )
+
+    @property
+    def project_ids(self) -> list[int]:
+        return sorted(r.project_id for r in self.project_rows)
+
+
+class NationalProcessStageChange(SQLModel, table=True):
+    __tablename__ = "national_process_stage_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("national_process.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    from_stage: str | None = Field(default=None, max_length=12)
+    to_stage: str = Field(max_length=12)
+    changed_on: date
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

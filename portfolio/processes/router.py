@@ -1,0 +1,79 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from portfolio.db import SessionDep
+from portfolio.errors import problem_responses
+from portfolio.pagination import Paging
+from portfolio.processes import service
+from portfolio.processes.repository import ProcessFilters
+from portfolio.processes.schemas import (
+    NationalProcessCreate,
+    NationalProcessPage,
+    NationalProcessRead,
+    NationalProcessUpdate,
+    ProcessKind,
+    Stage,
+    StageChangeRead,
+)
+from portfolio.schemas import StateCode
+
+router = APIRouter(prefix="/api/v1/national-processes", tags=["National processes"])
+
+WRITE_ERRORS = problem_responses(404, 409, 422, 503)
+READ_ERRORS = problem_responses(404, 503)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a national structure or procedure",
+    responses=problem_responses(409, 422, 503),
+)
+def create_process(session: SessionDep, body: NationalProcessCreate) -> NationalProcessRead:
+    return NationalProcessRead.model_validate(service.create_process(session, body))
+
+
+@router.get("", summary="List national structures and procedures", responses=problem_responses(422, 503))
+def list_processes(
+    session: SessionDep,
+    paging: Paging,
+    state: StateCode | None = None,
+    kind: ProcessKind | None = None,
+    stage: Stage | None = None,
+    project_id: Annotated[int | None, Query(description="Processes this project helped build.")] = None,
+) -> NationalProcessPage:
+    items, total = service.list_processes(session, ProcessFilters(state, kind, stage, project_id), paging)
+    return NationalProcessPage(
+        items=[NationalProcessRead.model_validate(p) for p in items],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.get("/{process_id}", summary="One national process", responses=READ_ERRORS)
+def get_process(session: SessionDep, process_id: int) -> NationalProcessRead:
+    return NationalProcessRead.model_validate(service.get_process(session, process_id))
+
+
+@router.patch("/{process_id}", summary="Change a national process (e.g. its stage)", responses=WRITE_ERRORS)
+def update_process(session: SessionDep, process_id: int, body: NationalProcessUpdate) -> NationalProcessRead:
+    process, _ = service.update_process(session, process_id, body)
+    return NationalProcessRead.model_validate(process)
+
+
+@router.delete(
+    "/{process_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a national process",
+    responses=problem_responses(404, 503),
+)
+def delete_process(session: SessionDep, process_id: int) -> None:
+    service.delete_process(session, process_id)
+
+
+@router.get("/{process_id}/history", summary="Every stage change with its date", responses=READ_ERRORS)
+def history(session: SessionDep, process_id: int) -> list[StageChangeRead]:
+    return [StageChangeRead.model_validate(c) for c in service.stage_history(session, process_id)]

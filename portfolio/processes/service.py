@@ -1,0 +1,147 @@
+"""The rules of national management processes: the structures and procedures a participating State
+runs itself, and how they mature (planned → established → operational → sustained, and back).
+Knows nothing of HTTP; never commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from portfolio.db import utcnow
+from portfolio.errors import Conflict, NotFound, ValidationFailed
+from portfolio.pagination import PageParams
+from portfolio.processes import repository
+from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
+from portfolio.processes.repository import ProcessFilters
+from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
+from portfolio.projects import service as projects_service
+from portfolio.states import service as states_service
+
+Changes = dict[str, list[Any]]
+
+
+class ProcessNotFound(NotFound):
+    pass
+
+
+class DuplicateProcess(Conflict):
+    slug = "duplicate-national-process"
+    title = "National process already recorded"
+
+
+def list_processes(
+    session: Session, filters: ProcessFilters, page: PageParams
+) -> tuple[list[NationalProcess], int]:
+    return repository.list_processes(session, filters, page.limit, page.offset)
+
+
+def get_process(session: Session, process_id: int, *, for_update: bool = False) -> NationalProcess:
+    process = repository.get_process(session, process_id, for_update=for_update)
+    if process is None:
+        raise ProcessNotFound(f"National process {process_id} does not exist.")
+    return process
+
+
+def _check_name_free(session: Session, state: str, name: str, own_id: int | None = None) -> None:
+    other = repository.get_by_name(session, state, name)
+    if other is not None and other.id != own_id:
+        raise DuplicateProcess(f"{state} already has a national process named '{name}' (id {other.id}).")
+
+
+def _change_date(on: date | None) -> date:
+    today = date.today()
+    on = on or today
+    if on > today:
+        raise ValidationFailed.field(("body", "stage_changed_on"), f"{on} is in the future")
+    return on
+
+
+def create_process(session: Session, data: NationalProcessCreate) -> NationalProcess:
+    states_service.require_states(session, [data.state], ("body", "state"), participating_only=True)
+    projects_service.require_projects(session, data.project_ids, "project_ids")
+    _check_name_free(session, data.state, data.name)
+    on = _change_date(data.stage_changed_on)
+    process = NationalProcess(
+        **data.model_dump(exclude={"project_ids", "stage_changed_on"}),
+        project_rows=[NationalProcessProject(project_id=p) for p in data.project_ids],
+    )
+    session.add(process)
+    session.flush()
+    assert process.id is not None
+    session.add(
+        NationalProcessStageChange(process_id=process.id, from_stage=None, to_stage=data.stage, changed_on=on)
+    )
+    session.flush()
+    return process
+
+
+def update_process(
+    session: Session, process_id: int, data: NationalProcessUpdate
+) -> tuple[NationalProcess, Changes]:
+    process = get_process(session, process_id, for_update=True)
+    values = data.changes()
+    on_value = values.pop("stage_changed_on", None)
+    note = values.pop("stage_note", None) or ""
+    if "state" in values:
+        states_service.require_states(session, [values["state"]], ("body", "state"), participating_only=True)
+    if "project_ids" in values:
+        projects_service.require_projects(session, values["project_ids"], "project_ids")
+    if values.keys() & {"state", "name"}:
+        _check_name_free(
+            session, values.get("state", process.state), values.get("name", process.name), process.id
+        )
+
+    changes: Changes = {}
+    for name, value in values.items():
+        old = process.project_ids if name == "project_ids" else getattr(process, name)
+        new = sorted(value) if name == "project_ids" else value
+        if name == "areas":
+            new = [str(a) for a in value]
+        if old == new:
+            continue
+        changes[name] = [old, new]
+        if name == "project_ids":
+            have = {r.project_id: r for r in process.project_rows}
+            for pid, row in have.items():
+                if pid not in new:
+                    process.project_rows.remove(row)
+            process.project_rows.extend(NationalProcessProject(project_id=p) for p in new if p not in have)
+        else:
+            setattr(process, name, new)
+
+    if "stage" in changes:
+        on = _change_date(on_value)
+        history = repository.stage_history(session, process_id)
+        if history and on < history[-1].changed_on:
+            raise ValidationFailed.field(
+                ("body", "stage_changed_on"),
+                f"{on} is before the previous stage change on {history[-1].changed_on}",
+            )
+        old_stage, new_stage = changes["stage"]
+        session.add(
+            NationalProcessStageChange(
+                process_id=process_id, from_stage=old_stage, to_stage=new_stage, changed_on=on, note=note
+            )
+        )
+        if new_stage != Stage.planned and process.established_on is None and "established_on" not in values:
+            process.established_on = on
+            changes["established_on"] = [None, on]
+    if changes:
+        process.version += 1
+        process.updated_at = utcnow()
+        session.flush()
+    return process, changes
+
+
+def delete_process(session: Session, process_id: int) -> NationalProcess:
+    process = get_process(session, process_id, for_update=True)
+    session.delete(process)
+    session.flush()
+    return process
+
+
+def stage_history(session: Session, process_id: int) -> list[NationalProcessStageChange]:
+    get_process(session, process_id)
+    return repository.stage_history(session, process_id)

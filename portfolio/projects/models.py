@@ -1,0 +1,126 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlmodel import Field, Relationship, SQLModel
+
+from portfolio.db import ExactDecimal, Money, UTCDateTime, utcnow
+
+
+class ProjectArea(SQLModel, table=True):
+    __tablename__ = "project_area"
+
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    )
+    area: str = Field(sa_column=Column(String(4), primary_key=True, index=True))
+
+
+class ProjectActivity(SQLModel, table=True):
+    __tablename__ = "project_activity"
+
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    )
+    activity_type: str = Field(sa_column=Column(String(40), primary_key=True, index=True))
+
+
+class ProjectBeneficiary(SQLModel, table=True):
+    __tablename__ = "project_beneficiary"
+
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    )
+    state_code: str = Field(
+        sa_column=Column(String(3), ForeignKey("state.code"), primary_key=True, index=True)
+    )
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    title: str = Field(max_length=300, index=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    implementing_partner: str | None = Field(default=None, max_length=200)
+    request_date: date = Field(index=True)
+    start_date: date | None = None
+    end_date: date | None = None
+    budget_eur: Decimal = Field(sa_type=Money, index=True)
+    gender_marker: int = Field(default=0)
+    sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="requested", max_length=20, index=True)
+    status_before_hold: str | None = Field(default=None, max_length=20)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    area_rows: list[ProjectArea] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
+    )
+    activity_rows: list[ProjectActivity] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
+    )
+    beneficiary_rows: list[ProjectBeneficiary] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
+    )
+
+    @property
+    def areas(self) -> list[str]:
+        return sorted(r.area for r in self.area_rows)
+
+    @property
+    def activity_types(self) -> list[str]:
+        return sorted(r.activity_type for r in self.activity_rows)
+
+    @property
+    def beneficiaries(self) -> list[str]:
+        return sorted(r.state_code for r in self.beneficiary_rows)
+
+
+class ProjectStatusChange(SQLModel, table=True):
+    __tablename__ = "project_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    changed_on: date
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Milestone(SQLModel, table=True):
+    __tablename__ = "milestone"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    title: str = Field(max_length=300)
+    due_on: date | None = Field(default=None, index=True)
+    done_on: date | None = None
+    weight: Decimal = Field(default=Decimal(1), sa_type=ExactDecimal(9, 2))  # type: ignore[call-overload]
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=50)
+    baseline: Decimal = Field(default=Decimal(0), sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
+    target: Decimal = Field(sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
+    actual: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

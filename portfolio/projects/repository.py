@@ -1,0 +1,238 @@
+"""Every query of the projects domain. A page of projects, with its funding and progress, costs a
+fixed number of statements whatever its size: one for the rows and their totals, one count, and one
+each for areas, activity types and beneficiaries."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, Subquery, case, func
+from sqlmodel import Session, col, select
+
+from portfolio.funding import repository as funding_repository
+from portfolio.projects.models import (
+    Indicator,
+    Milestone,
+    Project,
+    ProjectActivity,
+    ProjectArea,
+    ProjectBeneficiary,
+    ProjectStatusChange,
+)
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    status: str | None = None
+    area: str | None = None
+    beneficiary: str | None = None
+    donor: str | None = None
+    activity_type: str | None = None
+    q: str | None = None
+    funding: str | None = None  # "underfunded" | "funded"
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project: Project
+    pledged_eur: Decimal
+    received_eur: Decimal
+    milestones_total: int
+    milestones_done: int
+    weight_total: Decimal
+    weight_done: Decimal
+
+
+def _milestones_by_project() -> Subquery:
+    return (
+        select(
+            Milestone.project_id,
+            func.count().label("total"),
+            func.count(Milestone.done_on).label("done"),
+            func.sum(Milestone.weight).label("weight_total"),
+            func.sum(case((col(Milestone.done_on).is_not(None), Milestone.weight), else_=0)).label(
+                "weight_done"
+            ),
+        )
+        .group_by(col(Milestone.project_id))
+        .subquery("milestones")
+    )
+
+
+def _pledged_column(pledged: Subquery) -> ColumnElement[Decimal]:
+    return func.coalesce(pledged.c.pledged_eur, 0)
+
+
+def _gap_column(pledged: Subquery) -> ColumnElement[Decimal]:
+    shortfall = col(Project.budget_eur) - _pledged_column(pledged)
+    return case((shortfall > 0, shortfall), else_=0)
+
+
+def _filtered(query: Select, filters: ProjectFilters, pledged: Subquery) -> Select:  # type: ignore[type-arg]
+    if filters.status is not None:
+        query = query.where(Project.status == filters.status)
+    if filters.area is not None:
+        query = query.where(
+            col(Project.id).in_(select(ProjectArea.project_id).where(ProjectArea.area == filters.area))
+        )
+    if filters.activity_type is not None:
+        query = query.where(
+            col(Project.id).in_(
+                select(ProjectActivity.project_id).where(
+                    ProjectActivity.activity_type == filters.activity_type
+                )
+            )
+        )
+    if filters.beneficiary is not None:
+        query = query.where(
+            col(Project.id).in_(
+                select(ProjectBeneficiary.project_id).where(
+                    ProjectBeneficiary.state_code == filters.beneficiary
+                )
+            )
+        )
+    if filters.donor is not None:
+        query = query.where(col(Project.id).in_(funding_repository.project_ids_with_donor(filters.donor)))
+    if filters.q:
+        query = query.where(
+            col(Project.code).icontains(filters.q, autoescape=True)
+            | col(Project.title).icontains(filters.q, autoescape=True)
+        )
+    if filters.funding == "underfunded":
+        query = query.where(_pledged_column(pledged) < col(Project.budget_eur))
+    elif filters.funding == "funded":
+        query = query.where(_pledged_column(pledged) >= col(Project.budget_eur))
+    return query
+
+
+SORTS = {
+    "code": col(Project.code),
+    "title": col(Project.title),
+    "request_date": col(Project.request_date),
+    "budget_eur": col(Project.budget_eur),
+}
+
+
+def _rows_query(filters: ProjectFilters) -> tuple[Select, Subquery]:  # type: ignore[type-arg]
+    pledged = funding_repository.pledged_by_project()
+    received = funding_repository.received_by_project()
+    milestones = _milestones_by_project()
+    query = (
+        select(
+            Project,
+            _pledged_column(pledged).label("pledged_eur"),
+            func.coalesce(received.c.received_eur, 0).label("received_eur"),
+            func.coalesce(milestones.c.total, 0),
+            func.coalesce(milestones.c.done, 0),
+            func.coalesce(milestones.c.weight_total, 0),
+            func.coalesce(milestones.c.weight_done, 0),
+        )
+        .outerjoin(pledged, pledged.c.project_id == col(Project.id))
+        .outerjoin(received, received.c.project_id == col(Project.id))
+        .outerjoin(milestones, milestones.c.project_id == col(Project.id))
+    )
+    return _filtered(query, filters, pledged), pledged
+
+
+def _to_row(values: tuple) -> ProjectRow:  # type: ignore[type-arg]
+    project, pledged, received, total, done, weight_total, weight_done = values
+    return ProjectRow(
+        project=project,
+        pledged_eur=_as_decimal(pledged),
+        received_eur=_as_decimal(received),
+        milestones_total=int(total),
+        milestones_done=int(done),
+        weight_total=_as_decimal(weight_total),
+        weight_done=_as_decimal(weight_done),
+    )
+
+
+def _as_decimal(value: object) -> Decimal:
+    # Sums come back through the column's exact type; a bare 0 from COALESCE comes back as an int.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def list_projects(
+    session: Session, filters: ProjectFilters, sort: str, limit: int, offset: int
+) -> tuple[list[ProjectRow], int]:
+    query, pledged = _rows_query(filters)
+    count_query = _filtered(
+        select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id)), filters, pledged
+    )
+    total = session.exec(select(func.count()).select_from(count_query.subquery())).one()
+    field = sort.removeprefix("-")
+    order = _gap_column(pledged) if field == "gap_eur" else SORTS[field]
+    order = order.desc() if sort.startswith("-") else order.asc()
+    rows = session.exec(query.order_by(order, col(Project.id)).limit(limit).offset(offset)).all()
+    return [_to_row(r) for r in rows], total
+
+
+def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
+    query, _ = _rows_query(ProjectFilters())
+    found = session.exec(query.where(Project.id == project_id)).first()
+    return _to_row(found) if found is not None else None
+
+
+def get_project(session: Session, project_id: int, *, for_update: bool = False) -> Project | None:
+    query = select(Project).where(Project.id == project_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def get_project_by_code(session: Session, code: str) -> Project | None:
+    return session.exec(select(Project).where(Project.code == code)).first()
+
+
+def existing_project_ids(session: Session, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.exec(select(Project.id).where(col(Project.id).in_(ids))))  # type: ignore[arg-type]
+
+
+def status_history(session: Session, project_id: int) -> list[ProjectStatusChange]:
+    return list(
+        session.exec(
+            select(ProjectStatusChange)
+            .where(ProjectStatusChange.project_id == project_id)
+            .order_by(col(ProjectStatusChange.changed_on), col(ProjectStatusChange.id))
+        )
+    )
+
+
+def last_status_change(session: Session, project_id: int) -> ProjectStatusChange | None:
+    return session.exec(
+        select(ProjectStatusChange)
+        .where(ProjectStatusChange.project_id == project_id)
+        .order_by(col(ProjectStatusChange.changed_on).desc(), col(ProjectStatusChange.id).desc())
+        .limit(1)
+    ).first()
+
+
+def list_milestones(session: Session, project_id: int) -> list[Milestone]:
+    return list(
+        session.exec(
+            select(Milestone)
+            .where(Milestone.project_id == project_id)
+            .order_by(col(Milestone.due_on).is_(None), col(Milestone.due_on), col(Milestone.id))
+        )
+    )
+
+
+def get_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone | None:
+    return session.exec(
+        select(Milestone).where(Milestone.id == milestone_id, Milestone.project_id == project_id)
+    ).first()
+
+
+def list_indicators(session: Session, project_id: int) -> list[Indicator]:
+    return list(
+        session.exec(select(Indicator).where(Indicator.project_id == project_id).order_by(col(Indicator.id)))
+    )
+
+
+def get_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator | None:
+    return session.exec(
+        select(Indicator).where(Indicator.id == indicator_id, Indicator.project_id == project_id)
+    ).first()

@@ -1,0 +1,201 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from portfolio.db import SessionDep
+from portfolio.errors import problem_responses
+from portfolio.pagination import Paging
+from portfolio.projects import service
+from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.schemas import (
+    ActivityType,
+    Area,
+    FundingFilter,
+    FundingSummary,
+    IndicatorCreate,
+    IndicatorRead,
+    IndicatorUpdate,
+    MilestoneCreate,
+    MilestoneRead,
+    MilestoneUpdate,
+    Progress,
+    ProjectCreate,
+    ProjectPage,
+    ProjectRead,
+    ProjectSort,
+    ProjectStatus,
+    ProjectUpdate,
+    StatusChangeRead,
+    TransitionCreate,
+)
+from portfolio.schemas import StateCode
+
+router = APIRouter(prefix="/api/v1/projects", tags=["Projects"])
+
+WRITE_ERRORS = problem_responses(404, 409, 422, 503)
+READ_ERRORS = problem_responses(404, 503)
+
+
+def to_read(row: ProjectRow) -> ProjectRead:
+    project = row.project
+    fields = {
+        name: getattr(project, name)
+        for name in ProjectRead.model_fields
+        if name not in ("funding", "progress")
+    }
+    return ProjectRead(
+        **fields,
+        funding=FundingSummary.model_validate(service.funding_of(row)),
+        progress=Progress.model_validate(service.progress_of(row)),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a request for assistance",
+    responses=problem_responses(409, 422, 503),
+)
+def create_project(session: SessionDep, body: ProjectCreate) -> ProjectRead:
+    project = service.create_project(session, body)
+    assert project.id is not None
+    return to_read(service.get_project_row(session, project.id))
+
+
+@router.get(
+    "", summary="List projects with their funding and progress", responses=problem_responses(422, 503)
+)
+def list_projects(
+    session: SessionDep,
+    paging: Paging,
+    status_: Annotated[ProjectStatus | None, Query(alias="status")] = None,
+    area: Area | None = None,
+    beneficiary: Annotated[StateCode | None, Query(description="Participating State receiving help.")] = None,
+    donor: Annotated[StateCode | None, Query(description="Projects with a pledge from this State.")] = None,
+    activity_type: ActivityType | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in the code or title (any case).")
+    ] = None,
+    funding: Annotated[FundingFilter | None, Query(description="underfunded: pledged < budget.")] = None,
+    sort: Annotated[
+        ProjectSort, Query(description="Sort key; prefix '-' for descending.")
+    ] = ProjectSort.code,
+) -> ProjectPage:
+    filters = ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
+    rows, total = service.list_projects(session, filters, sort.value, paging.limit, paging.offset)
+    return ProjectPage(
+        items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+@router.get("/{project_id}", summary="One project with its funding and progress", responses=READ_ERRORS)
+def get_project(session: SessionDep, project_id: int) -> ProjectRead:
+    return to_read(service.get_project_row(session, project_id))
+
+
+@router.patch("/{project_id}", summary="Change a project's details", responses=WRITE_ERRORS)
+def update_project(session: SessionDep, project_id: int, body: ProjectUpdate) -> ProjectRead:
+    service.update_project(session, project_id, body)
+    return to_read(service.get_project_row(session, project_id))
+
+
+@router.delete(
+    "/{project_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a project that has no pledges",
+    responses=problem_responses(404, 409, 503),
+)
+def delete_project(session: SessionDep, project_id: int) -> None:
+    service.delete_project(session, project_id)
+
+
+@router.post(
+    "/{project_id}/transitions", summary="Move a project through its lifecycle", responses=WRITE_ERRORS
+)
+def transition(session: SessionDep, project_id: int, body: TransitionCreate) -> ProjectRead:
+    service.transition(session, project_id, body.to, body.note, body.on)
+    return to_read(service.get_project_row(session, project_id))
+
+
+@router.get(
+    "/{project_id}/history", summary="Every status change with its date and note", responses=READ_ERRORS
+)
+def history(session: SessionDep, project_id: int) -> list[StatusChangeRead]:
+    return [StatusChangeRead.model_validate(c) for c in service.status_history(session, project_id)]
+
+
+@router.get("/{project_id}/milestones", summary="A project's milestones", responses=READ_ERRORS)
+def list_milestones(session: SessionDep, project_id: int) -> list[MilestoneRead]:
+    return [MilestoneRead.model_validate(m) for m in service.list_milestones(session, project_id)]
+
+
+@router.post(
+    "/{project_id}/milestones",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a milestone",
+    responses=WRITE_ERRORS,
+)
+def add_milestone(session: SessionDep, project_id: int, body: MilestoneCreate) -> MilestoneRead:
+    return MilestoneRead.model_validate(service.add_milestone(session, project_id, body))
+
+
+@router.patch(
+    "/{project_id}/milestones/{milestone_id}",
+    summary="Change a milestone (e.g. mark it done)",
+    responses=WRITE_ERRORS,
+)
+def update_milestone(
+    session: SessionDep, project_id: int, milestone_id: int, body: MilestoneUpdate
+) -> MilestoneRead:
+    milestone, _ = service.update_milestone(session, project_id, milestone_id, body)
+    return MilestoneRead.model_validate(milestone)
+
+
+@router.delete(
+    "/{project_id}/milestones/{milestone_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a milestone",
+    responses=READ_ERRORS,
+)
+def delete_milestone(session: SessionDep, project_id: int, milestone_id: int) -> None:
+    service.delete_milestone(session, project_id, milestone_id)
+
+
+@router.get("/{project_id}/indicators", summary="A project's output indicators", responses=READ_ERRORS)
+def list_indicators(session: SessionDep, project_id: int) -> list[IndicatorRead]:
+    return [IndicatorRead.model_validate(i) for i in service.list_indicators(session, project_id)]
+
+
+@router.post(
+    "/{project_id}/indicators",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an indicator",
+    responses=WRITE_ERRORS,
+)
+def add_indicator(session: SessionDep, project_id: int, body: IndicatorCreate) -> IndicatorRead:
+    return IndicatorRead.model_validate(service.add_indicator(session, project_id, body))
+
+
+@router.patch(
+    "/{project_id}/indicators/{indicator_id}",
+    summary="Change an indicator (e.g. its actual value)",
+    responses=WRITE_ERRORS,
+)
+def update_indicator(
+    session: SessionDep, project_id: int, indicator_id: int, body: IndicatorUpdate
+) -> IndicatorRead:
+    indicator, _ = service.update_indicator(session, project_id, indicator_id, body)
+    return IndicatorRead.model_validate(indicator)
+
+
+@router.delete(
+    "/{project_id}/indicators/{indicator_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete an indicator",
+    responses=READ_ERRORS,
+)
+def delete_indicator(session: SessionDep, project_id: int, indicator_id: int) -> None:
+    service.delete_indicator(session, project_id, indicator_id)

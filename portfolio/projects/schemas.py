@@ -1,0 +1,261 @@
+"""Wire format of projects, their lifecycle, milestones and indicators."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from portfolio.money import MoneyOut, NonNegativeAmount, Quantity
+from portfolio.pagination import Page
+from portfolio.schemas import Input, Name, Note, Output, Patch, SdgTarget, StateCode, check_sdg_targets
+
+
+class Area(StrEnum):
+    SALW = "SALW"
+    SCA = "SCA"
+
+
+class ActivityType(StrEnum):
+    stockpile_security = "stockpile_security"
+    surplus_destruction_salw = "surplus_destruction_salw"
+    surplus_destruction_ammunition = "surplus_destruction_ammunition"
+    hazardous_propellant_disposal = "hazardous_propellant_disposal"
+    marking_and_tracing = "marking_and_tracing"
+    record_keeping = "record_keeping"
+    deactivation = "deactivation"
+    border_and_export_controls = "border_and_export_controls"
+    collection_and_awareness = "collection_and_awareness"
+    training_and_capacity = "training_and_capacity"
+    legislation_and_policy = "legislation_and_policy"
+    other = "other"
+
+
+class ProjectStatus(StrEnum):
+    requested = "requested"
+    assessment = "assessment"
+    planning = "planning"
+    seeking_funding = "seeking_funding"
+    implementation = "implementation"
+    completed = "completed"
+    cancelled = "cancelled"
+    on_hold = "on_hold"
+
+
+class FundingFilter(StrEnum):
+    underfunded = "underfunded"
+    funded = "funded"
+
+
+class ProjectSort(StrEnum):
+    code = "code"
+    title = "title"
+    request_date = "request_date"
+    budget_eur = "budget_eur"
+    gap_eur = "gap_eur"
+    code_desc = "-code"
+    title_desc = "-title"
+    request_date_desc = "-request_date"
+    budget_eur_desc = "-budget_eur"
+    gap_eur_desc = "-gap_eur"
+
+
+ProjectCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9./-]+$"),
+    Field(
+        description="Unique project number: 3–40 letters, digits, '-', '/' or '.'.",
+        examples=["SAMPLE-SCA-2024-03"],
+    ),
+]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+GenderMarker = Annotated[
+    Literal[0, 1, 2],
+    Field(
+        description="OECD DAC gender-equality marker: 0 not targeted, 1 significant, 2 principal objective."
+    ),
+]
+
+
+class _ProjectFields(Input):
+    @field_validator("areas", "activity_types", "beneficiaries", check_fields=False)
+    @classmethod
+    def _dedupe(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else list(dict.fromkeys(values))
+
+    @field_validator("sdg_targets", check_fields=False)
+    @classmethod
+    def _sdg(cls, values: list[str] | None) -> list[str] | None:
+        return check_sdg_targets(values)
+
+
+class ProjectCreate(_ProjectFields):
+    code: ProjectCode
+    title: Title
+    description: Note = ""
+    areas: list[Area] = Field(min_length=1, description="SALW, SCA or both.")
+    activity_types: list[ActivityType] = Field(default_factory=list)
+    beneficiaries: list[StateCode] = Field(
+        min_length=1, description="Participating States that receive help."
+    )
+    implementing_partner: Name | None = Field(default=None, examples=["OSCE Mission to Serbia"])
+    request_date: date = Field(description="When the State's request for assistance arrived.")
+    start_date: date | None = None
+    end_date: date | None = Field(default=None, description="On or after start_date.")
+    budget_eur: NonNegativeAmount
+    gender_marker: GenderMarker = 0
+    sdg_targets: list[SdgTarget] = Field(default_factory=list, examples=[["16.4"]])
+
+
+class ProjectUpdate(_ProjectFields, Patch):
+    not_null = frozenset(
+        {
+            "code",
+            "title",
+            "description",
+            "areas",
+            "activity_types",
+            "beneficiaries",
+            "request_date",
+            "budget_eur",
+            "gender_marker",
+            "sdg_targets",
+        }
+    )
+
+    code: ProjectCode | None = None
+    title: Title | None = None
+    description: Note | None = None
+    areas: list[Area] | None = Field(default=None, min_length=1)
+    activity_types: list[ActivityType] | None = None
+    beneficiaries: list[StateCode] | None = Field(default=None, min_length=1)
+    implementing_partner: Name | None = None
+    request_date: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    budget_eur: NonNegativeAmount | None = None
+    gender_marker: GenderMarker | None = None
+    sdg_targets: list[SdgTarget] | None = None
+
+
+class FundingSummary(Output):
+    budget_eur: MoneyOut
+    pledged_eur: MoneyOut = Field(description="Sum of pledges that are not withdrawn, in euros.")
+    received_eur: MoneyOut = Field(description="Sum of receipts, in euros.")
+    gap_eur: MoneyOut = Field(description="max(budget − pledged, 0).")
+    coverage: (
+        Annotated[Decimal, Field(description="pledged ÷ budget (4 decimals); null when the budget is 0.")]
+        | None
+    )
+
+
+class Progress(Output):
+    milestones_total: int
+    milestones_done: int
+    percent: (
+        Annotated[
+            Decimal,
+            Field(
+                description="Done weight ÷ total weight × 100 (1 decimal); null when there are no milestones."
+            ),
+        ]
+        | None
+    )
+
+
+class ProjectRead(Output):
+    id: int
+    code: str
+    title: str
+    description: str
+    areas: list[Area]
+    activity_types: list[ActivityType]
+    beneficiaries: list[str]
+    implementing_partner: str | None
+    request_date: date
+    start_date: date | None
+    end_date: date | None
+    budget_eur: MoneyOut
+    gender_marker: int
+    sdg_targets: list[str]
+    status: ProjectStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    funding: FundingSummary
+    progress: Progress
+
+
+ProjectPage = Page[ProjectRead]
+
+
+class TransitionCreate(Input):
+    to: ProjectStatus = Field(description="The status to move to.")
+    note: Note = ""
+    on: date | None = Field(default=None, description="When the change happened; today if left out.")
+
+
+class StatusChangeRead(Output):
+    from_status: ProjectStatus | None = Field(serialization_alias="from")
+    to_status: ProjectStatus = Field(serialization_alias="to")
+    on: date = Field(validation_alias="changed_on")
+    note: str
+    recorded_at: datetime
+
+
+class MilestoneCreate(Input):
+    title: Title
+    due_on: date | None = None
+    done_on: date | None = None
+    weight: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] = Decimal(1)
+
+
+class MilestoneUpdate(Patch):
+    not_null = frozenset({"title", "weight"})
+
+    title: Title | None = None
+    due_on: date | None = None
+    done_on: date | None = None
+    weight: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] | None = None
+
+
+class MilestoneRead(Output):
+    id: int
+    project_id: int
+    title: str
+    due_on: date | None
+    done_on: date | None
+    weight: Decimal
+    version: int
+
+
+class IndicatorCreate(Input):
+    name: Name = Field(examples=["Ammunition destroyed"])
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] = Field(
+        examples=["tonnes"]
+    )
+    baseline: Quantity = Decimal(0)
+    target: Quantity
+    actual: Quantity | None = None
+
+
+class IndicatorUpdate(Patch):
+    not_null = frozenset({"name", "unit", "baseline", "target"})
+
+    name: Name | None = None
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    baseline: Quantity | None = None
+    target: Quantity | None = None
+    actual: Quantity | None = None
+
+
+class IndicatorRead(Output):
+    id: int
+    project_id: int
+    name: str
+    unit: str
+    baseline: Decimal
+    target: Decimal
+    actual: Decimal | None
+    version: int

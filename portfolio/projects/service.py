@@ -1,0 +1,398 @@
+"""The rules of projects: what a project must hold, how it moves through its lifecycle, and how its
+funding and progress are summarised. Knows nothing of HTTP; never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlmodel import Session
+
+from portfolio.db import utcnow
+from portfolio.errors import Conflict, NotFound, ValidationFailed
+from portfolio.funding import repository as funding_repository
+from portfolio.projects import repository
+from portfolio.projects.models import (
+    Indicator,
+    Milestone,
+    Project,
+    ProjectActivity,
+    ProjectArea,
+    ProjectBeneficiary,
+    ProjectStatusChange,
+)
+from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.schemas import (
+    IndicatorCreate,
+    IndicatorUpdate,
+    MilestoneCreate,
+    MilestoneUpdate,
+    ProjectCreate,
+    ProjectStatus,
+    ProjectUpdate,
+)
+from portfolio.states import service as states_service
+
+Changes = dict[str, list[Any]]
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+PIPELINE = [
+    ProjectStatus.requested,
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+    ProjectStatus.completed,
+]
+FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
+HOLDABLE = {
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+}
+
+
+def allowed_moves(status: ProjectStatus, before_hold: ProjectStatus | None = None) -> list[ProjectStatus]:
+    """Where a project may go from ``status``: the next step, on hold and back, or cancelled."""
+    if status in FINAL:
+        return []
+    if status == ProjectStatus.on_hold:
+        return [s for s in (before_hold, ProjectStatus.cancelled) if s is not None]
+    moves = [PIPELINE[PIPELINE.index(status) + 1]]
+    if status in HOLDABLE:
+        moves.append(ProjectStatus.on_hold)
+    moves.append(ProjectStatus.cancelled)
+    return moves
+
+
+class ProjectNotFound(NotFound):
+    pass
+
+
+class TransitionNotAllowed(Conflict):
+    slug = "transition-not-allowed"
+    title = "Status change not allowed"
+
+
+class ProjectHasPledges(Conflict):
+    slug = "project-has-pledges"
+    title = "Project has pledges"
+
+
+class DuplicateProjectCode(Conflict):
+    slug = "duplicate-project-code"
+    title = "Project code already used"
+
+
+# -- summaries --------------------------------------------------------------------------------
+
+COVERAGE_QUANTUM = Decimal("0.0001")
+PERCENT_QUANTUM = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Funding:
+    budget_eur: Decimal
+    pledged_eur: Decimal
+    received_eur: Decimal
+    gap_eur: Decimal
+    coverage: Decimal | None
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    milestones_total: int
+    milestones_done: int
+    percent: Decimal | None
+
+
+def funding_of(row: ProjectRow) -> Funding:
+    budget = row.project.budget_eur
+    gap = max(budget - row.pledged_eur, Decimal("0.00"))
+    coverage = (
+        None if budget == 0 else (row.pledged_eur / budget).quantize(COVERAGE_QUANTUM, rounding=ROUND_HALF_UP)
+    )
+    return Funding(budget, row.pledged_eur, row.received_eur, gap, coverage)
+
+
+def progress_of(row: ProjectRow) -> ProgressSummary:
+    percent = None
+    if row.milestones_total and row.weight_total > 0:
+        percent = (row.weight_done / row.weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
+    return ProgressSummary(row.milestones_total, row.milestones_done, percent)
+
+
+# -- projects ---------------------------------------------------------------------------------
+
+
+def list_projects(
+    session: Session, filters: ProjectFilters, sort: str, limit: int, offset: int
+) -> tuple[list[ProjectRow], int]:
+    return repository.list_projects(session, filters, sort, limit, offset)
+
+
+def get_project(session: Session, project_id: int, *, for_update: bool = False) -> Project:
+    project = repository.get_project(session, project_id, for_update=for_update)
+    if project is None:
+        raise ProjectNotFound(f"Project {project_id} does not exist.")
+    return project
+
+
+def get_project_row(session: Session, project_id: int) -> ProjectRow:
+    row = repository.get_project_row(session, project_id)
+    if row is None:
+        raise ProjectNotFound(f"Project {project_id} does not exist.")
+    return row
+
+
+def require_project(session: Session, project_id: int, field: str = "project_id") -> Project:
+    """A project named inside a request body: unknown is a 422 on that field, not a 404."""
+    project = repository.get_project(session, project_id)
+    if project is None:
+        raise ValidationFailed.field(("body", field), f"project {project_id} does not exist")
+    return project
+
+
+def require_projects(session: Session, ids: list[int], field: str) -> None:
+    missing = [i for i in ids if i not in repository.existing_project_ids(session, ids)]
+    if missing:
+        raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
+
+
+def _check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
+    other = repository.get_project_by_code(session, code)
+    if other is not None and other.id != own_id:
+        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {other.id}.")
+
+
+def _check_dates(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValidationFailed.field(("body", "end_date"), f"end_date {end} is before start_date {start}")
+
+
+def create_project(session: Session, data: ProjectCreate) -> Project:
+    _check_code_free(session, data.code)
+    states_service.require_states(
+        session, data.beneficiaries, ("body", "beneficiaries"), participating_only=True, indexed=True
+    )
+    _check_dates(data.start_date, data.end_date)
+    project = Project(
+        **data.model_dump(exclude={"areas", "activity_types", "beneficiaries"}),
+        area_rows=[ProjectArea(area=a) for a in data.areas],
+        activity_rows=[ProjectActivity(activity_type=a) for a in data.activity_types],
+        beneficiary_rows=[ProjectBeneficiary(state_code=c) for c in data.beneficiaries],
+    )
+    session.add(project)
+    session.flush()
+    assert project.id is not None
+    session.add(
+        ProjectStatusChange(
+            project_id=project.id,
+            from_status=None,
+            to_status=ProjectStatus.requested,
+            changed_on=data.request_date,
+            note="Request for assistance received",
+        )
+    )
+    session.flush()
+    return project
+
+
+def _sync_rows(rows: list[Any], wanted: list[str], attr: str, make: type) -> None:
+    """Make a project's link rows match ``wanted`` without deleting and re-inserting what stays."""
+    have = {getattr(r, attr): r for r in rows}
+    for value, row in have.items():
+        if value not in wanted:
+            rows.remove(row)
+    for value in wanted:
+        if value not in have:
+            rows.append(make(**{attr: value}))
+
+
+def update_project(session: Session, project_id: int, data: ProjectUpdate) -> tuple[Project, Changes]:
+    project = get_project(session, project_id, for_update=True)
+    values = data.changes()
+    if "code" in values:
+        _check_code_free(session, values["code"], project.id)
+    if "beneficiaries" in values:
+        states_service.require_states(
+            session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True
+        )
+    _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
+
+    changes: Changes = {}
+    lists = {
+        "areas": ("area_rows", "area", ProjectArea),
+        "activity_types": ("activity_rows", "activity_type", ProjectActivity),
+        "beneficiaries": ("beneficiary_rows", "state_code", ProjectBeneficiary),
+    }
+    for name, value in values.items():
+        if name in lists:
+            old = getattr(project, name)
+            new = sorted(str(v) for v in value)
+            if old != new:
+                rows_attr, attr, model = lists[name]
+                _sync_rows(getattr(project, rows_attr), [str(v) for v in value], attr, model)
+                changes[name] = [old, new]
+        else:
+            old = getattr(project, name)
+            if old != value:
+                setattr(project, name, value)
+                changes[name] = [old, value]
+    if changes:
+        _touch(project)
+        session.flush()
+    return project, changes
+
+
+def _touch(obj: Project | Milestone | Indicator) -> None:
+    obj.version += 1
+    obj.updated_at = utcnow()
+
+
+def delete_project(session: Session, project_id: int) -> Project:
+    project = get_project(session, project_id, for_update=True)
+    pledges = funding_repository.count_pledges_for_project(session, project_id)
+    if pledges:
+        raise ProjectHasPledges(
+            f"Project {project.code} has {pledges} pledge(s) and cannot be deleted; cancel it instead."
+        )
+    session.delete(project)
+    session.flush()
+    return project
+
+
+def transition(
+    session: Session, project_id: int, to: ProjectStatus, note: str, on: date | None
+) -> tuple[Project, ProjectStatusChange]:
+    project = get_project(session, project_id, for_update=True)
+    current = ProjectStatus(project.status)
+    before_hold = ProjectStatus(project.status_before_hold) if project.status_before_hold else None
+    allowed = allowed_moves(current, before_hold)
+    if to not in allowed:
+        options = ", ".join(allowed) if allowed else f"none: {current} is final"
+        raise TransitionNotAllowed(
+            f"A project cannot move from {current} to {to}. Allowed from {current}: {options}."
+        )
+    today = date.today()
+    on = on or today
+    if on > today:
+        raise ValidationFailed.field(("body", "on"), f"{on} is in the future")
+    last = repository.last_status_change(session, project_id)
+    if last is not None and on < last.changed_on:
+        raise ValidationFailed.field(
+            ("body", "on"), f"{on} is before the previous status change on {last.changed_on}"
+        )
+    project.status_before_hold = current if to == ProjectStatus.on_hold else None
+    project.status = to
+    _touch(project)
+    change = ProjectStatusChange(
+        project_id=project_id, from_status=current, to_status=to, changed_on=on, note=note
+    )
+    session.add(change)
+    session.flush()
+    return project, change
+
+
+def status_history(session: Session, project_id: int) -> list[ProjectStatusChange]:
+    get_project(session, project_id)
+    return repository.status_history(session, project_id)
+
+
+# -- milestones and indicators ----------------------------------------------------------------
+
+
+class MilestoneNotFound(NotFound):
+    pass
+
+
+class IndicatorNotFound(NotFound):
+    pass
+
+
+def _apply(obj: Milestone | Indicator, values: dict[str, Any]) -> Changes:
+    changes: Changes = {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            setattr(obj, name, value)
+            changes[name] = [old, value]
+    if changes:
+        _touch(obj)
+    return changes
+
+
+def list_milestones(session: Session, project_id: int) -> list[Milestone]:
+    get_project(session, project_id)
+    return repository.list_milestones(session, project_id)
+
+
+def add_milestone(session: Session, project_id: int, data: MilestoneCreate) -> Milestone:
+    get_project(session, project_id)
+    milestone = Milestone(project_id=project_id, **data.model_dump())
+    session.add(milestone)
+    session.flush()
+    return milestone
+
+
+def get_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone:
+    milestone = repository.get_milestone(session, project_id, milestone_id)
+    if milestone is None:
+        raise MilestoneNotFound(f"Project {project_id} has no milestone {milestone_id}.")
+    return milestone
+
+
+def update_milestone(
+    session: Session, project_id: int, milestone_id: int, data: MilestoneUpdate
+) -> tuple[Milestone, Changes]:
+    milestone = get_milestone(session, project_id, milestone_id)
+    changes = _apply(milestone, data.changes())
+    session.flush()
+    return milestone, changes
+
+
+def delete_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone:
+    milestone = get_milestone(session, project_id, milestone_id)
+    session.delete(milestone)
+    session.flush()
+    return milestone
+
+
+def list_indicators(session: Session, project_id: int) -> list[Indicator]:
+    get_project(session, project_id)
+    return repository.list_indicators(session, project_id)
+
+
+def add_indicator(session: Session, project_id: int, data: IndicatorCreate) -> Indicator:
+    get_project(session, project_id)
+    indicator = Indicator(project_id=project_id, **data.model_dump())
+    session.add(indicator)
+    session.flush()
+    return indicator
+
+
+def get_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator:
+    indicator = repository.get_indicator(session, project_id, indicator_id)
+    if indicator is None:
+        raise IndicatorNotFound(f"Project {project_id} has no indicator {indicator_id}.")
+    return indicator
+
+
+def update_indicator(
+    session: Session, project_id: int, indicator_id: int, data: IndicatorUpdate
+) -> tuple[Indicator, Changes]:
+    indicator = get_indicator(session, project_id, indicator_id)
+    changes = _apply(indicator, data.changes())
+    session.flush()
+    return indicator, changes
+
+
+def delete_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator:
+    indicator = get_indicator(session, project_id, indicator_id)
+    session.delete(indicator)
+    session.flush()
+    return indicator

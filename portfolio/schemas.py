@@ -1,0 +1,58 @@
+"""Building blocks shared by the domains' request and response schemas."""
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+
+from portfolio.reference import sdg_targets
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt field never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Patch(Input):
+    """A partial update: fields left out stay as they are; ``null`` only where a field may be empty."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their new values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+StateCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=3),
+    Field(description="ISO 3166-1 alpha-3 code of an OSCE participating State or Partner.", examples=["DEU"]),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Note = Annotated[str, StringConstraints(max_length=4000)]
+
+
+def _sdg_target(value: str) -> str:
+    if value not in sdg_targets():
+        raise ValueError(f"'{value}' is not a UN SDG target (e.g. '16.4')")
+    return value
+
+
+SdgTarget = Annotated[str, Field(examples=["16.4"]), StringConstraints(strip_whitespace=True)]
+
+
+def check_sdg_targets(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return list(dict.fromkeys(_sdg_target(v) for v in values))

@@ -1,0 +1,450 @@
+"""A realistic, clearly labelled sample portfolio for trying the tracker out.
+
+Every project code starts with ``SAMPLE-`` and every description with "Sample data"; the amounts,
+dates and agreements are invented. Everything goes through the services, so the sample obeys the
+same rules as real input. Loading it twice changes nothing: what exists (by project code, by
+currency and month, by State and name) is left alone.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from sqlmodel import Session
+
+from portfolio.funding import repository as funding_repository
+from portfolio.funding import service as funding_service
+from portfolio.funding.schemas import ExchangeRateCreate, PledgeCreate, PledgeStatus, PledgeUpdate, ReceiptCreate
+from portfolio.money import EUR
+from portfolio.processes import repository as processes_repository
+from portfolio.processes import service as processes_service
+from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
+from portfolio.projects import repository as projects_repository
+from portfolio.projects import service as projects_service
+from portfolio.projects.schemas import (
+    IndicatorCreate,
+    MilestoneCreate,
+    ProjectCreate,
+    ProjectStatus,
+)
+
+SEED = 2018
+LAST_DAY = date(2026, 9, 30)  # nothing in the sample lies after this date
+SAMPLE_NOTE = "Sample data — a fictitious project for demonstration; not an OSCE record."
+
+# Euros per unit, roughly; the sample rates wander a few per cent around these.
+BASE_RATES = {
+    "USD": Decimal("0.90"),
+    "GBP": Decimal("1.16"),
+    "CHF": Decimal("0.95"),
+    "NOK": Decimal("0.088"),
+    "SEK": Decimal("0.090"),
+    "DKK": Decimal("0.134"),
+    "CAD": Decimal("0.67"),
+    "JPY": Decimal("0.0066"),
+}
+
+# Donor → (currency, relative weight: a few large donors, a long tail of small ones)
+DONORS = {
+    "DEU": ("EUR", 10),
+    "USA": ("USD", 12),
+    "GBR": ("GBP", 6),
+    "CHE": ("CHF", 5),
+    "NOR": ("NOK", 5),
+    "SWE": ("SEK", 4),
+    "DNK": ("DKK", 2),
+    "CAN": ("CAD", 3),
+    "JPN": ("JPY", 3),
+    "FRA": ("EUR", 3),
+    "NLD": ("EUR", 3),
+    "AUT": ("EUR", 2),
+    "FIN": ("EUR", 2),
+    "ITA": ("EUR", 1),
+    "IRL": ("EUR", 1),
+    "KOR": ("USD", 1),
+}
+
+BENEFICIARIES = ["ALB", "BIH", "MNE", "SRB", "MKD", "MDA", "UKR", "GEO", "ARM", "KGZ", "TJK", "KAZ", "UZB", "MNG"]
+
+PARTNERS = {
+    "ALB": "OSCE Presence in Albania",
+    "BIH": "OSCE Mission to Bosnia and Herzegovina",
+    "MNE": "OSCE Mission to Montenegro",
+    "SRB": "OSCE Mission to Serbia",
+    "MKD": "OSCE Mission to Skopje",
+    "MDA": "OSCE Mission to Moldova",
+    "UKR": "OSCE Secretariat, Conflict Prevention Centre",
+    "GEO": "UNDP (with the OSCE Secretariat)",
+    "ARM": "OSCE Secretariat, Conflict Prevention Centre",
+    "KGZ": "OSCE Programme Office in Bishkek",
+    "TJK": "OSCE Programme Office in Dushanbe",
+    "KAZ": "OSCE Programme Office in Astana",
+    "UZB": "OSCE Project Co-ordinator in Uzbekistan",
+    "MNG": "OSCE Secretariat, Conflict Prevention Centre",
+}
+
+
+@dataclass(frozen=True)
+class Template:
+    slug: str
+    title: str
+    areas: tuple[str, ...]
+    activities: tuple[str, ...]
+    indicators: tuple[tuple[str, str, int, int], ...]  # name, unit, target from, target to
+    budget: tuple[int, int]  # thousands of euros
+    milestones: tuple[str, ...]
+    gender: int = 1
+
+
+TEMPLATES = [
+    Template("DEPOT", "Upgrading the physical security of ammunition depots in {state}", ("SCA",),
+             ("stockpile_security",), (("Storage sites upgraded", "sites", 2, 6),), (600, 3200),
+             ("Site surveys completed", "Perimeter and intrusion detection installed", "Lightning protection and "
+              "fire suppression installed", "Depot staff trained on new SOPs"), 1),
+    Template("SALWD", "Destruction of surplus small arms and light weapons in {state}", ("SALW",),
+             ("surplus_destruction_salw",), (("Weapons destroyed", "pieces", 5000, 30000),), (250, 900),
+             ("Surplus verified and transported", "Cutting line commissioned", "Destruction completed and verified")),
+    Template("AMMO", "Demilitarisation of surplus conventional ammunition in {state}", ("SCA",),
+             ("surplus_destruction_ammunition",), (("Ammunition destroyed", "tonnes", 200, 1500),), (900, 4500),
+             ("Ammunition inventory and risk assessment", "Demilitarisation plant refurbished",
+              "First half of stock destroyed", "Remaining stock destroyed and site cleared")),
+    Template("MEL", "Disposal of melange rocket-fuel oxidiser in {state}", ("SCA",),
+             ("hazardous_propellant_disposal",), (("Melange disposed of", "tonnes", 100, 900),), (700, 3800),
+             ("Environmental impact assessment", "Conversion unit installed", "Melange transported and converted",
+              "Storage sites decontaminated"), 0),
+    Template("MARK", "Marking, record-keeping and tracing of small arms in {state}", ("SALW",),
+             ("marking_and_tracing", "record_keeping"), (("Weapons marked", "pieces", 10000, 60000),
+                                                         ("Officials trained", "persons", 40, 200)), (300, 1200),
+             ("Marking machines procured", "Central registry software deployed", "Backlog of weapons marked")),
+    Template("NC", "Support to the national SALW commission of {state}", ("SALW",),
+             ("legislation_and_policy", "training_and_capacity"), (("People trained", "persons", 60, 300),),
+             (150, 600), ("National SALW strategy drafted", "Action plan adopted", "Annual review held"), 2),
+    Template("DEACT", "Deactivation of small arms to the OSCE minimum standard in {state}", ("SALW",),
+             ("deactivation", "legislation_and_policy"), (("Weapons deactivated", "pieces", 1000, 8000),),
+             (200, 700), ("Deactivation procedure adopted", "Workshop equipped", "Deactivated weapons certified")),
+    Template("BORDER", "Strengthening controls against illicit SALW trafficking at the borders of {state}",
+             ("SALW",), ("border_and_export_controls", "training_and_capacity"),
+             (("Border and customs officers trained", "persons", 80, 400),), (400, 1800),
+             ("Training needs assessment", "Detection equipment delivered", "Joint exercises held"), 1),
+    Template("AWARE", "Awareness-raising and voluntary weapons collection in {state}", ("SALW",),
+             ("collection_and_awareness",), (("Weapons collected", "pieces", 500, 5000),
+                                             ("Women reached by the campaign", "persons", 2000, 20000)), (150, 500),
+             ("Campaign designed with local communities", "Collection points opened", "Collected weapons destroyed"),
+             2),
+    Template("SOP", "Stockpile management training and SOPs for the armed forces of {state}", ("SALW", "SCA"),
+             ("training_and_capacity", "stockpile_security"), (("Personnel trained", "persons", 50, 250),),
+             (200, 900), ("SOPs drafted with the Ministry of Defence", "Trainers certified", "SOPs in force")),
+]
+
+# Target status for each of the 30 sample projects (in creation order).
+STATUSES = (
+    ["completed"] * 6
+    + ["implementation"] * 10
+    + ["seeking_funding"] * 6
+    + ["planning"] * 2
+    + ["assessment"] * 2
+    + ["requested"] * 2
+    + ["on_hold", "cancelled"]
+)
+
+PROCESSES = [
+    ("National SALW Commission", "structure", ("SALW",)),
+    ("Central weapons registry", "structure", ("SALW",)),
+    ("Inter-agency working group on conventional ammunition", "structure", ("SCA",)),
+    ("Ammunition depot inspection body", "structure", ("SCA",)),
+    ("Stockpile-management standard operating procedures", "procedure", ("SALW", "SCA")),
+    ("Ammunition destruction procedure", "procedure", ("SCA",)),
+    ("Weapons deactivation procedure", "procedure", ("SALW",)),
+    ("Record-keeping rules for state-held weapons", "procedure", ("SALW",)),
+    ("Risk assessment of ammunition depots", "procedure", ("SCA",)),
+]
+STAGES = [Stage.planned, Stage.established, Stage.operational, Stage.sustained]
+
+
+@dataclass
+class Report:
+    projects: int = 0
+    pledges: int = 0
+    receipts: int = 0
+    rates: int = 0
+    processes: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        created = (
+            f"{self.projects} projects, {self.pledges} pledges, {self.receipts} receipts, "
+            f"{self.rates} exchange rates, {self.processes} national processes"
+        )
+        return f"Sample data: created {created}" + (
+            f"; {len(self.skipped)} already present" if self.skipped else ""
+        )
+
+
+def _months(first: date, last: date) -> list[date]:
+    out, day = [], first.replace(day=1)
+    while day <= last:
+        out.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def sample_rate(currency: str, month: date) -> Decimal:
+    """A deterministic, plausible monthly rate: the base rate wandering a few per cent."""
+    i = month.year * 12 + month.month
+    wobble = Decimal(str(round(1 + 0.035 * math.sin(i / 5 + len(currency)) + 0.01 * math.cos(i / 2), 6)))
+    return (BASE_RATES[currency] * wobble).quantize(Decimal("0.000001"))
+
+
+def _load_rates(session: Session, report: Report) -> None:
+    for currency in BASE_RATES:
+        for month in _months(date(2018, 1, 1), LAST_DAY):
+            key = f"{month.year:04d}-{month.month:02d}"
+            if funding_repository.get_rate(session, currency, key) is None:
+                funding_service.create_rate(
+                    session,
+                    ExchangeRateCreate(currency=currency, month=key, eur_per_unit=sample_rate(currency, month)),
+                )
+                report.rates += 1
+
+
+def _round_thousands(value: Decimal) -> Decimal:
+    return max((value / 1000).quantize(Decimal(1), rounding=ROUND_DOWN) * 1000, Decimal(1000))
+
+
+def _day_between(rng: random.Random, start: date, end: date) -> date:
+    if end <= start:
+        return start
+    return start + timedelta(days=rng.randint(0, (end - start).days))
+
+
+def _pick_donors(rng: random.Random, n: int) -> list[str]:
+    names = list(DONORS)
+    weights = [DONORS[d][1] for d in names]
+    chosen: list[str] = []
+    while len(chosen) < n:
+        d = rng.choices(names, weights)[0]
+        if d not in chosen:
+            chosen.append(d)
+    return chosen
+
+
+def _load_project(session: Session, n: int, report: Report) -> None:
+    rng = random.Random(SEED * 100 + n)  # one generator per project: skipping one never shifts the others
+    template = TEMPLATES[n % len(TEMPLATES)]
+    state = BENEFICIARIES[(n * 5) % len(BENEFICIARIES)]
+    target = ProjectStatus(STATUSES[n])
+    # Older projects for later stages: completed ones were requested 2019–2021, requests 2026.
+    stage_index = {"completed": 0, "implementation": 1, "cancelled": 1, "on_hold": 1, "seeking_funding": 2,
+                   "planning": 3, "assessment": 3, "requested": 4}[target]
+    request = _day_between(rng, date(2019 + stage_index, 1, 10), date(2020 + stage_index + (stage_index > 3), 6, 30))
+    request = min(request, LAST_DAY - timedelta(days=60))
+    code = f"SAMPLE-{template.slug}-{state}-{request.year}-{n + 1:02d}"
+    if projects_repository.get_project_by_code(session, code) is not None:
+        report.skipped.append(code)
+        return
+
+    budget = Decimal(rng.randint(*template.budget) * 1000)
+    start = request + timedelta(days=rng.randint(150, 300))
+    end = start + timedelta(days=rng.randint(540, 1100))
+    state_name = {"MKD": "North Macedonia", "BIH": "Bosnia and Herzegovina", "MDA": "Moldova"}.get(state)
+    project = projects_service.create_project(
+        session,
+        ProjectCreate(
+            code=code,
+            title=template.title.format(state=state_name or _state_name(session, state)),
+            description=f"{SAMPLE_NOTE} Requested by the authorities of {state}; assessed on site by OSCE experts.",
+            areas=list(template.areas),
+            activity_types=list(template.activities),
+            beneficiaries=[state],
+            implementing_partner=PARTNERS[state],
+            request_date=request,
+            start_date=start if stage_index <= 3 else None,
+            end_date=end if stage_index <= 3 else None,
+            budget_eur=budget,
+            gender_marker=template.gender,
+            sdg_targets=["16.4"] + (["5.5"] if template.gender == 2 else []),
+        ),
+    )
+    report.projects += 1
+    assert project.id is not None
+
+    # Walk the lifecycle up to the target status, with plausible dates.
+    if target == ProjectStatus.on_hold:
+        path = ["assessment", "planning", "seeking_funding", "implementation", "on_hold"]
+    elif target == ProjectStatus.cancelled:
+        path = ["assessment", "planning", "cancelled"]
+    else:
+        pipeline = projects_service.PIPELINE
+        path = [s.value for s in pipeline[1 : pipeline.index(target) + 1]]
+    on = request
+    funding_open: date | None = None
+    for step in path:
+        gap = 400 if step == "completed" else 45
+        on = min(on + timedelta(days=rng.randint(gap, gap + 90)), LAST_DAY)
+        if step == "completed":
+            on = min(max(on, end), LAST_DAY)
+        note = {
+            "assessment": "Expert assessment visit agreed with the requesting State.",
+            "planning": "Needs confirmed on site; project plan and budget in preparation.",
+            "seeking_funding": "Project plan approved; circulated to delegations for extra-budgetary support.",
+            "implementation": "Funding sufficient to start; implementation agreement signed.",
+            "completed": "Final report submitted to donors.",
+            "on_hold": "Paused at the request of the host authorities.",
+            "cancelled": "Request withdrawn by the authorities.",
+        }[step]
+        projects_service.transition(session, project.id, ProjectStatus(step), note, on)
+        if step == "seeking_funding":
+            funding_open = on
+
+    if funding_open is not None:
+        _load_pledges(session, rng, project.id, budget, target, funding_open, report)
+    if target in (ProjectStatus.implementation, ProjectStatus.completed, ProjectStatus.on_hold):
+        _load_progress(session, rng, project.id, template, start, end, target)
+
+
+def _state_name(session: Session, code: str) -> str:
+    from portfolio.states import service as states_service
+
+    return states_service.get_state(session, code).name
+
+
+def _load_pledges(
+    session: Session,
+    rng: random.Random,
+    project_id: int,
+    budget: Decimal,
+    target: ProjectStatus,
+    opened: date,
+    report: Report,
+) -> None:
+    low, high = {ProjectStatus.completed: (100, 104), ProjectStatus.seeking_funding: (10, 80)}.get(target, (70, 105))
+    share = Decimal(rng.randint(low, high)) / 100
+    donors = _pick_donors(rng, rng.randint(1, 4))
+    weights = [Decimal(rng.randint(1, 5)) for _ in donors]
+    for donor, weight in zip(donors, weights, strict=True):
+        currency = DONORS[donor][0]
+        pledged_on = _day_between(rng, opened, min(opened + timedelta(days=200), LAST_DAY))
+        rate = Decimal(1) if currency == EUR else sample_rate(currency, pledged_on)
+        eur = budget * share * weight / sum(weights)
+        amount = _round_thousands(eur / rate) if currency != "JPY" else _round_thousands(eur / rate / 1000) * 1000
+        in_kind = rng.random() < 0.12
+        status = PledgeStatus.committed if target != ProjectStatus.seeking_funding or rng.random() < 0.3 else (
+            PledgeStatus.pledged
+        )
+        pledge = funding_service.create_pledge(
+            session,
+            PledgeCreate(
+                project_id=project_id,
+                donor=donor,
+                kind="in_kind" if in_kind else "cash",
+                amount=amount,
+                currency=currency,
+                pledged_on=pledged_on,
+                status=status,
+                note="Seconded experts and equipment, valued at cost." if in_kind else "",
+            ),
+        )
+        report.pledges += 1
+        assert pledge.id is not None
+        if target == ProjectStatus.seeking_funding:
+            continue
+        # Instalments: all of it for completed projects, part of it while implementing.
+        portion = Decimal(1) if target == ProjectStatus.completed else Decimal(rng.choice(["0.4", "0.6", "1"]))
+        instalments = rng.randint(1, 3)
+        left = (amount * portion).quantize(Decimal("0.01"))
+        day = pledged_on
+        for i in range(instalments):
+            part = left if i == instalments - 1 else (left / (instalments - i)).quantize(Decimal("0.01"))
+            day = min(day + timedelta(days=rng.randint(30, 150)), LAST_DAY)
+            if part <= 0:
+                break
+            funding_service.add_receipt(session, pledge.id, ReceiptCreate(amount=part, received_on=day))
+            report.receipts += 1
+            left -= part
+    if target == ProjectStatus.implementation and rng.random() < 0.25:
+        # A donor that changed its mind before paying anything.
+        donor = _pick_donors(rng, 1)[0]
+        currency = DONORS[donor][0]
+        rate = Decimal(1) if currency == EUR else sample_rate(currency, opened)
+        withdrawn = funding_service.create_pledge(
+            session,
+            PledgeCreate(project_id=project_id, donor=donor, amount=_round_thousands(budget * Decimal("0.1") / rate),
+                         currency=currency, pledged_on=opened, note="Sample: withdrawn after budget review."),
+        )
+        assert withdrawn.id is not None
+        funding_service.update_pledge(session, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn))
+        report.pledges += 1
+
+
+def _load_progress(
+    session: Session, rng: random.Random, project_id: int, template: Template, start: date, end: date,
+    target: ProjectStatus,
+) -> None:
+    names = template.milestones
+    span = (end - start).days
+    done_count = len(names) if target == ProjectStatus.completed else rng.randint(0, len(names) - 1)
+    for i, title in enumerate(names):
+        due = start + timedelta(days=span * (i + 1) // len(names))
+        done = min(due + timedelta(days=rng.randint(-20, 40)), LAST_DAY) if i < done_count else None
+        projects_service.add_milestone(
+            session, project_id,
+            MilestoneCreate(title=title, due_on=due, done_on=done, weight=Decimal(rng.choice([1, 1, 2]))),
+        )
+    ratio = Decimal(done_count) / Decimal(len(names))
+    for name, unit, low, high in template.indicators:
+        target_value = Decimal(rng.randint(low, high))
+        actual = (target_value * ratio * Decimal(rng.choice(["0.9", "1", "1.05"]))).quantize(Decimal(1))
+        projects_service.add_indicator(
+            session, project_id, IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value,
+                                                 actual=actual),
+        )
+
+
+def _load_processes(session: Session, report: Report) -> None:
+    from portfolio.projects.repository import ProjectFilters
+
+    for n, state in enumerate(BENEFICIARIES):
+        rows, _ = projects_repository.list_projects(session, ProjectFilters(beneficiary=state), "request_date", 50, 0)
+        sample = [r.project for r in rows if r.project.code.startswith("SAMPLE-")]
+        picks = [PROCESSES[(n * 2 + k) % len(PROCESSES)] for k in range(2 if n % 3 else 3)]
+        for name, kind, areas in picks:
+            if processes_repository.get_by_name(session, state, name) is not None:
+                report.skipped.append(f"{state}: {name}")
+                continue
+            related = [p for p in sample if set(areas) & set(p.areas)] or sample
+            first_day = related[0].request_date if related else date(2019, 3, 1)
+            process = processes_service.create_process(
+                session,
+                NationalProcessCreate(
+                    state=state, name=name, kind=kind, areas=list(areas), stage=Stage.planned,
+                    project_ids=[p.id for p in related if p.id is not None][:3],
+                    description=f"{SAMPLE_NOTE.replace('project', 'national process')}",
+                    stage_changed_on=first_day,
+                ),
+            )
+            report.processes += 1
+            assert process.id is not None
+            rng = random.Random(f"{SEED}-{state}-{name}")
+            reached = rng.choice([0, 1, 1, 2, 2, 3])
+            on = first_day
+            for stage in STAGES[1 : reached + 1]:
+                on = min(on + timedelta(days=rng.randint(200, 500)), LAST_DAY)
+                processes_service.update_process(
+                    session, process.id,
+                    NationalProcessUpdate(stage=stage, stage_changed_on=on,
+                                          stage_note=f"Sample: {stage.value} as reported by the national authorities."),
+                )
+
+
+def load_demo_data(session: Session) -> Report:
+    """Load the sample portfolio into ``session`` (the caller commits)."""
+    report = Report()
+    _load_rates(session, report)
+    for n in range(len(STATUSES)):
+        _load_project(session, n, report)
+    _load_processes(session, report)
+    return report

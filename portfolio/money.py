@@ -38,16 +38,25 @@ def to_eur(amount: Decimal, eur_per_unit: Decimal) -> Decimal:
     return to_cents(amount * eur_per_unit)
 
 
-def _max_places(places: int) -> AfterValidator:
+def _max_places(places: int, *, pad: bool = True) -> AfterValidator:
+    """Refuse more than ``places`` decimals; with ``pad``, write every value with exactly that many
+    (so "5" and "5.00" are the same amount, and read back the same as they were sent)."""
+    quantum = Decimal(1).scaleb(-places)
+
     def check(value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("must be a finite number")
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -places:
             raise ValueError(f"at most {places} decimal places")
-        return value
+        return value.quantize(quantum) if pad else value
 
     return AfterValidator(check)
+
+
+def plain(value: Decimal) -> str:
+    """A quantity without trailing zeros or exponent: 1200, 430.5."""
+    return format(value.normalize(), "f")
 
 
 def _no_float(value: object) -> object:
@@ -104,6 +113,8 @@ Rate = Annotated[
 Quantity = Annotated[
     Decimal,
     Field(ge=0, max_digits=16, description="A quantity ≥ 0 (up to 4 decimals), e.g. tonnes or weapons."),
-    _max_places(4),
-    _as_string,
+    _max_places(4, pad=False),
+    PlainSerializer(plain, return_type=str, when_used="json"),
 ]
+# A quantity read back from the database, e.g. an indicator's value or a milestone's weight.
+QuantityOut = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]

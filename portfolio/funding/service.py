@@ -31,7 +31,7 @@ from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
 
 Changes = dict[str, list[Any]]
-ONE = Decimal(1)
+ONE = Decimal("1.00000000")
 
 
 class PledgeNotFound(NotFound):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from portfolio.money import MoneyOut, NonNegativeAmount, Quantity
+from portfolio.money import MoneyOut, NonNegativeAmount, Quantity, QuantityOut
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Name, Note, Output, Patch, SdgTarget, StateCode, check_sdg_targets
 
@@ -226,7 +226,7 @@ class MilestoneRead(Output):
     title: str
     due_on: date | None
     done_on: date | None
-    weight: Decimal
+    weight: QuantityOut
     version: int
 
 
@@ -255,7 +255,7 @@ class IndicatorRead(Output):
     project_id: int
     name: str
     unit: str
-    baseline: Decimal
-    target: Decimal
-    actual: Decimal | None
+    baseline: QuantityOut
+    target: QuantityOut
+    actual: QuantityOut | None
     version: int

@@ -1,0 +1,51 @@
+"""Every error is application/problem+json, never a bare 500 or an HTML page."""
+
+from fastapi.testclient import TestClient
+
+from portfolio.config import Settings
+from portfolio.main import create_app
+from tests.factories import assert_problem
+
+
+def test_unknown_route_is_a_404_problem(client):
+    assert_problem(client.get("/api/v1/nothing-here"), 404)
+
+
+def test_wrong_method_is_a_405_problem(client):
+    assert_problem(client.put("/api/v1/projects"), 405)
+
+
+def test_malformed_json_is_a_422_problem(client):
+    response = client.post(
+        "/api/v1/projects", content=b'{"code": "X-1", ', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+def test_a_body_that_is_not_an_object_is_a_422_problem(client):
+    assert_problem(client.post("/api/v1/pledges", json=["not", "an", "object"]), 422)
+
+
+def test_non_numeric_path_id_is_a_422_naming_it(client):
+    assert_problem(client.get("/api/v1/projects/abc"), 422, ["path", "project_id"])
+
+
+def test_every_bad_field_is_listed_at_once(client):
+    body = assert_problem(client.post("/api/v1/pledges", json={"amount": "-1", "currency": "ZZZ"}), 422)
+    locs = {tuple(e["loc"]) for e in body["errors"]}
+    assert {("body", "amount"), ("body", "currency"), ("body", "project_id"), ("body", "donor")} <= locs
+    assert all(e["msg"] for e in body["errors"])
+
+
+def test_database_unavailable_is_a_503_problem_not_a_500(backend, tmp_path):
+    url = (
+        f"sqlite:///{tmp_path}/missing-folder/portfolio.db"
+        if backend == "sqlite"
+        else "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+    )
+    app = create_app(Settings(database_url=url, migrate_on_start=False))
+    with TestClient(app) as client:
+        response = client.get("/api/v1/projects")
+        assert_problem(response, 503)
+        assert response.headers["retry-after"]
+        assert_problem(client.get("/healthz"), 503)

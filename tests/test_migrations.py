@@ -1,0 +1,85 @@
+"""Alembic owns the schema: upgrade builds it, downgrade to base and back works, and the models never drift."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
+
+from portfolio import migrate
+from portfolio.config import Settings
+from portfolio.main import create_app
+from portfolio.models import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def state_count(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM state")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_check_downgrade_and_upgrade_again(empty_database_url):
+    url = empty_database_url
+    migrate.upgrade(url)
+    assert tables(url) == {t.name for t in metadata.sorted_tables}
+    assert state_count(url) == 68
+    command.check(migrate.alembic_config(url))  # raises if the models and the migrations disagree
+
+    migrate.downgrade(url, "base")
+    assert tables(url) == set()
+
+    migrate.upgrade(url)
+    assert state_count(url) == 68
+    command.check(migrate.alembic_config(url))
+    engine = create_engine(url)
+    try:
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_the_alembic_command_uses_the_portfolio_database_url(empty_database_url):
+    env = {**os.environ, "PORTFOLIO_DATABASE_URL": empty_database_url}
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini")]
+    subprocess.run([*alembic, "upgrade", "head"], check=True, env=env, cwd=ROOT, capture_output=True)
+    result = subprocess.run([*alembic, "check"], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert state_count(empty_database_url) == 68
+
+
+def test_the_server_applies_pending_migrations_when_it_starts(empty_database_url):
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings(database_url=empty_database_url, migrate_on_start=True))
+    with TestClient(app) as client:
+        health = client.get("/healthz").json()
+        assert health["status"] == "ok"
+        assert health["revision"] == migrate.head_revision()
+        assert len(client.get("/api/v1/states").json()) == 68
+    app.state.db.dispose()
+
+
+def test_healthz_reports_pending_migrations_as_503(empty_database_url):
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings(database_url=empty_database_url, migrate_on_start=False))
+    with TestClient(app) as client:
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["revision"] is None
+    app.state.db.dispose()

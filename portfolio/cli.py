@@ -23,7 +23,9 @@ app.add_typer(db_app, name="db")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (share nothing but the database).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (share nothing but the database).")
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Apply pending migrations, then serve the API (docs at /docs)."""
@@ -37,7 +39,12 @@ def serve(
     os.environ["PORTFOLIO_MIGRATE_ON_START"] = "false"
     typer.echo(f"Serving on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(
-        "portfolio.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+        "portfolio.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
         proxy_headers=True,
     )
 

@@ -18,7 +18,13 @@ from sqlmodel import Session
 
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
-from portfolio.funding.schemas import ExchangeRateCreate, PledgeCreate, PledgeStatus, PledgeUpdate, ReceiptCreate
+from portfolio.funding.schemas import (
+    ExchangeRateCreate,
+    PledgeCreate,
+    PledgeStatus,
+    PledgeUpdate,
+    ReceiptCreate,
+)
 from portfolio.money import EUR
 from portfolio.processes import repository as processes_repository
 from portfolio.processes import service as processes_service
@@ -68,7 +74,22 @@ DONORS = {
     "KOR": ("USD", 1),
 }
 
-BENEFICIARIES = ["ALB", "BIH", "MNE", "SRB", "MKD", "MDA", "UKR", "GEO", "ARM", "KGZ", "TJK", "KAZ", "UZB", "MNG"]
+BENEFICIARIES = [
+    "ALB",
+    "BIH",
+    "MNE",
+    "SRB",
+    "MKD",
+    "MDA",
+    "UKR",
+    "GEO",
+    "ARM",
+    "KGZ",
+    "TJK",
+    "KAZ",
+    "UZB",
+    "MNG",
+]
 
 PARTNERS = {
     "ALB": "OSCE Presence in Albania",
@@ -101,43 +122,127 @@ class Template:
 
 
 TEMPLATES = [
-    Template("DEPOT", "Upgrading the physical security of ammunition depots in {state}", ("SCA",),
-             ("stockpile_security",), (("Storage sites upgraded", "sites", 2, 6),), (600, 3200),
-             ("Site surveys completed", "Perimeter and intrusion detection installed", "Lightning protection and "
-              "fire suppression installed", "Depot staff trained on new SOPs"), 1),
-    Template("SALWD", "Destruction of surplus small arms and light weapons in {state}", ("SALW",),
-             ("surplus_destruction_salw",), (("Weapons destroyed", "pieces", 5000, 30000),), (250, 900),
-             ("Surplus verified and transported", "Cutting line commissioned", "Destruction completed and verified")),
-    Template("AMMO", "Demilitarisation of surplus conventional ammunition in {state}", ("SCA",),
-             ("surplus_destruction_ammunition",), (("Ammunition destroyed", "tonnes", 200, 1500),), (900, 4500),
-             ("Ammunition inventory and risk assessment", "Demilitarisation plant refurbished",
-              "First half of stock destroyed", "Remaining stock destroyed and site cleared")),
-    Template("MEL", "Disposal of melange rocket-fuel oxidiser in {state}", ("SCA",),
-             ("hazardous_propellant_disposal",), (("Melange disposed of", "tonnes", 100, 900),), (700, 3800),
-             ("Environmental impact assessment", "Conversion unit installed", "Melange transported and converted",
-              "Storage sites decontaminated"), 0),
-    Template("MARK", "Marking, record-keeping and tracing of small arms in {state}", ("SALW",),
-             ("marking_and_tracing", "record_keeping"), (("Weapons marked", "pieces", 10000, 60000),
-                                                         ("Officials trained", "persons", 40, 200)), (300, 1200),
-             ("Marking machines procured", "Central registry software deployed", "Backlog of weapons marked")),
-    Template("NC", "Support to the national SALW commission of {state}", ("SALW",),
-             ("legislation_and_policy", "training_and_capacity"), (("People trained", "persons", 60, 300),),
-             (150, 600), ("National SALW strategy drafted", "Action plan adopted", "Annual review held"), 2),
-    Template("DEACT", "Deactivation of small arms to the OSCE minimum standard in {state}", ("SALW",),
-             ("deactivation", "legislation_and_policy"), (("Weapons deactivated", "pieces", 1000, 8000),),
-             (200, 700), ("Deactivation procedure adopted", "Workshop equipped", "Deactivated weapons certified")),
-    Template("BORDER", "Strengthening controls against illicit SALW trafficking at the borders of {state}",
-             ("SALW",), ("border_and_export_controls", "training_and_capacity"),
-             (("Border and customs officers trained", "persons", 80, 400),), (400, 1800),
-             ("Training needs assessment", "Detection equipment delivered", "Joint exercises held"), 1),
-    Template("AWARE", "Awareness-raising and voluntary weapons collection in {state}", ("SALW",),
-             ("collection_and_awareness",), (("Weapons collected", "pieces", 500, 5000),
-                                             ("Women reached by the campaign", "persons", 2000, 20000)), (150, 500),
-             ("Campaign designed with local communities", "Collection points opened", "Collected weapons destroyed"),
-             2),
-    Template("SOP", "Stockpile management training and SOPs for the armed forces of {state}", ("SALW", "SCA"),
-             ("training_and_capacity", "stockpile_security"), (("Personnel trained", "persons", 50, 250),),
-             (200, 900), ("SOPs drafted with the Ministry of Defence", "Trainers certified", "SOPs in force")),
+    Template(
+        "DEPOT",
+        "Upgrading the physical security of ammunition depots in {state}",
+        ("SCA",),
+        ("stockpile_security",),
+        (("Storage sites upgraded", "sites", 2, 6),),
+        (600, 3200),
+        (
+            "Site surveys completed",
+            "Perimeter and intrusion detection installed",
+            "Lightning protection and fire suppression installed",
+            "Depot staff trained on new SOPs",
+        ),
+        1,
+    ),
+    Template(
+        "SALWD",
+        "Destruction of surplus small arms and light weapons in {state}",
+        ("SALW",),
+        ("surplus_destruction_salw",),
+        (("Weapons destroyed", "pieces", 5000, 30000),),
+        (250, 900),
+        (
+            "Surplus verified and transported",
+            "Cutting line commissioned",
+            "Destruction completed and verified",
+        ),
+    ),
+    Template(
+        "AMMO",
+        "Demilitarisation of surplus conventional ammunition in {state}",
+        ("SCA",),
+        ("surplus_destruction_ammunition",),
+        (("Ammunition destroyed", "tonnes", 200, 1500),),
+        (900, 4500),
+        (
+            "Ammunition inventory and risk assessment",
+            "Demilitarisation plant refurbished",
+            "First half of stock destroyed",
+            "Remaining stock destroyed and site cleared",
+        ),
+    ),
+    Template(
+        "MEL",
+        "Disposal of melange rocket-fuel oxidiser in {state}",
+        ("SCA",),
+        ("hazardous_propellant_disposal",),
+        (("Melange disposed of", "tonnes", 100, 900),),
+        (700, 3800),
+        (
+            "Environmental impact assessment",
+            "Conversion unit installed",
+            "Melange transported and converted",
+            "Storage sites decontaminated",
+        ),
+        0,
+    ),
+    Template(
+        "MARK",
+        "Marking, record-keeping and tracing of small arms in {state}",
+        ("SALW",),
+        ("marking_and_tracing", "record_keeping"),
+        (("Weapons marked", "pieces", 10000, 60000), ("Officials trained", "persons", 40, 200)),
+        (300, 1200),
+        ("Marking machines procured", "Central registry software deployed", "Backlog of weapons marked"),
+    ),
+    Template(
+        "NC",
+        "Support to the national SALW commission of {state}",
+        ("SALW",),
+        ("legislation_and_policy", "training_and_capacity"),
+        (("People trained", "persons", 60, 300),),
+        (150, 600),
+        ("National SALW strategy drafted", "Action plan adopted", "Annual review held"),
+        2,
+    ),
+    Template(
+        "DEACT",
+        "Deactivation of small arms to the OSCE minimum standard in {state}",
+        ("SALW",),
+        ("deactivation", "legislation_and_policy"),
+        (("Weapons deactivated", "pieces", 1000, 8000),),
+        (200, 700),
+        ("Deactivation procedure adopted", "Workshop equipped", "Deactivated weapons certified"),
+    ),
+    Template(
+        "BORDER",
+        "Strengthening controls against illicit SALW trafficking at the borders of {state}",
+        ("SALW",),
+        ("border_and_export_controls", "training_and_capacity"),
+        (("Border and customs officers trained", "persons", 80, 400),),
+        (400, 1800),
+        ("Training needs assessment", "Detection equipment delivered", "Joint exercises held"),
+        1,
+    ),
+    Template(
+        "AWARE",
+        "Awareness-raising and voluntary weapons collection in {state}",
+        ("SALW",),
+        ("collection_and_awareness",),
+        (
+            ("Weapons collected", "pieces", 500, 5000),
+            ("Women reached by the campaign", "persons", 2000, 20000),
+        ),
+        (150, 500),
+        (
+            "Campaign designed with local communities",
+            "Collection points opened",
+            "Collected weapons destroyed",
+        ),
+        2,
+    ),
+    Template(
+        "SOP",
+        "Stockpile management training and SOPs for the armed forces of {state}",
+        ("SALW", "SCA"),
+        ("training_and_capacity", "stockpile_security"),
+        (("Personnel trained", "persons", 50, 250),),
+        (200, 900),
+        ("SOPs drafted with the Ministry of Defence", "Trainers certified", "SOPs in force"),
+    ),
 ]
 
 # Target status for each of the 30 sample projects (in creation order).
@@ -206,7 +311,9 @@ def _load_rates(session: Session, report: Report) -> None:
             if funding_repository.get_rate(session, currency, key) is None:
                 funding_service.create_rate(
                     session,
-                    ExchangeRateCreate(currency=currency, month=key, eur_per_unit=sample_rate(currency, month)),
+                    ExchangeRateCreate(
+                        currency=currency, month=key, eur_per_unit=sample_rate(currency, month)
+                    ),
                 )
                 report.rates += 1
 
@@ -238,9 +345,19 @@ def _load_project(session: Session, n: int, report: Report) -> None:
     state = BENEFICIARIES[(n * 5) % len(BENEFICIARIES)]
     target = ProjectStatus(STATUSES[n])
     # Older projects for later stages: completed ones were requested 2019–2021, requests 2026.
-    stage_index = {"completed": 0, "implementation": 1, "cancelled": 1, "on_hold": 1, "seeking_funding": 2,
-                   "planning": 3, "assessment": 3, "requested": 4}[target]
-    request = _day_between(rng, date(2019 + stage_index, 1, 10), date(2020 + stage_index + (stage_index > 3), 6, 30))
+    stage_index = {
+        "completed": 0,
+        "implementation": 1,
+        "cancelled": 1,
+        "on_hold": 1,
+        "seeking_funding": 2,
+        "planning": 3,
+        "assessment": 3,
+        "requested": 4,
+    }[target]
+    request = _day_between(
+        rng, date(2019 + stage_index, 1, 10), date(2020 + stage_index + (stage_index > 3), 6, 30)
+    )
     request = min(request, LAST_DAY - timedelta(days=60))
     code = f"SAMPLE-{template.slug}-{state}-{request.year}-{n + 1:02d}"
     if projects_repository.get_project_by_code(session, code) is not None:
@@ -256,7 +373,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
         ProjectCreate(
             code=code,
             title=template.title.format(state=state_name or _state_name(session, state)),
-            description=f"{SAMPLE_NOTE} Requested by the authorities of {state}; assessed on site by OSCE experts.",
+            description=f"{SAMPLE_NOTE} Requested by the authorities of {state}; assessed on site.",
             areas=list(template.areas),
             activity_types=list(template.activities),
             beneficiaries=[state],
@@ -290,7 +407,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
         note = {
             "assessment": "Expert assessment visit agreed with the requesting State.",
             "planning": "Needs confirmed on site; project plan and budget in preparation.",
-            "seeking_funding": "Project plan approved; circulated to delegations for extra-budgetary support.",
+            "seeking_funding": "Plan approved; circulated to delegations for extra-budgetary support.",
             "implementation": "Funding sufficient to start; implementation agreement signed.",
             "completed": "Final report submitted to donors.",
             "on_hold": "Paused at the request of the host authorities.",
@@ -321,7 +438,9 @@ def _load_pledges(
     opened: date,
     report: Report,
 ) -> None:
-    low, high = {ProjectStatus.completed: (100, 104), ProjectStatus.seeking_funding: (10, 80)}.get(target, (70, 105))
+    low, high = {ProjectStatus.completed: (100, 104), ProjectStatus.seeking_funding: (10, 80)}.get(
+        target, (70, 105)
+    )
     share = Decimal(rng.randint(low, high)) / 100
     donors = _pick_donors(rng, rng.randint(1, 4))
     weights = [Decimal(rng.randint(1, 5)) for _ in donors]
@@ -330,10 +449,14 @@ def _load_pledges(
         pledged_on = _day_between(rng, opened, min(opened + timedelta(days=200), LAST_DAY))
         rate = Decimal(1) if currency == EUR else sample_rate(currency, pledged_on)
         eur = budget * share * weight / sum(weights)
-        amount = _round_thousands(eur / rate) if currency != "JPY" else _round_thousands(eur / rate / 1000) * 1000
+        amount = (
+            _round_thousands(eur / rate) if currency != "JPY" else _round_thousands(eur / rate / 1000) * 1000
+        )
         in_kind = rng.random() < 0.12
-        status = PledgeStatus.committed if target != ProjectStatus.seeking_funding or rng.random() < 0.3 else (
-            PledgeStatus.pledged
+        status = (
+            PledgeStatus.committed
+            if target != ProjectStatus.seeking_funding or rng.random() < 0.3
+            else (PledgeStatus.pledged)
         )
         pledge = funding_service.create_pledge(
             session,
@@ -353,7 +476,9 @@ def _load_pledges(
         if target == ProjectStatus.seeking_funding:
             continue
         # Instalments: all of it for completed projects, part of it while implementing.
-        portion = Decimal(1) if target == ProjectStatus.completed else Decimal(rng.choice(["0.4", "0.6", "1"]))
+        portion = (
+            Decimal(1) if target == ProjectStatus.completed else Decimal(rng.choice(["0.4", "0.6", "1"]))
+        )
         instalments = rng.randint(1, 3)
         left = (amount * portion).quantize(Decimal("0.01"))
         day = pledged_on
@@ -372,8 +497,14 @@ def _load_pledges(
         rate = Decimal(1) if currency == EUR else sample_rate(currency, opened)
         withdrawn = funding_service.create_pledge(
             session,
-            PledgeCreate(project_id=project_id, donor=donor, amount=_round_thousands(budget * Decimal("0.1") / rate),
-                         currency=currency, pledged_on=opened, note="Sample: withdrawn after budget review."),
+            PledgeCreate(
+                project_id=project_id,
+                donor=donor,
+                amount=_round_thousands(budget * Decimal("0.1") / rate),
+                currency=currency,
+                pledged_on=opened,
+                note="Sample: withdrawn after budget review.",
+            ),
         )
         assert withdrawn.id is not None
         funding_service.update_pledge(session, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn))
@@ -381,7 +512,12 @@ def _load_pledges(
 
 
 def _load_progress(
-    session: Session, rng: random.Random, project_id: int, template: Template, start: date, end: date,
+    session: Session,
+    rng: random.Random,
+    project_id: int,
+    template: Template,
+    start: date,
+    end: date,
     target: ProjectStatus,
 ) -> None:
     names = template.milestones
@@ -391,7 +527,8 @@ def _load_progress(
         due = start + timedelta(days=span * (i + 1) // len(names))
         done = min(due + timedelta(days=rng.randint(-20, 40)), LAST_DAY) if i < done_count else None
         projects_service.add_milestone(
-            session, project_id,
+            session,
+            project_id,
             MilestoneCreate(title=title, due_on=due, done_on=done, weight=Decimal(rng.choice([1, 1, 2]))),
         )
     ratio = Decimal(done_count) / Decimal(len(names))
@@ -399,8 +536,9 @@ def _load_progress(
         target_value = Decimal(rng.randint(low, high))
         actual = (target_value * ratio * Decimal(rng.choice(["0.9", "1", "1.05"]))).quantize(Decimal(1))
         projects_service.add_indicator(
-            session, project_id, IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value,
-                                                 actual=actual),
+            session,
+            project_id,
+            IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value, actual=actual),
         )
 
 
@@ -408,7 +546,9 @@ def _load_processes(session: Session, report: Report) -> None:
     from portfolio.projects.repository import ProjectFilters
 
     for n, state in enumerate(BENEFICIARIES):
-        rows, _ = projects_repository.list_projects(session, ProjectFilters(beneficiary=state), "request_date", 50, 0)
+        rows, _ = projects_repository.list_projects(
+            session, ProjectFilters(beneficiary=state), "request_date", 50, 0
+        )
         sample = [r.project for r in rows if r.project.code.startswith("SAMPLE-")]
         picks = [PROCESSES[(n * 2 + k) % len(PROCESSES)] for k in range(2 if n % 3 else 3)]
         for name, kind, areas in picks:
@@ -420,7 +560,11 @@ def _load_processes(session: Session, report: Report) -> None:
             process = processes_service.create_process(
                 session,
                 NationalProcessCreate(
-                    state=state, name=name, kind=kind, areas=list(areas), stage=Stage.planned,
+                    state=state,
+                    name=name,
+                    kind=kind,
+                    areas=list(areas),
+                    stage=Stage.planned,
                     project_ids=[p.id for p in related if p.id is not None][:3],
                     description=f"{SAMPLE_NOTE.replace('project', 'national process')}",
                     stage_changed_on=first_day,
@@ -434,9 +578,13 @@ def _load_processes(session: Session, report: Report) -> None:
             for stage in STAGES[1 : reached + 1]:
                 on = min(on + timedelta(days=rng.randint(200, 500)), LAST_DAY)
                 processes_service.update_process(
-                    session, process.id,
-                    NationalProcessUpdate(stage=stage, stage_changed_on=on,
-                                          stage_note=f"Sample: {stage.value} as reported by the national authorities."),
+                    session,
+                    process.id,
+                    NationalProcessUpdate(
+                        stage=stage,
+                        stage_changed_on=on,
+                        stage_note=f"Sample: {stage.value} as reported by the national authorities.",
+                    ),
                 )
 
 

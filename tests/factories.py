@@ -63,7 +63,9 @@ def make_pledge(client: TestClient, project_id: int, **overrides: Any) -> dict[s
 
 
 def receive(client: TestClient, pledge_id: int, amount: str, received_on: str = "2024-05-02") -> Any:
-    return client.post(f"/api/v1/pledges/{pledge_id}/receipts", json={"amount": amount, "received_on": received_on})
+    return client.post(
+        f"/api/v1/pledges/{pledge_id}/receipts", json={"amount": amount, "received_on": received_on}
+    )
 
 
 def assert_problem(response: Any, status: int, loc: list[Any] | None = None) -> dict[str, Any]:

@@ -51,7 +51,9 @@ def test_demo_data_loads_a_labelled_sample_portfolio_once(env):
     assert first.exit_code == 0, first.output
     assert "created 30 projects" in first.output
     second = invoke("demo-data")
-    assert "created 0 projects, 0 pledges, 0 receipts, 0 exchange rates, 0 national processes" in second.output
+    assert (
+        "created 0 projects, 0 pledges, 0 receipts, 0 exchange rates, 0 national processes" in second.output
+    )
 
     application = create_app(Settings(database_url=env, migrate_on_start=False))
     with TestClient(application) as client:
@@ -92,7 +94,10 @@ def test_serve_migrates_and_answers(tmp_path: Path):
     env = {**os.environ, "PORTFOLIO_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"}
     server = subprocess.Popen(
         [sys.executable, "-m", "portfolio.cli", "serve", "--port", str(port)],
-        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30

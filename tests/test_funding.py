@@ -30,7 +30,9 @@ def project(client):
 
 
 def test_a_euro_pledge(client, project):
-    pledge = make_pledge(client, project["id"], donor="deu", amount="125000.00", note="Federal Foreign Office")
+    pledge = make_pledge(
+        client, project["id"], donor="deu", amount="125000.00", note="Federal Foreign Office"
+    )
     assert pledge == pledge | {
         "project_id": project["id"],
         "donor": "DEU",
@@ -49,14 +51,19 @@ def test_a_euro_pledge(client, project):
     }
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}")) == pledge
     funding = ok(client.get(f"/api/v1/projects/{project['id']}"))["funding"]
-    assert (funding["pledged_eur"], funding["gap_eur"], funding["coverage"]) == ("125000.00", "375000.00", "0.2500")
+    assert (funding["pledged_eur"], funding["gap_eur"], funding["coverage"]) == (
+        "125000.00",
+        "375000.00",
+        "0.2500",
+    )
 
 
 def test_a_foreign_currency_pledge_is_valued_at_its_months_rate_and_frozen(client, project):
     make_rate(client, "USD", "2024-03", "0.91500000")
     make_rate(client, "USD", "2024-04", "0.50000000")
-    pledge = make_pledge(client, project["id"], donor="USA", currency="usd", amount="200000.00",
-                         pledged_on="2024-03-31")
+    pledge = make_pledge(
+        client, project["id"], donor="USA", currency="usd", amount="200000.00", pledged_on="2024-03-31"
+    )
     assert pledge["currency"] == "USD"
     assert pledge["eur_per_unit"] == "0.91500000"
     assert pledge["amount_eur"] == "183000.00"
@@ -79,7 +86,9 @@ def test_in_kind_pledges_count_as_pledged(client, project):
 
 def test_missing_rate_names_the_currency_and_the_month(client, project):
     body = assert_problem(
-        client.post("/api/v1/pledges", json=pledge_body(project["id"], currency="CHF", pledged_on="2025-02-14")),
+        client.post(
+            "/api/v1/pledges", json=pledge_body(project["id"], currency="CHF", pledged_on="2025-02-14")
+        ),
         422,
         ["body", "currency"],
     )
@@ -134,7 +143,9 @@ def test_pledge_list_filters(client, project):
     other = make_project(client)
     make_rate(client, "USD", "2023-06", "0.92")
     make_pledge(client, project["id"], donor="DEU", pledged_on="2024-03-01")
-    make_pledge(client, project["id"], donor="USA", currency="USD", pledged_on="2023-06-01", status="committed")
+    make_pledge(
+        client, project["id"], donor="USA", currency="USD", pledged_on="2023-06-01", status="committed"
+    )
     make_pledge(client, other["id"], donor="DEU", pledged_on="2023-01-05")
 
     def donors(**params):
@@ -153,8 +164,12 @@ def test_pledge_list_filters(client, project):
 
 @pytest.mark.parametrize(
     ("params", "loc"),
-    [({"currency": "EU"}, ["query", "currency"]), ({"status": "gone"}, ["query", "status"]),
-     ({"year": "last"}, ["query", "year"]), ({"limit": 1000}, ["query", "limit"])],
+    [
+        ({"currency": "EU"}, ["query", "currency"]),
+        ({"status": "gone"}, ["query", "status"]),
+        ({"year": "last"}, ["query", "year"]),
+        ({"limit": 1000}, ["query", "limit"]),
+    ],
 )
 def test_bad_pledge_filters_are_422(client, params, loc):
     assert_problem(client.get("/api/v1/pledges", params=params), 422, loc)
@@ -162,8 +177,12 @@ def test_bad_pledge_filters_are_422(client, params, loc):
 
 def test_patch_refuses_nulls_and_unknown_donors_and_changes_nothing(client, project):
     pledge = make_pledge(client, project["id"])
-    assert_problem(client.patch(f"/api/v1/pledges/{pledge['id']}", json={"amount": None}), 422, ["body", "amount"])
-    assert_problem(client.patch(f"/api/v1/pledges/{pledge['id']}", json={"donor": "ZZZ"}), 422, ["body", "donor"])
+    assert_problem(
+        client.patch(f"/api/v1/pledges/{pledge['id']}", json={"amount": None}), 422, ["body", "amount"]
+    )
+    assert_problem(
+        client.patch(f"/api/v1/pledges/{pledge['id']}", json={"donor": "ZZZ"}), 422, ["body", "donor"]
+    )
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}")) == pledge
 
 
@@ -171,7 +190,9 @@ def test_a_failed_patch_is_rolled_back_whole(client, project):
     make_rate(client, "USD", "2024-03", "0.9")
     pledge = make_pledge(client, project["id"], currency="USD", amount="1000.00", pledged_on="2024-03-05")
     # The note and date are applied before the missing May rate is discovered: none of it may stay.
-    response = client.patch(f"/api/v1/pledges/{pledge['id']}", json={"note": "moved", "pledged_on": "2024-05-01"})
+    response = client.patch(
+        f"/api/v1/pledges/{pledge['id']}", json={"note": "moved", "pledged_on": "2024-05-01"}
+    )
     assert "2024-05" in assert_problem(response, 422, ["body", "currency"])["detail"]
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}")) == pledge
 
@@ -198,10 +219,19 @@ def test_receipts_in_the_pledge_currency_at_their_months_rate(client, project):
     make_rate(client, "GBP", "2024-06", "1.18")
     pledge = make_pledge(client, project["id"], donor="GBR", currency="GBP", amount="10000.00")
     receipt = ok(receive(client, pledge["id"], "4000.00", "2024-06-20"), 201)
-    assert receipt == receipt | {"amount": "4000.00", "currency": "GBP", "received_on": "2024-06-20",
-                                 "eur_per_unit": "1.18000000", "amount_eur": "4720.00"}
+    assert receipt == receipt | {
+        "amount": "4000.00",
+        "currency": "GBP",
+        "received_on": "2024-06-20",
+        "eur_per_unit": "1.18000000",
+        "amount_eur": "4720.00",
+    }
     after = ok(client.get(f"/api/v1/pledges/{pledge['id']}"))
-    assert (after["received"], after["received_eur"], after["outstanding"]) == ("4000.00", "4720.00", "6000.00")
+    assert (after["received"], after["received_eur"], after["outstanding"]) == (
+        "4000.00",
+        "4720.00",
+        "6000.00",
+    )
     assert after["status"] == "pledged"
     funding = ok(client.get(f"/api/v1/projects/{project['id']}"))["funding"]
     assert (funding["pledged_eur"], funding["received_eur"]) == ("11500.00", "4720.00")
@@ -254,7 +284,9 @@ def test_a_pledge_with_receipts_cannot_be_withdrawn_deleted_or_change_currency(c
 
 def test_paid_cannot_be_set_by_hand(client, project):
     pledge = make_pledge(client, project["id"])
-    assert_problem(client.patch(f"/api/v1/pledges/{pledge['id']}", json={"status": "paid"}), 422, ["body", "status"])
+    assert_problem(
+        client.patch(f"/api/v1/pledges/{pledge['id']}", json={"status": "paid"}), 422, ["body", "status"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -263,7 +295,10 @@ def test_paid_cannot_be_set_by_hand(client, project):
         ({"amount": "0.00", "received_on": "2024-04-01"}, ["body", "amount"]),
         ({"amount": "-1", "received_on": "2024-04-01"}, ["body", "amount"]),
         ({"amount": "1.00"}, ["body", "received_on"]),
-        ({"amount": "1.00", "received_on": (date.today() + timedelta(days=1)).isoformat()}, ["body", "received_on"]),
+        (
+            {"amount": "1.00", "received_on": (date.today() + timedelta(days=1)).isoformat()},
+            ["body", "received_on"],
+        ),
         ({"amount": "1.00", "received_on": "2024-04-01", "currency": "USD"}, ["body", "currency"]),
     ],
 )
@@ -290,7 +325,10 @@ def test_rates_are_recorded_and_listed(client):
     page = ok(client.get("/api/v1/exchange-rates"))
     assert page["total"] == 3
     assert [(r["currency"], r["month"], r["eur_per_unit"]) for r in page["items"]] == [
-        ("NOK", "2024-01", "0.08740000"), ("USD", "2024-02", "0.93000000"), ("USD", "2024-01", "0.92000000")]
+        ("NOK", "2024-01", "0.08740000"),
+        ("USD", "2024-02", "0.93000000"),
+        ("USD", "2024-01", "0.92000000"),
+    ]
     usd = ok(client.get("/api/v1/exchange-rates", params={"currency": "USD", "from": "2024-02"}))
     assert [r["month"] for r in usd["items"]] == ["2024-02"]
 
@@ -298,7 +336,9 @@ def test_rates_are_recorded_and_listed(client):
 def test_a_second_rate_for_the_same_month_is_a_409(client):
     make_rate(client, "SEK", "2024-01", "0.088")
     body = assert_problem(
-        client.post("/api/v1/exchange-rates", json={"currency": "SEK", "month": "2024-01", "eur_per_unit": "0.09"}),
+        client.post(
+            "/api/v1/exchange-rates", json={"currency": "SEK", "month": "2024-01", "eur_per_unit": "0.09"}
+        ),
         409,
     )
     assert "0.08800000" in body["detail"]

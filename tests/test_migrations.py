@@ -1,4 +1,4 @@
-"""Alembic owns the schema: upgrade builds it, downgrade to base and back works, and the models never drift."""
+"""Alembic owns the schema: upgrade builds it, downgrade to base and back works, the models never drift."""
 
 import os
 import subprocess

@@ -282,17 +282,18 @@ def test_list_indicators_in_the_order_added(client):
     assert [i["id"] for i in ok(client.get(indicators_url(project["id"])))] == [first["id"], second["id"]]
 
 
-@pytest.mark.xfail(
-    reason="the write response echoes decimals as sent ('430.5', '0', weight '2') while every read "
-    "returns them as stored ('430.5000', '0.0000', '2.00'): the same record has two representations",
-    strict=True,
-)
-def test_a_record_reads_back_exactly_as_the_write_returned_it(client):
+def test_decimals_read_back_exactly_as_the_write_returned_them(client):
     project = make_project(client)
     indicator = add_indicator(client, project["id"], target="430.5")
     milestone = add_milestone(client, project["id"], weight="2")
+    assert (indicator["baseline"], indicator["target"], milestone["weight"]) == ("0", "430.5", "2")
     assert ok(client.get(indicators_url(project["id"]))) == [indicator]
     assert ok(client.get(milestones_url(project["id"]))) == [milestone]
+
+    url = f"{indicators_url(project['id'])}/{indicator['id']}"
+    patched = ok(client.patch(url, json={"actual": "12.50"}))
+    assert (patched["target"], patched["actual"]) == ("430.5", "12.5")
+    assert ok(client.get(indicators_url(project["id"]))) == [patched]
 
 
 def test_patch_indicator_records_the_actual_value(client):

@@ -23,7 +23,15 @@ def test_creating_a_project_returns_it_with_empty_funding_and_progress(client):
     )
     project = ok(client.post("/api/v1/projects", json=body), 201)
     assert project["id"] > 0
-    for name in ("code", "title", "description", "implementing_partner", "start_date", "end_date", "budget_eur"):
+    for name in (
+        "code",
+        "title",
+        "description",
+        "implementing_partner",
+        "start_date",
+        "end_date",
+        "budget_eur",
+    ):
         assert project[name] == body[name]
     assert project["areas"] == ["SALW", "SCA"]
     assert project["activity_types"] == ["stockpile_security", "surplus_destruction_ammunition"]
@@ -76,7 +84,9 @@ BAD_PROJECTS = [
     pytest.param({"gender_marker": 3}, ["body", "gender_marker"], id="gender-marker-3"),
     pytest.param({"sdg_targets": ["16.99"]}, ["body", "sdg_targets"], id="sdg-unknown"),
     pytest.param({"request_date": "2024-13-01"}, ["body", "request_date"], id="date-invalid"),
-    pytest.param({"start_date": "2025-01-01", "end_date": "2024-12-31"}, ["body", "end_date"], id="end-before-start"),
+    pytest.param(
+        {"start_date": "2025-01-01", "end_date": "2024-12-31"}, ["body", "end_date"], id="end-before-start"
+    ),
     pytest.param({"status": "completed"}, ["body", "status"], id="status-read-only"),
     pytest.param({"bugdet_eur": "1.00"}, ["body", "bugdet_eur"], id="misspelt-field"),
 ]
@@ -109,7 +119,9 @@ def test_patch_changes_fields_and_bumps_the_version(client):
     assert changed["version"] == project["version"] + 1
     assert changed["updated_at"] > project["updated_at"]
     # The same values again change nothing.
-    same = ok(client.patch(f"/api/v1/projects/{project['id']}", json={"title": "New title", "areas": ["SCA"]}))
+    same = ok(
+        client.patch(f"/api/v1/projects/{project['id']}", json={"title": "New title", "areas": ["SCA"]})
+    )
     assert same["version"] == changed["version"]
 
 
@@ -135,7 +147,9 @@ def test_bad_patch_is_a_422_and_changes_nothing(client, change, loc):
 def test_patch_end_date_before_existing_start_date_is_refused(client):
     project = make_project(client, start_date="2024-06-01", end_date="2025-06-01")
     assert_problem(
-        client.patch(f"/api/v1/projects/{project['id']}", json={"end_date": "2024-05-31"}), 422, ["body", "end_date"]
+        client.patch(f"/api/v1/projects/{project['id']}", json={"end_date": "2024-05-31"}),
+        422,
+        ["body", "end_date"],
     )
 
 
@@ -172,18 +186,46 @@ def test_delete_refuses_a_project_with_pledges(client):
 @pytest.fixture
 def portfolio(client):
     """Four projects with distinct areas, beneficiaries, donors and funding."""
-    depot = make_project(client, code="P-DEPOT", title="Depot security in Serbia", areas=["SCA"],
-                         beneficiaries=["SRB"], budget_eur="1000.00", request_date="2023-05-01",
-                         activity_types=["stockpile_security"])
-    marking = make_project(client, code="P-MARK", title="Weapons marking", areas=["SALW"],
-                           beneficiaries=["ALB", "MNE"], budget_eur="500.00", request_date="2022-01-01",
-                           activity_types=["marking_and_tracing"])
-    melange = make_project(client, code="P-MEL", title="Melange disposal", areas=["SCA"],
-                           beneficiaries=["UKR"], budget_eur="3000.00", request_date="2024-02-01",
-                           activity_types=["hazardous_propellant_disposal"])
-    commission = make_project(client, code="P-NC", title="National commission", areas=["SALW", "SCA"],
-                              beneficiaries=["MNE"], budget_eur="0.00", request_date="2021-03-03",
-                              activity_types=["legislation_and_policy"])
+    depot = make_project(
+        client,
+        code="P-DEPOT",
+        title="Depot security in Serbia",
+        areas=["SCA"],
+        beneficiaries=["SRB"],
+        budget_eur="1000.00",
+        request_date="2023-05-01",
+        activity_types=["stockpile_security"],
+    )
+    marking = make_project(
+        client,
+        code="P-MARK",
+        title="Weapons marking",
+        areas=["SALW"],
+        beneficiaries=["ALB", "MNE"],
+        budget_eur="500.00",
+        request_date="2022-01-01",
+        activity_types=["marking_and_tracing"],
+    )
+    melange = make_project(
+        client,
+        code="P-MEL",
+        title="Melange disposal",
+        areas=["SCA"],
+        beneficiaries=["UKR"],
+        budget_eur="3000.00",
+        request_date="2024-02-01",
+        activity_types=["hazardous_propellant_disposal"],
+    )
+    commission = make_project(
+        client,
+        code="P-NC",
+        title="National commission",
+        areas=["SALW", "SCA"],
+        beneficiaries=["MNE"],
+        budget_eur="0.00",
+        request_date="2021-03-03",
+        activity_types=["legislation_and_policy"],
+    )
     make_pledge(client, depot["id"], donor="DEU", amount="1000.00")  # fully funded
     make_pledge(client, marking["id"], donor="USA", amount="100.00")  # gap 400
     make_pledge(client, melange["id"], donor="DEU", amount="500.00")  # gap 2500
@@ -309,10 +351,20 @@ def test_multi_currency_funding_is_exact_to_the_cent(client):
     make_rate(client, "USD", "2024-03", "0.91234567")
     make_rate(client, "GBP", "2024-03", "1.16666666")
     make_rate(client, "JPY", "2024-03", "0.00612345")
-    amounts = [("USD", "333333.33"), ("GBP", "0.01"), ("JPY", "12345678.00"), ("EUR", "0.10"), ("EUR", "0.20")]
+    amounts = [
+        ("USD", "333333.33"),
+        ("GBP", "0.01"),
+        ("JPY", "12345678.00"),
+        ("EUR", "0.10"),
+        ("EUR", "0.20"),
+    ]
     expected = Decimal("0.00")
-    rates = {"USD": Decimal("0.91234567"), "GBP": Decimal("1.16666666"), "JPY": Decimal("0.00612345"),
-             "EUR": Decimal(1)}
+    rates = {
+        "USD": Decimal("0.91234567"),
+        "GBP": Decimal("1.16666666"),
+        "JPY": Decimal("0.00612345"),
+        "EUR": Decimal(1),
+    }
     for currency, amount in amounts:
         pledge = make_pledge(client, project["id"], currency=currency, amount=amount, donor="CHE")
         eur = (Decimal(amount) * rates[currency]).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

@@ -16,7 +16,7 @@ class ExchangeRate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     currency: str = Field(max_length=3)
     month: str = Field(max_length=7, description="YYYY-MM")
-    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -35,7 +35,7 @@ class Pledge(SQLModel, table=True):
     currency: str = Field(max_length=3, index=True)
     pledged_on: date = Field(index=True)
     status: str = Field(default="pledged", max_length=10, index=True)
-    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))
     amount_eur: Decimal = Field(sa_type=Money)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     version: int = Field(default=1)
@@ -54,6 +54,6 @@ class Receipt(SQLModel, table=True):
     )
     amount: Decimal = Field(sa_type=Money)
     received_on: date
-    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))  # type: ignore[call-overload]
+    eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))
     amount_eur: Decimal = Field(sa_type=Money)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

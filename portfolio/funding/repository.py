@@ -5,7 +5,9 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, Subquery, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 
@@ -34,7 +36,7 @@ def received_by_project() -> Subquery:
     )
 
 
-def project_ids_with_donor(donor: str) -> Select[tuple[int]]:
+def project_ids_with_donor(donor: str) -> SelectOfScalar[int]:
     return select(Pledge.project_id).where(Pledge.donor == donor)
 
 
@@ -73,27 +75,25 @@ def _received_by_pledge() -> Subquery:
     )
 
 
-def _pledge_query(
-    filters: PledgeFilters,
-) -> tuple[Select[tuple[Pledge, Decimal | None, Decimal | None]], Subquery]:
+def _pledge_query(filters: PledgeFilters) -> Select[tuple[Pledge, Decimal | None, Decimal | None]]:
     received = _received_by_pledge()
-    query = select(Pledge, received.c.received, received.c.received_eur).outerjoin(
+    query = sa_select(Pledge, received.c.received, received.c.received_eur).outerjoin(
         received, received.c.pledge_id == col(Pledge.id)
     )
     if filters.donor is not None:
-        query = query.where(Pledge.donor == filters.donor)
+        query = query.where(col(Pledge.donor) == filters.donor)
     if filters.project_id is not None:
-        query = query.where(Pledge.project_id == filters.project_id)
+        query = query.where(col(Pledge.project_id) == filters.project_id)
     if filters.status is not None:
-        query = query.where(Pledge.status == filters.status)
+        query = query.where(col(Pledge.status) == filters.status)
     if filters.currency is not None:
-        query = query.where(Pledge.currency == filters.currency)
+        query = query.where(col(Pledge.currency) == filters.currency)
     if filters.year is not None:
         query = query.where(
             col(Pledge.pledged_on) >= date(filters.year, 1, 1),
             col(Pledge.pledged_on) <= date(filters.year, 12, 31),
         )
-    return query, received
+    return query
 
 
 def _row(pledge: Pledge, received: Decimal | None, received_eur: Decimal | None) -> PledgeRow:
@@ -103,17 +103,16 @@ def _row(pledge: Pledge, received: Decimal | None, received_eur: Decimal | None)
 def list_pledges(
     session: Session, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
-    query, _ = _pledge_query(filters)
+    query = _pledge_query(filters)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
+    rows = session.execute(
         query.order_by(col(Pledge.pledged_on).desc(), col(Pledge.id).desc()).limit(limit).offset(offset)
     ).all()
     return [_row(*r) for r in rows], total
 
 
 def get_pledge_row(session: Session, pledge_id: int) -> PledgeRow | None:
-    query, _ = _pledge_query(PledgeFilters())
-    found = session.exec(query.where(Pledge.id == pledge_id)).first()
+    found = session.execute(_pledge_query(PledgeFilters()).where(col(Pledge.id) == pledge_id)).first()
     return _row(*found) if found else None
 
 

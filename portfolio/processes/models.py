@@ -11,8 +11,9 @@ class NationalProcessProject(SQLModel, table=True):
 
     __tablename__ = "national_process_project"
 
-    process_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("national_process.id", ondelete="CASCADE"), primary_key=True)
+    process_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("national_process.id", ondelete="CASCADE"), primary_key=True),
     )
     project_id: int = Field(
         sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True, index=True)

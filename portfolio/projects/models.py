@@ -10,8 +10,9 @@ from portfolio.db import ExactDecimal, Money, UTCDateTime, utcnow
 class ProjectArea(SQLModel, table=True):
     __tablename__ = "project_area"
 
-    project_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
     )
     area: str = Field(sa_column=Column(String(4), primary_key=True, index=True))
 
@@ -19,8 +20,9 @@ class ProjectArea(SQLModel, table=True):
 class ProjectActivity(SQLModel, table=True):
     __tablename__ = "project_activity"
 
-    project_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
     )
     activity_type: str = Field(sa_column=Column(String(40), primary_key=True, index=True))
 
@@ -28,8 +30,9 @@ class ProjectActivity(SQLModel, table=True):
 class ProjectBeneficiary(SQLModel, table=True):
     __tablename__ = "project_beneficiary"
 
-    project_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
     )
     state_code: str = Field(
         sa_column=Column(String(3), ForeignKey("state.code"), primary_key=True, index=True)
@@ -103,7 +106,7 @@ class Milestone(SQLModel, table=True):
     title: str = Field(max_length=300)
     due_on: date | None = Field(default=None, index=True)
     done_on: date | None = None
-    weight: Decimal = Field(default=Decimal(1), sa_type=ExactDecimal(9, 2))  # type: ignore[call-overload]
+    weight: Decimal = Field(default=Decimal(1), sa_type=ExactDecimal(9, 2))
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -118,9 +121,9 @@ class Indicator(SQLModel, table=True):
     )
     name: str = Field(max_length=200)
     unit: str = Field(max_length=50)
-    baseline: Decimal = Field(default=Decimal(0), sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
-    target: Decimal = Field(sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
-    actual: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))  # type: ignore[call-overload]
+    baseline: Decimal = Field(default=Decimal(0), sa_type=ExactDecimal(18, 4))
+    target: Decimal = Field(sa_type=ExactDecimal(18, 4))
+    actual: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,8 +4,10 @@ each for areas, activity types and beneficiaries."""
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func
+from sqlalchemy import ColumnElement, Row, Select, Subquery, case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from portfolio.funding import repository as funding_repository
@@ -46,10 +48,10 @@ class ProjectRow:
 
 def _milestones_by_project() -> Subquery:
     return (
-        select(
-            Milestone.project_id,
+        sa_select(
+            col(Milestone.project_id),
             func.count().label("total"),
-            func.count(Milestone.done_on).label("done"),
+            func.count(col(Milestone.done_on)).label("done"),
             func.sum(Milestone.weight).label("weight_total"),
             func.sum(case((col(Milestone.done_on).is_not(None), Milestone.weight), else_=0)).label(
                 "weight_done"
@@ -69,9 +71,13 @@ def _gap_column(pledged: Subquery) -> ColumnElement[Decimal]:
     return case((shortfall > 0, shortfall), else_=0)
 
 
-def _filtered(query: Select, filters: ProjectFilters, pledged: Subquery) -> Select:  # type: ignore[type-arg]
+AnySelect = Select[*tuple[Any, ...]]
+Q = TypeVar("Q", bound=AnySelect)
+
+
+def _filtered(query: Q, filters: ProjectFilters, pledged: Subquery) -> Q:
     if filters.status is not None:
-        query = query.where(Project.status == filters.status)
+        query = query.where(col(Project.status) == filters.status)
     if filters.area is not None:
         query = query.where(
             col(Project.id).in_(select(ProjectArea.project_id).where(ProjectArea.area == filters.area))
@@ -114,12 +120,12 @@ SORTS = {
 }
 
 
-def _rows_query(filters: ProjectFilters) -> tuple[Select, Subquery]:  # type: ignore[type-arg]
+def _rows_query(filters: ProjectFilters) -> tuple[AnySelect, Subquery]:
     pledged = funding_repository.pledged_by_project()
     received = funding_repository.received_by_project()
     milestones = _milestones_by_project()
     query = (
-        select(
+        sa_select(
             Project,
             _pledged_column(pledged).label("pledged_eur"),
             func.coalesce(received.c.received_eur, 0).label("received_eur"),
@@ -135,7 +141,7 @@ def _rows_query(filters: ProjectFilters) -> tuple[Select, Subquery]:  # type: ig
     return _filtered(query, filters, pledged), pledged
 
 
-def _to_row(values: tuple) -> ProjectRow:  # type: ignore[type-arg]
+def _to_row(values: Row[*tuple[Any, ...]]) -> ProjectRow:
     project, pledged, received, total, done, weight_total, weight_done = values
     return ProjectRow(
         project=project,
@@ -157,20 +163,19 @@ def list_projects(
     session: Session, filters: ProjectFilters, sort: str, limit: int, offset: int
 ) -> tuple[list[ProjectRow], int]:
     query, pledged = _rows_query(filters)
-    count_query = _filtered(
-        select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id)), filters, pledged
-    )
+    ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
+    count_query = _filtered(ids, filters, pledged)
     total = session.exec(select(func.count()).select_from(count_query.subquery())).one()
     field = sort.removeprefix("-")
-    order = _gap_column(pledged) if field == "gap_eur" else SORTS[field]
-    order = order.desc() if sort.startswith("-") else order.asc()
-    rows = session.exec(query.order_by(order, col(Project.id)).limit(limit).offset(offset)).all()
+    key = _gap_column(pledged) if field == "gap_eur" else SORTS[field]
+    order = key.desc() if sort.startswith("-") else key.asc()
+    rows = session.execute(query.order_by(order, col(Project.id)).limit(limit).offset(offset)).all()
     return [_to_row(r) for r in rows], total
 
 
 def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
     query, _ = _rows_query(ProjectFilters())
-    found = session.exec(query.where(Project.id == project_id)).first()
+    found = session.execute(query.where(col(Project.id) == project_id)).first()
     return _to_row(found) if found is not None else None
 
 

@@ -79,7 +79,7 @@ def list_projects(
     funding: Annotated[FundingFilter | None, Query(description="underfunded: pledged < budget.")] = None,
     sort: Annotated[
         ProjectSort, Query(description="Sort key; prefix '-' for descending.")
-    ] = ProjectSort.code,
+    ] = ProjectSort.code_asc,
 ) -> ProjectPage:
     filters = ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
     rows, total = service.list_projects(session, filters, sort.value, paging.limit, paging.offset)

@@ -49,11 +49,11 @@ class FundingFilter(StrEnum):
 
 
 class ProjectSort(StrEnum):
-    code = "code"
-    title = "title"
-    request_date = "request_date"
-    budget_eur = "budget_eur"
-    gap_eur = "gap_eur"
+    code_asc = "code"
+    title_asc = "title"
+    request_date_asc = "request_date"
+    budget_eur_asc = "budget_eur"
+    gap_eur_asc = "gap_eur"
     code_desc = "-code"
     title_desc = "-title"
     request_date_desc = "-request_date"

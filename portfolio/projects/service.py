@@ -225,7 +225,7 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate) -> tu
     _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
 
     changes: Changes = {}
-    lists = {
+    lists: dict[str, tuple[str, str, type[ProjectArea | ProjectActivity | ProjectBeneficiary]]] = {
         "areas": ("area_rows", "area", ProjectArea),
         "activity_types": ("activity_rows", "activity_type", ProjectActivity),
         "beneficiaries": ("beneficiary_rows", "state_code", ProjectBeneficiary),

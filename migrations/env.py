@@ -5,6 +5,7 @@
 """
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from portfolio.config import get_settings
@@ -23,6 +24,10 @@ def run(connection: Connection) -> None:
         compare_server_default=False,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several hosts may start at once against one database: one migrates, the others wait
+            # for it and then find nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('portfolio-migrations'))"))
         context.run_migrations()
 
 

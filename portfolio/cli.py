@@ -37,6 +37,7 @@ def serve(
     migrate.upgrade(settings.database_url)
     # Migrated once here; the workers need not race each other to do it again.
     os.environ["PORTFOLIO_MIGRATE_ON_START"] = "false"
+    get_settings.cache_clear()
     typer.echo(f"Serving on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(
         "portfolio.main:create_app",

@@ -1,5 +1,6 @@
 """Alembic, driven from Python: used by ``portfolio db …``, the server's start-up and the tests."""
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -34,6 +35,7 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
+@lru_cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 

@@ -403,6 +403,7 @@ def test_unknown_item_id_is_a_404_problem(client, kind):
         pytest.param({}, ["body", "title"], id="title-missing"),
         pytest.param({"title": "Fence", "due_on": "soon"}, ["body", "due_on"], id="due-unparseable"),
         pytest.param({"title": "Fence", "owner": "MoD"}, ["body", "owner"], id="unknown-field"),
+        pytest.param({"title": "Fence", "done_on": "2099-01-01"}, ["body", "done_on"], id="done-in-future"),
     ],
 )
 def test_add_milestone_refuses_bad_input(client, body, loc):
@@ -418,6 +419,7 @@ def test_add_milestone_refuses_bad_input(client, body, loc):
         pytest.param({"title": ""}, ["body", "title"], id="title-empty"),
         pytest.param({"weight": None}, ["body", "weight"], id="weight-null"),
         pytest.param({"weight": "0"}, ["body", "weight"], id="weight-zero"),
+        pytest.param({"done_on": "2099-01-01"}, ["body", "done_on"], id="done-in-future"),
         pytest.param({"weight": "-2"}, ["body", "weight"], id="weight-negative"),
         pytest.param({"done_on": "yesterday"}, ["body", "done_on"], id="done-unparseable"),
         pytest.param({"version": 3}, ["body", "version"], id="unknown-field"),

@@ -55,7 +55,7 @@ def test_create_echoes_every_field_and_links_projects(client):
     assert created["state"] == "BIH"
     assert created["name"] == "Ammunition Stockpile Inspection Unit"
     assert created["kind"] == "procedure"
-    assert created["areas"] == ["SCA", "SALW"]
+    assert created["areas"] == ["SALW", "SCA"]  # a set: sorted, duplicates dropped
     assert created["stage"] == "established"
     assert created["established_on"] == "2023-06-30"
     assert created["project_ids"] == sorted([first["id"], second["id"]])
@@ -314,26 +314,20 @@ def test_established_on_is_filled_when_the_process_first_leaves_planned(client):
     assert again["established_on"] == "2024-02-01"
 
 
-def test_established_on_is_left_alone_when_already_known_or_sent(client):
-    known = make_process(client, name="Known", established_on="2023-11-20")
-    assert (
-        ok(patch(client, known["id"], stage="established", stage_changed_on="2024-02-01"))["established_on"]
-        == "2023-11-20"
-    )
-
-    sent = make_process(client, name="Sent")
-    assert (
-        ok(
-            patch(
-                client,
-                sent["id"],
-                stage="established",
-                stage_changed_on="2024-02-01",
-                established_on="2024-01-31",
-            )
-        )["established_on"]
-        == "2024-01-31"
-    )
+@pytest.mark.parametrize(
+    ("created_with", "sent", "expected"),
+    [
+        pytest.param("2023-11-20", {}, "2023-11-20", id="already-known"),
+        pytest.param(None, {"established_on": "2024-01-31"}, "2024-01-31", id="sent-with-the-stage"),
+        pytest.param(None, {"established_on": None}, None, id="sent-empty-on-purpose"),
+    ],
+)
+def test_established_on_is_not_filled_in_when_known_or_sent(client, created_with, sent, expected):
+    process = make_process(client, established_on=created_with)
+    updated = ok(patch(client, process["id"], stage="established", stage_changed_on="2024-02-01", **sent))
+    assert updated["stage"] == "established"
+    assert updated["established_on"] == expected
+    assert ok(client.get(f"{URL}/{process['id']}"))["established_on"] == expected
 
 
 def test_established_on_is_not_filled_while_the_process_stays_planned(client):
@@ -517,3 +511,10 @@ def test_the_same_name_in_another_state_is_fine(client):
     make_process(client, state="SRB")
     assert make_process(client, state="MNE")["state"] == "MNE"
     assert ok(client.get(URL))["total"] == 2
+
+
+def test_areas_sent_in_another_order_are_no_change(client):
+    created = ok(client.post(URL, json=process_body(areas=["SALW", "SCA"])), 201)
+    same = ok(client.patch(f"{URL}/{created['id']}", json={"areas": ["SCA", "SALW"]}))
+    assert same["version"] == created["version"]
+    assert same["areas"] == ["SALW", "SCA"]

@@ -23,9 +23,14 @@ class Stage(StrEnum):
 
 
 class _ProcessFields(Input):
-    @field_validator("areas", "project_ids", check_fields=False)
+    @field_validator("areas", check_fields=False)
     @classmethod
-    def _dedupe(cls, values: list[object] | None) -> list[object] | None:
+    def _areas_as_a_set(cls, values: list[Area] | None) -> list[Area] | None:
+        return None if values is None else sorted(set(values))
+
+    @field_validator("project_ids", check_fields=False)
+    @classmethod
+    def _dedupe(cls, values: list[int] | None) -> list[int] | None:
         return None if values is None else list(dict.fromkeys(values))
 
 

@@ -331,8 +331,14 @@ def list_milestones(session: Session, project_id: int) -> list[Milestone]:
     return repository.list_milestones(session, project_id)
 
 
+def _check_done_on(done_on: date | None) -> None:
+    if done_on is not None and done_on > date.today():
+        raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future; a milestone is done when it is")
+
+
 def add_milestone(session: Session, project_id: int, data: MilestoneCreate) -> Milestone:
     get_project(session, project_id)
+    _check_done_on(data.done_on)
     milestone = Milestone(project_id=project_id, **data.model_dump())
     session.add(milestone)
     session.flush()
@@ -350,6 +356,7 @@ def update_milestone(
     session: Session, project_id: int, milestone_id: int, data: MilestoneUpdate
 ) -> tuple[Milestone, Changes]:
     milestone = get_milestone(session, project_id, milestone_id)
+    _check_done_on(data.done_on)
     changes = _apply(milestone, data.changes())
     session.flush()
     return milestone, changes

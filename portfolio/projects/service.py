@@ -333,7 +333,7 @@ def list_milestones(session: Session, project_id: int) -> list[Milestone]:
 
 def _check_done_on(done_on: date | None) -> None:
     if done_on is not None and done_on > date.today():
-        raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future; a milestone is done when it is")
+        raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future")
 
 
 def add_milestone(session: Session, project_id: int, data: MilestoneCreate) -> Milestone:

@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Manage accounts (the first admin is created here).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 @app.command()
@@ -87,16 +89,63 @@ def demo_data() -> None:
     """Load a clearly labelled sample portfolio (about 30 projects); running it twice changes nothing."""
     from portfolio.db import Database
     from portfolio.demo import load_demo_data
+    from portfolio.security import password_hasher
 
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url, settings)
     try:
         with db.session(write=True) as session:
-            report = load_demo_data(session)
+            report = load_demo_data(session, password_hasher(settings))
     finally:
         db.dispose()
     typer.echo(str(report))
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The account's e-mail, used to log in.")],
+    role: Annotated[str, typer.Option(help="admin, staff, manager or donor.")],
+    state: Annotated[
+        str | None, typer.Option(help="For a donor: the ISO alpha-3 code of the State it speaks for.")
+    ] = None,
+    full_name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="At least 12 characters; asked for (hidden) when left out.")
+    ] = None,
+) -> None:
+    """Create an account, e.g. the first admin: portfolio users create --email you@example.org --role admin"""
+    from pydantic import ValidationError
+
+    from portfolio.audit.service import SYSTEM
+    from portfolio.db import Database
+    from portfolio.errors import AppError
+    from portfolio.security import password_hasher
+    from portfolio.users import service as users_service
+    from portfolio.users.schemas import UserCreate
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    try:
+        data = UserCreate(
+            email=email, full_name=full_name or email, role=role, state=state, password=password
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            typer.echo(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}", err=True)
+        raise typer.Exit(code=2) from exc
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session(write=True) as session:
+            user = users_service.create_user(session, SYSTEM, data, password_hasher(settings))
+    except AppError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"Created {user.role} account {user.email} (id {user.id}).")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./portfolio.db"
@@ -22,6 +22,18 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="How long a SQLite writer waits for the lock before giving up (503)."
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size per worker.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs access tokens (at least 32 characters). Unset with SQLite: generated on "
+        "first start and kept beside the database file (mode 0600). Required with PostgreSQL.",
+    )
+    token_ttl_minutes: int = Field(default=480, ge=1, description="How long an access token stays valid.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins that lock an account …")
+    login_lock_minutes: int = Field(
+        default=15, ge=1, description="… within this many minutes, and for as long."
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per password hash.")
+    argon2_memory_kib: int = Field(default=65536, ge=1024, description="Argon2id memory per password hash.")
 
 
 @lru_cache

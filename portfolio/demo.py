@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from pwdlib import PasswordHash
 from sqlmodel import Session
 
+from portfolio.audit.service import SYSTEM
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import (
@@ -37,6 +39,9 @@ from portfolio.projects.schemas import (
     ProjectCreate,
     ProjectStatus,
 )
+from portfolio.users import repository as users_repository
+from portfolio.users import service as users_service
+from portfolio.users.schemas import Role, UserCreate
 
 SEED = 2018
 LAST_DAY = date(2026, 9, 30)  # nothing in the sample lies after this date
@@ -277,6 +282,7 @@ class Report:
     receipts: int = 0
     rates: int = 0
     processes: int = 0
+    accounts: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -284,9 +290,11 @@ class Report:
             f"{self.projects} projects, {self.pledges} pledges, {self.receipts} receipts, "
             f"{self.rates} exchange rates, {self.processes} national processes"
         )
-        return f"Sample data: created {created}" + (
+        text = f"Sample data: created {created}" + (
             f"; {len(self.skipped)} already present" if self.skipped else ""
         )
+        accounts = ", ".join(f"{email} ({role})" for email, _, role, _ in DEMO_ACCOUNTS)
+        return f"{text}.\nSample accounts, each with the password '{DEMO_PASSWORD}': {accounts}."
 
 
 def _months(first: date, last: date) -> list[date]:
@@ -311,6 +319,7 @@ def _load_rates(session: Session, report: Report) -> None:
             if funding_repository.get_rate(session, currency, key) is None:
                 funding_service.create_rate(
                     session,
+                    SYSTEM,
                     ExchangeRateCreate(
                         currency=currency, month=key, eur_per_unit=sample_rate(currency, month)
                     ),
@@ -370,6 +379,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
     state_name = {"MKD": "North Macedonia", "BIH": "Bosnia and Herzegovina", "MDA": "Moldova"}.get(state)
     project = projects_service.create_project(
         session,
+        SYSTEM,
         ProjectCreate(
             code=code,
             title=template.title.format(state=state_name or _state_name(session, state)),
@@ -413,7 +423,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
             "on_hold": "Paused at the request of the host authorities.",
             "cancelled": "Request withdrawn by the authorities.",
         }[step]
-        projects_service.transition(session, project.id, ProjectStatus(step), note, on)
+        projects_service.transition(session, SYSTEM, project.id, ProjectStatus(step), note, on)
         if step == "seeking_funding":
             funding_open = on
 
@@ -460,6 +470,7 @@ def _load_pledges(
         )
         pledge = funding_service.create_pledge(
             session,
+            SYSTEM,
             PledgeCreate(
                 project_id=project_id,
                 donor=donor,
@@ -487,7 +498,9 @@ def _load_pledges(
             day = min(day + timedelta(days=rng.randint(30, 150)), LAST_DAY)
             if part <= 0:
                 break
-            funding_service.add_receipt(session, pledge.id, ReceiptCreate(amount=part, received_on=day))
+            funding_service.add_receipt(
+                session, SYSTEM, pledge.id, ReceiptCreate(amount=part, received_on=day)
+            )
             report.receipts += 1
             left -= part
     if target == ProjectStatus.implementation and rng.random() < 0.25:
@@ -497,6 +510,7 @@ def _load_pledges(
         rate = Decimal(1) if currency == EUR else sample_rate(currency, opened)
         withdrawn = funding_service.create_pledge(
             session,
+            SYSTEM,
             PledgeCreate(
                 project_id=project_id,
                 donor=donor,
@@ -507,7 +521,9 @@ def _load_pledges(
             ),
         )
         assert withdrawn.id is not None
-        funding_service.update_pledge(session, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn))
+        funding_service.update_pledge(
+            session, SYSTEM, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn)
+        )
         report.pledges += 1
 
 
@@ -528,6 +544,7 @@ def _load_progress(
         done = min(due + timedelta(days=rng.randint(-20, 40)), LAST_DAY) if i < done_count else None
         projects_service.add_milestone(
             session,
+            SYSTEM,
             project_id,
             MilestoneCreate(title=title, due_on=due, done_on=done, weight=Decimal(rng.choice([1, 1, 2]))),
         )
@@ -537,6 +554,7 @@ def _load_progress(
         actual = (target_value * ratio * Decimal(rng.choice(["0.9", "1", "1.05"]))).quantize(Decimal(1))
         projects_service.add_indicator(
             session,
+            SYSTEM,
             project_id,
             IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value, actual=actual),
         )
@@ -559,6 +577,7 @@ def _load_processes(session: Session, report: Report) -> None:
             first_day = related[0].request_date if related else date(2019, 3, 1)
             process = processes_service.create_process(
                 session,
+                SYSTEM,
                 NationalProcessCreate(
                     state=state,
                     name=name,
@@ -579,6 +598,7 @@ def _load_processes(session: Session, report: Report) -> None:
                 on = min(on + timedelta(days=rng.randint(200, 500)), LAST_DAY)
                 processes_service.update_process(
                     session,
+                    SYSTEM,
                     process.id,
                     NationalProcessUpdate(
                         stage=stage,
@@ -588,9 +608,33 @@ def _load_processes(session: Session, report: Report) -> None:
                 )
 
 
-def load_demo_data(session: Session) -> Report:
-    """Load the sample portfolio into ``session`` (the caller commits)."""
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - published on purpose: sample accounts for trying the tracker
+DEMO_ACCOUNTS = [
+    ("admin@example.org", "Sample Administrator", Role.admin, None),
+    ("staff@example.org", "Sample FSC Support Officer", Role.staff, None),
+    ("manager@example.org", "Sample Manager", Role.manager, None),
+    ("donor.deu@example.org", "Sample Delegation of Germany", Role.donor, "DEU"),
+]
+
+
+def _load_accounts(session: Session, hasher: PasswordHash, report: Report) -> None:
+    for email, name, role, state in DEMO_ACCOUNTS:
+        if users_repository.get_by_email(session, email) is not None:
+            report.skipped.append(email)
+            continue
+        users_service.create_user(
+            session,
+            SYSTEM,
+            UserCreate(email=email, full_name=name, role=role, state=state, password=DEMO_PASSWORD),
+            hasher,
+        )
+        report.accounts.append(email)
+
+
+def load_demo_data(session: Session, hasher: PasswordHash) -> Report:
+    """Load the sample portfolio and one account per role into ``session`` (the caller commits)."""
     report = Report()
+    _load_accounts(session, hasher, report)
     _load_rates(session, report)
     for n in range(len(STATUSES)):
         _load_project(session, n, report)

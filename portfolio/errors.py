@@ -38,10 +38,40 @@ class AppError(Exception):
     slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, *, errors: Sequence[FieldError] = ()) -> None:
+    def __init__(
+        self, detail: str, *, errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
+        self.headers = headers
+
+
+class Unauthorized(AppError):
+    status = 401
+    slug = "unauthorized"
+    title = "Not authenticated"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Changed meanwhile"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
 
 
 class NotFound(AppError):
@@ -95,6 +125,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the problem documents a route may return."""
     descriptions = {
         400: "Bad request",
+        401: "No valid bearer token",
+        403: "The account's role may not do this",
+        412: "If-Match does not match the current version: reload and retry",
+        429: "Too many failed logins: the account is locked for a while",
         404: "Not found",
         409: "Conflict with the current state of the resource",
         422: "Invalid input; `errors` names each bad field",
@@ -130,7 +164,7 @@ def _validation_message(err: dict[str, Any]) -> str:
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        headers = {"Retry-After": "2"} if exc.status == 503 else None
+        headers = exc.headers or ({"Retry-After": "2"} if exc.status == 503 else None)
         errors = exc.errors if (exc.errors or exc.status == 422) else None
         return problem(exc.status, exc.title, exc.detail, exc.slug, errors, headers)
 

@@ -8,13 +8,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from portfolio import __version__, migrate
+from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.router import router as projects_router
+from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
+from portfolio.users.router import auth_router, me_router, users_router
 
 DESCRIPTION = """
 Records the OSCE's assistance projects on small arms and light weapons (SALW) and stockpiles of
@@ -25,6 +28,11 @@ projects leave behind (Ministerial declaration on SALW and SCA, 2018, paragraphs
 * Money is exact: every amount is a decimal **string** (e.g. `"250000.00"`); the portfolio counts in euros.
 * Errors are `application/problem+json` (RFC 9457); a 422 lists every bad field in `errors`.
 * Lists are paged with `limit` (≤ 500) and `offset` and return `{items, total, limit, offset}`.
+* Every call but `/healthz` and the token endpoint needs a bearer token: **Authorize** above with an
+  account's e-mail and password. Roles: admin, staff (read and write), manager (read), donor (reads;
+  pledges of its own State only).
+* Single records carry an `ETag` (their `version`); send it back as `If-Match` on PATCH or DELETE and a
+  change made meanwhile by someone else gets 412 instead of being overwritten.
 """
 
 TAGS = [
@@ -33,6 +41,8 @@ TAGS = [
     {"name": "Exchange rates", "description": "Monthly euro rates that convert pledges and receipts."},
     {"name": "National processes", "description": "National structures and procedures built by projects."},
     {"name": "States", "description": "OSCE participating States and Partners for Co-operation."},
+    {"name": "Accounts", "description": "Logging in, and accounts (admin)."},
+    {"name": "Audit trail", "description": "Who changed what, when, and what it was before."},
     {"name": "Health", "description": "Liveness and schema revision."},
 ]
 
@@ -56,8 +66,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.db = Database(settings.database_url, settings)
     app.state.settings = settings
+    app.state.secret_key = resolve_secret_key(settings)
+    app.state.hasher = password_hasher(settings)
     install_handlers(app)
-    for router in (projects_router, pledges_router, rates_router, processes_router, states_router):
+    routers = (
+        auth_router,
+        me_router,
+        users_router,
+        projects_router,
+        pledges_router,
+        rates_router,
+        processes_router,
+        states_router,
+        audit_router,
+    )
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", tags=["Health"], summary="Database reachable and schema revision")

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from portfolio.audit.models import AuditEntry
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects.models import (
@@ -14,10 +15,12 @@ from portfolio.projects.models import (
     ProjectStatusChange,
 )
 from portfolio.states.models import State
+from portfolio.users.models import User
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AuditEntry",
     "ExchangeRate",
     "Indicator",
     "Milestone",
@@ -32,5 +35,6 @@ __all__ = [
     "ProjectStatusChange",
     "Receipt",
     "State",
+    "User",
     "metadata",
 ]

@@ -12,9 +12,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,6 +27,9 @@ from portfolio.config import Settings
 from portfolio.db import Database
 from portfolio.main import create_app
 from portfolio.models import metadata
+from portfolio.security import create_token
+from portfolio.users.models import User
+from tests.factories import PASSWORD, make_settings
 
 PG_ENV = "PORTFOLIO_TEST_DATABASE_URL"
 PG_SKIP = f"{PG_ENV} is not set: the PostgreSQL half of the suite is skipped"
@@ -132,21 +138,75 @@ def empty_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
     return databases.create()
 
 
+ROLES = {"admin": None, "staff": None, "manager": None, "donor": "DEU"}
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, migrate_on_start=False)
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+def shared_app() -> FastAPI:
+    """One application for the whole run (FastAPI prepares its routes on the first request, which
+    costs a noticeable fraction of a second); each test gives it a database of its own."""
+    return create_app(make_settings("sqlite://"))
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[object]:
-    application = create_app(settings)
-    yield application
-    application.state.db.dispose()
+def app(shared_app: FastAPI, settings: Settings) -> Iterator[FastAPI]:
+    shared_app.state.db = Database(settings.database_url, settings)
+    shared_app.state.settings = settings
+    yield shared_app
+    shared_app.state.db.dispose()
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    role: str
+    state: str | None
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture
-def client(app: object) -> Iterator[TestClient]:
+def accounts(app: object) -> dict[str, Account]:
+    """One account per role (the donor speaks for Germany), each with a valid token."""
+    state = app.state  # type: ignore[attr-defined]
+    made: dict[str, Account] = {}
+    with state.db.session(write=True) as session:
+        for role, code in ROLES.items():
+            user = User(
+                email=f"{role}@test.example.org",
+                full_name=f"Test {role}",
+                role=role,
+                state=code,
+                password_hash=state.hasher.hash(PASSWORD),
+            )
+            session.add(user)
+            session.flush()
+            assert user.id is not None
+            token = create_token(state.secret_key, user.id, user.token_version, timedelta(hours=1))
+            made[role] = Account(user.id, user.email, role, code, token)
+    return made
+
+
+@pytest.fixture
+def anon(app: object) -> Iterator[TestClient]:
+    """A client that sends no token."""
     with TestClient(app) as test_client:  # type: ignore[arg-type]
+        yield test_client
+
+
+@pytest.fixture
+def client(app: object, accounts: dict[str, Account]) -> Iterator[TestClient]:
+    """A client logged in as FSC support staff (who may read and write everything but accounts)."""
+    with TestClient(app, headers=accounts["staff"].headers) as test_client:  # type: ignore[arg-type]
         yield test_client
 
 

@@ -7,7 +7,25 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from portfolio.config import Settings
+
 _codes = count(1)
+
+TEST_KEY = "a-signing-key-for-tests-only-0123456789abcdef"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - test accounts only
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for a test app: a fixed signing key and cheap password hashing (tests hash a lot)."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "migrate_on_start": False,
+        "secret_key": TEST_KEY,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def project_body(**overrides: Any) -> dict[str, Any]:

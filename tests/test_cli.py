@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from portfolio.cli import app
+from tests.factories import make_settings
 
 runner = CliRunner()
 
@@ -44,19 +45,26 @@ def test_db_upgrade_current_and_downgrade(env):
 def test_demo_data_loads_a_labelled_sample_portfolio_once(env):
     from fastapi.testclient import TestClient
 
-    from portfolio.config import Settings
     from portfolio.main import create_app
 
     first = invoke("demo-data")
     assert first.exit_code == 0, first.output
     assert "created 30 projects" in first.output
+    for account in ("admin@example.org", "staff@example.org", "manager@example.org", "donor.deu@example.org"):
+        assert account in first.output
+    assert "demo-password" in first.output
     second = invoke("demo-data")
     assert (
         "created 0 projects, 0 pledges, 0 receipts, 0 exchange rates, 0 national processes" in second.output
     )
 
-    application = create_app(Settings(database_url=env, migrate_on_start=False))
+    application = create_app(make_settings(database_url=env, migrate_on_start=False))
     with TestClient(application) as client:
+        login = client.post(
+            "/api/v1/auth/token", data={"username": "manager@example.org", "password": "demo-password"}
+        )
+        assert login.status_code == 200, login.text
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         projects = client.get("/api/v1/projects", params={"limit": 500}).json()
         pledges = client.get("/api/v1/pledges", params={"limit": 500}).json()["items"]
         processes = client.get("/api/v1/national-processes", params={"limit": 500}).json()
@@ -111,7 +119,9 @@ def test_serve_migrates_and_answers(tmp_path: Path):
                 time.sleep(0.2)
         assert health.json()["status"] == "ok"
         assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
-        assert len(httpx.get(f"http://127.0.0.1:{port}/api/v1/states", timeout=5).json()) == 68
+        anonymous = httpx.get(f"http://127.0.0.1:{port}/api/v1/states", timeout=5)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"] == "Bearer"
     finally:
         server.terminate()
         server.wait(timeout=10)

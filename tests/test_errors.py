@@ -1,10 +1,12 @@
 """Every error is application/problem+json, never a bare 500 or an HTML page."""
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
-from portfolio.config import Settings
 from portfolio.main import create_app
-from tests.factories import assert_problem
+from portfolio.security import create_token
+from tests.factories import TEST_KEY, assert_problem, make_settings
 
 
 def test_unknown_route_is_a_404_problem(client):
@@ -43,8 +45,9 @@ def test_database_unavailable_is_a_503_problem_not_a_500(backend, tmp_path):
         if backend == "sqlite"
         else "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
     )
-    app = create_app(Settings(database_url=url, migrate_on_start=False))
-    with TestClient(app) as client:
+    app = create_app(make_settings(database_url=url, migrate_on_start=False))
+    token = create_token(TEST_KEY, 1, 1, timedelta(minutes=5))
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         response = client.get("/api/v1/projects")
         assert_problem(response, 503)
         assert response.headers["retry-after"]

@@ -9,9 +9,9 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from portfolio import migrate
-from portfolio.config import Settings
 from portfolio.main import create_app
 from portfolio.models import metadata
+from tests.factories import make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,19 +65,19 @@ def test_the_alembic_command_uses_the_portfolio_database_url(empty_database_url)
 def test_the_server_applies_pending_migrations_when_it_starts(empty_database_url):
     from fastapi.testclient import TestClient
 
-    app = create_app(Settings(database_url=empty_database_url, migrate_on_start=True))
+    app = create_app(make_settings(database_url=empty_database_url, migrate_on_start=True))
     with TestClient(app) as client:
         health = client.get("/healthz").json()
         assert health["status"] == "ok"
         assert health["revision"] == migrate.head_revision()
-        assert len(client.get("/api/v1/states").json()) == 68
+    assert state_count(empty_database_url) == 68
     app.state.db.dispose()
 
 
 def test_healthz_reports_pending_migrations_as_503(empty_database_url):
     from fastapi.testclient import TestClient
 
-    app = create_app(Settings(database_url=empty_database_url, migrate_on_start=False))
+    app = create_app(make_settings(database_url=empty_database_url, migrate_on_start=False))
     with TestClient(app) as client:
         response = client.get("/healthz")
         assert response.status_code == 503

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.funding import service
@@ -22,13 +23,21 @@ from portfolio.funding.schemas import (
 )
 from portfolio.money import CurrencyCode
 from portfolio.pagination import Paging
+from portfolio.preconditions import IfMatch, set_etag
 from portfolio.schemas import StateCode
 
-pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"])
-rates_router = APIRouter(prefix="/api/v1/exchange-rates", tags=["Exchange rates"])
+pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"], dependencies=requires("pledges"))
+rates_router = APIRouter(
+    prefix="/api/v1/exchange-rates", tags=["Exchange rates"], dependencies=requires("rates")
+)
 
-WRITE_ERRORS = problem_responses(404, 409, 422, 503)
-READ_ERRORS = problem_responses(404, 503)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
+READ_ERRORS = problem_responses(401, 403, 404, 503)
+
+
+def _with_etag(response: Response, pledge: PledgeRead) -> PledgeRead:
+    set_etag(response, pledge.version)
+    return pledge
 
 
 def to_read(row: PledgeRow) -> PledgeRead:
@@ -43,17 +52,20 @@ def to_read(row: PledgeRow) -> PledgeRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Record a pledge to a project",
-    responses=problem_responses(409, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
-def create_pledge(session: SessionDep, body: PledgeCreate) -> PledgeRead:
-    pledge = service.create_pledge(session, body)
+def create_pledge(
+    session: SessionDep, actor: CurrentActor, body: PledgeCreate, response: Response
+) -> PledgeRead:
+    pledge = service.create_pledge(session, actor, body)
     assert pledge.id is not None
-    return to_read(service.get_pledge_row(session, pledge.id))
+    return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge.id)))
 
 
-@pledges_router.get("", summary="List pledges", responses=problem_responses(422, 503))
+@pledges_router.get("", summary="List pledges", responses=problem_responses(401, 403, 422, 503))
 def list_pledges(
     session: SessionDep,
+    actor: CurrentActor,
     paging: Paging,
     donor: StateCode | None = None,
     project_id: int | None = None,
@@ -62,21 +74,28 @@ def list_pledges(
     year: Annotated[int | None, Query(ge=1990, le=2100, description="Year the pledge was made.")] = None,
 ) -> PledgePage:
     filters = PledgeFilters(donor, project_id, status_, currency, year)
-    rows, total = service.list_pledges(session, filters, paging.limit, paging.offset)
+    rows, total = service.list_pledges(session, actor, filters, paging.limit, paging.offset)
     return PledgePage(items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
 
 
 @pledges_router.get("/{pledge_id}", summary="One pledge with what has been received", responses=READ_ERRORS)
-def get_pledge(session: SessionDep, pledge_id: int) -> PledgeRead:
-    return to_read(service.get_pledge_row(session, pledge_id))
+def get_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, response: Response) -> PledgeRead:
+    return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 
 @pledges_router.patch(
     "/{pledge_id}", summary="Change a pledge (commit, withdraw, correct)", responses=WRITE_ERRORS
 )
-def update_pledge(session: SessionDep, pledge_id: int, body: PledgeUpdate) -> PledgeRead:
-    service.update_pledge(session, pledge_id, body)
-    return to_read(service.get_pledge_row(session, pledge_id))
+def update_pledge(
+    session: SessionDep,
+    actor: CurrentActor,
+    pledge_id: int,
+    body: PledgeUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> PledgeRead:
+    service.update_pledge(session, actor, pledge_id, body, precondition)
+    return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 
 @pledges_router.delete(
@@ -84,10 +103,10 @@ def update_pledge(session: SessionDep, pledge_id: int, body: PledgeUpdate) -> Pl
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a pledge recorded in error (one without receipts)",
-    responses=problem_responses(404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
-def delete_pledge(session: SessionDep, pledge_id: int) -> None:
-    service.delete_pledge(session, pledge_id)
+def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:
+    service.delete_pledge(session, actor, pledge_id, precondition)
 
 
 def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:
@@ -96,8 +115,8 @@ def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:
 
 
 @pledges_router.get("/{pledge_id}/receipts", summary="Money received against a pledge", responses=READ_ERRORS)
-def list_receipts(session: SessionDep, pledge_id: int) -> list[ReceiptRead]:
-    pledge, receipts = service.list_receipts(session, pledge_id)
+def list_receipts(session: SessionDep, actor: CurrentActor, pledge_id: int) -> list[ReceiptRead]:
+    pledge, receipts = service.list_receipts(session, actor, pledge_id)
     return [_receipt_read(pledge.currency, r) for r in receipts]
 
 
@@ -107,12 +126,12 @@ def list_receipts(session: SessionDep, pledge_id: int) -> list[ReceiptRead]:
     summary="Record money received against a pledge",
     responses=WRITE_ERRORS,
 )
-def add_receipt(session: SessionDep, pledge_id: int, body: ReceiptCreate) -> ReceiptRead:
-    pledge, receipt = service.add_receipt(session, pledge_id, body)
+def add_receipt(session: SessionDep, actor: CurrentActor, pledge_id: int, body: ReceiptCreate) -> ReceiptRead:
+    pledge, receipt = service.add_receipt(session, actor, pledge_id, body)
     return _receipt_read(pledge.currency, receipt)
 
 
-@rates_router.get("", summary="List monthly exchange rates", responses=problem_responses(422, 503))
+@rates_router.get("", summary="List monthly exchange rates", responses=problem_responses(401, 403, 422, 503))
 def list_rates(
     session: SessionDep,
     paging: Paging,
@@ -133,7 +152,7 @@ def list_rates(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Record a currency's rate for a month",
-    responses=problem_responses(409, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
-def create_rate(session: SessionDep, body: ExchangeRateCreate) -> ExchangeRateRead:
-    return ExchangeRateRead.model_validate(service.create_rate(session, body))
+def create_rate(session: SessionDep, actor: CurrentActor, body: ExchangeRateCreate) -> ExchangeRateRead:
+    return ExchangeRateRead.model_validate(service.create_rate(session, actor, body))

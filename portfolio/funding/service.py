@@ -7,12 +7,15 @@ corrections never rewrite history."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
 
+from portfolio.audit import service as audit
+from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
 from portfolio.funding import repository
@@ -26,6 +29,7 @@ from portfolio.funding.schemas import (
     ReceiptCreate,
 )
 from portfolio.money import EUR, to_eur
+from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
@@ -90,23 +94,33 @@ def outstanding(row: PledgeRow) -> Decimal:
     return row.pledge.amount - row.received
 
 
+def _visible_to(viewer: Actor, donor: str) -> bool:
+    """A donor State's account sees its own State's pledges only; every other role sees them all."""
+    return not viewer.is_donor or viewer.state == donor
+
+
 def list_pledges(
-    session: Session, filters: PledgeFilters, limit: int, offset: int
+    session: Session, viewer: Actor, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
+    if viewer.is_donor:
+        if filters.donor is not None and filters.donor != viewer.state:
+            return [], 0  # another State's pledges do not exist for a donor
+        filters = replace(filters, donor=viewer.state)
     return repository.list_pledges(session, filters, limit, offset)
 
 
-def get_pledge_row(session: Session, pledge_id: int) -> PledgeRow:
+def get_pledge_row(session: Session, viewer: Actor, pledge_id: int) -> PledgeRow:
     row = repository.get_pledge_row(session, pledge_id)
-    if row is None:
+    if row is None or not _visible_to(viewer, row.pledge.donor):
         raise PledgeNotFound(f"Pledge {pledge_id} does not exist.")
     return row
 
 
-def _get_pledge(session: Session, pledge_id: int) -> Pledge:
+def _get_pledge(session: Session, pledge_id: int, precondition: Precondition = ANY) -> Pledge:
     pledge = repository.get_pledge(session, pledge_id, for_update=True)
     if pledge is None:
         raise PledgeNotFound(f"Pledge {pledge_id} does not exist.")
+    precondition.check(pledge.version, f"Pledge {pledge_id}")
     return pledge
 
 
@@ -116,7 +130,7 @@ def _check_project_open(session: Session, project_id: int) -> None:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
-def create_pledge(session: Session, data: PledgeCreate) -> Pledge:
+def create_pledge(session: Session, actor: Actor, data: PledgeCreate) -> Pledge:
     errors: list[FieldError] = []
     try:
         _check_project_open(session, data.project_id)
@@ -139,11 +153,14 @@ def create_pledge(session: Session, data: PledgeCreate) -> Pledge:
     pledge = Pledge(**data.model_dump(), eur_per_unit=rate, amount_eur=to_eur(data.amount, rate))
     session.add(pledge)
     session.flush()
+    audit.created(session, actor, "pledge", pledge, pledge.project_id)
     return pledge
 
 
-def update_pledge(session: Session, pledge_id: int, data: PledgeUpdate) -> tuple[Pledge, Changes]:
-    pledge = _get_pledge(session, pledge_id)
+def update_pledge(
+    session: Session, actor: Actor, pledge_id: int, data: PledgeUpdate, precondition: Precondition = ANY
+) -> tuple[Pledge, Changes]:
+    pledge = _get_pledge(session, pledge_id, precondition)
     values = data.changes()
     received = repository.received_on_pledge(session, pledge_id)
     has_receipts = repository.count_receipts(session, pledge_id) > 0
@@ -192,6 +209,7 @@ def update_pledge(session: Session, pledge_id: int, data: PledgeUpdate) -> tuple
     if changes:
         pledge.version += 1
         pledge.updated_at = utcnow()
+        audit.record(session, actor, "update", "pledge", pledge_id, changes, pledge.project_id)
         session.flush()
     return pledge, changes
 
@@ -206,10 +224,11 @@ def _settle(pledge: Pledge, received: Decimal) -> None:
         pledge.status = PledgeStatus.committed
 
 
-def delete_pledge(session: Session, pledge_id: int) -> Pledge:
-    pledge = _get_pledge(session, pledge_id)
+def delete_pledge(session: Session, actor: Actor, pledge_id: int, precondition: Precondition = ANY) -> Pledge:
+    pledge = _get_pledge(session, pledge_id, precondition)
     if repository.count_receipts(session, pledge_id):
         raise PledgeHasReceipts(f"Pledge {pledge_id} has receipts and cannot be deleted.")
+    audit.deleted(session, actor, "pledge", pledge, pledge.project_id)
     session.delete(pledge)
     session.flush()
     return pledge
@@ -218,12 +237,14 @@ def delete_pledge(session: Session, pledge_id: int) -> Pledge:
 # -- receipts ---------------------------------------------------------------------------------
 
 
-def list_receipts(session: Session, pledge_id: int) -> tuple[Pledge, list[Receipt]]:
-    row = get_pledge_row(session, pledge_id)
+def list_receipts(session: Session, viewer: Actor, pledge_id: int) -> tuple[Pledge, list[Receipt]]:
+    row = get_pledge_row(session, viewer, pledge_id)
     return row.pledge, repository.list_receipts(session, pledge_id)
 
 
-def add_receipt(session: Session, pledge_id: int, data: ReceiptCreate) -> tuple[Pledge, Receipt]:
+def add_receipt(
+    session: Session, actor: Actor, pledge_id: int, data: ReceiptCreate
+) -> tuple[Pledge, Receipt]:
     # The row lock (PostgreSQL) or the write lock taken at BEGIN (SQLite) serialises receipts on
     # one pledge, so concurrent receipts can never add up past it.
     pledge = _get_pledge(session, pledge_id)
@@ -247,10 +268,22 @@ def add_receipt(session: Session, pledge_id: int, data: ReceiptCreate) -> tuple[
         amount_eur=to_eur(data.amount, rate),
     )
     session.add(receipt)
+    status_before = pledge.status
     _settle(pledge, received + data.amount)
     pledge.version += 1
     pledge.updated_at = utcnow()
     session.flush()
+    audit.created(session, actor, "receipt", receipt, pledge.project_id)
+    if pledge.status != status_before:
+        audit.record(
+            session,
+            actor,
+            "update",
+            "pledge",
+            pledge_id,
+            {"status": [status_before, pledge.status]},
+            pledge.project_id,
+        )
     return pledge, receipt
 
 
@@ -268,7 +301,7 @@ def list_rates(
     return repository.list_rates(session, currency, month_from, month_to, limit, offset)
 
 
-def create_rate(session: Session, data: ExchangeRateCreate) -> ExchangeRate:
+def create_rate(session: Session, actor: Actor, data: ExchangeRateCreate) -> ExchangeRate:
     if data.currency == EUR:
         raise ValidationFailed.field(
             ("body", "currency"), "EUR is the portfolio's currency; its rate is always 1"
@@ -281,4 +314,5 @@ def create_rate(session: Session, data: ExchangeRateCreate) -> ExchangeRate:
     rate = ExchangeRate(**data.model_dump())
     session.add(rate)
     session.flush()
+    audit.created(session, actor, "exchange_rate", rate)
     return rate

@@ -2,9 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.pagination import Paging
+from portfolio.preconditions import IfMatch, set_etag
 from portfolio.processes import service
 from portfolio.processes.repository import ProcessFilters
 from portfolio.processes.schemas import (
@@ -18,23 +20,31 @@ from portfolio.processes.schemas import (
 )
 from portfolio.schemas import StateCode
 
-router = APIRouter(prefix="/api/v1/national-processes", tags=["National processes"])
+router = APIRouter(
+    prefix="/api/v1/national-processes", tags=["National processes"], dependencies=requires("processes")
+)
 
-WRITE_ERRORS = problem_responses(404, 409, 422, 503)
-READ_ERRORS = problem_responses(404, 503)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
+READ_ERRORS = problem_responses(401, 403, 404, 503)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Record a national structure or procedure",
-    responses=problem_responses(409, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
-def create_process(session: SessionDep, body: NationalProcessCreate) -> NationalProcessRead:
-    return NationalProcessRead.model_validate(service.create_process(session, body))
+def create_process(
+    session: SessionDep, actor: CurrentActor, body: NationalProcessCreate, response: Response
+) -> NationalProcessRead:
+    process = service.create_process(session, actor, body)
+    set_etag(response, process.version)
+    return NationalProcessRead.model_validate(process)
 
 
-@router.get("", summary="List national structures and procedures", responses=problem_responses(422, 503))
+@router.get(
+    "", summary="List national structures and procedures", responses=problem_responses(401, 403, 422, 503)
+)
 def list_processes(
     session: SessionDep,
     paging: Paging,
@@ -52,14 +62,24 @@ def list_processes(
     )
 
 
-@router.get("/{process_id}", summary="One national process", responses=READ_ERRORS)
-def get_process(session: SessionDep, process_id: int) -> NationalProcessRead:
-    return NationalProcessRead.model_validate(service.get_process(session, process_id))
+@router.get("/{process_id}", summary="One national process", responses=problem_responses(401, 403, 404, 503))
+def get_process(session: SessionDep, process_id: int, response: Response) -> NationalProcessRead:
+    process = service.get_process(session, process_id)
+    set_etag(response, process.version)
+    return NationalProcessRead.model_validate(process)
 
 
 @router.patch("/{process_id}", summary="Change a national process (e.g. its stage)", responses=WRITE_ERRORS)
-def update_process(session: SessionDep, process_id: int, body: NationalProcessUpdate) -> NationalProcessRead:
-    process, _ = service.update_process(session, process_id, body)
+def update_process(
+    session: SessionDep,
+    actor: CurrentActor,
+    process_id: int,
+    body: NationalProcessUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> NationalProcessRead:
+    process, _ = service.update_process(session, actor, process_id, body, precondition)
+    set_etag(response, process.version)
     return NationalProcessRead.model_validate(process)
 
 
@@ -68,10 +88,10 @@ def update_process(session: SessionDep, process_id: int, body: NationalProcessUp
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a national process",
-    responses=problem_responses(404, 503),
+    responses=problem_responses(401, 403, 404, 412, 503),
 )
-def delete_process(session: SessionDep, process_id: int) -> None:
-    service.delete_process(session, process_id)
+def delete_process(session: SessionDep, actor: CurrentActor, process_id: int, precondition: IfMatch) -> None:
+    service.delete_process(session, actor, process_id, precondition)
 
 
 @router.get("/{process_id}/history", summary="Every stage change with its date", responses=READ_ERRORS)

@@ -9,9 +9,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from portfolio.audit import service as audit
+from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
+from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.processes.repository import ProcessFilters
@@ -37,10 +40,13 @@ def list_processes(
     return repository.list_processes(session, filters, page.limit, page.offset)
 
 
-def get_process(session: Session, process_id: int, *, for_update: bool = False) -> NationalProcess:
+def get_process(
+    session: Session, process_id: int, *, for_update: bool = False, precondition: Precondition = ANY
+) -> NationalProcess:
     process = repository.get_process(session, process_id, for_update=for_update)
     if process is None:
         raise ProcessNotFound(f"National process {process_id} does not exist.")
+    precondition.check(process.version, f"National process {process_id}")
     return process
 
 
@@ -58,7 +64,7 @@ def _change_date(on: date | None) -> date:
     return on
 
 
-def create_process(session: Session, data: NationalProcessCreate) -> NationalProcess:
+def create_process(session: Session, actor: Actor, data: NationalProcessCreate) -> NationalProcess:
     states_service.require_states(session, [data.state], ("body", "state"), participating_only=True)
     projects_service.require_projects(session, data.project_ids, "project_ids")
     _check_name_free(session, data.state, data.name)
@@ -74,13 +80,18 @@ def create_process(session: Session, data: NationalProcessCreate) -> NationalPro
         NationalProcessStageChange(process_id=process.id, from_stage=None, to_stage=data.stage, changed_on=on)
     )
     session.flush()
+    audit.created(session, actor, "national_process", process, project_ids=process.project_ids)
     return process
 
 
 def update_process(
-    session: Session, process_id: int, data: NationalProcessUpdate
+    session: Session,
+    actor: Actor,
+    process_id: int,
+    data: NationalProcessUpdate,
+    precondition: Precondition = ANY,
 ) -> tuple[NationalProcess, Changes]:
-    process = get_process(session, process_id, for_update=True)
+    process = get_process(session, process_id, for_update=True, precondition=precondition)
     values = data.changes()
     on_value = values.pop("stage_changed_on", None)
     note = values.pop("stage_note", None) or ""
@@ -131,12 +142,20 @@ def update_process(
     if changes:
         process.version += 1
         process.updated_at = utcnow()
+        action = "update"
+        if "stage" in changes:
+            action = "stage_change"
+            changes["stage_changed_on"] = [None, on]
+        audit.record(session, actor, action, "national_process", process_id, changes)
         session.flush()
     return process, changes
 
 
-def delete_process(session: Session, process_id: int) -> NationalProcess:
-    process = get_process(session, process_id, for_update=True)
+def delete_process(
+    session: Session, actor: Actor, process_id: int, precondition: Precondition = ANY
+) -> NationalProcess:
+    process = get_process(session, process_id, for_update=True, precondition=precondition)
+    audit.deleted(session, actor, "national_process", process, project_ids=process.project_ids)
     session.delete(process)
     session.flush()
     return process

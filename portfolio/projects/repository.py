@@ -225,10 +225,13 @@ def list_milestones(session: Session, project_id: int) -> list[Milestone]:
     )
 
 
-def get_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone | None:
-    return session.exec(
-        select(Milestone).where(Milestone.id == milestone_id, Milestone.project_id == project_id)
-    ).first()
+def get_milestone(
+    session: Session, project_id: int, milestone_id: int, *, for_update: bool = False
+) -> Milestone | None:
+    query = select(Milestone).where(
+        col(Milestone.id) == milestone_id, col(Milestone.project_id) == project_id
+    )
+    return session.exec(query.with_for_update() if for_update else query).first()
 
 
 def list_indicators(session: Session, project_id: int) -> list[Indicator]:
@@ -237,7 +240,10 @@ def list_indicators(session: Session, project_id: int) -> list[Indicator]:
     )
 
 
-def get_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator | None:
-    return session.exec(
-        select(Indicator).where(Indicator.id == indicator_id, Indicator.project_id == project_id)
-    ).first()
+def get_indicator(
+    session: Session, project_id: int, indicator_id: int, *, for_update: bool = False
+) -> Indicator | None:
+    query = select(Indicator).where(
+        col(Indicator.id) == indicator_id, col(Indicator.project_id) == project_id
+    )
+    return session.exec(query.with_for_update() if for_update else query).first()

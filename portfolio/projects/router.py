@@ -2,9 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.pagination import Paging
+from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
 from portfolio.projects.repository import ProjectFilters, ProjectRow
 from portfolio.projects.schemas import (
@@ -30,10 +32,15 @@ from portfolio.projects.schemas import (
 )
 from portfolio.schemas import StateCode
 
-router = APIRouter(prefix="/api/v1/projects", tags=["Projects"])
+router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("projects"))
 
-WRITE_ERRORS = problem_responses(404, 409, 422, 503)
-READ_ERRORS = problem_responses(404, 503)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
+READ_ERRORS = problem_responses(401, 403, 404, 503)
+
+
+def _with_etag(response: Response, project: ProjectRead) -> ProjectRead:
+    set_etag(response, project.version)
+    return project
 
 
 def to_read(row: ProjectRow) -> ProjectRead:
@@ -54,16 +61,20 @@ def to_read(row: ProjectRow) -> ProjectRead:
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Record a request for assistance",
-    responses=problem_responses(409, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
-def create_project(session: SessionDep, body: ProjectCreate) -> ProjectRead:
-    project = service.create_project(session, body)
+def create_project(
+    session: SessionDep, actor: CurrentActor, body: ProjectCreate, response: Response
+) -> ProjectRead:
+    project = service.create_project(session, actor, body)
     assert project.id is not None
-    return to_read(service.get_project_row(session, project.id))
+    return _with_etag(response, to_read(service.get_project_row(session, project.id)))
 
 
 @router.get(
-    "", summary="List projects with their funding and progress", responses=problem_responses(422, 503)
+    "",
+    summary="List projects with their funding and progress",
+    responses=problem_responses(401, 403, 422, 503),
 )
 def list_projects(
     session: SessionDep,
@@ -89,14 +100,21 @@ def list_projects(
 
 
 @router.get("/{project_id}", summary="One project with its funding and progress", responses=READ_ERRORS)
-def get_project(session: SessionDep, project_id: int) -> ProjectRead:
-    return to_read(service.get_project_row(session, project_id))
+def get_project(session: SessionDep, project_id: int, response: Response) -> ProjectRead:
+    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
 
 
 @router.patch("/{project_id}", summary="Change a project's details", responses=WRITE_ERRORS)
-def update_project(session: SessionDep, project_id: int, body: ProjectUpdate) -> ProjectRead:
-    service.update_project(session, project_id, body)
-    return to_read(service.get_project_row(session, project_id))
+def update_project(
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    body: ProjectUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> ProjectRead:
+    service.update_project(session, actor, project_id, body, precondition)
+    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
 
 
 @router.delete(
@@ -104,18 +122,25 @@ def update_project(session: SessionDep, project_id: int, body: ProjectUpdate) ->
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a project that has no pledges",
-    responses=problem_responses(404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
-def delete_project(session: SessionDep, project_id: int) -> None:
-    service.delete_project(session, project_id)
+def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
+    service.delete_project(session, actor, project_id, precondition)
 
 
 @router.post(
     "/{project_id}/transitions", summary="Move a project through its lifecycle", responses=WRITE_ERRORS
 )
-def transition(session: SessionDep, project_id: int, body: TransitionCreate) -> ProjectRead:
-    service.transition(session, project_id, body.to, body.note, body.on)
-    return to_read(service.get_project_row(session, project_id))
+def transition(
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    body: TransitionCreate,
+    precondition: IfMatch,
+    response: Response,
+) -> ProjectRead:
+    service.transition(session, actor, project_id, body.to, body.note, body.on, precondition)
+    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
 
 
 @router.get(
@@ -136,8 +161,10 @@ def list_milestones(session: SessionDep, project_id: int) -> list[MilestoneRead]
     summary="Add a milestone",
     responses=WRITE_ERRORS,
 )
-def add_milestone(session: SessionDep, project_id: int, body: MilestoneCreate) -> MilestoneRead:
-    return MilestoneRead.model_validate(service.add_milestone(session, project_id, body))
+def add_milestone(
+    session: SessionDep, actor: CurrentActor, project_id: int, body: MilestoneCreate
+) -> MilestoneRead:
+    return MilestoneRead.model_validate(service.add_milestone(session, actor, project_id, body))
 
 
 @router.patch(
@@ -146,9 +173,16 @@ def add_milestone(session: SessionDep, project_id: int, body: MilestoneCreate) -
     responses=WRITE_ERRORS,
 )
 def update_milestone(
-    session: SessionDep, project_id: int, milestone_id: int, body: MilestoneUpdate
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    milestone_id: int,
+    body: MilestoneUpdate,
+    precondition: IfMatch,
+    response: Response,
 ) -> MilestoneRead:
-    milestone, _ = service.update_milestone(session, project_id, milestone_id, body)
+    milestone, _ = service.update_milestone(session, actor, project_id, milestone_id, body, precondition)
+    set_etag(response, milestone.version)
     return MilestoneRead.model_validate(milestone)
 
 
@@ -159,8 +193,10 @@ def update_milestone(
     summary="Delete a milestone",
     responses=READ_ERRORS,
 )
-def delete_milestone(session: SessionDep, project_id: int, milestone_id: int) -> None:
-    service.delete_milestone(session, project_id, milestone_id)
+def delete_milestone(
+    session: SessionDep, actor: CurrentActor, project_id: int, milestone_id: int, precondition: IfMatch
+) -> None:
+    service.delete_milestone(session, actor, project_id, milestone_id, precondition)
 
 
 @router.get("/{project_id}/indicators", summary="A project's output indicators", responses=READ_ERRORS)
@@ -174,8 +210,10 @@ def list_indicators(session: SessionDep, project_id: int) -> list[IndicatorRead]
     summary="Add an indicator",
     responses=WRITE_ERRORS,
 )
-def add_indicator(session: SessionDep, project_id: int, body: IndicatorCreate) -> IndicatorRead:
-    return IndicatorRead.model_validate(service.add_indicator(session, project_id, body))
+def add_indicator(
+    session: SessionDep, actor: CurrentActor, project_id: int, body: IndicatorCreate
+) -> IndicatorRead:
+    return IndicatorRead.model_validate(service.add_indicator(session, actor, project_id, body))
 
 
 @router.patch(
@@ -184,9 +222,16 @@ def add_indicator(session: SessionDep, project_id: int, body: IndicatorCreate) -
     responses=WRITE_ERRORS,
 )
 def update_indicator(
-    session: SessionDep, project_id: int, indicator_id: int, body: IndicatorUpdate
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    indicator_id: int,
+    body: IndicatorUpdate,
+    precondition: IfMatch,
+    response: Response,
 ) -> IndicatorRead:
-    indicator, _ = service.update_indicator(session, project_id, indicator_id, body)
+    indicator, _ = service.update_indicator(session, actor, project_id, indicator_id, body, precondition)
+    set_etag(response, indicator.version)
     return IndicatorRead.model_validate(indicator)
 
 
@@ -197,5 +242,7 @@ def update_indicator(
     summary="Delete an indicator",
     responses=READ_ERRORS,
 )
-def delete_indicator(session: SessionDep, project_id: int, indicator_id: int) -> None:
-    service.delete_indicator(session, project_id, indicator_id)
+def delete_indicator(
+    session: SessionDep, actor: CurrentActor, project_id: int, indicator_id: int, precondition: IfMatch
+) -> None:
+    service.delete_indicator(session, actor, project_id, indicator_id, precondition)

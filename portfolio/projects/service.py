@@ -10,9 +10,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from portfolio.audit import service as audit
+from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, NotFound, ValidationFailed
 from portfolio.funding import repository as funding_repository
+from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
 from portfolio.projects.models import (
     Indicator,
@@ -135,11 +138,22 @@ def list_projects(
     return repository.list_projects(session, filters, sort, limit, offset)
 
 
-def get_project(session: Session, project_id: int, *, for_update: bool = False) -> Project:
+def get_project(
+    session: Session, project_id: int, *, for_update: bool = False, precondition: Precondition = ANY
+) -> Project:
     project = repository.get_project(session, project_id, for_update=for_update)
     if project is None:
         raise ProjectNotFound(f"Project {project_id} does not exist.")
+    precondition.check(project.version, f"Project {project_id}")
     return project
+
+
+def _lists(project: Project) -> dict[str, list[str]]:
+    return {
+        "areas": project.areas,
+        "activity_types": project.activity_types,
+        "beneficiaries": project.beneficiaries,
+    }
 
 
 def get_project_row(session: Session, project_id: int) -> ProjectRow:
@@ -174,7 +188,7 @@ def _check_dates(start: date | None, end: date | None) -> None:
         raise ValidationFailed.field(("body", "end_date"), f"end_date {end} is before start_date {start}")
 
 
-def create_project(session: Session, data: ProjectCreate) -> Project:
+def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
     _check_code_free(session, data.code)
     states_service.require_states(
         session, data.beneficiaries, ("body", "beneficiaries"), participating_only=True, indexed=True
@@ -199,6 +213,7 @@ def create_project(session: Session, data: ProjectCreate) -> Project:
         )
     )
     session.flush()
+    audit.created(session, actor, "project", project, project.id, **_lists(project))
     return project
 
 
@@ -213,8 +228,10 @@ def _sync_rows(rows: list[Any], wanted: list[str], attr: str, make: type) -> Non
             rows.append(make(**{attr: value}))
 
 
-def update_project(session: Session, project_id: int, data: ProjectUpdate) -> tuple[Project, Changes]:
-    project = get_project(session, project_id, for_update=True)
+def update_project(
+    session: Session, actor: Actor, project_id: int, data: ProjectUpdate, precondition: Precondition = ANY
+) -> tuple[Project, Changes]:
+    project = get_project(session, project_id, for_update=True, precondition=precondition)
     values = data.changes()
     if "code" in values:
         _check_code_free(session, values["code"], project.id)
@@ -245,6 +262,7 @@ def update_project(session: Session, project_id: int, data: ProjectUpdate) -> tu
                 changes[name] = [old, value]
     if changes:
         _touch(project)
+        audit.record(session, actor, "update", "project", project_id, changes, project_id)
         session.flush()
     return project, changes
 
@@ -254,22 +272,31 @@ def _touch(obj: Project | Milestone | Indicator) -> None:
     obj.updated_at = utcnow()
 
 
-def delete_project(session: Session, project_id: int) -> Project:
-    project = get_project(session, project_id, for_update=True)
+def delete_project(
+    session: Session, actor: Actor, project_id: int, precondition: Precondition = ANY
+) -> Project:
+    project = get_project(session, project_id, for_update=True, precondition=precondition)
     pledges = funding_repository.count_pledges_for_project(session, project_id)
     if pledges:
         raise ProjectHasPledges(
             f"Project {project.code} has {pledges} pledge(s) and cannot be deleted; cancel it instead."
         )
+    audit.deleted(session, actor, "project", project, project_id, **_lists(project))
     session.delete(project)
     session.flush()
     return project
 
 
 def transition(
-    session: Session, project_id: int, to: ProjectStatus, note: str, on: date | None
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    to: ProjectStatus,
+    note: str,
+    on: date | None,
+    precondition: Precondition = ANY,
 ) -> tuple[Project, ProjectStatusChange]:
-    project = get_project(session, project_id, for_update=True)
+    project = get_project(session, project_id, for_update=True, precondition=precondition)
     current = ProjectStatus(project.status)
     before_hold = ProjectStatus(project.status_before_hold) if project.status_before_hold else None
     allowed = allowed_moves(current, before_hold)
@@ -294,6 +321,15 @@ def transition(
         project_id=project_id, from_status=current, to_status=to, changed_on=on, note=note
     )
     session.add(change)
+    audit.record(
+        session,
+        actor,
+        "transition",
+        "project",
+        project_id,
+        {"status": [current, to], "on": [None, on], "note": [None, note]},
+        project_id,
+    )
     session.flush()
     return project, change
 
@@ -336,34 +372,48 @@ def _check_done_on(done_on: date | None) -> None:
         raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future")
 
 
-def add_milestone(session: Session, project_id: int, data: MilestoneCreate) -> Milestone:
+def add_milestone(session: Session, actor: Actor, project_id: int, data: MilestoneCreate) -> Milestone:
     get_project(session, project_id)
     _check_done_on(data.done_on)
     milestone = Milestone(project_id=project_id, **data.model_dump())
     session.add(milestone)
     session.flush()
+    audit.created(session, actor, "milestone", milestone, project_id)
     return milestone
 
 
-def get_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone:
-    milestone = repository.get_milestone(session, project_id, milestone_id)
+def get_milestone(
+    session: Session, project_id: int, milestone_id: int, precondition: Precondition = ANY
+) -> Milestone:
+    milestone = repository.get_milestone(session, project_id, milestone_id, for_update=True)
     if milestone is None:
         raise MilestoneNotFound(f"Project {project_id} has no milestone {milestone_id}.")
+    precondition.check(milestone.version, f"Milestone {milestone_id}")
     return milestone
 
 
 def update_milestone(
-    session: Session, project_id: int, milestone_id: int, data: MilestoneUpdate
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    milestone_id: int,
+    data: MilestoneUpdate,
+    precondition: Precondition = ANY,
 ) -> tuple[Milestone, Changes]:
-    milestone = get_milestone(session, project_id, milestone_id)
+    milestone = get_milestone(session, project_id, milestone_id, precondition)
     _check_done_on(data.done_on)
     changes = _apply(milestone, data.changes())
+    if changes:
+        audit.record(session, actor, "update", "milestone", milestone_id, changes, project_id)
     session.flush()
     return milestone, changes
 
 
-def delete_milestone(session: Session, project_id: int, milestone_id: int) -> Milestone:
-    milestone = get_milestone(session, project_id, milestone_id)
+def delete_milestone(
+    session: Session, actor: Actor, project_id: int, milestone_id: int, precondition: Precondition = ANY
+) -> Milestone:
+    milestone = get_milestone(session, project_id, milestone_id, precondition)
+    audit.deleted(session, actor, "milestone", milestone, project_id)
     session.delete(milestone)
     session.flush()
     return milestone
@@ -374,32 +424,46 @@ def list_indicators(session: Session, project_id: int) -> list[Indicator]:
     return repository.list_indicators(session, project_id)
 
 
-def add_indicator(session: Session, project_id: int, data: IndicatorCreate) -> Indicator:
+def add_indicator(session: Session, actor: Actor, project_id: int, data: IndicatorCreate) -> Indicator:
     get_project(session, project_id)
     indicator = Indicator(project_id=project_id, **data.model_dump())
     session.add(indicator)
     session.flush()
+    audit.created(session, actor, "indicator", indicator, project_id)
     return indicator
 
 
-def get_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator:
-    indicator = repository.get_indicator(session, project_id, indicator_id)
+def get_indicator(
+    session: Session, project_id: int, indicator_id: int, precondition: Precondition = ANY
+) -> Indicator:
+    indicator = repository.get_indicator(session, project_id, indicator_id, for_update=True)
     if indicator is None:
         raise IndicatorNotFound(f"Project {project_id} has no indicator {indicator_id}.")
+    precondition.check(indicator.version, f"Indicator {indicator_id}")
     return indicator
 
 
 def update_indicator(
-    session: Session, project_id: int, indicator_id: int, data: IndicatorUpdate
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    indicator_id: int,
+    data: IndicatorUpdate,
+    precondition: Precondition = ANY,
 ) -> tuple[Indicator, Changes]:
-    indicator = get_indicator(session, project_id, indicator_id)
+    indicator = get_indicator(session, project_id, indicator_id, precondition)
     changes = _apply(indicator, data.changes())
+    if changes:
+        audit.record(session, actor, "update", "indicator", indicator_id, changes, project_id)
     session.flush()
     return indicator, changes
 
 
-def delete_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator:
-    indicator = get_indicator(session, project_id, indicator_id)
+def delete_indicator(
+    session: Session, actor: Actor, project_id: int, indicator_id: int, precondition: Precondition = ANY
+) -> Indicator:
+    indicator = get_indicator(session, project_id, indicator_id, precondition)
+    audit.deleted(session, actor, "indicator", indicator, project_id)
     session.delete(indicator)
     session.flush()
     return indicator

@@ -2,12 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from portfolio.auth import requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.states import service
 from portfolio.states.schemas import StateKind, StateRead
 
-router = APIRouter(prefix="/api/v1/states", tags=["States"])
+router = APIRouter(prefix="/api/v1/states", tags=["States"], dependencies=requires("states"))
 
 
 @router.get("", summary="List OSCE participating States and Partners", response_model=list[StateRead])

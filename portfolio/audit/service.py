@@ -1,0 +1,129 @@
+"""The audit trail: every write records who made it, when, and what each field was before and after.
+
+Rows are written in the same transaction as the change they describe, so a change and its record
+stand or fall together. Nothing in the application updates or deletes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from portfolio.audit import repository
+from portfolio.audit.models import AuditEntry
+from portfolio.pagination import PageParams
+
+SECRET_FIELDS = {"password_hash", "password"}
+HIDDEN = "(hidden)"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an account, or the system itself (user_id None) for commands such as demo-data."""
+
+    user_id: int | None
+    role: str
+    state: str | None = None
+
+    @property
+    def is_donor(self) -> bool:
+        return self.role == "donor"
+
+
+SYSTEM = Actor(user_id=None, role="admin")
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
+    """Every column of a record (secrets hidden), plus ``extra`` such as its link lists."""
+    values = {c.name: getattr(obj, c.name) for c in obj.__table__.columns}  # type: ignore[attr-defined]
+    values.update(extra)
+    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in values.items()}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    changes: dict[str, Any],
+    project_id: int | None = None,
+) -> AuditEntry:
+    clean = {k: [HIDDEN, HIDDEN] if k in SECRET_FIELDS else jsonable(v) for k, v in changes.items()}
+    entry = AuditEntry(
+        user_id=actor.user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        changes=clean,
+        project_id=project_id,
+    )
+    session.add(entry)
+    return entry
+
+
+def created(
+    session: Session, actor: Actor, entity: str, obj: SQLModel, project_id: int | None = None, **extra: Any
+) -> None:
+    state = snapshot(obj, **extra)
+    record(
+        session,
+        actor,
+        "create",
+        entity,
+        state.get("id"),
+        {k: [None, v] for k, v in state.items()},
+        project_id,
+    )
+
+
+def deleted(
+    session: Session, actor: Actor, entity: str, obj: SQLModel, project_id: int | None = None, **extra: Any
+) -> None:
+    state = snapshot(obj, **extra)
+    record(
+        session,
+        actor,
+        "delete",
+        entity,
+        state.get("id"),
+        {k: [v, None] for k, v in state.items()},
+        project_id,
+    )
+
+
+def list_entries(
+    session: Session, filters: repository.AuditFilters, page: PageParams
+) -> tuple[list[AuditEntry], int]:
+    return repository.list_entries(session, filters, page.limit, page.offset)
+
+
+def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[list[AuditEntry], int]:
+    """A project's trail, and that of its pledges, receipts, milestones and indicators; it outlives
+    the project, so that a deleted project can be reconstructed."""
+    entries, total = repository.list_entries(
+        session, repository.AuditFilters(project_id=project_id), page.limit, page.offset
+    )
+    if total == 0:
+        from portfolio.projects import service as projects_service  # projects record into this trail
+
+        projects_service.get_project(session, project_id)
+    return entries, total

@@ -1,0 +1,89 @@
+"""Who is asking, and whether their role may: bearer tokens and the role table.
+
+| resource                                             | admin | staff | manager | donor              |
+|------------------------------------------------------|-------|-------|---------|--------------------|
+| users                                                | all   | own   | own     | own                |
+| projects, milestones, indicators, processes, rates   | rw    | rw    | r       | r                  |
+| pledges and receipts                                 | rw    | rw    | r       | r, own State only  |
+| audit trail                                          | r     | r     | r       | –                  |
+
+Every route declares its resource with :func:`authorize`; the donor's restriction to its own State's
+pledges is applied by the funding service, which answers 404 for another State's pledge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, params
+from fastapi.security import OAuth2PasswordBearer
+
+from portfolio.audit.service import Actor
+from portfolio.db import SessionDep
+from portfolio.errors import Forbidden, Unauthorized
+from portfolio.security import InvalidToken, read_token
+from portfolio.users import repository as users_repository
+from portfolio.users.models import User
+
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+EVERYONE = frozenset({"admin", "staff", "manager", "donor"})
+WRITERS = frozenset({"admin", "staff"})
+POLICY: dict[str, dict[str, frozenset[str]]] = {
+    "projects": {"read": EVERYONE, "write": WRITERS},
+    "processes": {"read": EVERYONE, "write": WRITERS},
+    "rates": {"read": EVERYONE, "write": WRITERS},
+    "states": {"read": EVERYONE},
+    "pledges": {"read": EVERYONE, "write": WRITERS},
+    "audit": {"read": frozenset({"admin", "staff", "manager"})},
+    "users": {"read": frozenset({"admin"}), "write": frozenset({"admin"})},
+    "own-account": {"read": EVERYONE},
+}
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def current_user(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer)]
+) -> User:
+    if not token:
+        raise Unauthorized(f"Not authenticated: send a bearer token from POST {TOKEN_URL}.")
+    try:
+        claims = read_token(request.app.state.secret_key, token)
+    except InvalidToken as exc:
+        raise Unauthorized("The token is invalid or has expired; log in again.") from exc
+    user = users_repository.get_user(session, claims.user_id)
+    if user is None or not user.active or user.token_version != claims.token_version:
+        raise Unauthorized("The token has been revoked; log in again.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_actor(user: CurrentUser) -> Actor:
+    assert user.id is not None
+    return Actor(user_id=user.id, role=user.role, state=user.state)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def authorize(resource: str) -> Callable[[Request, User], User]:
+    """A dependency that lets a request through when the user's role may read or write ``resource``."""
+    rules = POLICY[resource]
+
+    def check(request: Request, user: CurrentUser) -> User:
+        action = "read" if request.method in READ_METHODS else "write"
+        if user.role not in rules.get(action, frozenset()):
+            raise Forbidden(f"The {user.role} role may not {action} {resource}.")
+        return user
+
+    check.resource = resource  # type: ignore[attr-defined]
+    return check
+
+
+def requires(resource: str) -> list[params.Depends]:
+    """``dependencies=requires("projects")`` for a router or a route."""
+    return [Depends(authorize(resource))]

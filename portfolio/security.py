@@ -1,0 +1,88 @@
+"""Passwords (Argon2id, via pwdlib), signed access tokens (JWT, via PyJWT) and the signing key."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy.engine import make_url
+
+from portfolio.config import Settings
+
+ALGORITHM = "HS256"
+MIN_KEY_LENGTH = 32
+
+
+class SecretKeyError(RuntimeError):
+    """The signing key is missing or unusable; the message says what to do."""
+
+
+def key_file_for(database_url: str) -> Path | None:
+    """Where a generated key lives: beside the SQLite database file (None for other databases)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = Path(url.database)
+    return database.with_name(database.name + ".secret-key")
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """PORTFOLIO_SECRET_KEY, or the key kept beside the SQLite database (made on first start)."""
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+        if len(key) < MIN_KEY_LENGTH:
+            raise SecretKeyError(f"PORTFOLIO_SECRET_KEY must be at least {MIN_KEY_LENGTH} characters long.")
+        return key
+    path = key_file_for(settings.database_url)
+    if path is None:
+        raise SecretKeyError("Set PORTFOLIO_SECRET_KEY (the same on every host) to run with this database.")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # atomic: if another worker got there first, its key wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def password_hasher(settings: Settings) -> PasswordHash:
+    return PasswordHash(
+        (Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib),)
+    )
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    token_version: int
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def create_token(key: str, user_id: int, token_version: int, ttl: timedelta) -> str:
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "tv": token_version, "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def read_token(key: str, token: str) -> TokenClaims:
+    """The claims of a token this server signed and that has not expired; InvalidToken otherwise."""
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "tv"]})
+        return TokenClaims(user_id=int(claims["sub"]), token_version=int(claims["tv"]))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc

@@ -1,0 +1,21 @@
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from portfolio.users.models import User
+
+
+def get_user(session: Session, user_id: int, *, for_update: bool = False) -> User | None:
+    query = select(User).where(col(User.id) == user_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def get_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(col(User.email) == email.lower())).first()
+
+
+def list_users(session: Session, limit: int, offset: int) -> tuple[list[User], int]:
+    total = session.exec(select(func.count()).select_from(User)).one()
+    rows = session.exec(select(User).order_by(col(User.email)).limit(limit).offset(offset))
+    return list(rows), total

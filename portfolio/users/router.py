@@ -1,0 +1,107 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+
+from portfolio.auth import CurrentActor, CurrentUser, requires
+from portfolio.db import SessionDep
+from portfolio.errors import problem, problem_responses
+from portfolio.pagination import Paging
+from portfolio.preconditions import IfMatch, set_etag
+from portfolio.users import service
+from portfolio.users.schemas import Token, UserCreate, UserPage, UserRead, UserUpdate
+
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["Accounts"])
+me_router = APIRouter(prefix="/api/v1/users", tags=["Accounts"], dependencies=requires("own-account"))
+users_router = APIRouter(prefix="/api/v1/users", tags=["Accounts"], dependencies=requires("users"))
+
+AUTH_ERRORS = problem_responses(401, 403, 503)
+
+
+@auth_router.post(
+    "/token",
+    response_model=Token,
+    summary="Log in: e-mail and password for a bearer token",
+    responses={**problem_responses(422, 429, 503), 401: {"description": "Wrong e-mail or password"}},
+)
+def login(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token | JSONResponse:
+    state = request.app.state
+    result = service.authenticate(
+        session, state.settings, state.hasher, state.secret_key, form.username, form.password
+    )
+    # Failures are answered, not raised, so that the failed attempt is committed and counted.
+    if result.locked_for is not None:
+        minutes = int(result.locked_for.total_seconds() // 60) + 1
+        return problem(
+            429,
+            "Too many requests",
+            f"Too many failed logins: this account is locked for {minutes} more minute(s).",
+            "too-many-requests",
+            headers={"Retry-After": str(int(result.locked_for.total_seconds()) + 1)},
+        )
+    if result.token is None:
+        return problem(
+            401,
+            "Not authenticated",
+            "Wrong e-mail or password.",
+            "unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Token(access_token=result.token, expires_in=result.expires_in)
+
+
+@me_router.get("/me", summary="The account behind the token", responses=AUTH_ERRORS)
+def me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@users_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an account (admin)",
+    responses=problem_responses(401, 403, 409, 422, 503),
+)
+def create_user(request: Request, session: SessionDep, actor: CurrentActor, body: UserCreate) -> UserRead:
+    return UserRead.model_validate(service.create_user(session, actor, body, request.app.state.hasher))
+
+
+@users_router.get("", summary="List accounts (admin)", responses=AUTH_ERRORS)
+def list_users(session: SessionDep, paging: Paging) -> UserPage:
+    users, total = service.list_users(session, paging)
+    return UserPage(
+        items=[UserRead.model_validate(u) for u in users],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@users_router.get(
+    "/{user_id}", summary="One account (admin)", responses=problem_responses(401, 403, 404, 503)
+)
+def get_user(session: SessionDep, user_id: int, response: Response) -> UserRead:
+    user = service.get_user(session, user_id)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+@users_router.patch(
+    "/{user_id}",
+    summary="Change an account: role, State, deactivate, reset password (admin)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def update_user(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    user_id: int,
+    body: UserUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> UserRead:
+    user, _ = service.update_user(session, actor, user_id, body, request.app.state.hasher, precondition)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)

@@ -1,0 +1,63 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from portfolio.pagination import Page
+from portfolio.schemas import Input, Name, Output, Patch, StateCode
+
+
+class Role(StrEnum):
+    admin = "admin"
+    staff = "staff"
+    manager = "manager"
+    donor = "donor"
+
+
+Password = Annotated[
+    str, StringConstraints(min_length=12, max_length=200), Field(description="At least 12 characters.")
+]
+
+
+class UserCreate(Input):
+    email: EmailStr
+    full_name: Name
+    role: Role
+    state: StateCode | None = Field(
+        default=None, description="Required for a donor: the State it speaks for."
+    )
+    password: Password
+    active: bool = True
+
+
+class UserUpdate(Patch):
+    not_null = frozenset({"email", "full_name", "role", "password", "active"})
+
+    email: EmailStr | None = None
+    full_name: Name | None = None
+    role: Role | None = None
+    state: StateCode | None = None
+    password: Password | None = Field(default=None, description="A new password; revokes the user's tokens.")
+    active: bool | None = Field(default=None, description="false revokes the user's tokens at once.")
+
+
+class UserRead(Output):
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    state: str | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+UserPage = Page[UserRead]
+
+
+class Token(Output):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")

@@ -78,6 +78,7 @@ def create_project(
 )
 def list_projects(
     session: SessionDep,
+    actor: CurrentActor,
     paging: Paging,
     status_: Annotated[ProjectStatus | None, Query(alias="status")] = None,
     area: Area | None = None,
@@ -93,7 +94,7 @@ def list_projects(
     ] = ProjectSort.code_asc,
 ) -> ProjectPage:
     filters = ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
-    rows, total = service.list_projects(session, filters, sort.value, paging.limit, paging.offset)
+    rows, total = service.list_projects(session, actor, filters, sort.value, paging.limit, paging.offset)
     return ProjectPage(
         items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
     )

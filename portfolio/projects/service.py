@@ -133,8 +133,10 @@ def progress_of(row: ProjectRow) -> ProgressSummary:
 
 
 def list_projects(
-    session: Session, filters: ProjectFilters, sort: str, limit: int, offset: int
+    session: Session, viewer: Actor, filters: ProjectFilters, sort: str, limit: int, offset: int
 ) -> tuple[list[ProjectRow], int]:
+    if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
+        return [], 0  # a donor does not learn what another State funds
     return repository.list_projects(session, filters, sort, limit, offset)
 
 

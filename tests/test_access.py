@@ -1,0 +1,228 @@
+"""Who may see and change what. The role table, route by route:
+
+| | admin | staff | manager | donor |
+|---|---|---|---|---|
+| users | all | own account | own account | own account |
+| projects, milestones, indicators, national processes, exchange rates | rw | rw | r | r |
+| pledges and receipts | rw | rw | r | r (its own State's only) |
+| audit trail | r | r | r | – |
+"""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import assert_problem, make_pledge, make_project, make_rate, ok, receive
+
+ROLES = ["admin", "staff", "manager", "donor"]
+EVERYONE = set(ROLES)
+WRITERS = {"admin", "staff"}
+RULES = {
+    "public": None,  # no token needed
+    "read": EVERYONE,
+    "write": WRITERS,
+    "audit": {"admin", "staff", "manager"},
+    "admin": {"admin"},
+}
+
+# Every route the application declares, with the rule that governs it. A route missing here fails
+# test_every_route_has_a_rule, so no new route can ship without someone deciding who may use it.
+TABLE = {
+    ("POST", "/api/v1/auth/token"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/api/v1/users/me"): "read",
+    ("GET", "/api/v1/users"): "admin",
+    ("POST", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/users/{user_id}"): "admin",
+    ("PATCH", "/api/v1/users/{user_id}"): "admin",
+    ("GET", "/api/v1/states"): "read",
+    ("GET", "/api/v1/states/{code}"): "read",
+    ("GET", "/api/v1/projects"): "read",
+    ("POST", "/api/v1/projects"): "write",
+    ("GET", "/api/v1/projects/{project_id}"): "read",
+    ("PATCH", "/api/v1/projects/{project_id}"): "write",
+    ("DELETE", "/api/v1/projects/{project_id}"): "write",
+    ("POST", "/api/v1/projects/{project_id}/transitions"): "write",
+    ("GET", "/api/v1/projects/{project_id}/history"): "read",
+    ("GET", "/api/v1/projects/{project_id}/milestones"): "read",
+    ("POST", "/api/v1/projects/{project_id}/milestones"): "write",
+    ("PATCH", "/api/v1/projects/{project_id}/milestones/{milestone_id}"): "write",
+    ("DELETE", "/api/v1/projects/{project_id}/milestones/{milestone_id}"): "write",
+    ("GET", "/api/v1/projects/{project_id}/indicators"): "read",
+    ("POST", "/api/v1/projects/{project_id}/indicators"): "write",
+    ("PATCH", "/api/v1/projects/{project_id}/indicators/{indicator_id}"): "write",
+    ("DELETE", "/api/v1/projects/{project_id}/indicators/{indicator_id}"): "write",
+    ("GET", "/api/v1/projects/{project_id}/audit"): "audit",
+    ("GET", "/api/v1/pledges"): "read",
+    ("POST", "/api/v1/pledges"): "write",
+    ("GET", "/api/v1/pledges/{pledge_id}"): "read",
+    ("PATCH", "/api/v1/pledges/{pledge_id}"): "write",
+    ("DELETE", "/api/v1/pledges/{pledge_id}"): "write",
+    ("GET", "/api/v1/pledges/{pledge_id}/receipts"): "read",
+    ("POST", "/api/v1/pledges/{pledge_id}/receipts"): "write",
+    ("GET", "/api/v1/exchange-rates"): "read",
+    ("POST", "/api/v1/exchange-rates"): "write",
+    ("GET", "/api/v1/national-processes"): "read",
+    ("POST", "/api/v1/national-processes"): "write",
+    ("GET", "/api/v1/national-processes/{process_id}"): "read",
+    ("PATCH", "/api/v1/national-processes/{process_id}"): "write",
+    ("DELETE", "/api/v1/national-processes/{process_id}"): "write",
+    ("GET", "/api/v1/national-processes/{process_id}/history"): "read",
+    ("GET", "/api/v1/audit"): "audit",
+}
+
+
+def declared_routes(app):
+    """Every (method, path) the application serves, as its OpenAPI document declares them."""
+    return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+
+
+def test_every_route_has_a_rule(app):
+    declared = declared_routes(app)
+    assert declared - TABLE.keys() == set(), "routes without a rule in the role table"
+    assert TABLE.keys() - declared == set(), "rules for routes that no longer exist"
+
+
+@pytest.fixture
+def world(client, accounts):
+    """One of everything, so that every path parameter names a real record."""
+    project = make_project(client)
+    make_rate(client, "USD", "2024-03", "0.9")
+    pledge = make_pledge(client, project["id"], donor="DEU")
+    ok(receive(client, pledge["id"], "10.00"), 201)
+    milestone = ok(client.post(f"/api/v1/projects/{project['id']}/milestones", json={"title": "Survey"}), 201)
+    indicator = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/indicators",
+            json={"name": "Sites", "unit": "sites", "target": "3"},
+        ),
+        201,
+    )
+    process = ok(
+        client.post(
+            "/api/v1/national-processes", json={"state": "SRB", "name": "Commission", "kind": "structure"}
+        ),
+        201,
+    )
+    return {
+        "project_id": project["id"],
+        "pledge_id": pledge["id"],
+        "milestone_id": milestone["id"],
+        "indicator_id": indicator["id"],
+        "process_id": process["id"],
+        "user_id": accounts["manager"].id,
+        "code": "SRB",
+    }
+
+
+def call(client: TestClient, method: str, path: str, ids: dict, headers: dict):
+    url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+    if path == "/api/v1/auth/token":
+        return client.request(method, url, data={}, headers=headers)
+    body = {} if method in ("POST", "PATCH") else None
+    return client.request(method, url, json=body, headers=headers)
+
+
+ORDERED = sorted(TABLE, key=lambda key: (key[0] == "DELETE", key[1]))  # deletes last: they remove records
+
+
+@pytest.mark.parametrize(("method", "path"), ORDERED, ids=[f"{m} {p}" for m, p in ORDERED])
+def test_role_table(anon, accounts, world, method, path):
+    rule = RULES[TABLE[(method, path)]]
+    anonymous = call(anon, method, path, world, {})
+    if rule is None:
+        assert anonymous.status_code not in (401, 403), anonymous.text
+        return
+    assert_problem(anonymous, 401)
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    # Roles that may not go first, so that a permitted DELETE cannot hide a missing 403.
+    for role in sorted(ROLES, key=lambda r: r in rule):
+        response = call(anon, method, path, world, accounts[role].headers)
+        if role in rule:
+            assert response.status_code != 403, f"{role} was refused: {response.text}"
+            assert response.status_code < 500, response.text
+            if method == "GET":
+                assert response.status_code == 200, f"{role}: {response.text}"
+        else:
+            assert_problem(response, 403)
+
+
+# -- donor isolation -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_donors(client):
+    project = make_project(client, budget_eur="1000.00")
+    make_rate(client, "USD", "2024-03", "0.5")
+    own = make_pledge(client, project["id"], donor="DEU", amount="300.00")
+    other = make_pledge(client, project["id"], donor="USA", amount="400.00", currency="USD")
+    ok(receive(client, own["id"], "100.00"), 201)
+    ok(receive(client, other["id"], "50.00", "2024-03-20"), 201)
+    return {"project": project, "own": own, "other": other}
+
+
+def test_a_donor_lists_only_its_own_states_pledges(anon, accounts, two_donors):
+    donor = accounts["donor"].headers
+    page = ok(anon.get("/api/v1/pledges", headers=donor))
+    assert [p["id"] for p in page["items"]] == [two_donors["own"]["id"]]
+    assert page["total"] == 1
+    assert ok(anon.get("/api/v1/pledges", headers=accounts["manager"].headers))["total"] == 2
+
+
+@pytest.mark.parametrize("params", [{"donor": "USA"}, {"donor": "usa", "status": "pledged"}])
+def test_a_donor_asking_for_another_states_pledges_gets_nothing(anon, accounts, two_donors, params):
+    page = ok(anon.get("/api/v1/pledges", params=params, headers=accounts["donor"].headers))
+    assert (page["items"], page["total"]) == ([], 0)
+
+
+def test_another_states_pledge_does_not_exist_for_a_donor(anon, accounts, two_donors):
+    donor = accounts["donor"].headers
+    other = two_donors["other"]["id"]
+    assert_problem(anon.get(f"/api/v1/pledges/{other}", headers=donor), 404)
+    assert_problem(anon.get(f"/api/v1/pledges/{other}/receipts", headers=donor), 404)
+    # ...exactly as a pledge that was never made.
+    assert_problem(anon.get("/api/v1/pledges/999999", headers=donor), 404)
+    own = two_donors["own"]["id"]
+    assert ok(anon.get(f"/api/v1/pledges/{own}", headers=donor))["donor"] == "DEU"
+    assert len(ok(anon.get(f"/api/v1/pledges/{own}/receipts", headers=donor))) == 1
+
+
+def test_a_donor_sees_project_totals_but_not_who_else_funds_them(anon, accounts, two_donors):
+    donor = accounts["donor"].headers
+    project_id = two_donors["project"]["id"]
+    staff_view = ok(anon.get(f"/api/v1/projects/{project_id}", headers=accounts["staff"].headers))
+    donor_view = ok(anon.get(f"/api/v1/projects/{project_id}", headers=donor))
+    assert donor_view["funding"] == staff_view["funding"]  # totals of every donor: 300 + 200 EUR
+    assert donor_view["funding"]["pledged_eur"] == "500.00"
+    assert ok(anon.get("/api/v1/projects", params={"donor": "USA"}, headers=donor))["total"] == 0
+    assert ok(anon.get("/api/v1/projects", params={"donor": "DEU"}, headers=donor))["total"] == 1
+    assert (
+        ok(anon.get("/api/v1/projects", params={"donor": "USA"}, headers=accounts["manager"].headers))[
+            "total"
+        ]
+        == 1
+    )
+
+
+def test_a_donor_cannot_write_even_its_own_pledges(anon, accounts, two_donors):
+    donor = accounts["donor"].headers
+    own = two_donors["own"]["id"]
+    assert_problem(anon.patch(f"/api/v1/pledges/{own}", json={"note": "x"}, headers=donor), 403)
+    assert_problem(
+        anon.post(
+            f"/api/v1/pledges/{own}/receipts",
+            json={"amount": "1.00", "received_on": "2024-05-01"},
+            headers=donor,
+        ),
+        403,
+    )
+    assert ok(anon.get(f"/api/v1/pledges/{own}", headers=donor))["note"] == ""
+
+
+def test_a_manager_reads_everything_and_writes_nothing(anon, accounts, two_donors):
+    manager = accounts["manager"].headers
+    assert ok(anon.get("/api/v1/pledges", headers=manager))["total"] == 2
+    project_id = two_donors["project"]["id"]
+    assert_problem(anon.patch(f"/api/v1/projects/{project_id}", json={"title": "x"}, headers=manager), 403)
+    assert ok(anon.get(f"/api/v1/projects/{project_id}", headers=manager))["title"] != "x"

@@ -137,6 +137,26 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": Problem, "description": descriptions[status]} for status in statuses}
 
 
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare every error response of an OpenAPI document as application/problem+json, as served."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {PROBLEM_JSON: {"schema": ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
+        "$defs", {}
+    ).items():
+        components.setdefault(name, definition)
+    components["Problem"].pop("$defs", None)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
 def problem(
     status: int,
     title: str,

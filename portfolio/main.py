@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -11,7 +12,7 @@ from portfolio import __version__, migrate
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
-from portfolio.errors import install_handlers, problem
+from portfolio.errors import document_problems, install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.router import router as projects_router
@@ -82,6 +83,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_problems(generate_openapi())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["Health"], summary="Database reachable and schema revision")
     def healthz(request: Request) -> JSONResponse:

@@ -52,3 +52,20 @@ def test_database_unavailable_is_a_503_problem_not_a_500(backend, tmp_path):
         assert_problem(response, 503)
         assert response.headers["retry-after"]
         assert_problem(client.get("/healthz"), 503)
+
+
+def test_the_openapi_document_declares_errors_as_problem_documents(anon):
+    schema = anon.get("/openapi.json").json()
+    error_responses = [
+        (path, status, response)
+        for path, item in schema["paths"].items()
+        for operation in item.values()
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+    ]
+    assert len(error_responses) > 50
+    for path, status, response in error_responses:
+        assert list(response["content"]) == ["application/problem+json"], (path, status)
+    assert {"type", "title", "status", "detail", "errors"} <= set(
+        schema["components"]["schemas"]["Problem"]["properties"]
+    )

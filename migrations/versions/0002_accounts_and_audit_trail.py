@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("token_version", sa.Integer(), nullable=False),
         sa.Column("locked_until", portfolio.db.UTCDateTime(), nullable=True),
+        sa.Column("failures_counted_from", portfolio.db.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", portfolio.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", portfolio.db.UTCDateTime(), nullable=False),

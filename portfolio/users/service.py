@@ -119,6 +119,7 @@ def update_user(
     if password is not None:
         user.password_hash = hasher.hash(password)
         user.locked_until = None
+        user.failures_counted_from = utcnow()
         changes["password"] = ["(hidden)", "(hidden)"]
     if password is not None or changes.get("active") == [True, False]:
         user.token_version += 1  # every token issued before stops working at once
@@ -178,7 +179,8 @@ def authenticate(
         )
         session.flush()
         assert user.id is not None
-        failures = audit_repository.count_since(session, "user", user.id, "login_failed", now - window)
+        since = max(now - window, user.failures_counted_from or now - window)
+        failures = audit_repository.count_since(session, "user", user.id, "login_failed", since)
         if failures >= settings.login_max_failures:
             user.locked_until = now + window
             audit.record(
@@ -191,6 +193,7 @@ def authenticate(
             )
         return LoginResult()
     assert user.id is not None
+    user.failures_counted_from = now  # a success wipes the slate
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     return LoginResult(
         token=create_token(key, user.id, user.token_version, ttl), expires_in=int(ttl.total_seconds())

@@ -147,9 +147,9 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-    for name, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
-        "$defs", {}
-    ).items():
+    for name, definition in (
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+    ):
         components.setdefault(name, definition)
     components["Problem"].pop("$defs", None)
     for unused in ("HTTPValidationError", "ValidationError"):

@@ -23,7 +23,7 @@ class User(SQLModel, table=True):
     token_version: int = Field(default=1, description="Bumped to revoke every token issued before.")
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failures_counted_from: datetime | None = Field(
-        default=None, sa_type=UTCDateTime, description="Failed logins before this (a success, a reset) no longer count."
+        default=None, sa_type=UTCDateTime, description="Failed logins before this no longer count."
     )
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,7 +16,9 @@ class Role(StrEnum):
 
 
 Password = Annotated[
-    str, StringConstraints(strip_whitespace=False, min_length=12, max_length=200), Field(description="At least 12 characters.")
+    str,
+    StringConstraints(strip_whitespace=False, min_length=12, max_length=200),
+    Field(description="At least 12 characters, kept exactly as typed."),
 ]
 
 

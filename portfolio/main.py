@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from portfolio import __version__, migrate
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.db.dispose()
 
-    app = FastAPI(
+    # The API docs page serves Swagger UI from the package, not a CDN: OSCE networks are often closed.
+    app = FastAPIOffline(
         title="OSCE SALW/SCA assistance portfolio",
         version=__version__,
         description=DESCRIPTION,

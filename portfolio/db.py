@@ -32,6 +32,10 @@ NAMING_CONVENTION = {
 }
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
+# SQLite would hand the id of a deleted row to the next new one (and with it, that row's audit trail);
+# AUTOINCREMENT makes ids grow for ever, as PostgreSQL sequences do.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 class ExactDecimal(TypeDecorator[Decimal]):
     """A fixed-point decimal that round-trips exactly on every supported database.

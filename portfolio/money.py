@@ -113,7 +113,7 @@ Rate = Annotated[
 Quantity = Annotated[
     Decimal,
     Field(ge=0, max_digits=16, description="A quantity ≥ 0 (up to 4 decimals), e.g. tonnes or weapons."),
-    _max_places(4, pad=False),
+    _max_places(4),
     PlainSerializer(plain, return_type=str, when_used="json"),
 ]
 # A quantity read back from the database, e.g. an indicator's value or a milestone's weight.

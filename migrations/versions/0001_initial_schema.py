@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("created_at", portfolio.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exchange_rate")),
         sa.UniqueConstraint("currency", "month", name=op.f("uq_exchange_rate_currency_month")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "project",
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("updated_at", portfolio.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project")),
         sa.UniqueConstraint("code", name=op.f("uq_project_code")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_project_budget_eur"), "project", ["budget_eur"])
     op.create_index(op.f("ix_project_request_date"), "project", ["request_date"])
@@ -108,6 +110,7 @@ def upgrade() -> None:
             ["project_id"], ["project.id"], name=op.f("fk_indicator_project_id_project"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicator")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_indicator_project_id"), "indicator", ["project_id"])
 
@@ -126,6 +129,7 @@ def upgrade() -> None:
             ["project_id"], ["project.id"], name=op.f("fk_milestone_project_id_project"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_milestone")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_milestone_due_on"), "milestone", ["due_on"])
     op.create_index(op.f("ix_milestone_project_id"), "milestone", ["project_id"])
@@ -146,6 +150,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["state"], ["state.code"], name=op.f("fk_national_process_state_state")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_national_process")),
         sa.UniqueConstraint("state", "name", name=op.f("uq_national_process_state_name")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_national_process_kind"), "national_process", ["kind"])
     op.create_index(op.f("ix_national_process_stage"), "national_process", ["stage"])
@@ -172,6 +177,7 @@ def upgrade() -> None:
             ["project_id"], ["project.id"], name=op.f("fk_pledge_project_id_project"), ondelete="RESTRICT"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pledge")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_pledge_currency"), "pledge", ["currency"])
     op.create_index(op.f("ix_pledge_donor"), "pledge", ["donor"])
@@ -240,6 +246,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_project_status_change")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_project_status_change_project_id"), "project_status_change", ["project_id"])
 
@@ -281,6 +288,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_national_process_stage_change")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_national_process_stage_change_process_id"), "national_process_stage_change", ["process_id"]
@@ -299,6 +307,7 @@ def upgrade() -> None:
             ["pledge_id"], ["pledge.id"], name=op.f("fk_receipt_pledge_id_pledge"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_receipt")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_receipt_pledge_id"), "receipt", ["pledge_id"])
 

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), nullable=True),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_audit_entry_at"), "audit_entry", ["at"])
     op.create_index("ix_audit_entry_entity_entity_id", "audit_entry", ["entity", "entity_id"])
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["state"], ["state.code"], name=op.f("fk_app_user_state_state")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
+        sqlite_autoincrement=True,
     )
 
 

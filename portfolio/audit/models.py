@@ -4,7 +4,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
-from portfolio.db import UTCDateTime, utcnow
+from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -14,6 +14,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_entry_entity_entity_id", "entity", "entity_id"),
         Index("ix_audit_entry_user_id", "user_id"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,8 +5,8 @@ stand or fall together. Nothing in the application updates or deletes them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -67,7 +67,10 @@ def record(
     changes: dict[str, Any],
     project_id: int | None = None,
 ) -> AuditEntry:
-    clean = {k: [HIDDEN, HIDDEN] if k in SECRET_FIELDS else jsonable(v) for k, v in changes.items()}
+    clean = {
+        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
+        for k, v in changes.items()
+    }
     entry = AuditEntry(
         user_id=actor.user_id,
         action=action,
@@ -110,9 +113,15 @@ def deleted(
     )
 
 
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """An instant given without a time zone is read as UTC, the zone every timestamp is kept in."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def list_entries(
     session: Session, filters: repository.AuditFilters, page: PageParams
 ) -> tuple[list[AuditEntry], int]:
+    filters = replace(filters, since=_as_utc(filters.since), until=_as_utc(filters.until))
     return repository.list_entries(session, filters, page.limit, page.offset)
 
 

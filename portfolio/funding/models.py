@@ -4,14 +4,14 @@ from decimal import Decimal
 from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portfolio.db import ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
 
 
 class ExchangeRate(SQLModel, table=True):
     """Euros per unit of a currency for one calendar month (the rate applied to amounts dated in it)."""
 
     __tablename__ = "exchange_rate"
-    __table_args__ = (UniqueConstraint("currency", "month"),)
+    __table_args__ = (UniqueConstraint("currency", "month"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     currency: str = Field(max_length=3)
@@ -24,6 +24,7 @@ class Pledge(SQLModel, table=True):
     """An extra-budgetary contribution announced by a State for one project."""
 
     __tablename__ = "pledge"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(
@@ -47,6 +48,7 @@ class Receipt(SQLModel, table=True):
     """Money (or the value of in-kind help) that actually arrived against a pledge."""
 
     __tablename__ = "receipt"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     pledge_id: int = Field(

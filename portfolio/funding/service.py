@@ -210,6 +210,8 @@ def update_pledge(
         pledge.version += 1
         pledge.updated_at = utcnow()
         audit.record(session, actor, "update", "pledge", pledge_id, changes, pledge.project_id)
+        if "project_id" in changes:  # the project it left keeps a record of the move too
+            audit.record(session, actor, "update", "pledge", pledge_id, changes, changes["project_id"][0])
         session.flush()
     return pledge, changes
 

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from portfolio.db import UTCDateTime, utcnow
+from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
 
 
 class NationalProcessProject(SQLModel, table=True):
@@ -24,7 +24,7 @@ class NationalProcess(SQLModel, table=True):
     """A sustainable national management structure or procedure in a participating State."""
 
     __tablename__ = "national_process"
-    __table_args__ = (UniqueConstraint("state", "name"),)
+    __table_args__ = (UniqueConstraint("state", "name"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     state: str = Field(sa_column=Column(String(3), ForeignKey("state.code"), nullable=False, index=True))
@@ -49,6 +49,7 @@ class NationalProcess(SQLModel, table=True):
 
 class NationalProcessStageChange(SQLModel, table=True):
     __tablename__ = "national_process_stage_change"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     process_id: int = Field(

@@ -54,6 +54,17 @@ def get_by_name(session: Session, state: str, name: str) -> NationalProcess | No
     ).first()
 
 
+def processes_of_project(session: Session, project_id: int) -> list[NationalProcess]:
+    return list(
+        session.exec(
+            select(NationalProcess)
+            .join(NationalProcessProject, col(NationalProcessProject.process_id) == col(NationalProcess.id))
+            .where(col(NationalProcessProject.project_id) == project_id)
+            .with_for_update()
+        )
+    )
+
+
 def stage_history(session: Session, process_id: int) -> list[NationalProcessStageChange]:
     return list(
         session.exec(

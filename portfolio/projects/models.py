@@ -4,7 +4,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
-from portfolio.db import ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
 
 
 class ProjectArea(SQLModel, table=True):
@@ -41,6 +41,7 @@ class ProjectBeneficiary(SQLModel, table=True):
 
 class Project(SQLModel, table=True):
     __tablename__ = "project"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)
@@ -84,6 +85,7 @@ class Project(SQLModel, table=True):
 
 class ProjectStatusChange(SQLModel, table=True):
     __tablename__ = "project_status_change"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(
@@ -98,6 +100,7 @@ class ProjectStatusChange(SQLModel, table=True):
 
 class Milestone(SQLModel, table=True):
     __tablename__ = "milestone"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(
@@ -114,6 +117,7 @@ class Milestone(SQLModel, table=True):
 
 class Indicator(SQLModel, table=True):
     __tablename__ = "indicator"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(

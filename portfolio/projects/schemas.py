@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from portfolio.money import MoneyOut, NonNegativeAmount, Quantity, QuantityOut
 from portfolio.pagination import Page
@@ -59,6 +59,20 @@ class ProjectSort(StrEnum):
     request_date_desc = "-request_date"
     budget_eur_desc = "-budget_eur"
     gap_eur_desc = "-gap_eur"
+
+
+Weight = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=9, description="Relative weight of a milestone in the progress percent (> 0)."),
+    AfterValidator(lambda v: _quantize_checked(v, 2)),
+]
+
+
+def _quantize_checked(value: Decimal, places: int) -> Decimal:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        raise ValueError(f"at most {places} decimal places")
+    return value.quantize(Decimal(1).scaleb(-places))
 
 
 ProjectCode = Annotated[
@@ -208,7 +222,7 @@ class MilestoneCreate(Input):
     title: Title
     due_on: date | None = None
     done_on: date | None = None
-    weight: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] = Decimal(1)
+    weight: Weight = Decimal("1.00")
 
 
 class MilestoneUpdate(Patch):
@@ -217,7 +231,7 @@ class MilestoneUpdate(Patch):
     title: Title | None = None
     due_on: date | None = None
     done_on: date | None = None
-    weight: Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=2)] | None = None
+    weight: Weight | None = None
 
 
 class MilestoneRead(Output):

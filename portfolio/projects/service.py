@@ -16,6 +16,7 @@ from portfolio.db import utcnow
 from portfolio.errors import Conflict, NotFound, ValidationFailed
 from portfolio.funding import repository as funding_repository
 from portfolio.preconditions import ANY, Precondition
+from portfolio.processes import repository as processes_repository
 from portfolio.projects import repository
 from portfolio.projects.models import (
     Indicator,
@@ -283,7 +284,33 @@ def delete_project(
         raise ProjectHasPledges(
             f"Project {project.code} has {pledges} pledge(s) and cannot be deleted; cancel it instead."
         )
-    audit.deleted(session, actor, "project", project, project_id, **_lists(project))
+    # Everything that goes with the project is kept in its last audit entry, so that it can be rebuilt.
+    milestones = [audit.snapshot(m) for m in repository.list_milestones(session, project_id)]
+    indicators = [audit.snapshot(i) for i in repository.list_indicators(session, project_id)]
+    audit.deleted(
+        session,
+        actor,
+        "project",
+        project,
+        project_id,
+        **_lists(project),
+        milestones=milestones,
+        indicators=indicators,
+    )
+    # National processes it helped build lose the link: that is a change to them too.
+    for process in processes_repository.processes_of_project(session, project_id):
+        old = process.project_ids
+        process.project_rows = [r for r in process.project_rows if r.project_id != project_id]
+        process.version += 1
+        process.updated_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "update",
+            "national_process",
+            process.id,
+            {"project_ids": [old, [p for p in old if p != project_id]]},
+        )
     session.delete(project)
     session.flush()
     return project

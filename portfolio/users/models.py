@@ -3,13 +3,14 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
-from portfolio.db import UTCDateTime, utcnow
+from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
 
 
 class User(SQLModel, table=True):
     """An account: FSC support staff, a manager, an administrator, or a donor State's representative."""
 
     __tablename__ = "app_user"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, description="Stored lower-case.")

@@ -118,10 +118,14 @@ def update_user(
             setattr(user, name, value)
     if password is not None:
         user.password_hash = hasher.hash(password)
-        user.locked_until = None
-        user.failures_counted_from = utcnow()
         changes["password"] = ["(hidden)", "(hidden)"]
+        if user.locked_until is not None:
+            changes["locked_until"] = [user.locked_until, None]
+            user.locked_until = None
+        changes["failures_counted_from"] = [user.failures_counted_from, utcnow()]
+        user.failures_counted_from = changes["failures_counted_from"][1]
     if password is not None or changes.get("active") == [True, False]:
+        changes["token_version"] = [user.token_version, user.token_version + 1]
         user.token_version += 1  # every token issued before stops working at once
     if changes:
         user.version += 1

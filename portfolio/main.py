@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
+from dashboards import pages as dashboards
 from portfolio import __version__, migrate
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    dashboards.install(app)
 
     generate_openapi = app.openapi
 

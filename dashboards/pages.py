@@ -1,0 +1,421 @@
+"""The dashboard pages: HTML under /dashboards, one shared layout, each chart followed by its table and a
+CSV download. Logged in by a cookie (a browser cannot send bearer headers when it follows a link).
+
+Managers, staff and admins see every page; a donor account lands on its own State's view and can open
+no other page. Pages send a Content-Security-Policy that lets only the app's own scripts run."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import plotly
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from dashboards import figures, queries
+from dashboards.filters import Filters, page_filters
+from dashboards.labels import Labels
+from portfolio.db import SessionDep
+from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
+from portfolio.security import InvalidToken, read_token
+from portfolio.users import repository as users_repository
+from portfolio.users import service as users_service
+from portfolio.users.models import User
+
+HERE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+COOKIE = "portfolio_session"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality"]
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/dashboards", include_in_schema=False)
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+class OwnViewOnly(Exception):
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def viewer(request: Request, session: SessionDep) -> User:
+    """The logged-in account, from the session cookie (or a bearer token, for scripts)."""
+    token = request.cookies.get(COOKIE)
+    header = request.headers.get("authorization", "")
+    if not token and header.lower().startswith("bearer "):
+        token = header[7:]
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not token:
+        raise LoginRequired(target)
+    try:
+        claims = read_token(request.app.state.secret_key, token)
+    except InvalidToken as exc:
+        raise LoginRequired(target) from exc
+    user = users_repository.get_user(session, claims.user_id)
+    if user is None or not user.active or user.token_version != claims.token_version:
+        raise LoginRequired(target)
+    return user
+
+
+Viewer = Annotated[User, Depends(viewer)]
+
+
+def portfolio_wide(user: Viewer) -> User:
+    """The pages that show every donor's money: not for donor accounts, which go to their own view."""
+    if user.role == "donor":
+        raise OwnViewOnly(user.state or "")
+    return user
+
+
+# -- what a page holds ----------------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    name: str
+    title: str
+    panels: list[figures.Panel]
+    kpis: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+
+def build(name: str, session: Session, filters: Filters, code: str | None = None) -> Page:
+    labels = Labels(filters.lang)
+    names = queries.state_names(session, filters.lang)
+    if name == "funding":
+        t = queries.totals(session, filters)
+        splits = queries.by_beneficiary(session, filters, names)
+        kpis = [
+            (labels["budget"], labels.money(t.budget_eur)),
+            (labels["pledged"], labels.money(t.pledged_eur)),
+            (labels["received"], labels.money(t.received_eur)),
+            (labels["gap"], labels.money(t.gap_eur)),
+            (labels["coverage"], labels.percent(t.coverage)),
+            (labels["seeking_funding_count"], str(t.seeking_funding)),
+        ]
+        panels = [
+            figures.pledged_received(
+                "by-donor",
+                labels["by_donor"],
+                labels["donor_col"],
+                figures.top_with_others(queries.by_donor(session, filters, names), labels, 10),
+                labels,
+                horizontal=True,
+            ),
+            figures.beneficiary_map(splits, labels),
+            figures.by_beneficiary(splits, labels),
+            figures.over_time(queries.over_time(session, filters), labels),
+            figures.pledged_received(
+                "by-area",
+                labels["by_area"],
+                labels["area"],
+                [
+                    queries.Split(s.key, labels.word(s.key), s.pledged_eur, s.received_eur)
+                    for s in queries.by_area(session, filters)
+                ],
+                labels,
+                note=labels["multi_count"],
+            ),
+            figures.pledged_received(
+                "by-activity",
+                labels["by_activity"],
+                labels["activity"],
+                queries.by_activity(session, filters, labels.words([a.value for a in ActivityType])),
+                labels,
+                horizontal=True,
+                note=labels["multi_count"],
+            ),
+            figures.pledged_received(
+                "by-kind",
+                labels["by_kind"],
+                labels["kind"],
+                queries.by_kind(session, filters, labels.words(["cash", "in_kind"])),
+                labels,
+            ),
+        ]
+        return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
+    if name == "gaps":
+        lines = queries.project_lines(session, filters, seeking_only=True)
+        return Page(name, labels["gaps"], [figures.gaps(lines, labels)], note=labels["scope_note"])
+    if name == "progress":
+        lines = queries.project_lines(session, filters)
+        panels = [
+            figures.by_status(queries.by_status(session, filters), labels),
+            figures.timeline(lines, labels),
+            figures.indicators(queries.indicators(session, filters), labels),
+        ]
+        return Page(name, labels["progress"], panels, note=labels["scope_note"])
+    if name == "national-processes":
+        panels = [
+            figures.maturity_matrix(queries.process_matrix(session, filters), names, labels),
+            figures.stage_changes(queries.stage_changes(session, filters), labels),
+        ]
+        return Page(name, labels["national-processes"], panels)
+    if name == "donor":
+        assert code is not None
+        pledges = queries.donor_pledges(session, filters, code)
+        own = sum((p.amount_eur for p in pledges if p.status != "withdrawn"), Decimal("0.00"))
+        everyone = queries.totals(session, filters).pledged_eur
+        panels = [
+            figures.donor_pledges(pledges, labels),
+            figures.donor_received(pledges, labels),
+            figures.donor_share(own, everyone, labels),
+            figures.process_list(
+                "donor-processes",
+                labels["donor_processes"],
+                queries.donor_processes(session, filters, code),
+                names,
+                labels,
+            ),
+        ]
+        return Page(name, f"{labels['donor']}: {names.get(code, code)}", panels, note=labels["scope_note"])
+    if name == "data-quality":
+        items = queries.needs_attention(session, filters)
+        panels = [
+            figures.attention(key, items[key], labels)
+            for key in ("stale_projects", "overdue_milestones", "unpaid_commitments")
+        ]
+        panels.append(
+            figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])
+        )
+        return Page(name, labels["data-quality"], panels)
+    raise KeyError(name)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+def figure_json(fig: Any) -> str:
+    """A figure as JSON that can sit inside <script type="application/json"> without ever closing it."""
+    return str(fig.to_json()).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    filters: Filters = context.get("filters", Filters())
+    context.setdefault("labels", Labels(filters.lang))
+    context.setdefault("user", None)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def page_response(
+    request: Request, session: Session, name: str, filters: Filters, user: User, code: str | None = None
+) -> HTMLResponse:
+    page = build(name, session, filters, code)
+    labels = Labels(filters.lang)
+    options = {
+        "areas": [(a.value, labels.word(a.value)) for a in Area],
+        "statuses": [(s.value, labels.word(s.value)) for s in ProjectStatus],
+        "states": sorted(queries.state_names(session, filters.lang).items(), key=lambda kv: kv[1]),
+    }
+    csv_base = f"/dashboards/donors/{code}.csv" if code else f"/dashboards/{name}.csv"
+    return render(
+        request,
+        "page.html",
+        page=page,
+        filters=filters,
+        user=user,
+        options=options,
+        figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
+        csv_base=csv_base,
+        path=request.url.path,
+        pages=PAGES,
+    )
+
+
+def csv_response(
+    session: Session, name: str, filters: Filters, table_id: str, code: str | None = None
+) -> Response:
+    page = build(name, session, filters, code)
+    panel = next((p for p in page.panels if p.id == table_id), None)
+    if panel is None:
+        return Response(f"No table '{table_id}' on this page.", status_code=404, media_type="text/plain")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(panel.table.columns)
+    for row in panel.table.rows:
+        # A cell that starts like a formula is written as text, so that no spreadsheet ever runs it.
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
+    filename = f"{code or name}-{table_id}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **SECURITY_HEADERS},
+    )
+
+
+# -- routes ---------------------------------------------------------------------------------------
+
+
+@router.get("")
+@router.get("/")
+def home(user: Viewer, filters: Annotated[Filters, Depends(page_filters)]) -> RedirectResponse:
+    if user.role == "donor":
+        return RedirectResponse(f"/dashboards/donors/{user.state}{filters.query()}", status_code=303)
+    return RedirectResponse(f"/dashboards/funding{filters.query()}", status_code=303)
+
+
+@router.get("/login")
+def login_form(
+    request: Request, next: str = "/dashboards", lang: str = "en", error: str = ""
+) -> HTMLResponse:
+    filters = Filters(lang=lang if lang in ("en", "fr") else "en")
+    return render(request, "login.html", filters=filters, next=_safe_next(next), error=error)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/dashboards",
+    lang: Annotated[str, Form()] = "en",
+) -> Response:
+    state = request.app.state
+    result = users_service.authenticate(
+        session, state.settings, state.hasher, state.secret_key, email, password
+    )
+    if result.token is None:
+        error = "locked" if result.locked_for is not None else "bad_login"
+        filters = Filters(lang=lang if lang in ("en", "fr") else "en")
+        return render(
+            request,
+            "login.html",
+            status_code=429 if error == "locked" else 401,
+            filters=filters,
+            next=_safe_next(next),
+            error=error,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        result.token,
+        max_age=result.expires_in,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/dashboards",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/dashboards/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboards")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    """Only a path inside the dashboards: a login link must never send anyone to another site."""
+    return target if target.startswith("/dashboards") and "//" not in target else "/dashboards"
+
+
+@router.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/donors/{code}.csv")
+def donor_csv(
+    session: SessionDep,
+    user: Viewer,
+    code: str,
+    table: str,
+    filters: Annotated[Filters, Depends(page_filters)],
+) -> Response:
+    code = code.upper()
+    _check_donor_view(user, code)
+    return csv_response(session, "donor", filters, table, code)
+
+
+@router.get("/donors/{code}")
+def donor_page(
+    request: Request,
+    session: SessionDep,
+    user: Viewer,
+    code: str,
+    filters: Annotated[Filters, Depends(page_filters)],
+) -> HTMLResponse:
+    code = code.upper()
+    _check_donor_view(user, code)
+    if code not in queries.state_names(session, "en"):
+        return render(
+            request,
+            "error.html",
+            status_code=404,
+            filters=filters,
+            user=user,
+            message=f"No OSCE participating State or Partner has the code {code}.",
+        )
+    return page_response(request, session, "donor", filters, user, code)
+
+
+def _check_donor_view(user: User, code: str) -> None:
+    if user.role == "donor" and user.state != code:
+        raise OwnViewOnly(user.state or "")
+
+
+def _page_route(name: str) -> None:
+    def page(
+        request: Request,
+        session: SessionDep,
+        user: Annotated[User, Depends(portfolio_wide)],
+        filters: Annotated[Filters, Depends(page_filters)],
+    ) -> HTMLResponse:
+        return page_response(request, session, name, filters, user)
+
+    def table(
+        session: SessionDep,
+        user: Annotated[User, Depends(portfolio_wide)],
+        table: str,
+        filters: Annotated[Filters, Depends(page_filters)],
+    ) -> Response:
+        return csv_response(session, name, filters, table)
+
+    router.add_api_route(f"/{name}", page, methods=["GET"], name=f"dashboard-{name}")
+    router.add_api_route(f"/{name}.csv", table, methods=["GET"], name=f"dashboard-{name}-csv")
+
+
+for _name in PAGES:
+    _page_route(_name)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/dashboards/static", StaticFiles(directory=str(HERE / "static")), name="dashboards-static")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/dashboards/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.exception_handler(OwnViewOnly)
+    async def own_view_only(_request: Request, exc: OwnViewOnly) -> RedirectResponse:
+        return RedirectResponse(f"/dashboards/donors/{exc.state}", status_code=303)
+
+
+__all__ = ["install"]

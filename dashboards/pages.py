@@ -405,6 +405,34 @@ for _name in PAGES:
     _page_route(_name)
 
 
+def export(session: Session, filters: Filters, outdir: Path, donors: list[str] | None = None) -> list[Path]:
+    """Write each page as one self-contained HTML file (styles, plotly.js, map and data inlined)."""
+    from datetime import UTC, datetime
+
+    labels = Labels(filters.lang)
+    outdir.mkdir(parents=True, exist_ok=True)
+    topojson = (HERE / "static" / "topojson" / "world_110m.json").read_text(encoding="utf-8")
+    standalone = {
+        "css": (HERE / "static" / "dashboards.css").read_text(encoding="utf-8"),
+        "plotly": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script"),
+        "js": (HERE / "static" / "dashboards.js").read_text(encoding="utf-8"),
+        "topojson": topojson.replace("<", "\\u003c"),
+        "stamp": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {filters.query() or ''}",
+    }
+    written = []
+    for name, code in [(n, None) for n in PAGES] + [("donor", d) for d in donors or []]:
+        page = build(name, session, filters, code)
+        html = templates.env.get_template("page.html").render(
+            page=page, filters=filters, labels=labels, user=None, pages=PAGES, standalone=standalone,
+            figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
+            path="", options={}, csv_base="",
+        )
+        target = outdir / (f"donor-{code}.html" if code else f"{name}.html")
+        target.write_text(html, encoding="utf-8")
+        written.append(target)
+    return written
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/dashboards/static", StaticFiles(directory=str(HERE / "static")), name="dashboards-static")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,8 @@ db_app = typer.Typer(help="Manage the database schema (Alembic migrations).", no
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Manage accounts (the first admin is created here).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+dashboards_app = typer.Typer(help="The Plotly dashboards, outside the server.", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
 
 
 @app.command()
@@ -146,6 +149,47 @@ def users_create(
     finally:
         db.dispose()
     typer.echo(f"Created {user.role} account {user.email} (id {user.id}).")
+
+
+@dashboards_app.command("export")
+def dashboards_export(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write the HTML files into (created if missing).")],
+    year_from: Annotated[int | None, typer.Option(help="Projects requested from this year.")] = None,
+    year_to: Annotated[int | None, typer.Option(help="Projects requested up to this year.")] = None,
+    area: Annotated[str | None, typer.Option(help="SALW or SCA.")] = None,
+    beneficiary: Annotated[str | None, typer.Option(help="ISO alpha-3 code of a beneficiary State.")] = None,
+    status: Annotated[str | None, typer.Option(help="A project status, e.g. seeking_funding.")] = None,
+    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+    donor: Annotated[
+        list[str] | None, typer.Option(help="Also write this donor's view (repeatable), e.g. --donor DEU.")
+    ] = None,
+) -> None:
+    """Write each dashboard page as one self-contained HTML file, to e-mail or open from a USB stick."""
+    from dashboards.filters import LANGUAGES, Filters
+    from dashboards.pages import export
+    from portfolio.db import Database
+    from portfolio.projects.schemas import Area, ProjectStatus
+
+    problems = []
+    if area is not None and area not in {a.value for a in Area}:
+        problems.append("--area must be SALW or SCA")
+    if status is not None and status not in {s.value for s in ProjectStatus}:
+        problems.append(f"--status must be one of {', '.join(s.value for s in ProjectStatus)}")
+    if lang not in LANGUAGES:
+        problems.append("--lang must be en or fr")
+    if problems:
+        typer.echo("; ".join(problems), err=True)
+        raise typer.Exit(code=2)
+    filters = Filters(year_from, year_to, area, beneficiary.upper() if beneficiary else None, status, lang)
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session() as session:
+            written = export(session, filters, outdir, [d.upper() for d in donor or []])
+    finally:
+        db.dispose()
+    for path in written:
+        typer.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
+from dashboards.filters import Filters
+from dashboards.pages import export
 from portfolio.demo import DEMO_PASSWORD, load_demo_data
 from portfolio.main import create_app
 from tests.factories import make_settings
@@ -41,12 +44,19 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """An application on a database holding the sample portfolio."""
     path = tmp_path_factory.mktemp("browser") / "portfolio.db"
     shutil.copyfile(sqlite_template, path)
     app = create_app(make_settings(f"sqlite:///{path}"))
     with app.state.db.session(write=True) as session:
         load_demo_data(session, app.state.hasher)
+    return app
+
+
+@pytest.fixture(scope="module")
+def server(server_app: FastAPI) -> Iterator[str]:
+    app = server_app
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -136,6 +146,27 @@ def test_a_donor_lands_on_its_own_view_in_the_browser(browser, server):
         assert page.url.startswith(f"{server}/dashboards/donors/DEU")
         page.goto(f"{server}/dashboards/funding")
         assert page.url.startswith(f"{server}/dashboards/donors/DEU")
+    finally:
+        context.close()
+    assert problems == []
+
+
+def test_an_exported_page_draws_from_a_usb_stick(browser, server_app, tmp_path):
+    with server_app.state.db.session() as session:
+        written = export(session, Filters(), tmp_path, ["DEU"])
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "request", lambda r: problems.append(f"fetched {r.url}") if not r.url.startswith("file://") else None
+    )
+    try:
+        for path in written:
+            charts = draw(page, path.as_uri())
+            assert charts > 0 or path.name == "data-quality.html", path.name
+            for chart in page.locator("[data-figure]").all():
+                assert chart.locator("svg.main-svg").count() > 0, path.name
     finally:
         context.close()
     assert problems == []

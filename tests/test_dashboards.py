@@ -135,8 +135,15 @@ def test_csv_download_has_the_tables_numbers(client, portfolio):
 
 
 def test_user_text_is_escaped_everywhere(client):
-    make_project(client, code="XSS-1", title="<script>alert(1)</script>", areas=["SCA"], budget_eur="10.00",
-                 start_date="2024-01-01", end_date="2024-12-31")
+    make_project(
+        client,
+        code="XSS-1",
+        title="<script>alert(1)</script>",
+        areas=["SCA"],
+        budget_eur="10.00",
+        start_date="2024-01-01",
+        end_date="2024-12-31",
+    )
     for name in ("funding", "gaps", "progress"):
         page = client.get(f"/dashboards/{name}").text
         assert "<script>alert(1)" not in page
@@ -234,3 +241,63 @@ def test_a_revoked_account_loses_the_dashboards_at_once(anon, client, accounts):
     admin = {"Authorization": f"Bearer {accounts['admin'].token}"}
     ok(client.patch(f"/api/v1/users/{accounts['manager'].id}", json={"active": False}, headers=admin))
     assert anon.get("/dashboards/funding", follow_redirects=False).status_code == 303
+
+
+def test_export_writes_self_contained_pages(client, portfolio, database_url, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from portfolio.cli import app
+    from portfolio.config import get_settings
+
+    monkeypatch.setenv("PORTFOLIO_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            [
+                "dashboards",
+                "export",
+                str(tmp_path / "out"),
+                "--lang",
+                "fr",
+                "--area",
+                "SCA",
+                "--donor",
+                "usa",
+            ],
+            catch_exceptions=False,
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == [
+        "data-quality.html",
+        "donor-USA.html",
+        "funding.html",
+        "gaps.html",
+        "national-processes.html",
+        "progress.html",
+    ]
+    funding = (tmp_path / "out" / "funding.html").read_text(encoding="utf-8")
+    assert "<script src=" not in funding and '<link rel="stylesheet"' not in funding  # nothing to fetch
+    assert "plotly.js v" in funding  # the library itself is inside
+    assert "PlotlyGeoAssets" in funding  # and the map
+    assert 'data-figure="fig-by-donor"' in funding
+    assert "Vue d&#39;ensemble du financement" in funding or "Vue d'ensemble du financement" in funding
+    assert "1\u202f000,00\u00a0€" in funding  # only the SCA project's budget
+    assert "DQ-DEPOT" in (tmp_path / "out" / "donor-USA.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--area", "MINES"], "--area"), (["--lang", "de"], "--lang"), (["--status", "done"], "--status")],
+)
+def test_export_refuses_bad_filters(tmp_path, args, message):
+    from typer.testing import CliRunner
+
+    from portfolio.cli import app
+
+    result = CliRunner().invoke(app, ["dashboards", "export", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert message in result.output

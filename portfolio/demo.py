@@ -33,6 +33,7 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
+from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.schemas import (
     IndicatorCreate,
     MilestoneCreate,
@@ -542,9 +543,10 @@ def _load_progress(
     for i, title in enumerate(names):
         due = start + timedelta(days=span * (i + 1) // len(names))
         done = min(due + timedelta(days=rng.randint(-20, 40)), LAST_DAY) if i < done_count else None
-        projects_service.add_milestone(
+        projects_service.add_part(
             session,
             SYSTEM,
+            Milestone,
             project_id,
             MilestoneCreate(title=title, due_on=due, done_on=done, weight=Decimal(rng.choice([1, 1, 2]))),
         )
@@ -552,9 +554,10 @@ def _load_progress(
     for name, unit, low, high in template.indicators:
         target_value = Decimal(rng.randint(low, high))
         actual = (target_value * ratio * Decimal(rng.choice(["0.9", "1", "1.05"]))).quantize(Decimal(1))
-        projects_service.add_indicator(
+        projects_service.add_part(
             session,
             SYSTEM,
+            Indicator,
             project_id,
             IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value, actual=actual),
         )

@@ -3,21 +3,17 @@ data. Every chart must draw as SVG, the console must stay clean, no request may 
 screenshot of each page is written to test-artifacts/ for people to look at."""
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from dashboards.filters import Filters
 from dashboards.pages import export
 from portfolio.demo import DEMO_PASSWORD, load_demo_data
 from portfolio.main import create_app
-from tests.factories import make_settings
+from tests.factories import live_server, make_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -56,20 +52,8 @@ def server_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="module")
 def server(server_app: FastAPI) -> Iterator[str]:
-    app = server_app
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with live_server(server_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -1,34 +1,20 @@
 """Edits never overwrite each other: If-Match against the version, and receipts that never add up
 past their pledge — checked with real concurrent requests against a live server, on both databases."""
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
-from tests.factories import assert_problem, make_pledge, make_project, ok, receive
+from tests.factories import assert_problem, live_server, make_pledge, make_project, ok, receive
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def server(app) -> Iterator[str]:
+    with live_server(app) as url:
+        yield url
 
 
 def in_parallel(n: int, work) -> list[httpx.Response]:
@@ -119,11 +105,11 @@ def test_milestones_and_indicators_honour_if_match(client):
         assert client.delete(url, headers={"If-Match": '"1"'}).status_code == 204
 
 
-def test_two_concurrent_patches_with_the_same_if_match_one_wins(client, live_server, accounts):
+def test_two_concurrent_patches_with_the_same_if_match_one_wins(client, server, accounts):
     headers = accounts["staff"].headers
     for round_ in range(4):
         project = make_project(client)
-        url = f"{live_server}/api/v1/projects/{project['id']}"
+        url = f"{server}/api/v1/projects/{project['id']}"
 
         def patch(i: int, url: str = url) -> httpx.Response:
             return httpx.patch(
@@ -137,10 +123,10 @@ def test_two_concurrent_patches_with_the_same_if_match_one_wins(client, live_ser
         assert (stored["title"], stored["version"]) == (winner["title"], 2), f"round {round_}"
 
 
-def test_concurrent_receipts_never_add_up_past_the_pledge(client, live_server, accounts):
+def test_concurrent_receipts_never_add_up_past_the_pledge(client, server, accounts):
     headers = accounts["staff"].headers
     pledge = make_pledge(client, make_project(client)["id"], amount="1000.00", status="committed")
-    url = f"{live_server}/api/v1/pledges/{pledge['id']}/receipts"
+    url = f"{server}/api/v1/pledges/{pledge['id']}/receipts"
 
     def pay(_i: int) -> httpx.Response:
         return httpx.post(

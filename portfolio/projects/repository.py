@@ -215,35 +215,29 @@ def last_status_change(session: Session, project_id: int) -> ProjectStatusChange
     ).first()
 
 
+PartT = TypeVar("PartT", Milestone, Indicator)
+PART_ORDER: dict[type[Milestone | Indicator], tuple[Any, ...]] = {
+    Milestone: (col(Milestone.due_on).is_(None), col(Milestone.due_on), col(Milestone.id)),
+    Indicator: (col(Indicator.id),),
+}
+
+
+def list_parts(session: Session, model: type[PartT], project_id: int) -> list[PartT]:
+    """A project's milestones (by due date, undated last) or indicators (in the order they were added)."""
+    query = select(model).where(col(model.project_id) == project_id).order_by(*PART_ORDER[model])
+    return list(session.exec(query))
+
+
 def list_milestones(session: Session, project_id: int) -> list[Milestone]:
-    return list(
-        session.exec(
-            select(Milestone)
-            .where(Milestone.project_id == project_id)
-            .order_by(col(Milestone.due_on).is_(None), col(Milestone.due_on), col(Milestone.id))
-        )
-    )
-
-
-def get_milestone(
-    session: Session, project_id: int, milestone_id: int, *, for_update: bool = False
-) -> Milestone | None:
-    query = select(Milestone).where(
-        col(Milestone.id) == milestone_id, col(Milestone.project_id) == project_id
-    )
-    return session.exec(query.with_for_update() if for_update else query).first()
+    return list_parts(session, Milestone, project_id)
 
 
 def list_indicators(session: Session, project_id: int) -> list[Indicator]:
-    return list(
-        session.exec(select(Indicator).where(Indicator.project_id == project_id).order_by(col(Indicator.id)))
-    )
+    return list_parts(session, Indicator, project_id)
 
 
-def get_indicator(
-    session: Session, project_id: int, indicator_id: int, *, for_update: bool = False
-) -> Indicator | None:
-    query = select(Indicator).where(
-        col(Indicator.id) == indicator_id, col(Indicator.project_id) == project_id
-    )
+def get_part(
+    session: Session, model: type[PartT], project_id: int, part_id: int, *, for_update: bool = False
+) -> PartT | None:
+    query = select(model).where(col(model.id) == part_id, col(model.project_id) == project_id)
     return session.exec(query.with_for_update() if for_update else query).first()

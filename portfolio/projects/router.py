@@ -8,6 +8,7 @@ from portfolio.errors import problem_responses
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
+from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.repository import ProjectFilters, ProjectRow
 from portfolio.projects.schemas import (
     ActivityType,
@@ -153,7 +154,7 @@ def history(session: SessionDep, project_id: int) -> list[StatusChangeRead]:
 
 @router.get("/{project_id}/milestones", summary="A project's milestones", responses=READ_ERRORS)
 def list_milestones(session: SessionDep, project_id: int) -> list[MilestoneRead]:
-    return [MilestoneRead.model_validate(m) for m in service.list_milestones(session, project_id)]
+    return [MilestoneRead.model_validate(m) for m in service.list_parts(session, Milestone, project_id)]
 
 
 @router.post(
@@ -165,7 +166,7 @@ def list_milestones(session: SessionDep, project_id: int) -> list[MilestoneRead]
 def add_milestone(
     session: SessionDep, actor: CurrentActor, project_id: int, body: MilestoneCreate
 ) -> MilestoneRead:
-    return MilestoneRead.model_validate(service.add_milestone(session, actor, project_id, body))
+    return MilestoneRead.model_validate(service.add_part(session, actor, Milestone, project_id, body))
 
 
 @router.patch(
@@ -182,7 +183,9 @@ def update_milestone(
     precondition: IfMatch,
     response: Response,
 ) -> MilestoneRead:
-    milestone, _ = service.update_milestone(session, actor, project_id, milestone_id, body, precondition)
+    milestone, _ = service.update_part(
+        session, actor, Milestone, project_id, milestone_id, body, precondition
+    )
     set_etag(response, milestone.version)
     return MilestoneRead.model_validate(milestone)
 
@@ -197,12 +200,12 @@ def update_milestone(
 def delete_milestone(
     session: SessionDep, actor: CurrentActor, project_id: int, milestone_id: int, precondition: IfMatch
 ) -> None:
-    service.delete_milestone(session, actor, project_id, milestone_id, precondition)
+    service.delete_part(session, actor, Milestone, project_id, milestone_id, precondition)
 
 
 @router.get("/{project_id}/indicators", summary="A project's output indicators", responses=READ_ERRORS)
 def list_indicators(session: SessionDep, project_id: int) -> list[IndicatorRead]:
-    return [IndicatorRead.model_validate(i) for i in service.list_indicators(session, project_id)]
+    return [IndicatorRead.model_validate(i) for i in service.list_parts(session, Indicator, project_id)]
 
 
 @router.post(
@@ -214,7 +217,7 @@ def list_indicators(session: SessionDep, project_id: int) -> list[IndicatorRead]
 def add_indicator(
     session: SessionDep, actor: CurrentActor, project_id: int, body: IndicatorCreate
 ) -> IndicatorRead:
-    return IndicatorRead.model_validate(service.add_indicator(session, actor, project_id, body))
+    return IndicatorRead.model_validate(service.add_part(session, actor, Indicator, project_id, body))
 
 
 @router.patch(
@@ -231,7 +234,9 @@ def update_indicator(
     precondition: IfMatch,
     response: Response,
 ) -> IndicatorRead:
-    indicator, _ = service.update_indicator(session, actor, project_id, indicator_id, body, precondition)
+    indicator, _ = service.update_part(
+        session, actor, Indicator, project_id, indicator_id, body, precondition
+    )
     set_etag(response, indicator.version)
     return IndicatorRead.model_validate(indicator)
 
@@ -246,4 +251,4 @@ def update_indicator(
 def delete_indicator(
     session: SessionDep, actor: CurrentActor, project_id: int, indicator_id: int, precondition: IfMatch
 ) -> None:
-    service.delete_indicator(session, actor, project_id, indicator_id, precondition)
+    service.delete_part(session, actor, Indicator, project_id, indicator_id, precondition)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session
 
@@ -391,9 +391,14 @@ def _apply(obj: Milestone | Indicator, values: dict[str, Any]) -> Changes:
     return changes
 
 
-def list_milestones(session: Session, project_id: int) -> list[Milestone]:
-    get_project(session, project_id)
-    return repository.list_milestones(session, project_id)
+# Milestones and indicators are parts of a project, handled alike: listed, added, changed (with If-Match)
+# and deleted under their project, each write recorded in the audit trail with the project's id.
+Part = TypeVar("Part", Milestone, Indicator)
+PART_ENTITY: dict[type[Milestone | Indicator], str] = {Milestone: "milestone", Indicator: "indicator"}
+PART_NOT_FOUND: dict[type[Milestone | Indicator], type[NotFound]] = {
+    Milestone: MilestoneNotFound,
+    Indicator: IndicatorNotFound,
+}
 
 
 def _check_done_on(done_on: date | None) -> None:
@@ -401,98 +406,66 @@ def _check_done_on(done_on: date | None) -> None:
         raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future")
 
 
-def add_milestone(session: Session, actor: Actor, project_id: int, data: MilestoneCreate) -> Milestone:
+def list_parts(session: Session, model: type[Part], project_id: int) -> list[Part]:
     get_project(session, project_id)
-    _check_done_on(data.done_on)
-    milestone = Milestone(project_id=project_id, **data.model_dump())
-    session.add(milestone)
-    session.flush()
-    audit.created(session, actor, "milestone", milestone, project_id)
-    return milestone
+    return repository.list_parts(session, model, project_id)
 
 
-def get_milestone(
-    session: Session, project_id: int, milestone_id: int, precondition: Precondition = ANY
-) -> Milestone:
-    milestone = repository.get_milestone(session, project_id, milestone_id, for_update=True)
-    if milestone is None:
-        raise MilestoneNotFound(f"Project {project_id} has no milestone {milestone_id}.")
-    precondition.check(milestone.version, f"Milestone {milestone_id}")
-    return milestone
-
-
-def update_milestone(
+def add_part(
     session: Session,
     actor: Actor,
+    model: type[Part],
     project_id: int,
-    milestone_id: int,
-    data: MilestoneUpdate,
-    precondition: Precondition = ANY,
-) -> tuple[Milestone, Changes]:
-    milestone = get_milestone(session, project_id, milestone_id, precondition)
-    _check_done_on(data.done_on)
-    changes = _apply(milestone, data.changes())
-    if changes:
-        audit.record(session, actor, "update", "milestone", milestone_id, changes, project_id)
-    session.flush()
-    return milestone, changes
-
-
-def delete_milestone(
-    session: Session, actor: Actor, project_id: int, milestone_id: int, precondition: Precondition = ANY
-) -> Milestone:
-    milestone = get_milestone(session, project_id, milestone_id, precondition)
-    audit.deleted(session, actor, "milestone", milestone, project_id)
-    session.delete(milestone)
-    session.flush()
-    return milestone
-
-
-def list_indicators(session: Session, project_id: int) -> list[Indicator]:
+    data: MilestoneCreate | IndicatorCreate,
+) -> Part:
     get_project(session, project_id)
-    return repository.list_indicators(session, project_id)
-
-
-def add_indicator(session: Session, actor: Actor, project_id: int, data: IndicatorCreate) -> Indicator:
-    get_project(session, project_id)
-    indicator = Indicator(project_id=project_id, **data.model_dump())
-    session.add(indicator)
+    _check_done_on(getattr(data, "done_on", None))
+    part = model(project_id=project_id, **data.model_dump())
+    session.add(part)
     session.flush()
-    audit.created(session, actor, "indicator", indicator, project_id)
-    return indicator
+    audit.created(session, actor, PART_ENTITY[model], part, project_id)
+    return part
 
 
-def get_indicator(
-    session: Session, project_id: int, indicator_id: int, precondition: Precondition = ANY
-) -> Indicator:
-    indicator = repository.get_indicator(session, project_id, indicator_id, for_update=True)
-    if indicator is None:
-        raise IndicatorNotFound(f"Project {project_id} has no indicator {indicator_id}.")
-    precondition.check(indicator.version, f"Indicator {indicator_id}")
-    return indicator
+def get_part(
+    session: Session, model: type[Part], project_id: int, part_id: int, precondition: Precondition = ANY
+) -> Part:
+    part = repository.get_part(session, model, project_id, part_id, for_update=True)
+    entity = PART_ENTITY[model]
+    if part is None:
+        raise PART_NOT_FOUND[model](f"Project {project_id} has no {entity} {part_id}.")
+    precondition.check(part.version, f"{entity.capitalize()} {part_id}")
+    return part
 
 
-def update_indicator(
+def update_part(
     session: Session,
     actor: Actor,
+    model: type[Part],
     project_id: int,
-    indicator_id: int,
-    data: IndicatorUpdate,
+    part_id: int,
+    data: MilestoneUpdate | IndicatorUpdate,
     precondition: Precondition = ANY,
-) -> tuple[Indicator, Changes]:
-    indicator = get_indicator(session, project_id, indicator_id, precondition)
-    changes = _apply(indicator, data.changes())
+) -> tuple[Part, Changes]:
+    part = get_part(session, model, project_id, part_id, precondition)
+    _check_done_on(getattr(data, "done_on", None))
+    changes = _apply(part, data.changes())
     if changes:
-        audit.record(session, actor, "update", "indicator", indicator_id, changes, project_id)
+        audit.record(session, actor, "update", PART_ENTITY[model], part_id, changes, project_id)
     session.flush()
-    return indicator, changes
+    return part, changes
 
 
-def delete_indicator(
-    session: Session, actor: Actor, project_id: int, indicator_id: int, precondition: Precondition = ANY
-) -> Indicator:
-    indicator = get_indicator(session, project_id, indicator_id, precondition)
-    audit.deleted(session, actor, "indicator", indicator, project_id)
-    session.delete(indicator)
+def delete_part(
+    session: Session,
+    actor: Actor,
+    model: type[Part],
+    project_id: int,
+    part_id: int,
+    precondition: Precondition = ANY,
+) -> Part:
+    part = get_part(session, model, project_id, part_id, precondition)
+    audit.deleted(session, actor, PART_ENTITY[model], part, project_id)
+    session.delete(part)
     session.flush()
-    return indicator
+    return part

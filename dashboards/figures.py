@@ -563,7 +563,8 @@ def donor_received(pledges: list[DonorPledge], labels: Labels) -> Panel:
     active = [p for p in pledges if p.status != "withdrawn"]
     received = sum((p.received_eur for p in active), Decimal("0.00"))
     pledged = sum((p.amount_eur for p in active), Decimal("0.00"))
-    outstanding = max(pledged - received, Decimal("0.00"))
+    # Owed pledge by pledge: a pledge that arrived worth more in euros does not offset another still owed.
+    outstanding = sum((max(p.amount_eur - p.received_eur, Decimal("0.00")) for p in active), Decimal("0.00"))
     names = [labels["received"], labels["outstanding"]]
     fig = go.Figure(
         go.Bar(

@@ -423,9 +423,16 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
     for name, code in [(n, None) for n in PAGES] + [("donor", d) for d in donors or []]:
         page = build(name, session, filters, code)
         html = templates.env.get_template("page.html").render(
-            page=page, filters=filters, labels=labels, user=None, pages=PAGES, standalone=standalone,
+            page=page,
+            filters=filters,
+            labels=labels,
+            user=None,
+            pages=PAGES,
+            standalone=standalone,
             figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
-            path="", options={}, csv_base="",
+            path="",
+            options={},
+            csv_base="",
         )
         target = outdir / (f"donor-{code}.html" if code else f"{name}.html")
         target.write_text(html, encoding="utf-8")

@@ -409,7 +409,15 @@ def stage_changes(session: Session, filters: Filters) -> list[StageCount]:
     )
     if filters.beneficiary:
         query = query.where(col(NationalProcess.state) == filters.beneficiary)
+    if filters.area:
+        query = query.where(col(NationalProcess.id).in_(_processes_in_area(session, filters.area)))
     return [StageCount(int(y), s, int(n)) for y, s, n in session.execute(query).all()]
+
+
+def _processes_in_area(session: Session, area: str) -> list[int]:
+    # The areas are a short JSON list per process; the few dozen processes are filtered here.
+    rows = session.execute(sa_select(col(NationalProcess.id), col(NationalProcess.areas))).all()
+    return [process_id for process_id, areas in rows if area in areas]
 
 
 # -- one donor -----------------------------------------------------------------------------------

@@ -45,9 +45,18 @@ def pytest_report_header() -> str:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why tests were skipped: the PostgreSQL half in one line, anything else (no Chromium…) in full."""
+    skipped = terminalreporter.stats.get("skipped", [])
     if pg_server_url() is None:
-        skipped = sum(PG_SKIP in str(r.longrepr) for r in terminalreporter.stats.get("skipped", []))
-        terminalreporter.write_line(f"PostgreSQL: {skipped} test(s) skipped because {PG_SKIP}.", yellow=True)
+        count = sum(PG_SKIP in str(r.longrepr) for r in skipped)
+        terminalreporter.write_line(f"PostgreSQL: {count} test(s) skipped because {PG_SKIP}.", yellow=True)
+    others: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if PG_SKIP not in reason:
+            others[reason] = others.get(reason, 0) + 1
+    for reason, count in others.items():
+        terminalreporter.write_line(f"Skipped {count}: {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -151,6 +151,60 @@ def users_create(
     typer.echo(f"Created {user.role} account {user.email} (id {user.id}).")
 
 
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="Where to write the backup (JSON).")]) -> None:
+    """Write every record (accounts and audit trail included) to one versioned JSON file."""
+    import json
+
+    from portfolio.backup import dump
+    from portfolio.db import Database
+
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session() as session:
+            document = dump(session)
+    finally:
+        db.dispose()
+    file.write_text(json.dumps(document, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    rows = sum(len(r) for r in document["tables"].values())
+    typer.echo(f"Backed up {rows} records (schema {document['schema_revision']}) to {file}.")
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `portfolio backup`.")],
+    replace: Annotated[bool, typer.Option(help="Delete what the database holds first.")] = False,
+) -> None:
+    """Load a backup into an empty database (brought up to date first), in one transaction.
+
+    Moving from SQLite to PostgreSQL: `portfolio backup all.json` on the old database, then
+    `PORTFOLIO_DATABASE_URL=postgresql+psycopg://… portfolio restore all.json`."""
+    import json
+
+    from portfolio.backup import restore as restore_backup
+    from portfolio.db import Database
+    from portfolio.errors import AppError
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        typer.echo(f"{file}: cannot read a backup from it ({exc})", err=True)
+        raise typer.Exit(code=2) from exc
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session(write=True) as session:
+            counts = restore_backup(session, document, replace=replace)
+    except AppError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"Restored {sum(counts.values())} records from {file}.")
+
+
 @dashboards_app.command("export")
 def dashboards_export(
     outdir: Annotated[Path, typer.Argument(help="Folder to write the HTML files into (created if missing).")],

@@ -1,0 +1,125 @@
+"""Backups: every table (accounts and the audit trail included) as one versioned JSON document, and a
+restore that loads one into an empty database in a single transaction. This is also how a team moves
+from the embedded SQLite file to PostgreSQL without losing a cent: back up one, restore into the other.
+
+Amounts travel as decimal strings, dates and timestamps as ISO 8601, so nothing passes through a float.
+The reference States are not in the file: every database gets them from its migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Table, func, insert, select
+from sqlmodel import Session
+
+from portfolio import migrate
+from portfolio.db import ExactDecimal, UTCDateTime, utcnow
+from portfolio.errors import Conflict, ValidationFailed
+from portfolio.models import metadata
+
+FORMAT = "osce-salw-portfolio-backup"
+VERSION = 1
+REFERENCE_TABLES = {"state"}
+
+
+def _tables() -> list[Table]:
+    return [t for t in metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _from_json(table: Table, column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = table.c[column].type
+    if isinstance(kind, ExactDecimal):
+        return Decimal(value)
+    if isinstance(kind, UTCDateTime | DateTime):
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if isinstance(kind, Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def dump(session: Session) -> dict[str, Any]:
+    """The whole database (reference data aside) as a JSON-ready document."""
+    connection = session.connection()
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in _tables():
+        order = list(table.primary_key.columns)
+        rows = connection.execute(select(table).order_by(*order)).mappings()
+        tables[table.name] = [{k: _to_json(v) for k, v in row.items()} for row in rows]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "schema_revision": migrate.current_revision_of(connection),
+        "created_at": utcnow().isoformat(),
+        "tables": tables,
+    }
+
+
+class NotEmpty(Conflict):
+    slug = "database-not-empty"
+    title = "Database not empty"
+
+
+def is_empty(session: Session) -> bool:
+    connection = session.connection()
+    return all(connection.execute(select(func.count()).select_from(t)).scalar_one() == 0 for t in _tables())
+
+
+def restore(session: Session, document: dict[str, Any], *, replace: bool = False) -> dict[str, int]:
+    """Load a backup into this database (in the caller's transaction); returns rows per table."""
+    if document.get("format") != FORMAT:
+        raise ValidationFailed.field(("file", "format"), "not a backup of this tracker")
+    if document.get("version") != VERSION:
+        raise ValidationFailed.field(
+            ("file", "version"), f"backup format {document.get('version')} is not {VERSION}"
+        )
+    connection = session.connection()
+    revision = migrate.current_revision_of(connection)
+    if document.get("schema_revision") != revision:
+        raise ValidationFailed.field(
+            ("file", "schema_revision"),
+            f"the backup was made at schema revision {document.get('schema_revision')}, this database is at "
+            f"{revision}: bring both to the same revision first",
+        )
+    tables = document.get("tables")
+    if not isinstance(tables, dict) or set(tables) - {t.name for t in _tables()}:
+        raise ValidationFailed.field(("file", "tables"), "unknown or missing tables")
+    for table in _tables():
+        rows = tables.get(table.name, [])
+        columns = set(table.c.keys())
+        if not isinstance(rows, list) or any(not isinstance(r, dict) or set(r) - columns for r in rows):
+            raise ValidationFailed.field(("file", "tables", table.name), "rows with unknown columns")
+    if not is_empty(session):
+        if not replace:
+            raise NotEmpty(
+                "The database already holds records; restore into an empty one, or pass --replace."
+            )
+        for table in reversed(_tables()):
+            connection.execute(table.delete())
+    counts: dict[str, int] = {}
+    for table in _tables():
+        rows = [{k: _from_json(table, k, v) for k, v in row.items()} for row in tables.get(table.name, [])]
+        if rows:
+            connection.execute(insert(table), rows)
+        counts[table.name] = len(rows)
+    if connection.dialect.name == "postgresql":
+        # Rows came with their ids: move each sequence past them so new records never collide.
+        for table in _tables():
+            if "id" in table.c and counts[table.name]:
+                sequence = func.pg_get_serial_sequence(table.name, "id")
+                connection.execute(
+                    select(func.setval(sequence, select(func.max(table.c.id)).scalar_subquery()))
+                )
+    return counts

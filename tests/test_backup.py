@@ -1,0 +1,176 @@
+"""Backups: sample data → backup → restore into a fresh database → every API response identical, on each
+database and from SQLite into PostgreSQL (the README's way of moving to PostgreSQL)."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from portfolio import migrate
+from portfolio.backup import dump, restore
+from portfolio.cli import app as cli
+from portfolio.demo import load_demo_data
+from portfolio.errors import Conflict, ValidationFailed
+from portfolio.main import create_app
+from portfolio.security import create_token
+from tests.conftest import PostgresDatabases, pg_server_url
+from tests.factories import TEST_KEY, make_settings
+
+
+@pytest.fixture
+def sample(app):
+    with app.state.db.session(write=True) as session:
+        load_demo_data(session, app.state.hasher)
+    return app
+
+
+def admin_headers(app) -> dict[str, str]:
+    with app.state.db.session() as session:
+        from portfolio.users.repository import get_by_email
+
+        admin = get_by_email(session, "admin@example.org")
+        token = create_token(TEST_KEY, admin.id, admin.token_version, timedelta(minutes=10))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def responses(app) -> dict[str, object]:
+    """What the API answers about everything in the database."""
+    with TestClient(app, headers=admin_headers(app)) as client:
+
+        def get(url):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.text)
+            return response.json() if "json" in response.headers["content-type"] else response.text
+
+        seen = {}
+        for url in (
+            "/api/v1/projects?limit=500",
+            "/api/v1/pledges?limit=500",
+            "/api/v1/exchange-rates?limit=500",
+            "/api/v1/national-processes?limit=500",
+            "/api/v1/users?limit=500",
+            "/api/v1/audit?limit=500",
+            "/dashboards/funding",
+            "/dashboards/progress",
+            "/dashboards/donors/DEU",
+        ):
+            seen[url] = get(url)
+        audit_total = seen["/api/v1/audit?limit=500"]["total"]
+        seen["audit-last-page"] = get(f"/api/v1/audit?limit=500&offset={max(audit_total - 500, 0)}")
+        for project in seen["/api/v1/projects?limit=500"]["items"]:
+            for part in ("", "/history", "/milestones", "/indicators", "/audit?limit=500"):
+                url = f"/api/v1/projects/{project['id']}{part}"
+                seen[url] = get(url)
+        for pledge in seen["/api/v1/pledges?limit=500"]["items"]:
+            url = f"/api/v1/pledges/{pledge['id']}/receipts"
+            seen[url] = get(url)
+    return seen
+
+
+def restored_app(url: str, document: dict):
+    migrate.upgrade(url)
+    target = create_app(make_settings(url))
+    with target.state.db.session(write=True) as session:
+        counts = restore(session, json.loads(json.dumps(document)))
+    assert sum(counts.values()) == sum(len(rows) for rows in document["tables"].values())
+    return target
+
+
+def test_a_backup_restores_to_identical_answers(sample, empty_database_url):
+    with sample.state.db.session() as session:
+        document = dump(session)
+    assert (
+        document["tables"]["project"] and document["tables"]["audit_entry"] and document["tables"]["app_user"]
+    )
+    target = restored_app(empty_database_url, document)
+    try:
+        before, after = responses(sample), responses(target)
+        assert after.keys() == before.keys()
+        for key in before:
+            assert after[key] == before[key], key
+        # New records continue after the restored ones.
+        with TestClient(target, headers=admin_headers(target)) as client:
+            rate = client.post(
+                "/api/v1/exchange-rates", json={"currency": "USD", "month": "2030-01", "eur_per_unit": "0.9"}
+            )
+            assert rate.status_code == 201, rate.text
+    finally:
+        target.state.db.dispose()
+
+
+def test_moving_from_sqlite_to_postgresql(sample, backend, request):
+    if backend != "sqlite":
+        pytest.skip("the move starts from SQLite")
+    if pg_server_url() is None:
+        pytest.skip("PORTFOLIO_TEST_DATABASE_URL is not set: no PostgreSQL to move to")
+    databases: PostgresDatabases = request.getfixturevalue("pg_databases")
+    with sample.state.db.session() as session:
+        document = dump(session)
+    target = restored_app(databases.create(), document)
+    try:
+        before, after = responses(sample), responses(target)
+        for key in before:
+            assert after[key] == before[key], key
+    finally:
+        target.state.db.dispose()
+
+
+def test_restore_refuses_a_database_that_holds_records_unless_told_to_replace(sample):
+    with sample.state.db.session() as session:
+        document = dump(session)
+    with pytest.raises(Conflict), sample.state.db.session(write=True) as session:
+        restore(session, document)
+    with sample.state.db.session(write=True) as session:
+        restore(session, document, replace=True)
+    with sample.state.db.session() as session:
+        assert dump(session)["tables"] == document["tables"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"format": "something-else"}, "format"),
+        ({"version": 99}, "version"),
+        ({"schema_revision": "0000"}, "schema_revision"),
+        ({"tables": {"nonsense": []}}, "tables"),
+        ({"tables": {"project": [{"no_such_column": 1}]}}, "tables"),
+    ],
+)
+def test_restore_refuses_a_file_that_is_not_a_matching_backup(app, change, field):
+    with app.state.db.session() as session:
+        document = dump(session) | change
+    with pytest.raises(ValidationFailed) as caught, app.state.db.session(write=True) as session:
+        restore(session, document)
+    assert caught.value.errors[0].loc[1] == field
+
+
+def test_backup_and_restore_commands(sample, settings, tmp_path, monkeypatch, empty_database_url):
+    from portfolio.config import get_settings
+
+    runner = CliRunner()
+    file = tmp_path / "all.json"
+    monkeypatch.setenv("PORTFOLIO_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(cli, ["backup", str(file)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "Backed up" in result.output
+        again = runner.invoke(cli, ["restore", str(file)])
+        assert again.exit_code == 2
+        assert "--replace" in again.output
+        monkeypatch.setenv("PORTFOLIO_DATABASE_URL", empty_database_url)
+        get_settings.cache_clear()
+        moved = runner.invoke(cli, ["restore", str(file)], catch_exceptions=False)
+        assert moved.exit_code == 0, moved.output
+        (tmp_path / "junk.json").write_text("not json")
+        assert runner.invoke(cli, ["restore", str(tmp_path / "junk.json")]).exit_code == 2
+    finally:
+        get_settings.cache_clear()
+    target = create_app(make_settings(empty_database_url))
+    try:
+        with target.state.db.session() as session:
+            assert dump(session)["tables"] == json.loads(file.read_text())["tables"]
+    finally:
+        target.state.db.dispose()

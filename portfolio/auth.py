@@ -80,7 +80,6 @@ def authorize(resource: str) -> Callable[[Request, User], User]:
             raise Forbidden(f"The {user.role} role may not {action} {resource}.")
         return user
 
-    check.resource = resource  # type: ignore[attr-defined]
     return check
 
 

@@ -40,6 +40,7 @@ from portfolio.projects.schemas import (
     ProjectCreate,
     ProjectStatus,
 )
+from portfolio.states import service as states_service
 from portfolio.users import repository as users_repository
 from portfolio.users import service as users_service
 from portfolio.users.schemas import Role, UserCreate
@@ -377,13 +378,12 @@ def _load_project(session: Session, n: int, report: Report) -> None:
     budget = Decimal(rng.randint(*template.budget) * 1000)
     start = request + timedelta(days=rng.randint(150, 300))
     end = start + timedelta(days=rng.randint(540, 1100))
-    state_name = {"MKD": "North Macedonia", "BIH": "Bosnia and Herzegovina", "MDA": "Moldova"}.get(state)
     project = projects_service.create_project(
         session,
         SYSTEM,
         ProjectCreate(
             code=code,
-            title=template.title.format(state=state_name or _state_name(session, state)),
+            title=template.title.format(state=states_service.get_state(session, state).name),
             description=f"{SAMPLE_NOTE} Requested by the authorities of {state}; assessed on site.",
             areas=list(template.areas),
             activity_types=list(template.activities),
@@ -432,12 +432,6 @@ def _load_project(session: Session, n: int, report: Report) -> None:
         _load_pledges(session, rng, project.id, budget, target, funding_open, report)
     if target in (ProjectStatus.implementation, ProjectStatus.completed, ProjectStatus.on_hold):
         _load_progress(session, rng, project.id, template, start, end, target)
-
-
-def _state_name(session: Session, code: str) -> str:
-    from portfolio.states import service as states_service
-
-    return states_service.get_state(session, code).name
 
 
 def _load_pledges(

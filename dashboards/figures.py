@@ -11,7 +11,7 @@ import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import plotly.graph_objects as go
 
@@ -598,7 +598,7 @@ def donor_share(own: Decimal, everyone: Decimal, labels: Labels) -> Panel:
         )
     )
     _layout(fig, labels["donor_share"])
-    share = None if everyone == 0 else (own / everyone).quantize(Decimal("0.0001"))
+    share = None if everyone == 0 else (own / everyone).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     table = Table(
         [labels["this_donor"], labels["other_donors"], labels["donor_share"]],
         [[labels.money(own), labels.money(others), labels.percent(share)]],

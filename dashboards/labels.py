@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 CATALOGUE: dict[str, tuple[str, str]] = {
     # navigation and layout
@@ -30,6 +30,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "locked": (
         "Too many failed logins; try again later.",
         "Trop d'échecs de connexion ; réessayez plus tard.",
+    ),
+    "process_scope_note": (
+        "National processes belong to States, not to projects: this page filters by State and area only.",
+        "Les processus nationaux relèvent des États, non des projets : filtre par État et domaine seulement.",
     ),
     "nothing": ("Nothing to show for these filters.", "Rien à afficher pour ces filtres."),
     "scope_note": (
@@ -202,5 +206,5 @@ class Labels:
     def percent(self, ratio: Decimal | None) -> str:
         if ratio is None:
             return "–"
-        text = f"{ratio * 100:.1f}"
+        text = str((ratio * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
         return (text.replace(".", ",") + "\u00a0%") if self.lang == "fr" else text + "%"

@@ -99,6 +99,7 @@ class Page:
     panels: list[figures.Panel]
     kpis: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
+    project_filters: bool = True  # False where only the State and area filters apply
 
 
 def build(name: str, session: Session, filters: Filters, code: str | None = None) -> Page:
@@ -172,7 +173,13 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
             figures.maturity_matrix(queries.process_matrix(session, filters), names, labels),
             figures.stage_changes(queries.stage_changes(session, filters), labels),
         ]
-        return Page(name, labels["national-processes"], panels)
+        return Page(
+            name,
+            labels["national-processes"],
+            panels,
+            note=labels["process_scope_note"],
+            project_filters=False,
+        )
     if name == "donor":
         assert code is not None
         pledges = queries.donor_pledges(session, filters, code)

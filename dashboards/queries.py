@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, case, distinct, extract, func
@@ -84,7 +84,7 @@ class Totals:
     def coverage(self) -> Decimal | None:
         if self.budget_eur == 0:
             return None
-        return (self.pledged_eur / self.budget_eur).quantize(Decimal("0.0001"))
+        return (self.pledged_eur / self.budget_eur).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def totals(session: Session, filters: Filters) -> Totals:
@@ -298,7 +298,9 @@ def project_lines(session: Session, filters: Filters, *, seeking_only: bool = Fa
         budget = project.budget_eur
         percent = None
         if weight_total:
-            percent = (Decimal(str(weight_done)) / Decimal(str(weight_total)) * 100).quantize(Decimal("0.1"))
+            percent = (Decimal(str(weight_done)) / Decimal(str(weight_total)) * 100).quantize(
+                Decimal("0.1"), rounding=ROUND_HALF_UP
+            )
         lines.append(
             ProjectLine(
                 id=project.id,
@@ -310,7 +312,9 @@ def project_lines(session: Session, filters: Filters, *, seeking_only: bool = Fa
                 budget_eur=budget,
                 pledged_eur=pledged_eur,
                 gap_eur=max(budget - pledged_eur, ZERO),
-                coverage=None if budget == 0 else (pledged_eur / budget).quantize(Decimal("0.0001")),
+                coverage=None
+                if budget == 0
+                else (pledged_eur / budget).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
                 start_date=project.start_date,
                 end_date=project.end_date,
                 percent=percent,

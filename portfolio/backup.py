@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, func, insert, select
+from sqlalchemy import Date, DateTime, Table, func, insert, select, text
+from sqlalchemy.dialects.postgresql import REGCLASS
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from portfolio import migrate
@@ -64,7 +66,46 @@ def dump(session: Session) -> dict[str, Any]:
         "schema_revision": migrate.current_revision_of(connection),
         "created_at": utcnow().isoformat(),
         "tables": tables,
+        "last_ids": _last_ids(connection),
     }
+
+
+def _id_tables() -> list[Table]:
+    return [t for t in _tables() if "id" in t.c]
+
+
+def _last_ids(connection: Connection) -> dict[str, int]:
+    """The highest id each table ever issued (deleted rows included): a restore never reissues one."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(text("SELECT name, seq FROM sqlite_sequence")).all()
+        return {str(name): int(seq) for name, seq in rows}
+    last: dict[str, int] = {}
+    for table in _id_tables():
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        value = connection.execute(
+            select(func.pg_sequence_last_value(func.cast(sequence, REGCLASS)))
+        ).scalar()
+        if value is not None:
+            last[table.name] = int(value)
+    return last
+
+
+def _continue_ids(connection: Connection, saved: dict[str, int]) -> None:
+    for table in _id_tables():
+        highest = max(
+            int(saved.get(table.name, 0)), connection.execute(select(func.max(table.c.id))).scalar() or 0
+        )
+        if not highest:
+            continue
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DELETE FROM sqlite_sequence WHERE name = :name"), {"name": table.name})
+            connection.execute(
+                text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"),
+                {"name": table.name, "seq": highest},
+            )
+        else:
+            sequence = func.pg_get_serial_sequence(table.name, "id")
+            connection.execute(select(func.setval(sequence, highest)))
 
 
 class NotEmpty(Conflict):
@@ -114,12 +155,6 @@ def restore(session: Session, document: dict[str, Any], *, replace: bool = False
         if rows:
             connection.execute(insert(table), rows)
         counts[table.name] = len(rows)
-    if connection.dialect.name == "postgresql":
-        # Rows came with their ids: move each sequence past them so new records never collide.
-        for table in _tables():
-            if "id" in table.c and counts[table.name]:
-                sequence = func.pg_get_serial_sequence(table.name, "id")
-                connection.execute(
-                    select(func.setval(sequence, select(func.max(table.c.id)).scalar_subquery()))
-                )
+    # Rows came with their ids: new ones continue after the highest ever issued, deleted ones included.
+    _continue_ids(connection, document.get("last_ids") or {})
     return counts

@@ -117,6 +117,8 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling is broken).
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() knows only ASCII; searches must find "Čačak" when asked for "čačak".
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
@@ -126,6 +128,10 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
         cursor.close()
 
     return on_connect
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -182,6 +182,13 @@ def _validation_message(err: dict[str, Any]) -> str:
 
 
 def install_handlers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def refuse_nul(request: Request, call_next: Any) -> Any:
+        # No database stores a NUL character in text (PostgreSQL refuses it): say so before any route runs.
+        if "%00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.path:
+            return problem(400, "Bad request", "The address contains a NUL character.", "bad-request")
+        return await call_next(request)
+
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
         headers = exc.headers or ({"Retry-After": "2"} if exc.status == 503 else None)
@@ -212,6 +219,30 @@ def install_handlers(app: FastAPI) -> None:
         return problem(
             409, "Conflict", "The change conflicts with data stored meanwhile; reload and retry.", "conflict"
         )
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold: a NUL character in text, a number beyond a column's range.
+        log.info("value refused by the database: %s", exc.orig)
+        return problem(
+            422,
+            "Invalid request",
+            "A value cannot be stored: a number out of range, or text with a NUL character.",
+            "validation-error",
+            [],
+        )
+
+    @app.exception_handler(OverflowError)
+    async def overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        return problem(422, "Invalid request", f"A value is out of range: {exc}", "validation-error", [])
+
+    @app.exception_handler(StatementError)
+    async def statement_error(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc.orig, OverflowError | ValueError):  # a parameter SQLAlchemy could not bind
+            return problem(
+                422, "Invalid request", f"A value is out of range: {exc.orig}", "validation-error", []
+            )
+        raise exc
 
     @app.exception_handler(OperationalError)
     async def operational_error(_request: Request, exc: OperationalError) -> JSONResponse:

@@ -13,6 +13,10 @@ import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 EUR = "EUR"
+# Ceilings well above any real portfolio and well inside the columns (NUMERIC(18,2) for money, (18,8) for
+# rates), so that no accepted amount, euro value or sum can overflow the database.
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_RATE = Decimal(1000)
 CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.00000001")
 
@@ -83,8 +87,8 @@ Amount = Annotated[
     _decimal_text,
     Field(
         gt=0,
-        max_digits=16,
-        description='A positive amount as a decimal string, e.g. "250000.00".',
+        le=MAX_AMOUNT,
+        description='A positive amount as a decimal string, e.g. "250000.00" (at most one trillion).',
         examples=["250000.00"],
     ),
     _max_places(2),
@@ -93,7 +97,7 @@ Amount = Annotated[
 NonNegativeAmount = Annotated[
     Decimal,
     _decimal_text,
-    Field(ge=0, max_digits=16, description="An amount ≥ 0 as a decimal string.", examples=["1200000.00"]),
+    Field(ge=0, le=MAX_AMOUNT, description="An amount ≥ 0 as a decimal string.", examples=["1200000.00"]),
     _max_places(2),
     _as_string,
 ]
@@ -103,8 +107,8 @@ Rate = Annotated[
     _decimal_text,
     Field(
         gt=0,
-        max_digits=18,
-        description="Euros per one unit of the currency, up to 8 decimals.",
+        le=MAX_RATE,
+        description="Euros per one unit of the currency (at most 1000), up to 8 decimals.",
         examples=["0.92150000"],
     ),
     _max_places(8),
@@ -112,7 +116,7 @@ Rate = Annotated[
 ]
 Quantity = Annotated[
     Decimal,
-    Field(ge=0, max_digits=16, description="A quantity ≥ 0 (up to 4 decimals), e.g. tonnes or weapons."),
+    Field(ge=0, le=MAX_AMOUNT, description="A quantity ≥ 0 (up to 4 decimals), e.g. tonnes or weapons."),
     _max_places(4),
     PlainSerializer(plain, return_type=str, when_used="json"),
 ]

@@ -12,6 +12,13 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("may not contain a NUL character")
+        return value
+
 
 class Patch(Input):
     """A partial update: fields left out stay as they are; ``null`` only where a field may be empty."""

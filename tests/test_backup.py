@@ -174,3 +174,33 @@ def test_backup_and_restore_commands(sample, settings, tmp_path, monkeypatch, em
             assert dump(session)["tables"] == json.loads(file.read_text())["tables"]
     finally:
         target.state.db.dispose()
+
+
+def test_a_restored_database_never_hands_out_a_deleted_records_id(client, app, empty_database_url):
+    from tests.factories import make_project
+
+    make_project(client, code="KEPT-1")
+    gone = make_project(client, code="GONE-2")
+    assert client.delete(f"/api/v1/projects/{gone['id']}").status_code == 204
+    with app.state.db.session() as session:
+        document = dump(session)
+    target = restored_app(empty_database_url, document)
+    try:
+        with TestClient(target, headers=client.headers) as moved:
+            fresh = moved.post(
+                "/api/v1/projects",
+                json={
+                    "code": "NEW-3",
+                    "title": "New",
+                    "areas": ["SCA"],
+                    "beneficiaries": ["SRB"],
+                    "request_date": "2024-01-15",
+                    "budget_eur": "1.00",
+                },
+            )
+            assert fresh.status_code == 201, fresh.text
+            assert fresh.json()["id"] > gone["id"]
+            trail = moved.get(f"/api/v1/projects/{fresh.json()['id']}/audit").json()["items"]
+            assert [e["action"] for e in trail] == ["create"]
+    finally:
+        target.state.db.dispose()

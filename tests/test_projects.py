@@ -341,9 +341,16 @@ def test_list_issues_the_same_number_of_queries_whatever_the_page_size(client, d
 
 
 def test_large_budget_round_trips_exactly(client):
-    project = make_project(client, budget_eur="9999999999999.99")
-    assert project["budget_eur"] == "9999999999999.99"
-    assert Decimal(project["funding"]["gap_eur"]) == Decimal("9999999999999.99")
+    project = make_project(client, budget_eur="999999999999.99")
+    assert project["budget_eur"] == "999999999999.99"
+    assert Decimal(project["funding"]["gap_eur"]) == Decimal("999999999999.99")
+
+
+@pytest.mark.parametrize("budget", ["1000000000000.01", "9999999999999999"])
+def test_a_budget_past_one_trillion_is_refused(client, budget):
+    assert_problem(
+        client.post("/api/v1/projects", json=project_body(budget_eur=budget)), 422, ["body", "budget_eur"]
+    )
 
 
 def test_multi_currency_funding_is_exact_to_the_cent(client):

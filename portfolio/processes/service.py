@@ -69,8 +69,11 @@ def create_process(session: Session, actor: Actor, data: NationalProcessCreate) 
     projects_service.require_projects(session, data.project_ids, "project_ids")
     _check_name_free(session, data.state, data.name)
     on = _change_date(data.stage_changed_on)
+    values = data.model_dump(exclude={"project_ids", "stage_changed_on"})
+    if data.stage != Stage.planned and data.established_on is None:
+        values["established_on"] = on  # it left "planned" when it reached its present stage
     process = NationalProcess(
-        **data.model_dump(exclude={"project_ids", "stage_changed_on"}),
+        **values,
         project_rows=[NationalProcessProject(project_id=p) for p in data.project_ids],
     )
     session.add(process)

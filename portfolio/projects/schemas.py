@@ -63,7 +63,7 @@ class ProjectSort(StrEnum):
 
 Weight = Annotated[
     Decimal,
-    Field(gt=0, max_digits=9, description="Relative weight of a milestone in the progress percent (> 0)."),
+    Field(gt=0, le=1_000_000, description="Relative weight of a milestone in the progress percent (> 0)."),
     AfterValidator(lambda v: _quantize_checked(v, 2)),
 ]
 

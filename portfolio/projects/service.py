@@ -191,12 +191,18 @@ def _check_dates(start: date | None, end: date | None) -> None:
         raise ValidationFailed.field(("body", "end_date"), f"end_date {end} is before start_date {start}")
 
 
+def _check_request_date(requested: date) -> None:
+    if requested > date.today():
+        raise ValidationFailed.field(("body", "request_date"), f"{requested} is in the future")
+
+
 def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
     _check_code_free(session, data.code)
     states_service.require_states(
         session, data.beneficiaries, ("body", "beneficiaries"), participating_only=True, indexed=True
     )
     _check_dates(data.start_date, data.end_date)
+    _check_request_date(data.request_date)
     project = Project(
         **data.model_dump(exclude={"areas", "activity_types", "beneficiaries"}),
         area_rows=[ProjectArea(area=a) for a in data.areas],
@@ -218,6 +224,19 @@ def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Proje
     session.flush()
     audit.created(session, actor, "project", project, project.id, **_lists(project))
     return project
+
+
+def _move_request(session: Session, project_id: int, requested: date) -> None:
+    """The request opens the status history: moving its date moves that first entry, within the history."""
+    _check_request_date(requested)
+    history = repository.status_history(session, project_id)
+    if history and history[0].from_status is None:
+        later = history[1].changed_on if len(history) > 1 else None
+        if later is not None and requested > later:
+            raise ValidationFailed.field(
+                ("body", "request_date"), f"{requested} is after the status change on {later}"
+            )
+        history[0].changed_on = requested
 
 
 def _sync_rows(rows: list[Any], wanted: list[str], attr: str, make: type) -> None:
@@ -243,6 +262,8 @@ def update_project(
             session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True
         )
     _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
+    if "request_date" in values:
+        _move_request(session, project_id, values["request_date"])
 
     changes: Changes = {}
     lists: dict[str, tuple[str, str, type[ProjectArea | ProjectActivity | ProjectBeneficiary]]] = {

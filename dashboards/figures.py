@@ -11,7 +11,7 @@ import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import plotly.graph_objects as go
 
@@ -27,6 +27,7 @@ from dashboards.queries import (
     StageCount,
     StatusLine,
 )
+from portfolio.money import ratio
 
 COLOURS = {"pledged": "#1f5f99", "received": "#4aa35a", "budget": "#b9c4cf", "gap": "#d0623b"}
 STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#08519c"]
@@ -598,7 +599,7 @@ def donor_share(own: Decimal, everyone: Decimal, labels: Labels) -> Panel:
         )
     )
     _layout(fig, labels["donor_share"])
-    share = None if everyone == 0 else (own / everyone).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    share = ratio(own, everyone)
     table = Table(
         [labels["this_donor"], labels["other_donors"], labels["donor_share"]],
         [[labels.money(own), labels.money(others), labels.percent(share)]],

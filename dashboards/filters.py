@@ -31,9 +31,6 @@ class Filters:
         }
         return ("?" + urlencode(pairs)) if pairs else ""
 
-    def without_lang(self) -> Filters:
-        return replace(self, lang="en")
-
 
 def page_filters(
     year_from: int | None = Query(None, ge=1990, le=2100, description="First year of request."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, case, distinct, extract, func
@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dashboards.filters import Filters
+from portfolio import money
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects.models import (
@@ -23,6 +24,7 @@ from portfolio.projects.models import (
     ProjectArea,
     ProjectBeneficiary,
 )
+from portfolio.projects.service import percent_done
 from portfolio.states.models import State
 
 ZERO = Decimal("0.00")
@@ -82,9 +84,7 @@ class Totals:
 
     @property
     def coverage(self) -> Decimal | None:
-        if self.budget_eur == 0:
-            return None
-        return (self.pledged_eur / self.budget_eur).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+        return money.ratio(self.pledged_eur, self.budget_eur)
 
 
 def totals(session: Session, filters: Filters) -> Totals:
@@ -296,11 +296,7 @@ def project_lines(session: Session, filters: Filters, *, seeking_only: bool = Fa
     for project, pledged_eur, weight_total, weight_done, overdue in session.execute(query).all():
         pledged_eur = _money(pledged_eur)
         budget = project.budget_eur
-        percent = None
-        if weight_total:
-            percent = (Decimal(str(weight_done)) / Decimal(str(weight_total)) * 100).quantize(
-                Decimal("0.1"), rounding=ROUND_HALF_UP
-            )
+        percent = percent_done(Decimal(str(weight_done or 0)), Decimal(str(weight_total or 0)))
         lines.append(
             ProjectLine(
                 id=project.id,
@@ -311,10 +307,8 @@ def project_lines(session: Session, filters: Filters, *, seeking_only: bool = Fa
                 beneficiaries=", ".join(project.beneficiaries),
                 budget_eur=budget,
                 pledged_eur=pledged_eur,
-                gap_eur=max(budget - pledged_eur, ZERO),
-                coverage=None
-                if budget == 0
-                else (pledged_eur / budget).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                gap_eur=money.shortfall(budget, pledged_eur),
+                coverage=money.ratio(pledged_eur, budget),
                 start_date=project.start_date,
                 end_date=project.end_date,
                 percent=percent,

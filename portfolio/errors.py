@@ -68,12 +68,6 @@ class PreconditionFailed(AppError):
     title = "Changed meanwhile"
 
 
-class TooManyRequests(AppError):
-    status = 429
-    slug = "too-many-requests"
-    title = "Too many requests"
-
-
 class NotFound(AppError):
     status = 404
     slug = "not-found"
@@ -96,12 +90,6 @@ class ValidationFailed(AppError):
     @classmethod
     def field(cls, loc: Loc, msg: str) -> ValidationFailed:
         return cls(f"{'.'.join(str(p) for p in loc)}: {msg}", errors=[FieldError(loc, msg)])
-
-
-class ServiceUnavailable(AppError):
-    status = 503
-    slug = "service-unavailable"
-    title = "Service unavailable"
 
 
 class ProblemFieldError(BaseModel):

@@ -42,6 +42,19 @@ def to_eur(amount: Decimal, eur_per_unit: Decimal) -> Decimal:
     return to_cents(amount * eur_per_unit)
 
 
+def shortfall(budget: Decimal, pledged: Decimal) -> Decimal:
+    """The funding gap: max(budget − pledged, 0)."""
+    return max(budget - pledged, Decimal("0.00"))
+
+
+RATIO_QUANTUM = Decimal("0.0001")
+
+
+def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part ÷ whole to four decimals, rounded half up (coverage, a donor's share); None when whole is 0."""
+    return None if whole == 0 else (part / whole).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_UP)
+
+
 def _max_places(places: int, *, pad: bool = True) -> AfterValidator:
     """Refuse more than ``places`` decimals; with ``pad``, write every value with exactly that many
     (so "5" and "5.00" are the same amount, and read back the same as they were sent)."""

@@ -15,6 +15,7 @@ from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, NotFound, ValidationFailed
 from portfolio.funding import repository as funding_repository
+from portfolio.money import ratio, shortfall
 from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository as processes_repository
 from portfolio.projects import repository
@@ -94,7 +95,6 @@ class DuplicateProjectCode(Conflict):
 
 # -- summaries --------------------------------------------------------------------------------
 
-COVERAGE_QUANTUM = Decimal("0.0001")
 PERCENT_QUANTUM = Decimal("0.1")
 
 
@@ -116,17 +116,24 @@ class ProgressSummary:
 
 def funding_of(row: ProjectRow) -> Funding:
     budget = row.project.budget_eur
-    gap = max(budget - row.pledged_eur, Decimal("0.00"))
-    coverage = (
-        None if budget == 0 else (row.pledged_eur / budget).quantize(COVERAGE_QUANTUM, rounding=ROUND_HALF_UP)
+    return Funding(
+        budget,
+        row.pledged_eur,
+        row.received_eur,
+        shortfall(budget, row.pledged_eur),
+        ratio(row.pledged_eur, budget),
     )
-    return Funding(budget, row.pledged_eur, row.received_eur, gap, coverage)
+
+
+def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:
+    """Progress: done weight ÷ total weight × 100, one decimal, half up; None without milestones."""
+    if weight_total <= 0:
+        return None
+    return (weight_done / weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def progress_of(row: ProjectRow) -> ProgressSummary:
-    percent = None
-    if row.milestones_total and row.weight_total > 0:
-        percent = (row.weight_done / row.weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
+    percent = percent_done(row.weight_done, row.weight_total) if row.milestones_total else None
     return ProgressSummary(row.milestones_total, row.milestones_done, percent)
 
 

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per password hash.")
     argon2_memory_kib: int = Field(default=65536, ge=1024, description="Argon2id memory per password hash.")
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted (413 beyond)."
+    )
+    iati_org_ref: str = Field(
+        default="XM-DAC-928",
+        description="IATI organisation identifier of the reporting organisation in the IATI export.",
+    )
+    iati_org_name: str = Field(
+        default="Organization for Security and Co-operation in Europe",
+        description="Name of the reporting organisation in the IATI export.",
+    )
 
 
 @lru_cache

@@ -38,8 +38,9 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted (413 beyond)."
     )
     iati_org_ref: str = Field(
-        default="XM-DAC-928",
-        description="IATI organisation identifier of the reporting organisation in the IATI export.",
+        default="OSCE-FSC",
+        description="IATI organisation identifier of the reporting organisation in the IATI export; set it to "
+        "the identifier registered for the organisation before publishing (the default is a placeholder).",
     )
     iati_org_name: str = Field(
         default="Organization for Security and Co-operation in Europe",

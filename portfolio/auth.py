@@ -6,6 +6,8 @@
 | projects, milestones, indicators, processes, rates   | rw    | rw    | r       | r                  |
 | pledges and receipts                                 | rw    | rw    | r       | r, own State only  |
 | audit trail                                          | r     | r     | r       | –                  |
+| imports (templates, CSV/XLSX uploads)                | rw    | rw    | –       | –                  |
+| exports (CSV, XLSX, IATI)                            | r     | r     | r       | r, pledges: own    |
 
 Every route declares its resource with :func:`authorize`; the donor's restriction to its own State's
 pledges is applied by the funding service, which answers 404 for another State's pledge.
@@ -38,6 +40,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "states": {"read": EVERYONE},
     "pledges": {"read": EVERYONE, "write": WRITERS},
     "audit": {"read": frozenset({"admin", "staff", "manager"})},
+    "imports": {"read": WRITERS, "write": WRITERS},
+    "exports": {"read": EVERYONE},
     "users": {"read": frozenset({"admin"}), "write": frozenset({"admin"})},
     "own-account": {"read": EVERYONE},
 }

@@ -246,5 +246,123 @@ def dashboards_export(
         typer.echo(f"wrote {path}")
 
 
+KINDS = "projects, pledges, receipts, milestones, indicators, national-processes or exchange-rates"
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="A CSV (UTF-8) or XLSX file in the template's columns.")],
+    kind: Annotated[str, typer.Option(help=f"What the file holds: {KINDS}.")],
+    dry_run: Annotated[bool, typer.Option(help="Check every row and report; write nothing.")] = False,
+) -> None:
+    """Import a spreadsheet: every row or none. Rows matched by natural key are updated, not duplicated.
+
+    Templates: GET /api/v1/imports/templates/{kind}.xlsx (or .csv) on the server. Exits 1 when the file
+    has problems (each is listed: row, column, value, message) and 2 when it cannot be read at all."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from portfolio.audit.service import SYSTEM
+    from portfolio.db import Database
+    from portfolio.errors import AppError
+    from portfolio.transfer.importer import ImportFailed, ImportReport, run_import
+    from portfolio.transfer.kinds import Kind
+    from portfolio.transfer.sheets import read_table
+
+    console = Console(stderr=True)
+    try:
+        chosen = Kind(kind)
+    except ValueError:
+        typer.echo(f"--kind must be one of: {KINDS}", err=True)
+        raise typer.Exit(code=2) from None
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    db = Database(settings.database_url, settings)
+    report: ImportReport
+    try:
+        table = read_table(file.read_bytes(), chosen, file.name)
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        show = len(table.rows) > 300 and console.is_terminal
+        with Progress(*columns, console=console, disable=not show) as progress:
+            task = progress.add_task(
+                f"{'Checking' if dry_run else 'Importing'} {file.name}", total=len(table.rows)
+            )
+            with db.session(write=True) as session:
+                report = run_import(
+                    session,
+                    SYSTEM,
+                    chosen,
+                    table,
+                    dry_run=dry_run,
+                    progress=lambda done, _total: progress.update(task, completed=done),
+                )
+    except ImportFailed as exc:
+        report = exc.report
+    except OSError as exc:
+        typer.echo(f"{file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    except AppError as exc:
+        typer.echo(f"{file}: {exc.detail}", err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        db.dispose()
+    for p in report.problems:
+        where = f"row {p.row}" + (f", {p.column}" if p.column else "")
+        value = f" ({p.value!r})" if p.value else ""
+        typer.echo(f"{where}{value}: {p.message}", err=True)
+    counts = (
+        f"{report.rows} rows: {report.created} new, {report.updated} changed, {report.unchanged} unchanged"
+    )
+    if report.problems:
+        typer.echo(f"{len(report.problems)} problems; nothing was written. ({counts} otherwise)", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"Dry run, nothing written. {counts}." if dry_run else f"Imported. {counts}.")
+
+
+@app.command("export")
+def export_file(
+    kind: Annotated[
+        str, typer.Option(help=f"What to export: {KINDS}; with --format iati, the projects.")
+    ] = "projects",
+    format_: Annotated[str, typer.Option("--format", help="csv, xlsx or iati (IATI 2.03 XML).")] = "csv",
+    out: Annotated[Path, typer.Option(help="The file to write.")] = Path("export.csv"),
+) -> None:
+    """Export every record of a kind in the import template's columns (edit it and import it back), or
+    the projects as IATI 2.03 activities."""
+    from portfolio.audit.service import SYSTEM
+    from portfolio.db import Database
+    from portfolio.projects.repository import ProjectFilters
+    from portfolio.transfer import exporter
+    from portfolio.transfer.exporter import ExportFilters, Format
+    from portfolio.transfer.kinds import Kind
+
+    if format_ not in ("csv", "xlsx", "iati"):
+        typer.echo("--format must be csv, xlsx or iati", err=True)
+        raise typer.Exit(code=2)
+    try:
+        chosen = Kind(kind)
+    except ValueError:
+        typer.echo(f"--kind must be one of: {KINDS}", err=True)
+        raise typer.Exit(code=2) from None
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session() as session:
+            if format_ == "iati":
+                from portfolio.transfer.iati import iati_activities
+
+                body = iati_activities(session, ProjectFilters(), settings)
+                count = body.count(b"<iati-activity ")
+            else:
+                rows = exporter.rows(session, SYSTEM, chosen, ExportFilters())
+                body = exporter.render(chosen, Format(format_), rows)
+                count = len(rows)
+    finally:
+        db.dispose()
+    out.write_bytes(body)
+    what = "IATI activities" if format_ == "iati" else chosen.value
+    typer.echo(f"Wrote {count} {what} to {out}.")
+
+
 if __name__ == "__main__":
     app()

@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     )
     iati_org_ref: str = Field(
         default="OSCE-FSC",
-        description="IATI organisation identifier of the reporting organisation in the IATI export; set it to "
-        "the identifier registered for the organisation before publishing (the default is a placeholder).",
+        description="IATI organisation identifier of the reporting organisation in the IATI export; "
+        "set it to the organisation's registered identifier before publishing (default: a placeholder).",
     )
     iati_org_name: str = Field(
         default="Organization for Security and Co-operation in Europe",

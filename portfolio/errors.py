@@ -119,6 +119,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         429: "Too many failed logins: the account is locked for a while",
         404: "Not found",
         409: "Conflict with the current state of the resource",
+        413: "The upload is larger than the configured limit",
+        415: "The file is not a spreadsheet (CSV UTF-8 or XLSX)",
         422: "Invalid input; `errors` names each bad field",
         503: "Database unavailable or busy; retry shortly",
     }

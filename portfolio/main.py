@@ -20,6 +20,7 @@ from portfolio.processes.router import router as processes_router
 from portfolio.projects.router import router as projects_router
 from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
+from portfolio.transfer.router import UploadLimit, exports_router, imports_router
 from portfolio.users.router import auth_router, me_router, users_router
 
 DESCRIPTION = """
@@ -43,6 +44,10 @@ TAGS = [
     {"name": "Pledges", "description": "Extra-budgetary pledges and the receipts against them."},
     {"name": "Exchange rates", "description": "Monthly euro rates that convert pledges and receipts."},
     {"name": "National processes", "description": "National structures and procedures built by projects."},
+    {
+        "name": "Import and export",
+        "description": "Spreadsheet templates and imports (with a dry run), CSV/XLSX exports, IATI 2.03.",
+    },
     {"name": "States", "description": "OSCE participating States and Partners for Co-operation."},
     {"name": "Accounts", "description": "Logging in, and accounts (admin)."},
     {"name": "Audit trail", "description": "Who changed what, when, and what it was before."},
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
+    app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
     routers = (
         auth_router,
         me_router,
@@ -83,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         processes_router,
         states_router,
         audit_router,
+        imports_router,
+        exports_router,
     )
     for router in routers:
         app.include_router(router)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, Subquery, func
 from sqlalchemy import select as sa_select
@@ -12,6 +13,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 
 ZERO = Decimal("0.00")
+Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
 
 # -- totals used by other domains (project lists, dashboards) ------------------------------------
 
@@ -80,6 +82,11 @@ def _pledge_query(filters: PledgeFilters) -> Select[tuple[Pledge, Decimal | None
     query = sa_select(Pledge, received.c.received, received.c.received_eur).outerjoin(
         received, received.c.pledge_id == col(Pledge.id)
     )
+    return filter_pledges(query, filters)
+
+
+def filter_pledges(query: Q, filters: PledgeFilters) -> Q:
+    """``query`` (over the pledge table) restricted to the pledges the filters select."""
     if filters.donor is not None:
         query = query.where(col(Pledge.donor) == filters.donor)
     if filters.project_id is not None:

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -31,6 +31,20 @@ rates_router = APIRouter(
     prefix="/api/v1/exchange-rates", tags=["Exchange rates"], dependencies=requires("rates")
 )
 
+
+
+def pledge_filters(
+    donor: StateCode | None = None,
+    project_id: int | None = None,
+    status_: Annotated[PledgeStatus | None, Query(alias="status")] = None,
+    currency: CurrencyCode | None = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100, description="Year the pledge was made.")] = None,
+) -> PledgeFilters:
+    """The pledge list's filters, shared by the list and the exports."""
+    return PledgeFilters(donor, project_id, status_, currency, year)
+
+
+PledgeFilterParams = Annotated[PledgeFilters, Depends(pledge_filters)]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
 
@@ -64,16 +78,8 @@ def create_pledge(
 
 @pledges_router.get("", summary="List pledges", responses=problem_responses(401, 403, 422, 503))
 def list_pledges(
-    session: SessionDep,
-    actor: CurrentActor,
-    paging: Paging,
-    donor: StateCode | None = None,
-    project_id: int | None = None,
-    status_: Annotated[PledgeStatus | None, Query(alias="status")] = None,
-    currency: CurrencyCode | None = None,
-    year: Annotated[int | None, Query(ge=1990, le=2100, description="Year the pledge was made.")] = None,
+    session: SessionDep, actor: CurrentActor, paging: Paging, filters: PledgeFilterParams
 ) -> PledgePage:
-    filters = PledgeFilters(donor, project_id, status_, currency, year)
     rows, total = service.list_pledges(session, actor, filters, paging.limit, paging.offset)
     return PledgePage(items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
 

@@ -130,10 +130,15 @@ def _check_project_open(session: Session, project_id: int) -> None:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
-def create_pledge(session: Session, actor: Actor, data: PledgeCreate) -> Pledge:
+def create_pledge(session: Session, actor: Actor, data: PledgeCreate, *, withdrawn: bool = False) -> Pledge:
+    """Record a pledge. ``withdrawn`` records one already withdrawn (history from a spreadsheet): it may
+    belong to a cancelled project, and it is stored as withdrawn straight away."""
     errors: list[FieldError] = []
     try:
-        _check_project_open(session, data.project_id)
+        if withdrawn:
+            projects_service.require_project(session, data.project_id)
+        else:
+            _check_project_open(session, data.project_id)
     except ValidationFailed as exc:
         errors += exc.errors
     try:
@@ -151,6 +156,8 @@ def create_pledge(session: Session, actor: Actor, data: PledgeCreate) -> Pledge:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     rate = rate_for(session, data.currency, data.pledged_on, ("body", "currency"))
     pledge = Pledge(**data.model_dump(), eur_per_unit=rate, amount_eur=to_eur(data.amount, rate))
+    if withdrawn:
+        pledge.status = PledgeStatus.withdrawn
     session.add(pledge)
     session.flush()
     audit.created(session, actor, "pledge", pledge, pledge.project_id)
@@ -317,4 +324,13 @@ def create_rate(session: Session, actor: Actor, data: ExchangeRateCreate) -> Exc
     session.add(rate)
     session.flush()
     audit.created(session, actor, "exchange_rate", rate)
+    return rate
+
+
+def correct_rate(session: Session, actor: Actor, rate: ExchangeRate, eur_per_unit: Decimal) -> ExchangeRate:
+    """Correct a month's rate. Amounts already recorded keep the euro value they were given."""
+    old = rate.eur_per_unit
+    rate.eur_per_unit = eur_per_unit
+    audit.record(session, actor, "update", "exchange_rate", rate.id, {"eur_per_unit": [old, eur_per_unit]})
+    session.flush()
     return rate

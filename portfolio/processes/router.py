@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -24,6 +24,19 @@ router = APIRouter(
     prefix="/api/v1/national-processes", tags=["National processes"], dependencies=requires("processes")
 )
 
+
+
+def process_filters(
+    state: StateCode | None = None,
+    kind: ProcessKind | None = None,
+    stage: Stage | None = None,
+    project_id: Annotated[int | None, Query(description="Processes this project helped build.")] = None,
+) -> ProcessFilters:
+    """The process list's filters, shared by the list and the exports."""
+    return ProcessFilters(state, kind, stage, project_id)
+
+
+ProcessFilterParams = Annotated[ProcessFilters, Depends(process_filters)]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
 
@@ -45,15 +58,8 @@ def create_process(
 @router.get(
     "", summary="List national structures and procedures", responses=problem_responses(401, 403, 422, 503)
 )
-def list_processes(
-    session: SessionDep,
-    paging: Paging,
-    state: StateCode | None = None,
-    kind: ProcessKind | None = None,
-    stage: Stage | None = None,
-    project_id: Annotated[int | None, Query(description="Processes this project helped build.")] = None,
-) -> NationalProcessPage:
-    items, total = service.list_processes(session, ProcessFilters(state, kind, stage, project_id), paging)
+def list_processes(session: SessionDep, paging: Paging, filters: ProcessFilterParams) -> NationalProcessPage:
+    items, total = service.list_processes(session, filters, paging)
     return NationalProcessPage(
         items=[NationalProcessRead.model_validate(p) for p in items],
         total=total,

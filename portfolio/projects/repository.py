@@ -173,6 +173,13 @@ def list_projects(
     return [_to_row(r) for r in rows], total
 
 
+def filtered_ids(filters: ProjectFilters) -> AnySelect:
+    """The ids of the projects the filters select, as a subquery for other queries."""
+    pledged = funding_repository.pledged_by_project()
+    ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
+    return _filtered(ids, filters, pledged)
+
+
 def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
     query, _ = _rows_query(ProjectFilters())
     found = session.execute(query.where(col(Project.id) == project_id)).first()

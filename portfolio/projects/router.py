@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -37,6 +37,24 @@ router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=re
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
+
+
+def project_filters(
+    status_: Annotated[ProjectStatus | None, Query(alias="status")] = None,
+    area: Area | None = None,
+    beneficiary: Annotated[StateCode | None, Query(description="Participating State receiving help.")] = None,
+    donor: Annotated[StateCode | None, Query(description="Projects with a pledge from this State.")] = None,
+    activity_type: ActivityType | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Text in the code or title (any case).")
+    ] = None,
+    funding: Annotated[FundingFilter | None, Query(description="underfunded: pledged < budget.")] = None,
+) -> ProjectFilters:
+    """The project list's filters, shared by the list, the exports and the IATI publication."""
+    return ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
+
+
+ProjectFilterParams = Annotated[ProjectFilters, Depends(project_filters)]
 
 
 def _with_etag(response: Response, project: ProjectRead) -> ProjectRead:
@@ -81,20 +99,11 @@ def list_projects(
     session: SessionDep,
     actor: CurrentActor,
     paging: Paging,
-    status_: Annotated[ProjectStatus | None, Query(alias="status")] = None,
-    area: Area | None = None,
-    beneficiary: Annotated[StateCode | None, Query(description="Participating State receiving help.")] = None,
-    donor: Annotated[StateCode | None, Query(description="Projects with a pledge from this State.")] = None,
-    activity_type: ActivityType | None = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="Text in the code or title (any case).")
-    ] = None,
-    funding: Annotated[FundingFilter | None, Query(description="underfunded: pledged < budget.")] = None,
+    filters: ProjectFilterParams,
     sort: Annotated[
         ProjectSort, Query(description="Sort key; prefix '-' for descending.")
     ] = ProjectSort.code_asc,
 ) -> ProjectPage:
-    filters = ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
     rows, total = service.list_projects(session, actor, filters, sort.value, paging.limit, paging.offset)
     return ProjectPage(
         items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset

@@ -391,6 +391,33 @@ def transition(
     return project, change
 
 
+def import_status(session: Session, actor: Actor, project_id: int, to: ProjectStatus) -> Project:
+    """Give a project just created from a spreadsheet the status the spreadsheet records.
+
+    The file says where the project stands, not how it got there: the history holds the request and
+    one change to that status, dated today. A project imported on hold resumes where its dates say it
+    was: implementation once it has started, planning before."""
+    project = get_project(session, project_id, for_update=True)
+    current = ProjectStatus(project.status)
+    today = date.today()
+    if to == ProjectStatus.on_hold:
+        started = project.start_date is not None and project.start_date <= today
+        project.status_before_hold = ProjectStatus.implementation if started else ProjectStatus.planning
+    project.status = to
+    _touch(project)
+    session.add(
+        ProjectStatusChange(
+            project_id=project_id, from_status=current, to_status=to, changed_on=today, note="Imported"
+        )
+    )
+    audit.record(
+        session, actor, "transition", "project", project_id, {"status": [current, to], "on": [None, today]},
+        project_id,
+    )
+    session.flush()
+    return project
+
+
 def status_history(session: Session, project_id: int) -> list[ProjectStatusChange]:
     get_project(session, project_id)
     return repository.status_history(session, project_id)

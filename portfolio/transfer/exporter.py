@@ -1,0 +1,138 @@
+"""Exporting records as spreadsheet rows in the import templates' columns, so that an export can be
+edited and imported back. A donor account gets only what it may read: its own State's pledges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from portfolio.audit.service import Actor
+from portfolio.funding.repository import PledgeFilters
+from portfolio.processes.repository import ProcessFilters
+from portfolio.projects.repository import ProjectFilters
+from portfolio.transfer import repository
+from portfolio.transfer.kinds import COLUMNS, Kind, column_names
+from portfolio.transfer.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
+
+
+class Format(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+MEDIA_TYPES = {Format.csv: CSV_MEDIA_TYPE, Format.xlsx: XLSX_MEDIA_TYPE}
+
+
+@dataclass(frozen=True)
+class RateFilters:
+    currency: str | None = None
+    month_from: str | None = None
+    month_to: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    projects: ProjectFilters = field(default_factory=ProjectFilters)
+    pledges: PledgeFilters = field(default_factory=PledgeFilters)
+    processes: ProcessFilters = field(default_factory=ProcessFilters)
+    rates: RateFilters = field(default_factory=RateFilters)
+
+
+Rows = list[list[Any]]
+
+
+def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) -> Rows:
+    """The rows of one kind, in the order of its columns."""
+    if kind == Kind.projects:
+        return [
+            [
+                p.code,
+                p.title,
+                p.description,
+                p.areas,
+                p.activity_types,
+                p.beneficiaries,
+                p.implementing_partner,
+                p.request_date,
+                p.start_date,
+                p.end_date,
+                p.budget_eur,
+                p.gender_marker,
+                p.sdg_targets,
+                p.status,
+            ]
+            for p in repository.projects(session, filters.projects)
+        ]
+    if kind == Kind.milestones:
+        return [
+            [code, m.title, m.due_on, m.done_on, m.weight]
+            for m, code in repository.milestones(session, filters.projects)
+        ]
+    if kind == Kind.indicators:
+        return [
+            [code, i.name, i.unit, i.baseline, i.target, i.actual]
+            for i, code in repository.indicators(session, filters.projects)
+        ]
+    if kind in (Kind.pledges, Kind.receipts):
+        pledge_filters = _visible(viewer, filters.pledges)
+        if pledge_filters is None:
+            return []
+        if kind == Kind.pledges:
+            return [
+                [code, p.donor, p.kind, p.amount, p.currency, p.pledged_on, p.status, p.note]
+                for p, code in repository.pledges(session, pledge_filters)
+            ]
+        return [
+            [code, p.donor, p.pledged_on, p.currency, p.amount, r.received_on, r.amount]
+            for r, p, code in repository.receipts(session, pledge_filters)
+        ]
+    if kind == Kind.national_processes:
+        found, codes = repository.processes(session, filters.processes)
+        return [
+            [
+                n.state,
+                n.name,
+                n.kind,
+                n.areas,
+                n.stage,
+                n.established_on,
+                sorted(codes[i] for i in n.project_ids if i in codes),
+                n.description,
+            ]
+            for n in found
+        ]
+    rates = filters.rates
+    return [
+        [r.currency, r.month, r.eur_per_unit]
+        for r in repository.rates(session, rates.currency, rates.month_from, rates.month_to)
+    ]
+
+
+def _visible(viewer: Actor, filters: PledgeFilters) -> PledgeFilters | None:
+    if not viewer.is_donor:
+        return filters
+    if filters.donor is not None and filters.donor != viewer.state:
+        return None  # another State's pledges do not exist for a donor
+    return replace(filters, donor=viewer.state)
+
+
+def render(kind: Kind, fmt: Format, data: Sequence[Sequence[Any]]) -> bytes:
+    if fmt == Format.csv:
+        return write_csv(column_names(kind), data)
+    return write_xlsx(kind, data)
+
+
+def template(kind: Kind, fmt: Format) -> bytes:
+    """An empty file for ``kind``: the header row and one example row (XLSX: and a sheet of help)."""
+    example = [c.example for c in COLUMNS[kind]]
+    if fmt == Format.csv:
+        return write_csv(column_names(kind), [example])
+    return write_xlsx(kind, [example], with_help=True)
+
+
+def filename(kind: Kind, fmt: Format, today: str) -> str:
+    return f"{kind.value}-{today}.{fmt.value}"

@@ -1,0 +1,497 @@
+"""Importing a spreadsheet: every row through the same rules as the API, in one transaction.
+
+Each row is checked and written inside its own savepoint, so that one bad row is undone alone and the
+rows after it are still checked against everything before them (a receipt against a pledge two rows up).
+At the end a dry run, or a run with any problem, rolls the whole transaction back: nothing is written
+unless every row is good.
+
+Rows are matched to stored records by natural key, so importing the same file twice changes nothing:
+
+* project: ``code``; national process: ``state`` + ``name``; exchange rate: ``currency`` + ``month``;
+* pledge: project code + donor + pledged_on + currency + amount;
+* receipt: the pledge's key + received_on + amount;
+* milestone: project code + title; indicator: project code + name.
+
+Keys that may legitimately repeat (two equal receipts on one day) are matched by occurrence: the second
+such row in a file is the second such record. Cells left empty take the API's default; a column left out
+of the file leaves that field of existing records as it is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlmodel import Session, col, select
+
+from portfolio.audit.service import Actor
+from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.funding import repository as funding_repository
+from portfolio.funding import service as funding_service
+from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.schemas import (
+    ExchangeRateCreate,
+    PledgeCreate,
+    PledgeStatus,
+    PledgeUpdate,
+    ReceiptCreate,
+)
+from portfolio.processes import repository as processes_repository
+from portfolio.processes import service as processes_service
+from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate
+from portfolio.projects import repository as projects_repository
+from portfolio.projects import service as projects_service
+from portfolio.projects.models import Indicator, Milestone
+from portfolio.projects.schemas import (
+    IndicatorCreate,
+    IndicatorUpdate,
+    MilestoneCreate,
+    MilestoneUpdate,
+    ProjectCreate,
+    ProjectStatus,
+    ProjectUpdate,
+)
+from portfolio.transfer.kinds import COLUMNS, Kind
+from portfolio.transfer.sheets import Table
+
+Progress = Callable[[int, int], None]
+Record = TypeVar("Record", Pledge, Milestone, Indicator)
+Part = TypeVar("Part", Milestone, Indicator)
+IMPORT_NOTE = "Imported from a spreadsheet"
+
+
+class Outcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str | None
+    value: str | None
+    message: str
+
+
+@dataclass
+class ImportReport:
+    kind: Kind
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return not self.dry_run and not self.problems
+
+
+class ImportFailed(ValidationFailed):
+    slug = "import-failed"
+    title = "The file has problems; nothing was imported"
+
+    def __init__(self, report: ImportReport) -> None:
+        rows = len({p.row for p in report.problems})
+        shown = report.problems[:1000]
+        errors = [
+            FieldError(
+                ("file", p.row, p.column or "row"),
+                f"{p.message} (value: {p.value!r})" if p.value else p.message,
+            )
+            for p in shown
+        ]
+        more = f" (the first {len(shown)} are listed)" if len(shown) < len(report.problems) else ""
+        super().__init__(
+            f"{len(report.problems)} problems in {rows} of {report.rows} rows{more}; nothing was imported. "
+            "A dry run lists them without writing anything.",
+            errors=errors,
+        )
+        self.report = report
+
+
+class RowError(Exception):
+    def __init__(self, problems: list[tuple[str | None, str]]) -> None:
+        super().__init__("; ".join(m for _, m in problems))
+        self.problems = problems
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def run_import(
+    session: Session,
+    actor: Actor,
+    kind: Kind,
+    table: Table,
+    *,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check and write every row; roll everything back on a dry run or on any problem.
+
+    Raises :class:`ImportFailed` when a real run found problems. The caller commits a clean real run.
+    """
+    report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
+    importer = _Importer(session, actor, kind)
+    bad_cells: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
+    for problem in table.cell_problems:
+        bad_cells[problem[0]].append(problem)
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        if bad_cells.get(number):
+            report.problems += [RowProblem(r, c, v, m) for r, c, v, m in bad_cells[number]]
+        else:
+            outcome = importer.row(number, cells, report)
+            if outcome is not None:
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+        if progress is not None:
+            progress(done, report.rows)
+    if dry_run or report.problems:
+        session.rollback()
+    if report.problems and not dry_run:
+        raise ImportFailed(report)
+    return report
+
+
+class _Importer:
+    def __init__(self, session: Session, actor: Actor, kind: Kind) -> None:
+        self.session = session
+        self.actor = actor
+        self.kind = kind
+        self.columns = {c.name: c for c in COLUMNS[kind]}
+        self.seen: dict[tuple[Any, ...], int] = {}  # unique keys: the row that first named them
+        self.occurrences: dict[tuple[Any, ...], int] = defaultdict(int)  # repeatable keys: how often so far
+        self.project_ids: dict[str, int | None] = {}
+        self.current_row = 0
+        self.handler: Callable[[dict[str, str], set[str]], Outcome] = getattr(
+            self, "_" + kind.value.replace("-", "_")
+        )
+
+    def row(self, number: int, cells: dict[str, str], report: ImportReport) -> Outcome | None:
+        present = set(cells)
+        self.current_row = number
+        try:
+            with self.session.begin_nested():
+                return self.handler(cells, present)
+        except RowError as exc:
+            found = exc.problems
+        except ValidationError as exc:
+            found = [(self._column(e["loc"]), _message(e)) for e in exc.errors()]
+        except AppError as exc:
+            found = [(self._column(e.loc), e.msg) for e in exc.errors] or [(None, exc.detail)]
+        except (DataError, StatementError) as exc:
+            if isinstance(exc, IntegrityError):
+                found = [(None, "conflicts with a stored record")]
+            else:
+                found = [(None, "a value cannot be stored (a number out of range, or a NUL character)")]
+        report.problems += [RowProblem(number, c, cells.get(c) if c else None, m) for c, m in found]
+        return None
+
+    def _column(self, loc: tuple[Any, ...] | list[Any]) -> str | None:
+        names = [p for p in loc if isinstance(p, str) and p != "body"]
+        if not names:
+            return None
+        name = {"project_id": "project_code", "project_ids": "project_codes", "on": "status"}.get(
+            names[0], names[0]
+        )
+        return name if name in self.columns else None
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _values(self, cells: dict[str, str], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Non-empty cells as the API's JSON would carry them: lists split on ';', integers as numbers."""
+        values: dict[str, Any] = {}
+        for name, text in cells.items():
+            if name in skip or text == "":
+                continue
+            column = self.columns[name]
+            if column.type == "list":
+                values[name] = [item.strip() for item in text.split(";") if item.strip()]
+            elif column.type == "int" and text.lstrip("-").isdigit():
+                values[name] = int(text)
+            else:
+                values[name] = text
+        return values
+
+    def _unique(self, key: tuple[Any, ...], number_hint: str) -> None:
+        if key in self.seen:
+            raise RowError([(None, f"{number_hint} already appears on row {self.seen[key]}")])
+        self.seen[key] = self.current_row
+
+    def _nth(self, key: tuple[Any, ...]) -> int:
+        n = self.occurrences[key]
+        self.occurrences[key] = n + 1
+        return n
+
+    def _project_id(self, code: str, column: str = "project_code") -> int:
+        code = code.strip()
+        if not code:
+            raise RowError([(column, "a project code is required")])
+        if code not in self.project_ids:
+            project = projects_repository.get_project_by_code(self.session, code)
+            self.project_ids[code] = project.id if project is not None else None
+        found = self.project_ids[code]
+        if found is None:
+            raise RowError([(column, f"no project has the code '{code}'")])
+        return found
+
+    @staticmethod
+    def _changed(model: BaseModel, present: set[str], current: Any, names: list[str]) -> dict[str, Any]:
+        """The fields of ``names`` that the file carries and that differ from the stored record."""
+        return {
+            n: getattr(model, n)
+            for n in names
+            if n in present and _comparable(getattr(model, n)) != _comparable(getattr(current, n))
+        }
+
+    # -- kinds ----------------------------------------------------------------------------------
+
+    def _projects(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        data = ProjectCreate.model_validate(self._values(cells, skip=("status",)))
+        status = _status(cells.get("status", ""))
+        existing = projects_repository.get_project_by_code(self.session, data.code)
+        self._unique(("project", data.code), f"project {data.code}")
+        if existing is None:
+            project = projects_service.create_project(self.session, self.actor, data)
+            assert project.id is not None
+            self.project_ids[data.code] = project.id
+            if status is not None and status != ProjectStatus.requested:
+                projects_service.import_status(self.session, self.actor, project.id, status)
+            return Outcome.created
+        assert existing.id is not None
+        names = [n for n in ProjectUpdate.model_fields if n != "code"]
+        changes = self._changed(data, present, existing, names)
+        if changes:
+            projects_service.update_project(
+                self.session, self.actor, existing.id, ProjectUpdate.model_validate(changes)
+            )
+        moved = status is not None and status != existing.status
+        if status is not None and moved:
+            projects_service.transition(self.session, self.actor, existing.id, status, IMPORT_NOTE, None)
+        return Outcome.updated if changes or moved else Outcome.unchanged
+
+    def _pledges(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        values = self._values(cells, skip=("project_code",))
+        project_id = self._project_id(cells.get("project_code", ""))
+        wanted = values.get("status")
+        if wanted in (PledgeStatus.paid, PledgeStatus.withdrawn):
+            values["status"] = PledgeStatus.committed  # paid follows from the receipts
+        data = PledgeCreate.model_validate({**values, "project_id": project_id})
+        key = (project_id, data.donor, data.pledged_on, data.currency, data.amount)
+        existing = self._find(
+            Pledge,
+            key,
+            Pledge.project_id == project_id,
+            Pledge.donor == data.donor,
+            Pledge.pledged_on == data.pledged_on,
+            Pledge.currency == data.currency,
+            Pledge.amount == data.amount,
+        )
+        if existing is None:
+            withdrawn = wanted == PledgeStatus.withdrawn
+            funding_service.create_pledge(self.session, self.actor, data, withdrawn=withdrawn)
+            return Outcome.created
+        if wanted == PledgeStatus.withdrawn:
+            data = data.model_copy(update={"status": PledgeStatus.withdrawn})
+        changes = self._changed(data, present, existing, ["kind", "note"])
+        keep_paid = wanted == PledgeStatus.paid and existing.status == PledgeStatus.paid
+        if "status" in present and not keep_paid and data.status != existing.status:
+            changes["status"] = data.status
+        if not changes:
+            return Outcome.unchanged
+        assert existing.id is not None
+        funding_service.update_pledge(
+            self.session, self.actor, existing.id, PledgeUpdate.model_validate(changes)
+        )
+        return Outcome.updated
+
+    def _find(self, model: type[Record], key: tuple[Any, ...], *where: Any) -> Record | None:
+        """The n-th stored record with this key, for the n-th row that names it (or None)."""
+        n = self._nth(key)
+        matches = self.session.exec(select(model).where(*where).order_by(col(model.id))).all()
+        return matches[n] if n < len(matches) else None
+
+    def _receipts(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        values = self._values(cells, skip=("project_code",))
+        project_id = self._project_id(cells.get("project_code", ""))
+        pledge_key = PledgeCreate.model_validate(
+            {
+                "project_id": project_id,
+                "donor": values.get("donor"),
+                "currency": values.get("currency"),
+                "pledged_on": values.get("pledged_on"),
+                "amount": values.get("pledge_amount"),
+            }
+        )
+        data = ReceiptCreate.model_validate(
+            {"received_on": values.get("received_on"), "amount": values.get("amount")}
+        )
+        pledges = self.session.exec(
+            select(Pledge)
+            .where(
+                Pledge.project_id == project_id,
+                Pledge.donor == pledge_key.donor,
+                Pledge.pledged_on == pledge_key.pledged_on,
+                Pledge.currency == pledge_key.currency,
+                Pledge.amount == pledge_key.amount,
+            )
+            .order_by(col(Pledge.id))
+        ).all()
+        if not pledges:
+            raise RowError(
+                [
+                    (
+                        "pledge_amount",
+                        f"project {cells.get('project_code')} has no pledge of {pledge_key.amount} "
+                        f"{pledge_key.currency} from {pledge_key.donor} on {pledge_key.pledged_on}",
+                    )
+                ]
+            )
+        # Equal pledges are told apart by what was received on each: a matching receipt, else room for one.
+        key = (project_id, pledge_key.donor, pledge_key.pledged_on, pledge_key.currency, pledge_key.amount)
+        n = self._nth((*key, data.received_on, data.amount))
+        matching = self.session.exec(
+            select(Receipt)
+            .where(
+                col(Receipt.pledge_id).in_([p.id for p in pledges]),
+                Receipt.received_on == data.received_on,
+                Receipt.amount == data.amount,
+            )
+            .order_by(col(Receipt.id))
+        ).all()
+        if n < len(matching):
+            return Outcome.unchanged
+        target = pledges[0]
+        for pledge in pledges:
+            assert pledge.id is not None
+            if pledge.status != PledgeStatus.withdrawn and (
+                pledge.amount - _received(self.session, pledge.id) >= data.amount
+            ):
+                target = pledge
+                break
+        assert target.id is not None
+        funding_service.add_receipt(self.session, self.actor, target.id, data)
+        return Outcome.created
+
+    def _part(
+        self,
+        cells: dict[str, str],
+        present: set[str],
+        model: type[Part],
+        create: type[MilestoneCreate] | type[IndicatorCreate],
+        update: type[MilestoneUpdate] | type[IndicatorUpdate],
+        name_field: str,
+    ) -> Outcome:
+        project_id = self._project_id(cells.get("project_code", ""))
+        data = create.model_validate(self._values(cells, skip=("project_code",)))
+        name = getattr(data, name_field)
+        existing = self._find(
+            model,
+            (model.__name__, project_id, name),
+            model.project_id == project_id,
+            getattr(model, name_field) == name,
+        )
+        if existing is None:
+            projects_service.add_part(self.session, self.actor, model, project_id, data)
+            return Outcome.created
+        names = [n for n in update.model_fields if n != name_field]
+        changes = self._changed(data, present, existing, names)
+        if not changes:
+            return Outcome.unchanged
+        assert existing.id is not None
+        projects_service.update_part(
+            self.session, self.actor, model, project_id, existing.id, update.model_validate(changes)
+        )
+        return Outcome.updated
+
+    def _milestones(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        return self._part(cells, present, Milestone, MilestoneCreate, MilestoneUpdate, "title")
+
+    def _indicators(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        return self._part(cells, present, Indicator, IndicatorCreate, IndicatorUpdate, "name")
+
+    def _national_processes(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        values = self._values(cells, skip=("project_codes",))
+        codes = self._values({"project_codes": cells.get("project_codes", "")}).get("project_codes", [])
+        problems: list[tuple[str | None, str]] = []
+        ids: list[int] = []
+        for code in codes:
+            try:
+                ids.append(self._project_id(code, "project_codes"))
+            except RowError as exc:
+                problems += exc.problems
+        if problems:
+            raise RowError(problems)
+        data = NationalProcessCreate.model_validate({**values, "project_ids": ids})
+        self._unique(("process", data.state, data.name), f"{data.state} '{data.name}'")
+        existing = processes_repository.get_by_name(self.session, data.state, data.name)
+        if existing is None:
+            processes_service.create_process(self.session, self.actor, data)
+            return Outcome.created
+        if "project_codes" in present:
+            present = present | {"project_ids"}
+        names = [n for n in NationalProcessUpdate.model_fields if n not in ("stage_changed_on", "stage_note")]
+        changes = self._changed(data, present, existing, names)
+        if not changes:
+            return Outcome.unchanged
+        assert existing.id is not None
+        processes_service.update_process(
+            self.session, self.actor, existing.id, NationalProcessUpdate.model_validate(changes)
+        )
+        return Outcome.updated
+
+    def _exchange_rates(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        data = ExchangeRateCreate.model_validate(self._values(cells))
+        self._unique(("rate", data.currency, data.month), f"{data.currency} {data.month}")
+        existing = self.session.exec(
+            select(ExchangeRate).where(
+                ExchangeRate.currency == data.currency, ExchangeRate.month == data.month
+            )
+        ).first()
+        if existing is None:
+            funding_service.create_rate(self.session, self.actor, data)
+            return Outcome.created
+        if existing.eur_per_unit == data.eur_per_unit:
+            return Outcome.unchanged
+        funding_service.correct_rate(self.session, self.actor, existing, data.eur_per_unit)
+        return Outcome.updated
+
+
+# -- small pieces -----------------------------------------------------------------------------
+
+
+def _status(text: str) -> ProjectStatus | None:
+    if not text.strip():
+        return None
+    try:
+        return ProjectStatus(text.strip())
+    except ValueError:
+        options = ", ".join(s.value for s in ProjectStatus)
+        raise RowError([("status", f"'{text}' is not a status; one of: {options}")]) from None
+
+
+def _received(session: Session, pledge_id: int) -> Decimal:
+    return funding_repository.received_on_pledge(session, pledge_id)
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _message(error: Any) -> str:
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        return "a value is required"
+    return msg

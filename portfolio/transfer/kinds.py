@@ -1,0 +1,117 @@
+"""What each kind of spreadsheet holds: its columns, in order, with an example and a line of help.
+
+Column names are the API's field names. A record that belongs to another one names it by its natural
+key rather than by a database id, so that a file can move between databases: a project by its
+``project_code``, a pledge by its project code, donor, date, currency and amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+ColumnType = Literal["text", "list", "date", "decimal", "int", "month"]
+
+
+class Kind(StrEnum):
+    projects = "projects"
+    pledges = "pledges"
+    receipts = "receipts"
+    milestones = "milestones"
+    indicators = "indicators"
+    national_processes = "national-processes"
+    exchange_rates = "exchange-rates"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool
+    example: str
+    help: str
+
+
+def _c(name: str, type_: ColumnType, example: str, help_: str, *, required: bool = False) -> Column:
+    return Column(name, type_, required, example, help_)
+
+
+_PROJECT_CODE = _c("project_code", "text", "SAMPLE-SCA-2024-03", "Code of the project.", required=True)
+
+COLUMNS: dict[Kind, tuple[Column, ...]] = {
+    Kind.projects: (
+        _c("code", "text", "SAMPLE-SCA-2024-03", "Unique project number (key).", required=True),
+        _c("title", "text", "Destruction of surplus ammunition", "Title.", required=True),
+        _c("description", "text", "Safe destruction of 300 t of surplus artillery rounds.", "Free text."),
+        _c("areas", "list", "SCA", "SALW, SCA or SALW;SCA.", required=True),
+        _c(
+            "activity_types",
+            "list",
+            "surplus_destruction_ammunition;training_and_capacity",
+            "Activity types, separated by ';'.",
+        ),
+        _c("beneficiaries", "list", "SRB", "ISO alpha-3 codes of participating States, ';'.", required=True),
+        _c("implementing_partner", "text", "OSCE Mission to Serbia", "Who implements the project."),
+        _c("request_date", "date", "2024-03-15", "When the request arrived (YYYY-MM-DD).", required=True),
+        _c("start_date", "date", "2024-09-01", "Planned or actual start."),
+        _c("end_date", "date", "2026-08-31", "Planned or actual end."),
+        _c("budget_eur", "decimal", "1250000.00", "Budget in euros, '.' as decimal mark.", required=True),
+        _c("gender_marker", "int", "1", "OECD DAC gender marker: 0, 1 or 2."),
+        _c("sdg_targets", "list", "16.4", "UN SDG targets, ';'."),
+        _c("status", "text", "implementation", "Lifecycle status; requested when left empty."),
+    ),
+    Kind.pledges: (
+        _PROJECT_CODE,
+        _c("donor", "text", "DEU", "ISO alpha-3 code of the pledging State or Partner (key).", required=True),
+        _c("kind", "text", "cash", "cash or in_kind."),
+        _c("amount", "decimal", "250000.00", "In the pledge's currency (key).", required=True),
+        _c("currency", "text", "EUR", "ISO 4217 code (key).", required=True),
+        _c("pledged_on", "date", "2024-10-01", "When the pledge was made (key).", required=True),
+        _c("status", "text", "committed", "pledged, committed or withdrawn; paid follows from receipts."),
+        _c("note", "text", "", "Free text."),
+    ),
+    Kind.receipts: (
+        _PROJECT_CODE,
+        _c("donor", "text", "DEU", "The pledge's donor.", required=True),
+        _c("pledged_on", "date", "2024-10-01", "The pledge's date.", required=True),
+        _c("currency", "text", "EUR", "The pledge's currency.", required=True),
+        _c("pledge_amount", "decimal", "250000.00", "The pledge's amount.", required=True),
+        _c("received_on", "date", "2024-11-20", "When the money arrived (key).", required=True),
+        _c("amount", "decimal", "100000.00", "In the pledge's currency (key).", required=True),
+    ),
+    Kind.milestones: (
+        _PROJECT_CODE,
+        _c("title", "text", "Ammunition destroyed", "Title (key within the project).", required=True),
+        _c("due_on", "date", "2025-06-30", "When it is due."),
+        _c("done_on", "date", "", "When it was reached; empty while open."),
+        _c("weight", "decimal", "1.00", "Relative weight in the progress percent; 1 when empty."),
+    ),
+    Kind.indicators: (
+        _PROJECT_CODE,
+        _c("name", "text", "Ammunition destroyed", "Name (key within the project).", required=True),
+        _c("unit", "text", "tonnes", "Unit of measure.", required=True),
+        _c("baseline", "decimal", "0", "Value at the start; 0 when empty."),
+        _c("target", "decimal", "300", "Value to reach.", required=True),
+        _c("actual", "decimal", "120", "Value reached so far; empty when not measured."),
+    ),
+    Kind.national_processes: (
+        _c("state", "text", "SRB", "ISO alpha-3 code of the participating State (key).", required=True),
+        _c("name", "text", "National SALW Commission", "Name (key within the State).", required=True),
+        _c("kind", "text", "structure", "structure or procedure.", required=True),
+        _c("areas", "list", "SALW", "SALW, SCA or SALW;SCA."),
+        _c("stage", "text", "established", "planned, established, operational or sustained."),
+        _c("established_on", "date", "2023-05-10", "When it was established."),
+        _c("project_codes", "list", "SAMPLE-SCA-2024-03", "Codes of the projects that helped build it, ';'."),
+        _c("description", "text", "", "Free text."),
+    ),
+    Kind.exchange_rates: (
+        _c("currency", "text", "USD", "ISO 4217 code (key).", required=True),
+        _c("month", "month", "2024-10", "YYYY-MM (key).", required=True),
+        _c("eur_per_unit", "decimal", "0.91720000", "Euros per unit of the currency.", required=True),
+    ),
+}
+
+
+def column_names(kind: Kind) -> list[str]:
+    return [c.name for c in COLUMNS[kind]]

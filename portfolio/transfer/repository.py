@@ -1,0 +1,101 @@
+"""The queries behind the exports: whole selections in key order, a fixed number of statements each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from portfolio.funding import repository as funding_repository
+from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.repository import PledgeFilters
+from portfolio.processes import repository as processes_repository
+from portfolio.processes.models import NationalProcess, NationalProcessProject
+from portfolio.processes.repository import ProcessFilters
+from portfolio.projects import repository as projects_repository
+from portfolio.projects.models import Indicator, Milestone, Project
+from portfolio.projects.repository import ProjectFilters
+
+
+def projects(session: Session, filters: ProjectFilters) -> Sequence[Project]:
+    ids = projects_repository.filtered_ids(filters).subquery()
+    return session.exec(
+        select(Project).where(col(Project.id).in_(sa_select(ids.c.id))).order_by(Project.code)
+    ).all()
+
+
+def milestones(session: Session, filters: ProjectFilters) -> Sequence[Row[Milestone, str]]:
+    ids = projects_repository.filtered_ids(filters).subquery()
+    return session.execute(
+        sa_select(Milestone, col(Project.code))
+        .join(Project, col(Project.id) == col(Milestone.project_id))
+        .where(col(Milestone.project_id).in_(sa_select(ids.c.id)))
+        .order_by(col(Project.code), col(Milestone.id))
+    ).all()
+
+
+def indicators(session: Session, filters: ProjectFilters) -> Sequence[Row[Indicator, str]]:
+    ids = projects_repository.filtered_ids(filters).subquery()
+    return session.execute(
+        sa_select(Indicator, col(Project.code))
+        .join(Project, col(Project.id) == col(Indicator.project_id))
+        .where(col(Indicator.project_id).in_(sa_select(ids.c.id)))
+        .order_by(col(Project.code), col(Indicator.id))
+    ).all()
+
+
+def pledges(session: Session, filters: PledgeFilters) -> Sequence[Row[Pledge, str]]:
+    query = sa_select(Pledge, col(Project.code)).join(Project, col(Project.id) == col(Pledge.project_id))
+    return session.execute(
+        funding_repository.filter_pledges(query, filters).order_by(
+            col(Project.code), col(Pledge.pledged_on), col(Pledge.id)
+        )
+    ).all()
+
+
+def receipts(session: Session, filters: PledgeFilters) -> Sequence[Row[Receipt, Pledge, str]]:
+    query = (
+        sa_select(Receipt, Pledge, col(Project.code))
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+    )
+    return session.execute(
+        funding_repository.filter_pledges(query, filters).order_by(
+            col(Project.code),
+            col(Pledge.pledged_on),
+            col(Pledge.id),
+            col(Receipt.received_on),
+            col(Receipt.id),
+        )
+    ).all()
+
+
+def processes(session: Session, filters: ProcessFilters) -> tuple[Sequence[NationalProcess], dict[int, str]]:
+    """The processes, and the code of every project linked to one of them."""
+    found, _ = processes_repository.list_processes(session, filters, limit=2**62, offset=0)
+    codes: dict[int, str] = {
+        pid: code
+        for pid, code in session.execute(
+            sa_select(col(Project.id), col(Project.code)).where(
+                col(Project.id).in_(sa_select(col(NationalProcessProject.project_id)))
+            )
+        ).all()
+        if pid is not None
+    }
+    return found, codes
+
+
+def rates(
+    session: Session, currency: str | None, month_from: str | None, month_to: str | None
+) -> Sequence[Any]:
+    query = select(ExchangeRate)
+    if currency is not None:
+        query = query.where(ExchangeRate.currency == currency)
+    if month_from is not None:
+        query = query.where(col(ExchangeRate.month) >= month_from)
+    if month_to is not None:
+        query = query.where(col(ExchangeRate.month) <= month_to)
+    return session.exec(query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month))).all()

@@ -1,0 +1,288 @@
+"""HTTP routes of data in and out: templates, imports, CSV/XLSX exports and the IATI publication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portfolio.audit.service import Actor
+from portfolio.auth import CurrentActor, requires
+from portfolio.config import Settings
+from portfolio.db import SessionDep
+from portfolio.errors import AppError, problem, problem_responses
+from portfolio.funding.router import PledgeFilterParams
+from portfolio.funding.schemas import Month
+from portfolio.money import CurrencyCode
+from portfolio.processes.router import ProcessFilterParams
+from portfolio.projects.router import ProjectFilterParams
+from portfolio.transfer import exporter, importer
+from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format, RateFilters
+from portfolio.transfer.kinds import Kind
+from portfolio.transfer.sheets import read_table
+
+imports_router = APIRouter(
+    prefix="/api/v1/imports", tags=["Import and export"], dependencies=requires("imports")
+)
+exports_router = APIRouter(
+    prefix="/api/v1/exports", tags=["Import and export"], dependencies=requires("exports")
+)
+
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            MEDIA_TYPES[Format.csv]: {"schema": {"type": "string"}},
+            MEDIA_TYPES[Format.xlsx]: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": "The file (CSV UTF-8, or an XLSX workbook).",
+    },
+}
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    slug = "payload-too-large"
+    title = "File too large"
+
+
+class RowProblemRead(BaseModel):
+    row: int = Field(description="Row number as the spreadsheet shows it (the header is row 1).")
+    column: str | None = Field(description="The column at fault; null when the row as a whole is.")
+    value: str | None = Field(description="The cell's content as read.")
+    message: str
+
+
+class ImportReportRead(BaseModel):
+    kind: Kind
+    dry_run: bool
+    written: bool = Field(description="True when the rows were stored (a real run without problems).")
+    rows: int = Field(description="Data rows read (empty rows are skipped).")
+    created: int
+    updated: int
+    unchanged: int
+    problems: list[RowProblemRead] = Field(description="Every problem found; empty when the file is good.")
+
+
+# -- templates and imports --------------------------------------------------------------------
+
+
+@imports_router.get(
+    "/templates/{kind}.{fmt}",
+    summary="An empty spreadsheet to fill in: header row and one example row",
+    response_class=Response,
+    responses={**FILE_RESPONSES, **problem_responses(401, 403, 422, 503)},
+)
+def template(kind: Kind, fmt: Format) -> Response:
+    return _file(exporter.template(kind, fmt), fmt, f"{kind.value}-template.{fmt.value}")
+
+
+@imports_router.post(
+    "/{kind}",
+    summary="Import a CSV or XLSX file (all rows or none)",
+    description=(
+        "Column names are the API's field names (see the templates); lists are separated by `;`, dates "
+        "are YYYY-MM-DD, amounts use `.` as the decimal mark. Rows are matched to stored records by "
+        "natural key (project `code`; pledge: project code + donor + pledged_on + currency + amount; "
+        "receipt: the pledge's key + received_on + amount; national process: state + name; milestone: "
+        "project code + title; indicator: project code + name; rate: currency + month), so importing a "
+        "file twice changes nothing and changed rows update their records.\n\n"
+        "With `dry_run=true` every row is checked and every problem reported (row, column, value, "
+        "message) while nothing is written. A real run writes every row in one transaction, or — with "
+        "any problem — nothing, answering 422 with the problems in `errors` "
+        '(`loc`: `["file", row, column]`).'
+    ),
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 503),
+)
+def import_file(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    kind: Kind,
+    file: Annotated[UploadFile, File(description="The CSV (UTF-8) or XLSX file.")],
+    dry_run: Annotated[bool, Query(description="Check every row and report; write nothing.")] = False,
+) -> ImportReportRead:
+    settings: Settings = request.app.state.settings
+    data = file.file.read(settings.import_max_bytes + 1)
+    if len(data) > settings.import_max_bytes:
+        raise PayloadTooLarge(_too_large(settings.import_max_bytes))
+    report = importer.run_import(session, actor, kind, read_table(data, kind, file.filename), dry_run=dry_run)
+    return ImportReportRead(
+        kind=report.kind,
+        dry_run=report.dry_run,
+        written=report.written,
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        problems=[RowProblemRead(**vars(p)) for p in report.problems],
+    )
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+EXPORT_ERRORS = problem_responses(401, 403, 422, 503)
+EXPORT_DESCRIPTION = (
+    "The columns of the import template, so that the file can be edited and imported back. Text that "
+    "a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed "
+    "with an apostrophe; the import takes it off again."
+)
+
+
+@exports_router.get(
+    "/iati.xml",
+    summary="The selected projects as IATI 2.03 activities",
+    description="One `iati-activity` per project; takes the project list's filters. Mapping: see the README.",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "IATI XML."},
+        **EXPORT_ERRORS,
+    },
+)
+def export_iati(request: Request, session: SessionDep, filters: ProjectFilterParams) -> Response:
+    from portfolio.transfer import iati
+
+    body = iati.iati_activities(session, filters, request.app.state.settings)
+    return Response(
+        body,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="iati-activities-{date.today()}.xml"'},
+    )
+
+
+def _export(session: Session, actor: Actor, kind: Kind, fmt: Format, filters: ExportFilters) -> Response:
+    data = exporter.rows(session, actor, kind, filters)
+    return _file(
+        exporter.render(kind, fmt, data), fmt, exporter.filename(kind, fmt, date.today().isoformat())
+    )
+
+
+def _project_export(kind: Kind) -> Callable[..., Response]:
+    def export(
+        session: SessionDep, actor: CurrentActor, fmt: Format, filters: ProjectFilterParams
+    ) -> Response:
+        return _export(session, actor, kind, fmt, ExportFilters(projects=filters))
+
+    return export
+
+
+def _pledge_export(kind: Kind) -> Callable[..., Response]:
+    def export(
+        session: SessionDep, actor: CurrentActor, fmt: Format, filters: PledgeFilterParams
+    ) -> Response:
+        return _export(session, actor, kind, fmt, ExportFilters(pledges=filters))
+
+    return export
+
+
+def _process_export(
+    session: SessionDep, actor: CurrentActor, fmt: Format, filters: ProcessFilterParams
+) -> Response:
+    return _export(session, actor, Kind.national_processes, fmt, ExportFilters(processes=filters))
+
+
+def _rate_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    fmt: Format,
+    currency: CurrencyCode | None = None,
+    month_from: Annotated[Month | None, Query(alias="from")] = None,
+    month_to: Annotated[Month | None, Query(alias="to")] = None,
+) -> Response:
+    filters = ExportFilters(rates=RateFilters(currency, month_from, month_to))
+    return _export(session, actor, Kind.exchange_rates, fmt, filters)
+
+
+EXPORTS: list[tuple[Kind, Callable[..., Response], str]] = [
+    (Kind.projects, _project_export(Kind.projects), "the project list's filters"),
+    (Kind.milestones, _project_export(Kind.milestones), "the project list's filters (whose milestones)"),
+    (Kind.indicators, _project_export(Kind.indicators), "the project list's filters (whose indicators)"),
+    (Kind.pledges, _pledge_export(Kind.pledges), "the pledge list's filters; a donor gets its own State's"),
+    (Kind.receipts, _pledge_export(Kind.receipts), "the pledge list's filters (whose receipts)"),
+    (Kind.national_processes, _process_export, "the national-process list's filters"),
+    (Kind.exchange_rates, _rate_export, "the exchange-rate list's filters"),
+]
+for _kind, _endpoint, _filters in EXPORTS:
+    exports_router.add_api_route(
+        f"/{_kind.value}.{{fmt}}",
+        _endpoint,
+        methods=["GET"],
+        summary=f"Export {_kind.value.replace('-', ' ')} as CSV or XLSX",
+        description=f"Takes {_filters}. {EXPORT_DESCRIPTION}",
+        response_class=Response,
+        responses={**FILE_RESPONSES, **EXPORT_ERRORS},
+        operation_id=f"export_{_kind.value.replace('-', '_')}",
+    )
+
+
+def _file(body: bytes, fmt: Format, name: str) -> Response:
+    return Response(
+        body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# -- upload size ------------------------------------------------------------------------------
+
+
+def _too_large(limit: int) -> str:
+    return f"The file is larger than {limit / 1024 / 1024:g} MB, the most an import accepts."
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class UploadLimit:
+    """Refuse an import larger than the limit with 413 before reading it, or as soon as it passes."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].startswith("/api/v1/imports")
+        ):
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit() + 64 * 1024  # room for the multipart envelope around the file
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, self.limit())
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, self.limit())
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        response = problem(413, "File too large", _too_large(limit), "payload-too-large")
+        await response({"type": "http"}, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,282 @@
+"""Reading and writing CSV and XLSX files: cells in, cells out, nothing about the records they hold.
+
+Reading yields every data row as ``{column: text}`` with its spreadsheet row number (the header is
+row 1). Writing neutralises every text cell that a spreadsheet would run as a formula (one that starts
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) by prefixing an apostrophe; reading takes
+that apostrophe off again, so an exported file imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.transfer.kinds import COLUMNS, Column, Kind
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+class NotASpreadsheet(AppError):
+    status = 415
+    slug = "not-a-spreadsheet"
+    title = "Not a spreadsheet"
+
+
+class BadSpreadsheet(ValidationFailed):
+    slug = "bad-spreadsheet"
+    title = "The spreadsheet cannot be read"
+
+
+@dataclass
+class Table:
+    """The data rows of one sheet, as text, with the problems found while reading the cells."""
+
+    columns: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+    cell_problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, msg
+
+
+def neutralise(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _restore(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def read_table(data: bytes, kind: Kind, filename: str | None = None) -> Table:
+    """Read a CSV or XLSX file (told apart by content, not by name) into a :class:`Table`."""
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data, kind)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise NotASpreadsheet(
+            "This is an old Excel .xls file (or another OLE document); save it as .xlsx or CSV UTF-8."
+        )
+    if data.startswith(b"%PDF") or b"\x00" in data[:4096]:
+        raise NotASpreadsheet(
+            f"{filename or 'The file'} is not a spreadsheet: send a CSV (UTF-8) or XLSX file."
+        )
+    return _read_csv(data, kind)
+
+
+def _read_csv(data: bytes, kind: Kind) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadSpreadsheet(
+            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start} is not "
+            "valid UTF-8). Save it as 'CSV UTF-8' (Excel: Save As › CSV UTF-8), or send it as XLSX.",
+            errors=[FieldError(("file",), "not UTF-8 encoded")],
+        ) from exc
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    if not lines or not any(cell.strip() for cell in lines[0]):
+        raise BadSpreadsheet(
+            "The file is empty: the first row must name the columns.",
+            errors=[FieldError(("file", "columns"), "no header row")],
+        )
+    header = lines[0]
+    if len(header) == 1 and ";" in header[0]:
+        raise BadSpreadsheet(
+            "The columns are separated by ';'. Use ',' between columns (';' separates items within a cell).",
+            errors=[FieldError(("file", "columns"), "separated by ';' instead of ','")],
+        )
+    columns = _check_header([h.strip() for h in header], kind)
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+            raise BadSpreadsheet(
+                f"Row {number} has {len(cells)} cells but the header names {len(columns)} columns.",
+                errors=[FieldError(("file", number), "more cells than columns")],
+            )
+        rows.append(
+            (
+                number,
+                {
+                    name: _restore(cells[i].strip()) if i < len(cells) else ""
+                    for i, name in enumerate(columns)
+                },
+            )
+        )
+    return Table(columns, rows)
+
+
+def _read_xlsx(data: bytes, kind: Kind) -> Table:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise NotASpreadsheet(
+            "The file looks like a ZIP archive but is not a readable XLSX workbook; save it again as .xlsx."
+        ) from exc
+    try:
+        sheet = _pick_sheet(workbook.sheetnames, kind)
+        rows_iter = workbook[sheet].iter_rows()
+        header_cells = next(rows_iter, None)
+        if header_cells is None or not any(_text(c.value) for c in header_cells):
+            raise BadSpreadsheet(
+                f"The sheet '{sheet}' is empty: its first row must name the columns.",
+                errors=[FieldError(("file", "columns"), "no header row")],
+            )
+        header = [_text(c.value) for c in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        columns = _check_header(header, kind)
+        table = Table(columns, [])
+        types = {c.name: c for c in COLUMNS[kind]}
+        for number, cells in enumerate(rows_iter, start=2):
+            values: dict[str, str] = {}
+            for i, name in enumerate(columns):
+                cell = cells[i] if i < len(cells) else None
+                raw = getattr(cell, "value", None)
+                if getattr(cell, "data_type", None) == "f" or (isinstance(raw, str) and raw.startswith("=")):
+                    table.cell_problems.append(
+                        (number, name, str(raw), "a formula, not a value: paste the values instead")
+                    )
+                    values[name] = ""
+                    continue
+                values[name] = _cell_text(raw, types[name])
+            if any(values.values()) or any(p[0] == number for p in table.cell_problems):
+                table.rows.append((number, values))
+        return table
+    finally:
+        workbook.close()
+
+
+def _pick_sheet(names: Sequence[str], kind: Kind) -> str:
+    for name in names:
+        if name.strip().lower() == kind.value:
+            return name
+    if len(names) == 1:
+        return names[0]
+    raise BadSpreadsheet(
+        f"The workbook has no sheet named '{kind.value}' (it has: {', '.join(names)}). "
+        f"Rename the sheet that holds the {kind.value} to '{kind.value}'.",
+        errors=[FieldError(("file", "sheet"), f"no sheet named '{kind.value}'")],
+    )
+
+
+def _check_header(header: list[str], kind: Kind) -> list[str]:
+    known = [c.name for c in COLUMNS[kind]]
+    names = [h.strip().lower() for h in header]
+    errors: list[FieldError] = []
+    unknown = [h for h in names if h and h not in known]
+    if unknown:
+        errors.append(FieldError(("file", "columns"), f"unknown columns: {', '.join(unknown)}"))
+    if "" in names:
+        errors.append(FieldError(("file", "columns"), f"column {names.index('') + 1} has no name"))
+    repeated = sorted({h for h in names if h and names.count(h) > 1})
+    if repeated:
+        errors.append(FieldError(("file", "columns"), f"columns named twice: {', '.join(repeated)}"))
+    missing = [c.name for c in COLUMNS[kind] if c.required and c.name not in names]
+    if missing:
+        errors.append(FieldError(("file", "columns"), f"missing columns: {', '.join(missing)}"))
+    if errors:
+        raise BadSpreadsheet(
+            f"The header row does not fit a {kind.value} file ({'; '.join(e.msg for e in errors)}). "
+            f"Its columns are: {', '.join(known)}.",
+            errors=errors,
+        )
+    return names
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _cell_text(value: Any, column: Column) -> str:
+    """A cell's value as the text the API would receive."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # The shortest text that reads back as the same binary number is the decimal that was typed.
+        number = Decimal(repr(value))
+        if column.type == "int" and number == number.to_integral_value():
+            return str(int(number))
+        return format(number, "f")
+    if isinstance(value, int):
+        return str(value)
+    return _restore(str(value).strip())
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens accents and Cyrillic correctly."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, list):
+        return neutralise(";".join(str(v) for v in value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def write_xlsx(kind: Kind, rows: Iterable[Sequence[Any]], *, with_help: bool = False) -> bytes:
+    """One sheet named after the kind: a header row, then values typed as a spreadsheet expects them
+    (dates as dates, amounts as numbers); with ``with_help``, a second sheet describing each column."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(kind.value)
+    columns = COLUMNS[kind]
+    sheet.append([c.name for c in columns])
+    for row in rows:
+        sheet.append([_xlsx_cell(v, c) for v, c in zip(row, columns, strict=True)])
+    if with_help:
+        notes = workbook.create_sheet("columns")
+        notes.append(["column", "required", "meaning"])
+        for c in columns:
+            notes.append([c.name, "yes" if c.required else "no", c.help])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(value: Any, column: Column) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return neutralise(";".join(str(v) for v in value))
+    if isinstance(value, Decimal):
+        return value  # written as the number's own digits
+    if isinstance(value, date):
+        return value
+    if column.type == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if column.type == "decimal" and isinstance(value, str):
+        return Decimal(value)
+    if column.type == "int" and isinstance(value, str):
+        return int(value)
+    return neutralise(str(value))

@@ -6,6 +6,8 @@
 | projects, milestones, indicators, national processes, exchange rates | rw | rw | r | r |
 | pledges and receipts | rw | rw | r | r (its own State's only) |
 | audit trail | r | r | r | – |
+| imports (templates, uploads) | rw | rw | – | – |
+| exports (CSV, XLSX, IATI) | r | r | r | r (pledges and receipts: its own State's only) |
 """
 
 import re
@@ -70,6 +72,16 @@ TABLE = {
     ("DELETE", "/api/v1/national-processes/{process_id}"): "write",
     ("GET", "/api/v1/national-processes/{process_id}/history"): "read",
     ("GET", "/api/v1/audit"): "audit",
+    ("GET", "/api/v1/imports/templates/{kind}.{fmt}"): "write",
+    ("POST", "/api/v1/imports/{kind}"): "write",
+    ("GET", "/api/v1/exports/iati.xml"): "read",
+    ("GET", "/api/v1/exports/projects.{fmt}"): "read",
+    ("GET", "/api/v1/exports/milestones.{fmt}"): "read",
+    ("GET", "/api/v1/exports/indicators.{fmt}"): "read",
+    ("GET", "/api/v1/exports/pledges.{fmt}"): "read",
+    ("GET", "/api/v1/exports/receipts.{fmt}"): "read",
+    ("GET", "/api/v1/exports/national-processes.{fmt}"): "read",
+    ("GET", "/api/v1/exports/exchange-rates.{fmt}"): "read",
 }
 
 
@@ -113,6 +125,8 @@ def world(client, accounts):
         "process_id": process["id"],
         "user_id": accounts["manager"].id,
         "code": "SRB",
+        "kind": "pledges",
+        "fmt": "xlsx",
     }
 
 

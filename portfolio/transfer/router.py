@@ -229,7 +229,8 @@ def _file(body: bytes, fmt: Format, name: str) -> Response:
 
 
 def _too_large(limit: int) -> str:
-    return f"The file is larger than {limit / 1024 / 1024:g} MB, the most an import accepts."
+    size = f"{limit / 1024 / 1024:.1f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"The file is larger than {size}, the most an import accepts."
 
 
 class _TooLarge(Exception):

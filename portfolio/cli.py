@@ -88,8 +88,20 @@ def db_current() -> None:
 
 
 @app.command("demo-data")
-def demo_data() -> None:
-    """Load a clearly labelled sample portfolio (about 30 projects); running it twice changes nothing."""
+def demo_data(
+    synthetic: Annotated[
+        bool,
+        typer.Option(help="Instead: generate a large reproducible portfolio (benchmarks, load tests)."),
+    ] = False,
+    projects: Annotated[int, typer.Option(min=1, help="With --synthetic: how many projects.")] = 1000,
+    pledges: Annotated[int, typer.Option(min=0, help="With --synthetic: how many pledges.")] = 10000,
+    seed: Annotated[int, typer.Option(help="With --synthetic: the same seed gives the same portfolio.")] = 1,
+) -> None:
+    """Load a clearly labelled sample portfolio (about 30 projects); running it twice changes nothing.
+
+    With --synthetic, generate a large portfolio instead (into a database without projects): States from
+    the reference list, skewed donor sizes, several currencies with monthly rates, about 1.5 receipts per
+    pledge, milestones, indicators and national processes; no audit trail."""
     from portfolio.db import Database
     from portfolio.demo import load_demo_data
     from portfolio.security import password_hasher
@@ -97,6 +109,26 @@ def demo_data() -> None:
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     db = Database(settings.database_url, settings)
+    if synthetic:
+        from portfolio.demo import DEMO_PASSWORD, load_demo_accounts
+        from portfolio.synthetic import generate
+
+        try:
+            made = generate(db.engine, projects=projects, pledges=pledges, seed=seed)
+            with db.session(write=True) as session:
+                load_demo_accounts(session, password_hasher(settings))
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(code=2) from exc
+        finally:
+            db.dispose()
+        typer.echo(
+            f"Generated {made.projects} projects, {made.pledges} pledges, {made.receipts} receipts, "
+            f"{made.rates} exchange rates, {made.milestones} milestones, {made.indicators} indicators and "
+            f"{made.processes} national processes in {made.seconds:.1f} s (seed {seed}). Sample accounts "
+            f"admin@, staff@, manager@ and donor.deu@example.org have the password '{DEMO_PASSWORD}'."
+        )
+        return
     try:
         with db.session(write=True) as session:
             report = load_demo_data(session, password_hasher(settings))

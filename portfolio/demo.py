@@ -628,6 +628,13 @@ def _load_accounts(session: Session, hasher: PasswordHash, report: Report) -> No
         report.accounts.append(email)
 
 
+def load_demo_accounts(session: Session, hasher: PasswordHash) -> list[str]:
+    """The sample accounts alone (one per role, password ``demo-password``); existing ones are kept."""
+    report = Report()
+    _load_accounts(session, hasher, report)
+    return report.accounts
+
+
 def load_demo_data(session: Session, hasher: PasswordHash) -> Report:
     """Load the sample portfolio and one account per role into ``session`` (the caller commits)."""
     report = Report()

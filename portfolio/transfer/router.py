@@ -15,13 +15,13 @@ from portfolio.audit.service import Actor
 from portfolio.auth import CurrentActor, requires
 from portfolio.config import Settings
 from portfolio.db import SessionDep
-from portfolio.errors import AppError, problem, problem_responses
+from portfolio.errors import AppError, NotFound, problem, problem_responses
 from portfolio.funding.router import PledgeFilterParams
 from portfolio.funding.schemas import Month
 from portfolio.money import CurrencyCode
 from portfolio.processes.router import ProcessFilterParams
 from portfolio.projects.router import ProjectFilterParams
-from portfolio.transfer import exporter, importer
+from portfolio.transfer import exporter, iati, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format, RateFilters
 from portfolio.transfer.kinds import Kind
 from portfolio.transfer.sheets import read_table
@@ -140,13 +140,13 @@ EXPORT_DESCRIPTION = (
     response_class=Response,
     responses={
         200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "IATI XML."},
-        **EXPORT_ERRORS,
+        **problem_responses(401, 403, 404, 409, 422, 503),
     },
 )
 def export_iati(request: Request, session: SessionDep, filters: ProjectFilterParams) -> Response:
-    from portfolio.transfer import iati
-
     body = iati.iati_activities(session, filters, request.app.state.settings)
+    if b"<iati-activity " not in body:
+        raise NotFound("No project matches these filters: there is nothing to publish.")
     return Response(
         body,
         media_type="application/xml",

@@ -1,0 +1,454 @@
+"""Publication of the portfolio as IATI 2.03 activities (https://iatistandard.org/en/iati-standard/203/).
+
+One ``iati-activity`` per project selected by the project list's filters, in project-code order. The
+document is built with lxml, element by element in the order the 2.03 schema's sequences demand, and
+follows the Standard Ruleset where the schema says nothing: an identifier without ``/ & | ?``, a planned
+or actual start date in every activity, no actual date and no transaction in the future, budget periods
+of at most one year, recipient-country and sector percentages that add up to exactly 100.
+
+Everything is read in a fixed number of statements whatever the number of projects: the projects (with
+their areas, activity types and beneficiaries), the States, the pledges, the receipts, the indicators
+and the dates projects entered implementation or completion — each loaded once for the whole selection
+and grouped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from lxml import etree
+from sqlmodel import Session, col, select
+
+from portfolio.config import Settings
+from portfolio.errors import Conflict
+from portfolio.funding.models import Pledge, Receipt
+from portfolio.projects import repository as projects_repository
+from portfolio.projects.models import Indicator, Project, ProjectStatusChange
+from portfolio.projects.repository import ProjectFilters
+from portfolio.states.models import State
+
+IATI_VERSION = "2.03"
+EUR = "EUR"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+# Codes from the IATI 2.03 codelists.
+ORG_TYPE_GOVERNMENT = "10"
+ORG_TYPE_MULTILATERAL = "40"
+ROLE_FUNDING, ROLE_ACCOUNTABLE, ROLE_IMPLEMENTING = "1", "2", "4"
+ACTIVITY_STATUS = {  # ActivityStatus: 1 pipeline, 2 implementation, 4 closed, 5 cancelled, 6 suspended
+    "requested": "1",
+    "assessment": "1",
+    "planning": "1",
+    "seeking_funding": "1",
+    "implementation": "2",
+    "completed": "4",
+    "cancelled": "5",
+    "on_hold": "6",
+}
+DATE_PLANNED_START, DATE_ACTUAL_START, DATE_PLANNED_END, DATE_ACTUAL_END = "1", "2", "3", "4"
+SECTOR_VOCABULARY_DAC5 = "1"
+SECTORS = {"SALW": "15240", "SCA": "15250"}  # DAC 5: SALW control; removal of mines and ERW (stockpiles)
+POLICY_VOCABULARY_OECD, POLICY_GENDER_EQUALITY = "1", "1"
+TAG_VOCABULARY_SDG_TARGETS = "3"
+BUDGET_TYPE_ORIGINAL, BUDGET_STATUS_INDICATIVE = "1", "1"
+TX_INCOMING_FUNDS, TX_INCOMING_COMMITMENT, TX_INCOMING_PLEDGE = "1", "11", "13"
+RESULT_OUTPUT, MEASURE_UNIT = "1", "1"
+COMMITTED = {"committed", "paid"}
+IN_KIND_NOTE = "In-kind contribution (seconded experts or equipment), valued at its estimate."
+
+# XML 1.0 allows tab, LF, CR and everything from U+0020 but the surrogates, U+FFFE and U+FFFF.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_IN_IDENTIFIER = re.compile(r"[/&|?\s]")
+
+
+class IatiIdentifierClash(Conflict):
+    slug = "iati-identifier-clash"
+    title = "Two projects would share an IATI identifier"
+
+
+# -- pure helpers -----------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """Text that XML 1.0 can carry: control characters other than tab, LF and CR left out."""
+    return _NOT_XML_CHAR.sub("", text)
+
+
+def iati_identifier(org_ref: str, code: str) -> str:
+    """``{org_ref}-{code}`` with the characters IATI forbids in identifiers (and whitespace) as ``-``."""
+    return _NOT_IN_IDENTIFIER.sub("-", clean_text(f"{org_ref}-{code}"))
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as plain digits: no exponent, no float, trailing zeros kept as stored."""
+    return format(value, "f")
+
+
+def plain_short(value: Decimal) -> str:
+    """A decimal as plain digits without trailing zeros (``100``, ``33.33``, ``12.5``)."""
+    normal = value.normalize()
+    return format(normal if normal != 0 else Decimal(0), "f")
+
+
+def even_percentages(count: int) -> list[Decimal]:
+    """``count`` shares of 100 to the hundredth; the last takes what rounding left, so they add up to 100."""
+    if count <= 0:
+        return []
+    share = (HUNDRED / count).quantize(CENT, rounding=ROUND_DOWN)
+    return [share] * (count - 1) + [HUNDRED - share * (count - 1)]
+
+
+def _one_year_later(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return date(day.year + 1, 3, 1)
+
+
+def budget_periods(start: date, end: date, amount: Decimal) -> list[tuple[date, date, Decimal]]:
+    """``amount`` split over consecutive periods of at most one year from ``start`` to ``end`` (both
+    included), pro rata to their days, to the cent; the last period takes the remainder."""
+    if end < start:
+        return []
+    spans: list[tuple[date, date]] = []
+    first = start
+    while first <= end:
+        last = min(_one_year_later(first) - timedelta(days=1), end)
+        spans.append((first, last))
+        first = last + timedelta(days=1)
+    total_days = Decimal((end - start).days + 1)
+    periods: list[tuple[date, date, Decimal]] = []
+    allotted = Decimal("0.00")
+    for i, (first, last) in enumerate(spans):
+        if i == len(spans) - 1:
+            part = amount - allotted
+        else:
+            days = Decimal((last - first).days + 1)
+            part = (amount * days / total_days).quantize(CENT, rounding=ROUND_HALF_UP)
+        allotted += part
+        periods.append((first, last, part))
+    return periods
+
+
+def _iso_datetime(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# -- loading: a fixed number of statements for the whole selection ------------------------------------
+
+
+@dataclass
+class _Portfolio:
+    projects: list[Project]
+    states: dict[str, State]
+    pledges: dict[int, list[Pledge]] = field(default_factory=lambda: defaultdict(list))
+    receipts: dict[int, list[Receipt]] = field(default_factory=lambda: defaultdict(list))
+    indicators: dict[int, list[Indicator]] = field(default_factory=lambda: defaultdict(list))
+    entered: dict[int, dict[str, date]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _load(session: Session, filters: ProjectFilters) -> _Portfolio:
+    ids = projects_repository.filtered_ids(filters)
+    # Areas, activity types and beneficiaries come with the projects (one "selectin" statement each).
+    projects = list(session.exec(select(Project).where(col(Project.id).in_(ids))).all())
+    projects.sort(key=lambda p: p.code)  # code order, the same on every database (no collation)
+    portfolio = _Portfolio(projects, {s.code: s for s in session.exec(select(State))})
+    if not projects:
+        return portfolio
+
+    pledges = session.exec(
+        select(Pledge).where(col(Pledge.project_id).in_(ids)).order_by(col(Pledge.pledged_on), col(Pledge.id))
+    )
+    pledge_project: dict[int, int] = {}
+    for pledge in pledges:
+        assert pledge.id is not None
+        portfolio.pledges[pledge.project_id].append(pledge)
+        pledge_project[pledge.id] = pledge.project_id
+
+    receipts = session.exec(
+        select(Receipt)
+        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
+        .where(col(Pledge.project_id).in_(ids))
+        .order_by(col(Receipt.received_on), col(Receipt.id))
+    )
+    for receipt in receipts:
+        if receipt.pledge_id in pledge_project:
+            portfolio.receipts[receipt.pledge_id].append(receipt)
+
+    indicators = session.exec(
+        select(Indicator).where(col(Indicator.project_id).in_(ids)).order_by(col(Indicator.id))
+    )
+    for indicator in indicators:
+        portfolio.indicators[indicator.project_id].append(indicator)
+
+    changes = session.exec(
+        select(ProjectStatusChange)
+        .where(
+            col(ProjectStatusChange.project_id).in_(ids),
+            col(ProjectStatusChange.to_status).in_(["implementation", "completed"]),
+        )
+        .order_by(col(ProjectStatusChange.changed_on), col(ProjectStatusChange.id))
+    )
+    for change in changes:
+        # The first time a project entered the status (it may come back to implementation after a hold).
+        portfolio.entered[change.project_id].setdefault(change.to_status, change.changed_on)
+    return portfolio
+
+
+# -- building ---------------------------------------------------------------------------------------
+
+
+def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
+    return etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attributes.items()})
+
+
+def _narrative(parent: etree._Element, text: str) -> etree._Element:
+    element = etree.SubElement(parent, "narrative")
+    element.text = clean_text(text)
+    return element
+
+
+def _with_narrative(parent: etree._Element, tag: str, text: str, **attributes: str) -> etree._Element:
+    element = _sub(parent, tag, **attributes)
+    _narrative(element, text)
+    return element
+
+
+def _value(parent: etree._Element, amount: Decimal, currency: str, value_date: date) -> None:
+    attributes = {"value-date": value_date.isoformat()}
+    if currency != EUR:
+        attributes["currency"] = currency
+    element = etree.SubElement(parent, "value", attributes)
+    element.text = plain(amount)
+
+
+@dataclass(frozen=True)
+class _Transaction:
+    on: date
+    order: int
+    type_code: str
+    amount: Decimal
+    currency: str
+    donor: str
+    in_kind: bool
+
+
+class _Builder:
+    def __init__(self, portfolio: _Portfolio, settings: Settings, today: date) -> None:
+        self.portfolio = portfolio
+        self.org_ref = clean_text(settings.iati_org_ref)
+        self.org_name = settings.iati_org_name
+        self.today = today
+
+    def state_name(self, code: str) -> str:
+        state = self.portfolio.states.get(code)
+        return state.name if state is not None else code
+
+    def activity(self, parent: etree._Element, project: Project) -> None:
+        assert project.id is not None
+        activity = _sub(
+            parent,
+            "iati-activity",
+            last_updated_datetime=_iso_datetime(project.updated_at),
+            default_currency=EUR,
+            humanitarian="0",
+        )
+        activity.set(XML_LANG, "en")
+        pledges = [p for p in self.portfolio.pledges.get(project.id, []) if p.status != "withdrawn"]
+
+        etree.SubElement(activity, "iati-identifier").text = iati_identifier(self.org_ref, project.code)
+        _with_narrative(
+            activity, "reporting-org", self.org_name, ref=self.org_ref, type=ORG_TYPE_MULTILATERAL
+        )
+        _with_narrative(activity, "title", project.title)
+        # The schema requires a description; a project without one repeats its title.
+        _with_narrative(
+            activity, "description", clean_text(project.description).strip() or project.title, type="1"
+        )
+        self.participating_orgs(activity, project, pledges)
+        _sub(activity, "activity-status", code=ACTIVITY_STATUS[project.status])
+        self.activity_dates(activity, project)
+        self.recipient_countries(activity, project)
+        areas = project.areas
+        for area, percentage in zip(areas, even_percentages(len(areas)), strict=True):
+            _sub(
+                activity,
+                "sector",
+                vocabulary=SECTOR_VOCABULARY_DAC5,
+                code=SECTORS[area],
+                percentage=plain_short(percentage),
+            )
+        for target in dict.fromkeys(project.sdg_targets):
+            _sub(activity, "tag", vocabulary=TAG_VOCABULARY_SDG_TARGETS, code=target)
+        _sub(
+            activity,
+            "policy-marker",
+            vocabulary=POLICY_VOCABULARY_OECD,
+            code=POLICY_GENDER_EQUALITY,
+            significance=str(project.gender_marker),
+        )
+        self.budgets(activity, project)
+        for transaction in self.transactions(pledges):
+            self.transaction(activity, transaction)
+        for indicator in self.portfolio.indicators.get(project.id, []):
+            self.result(activity, project, indicator)
+
+    def budgets(self, activity: etree._Element, project: Project) -> None:
+        """The budget in yearly (or shorter) periods; none without both a start and an end date."""
+        if project.start_date is None or project.end_date is None:
+            return
+        for first, last, amount in budget_periods(project.start_date, project.end_date, project.budget_eur):
+            budget = _sub(activity, "budget", type=BUDGET_TYPE_ORIGINAL, status=BUDGET_STATUS_INDICATIVE)
+            _sub(budget, "period-start", iso_date=first.isoformat())
+            _sub(budget, "period-end", iso_date=last.isoformat())
+            _value(budget, amount, EUR, first)
+
+    def participating_orgs(self, activity: etree._Element, project: Project, pledges: list[Pledge]) -> None:
+        donors = sorted({p.donor for p in pledges}, key=lambda code: (self.state_name(code), code))
+        for donor in donors:
+            _with_narrative(
+                activity,
+                "participating-org",
+                self.state_name(donor),
+                role=ROLE_FUNDING,
+                type=ORG_TYPE_GOVERNMENT,
+            )
+        _with_narrative(
+            activity,
+            "participating-org",
+            self.org_name,
+            ref=self.org_ref,
+            role=ROLE_ACCOUNTABLE,
+            type=ORG_TYPE_MULTILATERAL,
+        )
+        partner = (project.implementing_partner or "").strip()
+        if partner:
+            _with_narrative(activity, "participating-org", partner, role=ROLE_IMPLEMENTING)
+
+    def activity_dates(self, activity: etree._Element, project: Project) -> None:
+        assert project.id is not None
+        entered = self.portfolio.entered.get(project.id, {})
+        actual_start = entered.get("implementation")
+        actual_end = entered.get("completed")
+        actual_start = actual_start if actual_start is not None and actual_start <= self.today else None
+        actual_end = actual_end if actual_end is not None and actual_end <= self.today else None
+        planned_start = project.start_date
+        if planned_start is None and actual_start is None:
+            # The Standard Ruleset wants a planned or an actual start: the request stands in for it.
+            planned_start = project.request_date
+            if project.end_date is not None:
+                planned_start = min(planned_start, project.end_date)
+        for type_code, day in (
+            (DATE_PLANNED_START, planned_start),
+            (DATE_ACTUAL_START, actual_start),
+            (DATE_PLANNED_END, project.end_date),
+            (DATE_ACTUAL_END, actual_end),
+        ):
+            if day is not None:
+                _sub(activity, "activity-date", type=type_code, iso_date=day.isoformat())
+
+    def recipient_countries(self, activity: etree._Element, project: Project) -> None:
+        beneficiaries = project.beneficiaries
+        for code, percentage in zip(beneficiaries, even_percentages(len(beneficiaries)), strict=True):
+            state = self.portfolio.states.get(code)
+            iso2 = state.iso2 if state is not None else code
+            _sub(activity, "recipient-country", code=iso2, percentage=plain_short(percentage))
+
+    def transactions(self, pledges: Iterable[Pledge]) -> list[_Transaction]:
+        found: list[_Transaction] = []
+        for pledge in pledges:
+            assert pledge.id is not None
+            in_kind = pledge.kind == "in_kind"
+            if pledge.pledged_on <= self.today:
+                type_code = TX_INCOMING_COMMITMENT if pledge.status in COMMITTED else TX_INCOMING_PLEDGE
+                found.append(
+                    _Transaction(
+                        pledge.pledged_on, 0, type_code, pledge.amount, pledge.currency, pledge.donor, in_kind
+                    )
+                )
+            for receipt in self.portfolio.receipts.get(pledge.id, []):
+                if receipt.received_on <= self.today:
+                    found.append(
+                        _Transaction(
+                            receipt.received_on,
+                            1,
+                            TX_INCOMING_FUNDS,
+                            receipt.amount,
+                            pledge.currency,
+                            pledge.donor,
+                            in_kind,
+                        )
+                    )
+        found.sort(key=lambda t: (t.on, t.order))  # stable: pledges and receipts keep their load order
+        return found
+
+    def transaction(self, activity: etree._Element, item: _Transaction) -> None:
+        transaction = _sub(activity, "transaction")
+        _sub(transaction, "transaction-type", code=item.type_code)
+        _sub(transaction, "transaction-date", iso_date=item.on.isoformat())
+        _value(transaction, item.amount, item.currency, item.on)
+        if item.in_kind:
+            _with_narrative(transaction, "description", IN_KIND_NOTE)
+        _with_narrative(transaction, "provider-org", self.state_name(item.donor), type=ORG_TYPE_GOVERNMENT)
+        _with_narrative(
+            transaction, "receiver-org", self.org_name, ref=self.org_ref, type=ORG_TYPE_MULTILATERAL
+        )
+
+    def result(self, activity: etree._Element, project: Project, indicator: Indicator) -> None:
+        start = project.start_date or project.request_date
+        end = max(project.end_date or self.today, start)
+        result = _sub(activity, "result", type=RESULT_OUTPUT)
+        _with_narrative(result, "title", indicator.name)
+        element = _sub(result, "indicator", measure=MEASURE_UNIT)
+        _with_narrative(element, "title", f"{indicator.name} ({indicator.unit})")
+        _sub(element, "baseline", year=str(start.year), value=plain_short(indicator.baseline))
+        period = _sub(element, "period")
+        _sub(period, "period-start", iso_date=start.isoformat())
+        _sub(period, "period-end", iso_date=end.isoformat())
+        _sub(period, "target", value=plain_short(indicator.target))
+        if indicator.actual is not None:
+            _sub(period, "actual", value=plain_short(indicator.actual))
+
+
+def iati_activities(
+    session: Session,
+    filters: ProjectFilters,
+    settings: Settings,
+    *,
+    generated: datetime | None = None,
+    today: date | None = None,
+) -> bytes:
+    """The projects the project list selects with ``filters``, as an IATI 2.03 ``iati-activities``
+    document in UTF-8. Nothing dated after ``today`` (default: today) is published as having happened.
+
+    Raises :class:`IatiIdentifierClash` when two selected projects' codes differ only in characters
+    IATI identifiers may not contain (``A/1`` and ``A-1``): an identifier must name one activity.
+    """
+    portfolio = _load(session, filters)
+    builder = _Builder(portfolio, settings, today or date.today())
+    seen: dict[str, str] = {}
+    for project in portfolio.projects:
+        identifier = iati_identifier(builder.org_ref, project.code)
+        if identifier in seen:
+            raise IatiIdentifierClash(
+                f"Projects {seen[identifier]} and {project.code} would both be published as {identifier}; "
+                "rename one of them."
+            )
+        seen[identifier] = project.code
+    root = etree.Element(
+        "iati-activities",
+        {"version": IATI_VERSION, "generated-datetime": _iso_datetime(generated or datetime.now(UTC))},
+    )
+    for project in portfolio.projects:
+        builder.activity(root, project)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))

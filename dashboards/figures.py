@@ -509,15 +509,12 @@ def stage_changes(counts: list[StageCount], labels: Labels) -> Panel:
 
 def donor_pledges(pledges: list[DonorPledge], labels: Labels) -> Panel:
     projects = sorted({p.project_code for p in pledges})
+    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for p in pledges:  # one pass: a large donor has tens of thousands of pledges
+        totals[p.project_code, p.status] += p.amount_eur
     fig = go.Figure()
     for status in ("pledged", "committed", "paid", "withdrawn"):
-        amounts = [
-            sum(
-                (p.amount_eur for p in pledges if p.project_code == code and p.status == status),
-                Decimal("0.00"),
-            )
-            for code in projects
-        ]
+        amounts = [totals.get((code, status), Decimal("0.00")) for code in projects]
         if any(amounts):
             fig.add_trace(
                 _money_bar(

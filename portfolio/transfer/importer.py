@@ -124,6 +124,18 @@ class RowError(Exception):
         self.problems = problems
 
 
+# The column to blame for a rule that a whole record breaks.
+BLAME: list[tuple[type[AppError], str]] = [
+    (projects_service.TransitionNotAllowed, "status"),
+    (funding_service.ProjectClosed, "project_code"),
+    (funding_service.PledgeHasReceipts, "status"),
+    (funding_service.ReceiptExceedsPledge, "amount"),
+    (funding_service.PledgeWithdrawn, "pledge_amount"),
+    (projects_service.DuplicateProjectCode, "code"),
+    (processes_service.DuplicateProcess, "name"),
+]
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -186,7 +198,8 @@ class _Importer:
         except ValidationError as exc:
             found = [(self._column(e["loc"]), _message(e)) for e in exc.errors()]
         except AppError as exc:
-            found = [(self._column(e.loc), e.msg) for e in exc.errors] or [(None, exc.detail)]
+            column = next((c for kind, c in BLAME if isinstance(exc, kind)), None)
+            found = [(self._column(e.loc), e.msg) for e in exc.errors] or [(column, exc.detail)]
         except (DataError, StatementError) as exc:
             if isinstance(exc, IntegrityError):
                 found = [(None, "conflicts with a stored record")]
@@ -378,6 +391,18 @@ class _Importer:
                 target = pledge
                 break
         assert target.id is not None
+        received = _received(self.session, target.id)
+        if received + data.amount > target.amount:
+            raise RowError(
+                [
+                    (
+                        "amount",
+                        f"{data.amount} {target.currency} more would bring this pledge to "
+                        f"{received + data.amount}, past its {target.amount} "
+                        f"({target.amount - received} outstanding)",
+                    )
+                ]
+            )
         funding_service.add_receipt(self.session, self.actor, target.id, data)
         return Outcome.created
 

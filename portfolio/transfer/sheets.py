@@ -49,11 +49,13 @@ class Table:
 
 
 def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Text a spreadsheet will show, never run: one more apostrophe before any that lead to a formula."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def _restore(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    """The text :func:`neutralise` was given."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -488,7 +488,7 @@ def test_a_status_in_the_file_sets_a_new_project_and_steps_an_existing_one(clien
 def test_paid_follows_from_receipts_and_withdrawn_pledges_import_onto_cancelled_projects(client):
     open_project = make_project(client, code="PST-OPEN")
     closed = make_project(client, code="PST-GONE")
-    move(client, closed["id"], "cancelled")
+    move(client, closed["id"], "cancelled", on="2024-03-11")
     file = sheet(
         "pledges",
         ["PST-OPEN", "DEU", "cash", "1000.00", "EUR", "2024-03-10", "paid", ""],
@@ -504,11 +504,13 @@ def test_paid_follows_from_receipts_and_withdrawn_pledges_import_onto_cancelled_
     assert ok(client.get("/api/v1/pledges", params={"donor": "DEU"}))["items"][0]["status"] == "paid"
     # The file still says paid: that is what the pledge is, so importing it again changes nothing.
     assert counts(imported(client, "pledges", file)) == (2, 0, 0, 2)
-    # A pledge on a cancelled project that is not withdrawn is refused.
+    # History: a cancelled project keeps the pledges made before it was cancelled, and takes none after.
+    before = ["PST-GONE", "ITA", "cash", "5.00", "EUR", "2024-03-11", "committed", ""]
     late = ["PST-GONE", "ITA", "cash", "5.00", "EUR", "2024-03-12", "pledged", ""]
-    report = ok(upload(client, "pledges", sheet("pledges", late), dry_run=True))
-    assert [p["row"] for p in report["problems"]] == [2]
-    assert "cancelled" in report["problems"][0]["message"]
+    report = ok(upload(client, "pledges", sheet("pledges", before, late), dry_run=True))
+    assert (report["created"], [p["row"] for p in report["problems"]]) == (1, [3])
+    assert report["problems"][0]["column"] == "project_code"
+    assert "cancelled on 2024-03-11" in report["problems"][0]["message"]
 
 
 # -- 5. files that are not what they should be ---------------------------------------------------------

@@ -30,6 +30,7 @@ from portfolio.funding.schemas import (
 )
 from portfolio.money import EUR, to_eur
 from portfolio.preconditions import ANY, Precondition
+from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
@@ -130,13 +131,26 @@ def _check_project_open(session: Session, project_id: int) -> None:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
-def create_pledge(session: Session, actor: Actor, data: PledgeCreate, *, withdrawn: bool = False) -> Pledge:
-    """Record a pledge. ``withdrawn`` records one already withdrawn (history from a spreadsheet): it may
-    belong to a cancelled project, and it is stored as withdrawn straight away."""
+def _check_project_open_on(session: Session, project_id: int, day: date) -> None:
+    project = projects_service.require_project(session, project_id)
+    if project.status == ProjectStatus.cancelled:
+        last = projects_repository.last_status_change(session, project_id)
+        cancelled_on = last.changed_on if last is not None else day
+        if day > cancelled_on:
+            raise ProjectClosed(
+                f"Project {project.code} was cancelled on {cancelled_on} and takes no pledges made after it."
+            )
+
+
+def create_pledge(
+    session: Session, actor: Actor, data: PledgeCreate, *, historical: bool = False, withdrawn: bool = False
+) -> Pledge:
+    """Record a pledge. ``historical`` records one from the past (a spreadsheet import): a cancelled
+    project takes it if it was made before the cancellation. ``withdrawn`` stores it as withdrawn."""
     errors: list[FieldError] = []
     try:
-        if withdrawn:
-            projects_service.require_project(session, data.project_id)
+        if historical:
+            _check_project_open_on(session, data.project_id, data.pledged_on)
         else:
             _check_project_open(session, data.project_id)
     except ValidationFailed as exc:

@@ -310,7 +310,9 @@ class _Importer:
         )
         if existing is None:
             withdrawn = wanted == PledgeStatus.withdrawn
-            funding_service.create_pledge(self.session, self.actor, data, withdrawn=withdrawn)
+            funding_service.create_pledge(
+                self.session, self.actor, data, historical=True, withdrawn=withdrawn
+            )
             return Outcome.created
         if wanted == PledgeStatus.withdrawn:
             data = data.model_copy(update={"status": PledgeStatus.withdrawn})

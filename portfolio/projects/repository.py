@@ -187,10 +187,9 @@ def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
 
 
 def get_project(session: Session, project_id: int, *, for_update: bool = False) -> Project | None:
-    query = select(Project).where(Project.id == project_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
+    if not for_update:
+        return session.get(Project, project_id)  # from the session when it already holds the project
+    return session.exec(select(Project).where(Project.id == project_id).with_for_update()).first()
 
 
 def get_project_by_code(session: Session, code: str) -> Project | None:

@@ -18,6 +18,11 @@ def get_state(session: Session, code: str) -> State | None:
 
 def get_states(session: Session, codes: Iterable[str]) -> dict[str, State]:
     wanted = set(codes)
-    if not wanted:
-        return {}
-    return {s.code: s for s in session.exec(select(State).where(col(State.code).in_(wanted)))}
+    # Reference data never changes while the app runs: States already in the session are not asked again.
+    found: dict[str, State] = {}
+    if len(wanted) <= 3:
+        found = {c: s for c in wanted if (s := session.get(State, c)) is not None}
+    missing = wanted - found.keys()
+    if missing:
+        found.update({s.code: s for s in session.exec(select(State).where(col(State.code).in_(missing)))})
+    return found

@@ -32,8 +32,11 @@ from portfolio.money import EUR, to_eur
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
+from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectStatus
+from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
+from portfolio.states.models import State
 
 Changes = dict[str, list[Any]]
 ONE = Decimal("1.00000000")
@@ -77,13 +80,20 @@ def rate_for(session: Session, currency: str, day: date, loc: Loc) -> Decimal:
     if currency == EUR:
         return ONE
     rate = repository.get_rate(session, currency, month_of(day))
-    if rate is None:
+    return rate_from(rate.eur_per_unit if rate is not None else None, currency, day, loc)
+
+
+def rate_from(eur_per_unit: Decimal | None, currency: str, day: date, loc: Loc) -> Decimal:
+    """:func:`rate_for` given the rate recorded for the month (None when there is none)."""
+    if currency == EUR:
+        return ONE
+    if eur_per_unit is None:
         raise ValidationFailed.field(
             loc,
             f"no exchange rate for {currency} in {month_of(day)}; "
             "record it with POST /api/v1/exchange-rates first",
         )
-    return rate.eur_per_unit
+    return eur_per_unit
 
 
 # -- pledges ----------------------------------------------------------------------------------
@@ -131,34 +141,39 @@ def _check_project_open(session: Session, project_id: int) -> None:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
-def _check_project_open_on(session: Session, project_id: int, day: date) -> None:
-    project = projects_service.require_project(session, project_id)
-    if project.status == ProjectStatus.cancelled:
-        last = projects_repository.last_status_change(session, project_id)
-        cancelled_on = last.changed_on if last is not None else day
-        if day > cancelled_on:
-            raise ProjectClosed(
-                f"Project {project.code} was cancelled on {cancelled_on} and takes no pledges made after it."
-            )
+def cancelled_on(session: Session, project_id: int) -> date | None:
+    """When a cancelled project was cancelled (the last change of its status history)."""
+    last = projects_repository.last_status_change(session, project_id)
+    return last.changed_on if last is not None else None
 
 
-def create_pledge(
-    session: Session, actor: Actor, data: PledgeCreate, *, historical: bool = False, withdrawn: bool = False
-) -> Pledge:
-    """Record a pledge. ``historical`` records one from the past (a spreadsheet import): a cancelled
-    project takes it if it was made before the cancellation. ``withdrawn`` stores it as withdrawn."""
+def check_new_pledge(
+    data: PledgeCreate,
+    *,
+    project: Project | None,
+    cancelled: date | None,
+    donor: State | None,
+    historical: bool,
+) -> None:
+    """The rules a new pledge must meet, given the facts: its project (and when it was cancelled, if it
+    was) and its donor State. ``historical`` is a pledge from the past (a spreadsheet import): a
+    cancelled project takes it if it was made before the cancellation."""
     errors: list[FieldError] = []
-    try:
-        if historical:
-            _check_project_open_on(session, data.project_id, data.pledged_on)
-        else:
-            _check_project_open(session, data.project_id)
-    except ValidationFailed as exc:
-        errors += exc.errors
-    try:
-        states_service.require_states(session, [data.donor], ("body", "donor"), participating_only=False)
-    except ValidationFailed as exc:
-        errors += exc.errors
+    if project is None:
+        errors.append(FieldError(("body", "project_id"), f"project {data.project_id} does not exist"))
+    elif project.status == ProjectStatus.cancelled:
+        if not historical:
+            raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
+        if cancelled is not None and data.pledged_on > cancelled:
+            raise ProjectClosed(
+                f"Project {project.code} was cancelled on {cancelled} and takes no pledges made after it."
+            )
+    errors += states_service.state_problems(
+        [data.donor],
+        {data.donor: donor} if donor is not None else {},
+        ("body", "donor"),
+        participating_only=False,
+    )
     if data.status not in (PledgeStatus.pledged, PledgeStatus.committed):
         errors.append(
             FieldError(
@@ -168,10 +183,37 @@ def create_pledge(
         )
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
-    rate = rate_for(session, data.currency, data.pledged_on, ("body", "currency"))
-    pledge = Pledge(**data.model_dump(), eur_per_unit=rate, amount_eur=to_eur(data.amount, rate))
+
+
+def new_pledge(
+    data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False, pledge_id: int | None = None
+) -> Pledge:
+    """A pledge with its euro value frozen at ``eur_per_unit``, the rate of its month."""
+    pledge = Pledge(
+        **data.model_dump(),
+        id=pledge_id,
+        eur_per_unit=eur_per_unit,
+        amount_eur=to_eur(data.amount, eur_per_unit),
+    )
     if withdrawn:
         pledge.status = PledgeStatus.withdrawn
+    return pledge
+
+
+def create_pledge(
+    session: Session, actor: Actor, data: PledgeCreate, *, historical: bool = False, withdrawn: bool = False
+) -> Pledge:
+    """Record a pledge (see :func:`check_new_pledge`); ``withdrawn`` stores it as withdrawn."""
+    project = projects_repository.get_project(session, data.project_id)
+    cancelled = (
+        cancelled_on(session, data.project_id)
+        if historical and project is not None and project.status == ProjectStatus.cancelled
+        else None
+    )
+    donor = states_repository.get_states(session, [data.donor]).get(data.donor)
+    check_new_pledge(data, project=project, cancelled=cancelled, donor=donor, historical=historical)
+    rate = rate_for(session, data.currency, data.pledged_on, ("body", "currency"))
+    pledge = new_pledge(data, rate, withdrawn=withdrawn)
     session.add(pledge)
     session.flush()
     audit.created(session, actor, "pledge", pledge, pledge.project_id)

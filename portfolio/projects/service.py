@@ -3,6 +3,7 @@ funding and progress are summarised. Knows nothing of HTTP; never commits."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -38,7 +39,9 @@ from portfolio.projects.schemas import (
     ProjectStatus,
     ProjectUpdate,
 )
+from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
+from portfolio.states.models import State
 
 Changes = dict[str, list[Any]]
 
@@ -158,7 +161,7 @@ def get_project(
     return project
 
 
-def _lists(project: Project) -> dict[str, list[str]]:
+def project_lists(project: Project) -> dict[str, list[str]]:
     return {
         "areas": project.areas,
         "activity_types": project.activity_types,
@@ -203,33 +206,54 @@ def _check_request_date(requested: date) -> None:
         raise ValidationFailed.field(("body", "request_date"), f"{requested} is in the future")
 
 
-def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
-    _check_code_free(session, data.code)
-    states_service.require_states(
-        session, data.beneficiaries, ("body", "beneficiaries"), participating_only=True, indexed=True
+def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Mapping[str, State]) -> None:
+    """The rules a new project must meet, given the facts: who holds its code, and its beneficiaries."""
+    if code_owner is not None:
+        raise DuplicateProjectCode(f"Project code '{data.code}' is already used by project {code_owner}.")
+    errors = states_service.state_problems(
+        data.beneficiaries, states, ("body", "beneficiaries"), participating_only=True, indexed=True
     )
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     _check_dates(data.start_date, data.end_date)
     _check_request_date(data.request_date)
-    project = Project(
+
+
+def new_project(data: ProjectCreate, project_id: int | None = None) -> Project:
+    """A project as recorded on request (``project_id`` when the caller assigns ids itself)."""
+    return Project(
         **data.model_dump(exclude={"areas", "activity_types", "beneficiaries"}),
-        area_rows=[ProjectArea(area=a) for a in data.areas],
-        activity_rows=[ProjectActivity(activity_type=a) for a in data.activity_types],
-        beneficiary_rows=[ProjectBeneficiary(state_code=c) for c in data.beneficiaries],
+        id=project_id,
+        area_rows=[ProjectArea(project_id=project_id, area=a) for a in data.areas],
+        activity_rows=[ProjectActivity(project_id=project_id, activity_type=a) for a in data.activity_types],
+        beneficiary_rows=[
+            ProjectBeneficiary(project_id=project_id, state_code=c) for c in data.beneficiaries
+        ],
     )
+
+
+def opening_entry(project_id: int, requested: date) -> ProjectStatusChange:
+    """The first entry of every project's status history: the request."""
+    return ProjectStatusChange(
+        project_id=project_id,
+        from_status=None,
+        to_status=ProjectStatus.requested,
+        changed_on=requested,
+        note="Request for assistance received",
+    )
+
+
+def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
+    owner = repository.get_project_by_code(session, data.code)
+    states = states_repository.get_states(session, data.beneficiaries)
+    check_new_project(data, code_owner=owner.id if owner is not None else None, states=states)
+    project = new_project(data)
     session.add(project)
     session.flush()
     assert project.id is not None
-    session.add(
-        ProjectStatusChange(
-            project_id=project.id,
-            from_status=None,
-            to_status=ProjectStatus.requested,
-            changed_on=data.request_date,
-            note="Request for assistance received",
-        )
-    )
+    session.add(opening_entry(project.id, data.request_date))
     session.flush()
-    audit.created(session, actor, "project", project, project.id, **_lists(project))
+    audit.created(session, actor, "project", project, project.id, **project_lists(project))
     return project
 
 
@@ -321,7 +345,7 @@ def delete_project(
         "project",
         project,
         project_id,
-        **_lists(project),
+        **project_lists(project),
         milestones=milestones,
         indicators=indicators,
     )
@@ -391,29 +415,33 @@ def transition(
     return project, change
 
 
-def import_status(session: Session, actor: Actor, project_id: int, to: ProjectStatus) -> Project:
-    """Give a project just created from a spreadsheet the status the spreadsheet records.
+def imported_status(project: Project, to: ProjectStatus) -> tuple[ProjectStatusChange, Changes]:
+    """Give a project just created from a spreadsheet the status the spreadsheet records: the change
+    to make in its history, and the audit trail's record of it.
 
     The file says where the project stands, not how it got there: the history holds the request and
     one change to that status, dated today. A project imported on hold resumes where its dates say it
     was: implementation once it has started, planning before."""
-    project = get_project(session, project_id, for_update=True)
+    assert project.id is not None
     current = ProjectStatus(project.status)
     today = date.today()
     if to == ProjectStatus.on_hold:
         started = project.start_date is not None and project.start_date <= today
         project.status_before_hold = ProjectStatus.implementation if started else ProjectStatus.planning
     project.status = to
+    change = ProjectStatusChange(
+        project_id=project.id, from_status=current, to_status=to, changed_on=today, note="Imported"
+    )
+    return change, {"status": [current, to], "on": [None, today]}
+
+
+def import_status(session: Session, actor: Actor, project_id: int, to: ProjectStatus) -> Project:
+    """:func:`imported_status`, recorded."""
+    project = get_project(session, project_id, for_update=True)
+    change, changes = imported_status(project, to)
     _touch(project)
-    session.add(
-        ProjectStatusChange(
-            project_id=project_id, from_status=current, to_status=to, changed_on=today, note="Imported"
-        )
-    )
-    audit.record(
-        session, actor, "transition", "project", project_id, {"status": [current, to], "on": [None, today]},
-        project_id,
-    )
+    session.add(change)
+    audit.record(session, actor, "transition", "project", project_id, changes, project_id)
     session.flush()
     return project
 

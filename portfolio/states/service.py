@@ -1,6 +1,6 @@
 """Rules about States: which may receive assistance, which may fund it."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
@@ -29,6 +29,21 @@ def require_states(
 ) -> list[State]:
     """Check codes against the reference list; a 422 names every bad one (with its index in a list)."""
     found = repository.get_states(session, codes)
+    errors = state_problems(codes, found, loc, participating_only=participating_only, indexed=indexed)
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    return [found[c] for c in codes]
+
+
+def state_problems(
+    codes: Sequence[str],
+    found: Mapping[str, State],
+    loc: Loc,
+    *,
+    participating_only: bool,
+    indexed: bool = False,
+) -> list[FieldError]:
+    """What is wrong with ``codes``, given the States ``found`` for them (the rule, without the query)."""
     errors: list[FieldError] = []
     for i, code in enumerate(codes):
         where: Loc = (*loc, i) if indexed else loc
@@ -39,6 +54,4 @@ def require_states(
             errors.append(
                 FieldError(where, f"{state.name} is a Partner for Co-operation, not a participating State")
             )
-    if errors:
-        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
-    return [found[c] for c in codes]
+    return errors

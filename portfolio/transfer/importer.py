@@ -22,12 +22,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, select
 
 from portfolio.audit.service import Actor
@@ -47,7 +51,7 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
-from portfolio.projects.models import Indicator, Milestone
+from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 from portfolio.projects.schemas import (
     IndicatorCreate,
     IndicatorUpdate,
@@ -57,6 +61,8 @@ from portfolio.projects.schemas import (
     ProjectStatus,
     ProjectUpdate,
 )
+from portfolio.states.models import State
+from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.kinds import COLUMNS, Kind
 from portfolio.transfer.sheets import Table
 
@@ -153,7 +159,8 @@ def run_import(
     Raises :class:`ImportFailed` when a real run found problems. The caller commits a clean real run.
     """
     report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
-    importer = _Importer(session, actor, kind)
+    importer = _Importer(session, actor, kind, dry_run=dry_run)
+    importer.prepare(table)
     bad_cells: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
     for problem in table.cell_problems:
         bad_cells[problem[0]].append(problem)
@@ -167,14 +174,20 @@ def run_import(
         if progress is not None:
             progress(done, report.rows)
     if dry_run or report.problems:
+        importer.bulk.discard()
         session.rollback()
+    else:
+        importer.bulk.flush()
     if report.problems and not dry_run:
         raise ImportFailed(report)
     return report
 
 
+_CODE = {Kind.projects: "code", Kind.pledges: "project_code"}
+
+
 class _Importer:
-    def __init__(self, session: Session, actor: Actor, kind: Kind) -> None:
+    def __init__(self, session: Session, actor: Actor, kind: Kind, *, dry_run: bool = False) -> None:
         self.session = session
         self.actor = actor
         self.kind = kind
@@ -186,11 +199,132 @@ class _Importer:
         self.handler: Callable[[dict[str, str], set[str]], Outcome] = getattr(
             self, "_" + kind.value.replace("-", "_")
         )
+        self.dry_run = dry_run
+        self.bulk = BulkWriter(session, actor)
+        # New projects and pledges, the bulk of any first import, take the fast path: checked by the same
+        # rules against facts loaded once, written as multi-row INSERTs. Everything else goes row by row.
+        fast = {Kind.projects: self._new_project, Kind.pledges: self._new_pledge}
+        self.fast: Callable[[dict[str, str]], Outcome | None] | None = fast.get(kind)
+        self.states: dict[str, State] = {}
+        self.rates: dict[tuple[str, str], Decimal] = {}
+        self.codes: dict[str, Project] = {}
+        self.cancelled: dict[int, date | None] = {}
+        self.pledge_keys: dict[tuple[Any, ...], int] = defaultdict(int)
+
+    def prepare(self, table: Table) -> None:
+        """Load once the facts the fast path checks rows against."""
+        if self.fast is None:
+            return
+        self.states = {s.code: s for s in self.session.exec(select(State))}
+        codes = sorted({c for _, cells in table.rows if (c := cells.get(_CODE[self.kind], "").strip())})
+        for start in range(0, len(codes), 500):
+            chunk = codes[start : start + 500]
+            # The link lists load when first used (the row path reads them), not all up front.
+            found = self.session.exec(
+                select(Project).where(col(Project.code).in_(chunk)).options(lazyload("*"))
+            )
+            self.codes.update({p.code: p for p in found})
+        if self.kind == Kind.pledges:
+            rates = self.session.exec(select(ExchangeRate))
+            self.rates = {(r.currency, r.month): r.eur_per_unit for r in rates}
+            ids = sorted(p.id for p in self.codes.values() if p.id is not None)
+            for start in range(0, len(ids), 500):
+                keys = self.session.execute(
+                    sa_select(
+                        col(Pledge.project_id),
+                        col(Pledge.donor),
+                        col(Pledge.pledged_on),
+                        col(Pledge.currency),
+                        col(Pledge.amount),
+                        func.count(),
+                    )
+                    .where(col(Pledge.project_id).in_(ids[start : start + 500]))
+                    .group_by(
+                        col(Pledge.project_id),
+                        col(Pledge.donor),
+                        col(Pledge.pledged_on),
+                        col(Pledge.currency),
+                        col(Pledge.amount),
+                    )
+                )
+                for project_id, donor, pledged_on, currency, amount, count in keys:
+                    self.pledge_keys[project_id, donor, pledged_on, currency, amount] = count
+
+    def _new_project(self, cells: dict[str, str]) -> Outcome | None:
+        data = ProjectCreate.model_validate(self._values(cells, skip=("status",)))
+        status = _status(cells.get("status", ""))
+        if data.code in self.codes:
+            return None  # stored already: the row path updates it
+        self._unique(("project", data.code), f"project {data.code}")
+        projects_service.check_new_project(data, code_owner=None, states=self.states)
+        project = projects_service.new_project(data, self.bulk.new_id(Project))
+        assert project.id is not None
+        opened = projects_service.opening_entry(project.id, data.request_date)
+        opened.id = self.bulk.new_id(ProjectStatusChange)
+        self.bulk.created("project", project, project.id, **projects_service.project_lists(project))
+        changed: ProjectStatusChange | None = None
+        if status is not None and status != ProjectStatus.requested:
+            changed, changes = projects_service.imported_status(project, status)
+            changed.id = self.bulk.new_id(ProjectStatusChange)
+            project.version += 1
+            self.bulk.audit("transition", "project", project.id, changes, project.id)
+        self.bulk.add(project)
+        for link in (*project.area_rows, *project.activity_rows, *project.beneficiary_rows):
+            self.bulk.add(link)
+        self.bulk.add(opened)
+        if changed is not None:
+            self.bulk.add(changed)
+        self.codes[data.code] = project
+        self.project_ids[data.code] = project.id
+        return Outcome.created
+
+    def _new_pledge(self, cells: dict[str, str]) -> Outcome | None:
+        values = self._values(cells, skip=("project_code",))
+        code = cells.get("project_code", "").strip()
+        project = self.codes.get(code)
+        if project is None or project.id is None:
+            problem = f"no project has the code '{code}'" if code else "a value is required"
+            raise RowError([("project_code", problem)])
+        wanted = values.get("status")
+        if wanted in (PledgeStatus.paid, PledgeStatus.withdrawn):
+            values["status"] = PledgeStatus.committed
+        data = PledgeCreate.model_validate({**values, "project_id": project.id})
+        key = (project.id, data.donor, data.pledged_on, data.currency, data.amount)
+        if self.occurrences[key] < self.pledge_keys.get(key, 0):
+            return None  # the n-th such row is the n-th such stored pledge: the row path compares them
+        self.occurrences[key] += 1
+        if project.status == ProjectStatus.cancelled and project.id not in self.cancelled:
+            self.cancelled[project.id] = funding_service.cancelled_on(self.session, project.id)
+        funding_service.check_new_pledge(
+            data,
+            project=project,
+            cancelled=self.cancelled.get(project.id),
+            donor=self.states.get(data.donor),
+            historical=True,
+        )
+        rate = funding_service.rate_from(
+            self.rates.get((data.currency, funding_service.month_of(data.pledged_on))),
+            data.currency,
+            data.pledged_on,
+            ("body", "currency"),
+        )
+        pledge = funding_service.new_pledge(
+            data, rate, withdrawn=wanted == PledgeStatus.withdrawn, pledge_id=self.bulk.new_id(Pledge)
+        )
+        self.bulk.add(pledge)
+        self.bulk.created("pledge", pledge, project.id)
+        return Outcome.created
 
     def row(self, number: int, cells: dict[str, str], report: ImportReport) -> Outcome | None:
         present = set(cells)
         self.current_row = number
         try:
+            if self.fast is not None:
+                outcome = self.fast(cells)
+                if outcome is not None:
+                    return outcome
+                if not self.dry_run:
+                    self.bulk.flush()  # what the row below may read or number after
             with self.session.begin_nested():
                 return self.handler(cells, present)
         except RowError as exc:

@@ -38,6 +38,8 @@ SYSTEM = Actor(user_id=None, role="admin")
 
 
 def jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):

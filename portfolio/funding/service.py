@@ -185,19 +185,20 @@ def check_new_pledge(
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
-def new_pledge(
-    data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False, pledge_id: int | None = None
-) -> Pledge:
-    """A pledge with its euro value frozen at ``eur_per_unit``, the rate of its month."""
-    pledge = Pledge(
-        **data.model_dump(),
-        id=pledge_id,
-        eur_per_unit=eur_per_unit,
-        amount_eur=to_eur(data.amount, eur_per_unit),
-    )
+def new_pledge_values(
+    data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False
+) -> dict[str, Any]:
+    """The columns of a new pledge, its euro value frozen at ``eur_per_unit`` (the rate of its month)."""
+    values = data.model_dump()
+    values["eur_per_unit"] = eur_per_unit
+    values["amount_eur"] = to_eur(data.amount, eur_per_unit)
     if withdrawn:
-        pledge.status = PledgeStatus.withdrawn
-    return pledge
+        values["status"] = PledgeStatus.withdrawn
+    return values
+
+
+def new_pledge(data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False) -> Pledge:
+    return Pledge(**new_pledge_values(data, eur_per_unit, withdrawn=withdrawn))
 
 
 def create_pledge(

@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from pydantic.fields import FieldInfo
 from sqlalchemy import Table, func, insert, select, text
 from sqlmodel import Session, SQLModel
 
@@ -39,6 +40,7 @@ class BulkWriter:
         self.pending: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self.spare_ids: dict[str, list[int]] = defaultdict(list)
         self.next_id: dict[str, int] = {}
+        self._defaults: dict[str, dict[str, FieldInfo]] = {}
         self.at: datetime = utcnow()
 
     @property
@@ -71,6 +73,24 @@ class BulkWriter:
         row = {c.name: getattr(record, c.name) for c in table.columns}
         self.pending.setdefault(table.name, (table, []))[1].append(row)
 
+    def add_values(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+        """A record given as its column values (the model's defaults fill the rest): thousands of rows
+        without building thousands of model objects."""
+        table = table_of(model)
+        defaults = self._defaults.get(table.name)
+        if defaults is None:
+            defaults = self._defaults[table.name] = {
+                c.name: model.model_fields[c.name]
+                for c in table.columns
+                if c.name in model.model_fields and c.name != "id"
+            }
+        row = dict(values)
+        for name, info in defaults.items():
+            if name not in row:
+                row[name] = info.get_default(call_default_factory=True)
+        self.pending.setdefault(table.name, (table, []))[1].append(row)
+        return row
+
     def audit(
         self, action: str, entity: str, entity_id: int | None, changes: dict[str, Any], project_id: int | None
     ) -> None:
@@ -86,9 +106,11 @@ class BulkWriter:
             }
         )
 
-    def created(self, entity: str, record: SQLModel, project_id: int | None, **extra: Any) -> None:
+    def created(
+        self, entity: str, record: SQLModel | dict[str, Any], project_id: int | None, **extra: Any
+    ) -> None:
         """The audit entry :func:`portfolio.audit.service.created` would record."""
-        state = audit.snapshot(record, **extra)
+        state = audit.snapshot(record, **extra) if isinstance(record, SQLModel) else {**record, **extra}
         self.audit("create", entity, state.get("id"), {k: [None, v] for k, v in state.items()}, project_id)
 
     def flush(self) -> None:

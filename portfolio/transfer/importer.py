@@ -308,11 +308,9 @@ class _Importer:
             data.pledged_on,
             ("body", "currency"),
         )
-        pledge = funding_service.new_pledge(
-            data, rate, withdrawn=wanted == PledgeStatus.withdrawn, pledge_id=self.bulk.new_id(Pledge)
-        )
-        self.bulk.add(pledge)
-        self.bulk.created("pledge", pledge, project.id)
+        values = funding_service.new_pledge_values(data, rate, withdrawn=wanted == PledgeStatus.withdrawn)
+        values["id"] = self.bulk.new_id(Pledge)
+        self.bulk.created("pledge", self.bulk.add_values(Pledge, values), project.id)
         return Outcome.created
 
     def row(self, number: int, cells: dict[str, str], report: ImportReport) -> Outcome | None:

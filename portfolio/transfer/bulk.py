@@ -13,6 +13,7 @@ lock, so nobody else can take them meanwhile.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,7 @@ class BulkWriter:
         self.pending: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self.spare_ids: dict[str, list[int]] = defaultdict(list)
         self.next_id: dict[str, int] = {}
-        self._defaults: dict[str, dict[str, FieldInfo]] = {}
+        self._defaults: dict[str, dict[str, Callable[[], Any]]] = {}
         self.at: datetime = utcnow()
 
     @property
@@ -80,20 +81,28 @@ class BulkWriter:
         defaults = self._defaults.get(table.name)
         if defaults is None:
             defaults = self._defaults[table.name] = {
-                c.name: model.model_fields[c.name]
+                c.name: _default_of(model.model_fields[c.name])
                 for c in table.columns
                 if c.name in model.model_fields and c.name != "id"
             }
         row = dict(values)
-        for name, info in defaults.items():
+        for name, default in defaults.items():
             if name not in row:
-                row[name] = info.get_default(call_default_factory=True)
+                row[name] = default()
         self.pending.setdefault(table.name, (table, []))[1].append(row)
         return row
 
     def audit(
-        self, action: str, entity: str, entity_id: int | None, changes: dict[str, Any], project_id: int | None
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        changes: dict[str, Any],
+        project_id: int | None,
+        *,
+        plain: bool = False,
     ) -> None:
+        """An audit entry; ``plain`` when ``changes`` already holds JSON values only."""
         self.pending.setdefault("audit_entry", (table_of(AuditEntry), []))[1].append(
             {
                 "at": self.at,
@@ -102,7 +111,7 @@ class BulkWriter:
                 "entity": entity,
                 "entity_id": entity_id,
                 "project_id": project_id,
-                "changes": {k: audit.jsonable(v) for k, v in changes.items()},
+                "changes": changes if plain else {k: audit.jsonable(v) for k, v in changes.items()},
             }
         )
 
@@ -110,8 +119,12 @@ class BulkWriter:
         self, entity: str, record: SQLModel | dict[str, Any], project_id: int | None, **extra: Any
     ) -> None:
         """The audit entry :func:`portfolio.audit.service.created` would record."""
-        state = audit.snapshot(record, **extra) if isinstance(record, SQLModel) else {**record, **extra}
-        self.audit("create", entity, state.get("id"), {k: [None, v] for k, v in state.items()}, project_id)
+        if isinstance(record, SQLModel):
+            state = audit.snapshot(record, **extra)
+        else:
+            state = {k: audit.jsonable(v) for k, v in (record | extra).items()}
+        changes = {k: [None, v] for k, v in state.items()}
+        self.audit("create", entity, state.get("id"), changes, project_id, plain=True)
 
     def flush(self) -> None:
         """Insert everything pending, parents before children (the order records were added in)."""
@@ -128,3 +141,11 @@ class BulkWriter:
     def discard(self) -> None:
         self.pending.clear()
         self.next_id.clear()
+
+
+def _default_of(info: FieldInfo) -> Callable[[], Any]:
+    factory = info.default_factory
+    if factory is not None:
+        return factory  # type: ignore[return-value]  # the models' factories take no arguments
+    value = info.default
+    return lambda: value

@@ -219,10 +219,18 @@ def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Ma
     _check_request_date(data.request_date)
 
 
+LIST_FIELDS = ("areas", "activity_types", "beneficiaries")
+
+
+def new_project_values(data: ProjectCreate) -> dict[str, Any]:
+    """The columns of a project as recorded on request (its lists go to their own tables)."""
+    return data.model_dump(exclude=set(LIST_FIELDS))
+
+
 def new_project(data: ProjectCreate, project_id: int | None = None) -> Project:
     """A project as recorded on request (``project_id`` when the caller assigns ids itself)."""
     return Project(
-        **data.model_dump(exclude={"areas", "activity_types", "beneficiaries"}),
+        **new_project_values(data),
         id=project_id,
         area_rows=[ProjectArea(project_id=project_id, area=a) for a in data.areas],
         activity_rows=[ProjectActivity(project_id=project_id, activity_type=a) for a in data.activity_types],
@@ -232,15 +240,19 @@ def new_project(data: ProjectCreate, project_id: int | None = None) -> Project:
     )
 
 
-def opening_entry(project_id: int, requested: date) -> ProjectStatusChange:
+def opening_values(project_id: int, requested: date) -> dict[str, Any]:
     """The first entry of every project's status history: the request."""
-    return ProjectStatusChange(
-        project_id=project_id,
-        from_status=None,
-        to_status=ProjectStatus.requested,
-        changed_on=requested,
-        note="Request for assistance received",
-    )
+    return {
+        "project_id": project_id,
+        "from_status": None,
+        "to_status": ProjectStatus.requested,
+        "changed_on": requested,
+        "note": "Request for assistance received",
+    }
+
+
+def opening_entry(project_id: int, requested: date) -> ProjectStatusChange:
+    return ProjectStatusChange(**opening_values(project_id, requested))
 
 
 def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
@@ -415,32 +427,38 @@ def transition(
     return project, change
 
 
-def imported_status(project: Project, to: ProjectStatus) -> tuple[ProjectStatusChange, Changes]:
-    """Give a project just created from a spreadsheet the status the spreadsheet records: the change
-    to make in its history, and the audit trail's record of it.
+def imported_move(
+    project_id: int, current: ProjectStatus, start: date | None, to: ProjectStatus
+) -> tuple[dict[str, Any], dict[str, Any], Changes]:
+    """Give a project just created from a spreadsheet the status the spreadsheet records: its new
+    column values, the entry to add to its history, and the audit trail's record of the move.
 
     The file says where the project stands, not how it got there: the history holds the request and
     one change to that status, dated today. A project imported on hold resumes where its dates say it
     was: implementation once it has started, planning before."""
-    assert project.id is not None
-    current = ProjectStatus(project.status)
     today = date.today()
+    columns: dict[str, Any] = {"status": to}
     if to == ProjectStatus.on_hold:
-        started = project.start_date is not None and project.start_date <= today
-        project.status_before_hold = ProjectStatus.implementation if started else ProjectStatus.planning
-    project.status = to
-    change = ProjectStatusChange(
-        project_id=project.id, from_status=current, to_status=to, changed_on=today, note="Imported"
-    )
-    return change, {"status": [current, to], "on": [None, today]}
+        started = start is not None and start <= today
+        columns["status_before_hold"] = ProjectStatus.implementation if started else ProjectStatus.planning
+    entry = {
+        "project_id": project_id,
+        "from_status": current,
+        "to_status": to,
+        "changed_on": today,
+        "note": "Imported",
+    }
+    return columns, entry, {"status": [current, to], "on": [None, today]}
 
 
 def import_status(session: Session, actor: Actor, project_id: int, to: ProjectStatus) -> Project:
-    """:func:`imported_status`, recorded."""
+    """:func:`imported_move`, recorded."""
     project = get_project(session, project_id, for_update=True)
-    change, changes = imported_status(project, to)
+    columns, entry, changes = imported_move(project_id, ProjectStatus(project.status), project.start_date, to)
+    for name, value in columns.items():
+        setattr(project, name, value)
     _touch(project)
-    session.add(change)
+    session.add(ProjectStatusChange(**entry))
     audit.record(session, actor, "transition", "project", project_id, changes, project_id)
     session.flush()
     return project

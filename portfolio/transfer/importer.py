@@ -32,7 +32,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import lazyload
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from portfolio.audit.service import Actor
 from portfolio.errors import AppError, FieldError, ValidationFailed
@@ -51,7 +51,15 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
-from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+from portfolio.projects.models import (
+    Indicator,
+    Milestone,
+    Project,
+    ProjectActivity,
+    ProjectArea,
+    ProjectBeneficiary,
+    ProjectStatusChange,
+)
 from portfolio.projects.schemas import (
     IndicatorCreate,
     IndicatorUpdate,
@@ -184,6 +192,11 @@ def run_import(
 
 
 _CODE = {Kind.projects: "code", Kind.pledges: "project_code"}
+LINKS: list[tuple[type[SQLModel], str, str]] = [
+    (ProjectArea, "area", "areas"),
+    (ProjectActivity, "activity_type", "activity_types"),
+    (ProjectBeneficiary, "state_code", "beneficiaries"),
+]
 
 
 class _Importer:
@@ -257,25 +270,24 @@ class _Importer:
             return None  # stored already: the row path updates it
         self._unique(("project", data.code), f"project {data.code}")
         projects_service.check_new_project(data, code_owner=None, states=self.states)
-        project = projects_service.new_project(data, self.bulk.new_id(Project))
-        assert project.id is not None
-        opened = projects_service.opening_entry(project.id, data.request_date)
-        opened.id = self.bulk.new_id(ProjectStatusChange)
-        self.bulk.created("project", project, project.id, **projects_service.project_lists(project))
-        changed: ProjectStatusChange | None = None
+        bulk = self.bulk
+        project_id = bulk.new_id(Project)
+        row = bulk.add_values(Project, {**projects_service.new_project_values(data), "id": project_id})
+        lists = {name: sorted(str(v) for v in getattr(data, name)) for name in projects_service.LIST_FIELDS}
+        bulk.created("project", row, project_id, **lists)
+        for model, column, name in LINKS:
+            for value in getattr(data, name):
+                bulk.add_values(model, {"project_id": project_id, column: value})
+        opened = projects_service.opening_values(project_id, data.request_date)
+        bulk.add_values(ProjectStatusChange, {**opened, "id": bulk.new_id(ProjectStatusChange)})
         if status is not None and status != ProjectStatus.requested:
-            changed, changes = projects_service.imported_status(project, status)
-            changed.id = self.bulk.new_id(ProjectStatusChange)
-            project.version += 1
-            self.bulk.audit("transition", "project", project.id, changes, project.id)
-        self.bulk.add(project)
-        for link in (*project.area_rows, *project.activity_rows, *project.beneficiary_rows):
-            self.bulk.add(link)
-        self.bulk.add(opened)
-        if changed is not None:
-            self.bulk.add(changed)
-        self.codes[data.code] = project
-        self.project_ids[data.code] = project.id
+            columns, entry, changes = projects_service.imported_move(
+                project_id, ProjectStatus.requested, data.start_date, status
+            )
+            row.update(columns, version=row["version"] + 1)  # the row is written at the end, moved
+            bulk.add_values(ProjectStatusChange, {**entry, "id": bulk.new_id(ProjectStatusChange)})
+            bulk.audit("transition", "project", project_id, changes, project_id)
+        self.project_ids[data.code] = project_id
         return Outcome.created
 
     def _new_pledge(self, cells: dict[str, str]) -> Outcome | None:

@@ -132,7 +132,10 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Problem"}
     for item in schema.get("paths", {}).values():
         for operation in item.values():
-            for status, response in operation.get("responses", {}).items():
+            responses = operation.setdefault("responses", {})
+            # refuse_nul answers 400 before any route runs, so every operation may return it.
+            responses.setdefault("400", {"description": "Bad request: the address contains a NUL character"})
+            for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -193,6 +196,12 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+            # FastAPI could not read the JSON body: not UTF-8 (RFC 8259 requires it) or nested too deeply.
+            msg = "not JSON text: it must be UTF-8, and nested at most a few hundred levels deep"
+            return problem(
+                422, "Invalid request", f"body: {msg}", "validation-error", [FieldError(("body",), msg)]
+            )
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(
             exc.status_code,

@@ -14,7 +14,7 @@ from portfolio import __version__, migrate
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
-from portfolio.errors import document_problems, install_handlers, problem
+from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.router import router as projects_router
@@ -105,7 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/healthz", tags=["Health"], summary="Database reachable and schema revision")
+    @app.get(
+        "/healthz",
+        tags=["Health"],
+        summary="Database reachable and schema revision",
+        responses={503: {"description": "Database unreachable, or migrations pending"}},
+    )
     def healthz(request: Request) -> JSONResponse:
         db: Database = request.app.state.db
         try:
@@ -126,6 +131,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "revision": revision,
             "head": head,
         }
-        return JSONResponse(body, status_code=200 if revision == head else 503)
+        if revision != head:
+            problem_body = {
+                "type": "/problems/service-unavailable",
+                "title": "Service unavailable",
+                "status": 503,
+                "detail": f"migrations pending: the database is at {revision}, the code at {head}",
+                **{key: value for key, value in body.items() if key != "status"},
+            }
+            return JSONResponse(problem_body, status_code=503, media_type=PROBLEM_JSON)
+        return JSONResponse(body)
 
     return app

@@ -204,7 +204,7 @@ def update_milestone(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a milestone",
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
 def delete_milestone(
     session: SessionDep, actor: CurrentActor, project_id: int, milestone_id: int, precondition: IfMatch
@@ -255,7 +255,7 @@ def update_indicator(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete an indicator",
-    responses=READ_ERRORS,
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
 def delete_indicator(
     session: SessionDep, actor: CurrentActor, project_id: int, indicator_id: int, precondition: IfMatch

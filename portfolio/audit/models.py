@@ -14,6 +14,7 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_entry_entity_entity_id", "entity", "entity_id"),
         Index("ix_audit_entry_user_id", "user_id"),
+        Index("ix_audit_entry_action", "action"),
         NEVER_REUSE_IDS,
     )
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
@@ -11,7 +11,11 @@ class ExchangeRate(SQLModel, table=True):
     """Euros per unit of a currency for one calendar month (the rate applied to amounts dated in it)."""
 
     __tablename__ = "exchange_rate"
-    __table_args__ = (UniqueConstraint("currency", "month"), NEVER_REUSE_IDS)
+    __table_args__ = (
+        UniqueConstraint("currency", "month"),
+        Index("ix_exchange_rate_month", "month"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     currency: str = Field(max_length=3)
@@ -48,7 +52,7 @@ class Receipt(SQLModel, table=True):
     """Money (or the value of in-kind help) that actually arrived against a pledge."""
 
     __tablename__ = "receipt"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (Index("ix_receipt_pledge_id_received_on", "pledge_id", "received_on"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     pledge_id: int = Field(

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
@@ -49,7 +49,10 @@ class NationalProcess(SQLModel, table=True):
 
 class NationalProcessStageChange(SQLModel, table=True):
     __tablename__ = "national_process_stage_change"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        Index("ix_national_process_stage_change_process_id_changed_on", "process_id", "changed_on"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     process_id: int = Field(

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
@@ -58,7 +58,7 @@ class Project(SQLModel, table=True):
     status_before_hold: str | None = Field(default=None, max_length=20)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
     area_rows: list[ProjectArea] = Relationship(
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
@@ -85,7 +85,10 @@ class Project(SQLModel, table=True):
 
 class ProjectStatusChange(SQLModel, table=True):
     __tablename__ = "project_status_change"
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        Index("ix_project_status_change_project_id_changed_on", "project_id", "changed_on"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(

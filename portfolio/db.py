@@ -8,6 +8,8 @@ database. Money is stored exactly on both: ``NUMERIC`` on PostgreSQL, integer mi
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, Numeric, event
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -156,7 +159,16 @@ def make_engine(database_url: str, settings: Settings | None = None) -> Engine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        # A server that vanishes from the network (no FIN, no RST) is noticed within seconds, not at the
+        # operating system's default of two hours: keepalive probes, and a bound on unacknowledged data.
+        connect_args={
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15000,
+        },
     )
 
 
@@ -168,6 +180,11 @@ class Database:
         self.engine = make_engine(database_url, settings)
         # On SQLite a writing transaction takes the write lock at BEGIN, never half-way through.
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # SQLite's busy handler polls with growing sleeps, so under load the writer that has waited longest
+        # keeps losing to newcomers and times out. Within a process the writers queue here instead, and
+        # the busy handler only arbitrates between processes.
+        self._writers = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._writer_wait_s = (settings or Settings(database_url=database_url)).sqlite_busy_timeout_s
 
     @property
     def dialect(self) -> str:
@@ -175,6 +192,20 @@ class Database:
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
+        if write and self._writers is not None:
+            if not self._writers.acquire(timeout=self._writer_wait_s):
+                raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+            try:
+                with self._session(write=True) as session:
+                    yield session
+            finally:
+                self._writers.release()
+            return
+        with self._session(write=write) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
         bind = self._write_engine if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
             try:

@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Service unavailable",
                 f"database unreachable: {type(exc).__name__}",
                 "service-unavailable",
+                headers={"Retry-After": "2"},
             )
         head = migrate.head_revision()
         body = {
@@ -139,7 +140,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "detail": f"migrations pending: the database is at {revision}, the code at {head}",
                 **{key: value for key, value in body.items() if key != "status"},
             }
-            return JSONResponse(problem_body, status_code=503, media_type=PROBLEM_JSON)
+            return JSONResponse(
+                problem_body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"}
+            )
         return JSONResponse(body)
 
     return app

@@ -1,0 +1,208 @@
+"""Latency cases: a page through the real server against the same SQL through the bare driver.
+
+Requests are sequential (one client, keep-alive), a warm-up first, then app request and bare SQL run
+alternately so that both see the same background load; the medians are compared."""
+
+from __future__ import annotations
+
+import math
+import time
+from contextlib import closing
+from functools import partial
+from typing import Any
+
+import httpx
+
+from benchmarks import capture
+from benchmarks.capture import Statement
+from benchmarks.common import Config, Result, console, interleaved, median, repeated, spread
+from benchmarks.databases import DatabaseHandle, Datasets
+from benchmarks.server import APP, Server, bearer_token, dashboard_cookie, server_env
+
+LIST_PATH = "/api/v1/projects?sort=-gap_eur&limit=50"
+FUNDING_PATH = "/dashboards/funding"
+REQUEST_TIMEOUT_S = 600.0
+CURVE_POINTS = (1_000, 10_000, 100_000, 1_000_000)
+
+
+def _getter(client: httpx.Client, path: str, headers: dict[str, str]) -> Any:
+    def get() -> None:
+        response = client.get(path, headers=headers, follow_redirects=False)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
+        response.read()
+
+    return get
+
+
+def statement_breakdown(conn: Any, statements: list[Statement], runs: int = 5) -> list[dict[str, Any]]:
+    """Each statement alone through the bare driver: its median time and how many rows it returns."""
+    out = []
+    for statement in statements:
+        rows = capture.run(conn, [statement])
+        samples = repeated(partial(capture.run, conn, [statement]), warmup=0, repeat=runs, budget_s=10)
+        out.append({"sql": statement.short(160), "rows": rows, "median_s": median(samples)})
+    return out
+
+
+def list_case(cfg: Config, handle: DatabaseHandle, server: Server) -> Result:
+    """``GET /api/v1/projects?sort=-gap_eur&limit=50`` against the one query that computes that page."""
+    case = "GET /api/v1/projects?sort=-gap_eur&limit=50"
+    statements, size = capture.request_sql(handle, LIST_PATH, dashboard=False)
+    paged = [s for s in statements if " LIMIT " in s.sql.upper()]
+    if len(paged) != 1:
+        raise RuntimeError(f"expected one LIMIT query among the page's {len(statements)} queries")
+    rows_query = paged[0]
+    with (
+        httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_S) as client,
+        closing(handle.bare()) as conn,
+    ):
+        get = _getter(client, LIST_PATH, bearer_token(client))
+        app, bare = interleaved(
+            get,
+            lambda: capture.run(conn, [rows_query]),
+            warmup=cfg.warmup,
+            repeat=cfg.repeat,
+            budget_s=cfg.latency_budget_s,
+        )
+        breakdown = statement_breakdown(conn, statements)
+    return Result(
+        case,
+        handle.dialect,
+        "s",
+        median(app),
+        median(bare),
+        "<=",
+        2.0,
+        note=f"{handle.projects:,} projects / {handle.pledges:,} pledges",
+        details={
+            "app": spread(app),
+            "bare_sql": spread(bare),
+            "baseline_sql": rows_query.sql,
+            "response_bytes": size,
+            "queries_per_request": len(statements),
+            "each_query_bare": breakdown,
+        },
+    )
+
+
+def funding_case(cfg: Config, handle: DatabaseHandle, server: Server) -> Result:
+    """``/dashboards/funding`` against every query it sends, run through the bare driver."""
+    statements, size = capture.request_sql(handle, FUNDING_PATH, dashboard=True)
+    with (
+        httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_S) as client,
+        closing(handle.bare()) as conn,
+    ):
+        get = _getter(client, FUNDING_PATH, dashboard_cookie(client))
+        app, bare = interleaved(
+            get,
+            lambda: capture.run(conn, statements),
+            warmup=cfg.warmup,
+            repeat=cfg.repeat,
+            budget_s=cfg.latency_budget_s,
+        )
+        breakdown = statement_breakdown(conn, statements, runs=3)
+    return Result(
+        "GET /dashboards/funding",
+        handle.dialect,
+        "s",
+        median(app),
+        median(bare),
+        "<=",
+        3.0,
+        note=f"{handle.projects:,} projects / {handle.pledges:,} pledges; {len(statements)} queries",
+        details={
+            "app": spread(app),
+            "bare_sql": spread(bare),
+            "response_bytes": size,
+            "queries_per_request": len(statements),
+            "each_query_bare": breakdown,
+        },
+    )
+
+
+def curve_points(cfg: Config) -> list[int]:
+    points = [p for p in CURVE_POINTS if p <= cfg.curve_max]
+    return points or [min(CURVE_POINTS)]
+
+
+def curve_case(cfg: Config, datasets: Datasets, log_dir: Any, keep: set[tuple[int, int]]) -> list[Result]:
+    """The funding page at 1k, 10k, 100k, 1M pledges (projects = pledges / 10): median and time per pledge.
+
+    Each point is compared with the one before it: from ×10 the pledges, linear growth is ×10 the time."""
+    dialect = datasets.backend.name
+    points: list[dict[str, Any]] = []
+    results: list[Result] = []
+    for pledges in curve_points(cfg):
+        projects = max(pledges // 10, 1)
+        handle = datasets.get(projects, pledges)
+        try:
+            statements, size = capture.request_sql(handle, FUNDING_PATH, dashboard=True)
+            env = server_env(handle.url)
+            with (
+                Server(APP, env, log_dir / f"server-{dialect}-curve-{pledges}.log") as server,
+                httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_S) as client,
+                closing(handle.bare()) as conn,
+            ):
+                get = _getter(client, FUNDING_PATH, dashboard_cookie(client))
+                started = time.perf_counter()
+                app, bare = interleaved(
+                    get,
+                    partial(capture.run, conn, statements),
+                    warmup=1 if pledges >= 1_000_000 else cfg.warmup,
+                    repeat=cfg.repeat,
+                    budget_s=cfg.latency_budget_s,
+                )
+                console.print(
+                    f"  [{dialect}] funding page at {pledges:,} pledges: {median(app) * 1000:,.1f} ms "
+                    f"(n={len(app)}, {time.perf_counter() - started:.0f} s)"
+                )
+        finally:
+            if (projects, pledges) not in keep:
+                datasets.release(handle)
+        point: dict[str, Any] = {
+            "pledges": pledges,
+            "projects": projects,
+            "median_s": median(app),
+            "bare_sql_median_s": median(bare),
+            "us_per_pledge": median(app) / pledges * 1e6,
+            "response_bytes": size,
+            "app": spread(app),
+            "generated_s": handle.generated_s,
+        }
+        if points:
+            before = points[-1]
+            growth = point["median_s"] / before["median_s"]
+            size_ratio = pledges / before["pledges"]
+            point["exponent"] = math.log(growth) / math.log(size_ratio)
+            point["bare_sql_growth"] = point["bare_sql_median_s"] / before["bare_sql_median_s"]
+            results.append(
+                Result(
+                    f"funding page curve, {before['pledges']:,} → {pledges:,} pledges",
+                    dialect,
+                    "s",
+                    point["median_s"],
+                    before["median_s"],
+                    "<=",
+                    size_ratio,
+                    note=f"{point['us_per_pledge']:.2f} µs/pledge; exponent {point['exponent']:.2f} "
+                    f"(1 = linear); its SQL alone ×{point['bare_sql_growth']:.1f}",
+                    details=point,
+                )
+            )
+        else:
+            results.append(
+                Result(
+                    f"funding page curve, {pledges:,} pledges",
+                    dialect,
+                    "s",
+                    point["median_s"],
+                    None,
+                    None,
+                    None,
+                    note=f"{point['us_per_pledge']:.2f} µs/pledge (curve start)",
+                    details=point,
+                )
+            )
+        points.append(point)
+    return results

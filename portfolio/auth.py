@@ -15,7 +15,7 @@ pledges is applied by the funding service, which answers 404 for another State's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, params
@@ -66,7 +66,7 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def current_actor(user: CurrentUser) -> Actor:
+async def current_actor(user: CurrentUser) -> Actor:  # no I/O: runs on the event loop, not a thread
     assert user.id is not None
     return Actor(user_id=user.id, role=user.role, state=user.state)
 
@@ -74,11 +74,11 @@ def current_actor(user: CurrentUser) -> Actor:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-def authorize(resource: str) -> Callable[[Request, User], User]:
+def authorize(resource: str) -> Callable[[Request, User], Awaitable[User]]:
     """A dependency that lets a request through when the user's role may read or write ``resource``."""
     rules = POLICY[resource]
 
-    def check(request: Request, user: CurrentUser) -> User:
+    async def check(request: Request, user: CurrentUser) -> User:
         action = "read" if request.method in READ_METHODS else "write"
         if user.role not in rules.get(action, frozenset()):
             raise Forbidden(f"The {user.role} role may not {action} {resource}.")

@@ -7,6 +7,7 @@ touches money. Conversions round half up to the cent, once, when an amount is re
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Annotated
 
 import pycountry
@@ -21,6 +22,7 @@ CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.00000001")
 
 
+@lru_cache(maxsize=1024)  # bounded: the codes come from users
 def is_currency(code: str) -> bool:
     """True for an active ISO 4217 alphabetic code (from pycountry's copy of the standard)."""
     return len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None

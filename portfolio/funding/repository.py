@@ -18,24 +18,25 @@ Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
 # -- totals used by other domains (project lists, dashboards) ------------------------------------
 
 
-def pledged_by_project() -> Subquery:
-    """project_id → euros pledged, counting every pledge that is not withdrawn."""
-    return (
-        select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur"))
-        .where(Pledge.status != "withdrawn")
-        .group_by(col(Pledge.project_id))
-        .subquery("pledged")
+def pledged_by_project(project_id: int | None = None) -> Subquery:
+    """project_id → euros pledged, counting every pledge that is not withdrawn (of one project, if given:
+    SQLite would otherwise sum the whole table before picking one project out)."""
+    query = select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur")).where(
+        Pledge.status != "withdrawn"
     )
+    if project_id is not None:
+        query = query.where(Pledge.project_id == project_id)
+    return query.group_by(col(Pledge.project_id)).subquery("pledged")
 
 
-def received_by_project() -> Subquery:
-    """project_id → euros received."""
-    return (
-        select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur"))
-        .join(Receipt, col(Receipt.pledge_id) == col(Pledge.id))
-        .group_by(col(Pledge.project_id))
-        .subquery("received")
+def received_by_project(project_id: int | None = None) -> Subquery:
+    """project_id → euros received (of one project, if given)."""
+    query = select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur")).join(
+        Receipt, col(Receipt.pledge_id) == col(Pledge.id)
     )
+    if project_id is not None:
+        query = query.where(Pledge.project_id == project_id)
+    return query.group_by(col(Pledge.project_id)).subquery("received")
 
 
 def project_ids_with_donor(donor: str) -> SelectOfScalar[int]:

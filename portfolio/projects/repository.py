@@ -46,8 +46,8 @@ class ProjectRow:
     weight_done: Decimal
 
 
-def _milestones_by_project() -> Subquery:
-    return (
+def _milestones_by_project(project_id: int | None = None) -> Subquery:
+    query = (
         sa_select(
             col(Milestone.project_id),
             func.count().label("total"),
@@ -57,9 +57,10 @@ def _milestones_by_project() -> Subquery:
                 "weight_done"
             ),
         )
-        .group_by(col(Milestone.project_id))
-        .subquery("milestones")
     )
+    if project_id is not None:
+        query = query.where(col(Milestone.project_id) == project_id)
+    return query.group_by(col(Milestone.project_id)).subquery("milestones")
 
 
 def _pledged_column(pledged: Subquery) -> ColumnElement[Decimal]:
@@ -120,10 +121,10 @@ SORTS = {
 }
 
 
-def _rows_query(filters: ProjectFilters) -> tuple[AnySelect, Subquery]:
-    pledged = funding_repository.pledged_by_project()
-    received = funding_repository.received_by_project()
-    milestones = _milestones_by_project()
+def _rows_query(filters: ProjectFilters, project_id: int | None = None) -> tuple[AnySelect, Subquery]:
+    pledged = funding_repository.pledged_by_project(project_id)
+    received = funding_repository.received_by_project(project_id)
+    milestones = _milestones_by_project(project_id)
     query = (
         sa_select(
             Project,
@@ -181,7 +182,7 @@ def filtered_ids(filters: ProjectFilters) -> AnySelect:
 
 
 def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
-    query, _ = _rows_query(ProjectFilters())
+    query, _ = _rows_query(ProjectFilters(), project_id)
     found = session.execute(query.where(col(Project.id) == project_id)).first()
     return _to_row(found) if found is not None else None
 

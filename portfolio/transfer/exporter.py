@@ -13,6 +13,7 @@ from sqlmodel import Session
 from portfolio.audit.service import Actor
 from portfolio.funding.repository import PledgeFilters
 from portfolio.processes.repository import ProcessFilters
+from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.repository import ProjectFilters
 from portfolio.transfer import repository
 from portfolio.transfer.kinds import COLUMNS, Kind, column_names
@@ -70,12 +71,12 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
     if kind == Kind.milestones:
         return [
             [code, m.title, m.due_on, m.done_on, m.weight]
-            for m, code in repository.milestones(session, filters.projects)
+            for m, code in repository.parts(session, Milestone, filters.projects)
         ]
     if kind == Kind.indicators:
         return [
             [code, i.name, i.unit, i.baseline, i.target, i.actual]
-            for i, code in repository.indicators(session, filters.projects)
+            for i, code in repository.parts(session, Indicator, filters.projects)
         ]
     if kind in (Kind.pledges, Kind.receipts):
         pledge_filters = _visible(viewer, filters.pledges)

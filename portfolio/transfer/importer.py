@@ -290,17 +290,21 @@ class _Importer:
         self.project_ids[data.code] = project_id
         return Outcome.created
 
-    def _new_pledge(self, cells: dict[str, str]) -> Outcome | None:
+    def _pledge_row(self, cells: dict[str, str], project_id: int) -> tuple[PledgeCreate, str | None]:
+        """A pledge row as the API would take it, and the status the file asks for."""
         values = self._values(cells, skip=("project_code",))
+        wanted = values.get("status")
+        if wanted in (PledgeStatus.paid, PledgeStatus.withdrawn):
+            values["status"] = PledgeStatus.committed  # paid follows from receipts; withdrawn comes after
+        return PledgeCreate.model_validate({**values, "project_id": project_id}), wanted
+
+    def _new_pledge(self, cells: dict[str, str]) -> Outcome | None:
         code = cells.get("project_code", "").strip()
         project = self.codes.get(code)
         if project is None or project.id is None:
             problem = f"no project has the code '{code}'" if code else "a value is required"
             raise RowError([("project_code", problem)])
-        wanted = values.get("status")
-        if wanted in (PledgeStatus.paid, PledgeStatus.withdrawn):
-            values["status"] = PledgeStatus.committed
-        data = PledgeCreate.model_validate({**values, "project_id": project.id})
+        data, wanted = self._pledge_row(cells, project.id)
         key = (project.id, data.donor, data.pledged_on, data.currency, data.amount)
         if self.occurrences[key] < self.pledge_keys.get(key, 0):
             return None  # the n-th such row is the n-th such stored pledge: the row path compares them
@@ -436,12 +440,8 @@ class _Importer:
         return Outcome.updated if changes or moved else Outcome.unchanged
 
     def _pledges(self, cells: dict[str, str], present: set[str]) -> Outcome:
-        values = self._values(cells, skip=("project_code",))
         project_id = self._project_id(cells.get("project_code", ""))
-        wanted = values.get("status")
-        if wanted in (PledgeStatus.paid, PledgeStatus.withdrawn):
-            values["status"] = PledgeStatus.committed  # paid follows from the receipts
-        data = PledgeCreate.model_validate({**values, "project_id": project_id})
+        data, wanted = self._pledge_row(cells, project_id)
         key = (project_id, data.donor, data.pledged_on, data.currency, data.amount)
         existing = self._find(
             Pledge,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy import select as sa_select
@@ -27,23 +27,17 @@ def projects(session: Session, filters: ProjectFilters) -> Sequence[Project]:
     ).all()
 
 
-def milestones(session: Session, filters: ProjectFilters) -> Sequence[Row[Milestone, str]]:
-    ids = projects_repository.filtered_ids(filters).subquery()
-    return session.execute(
-        sa_select(Milestone, col(Project.code))
-        .join(Project, col(Project.id) == col(Milestone.project_id))
-        .where(col(Milestone.project_id).in_(sa_select(ids.c.id)))
-        .order_by(col(Project.code), col(Milestone.id))
-    ).all()
+Part = TypeVar("Part", Milestone, Indicator)
 
 
-def indicators(session: Session, filters: ProjectFilters) -> Sequence[Row[Indicator, str]]:
+def parts(session: Session, model: type[Part], filters: ProjectFilters) -> Sequence[Row[Part, str]]:
+    """The milestones or indicators of the selected projects, each with its project's code."""
     ids = projects_repository.filtered_ids(filters).subquery()
     return session.execute(
-        sa_select(Indicator, col(Project.code))
-        .join(Project, col(Project.id) == col(Indicator.project_id))
-        .where(col(Indicator.project_id).in_(sa_select(ids.c.id)))
-        .order_by(col(Project.code), col(Indicator.id))
+        sa_select(model, col(Project.code))
+        .join(Project, col(Project.id) == col(model.project_id))
+        .where(col(model.project_id).in_(sa_select(ids.c.id)))
+        .order_by(col(Project.code), col(model.id))
     ).all()
 
 

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Subquery, func
+from sqlalchemy import BindParameter, Select, Subquery, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -18,7 +18,7 @@ Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
 # -- totals used by other domains (project lists, dashboards) ------------------------------------
 
 
-def pledged_by_project(project_id: int | None = None) -> Subquery:
+def pledged_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
     """project_id → euros pledged, counting every pledge that is not withdrawn (of one project, if given:
     SQLite would otherwise sum the whole table before picking one project out)."""
     query = select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur")).where(
@@ -29,7 +29,7 @@ def pledged_by_project(project_id: int | None = None) -> Subquery:
     return query.group_by(col(Pledge.project_id)).subquery("pledged")
 
 
-def received_by_project(project_id: int | None = None) -> Subquery:
+def received_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
     """project_id → euros received (of one project, if given)."""
     query = select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur")).join(
         Receipt, col(Receipt.pledge_id) == col(Pledge.id)

@@ -4,9 +4,10 @@ each for areas, activity types and beneficiaries."""
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, case, func
+from sqlalchemy import BindParameter, ColumnElement, Integer, Row, Select, Subquery, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -46,17 +47,13 @@ class ProjectRow:
     weight_done: Decimal
 
 
-def _milestones_by_project(project_id: int | None = None) -> Subquery:
-    query = (
-        sa_select(
-            col(Milestone.project_id),
-            func.count().label("total"),
-            func.count(col(Milestone.done_on)).label("done"),
-            func.sum(Milestone.weight).label("weight_total"),
-            func.sum(case((col(Milestone.done_on).is_not(None), Milestone.weight), else_=0)).label(
-                "weight_done"
-            ),
-        )
+def _milestones_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
+    query = sa_select(
+        col(Milestone.project_id),
+        func.count().label("total"),
+        func.count(col(Milestone.done_on)).label("done"),
+        func.sum(Milestone.weight).label("weight_total"),
+        func.sum(case((col(Milestone.done_on).is_not(None), Milestone.weight), else_=0)).label("weight_done"),
     )
     if project_id is not None:
         query = query.where(col(Milestone.project_id) == project_id)
@@ -121,7 +118,9 @@ SORTS = {
 }
 
 
-def _rows_query(filters: ProjectFilters, project_id: int | None = None) -> tuple[AnySelect, Subquery]:
+def _rows_query(
+    filters: ProjectFilters, project_id: int | BindParameter[int] | None = None
+) -> tuple[AnySelect, Subquery]:
     pledged = funding_repository.pledged_by_project(project_id)
     received = funding_repository.received_by_project(project_id)
     milestones = _milestones_by_project(project_id)
@@ -181,9 +180,16 @@ def filtered_ids(filters: ProjectFilters) -> AnySelect:
     return _filtered(ids, filters, pledged)
 
 
-def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
+@cache
+def _one_row_query() -> AnySelect:
+    """One project's row, built once: building this statement costs more than running it."""
+    project_id = bindparam("project_id", type_=Integer)
     query, _ = _rows_query(ProjectFilters(), project_id)
-    found = session.execute(query.where(col(Project.id) == project_id)).first()
+    return query.where(col(Project.id) == project_id)
+
+
+def get_project_row(session: Session, project_id: int) -> ProjectRow | None:
+    found = session.execute(_one_row_query(), {"project_id": project_id}).first()
     return _to_row(found) if found is not None else None
 
 

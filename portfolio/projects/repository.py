@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, Integer, Row, Select, Subquery, bindparam, case, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, select
 
 from portfolio.funding import repository as funding_repository
@@ -45,6 +46,16 @@ class ProjectRow:
     milestones_done: int
     weight_total: Decimal
     weight_done: Decimal
+    lists: dict[str, list[str]]  # areas, activity_types, beneficiaries: read with the row
+
+
+# A project's lists come with its row as text, one query for the page, instead of three more per request.
+_LISTS: tuple[tuple[str, type[ProjectArea | ProjectActivity | ProjectBeneficiary], str, str], ...] = (
+    ("areas", ProjectArea, "area", "area_rows"),
+    ("activity_types", ProjectActivity, "activity_type", "activity_rows"),
+    ("beneficiaries", ProjectBeneficiary, "state_code", "beneficiary_rows"),
+)
+_SEPARATOR = "\x1f"  # the unit separator: no code or name contains it
 
 
 def _milestones_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
@@ -124,9 +135,18 @@ def _rows_query(
     pledged = funding_repository.pledged_by_project(project_id)
     received = funding_repository.received_by_project(project_id)
     milestones = _milestones_by_project(project_id)
+    lists = [
+        sa_select(func.aggregate_strings(getattr(model, column), _SEPARATOR))
+        .where(col(model.project_id) == col(Project.id))
+        .correlate(Project)
+        .scalar_subquery()
+        .label(name)
+        for name, model, column, _ in _LISTS
+    ]
     query = (
         sa_select(
             Project,
+            *lists,
             _pledged_column(pledged).label("pledged_eur"),
             func.coalesce(received.c.received_eur, 0).label("received_eur"),
             func.coalesce(milestones.c.total, 0),
@@ -137,13 +157,20 @@ def _rows_query(
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .outerjoin(received, received.c.project_id == col(Project.id))
         .outerjoin(milestones, milestones.c.project_id == col(Project.id))
+        .options(*(lazyload(getattr(Project, rows)) for *_, rows in _LISTS))
     )
     return _filtered(query, filters, pledged), pledged
 
 
 def _to_row(values: Row[*tuple[Any, ...]]) -> ProjectRow:
-    project, pledged, received, total, done, weight_total, weight_done = values
+    project, areas, activities, beneficiaries, pledged, received, total, done, weight_total, weight_done = (
+        values
+    )
+    texts = dict(
+        zip(("areas", "activity_types", "beneficiaries"), (areas, activities, beneficiaries), strict=True)
+    )
     return ProjectRow(
+        lists={name: sorted(text.split(_SEPARATOR)) if text else [] for name, text in texts.items()},
         project=project,
         pledged_eur=_as_decimal(pledged),
         received_eur=_as_decimal(received),

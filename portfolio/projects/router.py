@@ -65,7 +65,7 @@ def _with_etag(response: Response, project: ProjectRead) -> ProjectRead:
 def to_read(row: ProjectRow) -> ProjectRead:
     project = row.project
     fields = {
-        name: getattr(project, name)
+        name: row.lists[name] if name in row.lists else getattr(project, name)
         for name in ProjectRead.model_fields
         if name not in ("funding", "progress")
     }

@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -935,3 +937,66 @@ def test_import_and_export_commands(client, cli_env, tmp_path):
     # What the command exported, the command imports back unchanged.
     again = runner.invoke(cli, ["import", str(out_xlsx), "--kind", "projects"])
     assert "2 rows: 0 new, 0 changed, 2 unchanged" in again.stdout
+
+
+# -- files as other programs write them ------------------------------------------------------------
+
+MINIMAL = ["code", "title", "areas", "beneficiaries", "request_date", "budget_eur"]
+
+
+def minimal_project(code: str) -> list[str]:
+    return [code, f"Depot {code}", "SCA", "SRB", "2024-01-15", "1000.00"]
+
+
+def rezipped(body: bytes, member: str, change: Any) -> bytes:
+    """The workbook with one of its XML parts changed, as a damaged or odd file would have it."""
+    source = zipfile.ZipFile(io.BytesIO(body))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, change(data) if name == member else data)
+    return out.getvalue()
+
+
+def test_a_csv_with_empty_columns_after_the_data_imports(client):
+    # Excel writes trailing commas when formatting reaches past the last column.
+    body = csv_bytes([[*MINIMAL, "", ""], [*minimal_project("EX-1"), "", ""]])
+    assert counts(ok(upload(client, "projects", body, dry_run=True))) == (1, 1, 0, 0)
+
+
+def test_an_unclosed_quote_is_a_422_naming_the_line_not_a_crash(client):
+    rows = [MINIMAL] + [minimal_project(f"Q-{i}") for i in range(3000)]
+    lines = [",".join(r) for r in rows]
+    lines[10] = 'Q-9,"12.7 mm rounds, 2nd batch,SCA,SRB,2024-01-15,1000.00'  # the quote never closes
+    response = upload(client, "projects", "\r\n".join(lines).encode(), dry_run=True)
+    problem = assert_problem(response, 422)
+    assert problem["type"] == "/problems/bad-spreadsheet"
+    assert "cannot be read near line" in problem["detail"]
+
+
+def test_a_workbook_that_declares_too_small_a_sheet_is_read_whole(client):
+    good = xlsx_bytes({"projects": [MINIMAL, *(minimal_project(f"DIM-{i}") for i in range(3))]})
+    stale = rezipped(
+        good,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:F2"/>', xml),
+    )
+    assert counts(ok(upload(client, "projects", stale, dry_run=True, name="p.xlsx"))) == (3, 3, 0, 0)
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/styles.xml"])
+def test_a_workbook_with_damaged_xml_is_a_415(client, member):
+    good = xlsx_bytes({"projects": [MINIMAL, minimal_project("DMG-1")]})
+    damaged = rezipped(good, member, lambda xml: xml[: len(xml) // 2])
+    problem = assert_problem(upload(client, "projects", damaged, name="p.xlsx"), 415)
+    assert "save it again as .xlsx" in problem["detail"]
+
+
+def test_a_month_that_excel_turned_into_a_date_is_read_as_the_month(client):
+    body = xlsx_bytes(
+        {"exchange-rates": [["currency", "month", "eur_per_unit"], ["USD", datetime(2024, 10, 1), 0.9172]]}
+    )
+    imported(client, "exchange-rates", body, name="r.xlsx")
+    rates = ok(client.get("/api/v1/exchange-rates", params={"currency": "USD"}))["items"]
+    assert [(r["month"], r["eur_per_unit"]) for r in rates] == [("2024-10", "0.91720000")]

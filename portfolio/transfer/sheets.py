@@ -85,7 +85,15 @@ def _read_csv(data: bytes, kind: Kind) -> Table:
             "valid UTF-8). Save it as 'CSV UTF-8' (Excel: Save As › CSV UTF-8), or send it as XLSX.",
             errors=[FieldError(("file",), "not UTF-8 encoded")],
         ) from exc
-    lines = list(csv.reader(io.StringIO(text, newline="")))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        lines = list(reader)
+    except csv.Error as exc:
+        raise BadSpreadsheet(
+            f"The CSV cannot be read near line {reader.line_num}: {exc}. A cell that opens a quote must "
+            "close it.",
+            errors=[FieldError(("file", reader.line_num), str(exc))],
+        ) from exc
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise BadSpreadsheet(
             "The file is empty: the first row must name the columns.",
@@ -97,7 +105,10 @@ def _read_csv(data: bytes, kind: Kind) -> Table:
             "The columns are separated by ';'. Use ',' between columns (';' separates items within a cell).",
             errors=[FieldError(("file", "columns"), "separated by ';' instead of ','")],
         )
-    columns = _check_header([h.strip() for h in header], kind)
+    header = [h.strip() for h in header]
+    while header and not header[-1]:  # Excel writes empty columns past the data as trailing commas
+        header.pop()
+    columns = _check_header(header, kind)
     rows: list[tuple[int, dict[str, str]]] = []
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
@@ -122,42 +133,51 @@ def _read_csv(data: bytes, kind: Kind) -> Table:
 def _read_xlsx(data: bytes, kind: Kind) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise NotASpreadsheet(
-            "The file looks like a ZIP archive but is not a readable XLSX workbook; save it again as .xlsx."
-        ) from exc
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise NotASpreadsheet(_DAMAGED) from exc
     try:
-        sheet = _pick_sheet(workbook.sheetnames, kind)
-        rows_iter = workbook[sheet].iter_rows()
-        header_cells = next(rows_iter, None)
-        if header_cells is None or not any(_text(c.value) for c in header_cells):
-            raise BadSpreadsheet(
-                f"The sheet '{sheet}' is empty: its first row must name the columns.",
-                errors=[FieldError(("file", "columns"), "no header row")],
-            )
-        header = [_text(c.value) for c in header_cells]
-        while header and not header[-1]:
-            header.pop()
-        columns = _check_header(header, kind)
-        table = Table(columns, [])
-        types = {c.name: c for c in COLUMNS[kind]}
-        for number, cells in enumerate(rows_iter, start=2):
-            values: dict[str, str] = {}
-            for i, name in enumerate(columns):
-                cell = cells[i] if i < len(cells) else None
-                raw = getattr(cell, "value", None)
-                if getattr(cell, "data_type", None) == "f" or (isinstance(raw, str) and raw.startswith("=")):
-                    table.cell_problems.append(
-                        (number, name, str(raw), "a formula, not a value: paste the values instead")
-                    )
-                    values[name] = ""
-                    continue
-                values[name] = _cell_text(raw, types[name])
-            if any(values.values()) or any(p[0] == number for p in table.cell_problems):
-                table.rows.append((number, values))
-        return table
+        return _read_sheet(workbook, kind)
+    except SyntaxError as exc:  # damaged XML inside the archive, found while the rows are read
+        raise NotASpreadsheet(_DAMAGED) from exc
     finally:
         workbook.close()
+
+
+_DAMAGED = "The file looks like a ZIP archive but is not a readable XLSX workbook; save it again as .xlsx."
+
+
+def _read_sheet(workbook: Any, kind: Kind) -> Table:
+    sheet = _pick_sheet(workbook.sheetnames, kind)
+    worksheet = workbook[sheet]
+    worksheet.reset_dimensions()  # the sheet's real extent: some programs declare a wrong one
+    rows_iter = worksheet.iter_rows()
+    header_cells = next(rows_iter, None)
+    if header_cells is None or not any(_text(c.value) for c in header_cells):
+        raise BadSpreadsheet(
+            f"The sheet '{sheet}' is empty: its first row must name the columns.",
+            errors=[FieldError(("file", "columns"), "no header row")],
+        )
+    header = [_text(c.value) for c in header_cells]
+    while header and not header[-1]:
+        header.pop()
+    columns = _check_header(header, kind)
+    table = Table(columns, [])
+    types = {c.name: c for c in COLUMNS[kind]}
+    for number, cells in enumerate(rows_iter, start=2):
+        values: dict[str, str] = {}
+        for i, name in enumerate(columns):
+            cell = cells[i] if i < len(cells) else None
+            raw = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f" or (isinstance(raw, str) and raw.startswith("=")):
+                table.cell_problems.append(
+                    (number, name, str(raw), "a formula, not a value: paste the values instead")
+                )
+                values[name] = ""
+                continue
+            values[name] = _cell_text(raw, types[name])
+        if any(values.values()) or any(p[0] == number for p in table.cell_problems):
+            table.rows.append((number, values))
+    return table
 
 
 def _pick_sheet(names: Sequence[str], kind: Kind) -> str:
@@ -207,6 +227,10 @@ def _cell_text(value: Any, column: Column) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    first_of_month = isinstance(value, date) and value.day == 1
+    midnight = not isinstance(value, datetime) or value.time() == time(0)
+    if column.type == "month" and first_of_month and midnight:
+        return f"{value.year:04d}-{value.month:02d}"  # Excel turns a typed 2024-10 into a date
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date):

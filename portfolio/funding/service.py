@@ -321,7 +321,7 @@ def add_receipt(
     received = repository.received_on_pledge(session, pledge_id)
     if received + data.amount > pledge.amount:
         raise ReceiptExceedsPledge(
-            f"A receipt of {data.amount} {pledge.currency} would bring pledge {pledge_id} to "
+            f"A receipt of {data.amount} {pledge.currency} would bring the pledge to "
             f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
             f"({pledge.amount - received} outstanding)."
         )

@@ -532,23 +532,11 @@ class _Importer:
         for pledge in pledges:
             assert pledge.id is not None
             if pledge.status != PledgeStatus.withdrawn and (
-                pledge.amount - _received(self.session, pledge.id) >= data.amount
+                pledge.amount - funding_repository.received_on_pledge(self.session, pledge.id) >= data.amount
             ):
                 target = pledge
                 break
         assert target.id is not None
-        received = _received(self.session, target.id)
-        if received + data.amount > target.amount:
-            raise RowError(
-                [
-                    (
-                        "amount",
-                        f"{data.amount} {target.currency} more would bring this pledge to "
-                        f"{received + data.amount}, past its {target.amount} "
-                        f"({target.amount - received} outstanding)",
-                    )
-                ]
-            )
         funding_service.add_receipt(self.session, self.actor, target.id, data)
         return Outcome.created
 
@@ -647,10 +635,6 @@ def _status(text: str) -> ProjectStatus | None:
     except ValueError:
         options = ", ".join(s.value for s in ProjectStatus)
         raise RowError([("status", f"'{text}' is not a status; one of: {options}")]) from None
-
-
-def _received(session: Session, pledge_id: int) -> Decimal:
-    return funding_repository.received_on_pledge(session, pledge_id)
 
 
 def _comparable(value: Any) -> Any:

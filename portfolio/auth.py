@@ -4,6 +4,7 @@
 |------------------------------------------------------|-------|-------|---------|--------------------|
 | users                                                | all   | own   | own     | own                |
 | projects, milestones, indicators, processes, rates   | rw    | rw    | r       | r                  |
+| lifecycle moves (reopening: managers and admins)     | rw    | rw    | reopen  | –                  |
 | pledges and receipts                                 | rw    | rw    | r       | r, own State only  |
 | audit trail                                          | r     | r     | r       | –                  |
 | imports (templates, CSV/XLSX uploads)                | rw    | rw    | –       | –                  |
@@ -35,6 +36,7 @@ EVERYONE = frozenset({"admin", "staff", "manager", "donor"})
 WRITERS = frozenset({"admin", "staff"})
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     "projects": {"read": EVERYONE, "write": WRITERS},
+    "lifecycle": {"read": EVERYONE, "write": frozenset({"admin", "staff", "manager"})},
     "processes": {"read": EVERYONE, "write": WRITERS},
     "rates": {"read": EVERYONE, "write": WRITERS},
     "states": {"read": EVERYONE},

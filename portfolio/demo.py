@@ -315,8 +315,10 @@ def sample_rate(currency: str, month: date) -> Decimal:
 
 
 def _load_rates(session: Session, report: Report) -> None:
+    """Sample rates from 2018 through the current month, so that a pledge in any sample currency can be
+    recorded today; a later run adds the months that have begun since."""
     for currency in BASE_RATES:
-        for month in _months(date(2018, 1, 1), LAST_DAY):
+        for month in _months(date(2018, 1, 1), max(LAST_DAY, date.today())):
             key = f"{month.year:04d}-{month.month:02d}"
             if funding_repository.get_rate(session, currency, key) is None:
                 funding_service.create_rate(

@@ -17,6 +17,7 @@ from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
+from portfolio.projects.router import lifecycle_router
 from portfolio.projects.router import router as projects_router
 from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         me_router,
         users_router,
         projects_router,
+        lifecycle_router,
         pledges_router,
         rates_router,
         processes_router,

@@ -1,22 +1,49 @@
 """Building blocks shared by the domains' request and response schemas."""
 
+import re
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from portfolio.reference import sdg_targets
 
+# What no text field may hold: the C0 control characters other than tab, LF and CR, DEL, the C1
+# controls, lone surrogates and the two non-characters U+FFFE/U+FFFF. None of them is typed by a person;
+# XML 1.0 (XLSX, IATI) cannot carry most of them, and PostgreSQL refuses NUL.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def control_character_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None when it can."""
+    found = CONTROL_CHARACTERS.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return "may not contain a NUL character"
+    return f"may not contain the control character U+{ord(char):04X} (position {found.start() + 1})"
+
+
+def _check_text(value: Any) -> None:
+    if isinstance(value, str):
+        problem = control_character_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_text(item)
+
 
 class Input(BaseModel):
-    """A request body: unknown fields are refused, so a misspelt field never passes silently."""
+    """A request body: unknown fields are refused, so a misspelt field never passes silently; no text
+    holds a control character other than tab, LF and CR."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("may not contain a NUL character")
+    def _no_control_characters(cls, value: Any) -> Any:
+        _check_text(value)
         return value
 
 

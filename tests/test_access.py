@@ -4,18 +4,20 @@
 |---|---|---|---|---|
 | users | all | own account | own account | own account |
 | projects, milestones, indicators, national processes, exchange rates | rw | rw | r | r |
+| lifecycle moves | rw | rw | reopen only | – |
 | pledges and receipts | rw | rw | r | r (its own State's only) |
 | audit trail | r | r | r | – |
 | imports (templates, uploads) | rw | rw | – | – |
 | exports (CSV, XLSX, IATI) | r | r | r | r (pledges and receipts: its own State's only) |
 """
 
+import html
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import assert_problem, make_pledge, make_project, make_rate, ok, receive
+from tests.factories import assert_problem, make_pledge, make_project, make_rate, move, ok, receive
 
 ROLES = ["admin", "staff", "manager", "donor"]
 EVERYONE = set(ROLES)
@@ -25,6 +27,7 @@ RULES = {
     "read": EVERYONE,
     "write": WRITERS,
     "audit": {"admin", "staff", "manager"},
+    "lifecycle": {"admin", "staff", "manager"},  # managers may only reopen: the service decides the move
     "admin": {"admin"},
 }
 
@@ -45,7 +48,8 @@ TABLE = {
     ("GET", "/api/v1/projects/{project_id}"): "read",
     ("PATCH", "/api/v1/projects/{project_id}"): "write",
     ("DELETE", "/api/v1/projects/{project_id}"): "write",
-    ("POST", "/api/v1/projects/{project_id}/transitions"): "write",
+    ("POST", "/api/v1/projects/{project_id}/transitions"): "lifecycle",
+    ("GET", "/api/v1/projects/by-code/{project_code}"): "read",
     ("GET", "/api/v1/projects/{project_id}/history"): "read",
     ("GET", "/api/v1/projects/{project_id}/milestones"): "read",
     ("POST", "/api/v1/projects/{project_id}/milestones"): "write",
@@ -119,6 +123,7 @@ def world(client, accounts):
     )
     return {
         "project_id": project["id"],
+        "project_code": project["code"],
         "pledge_id": pledge["id"],
         "milestone_id": milestone["id"],
         "indicator_id": indicator["id"],
@@ -240,3 +245,128 @@ def test_a_manager_reads_everything_and_writes_nothing(anon, accounts, two_donor
     project_id = two_donors["project"]["id"]
     assert_problem(anon.patch(f"/api/v1/projects/{project_id}", json={"title": "x"}, headers=manager), 403)
     assert ok(anon.get(f"/api/v1/projects/{project_id}", headers=manager))["title"] != "x"
+
+
+# -- every output, as a donor ----------------------------------------------------------------------
+
+SECRET_NOTE = "Parliament approval pending"  # noqa: S105 - the other donor's note
+
+
+@pytest.fixture
+def confidential(client, accounts):
+    """Germany's pledge and the United States' on one project, with amounts found nowhere else."""
+    project = make_project(client, budget_eur="10000.00")
+    make_rate(client, "USD", "2024-03", "0.5")
+    own = make_pledge(client, project["id"], donor="DEU", amount="300.00")
+    other = make_pledge(
+        client, project["id"], donor="USA", amount="4321.98", currency="USD", note=SECRET_NOTE
+    )
+    ok(receive(client, own["id"], "100.00"), 201)
+    ok(receive(client, other["id"], "123.46", "2024-03-20"), 201)
+    milestone = ok(client.post(f"/api/v1/projects/{project['id']}/milestones", json={"title": "Survey"}), 201)
+    indicator = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/indicators",
+            json={"name": "Sites", "unit": "sites", "target": "3"},
+        ),
+        201,
+    )
+    process = ok(
+        client.post(
+            "/api/v1/national-processes",
+            json={"state": "SRB", "name": "Commission", "kind": "structure", "project_ids": [project["id"]]},
+        ),
+        201,
+    )
+    move(
+        client, project["id"], "assessment", "planning", "seeking_funding", "implementation", on="2024-06-01"
+    )
+    ids = {
+        "project_id": project["id"],
+        "project_code": project["code"],
+        "milestone_id": milestone["id"],
+        "indicator_id": indicator["id"],
+        "process_id": process["id"],
+        "user_id": accounts["donor"].id,
+        "code": "DEU",
+    }
+    # What no output may show Germany: the other State's identity, its pledge and receipt, its note. (What
+    # all other donors pledged together, project total minus Germany's own, is the project's total.)
+    forbidden = ["USA", "United States", "4321.98", "4,321.98", "123.46", "61.73", SECRET_NOTE]
+    return {"ids": ids, "own": own["id"], "other": other["id"], "forbidden": forbidden}
+
+
+def _text_of(response) -> str:
+    kind = response.headers.get("content-type", "")
+    if "spreadsheetml" in kind:
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        book = load_workbook(BytesIO(response.content), read_only=True)
+        return "\n".join(
+            str(cell)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+        )
+    return response.text
+
+
+def _donor_urls(app, confidential):
+    """Every GET a donor may make, with each path parameter naming a real record: its own pledge and,
+    where a pledge is named, the other State's too."""
+    ids = confidential["ids"]
+    urls = []
+    for method, path in TABLE:
+        if method != "GET" or "donor" not in (RULES[TABLE[(method, path)]] or EVERYONE):
+            continue
+        if path.startswith("/api/v1/states"):
+            continue  # the list of OSCE States names every State, as it should
+        fmts = ["csv", "xlsx"] if "{fmt}" in path else [None]
+        pledges = [confidential["own"], confidential["other"]] if "{pledge_id}" in path else [None]
+        for fmt in fmts:
+            for pledge in pledges:
+                values = {**ids, "fmt": fmt, "pledge_id": pledge}
+                urls.append(re.sub(r"\{(\w+)\}", lambda m, v=values: str(v[m.group(1)]), path))
+    urls += ["/dashboards/donors/DEU"]
+    urls += [
+        f"/dashboards/{page}"
+        for page in ("funding", "gaps", "progress", "national-processes", "data-quality")
+    ]
+    return urls
+
+
+def test_no_output_shows_a_donor_another_states_money(app, anon, accounts, confidential):
+    """Lists, details, exports (CSV, XLSX, IATI) and dashboard pages, as Germany's account: the project's
+    totals are there, and nothing of the United States' pledge — not its donor, amounts or note."""
+    donor = accounts["donor"].headers
+    urls = _donor_urls(app, confidential)
+    assert any("iati" in u for u in urls) and any(u.endswith(".xlsx") for u in urls)
+    seen = 0
+    for url in urls:
+        if "iati" in url:
+            continue  # the IATI file has a test of its own (tests/test_iati.py)
+        response = anon.get(url, headers=donor, follow_redirects=True)
+        assert response.status_code in (200, 404), f"{url}: {response.status_code} {response.text[:200]}"
+        if str(confidential["other"]) in url and "/pledges/" in url:
+            assert response.status_code == 404, url
+            continue
+        assert response.status_code == 200, url
+        text = re.sub(r"<select.*?</select>", "", _text_of(response), flags=re.S)  # the list of States
+        if url.startswith("/dashboards/") and ".csv" not in url:  # and every download it links to
+            links = set(re.findall(r'href="(/dashboards/[^"]+\.csv[^"]*)"', text))
+            assert links, url
+            urls += sorted(html.unescape(link) for link in links if html.unescape(link) not in urls)
+        leaked = [
+            f for f in confidential["forbidden"] if re.search(rf"(?<![\w.,]){re.escape(f)}(?![\w])", text)
+        ]
+        assert leaked == [], f"{url} shows Germany {leaked}"
+        seen += 1
+    assert seen >= 20
+    # The rule: project totals of every donor stay visible.
+    project = ok(anon.get(f"/api/v1/projects/{confidential['ids']['project_id']}", headers=donor))
+    assert project["funding"]["pledged_eur"] == "2460.99"
+    # ...and staff do see the other pledge in the same outputs (the check above can fail).
+    staff = anon.get("/api/v1/exports/pledges.csv", headers=accounts["staff"].headers)
+    assert "4321.98" in staff.text and "USA" in staff.text

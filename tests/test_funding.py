@@ -362,3 +362,22 @@ def test_bad_rates_are_422(client, change, loc):
     body = {"currency": "USD", "month": "2024-01", "eur_per_unit": "0.92"} | change
     assert_problem(client.post("/api/v1/exchange-rates", json=body), 422, loc)
     assert ok(client.get("/api/v1/exchange-rates"))["total"] == 0
+
+
+def test_received_above_pledged_in_euros_is_explained_as_a_rate_effect(client):
+    """A USD pledge frozen at 0.90 and received in full, three fifths when the dollar stood at 0.92: 600 EUR more
+    received than pledged, all of it the rates' doing."""
+    project = make_project(client)
+    make_rate(client, "USD", "2024-03", "0.90")
+    make_rate(client, "USD", "2024-06", "0.92")
+    pledge = make_pledge(client, project["id"], donor="CAN", amount="50000.00", currency="USD")
+    assert pledge["fx_difference_eur"] == "0.00"
+    ok(receive(client, pledge["id"], "20000.00", "2024-03-20"), 201)
+    ok(receive(client, pledge["id"], "30000.00", "2024-06-10"), 201)
+    paid = ok(client.get(f"/api/v1/pledges/{pledge['id']}"))
+    assert (paid["amount_eur"], paid["received_eur"]) == ("45000.00", "45600.00")
+    assert paid["fx_difference_eur"] == "600.00"
+    assert Decimal(paid["received_eur"]) - Decimal(paid["fx_difference_eur"]) == Decimal(paid["amount_eur"])
+    euro = make_pledge(client, project["id"], donor="DEU", amount="1000.00")
+    ok(receive(client, euro["id"], "400.00"), 201)
+    assert ok(client.get(f"/api/v1/pledges/{euro['id']}"))["fx_difference_eur"] == "0.00"

@@ -67,9 +67,6 @@ FORBIDDEN = [
     ("planning", "assessment"),
     ("seeking_funding", "completed"),
     ("implementation", "seeking_funding"),
-    ("completed", "cancelled"),
-    ("completed", "implementation"),
-    ("completed", "on_hold"),
 ]
 
 
@@ -82,12 +79,67 @@ def test_forbidden_moves_are_409_and_change_nothing(client, start, to):
     assert ok(client.get(f"/api/v1/projects/{project['id']}")) == before
 
 
-@pytest.mark.parametrize("to", [*PIPELINE, "on_hold"])
-def test_cancelled_is_final(client, to):
+@pytest.mark.parametrize("final", ["completed", "cancelled"])
+@pytest.mark.parametrize("to", [*PIPELINE, "on_hold", "cancelled"])
+def test_final_statuses_are_final_for_staff(client, final, to):
+    project = reach(client, "completed") if final == "completed" else make_project(client)
+    if final == "cancelled":
+        move(client, project["id"], "cancelled")
+    body = assert_problem(transition(client, project["id"], to, note="Closed by mistake"), 403)
+    assert "manager or an admin may reopen" in body["detail"]
+    assert ok(client.get(f"/api/v1/projects/{project['id']}"))["status"] == final
+
+
+def as_role(client, accounts, role):
+    client.headers["Authorization"] = f"Bearer {accounts[role].token}"
+    return client
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_a_manager_or_admin_reopens_a_completed_project_to_the_status_it_left(client, accounts, role):
+    project = reach(client, "completed")
+    as_role(client, accounts, role)
+    reopened = ok(transition(client, project["id"], "implementation", note="Closed by mistake"))
+    assert reopened["status"] == "implementation"
+    last = ok(client.get(f"/api/v1/projects/{project['id']}/history"))[-1]
+    assert (last["from"], last["to"], last["note"]) == ("completed", "implementation", "Closed by mistake")
+    audit = ok(client.get("/api/v1/audit", params={"entity": "project", "entity_id": project["id"]}))
+    entry = next(e for e in audit["items"] if e["action"] == "reopen")
+    assert entry["user_id"] == accounts[role].id
+    assert entry["changes"]["status"] == ["completed", "implementation"]
+    # Reopened, the project moves on as usual (staff may complete it again).
+    as_role(client, accounts, "staff")
+    assert ok(transition(client, project["id"], "completed"))["status"] == "completed"
+
+
+def test_a_cancelled_project_reopens_to_where_it_was_even_from_a_hold(client, accounts):
+    project = reach(client, "planning")
+    move(client, project["id"], "on_hold", "cancelled")
+    as_role(client, accounts, "manager")
+    assert ok(transition(client, project["id"], "on_hold", note="Cancelled in error"))["status"] == "on_hold"
+    as_role(client, accounts, "staff")
+    assert ok(transition(client, project["id"], "planning"))["status"] == "planning"
+
+
+def test_reopening_needs_a_note_and_the_status_it_left(client, accounts):
+    project = reach(client, "completed")
+    as_role(client, accounts, "manager")
+    assert_problem(transition(client, project["id"], "implementation"), 422, ["body", "note"])
+    assert_problem(transition(client, project["id"], "implementation", note="   "), 422, ["body", "note"])
+    body = assert_problem(transition(client, project["id"], "planning", note="Why not"), 409)
+    assert "implementation" in body["detail"]
+    history = ok(client.get(f"/api/v1/projects/{project['id']}/history"))
+    assert history[-1]["to"] == "completed"
+
+
+def test_a_manager_makes_no_other_move_and_a_donor_none(client, accounts):
     project = make_project(client)
-    move(client, project["id"], "cancelled")
-    body = assert_problem(transition(client, project["id"], to), 409)
-    assert "final" in body["detail"]
+    as_role(client, accounts, "manager")
+    assert_problem(transition(client, project["id"], "assessment"), 403)
+    as_role(client, accounts, "donor")
+    assert_problem(transition(client, project["id"], "assessment"), 403)
+    as_role(client, accounts, "staff")
+    assert ok(client.get(f"/api/v1/projects/{project['id']}"))["status"] == "requested"
 
 
 def test_history_lists_every_change_with_date_and_note(client):

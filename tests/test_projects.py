@@ -380,3 +380,13 @@ def test_multi_currency_funding_is_exact_to_the_cent(client):
     funding = ok(client.get(f"/api/v1/projects/{project['id']}"))["funding"]
     assert funding["pledged_eur"] == str(expected)
     assert funding["gap_eur"] == str(Decimal("1000000.00") - expected)
+
+
+def test_a_project_is_found_by_its_code(client):
+    project = make_project(client, code="SRB-DEPOT/2024.1")
+    found = client.get("/api/v1/projects/by-code/SRB-DEPOT/2024.1")
+    assert found.status_code == 200, found.text
+    assert found.json() == ok(client.get(f"/api/v1/projects/{project['id']}"))
+    assert found.headers["etag"] == f'"{project["version"]}"'
+    body = assert_problem(client.get("/api/v1/projects/by-code/NO-SUCH-CODE"), 404)
+    assert "NO-SUCH-CODE" in body["detail"]

@@ -32,7 +32,6 @@ rates_router = APIRouter(
 )
 
 
-
 def pledge_filters(
     donor: StateCode | None = None,
     project_id: int | None = None,
@@ -58,7 +57,11 @@ def to_read(row: PledgeRow) -> PledgeRead:
     pledge = row.pledge
     fields = {name: getattr(pledge, name) for name in PledgeRead.model_fields if hasattr(pledge, name)}
     return PledgeRead(
-        **fields, received=row.received, received_eur=row.received_eur, outstanding=service.outstanding(row)
+        **fields,
+        received=row.received,
+        received_eur=row.received_eur,
+        outstanding=service.outstanding(row),
+        fx_difference_eur=service.fx_difference(row),
     )
 
 

@@ -77,6 +77,13 @@ class PledgeRead(Output):
     outstanding: MoneyOut = Field(
         description="amount − received (0 once withdrawn), in the pledge's currency."
     )
+    fx_difference_eur: MoneyOut = Field(
+        description=(
+            "received_eur minus the same receipts at the pledge's frozen rate (eur_per_unit): what exchange "
+            "rates moved between pledge and receipt. Explains received_eur above (or below) amount_eur for "
+            "a pledge received in full in another currency; 0.00 for euros."
+        )
+    )
     note: str
     version: int
     created_at: datetime

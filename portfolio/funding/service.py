@@ -105,6 +105,13 @@ def outstanding(row: PledgeRow) -> Decimal:
     return row.pledge.amount - row.received
 
 
+def fx_difference(row: PledgeRow) -> Decimal:
+    """What exchange rates added to (or took from) the euros received: the receipts at their own months'
+    rates minus the same amounts at the pledge's frozen rate. Zero for a euro pledge; it is why a pledge
+    fully received in another currency can show more (or fewer) euros received than pledged."""
+    return row.received_eur - to_eur(row.received, row.pledge.eur_per_unit)
+
+
 def _visible_to(viewer: Actor, donor: str) -> bool:
     """A donor State's account sees its own State's pledges only; every other role sees them all."""
     return not viewer.is_donor or viewer.state == donor
@@ -168,6 +175,8 @@ def check_new_pledge(
             raise ProjectClosed(
                 f"Project {project.code} was cancelled on {cancelled} and takes no pledges made after it."
             )
+    if data.pledged_on > date.today():
+        errors.append(FieldError(("body", "pledged_on"), f"{data.pledged_on} is in the future"))
     errors += states_service.state_problems(
         [data.donor],
         {data.donor: donor} if donor is not None else {},
@@ -231,6 +240,8 @@ def update_pledge(
 
     if "project_id" in values and values["project_id"] != pledge.project_id:
         _check_project_open(session, values["project_id"])
+    if "pledged_on" in values and values["pledged_on"] > date.today():
+        raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
     if "donor" in values:
         states_service.require_states(session, [values["donor"]], ("body", "donor"), participating_only=False)
     if has_receipts and values.get("currency", pledge.currency) != pledge.currency:

@@ -25,7 +25,6 @@ router = APIRouter(
 )
 
 
-
 def process_filters(
     state: StateCode | None = None,
     kind: ProcessKind | None = None,

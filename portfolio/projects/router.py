@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -34,6 +34,9 @@ from portfolio.projects.schemas import (
 from portfolio.schemas import StateCode
 
 router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("projects"))
+# Managers may reopen a completed or cancelled project, so moves have a policy of their own; the service
+# decides which move a role may make.
+lifecycle_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("lifecycle"))
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
@@ -110,6 +113,20 @@ def list_projects(
     )
 
 
+@router.get(
+    "/by-code/{project_code:path}",
+    summary="One project found by its code",
+    description="The project with this `code` (e.g. `SAMPLE-SRB-001`), as `GET /projects/{id}` gives it.",
+    responses=READ_ERRORS,
+)
+def get_project_by_code(
+    session: SessionDep,
+    project_code: Annotated[str, Path(max_length=40, examples=["SAMPLE-SRB-001"])],
+    response: Response,
+) -> ProjectRead:
+    return _with_etag(response, to_read(service.get_project_row_by_code(session, project_code)))
+
+
 @router.get("/{project_id}", summary="One project with its funding and progress", responses=READ_ERRORS)
 def get_project(session: SessionDep, project_id: int, response: Response) -> ProjectRead:
     return _with_etag(response, to_read(service.get_project_row(session, project_id)))
@@ -139,8 +156,16 @@ def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, pr
     service.delete_project(session, actor, project_id, precondition)
 
 
-@router.post(
-    "/{project_id}/transitions", summary="Move a project through its lifecycle", responses=WRITE_ERRORS
+@lifecycle_router.post(
+    "/{project_id}/transitions",
+    summary="Move a project through its lifecycle, or reopen it",
+    description=(
+        "Staff and admins move a project one step: requested → assessment → planning → seeking_funding → "
+        "implementation → completed, on_hold and back, or cancelled. A manager or an admin may reopen a "
+        "completed or cancelled project to the status it left (`to` = that status), with a `note` saying "
+        "why; anyone else gets 403. Every move is kept in the history and the audit trail."
+    ),
+    responses=WRITE_ERRORS,
 )
 def transition(
     session: SessionDep,

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.audit.service import Actor
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, NotFound, ValidationFailed
+from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portfolio.funding import repository as funding_repository
 from portfolio.money import ratio, shortfall
 from portfolio.preconditions import ANY, Precondition
@@ -84,6 +84,11 @@ class ProjectNotFound(NotFound):
 class TransitionNotAllowed(Conflict):
     slug = "transition-not-allowed"
     title = "Status change not allowed"
+
+
+class MoveForbidden(Forbidden):
+    slug = "move-forbidden"
+    title = "Status change not allowed for this role"
 
 
 class ProjectHasPledges(Conflict):
@@ -174,6 +179,17 @@ def get_project_row(session: Session, project_id: int) -> ProjectRow:
     if row is None:
         raise ProjectNotFound(f"Project {project_id} does not exist.")
     return row
+
+
+def get_project_row_by_code(session: Session, code: str) -> ProjectRow:
+    """A project found by its code, as users know it (any case, surrounding spaces ignored)."""
+    project = repository.get_project_by_code(session, code.strip())
+    if project is None:
+        project = repository.get_project_by_code(session, code.strip().upper())
+    if project is None:
+        raise ProjectNotFound(f"No project has the code '{code}'.")
+    assert project.id is not None
+    return get_project_row(session, project.id)
 
 
 def require_project(session: Session, project_id: int, field: str = "project_id") -> Project:
@@ -380,6 +396,24 @@ def delete_project(
     return project
 
 
+MOVERS = frozenset({"admin", "staff"})
+REOPENERS = frozenset({"admin", "manager"})
+
+
+def _reopen_target(history: list[ProjectStatusChange]) -> tuple[ProjectStatus, ProjectStatus | None] | None:
+    """The status a completed or cancelled project left, and where it stood before a hold if that status
+    was on_hold: where reopening takes it back to."""
+    if not history or history[-1].from_status is None:
+        return None
+    left = ProjectStatus(history[-1].from_status)
+    before_hold = None
+    if left == ProjectStatus.on_hold:
+        into_hold = [c for c in history[:-1] if c.to_status == ProjectStatus.on_hold]
+        if into_hold and into_hold[-1].from_status is not None:
+            before_hold = ProjectStatus(into_hold[-1].from_status)
+    return left, before_hold
+
+
 def transition(
     session: Session,
     actor: Actor,
@@ -389,15 +423,34 @@ def transition(
     on: date | None,
     precondition: Precondition = ANY,
 ) -> tuple[Project, ProjectStatusChange]:
+    """Move a project one step of its lifecycle (staff and admins), or reopen a completed or cancelled
+    project to the status it left (managers and admins, with a note saying why)."""
     project = get_project(session, project_id, for_update=True, precondition=precondition)
     current = ProjectStatus(project.status)
-    before_hold = ProjectStatus(project.status_before_hold) if project.status_before_hold else None
-    allowed = allowed_moves(current, before_hold)
-    if to not in allowed:
-        options = ", ".join(allowed) if allowed else f"none: {current} is final"
-        raise TransitionNotAllowed(
-            f"A project cannot move from {current} to {to}. Allowed from {current}: {options}."
-        )
+    reopen = current in FINAL
+    if reopen:
+        if actor.role not in REOPENERS:
+            raise MoveForbidden(
+                f"Project {project.code} is {current}; only a manager or an admin may reopen it."
+            )
+        target = _reopen_target(repository.status_history(session, project_id))
+        if target is None or to != target[0]:
+            back = f"to {target[0]}, the status it left" if target else "nowhere: it has no earlier status"
+            raise TransitionNotAllowed(f"A {current} project can only be reopened {back}.")
+        if not note.strip():
+            raise ValidationFailed.field(("body", "note"), "say why the project is reopened")
+        before_hold = target[1]
+    else:
+        if actor.role not in MOVERS:
+            raise MoveForbidden(f"The {actor.role} role may not move a project; it may only reopen one.")
+        before_hold = ProjectStatus(project.status_before_hold) if project.status_before_hold else None
+        allowed = allowed_moves(current, before_hold)
+        if to not in allowed:
+            options = ", ".join(allowed) if allowed else f"none: {current} is final"
+            raise TransitionNotAllowed(
+                f"A project cannot move from {current} to {to}. Allowed from {current}: {options}."
+            )
+        before_hold = current if to == ProjectStatus.on_hold else None
     today = date.today()
     on = on or today
     if on > today:
@@ -407,7 +460,7 @@ def transition(
         raise ValidationFailed.field(
             ("body", "on"), f"{on} is before the previous status change on {last.changed_on}"
         )
-    project.status_before_hold = current if to == ProjectStatus.on_hold else None
+    project.status_before_hold = before_hold
     project.status = to
     _touch(project)
     change = ProjectStatusChange(
@@ -417,7 +470,7 @@ def transition(
     audit.record(
         session,
         actor,
-        "transition",
+        "reopen" if reopen else "transition",
         "project",
         project_id,
         {"status": [current, to], "on": [None, on], "note": [None, note]},

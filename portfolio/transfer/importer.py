@@ -141,6 +141,7 @@ class RowError(Exception):
 # The column to blame for a rule that a whole record breaks.
 BLAME: list[tuple[type[AppError], str]] = [
     (projects_service.TransitionNotAllowed, "status"),
+    (projects_service.MoveForbidden, "status"),
     (funding_service.ProjectClosed, "project_code"),
     (funding_service.PledgeHasReceipts, "status"),
     (funding_service.ReceiptExceedsPledge, "amount"),

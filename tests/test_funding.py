@@ -365,8 +365,8 @@ def test_bad_rates_are_422(client, change, loc):
 
 
 def test_received_above_pledged_in_euros_is_explained_as_a_rate_effect(client):
-    """A USD pledge frozen at 0.90 and received in full, three fifths when the dollar stood at 0.92: 600 EUR more
-    received than pledged, all of it the rates' doing."""
+    """A USD pledge frozen at 0.90, received in full, three fifths of it when the dollar stood at 0.92:
+    600 EUR more received than pledged, all of it the rates' doing."""
     project = make_project(client)
     make_rate(client, "USD", "2024-03", "0.90")
     make_rate(client, "USD", "2024-06", "0.92")

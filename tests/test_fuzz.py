@@ -226,6 +226,29 @@ def fuzz(
             operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
             operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
         )
+        # The examples phase: the document's own examples (what "Try it out" sends), each at least once.
+        examples = operation.get_strategies_from_examples()
+        if examples:
+
+            @settings(
+                max_examples=2 * len(examples),
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                print_blob=False,
+            )
+            @given(case=st.one_of(*examples))
+            def check_example(case: Any) -> None:
+                outcome.cases += 1
+                response = case.call_and_validate(headers=headers, checks=CHECKS, app=app)
+                seeds.replace_if_deleted(case, response.status_code)
+
+            try:
+                check_example()
+            except (Exception, FailureGroup) as exc:
+                outcome.failures.append(f"{operation.label} (its examples):\n{exc}")
 
         @settings(
             max_examples=max_examples,

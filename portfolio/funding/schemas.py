@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 
 from portfolio.money import Amount, CurrencyCode, MoneyOut, Rate
 from portfolio.pagination import Page
-from portfolio.schemas import Input, Note, Output, Patch, StateCode
+from portfolio.schemas import Input, Note, Output, Patch, StateCode, example
 
 
 class PledgeKind(StrEnum):
@@ -31,6 +31,17 @@ Month = Annotated[
 
 
 class PledgeCreate(Input):
+    model_config = example(
+        project_id=1,
+        donor="NOR",
+        kind="cash",
+        amount="500000.00",
+        currency="NOK",
+        pledged_on="2025-03-14",
+        status="committed",
+        note="Contribution agreement signed in Vienna",
+    )
+
     project_id: int
     donor: StateCode = Field(description="The participating State or Partner that pledges.")
     kind: PledgeKind = Field(
@@ -47,6 +58,7 @@ class PledgeCreate(Input):
 
 
 class PledgeUpdate(Patch):
+    model_config = example(status="committed", note="Contribution agreement signed")
     not_null = frozenset(
         {"project_id", "donor", "kind", "amount", "currency", "pledged_on", "status", "note"}
     )
@@ -94,6 +106,7 @@ PledgePage = Page[PledgeRead]
 
 
 class ReceiptCreate(Input):
+    model_config = example(amount="25000.00", received_on="2026-06-02")
     amount: Amount = Field(description="In the pledge's currency.")
     received_on: date
 
@@ -110,6 +123,7 @@ class ReceiptRead(Output):
 
 
 class ExchangeRateCreate(Input):
+    model_config = example(currency="PLN", month="2026-11", eur_per_unit="0.23150000")
     currency: CurrencyCode
     month: Month
     eur_per_unit: Rate

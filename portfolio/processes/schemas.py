@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 
 from portfolio.pagination import Page
 from portfolio.projects.schemas import Area
-from portfolio.schemas import Input, Name, Note, Output, Patch, StateCode
+from portfolio.schemas import Input, Name, Note, Output, Patch, StateCode, example
 
 
 class ProcessKind(StrEnum):
@@ -35,6 +35,17 @@ class _ProcessFields(Input):
 
 
 class NationalProcessCreate(_ProcessFields):
+    model_config = example(
+        state="MDA",
+        name="Ammunition stockpile-management SOPs",
+        kind="procedure",
+        areas=["SCA"],
+        stage="established",
+        project_ids=[1],
+        description="Standard operating procedures for the central ammunition depots.",
+        stage_changed_on="2026-05-20",
+    )
+
     state: StateCode = Field(description="The participating State whose process it is.")
     name: Name = Field(examples=["National SALW Commission"])
     kind: ProcessKind = Field(
@@ -51,6 +62,7 @@ class NationalProcessCreate(_ProcessFields):
 
 
 class NationalProcessUpdate(_ProcessFields, Patch):
+    model_config = example(stage="operational", stage_note="First annual inspection carried out")
     not_null = frozenset({"state", "name", "kind", "areas", "stage", "project_ids", "description"})
 
     state: StateCode | None = None

@@ -45,7 +45,9 @@ READ_ERRORS = problem_responses(401, 403, 404, 503)
 def project_filters(
     status_: Annotated[ProjectStatus | None, Query(alias="status")] = None,
     area: Area | None = None,
-    beneficiary: Annotated[StateCode | None, Query(description="Participating State receiving help.")] = None,
+    beneficiary: Annotated[
+        StateCode | None, Query(description="Participating State receiving help.", examples=["MDA"])
+    ] = None,
     donor: Annotated[StateCode | None, Query(description="Projects with a pledge from this State.")] = None,
     activity_type: ActivityType | None = None,
     q: Annotated[
@@ -116,12 +118,12 @@ def list_projects(
 @router.get(
     "/by-code/{project_code:path}",
     summary="One project found by its code",
-    description="The project with this `code` (e.g. `SAMPLE-SRB-001`), as `GET /projects/{id}` gives it.",
+    description="The project with this `code` (e.g. `SAMPLE-DEPOT-ALB-2019-01`), as in `GET /projects/{id}`.",
     responses=READ_ERRORS,
 )
 def get_project_by_code(
     session: SessionDep,
-    project_code: Annotated[str, Path(max_length=40, examples=["SAMPLE-SRB-001"])],
+    project_code: Annotated[str, Path(max_length=40, examples=["SAMPLE-DEPOT-ALB-2019-01"])],
     response: Response,
 ) -> ProjectRead:
     return _with_etag(response, to_read(service.get_project_row_by_code(session, project_code)))

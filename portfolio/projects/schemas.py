@@ -9,7 +9,17 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from portfolio.money import MoneyOut, NonNegativeAmount, Quantity, QuantityOut
 from portfolio.pagination import Page
-from portfolio.schemas import Input, Name, Note, Output, Patch, SdgTarget, StateCode, check_sdg_targets
+from portfolio.schemas import (
+    Input,
+    Name,
+    Note,
+    Output,
+    Patch,
+    SdgTarget,
+    StateCode,
+    check_sdg_targets,
+    example,
+)
 
 
 class Area(StrEnum):
@@ -80,7 +90,7 @@ ProjectCode = Annotated[
     StringConstraints(strip_whitespace=True, min_length=3, max_length=40, pattern=r"^[A-Za-z0-9./-]+$"),
     Field(
         description="Unique project number: 3–40 letters, digits, '-', '/' or '.'.",
-        examples=["SAMPLE-SCA-2024-03"],
+        examples=["MDA-SCA-2026-01"],
     ),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -105,13 +115,28 @@ class _ProjectFields(Input):
 
 
 class ProjectCreate(_ProjectFields):
+    model_config = example(
+        code="MDA-SCA-2026-01",
+        title="Destruction of surplus artillery ammunition in the Republic of Moldova",
+        description="Safe destruction of 430 tonnes of surplus ammunition at two depots.",
+        areas=["SCA"],
+        activity_types=["surplus_destruction_ammunition", "stockpile_security"],
+        beneficiaries=["MDA"],
+        implementing_partner="OSCE Mission to Moldova",
+        request_date="2026-03-02",
+        start_date="2026-09-01",
+        end_date="2028-06-30",
+        budget_eur="1850000.00",
+        sdg_targets=["16.4"],
+    )
+
     code: ProjectCode
     title: Title
     description: Note = ""
     areas: list[Area] = Field(min_length=1, description="SALW, SCA or both.")
     activity_types: list[ActivityType] = Field(default_factory=list)
     beneficiaries: list[StateCode] = Field(
-        min_length=1, description="Participating States that receive help."
+        min_length=1, description="Participating States that receive help.", examples=[["MDA"]]
     )
     implementing_partner: Name | None = Field(default=None, examples=["OSCE Mission to Serbia"])
     request_date: date = Field(description="When the State's request for assistance arrived.")
@@ -123,6 +148,7 @@ class ProjectCreate(_ProjectFields):
 
 
 class ProjectUpdate(_ProjectFields, Patch):
+    model_config = example(budget_eur="1950000.00", end_date="2028-12-31")
     not_null = frozenset(
         {
             "code",
@@ -205,6 +231,7 @@ ProjectPage = Page[ProjectRead]
 
 
 class TransitionCreate(Input):
+    model_config = example(to="assessment", note="Needs-assessment visit agreed with the Ministry of Defence")
     to: ProjectStatus = Field(description="The status to move to.")
     note: Note = ""
     on: date | None = Field(default=None, description="When the change happened; today if left out.")
@@ -219,6 +246,7 @@ class StatusChangeRead(Output):
 
 
 class MilestoneCreate(Input):
+    model_config = example(title="Depot perimeter fence installed", due_on="2026-12-15", weight="2")
     title: Title
     due_on: date | None = None
     done_on: date | None = None
@@ -226,6 +254,7 @@ class MilestoneCreate(Input):
 
 
 class MilestoneUpdate(Patch):
+    model_config = example(done_on="2026-11-20")
     not_null = frozenset({"title", "weight"})
 
     title: Title | None = None
@@ -245,6 +274,7 @@ class MilestoneRead(Output):
 
 
 class IndicatorCreate(Input):
+    model_config = example(name="Ammunition destroyed", unit="tonnes", baseline="0", target="430.5")
     name: Name = Field(examples=["Ammunition destroyed"])
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] = Field(
         examples=["tonnes"]
@@ -255,6 +285,7 @@ class IndicatorCreate(Input):
 
 
 class IndicatorUpdate(Patch):
+    model_config = example(actual="212.0")
     not_null = frozenset({"name", "unit", "baseline", "target"})
 
     name: Name | None = None

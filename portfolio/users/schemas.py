@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints
 
 from portfolio.pagination import Page
-from portfolio.schemas import Input, Name, Output, Patch, StateCode
+from portfolio.schemas import Input, Name, Output, Patch, StateCode, example
 
 
 class Role(StrEnum):
@@ -23,6 +23,13 @@ Password = Annotated[
 
 
 class UserCreate(Input):
+    model_config = example(
+        email="analyst@example.org",
+        full_name="Ana Analyst",
+        role="staff",
+        password="a long passphrase of four words",  # noqa: S106 - an example in the docs
+    )
+
     email: EmailStr
     full_name: Name
     role: Role
@@ -34,6 +41,7 @@ class UserCreate(Input):
 
 
 class UserUpdate(Patch):
+    model_config = example(full_name="Ana Analyst-Petrova")
     not_null = frozenset({"email", "full_name", "role", "password", "active"})
 
     email: EmailStr | None = None

@@ -68,7 +68,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "A project in several States (or areas, activities) counts in full for each.",
         "Un projet couvrant plusieurs États (ou domaines, activités) compte en entier pour chacun.",
     ),
-    "gaps_chart": ("Projects seeking funding, by gap", "Projets en recherche de financement, par déficit"),
+    "gaps_chart": (
+        "Projects with an open gap, largest first",
+        "Projets avec un déficit ouvert, du plus grand au plus petit",
+    ),
     "code": ("Code", "Code"),
     "title": ("Title", "Titre"),
     "by_status": ("Projects and budget by status", "Projets et budget par statut"),

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -27,7 +29,7 @@ from dashboards.queries import (
     StageCount,
     StatusLine,
 )
-from portfolio.money import ratio
+from portfolio.money import plain, ratio
 
 COLOURS = {"pledged": "#1f5f99", "received": "#4aa35a", "budget": "#b9c4cf", "gap": "#d0623b"}
 STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#08519c"]
@@ -36,8 +38,59 @@ STAGES = ["planned", "established", "operational", "sustained"]
 
 @dataclass
 class Table:
+    """A chart's numbers: ``rows`` as the page shows them (in its language: € 1,234.50, 45.0%), and
+    ``values`` as its CSV download holds them (plain numbers such as 1234.50, percentages as 45.0,
+    ISO dates), under ``csv_columns`` that name the unit (EUR, %)."""
+
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
+    values: list[list[str]] | None = None
+    csv_columns: list[str] | None = None
+
+
+# How a column's cells are written: on the page (in the page's language) and in the CSV (plain).
+TEXT, MONEY, PERCENT, NUMBER, INTEGER, DATE = "text", "money", "percent", "number", "integer", "date"
+
+
+def _shown(kind: str, value: object, labels: Labels) -> str:
+    if kind == MONEY:
+        assert isinstance(value, Decimal)
+        return labels.money(value)
+    if kind == PERCENT:
+        assert value is None or isinstance(value, Decimal)
+        return labels.percent(value)
+    if kind == NUMBER:
+        assert isinstance(value, Decimal | int)
+        return labels.number(value)
+    return "" if value is None else str(value)
+
+
+def _plain(kind: str, value: object) -> str:
+    if value is None:
+        return ""
+    if kind == MONEY:
+        assert isinstance(value, Decimal)
+        return f"{value:.2f}"
+    if kind == PERCENT:
+        assert isinstance(value, Decimal)
+        return str((value * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    if kind == NUMBER and isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def table(columns: list[tuple[str, str]], records: Sequence[Sequence[object]], labels: Labels) -> Table:
+    """A table from (heading, kind) columns and rows of values (Decimal, date, int or text)."""
+    kinds = [kind for _, kind in columns]
+    units = {MONEY: " (EUR)", PERCENT: " (%)"}
+    return Table(
+        [name for name, _ in columns],
+        [[_shown(k, v, labels) for k, v in zip(kinds, r, strict=True)] for r in records],
+        [[_plain(k, v) for k, v in zip(kinds, r, strict=True)] for r in records],
+        [name + units.get(kind, "") for name, kind in columns],
+    )
 
 
 @dataclass
@@ -91,15 +144,37 @@ def _money_bar(
     )
 
 
-def _split_table(first: str, splits: list[Split], labels: Labels, with_budget: bool = False) -> Table:
-    columns = [first] + ([labels["budget"]] if with_budget else []) + [labels["pledged"], labels["received"]]
-    rows = [
+def _split_table(
+    first: str, splits: list[Split], labels: Labels, with_budget: bool = False, with_fx: bool = False
+) -> Table:
+    columns = (
+        [(first, TEXT)]
+        + ([(labels["budget"], MONEY)] if with_budget else [])
+        + [(labels["pledged"], MONEY), (labels["received"], MONEY)]
+        + ([(labels["fx_difference"], MONEY)] if with_fx else [])
+    )
+    records: list[list[Any]] = [
         [s.label]
-        + ([labels.money(s.budget_eur)] if with_budget else [])
-        + [labels.money(s.pledged_eur), labels.money(s.received_eur)]
+        + ([s.budget_eur] if with_budget else [])
+        + [s.pledged_eur, s.received_eur]
+        + ([s.fx_difference_eur] if with_fx else [])
         for s in splits
     ]
-    return Table(columns, rows)
+    return table(columns, records, labels)
+
+
+def rate_effect_note(splits: list[Split], labels: Labels) -> str:
+    """Why a donor can have received more euros than it pledged: said for each donor where it happens."""
+    above = [
+        labels["fx_above"].format(
+            donor=s.label,
+            excess=labels.money(s.received_eur - s.pledged_eur),
+            fx=labels.money(s.fx_difference_eur),
+        )
+        for s in splits
+        if s.received_eur > s.pledged_eur
+    ]
+    return " ".join([labels["fx_explained"], *above]) if above else labels["fx_explained"]
 
 
 def top_with_others(splits: list[Split], labels: Labels, top: int) -> list[Split]:
@@ -111,6 +186,8 @@ def top_with_others(splits: list[Split], labels: Labels, top: int) -> list[Split
         f"{labels['others']} ({len(rest)})",
         sum((s.pledged_eur for s in rest), Decimal("0.00")),
         sum((s.received_eur for s in rest), Decimal("0.00")),
+        Decimal("0.00"),
+        sum((s.fx_difference_eur for s in rest), Decimal("0.00")),
     )
     return [*splits[:top], others]
 
@@ -123,6 +200,7 @@ def pledged_received(
     labels: Labels,
     horizontal: bool = False,
     note: str = "",
+    with_fx: bool = False,
 ) -> Panel:
     names = [esc(s.label) for s in splits]
     fig = go.Figure(
@@ -152,7 +230,7 @@ def pledged_received(
         fig.update_yaxes(autorange="reversed")
     else:
         _layout(fig, title, axis, money_axis)
-    return Panel(panel_id, title, fig, _split_table(axis, splits, labels), note)
+    return Panel(panel_id, title, fig, _split_table(axis, splits, labels, with_fx=with_fx), note)
 
 
 def by_beneficiary(splits: list[Split], labels: Labels) -> Panel:
@@ -200,10 +278,12 @@ def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
         landcolor="#f2f2f2",
     )
     _layout(fig, labels["map"], height=460)
-    table = Table(
-        [labels["state_col"], labels["pledged"]], [[s.label, labels.money(s.pledged_eur)] for s in splits]
+    numbers = table(
+        [(labels["state_col"], TEXT), (labels["pledged"], MONEY)],
+        [[s.label, s.pledged_eur] for s in splits],
+        labels,
     )
-    return Panel("map", labels["map"], fig, table, labels["multi_count"])
+    return Panel("map", labels["map"], fig, numbers, labels["multi_count"])
 
 
 def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
@@ -225,26 +305,21 @@ def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
             )
         )
     _layout(fig, labels["over_time"], labels["quarter"], f"{labels['amount']} (EUR)")
-    table = Table(
+    numbers = table(
         [
-            labels["quarter"],
-            labels["pledged"],
-            labels["received"],
-            f"{labels['pledged']} Σ",
-            f"{labels['received']} Σ",
+            (labels["quarter"], TEXT),
+            (labels["pledged"], MONEY),
+            (labels["received"], MONEY),
+            (f"{labels['pledged']} Σ", MONEY),
+            (f"{labels['received']} Σ", MONEY),
         ],
         [
-            [
-                q.label,
-                labels.money(q.pledged_eur),
-                labels.money(q.received_eur),
-                labels.money(q.pledged_cumulative),
-                labels.money(q.received_cumulative),
-            ]
+            [q.label, q.pledged_eur, q.received_eur, q.pledged_cumulative, q.received_cumulative]
             for q in quarters
         ],
+        labels,
     )
-    return Panel("over-time", labels["over_time"], fig, table)
+    return Panel("over-time", labels["over_time"], fig, numbers)
 
 
 def gaps(lines: list[ProjectLine], labels: Labels) -> Panel:
@@ -269,32 +344,35 @@ def gaps(lines: list[ProjectLine], labels: Labels) -> Panel:
         fig, labels["gaps_chart"], f"{labels['amount']} (EUR)", None, height=max(380, 36 * len(lines) + 160)
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    table = Table(
+    numbers = table(
         [
-            labels["code"],
-            labels["title"],
-            labels["area"],
-            labels["beneficiary"],
-            labels["budget"],
-            labels["pledged"],
-            labels["gap"],
-            labels["coverage"],
+            (labels["code"], TEXT),
+            (labels["title"], TEXT),
+            (labels["status"], TEXT),
+            (labels["area"], TEXT),
+            (labels["beneficiary"], TEXT),
+            (labels["budget"], MONEY),
+            (labels["pledged"], MONEY),
+            (labels["gap"], MONEY),
+            (labels["coverage"], PERCENT),
         ],
         [
             [
                 p.code,
                 p.title,
+                labels.word(p.status),
                 p.areas,
                 p.beneficiaries,
-                labels.money(p.budget_eur),
-                labels.money(p.pledged_eur),
-                labels.money(p.gap_eur),
-                labels.percent(p.coverage),
+                p.budget_eur,
+                p.pledged_eur,
+                p.gap_eur,
+                p.coverage,
             ]
             for p in lines
         ],
+        labels,
     )
-    return Panel("gaps", labels["gaps_chart"], fig, table)
+    return Panel("gaps", labels["gaps_chart"], fig, numbers, labels["gaps_note"])
 
 
 def by_status(lines: list[StatusLine], labels: Labels) -> Panel:
@@ -326,11 +404,12 @@ def by_status(lines: list[StatusLine], labels: Labels) -> Panel:
         ]
     )
     _layout(fig, labels["by_status"], labels["status"], f"{labels['budget']} (EUR)")
-    table = Table(
-        [labels["status"], labels["projects"], labels["budget"]],
-        [[labels.word(s.status), str(s.projects), labels.money(s.budget_eur)] for s in lines],
+    numbers = table(
+        [(labels["status"], TEXT), (labels["projects"], INTEGER), (labels["budget"], MONEY)],
+        [[labels.word(s.status), s.projects, s.budget_eur] for s in lines],
+        labels,
     )
-    return Panel("by-status", labels["by_status"], fig, table)
+    return Panel("by-status", labels["by_status"], fig, numbers)
 
 
 def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
@@ -373,30 +452,31 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
     _layout(fig, labels["timeline"], labels["year"], None, height=max(380, 26 * len(dated) + 140))
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed")
-    table = Table(
+    numbers = table(
         [
-            labels["code"],
-            labels["title"],
-            labels["status"],
-            labels["start"],
-            labels["end"],
-            labels["percent_complete"],
-            labels["overdue"],
+            (labels["code"], TEXT),
+            (labels["title"], TEXT),
+            (labels["status"], TEXT),
+            (labels["start"], DATE),
+            (labels["end"], DATE),
+            (labels["percent_complete"], PERCENT),
+            (labels["overdue"], INTEGER),
         ],
         [
             [
                 p.code,
                 p.title,
                 labels.word(p.status),
-                str(p.start_date or ""),
-                str(p.end_date or ""),
-                labels.percent(p.percent / 100) if p.percent is not None else "–",
-                str(p.overdue_milestones),
+                p.start_date,
+                p.end_date,
+                p.percent / 100 if p.percent is not None else None,
+                p.overdue_milestones,
             ]
             for p in dated
         ],
+        labels,
     )
-    return Panel("timeline", labels["timeline"], fig, table)
+    return Panel("timeline", labels["timeline"], fig, numbers)
 
 
 def indicators(lines: list[IndicatorLine], labels: Labels) -> Panel:
@@ -423,11 +503,18 @@ def indicators(lines: list[IndicatorLine], labels: Labels) -> Panel:
     )
     fig.update_layout(barmode="group")
     _layout(fig, labels["indicators"], labels["indicator"], f"% {labels['target']}")
-    table = Table(
-        [labels["indicator"], labels["unit"], labels["projects"], labels["target"], labels["actual"]],
-        [[i.name, i.unit, str(i.projects), labels.number(i.target), labels.number(i.actual)] for i in lines],
+    numbers = table(
+        [
+            (labels["indicator"], TEXT),
+            (labels["unit"], TEXT),
+            (labels["projects"], INTEGER),
+            (labels["target"], NUMBER),
+            (labels["actual"], NUMBER),
+        ],
+        [[i.name, i.unit, i.projects, i.target, i.actual] for i in lines],
+        labels,
     )
-    return Panel("indicators", labels["indicators"], fig, table)
+    return Panel("indicators", labels["indicators"], fig, numbers)
 
 
 def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Labels) -> Panel:
@@ -465,20 +552,21 @@ def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Lab
         fig, labels["matrix"], labels["process"], labels["state_col"], height=max(380, 34 * len(states) + 200)
     )
     fig.update_xaxes(tickangle=-30, automargin=True)
-    table = Table(
-        [labels["state_col"], labels["process"], labels["kind"], labels["stage"], labels["established_on"]],
+    numbers = table(
         [
-            [
-                names.get(c.state, c.state),
-                c.name,
-                labels.word(c.kind),
-                labels.word(c.stage),
-                str(c.established_on or ""),
-            ]
+            (labels["state_col"], TEXT),
+            (labels["process"], TEXT),
+            (labels["kind"], TEXT),
+            (labels["stage"], TEXT),
+            (labels["established_on"], DATE),
+        ],
+        [
+            [names.get(c.state, c.state), c.name, labels.word(c.kind), labels.word(c.stage), c.established_on]
             for c in cells
         ],
+        labels,
     )
-    return Panel("matrix", labels["matrix"], fig, table)
+    return Panel("matrix", labels["matrix"], fig, numbers)
 
 
 def stage_changes(counts: list[StageCount], labels: Labels) -> Panel:
@@ -500,11 +588,12 @@ def stage_changes(counts: list[StageCount], labels: Labels) -> Panel:
     )
     fig.update_layout(barmode="stack")
     _layout(fig, labels["stage_changes"], labels["year"], labels["changes"])
-    table = Table(
-        [labels["year"], labels["stage"], labels["changes"]],
-        [[str(c.year), labels.word(c.stage), str(c.changes)] for c in counts],
+    numbers = table(
+        [(labels["year"], INTEGER), (labels["stage"], TEXT), (labels["changes"], INTEGER)],
+        [[c.year, labels.word(c.stage), c.changes] for c in counts],
+        labels,
     )
-    return Panel("stage-changes", labels["stage_changes"], fig, table)
+    return Panel("stage-changes", labels["stage_changes"], fig, numbers)
 
 
 def donor_pledges(pledges: list[DonorPledge], labels: Labels) -> Panel:
@@ -529,16 +618,16 @@ def donor_pledges(pledges: list[DonorPledge], labels: Labels) -> Panel:
             )
     fig.update_layout(barmode="stack")
     _layout(fig, labels["donor_pledges"], labels["code"], f"{labels['amount']} (EUR)")
-    table = Table(
+    numbers = table(
         [
-            labels["code"],
-            labels["title"],
-            labels["status"],
-            labels["kind"],
-            labels["amount"],
-            labels["currency"],
-            labels["pledged"],
-            labels["received"],
+            (labels["code"], TEXT),
+            (labels["title"], TEXT),
+            (labels["status"], TEXT),
+            (labels["kind"], TEXT),
+            (labels["amount"], NUMBER),
+            (labels["currency"], TEXT),
+            (labels["pledged"], MONEY),
+            (labels["received"], MONEY),
         ],
         [
             [
@@ -546,15 +635,16 @@ def donor_pledges(pledges: list[DonorPledge], labels: Labels) -> Panel:
                 p.project_title,
                 labels.word(p.status),
                 labels.word(p.kind),
-                labels.number(p.amount),
+                p.amount,
                 p.currency,
-                labels.money(p.amount_eur),
-                labels.money(p.received_eur),
+                p.amount_eur,
+                p.received_eur,
             ]
             for p in pledges
         ],
+        labels,
     )
-    return Panel("donor-pledges", labels["donor_pledges"], fig, table)
+    return Panel("donor-pledges", labels["donor_pledges"], fig, numbers)
 
 
 def donor_received(pledges: list[DonorPledge], labels: Labels) -> Panel:
@@ -575,11 +665,12 @@ def donor_received(pledges: list[DonorPledge], labels: Labels) -> Panel:
         )
     )
     _layout(fig, labels["donor_received"], None, f"{labels['amount']} (EUR)")
-    table = Table(
-        [labels["pledged"], labels["received"], labels["outstanding"]],
-        [[labels.money(pledged), labels.money(received), labels.money(outstanding)]],
+    numbers = table(
+        [(labels["pledged"], MONEY), (labels["received"], MONEY), (labels["outstanding"], MONEY)],
+        [[pledged, received, outstanding]],
+        labels,
     )
-    return Panel("donor-received", labels["donor_received"], fig, table)
+    return Panel("donor-received", labels["donor_received"], fig, numbers)
 
 
 def donor_share(own: Decimal, everyone: Decimal, labels: Labels) -> Panel:
@@ -597,11 +688,12 @@ def donor_share(own: Decimal, everyone: Decimal, labels: Labels) -> Panel:
     )
     _layout(fig, labels["donor_share"])
     share = ratio(own, everyone)
-    table = Table(
-        [labels["this_donor"], labels["other_donors"], labels["donor_share"]],
-        [[labels.money(own), labels.money(others), labels.percent(share)]],
+    numbers = table(
+        [(labels["this_donor"], MONEY), (labels["other_donors"], MONEY), (labels["donor_share"], PERCENT)],
+        [[own, others, share]],
+        labels,
     )
-    return Panel("donor-share", labels["donor_share"], fig, table)
+    return Panel("donor-share", labels["donor_share"], fig, numbers)
 
 
 def process_list(
@@ -618,16 +710,23 @@ def process_list(
         )
     )
     _layout(fig, title, labels["stage"], labels["process"])
-    table = Table(
-        [labels["state_col"], labels["process"], labels["kind"], labels["stage"]],
+    numbers = table(
+        [
+            (labels["state_col"], TEXT),
+            (labels["process"], TEXT),
+            (labels["kind"], TEXT),
+            (labels["stage"], TEXT),
+        ],
         [[names.get(c.state, c.state), c.name, labels.word(c.kind), labels.word(c.stage)] for c in cells],
+        labels,
     )
-    return Panel(panel_id, title, fig, table)
+    return Panel(panel_id, title, fig, numbers)
 
 
 def attention(panel_id: str, items: list[Attention], labels: Labels, note: str = "") -> Panel:
-    table = Table(
-        [labels["record"], labels["detail"], labels["since"]],
-        [[a.record, a.detail, str(a.since or "")] for a in items],
+    numbers = table(
+        [(labels["record"], TEXT), (labels["detail"], TEXT), (labels["since"], DATE)],
+        [[a.record, a.detail, a.since] for a in items],
+        labels,
     )
-    return Panel(panel_id, labels[panel_id], None, table, note)
+    return Panel(panel_id, labels[panel_id], None, numbers, note)

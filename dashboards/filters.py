@@ -1,16 +1,20 @@
-"""The filters every dashboard page takes in its query string, and keeps in its links."""
+"""The filters every dashboard page takes in its query string, and keeps in its links.
+
+A form submitted with a field left at "any" sends it empty (``?area=&status=``): empty means "any". A value
+that is really wrong (``year_from=abc``, a year outside 1990–2100, ``area=XYZ``, a beneficiary that is not a
+participating State) is not applied; the page says why beside the field, in its own language."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
-from fastapi import Query
-
 from portfolio.projects.schemas import Area, ProjectStatus
-from portfolio.schemas import StateCode
 
 LANGUAGES = ("en", "fr")
+FIELDS = ("year_from", "year_to", "area", "beneficiary", "status", "lang")
+YEARS = (1990, 2100)
 
 
 @dataclass(frozen=True)
@@ -23,23 +27,87 @@ class Filters:
     beneficiary: str | None = None
     status: str | None = None
     lang: str = "en"
+    # (field, message) for each value that was refused; the page shows it beside its field
+    errors: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def query(self, **changes: object) -> str:
         values = replace(self, **changes)  # type: ignore[arg-type]
         pairs = {
-            k: v for k, v in vars(values).items() if v not in (None, "") and not (k == "lang" and v == "en")
+            k: getattr(values, k)
+            for k in FIELDS
+            if getattr(values, k) not in (None, "") and not (k == "lang" and getattr(values, k) == "en")
         }
         return ("?" + urlencode(pairs)) if pairs else ""
 
+    def error(self, name: str) -> str:
+        return next((message for key, message in self.errors if key == name), "")
 
-def page_filters(
-    year_from: int | None = Query(None, ge=1990, le=2100, description="First year of request."),
-    year_to: int | None = Query(None, ge=1990, le=2100, description="Last year of request."),
-    area: Area | None = None,
-    beneficiary: StateCode | None = None,
-    status: ProjectStatus | None = None,
-    lang: str = Query("en", pattern="^(en|fr)$"),
-) -> Filters:
-    return Filters(
-        year_from, year_to, area.value if area else None, beneficiary, status.value if status else None, lang
-    )
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "year": (
+        "“{value}” is not a year between 1990 and 2100.",
+        "« {value} » n'est pas une année entre 1990 et 2100.",
+    ),
+    "year_order": (
+        "The last year ({value}) comes before the first.",
+        "La dernière année ({value}) précède la première.",
+    ),
+    "area": (
+        "“{value}” is not an area: choose SALW or SCA.",
+        "« {value} » n'est pas un domaine : ALPC ou SMC.",
+    ),
+    "beneficiary": (
+        "“{value}” is not an OSCE participating State.",
+        "« {value} » n'est pas un État participant de l'OSCE.",
+    ),
+    "status": ("“{value}” is not a project status.", "« {value} » n'est pas un statut de projet."),
+}
+
+
+def parse(raw: Mapping[str, str], participating: Collection[str] | Callable[[], Collection[str]]) -> Filters:
+    """Filters from query-string values (or command-line options). Blank means "any"; a bad value is left
+    out and named in ``errors``. ``participating`` is the set of codes a beneficiary may take (or a function
+    giving it, called only when a beneficiary is given)."""
+    lang = (raw.get("lang") or "en").strip().lower()
+    lang = lang if lang in LANGUAGES else "en"
+    i = LANGUAGES.index(lang)
+    errors: list[tuple[str, str]] = []
+
+    def refuse(name: str, key: str, value: object) -> None:
+        errors.append((name, MESSAGES[key][i].format(value=value)))
+
+    def text(name: str) -> str:
+        return (raw.get(name) or "").strip()
+
+    years: dict[str, int | None] = {}
+    for name in ("year_from", "year_to"):
+        value = text(name)
+        years[name] = None
+        if value:
+            if value.isascii() and value.isdigit() and YEARS[0] <= int(value) <= YEARS[1]:
+                years[name] = int(value)
+            else:
+                refuse(name, "year", value)
+    year_from, year_to = years["year_from"], years["year_to"]
+    if year_from is not None and year_to is not None and year_to < year_from:
+        refuse("year_to", "year_order", year_to)
+        year_to = None
+
+    area: str | None = text("area").upper() or None
+    if area is not None and area not in {a.value for a in Area}:
+        refuse("area", "area", text("area"))
+        area = None
+
+    beneficiary: str | None = text("beneficiary").upper() or None
+    if beneficiary is not None:
+        codes = participating() if callable(participating) else participating
+        if beneficiary not in codes:
+            refuse("beneficiary", "beneficiary", text("beneficiary"))
+            beneficiary = None
+
+    status: str | None = text("status").lower() or None
+    if status is not None and status not in {s.value for s in ProjectStatus}:
+        refuse("status", "status", text("status"))
+        status = None
+
+    return Filters(year_from, year_to, area, beneficiary, status, lang, tuple(errors))

@@ -68,7 +68,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "A project in several States (or areas, activities) counts in full for each.",
         "Un projet couvrant plusieurs États (ou domaines, activités) compte en entier pour chacun.",
     ),
-    "gaps_chart": ("Projects seeking funding, by gap", "Projets en recherche de financement, par déficit"),
+    "gaps_chart": (
+        "Projects with an open gap, largest first",
+        "Projets avec un déficit ouvert, du plus grand au plus petit",
+    ),
     "code": ("Code", "Code"),
     "title": ("Title", "Titre"),
     "by_status": ("Projects and budget by status", "Projets et budget par statut"),
@@ -122,6 +125,75 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "record": ("Record", "Enregistrement"),
     "detail": ("Detail", "Détail"),
     "since": ("Since", "Depuis"),
+    # headline figures and their definitions
+    "open_gap": ("Open gap", "Déficit ouvert"),
+    "open_gap_projects": ("Projects with an open gap", "Projets avec un déficit ouvert"),
+    "def_budget": ("Σ budget of the projects selected.", "Σ des budgets des projets retenus."),
+    "def_pledged": (
+        "Σ pledges not withdrawn, in euros at each pledge's own rate.",
+        "Σ des annonces non retirées, en euros au taux propre à chaque annonce.",
+    ),
+    "def_received": (
+        "Σ receipts, in euros at the rate of the month each arrived.",
+        "Σ des versements, en euros au taux du mois de chaque versement.",
+    ),
+    "def_open_gap": (
+        "Σ max(budget − pledged, 0) over the projects neither completed nor cancelled.",
+        "Σ max(budget − annoncé, 0) sur les projets ni achevés ni annulés.",
+    ),
+    "def_open_gap_projects": (
+        "Projects neither completed nor cancelled whose budget exceeds what is pledged.",
+        "Projets ni achevés ni annulés dont le budget dépasse les annonces.",
+    ),
+    "def_coverage": ("Pledged ÷ budget.", "Annoncé ÷ budget."),
+    "def_seeking_funding": (
+        "Projects in the status “seeking funding”.",
+        "Projets au statut « recherche de financement ».",
+    ),
+    "def_outstanding": (
+        "Σ over pledges not withdrawn of max(pledged − received, 0).",
+        "Σ sur les annonces non retirées de max(annoncé − reçu, 0).",
+    ),
+    "def_share": (
+        "This donor's pledges ÷ all pledges to the projects selected.",
+        "Annonces de ce donateur ÷ toutes les annonces aux projets retenus.",
+    ),
+    "fx_difference": ("Rate effect", "Effet de change"),
+    "def_fx_difference": (
+        "Received in euros at the receipts' months' rates, minus the same amounts at each pledge's own rate.",
+        "Reçu en euros aux taux des mois des versements, moins les mêmes montants au taux de chaque annonce.",
+    ),
+    "fx_explained": (
+        "Rate effect: a pledge in another currency is valued at its rate when pledged, each receipt at the"
+        " rate of the month it arrived; when the euro weakens meanwhile, the same money is worth more euros.",
+        "Effet de change : une annonce en devise est évaluée au taux du jour de l'annonce, chaque versement"
+        " au taux de son mois ; si l'euro baisse entre-temps, la même somme vaut plus d'euros.",
+    ),
+    "fx_above": (
+        "{donor} received {excess} more than it pledged; {fx} of it is the rate effect.",
+        "{donor} a versé {excess} de plus qu'annoncé ; l'effet de change en explique {fx}.",
+    ),
+    "gaps_note": (
+        "Every project neither completed nor cancelled whose budget exceeds what is pledged, at any stage.",
+        "Tous les projets ni achevés ni annulés dont le budget dépasse les annonces, à toute étape.",
+    ),
+    # the line that says what a page shows
+    "shows": ("Shows", "Affiche"),
+    "all_projects": ("all projects", "tous les projets"),
+    "years": ("Years {first}–{last}", "Années {first}–{last}"),
+    "years_from": ("Years from {first}", "Années à partir de {first}"),
+    "years_to": ("Years up to {last}", "Années jusqu'à {last}"),
+    "api_docs": ("API documentation", "Documentation de l'API"),
+    "filter_problems": (
+        "Some filters were not applied: see the messages beside them.",
+        "Certains filtres n'ont pas été appliqués : voir les messages à côté.",
+    ),
+    "no_state": (
+        "No OSCE participating State or Partner has the code {code}.",
+        "Aucun État participant ni partenaire de l'OSCE n'a le code {code}.",
+    ),
+    "bad_request": ("This request could not be read.", "Cette requête n'a pas pu être lue."),
+    "no_table": ("This page has no table “{table}”.", "Cette page n'a pas de tableau « {table} »."),
     "sample_notice": (
         "Records whose code starts with SAMPLE- are fictitious sample data.",
         "Les enregistrements dont le code commence par SAMPLE- sont des données fictives d'exemple.",

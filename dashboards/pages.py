@@ -16,14 +16,16 @@ from urllib.parse import quote
 
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from dashboards import figures, queries
-from dashboards.filters import Filters, page_filters
+from dashboards.filters import Filters, parse
 from dashboards.labels import Labels
+from portfolio import money
 from portfolio.db import SessionDep
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.security import InvalidToken, read_token
@@ -82,6 +84,14 @@ def viewer(request: Request, session: SessionDep) -> User:
 Viewer = Annotated[User, Depends(viewer)]
 
 
+def page_filters(request: Request, session: SessionDep) -> Filters:
+    """The page's filters from its query string: blank means "any"; a bad value is named, not applied."""
+    return parse(request.query_params, lambda: queries.participating_states(session))
+
+
+PageFilters = Annotated[Filters, Depends(page_filters)]
+
+
 def portfolio_wide(user: Viewer) -> User:
     """The pages that show every donor's money: not for donor accounts, which go to their own view."""
     if user.role == "donor":
@@ -92,14 +102,39 @@ def portfolio_wide(user: Viewer) -> User:
 # -- what a page holds ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Kpi:
+    """A headline figure: shown in the page's language, its exact value in ``data-value`` (plain decimal)
+    for tests and scripts, and its definition beneath it."""
+
+    key: str  # data-kpi="open-gap"
+    label: str
+    value: Decimal | int | None
+    text: str
+    definition: str
+
+    @property
+    def data_value(self) -> str:
+        if self.value is None:
+            return ""
+        return str(self.value) if isinstance(self.value, int) else format(self.value, "f")
+
+
 @dataclass
 class Page:
     name: str
     title: str
     panels: list[figures.Panel]
-    kpis: list[tuple[str, str]] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
     note: str = ""
     project_filters: bool = True  # False where only the State and area filters apply
+
+    def kpi(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+
+def _money_kpi(key: str, label: str, value: Decimal, definition: str, labels: Labels) -> Kpi:
+    return Kpi(key, labels[label], value, labels.money(value), labels[definition])
 
 
 def build(name: str, session: Session, filters: Filters, code: str | None = None) -> Page:
@@ -108,22 +143,33 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
     if name == "funding":
         t = queries.totals(session, filters)
         splits = queries.by_beneficiary(session, filters, names)
+        donors = queries.by_donor(session, filters, names)
         kpis = [
-            (labels["budget"], labels.money(t.budget_eur)),
-            (labels["pledged"], labels.money(t.pledged_eur)),
-            (labels["received"], labels.money(t.received_eur)),
-            (labels["gap"], labels.money(t.gap_eur)),
-            (labels["coverage"], labels.percent(t.coverage)),
-            (labels["seeking_funding_count"], str(t.seeking_funding)),
+            _money_kpi("budget", "budget", t.budget_eur, "def_budget", labels),
+            _money_kpi("pledged", "pledged", t.pledged_eur, "def_pledged", labels),
+            _money_kpi("received", "received", t.received_eur, "def_received", labels),
+            _money_kpi("open-gap", "open_gap", t.open_gap_eur, "def_open_gap", labels),
+            Kpi(
+                "coverage", labels["coverage"], t.coverage, labels.percent(t.coverage), labels["def_coverage"]
+            ),
+            Kpi(
+                "seeking-funding",
+                labels["seeking_funding_count"],
+                t.seeking_funding,
+                str(t.seeking_funding),
+                labels["def_seeking_funding"],
+            ),
         ]
         panels = [
             figures.pledged_received(
                 "by-donor",
                 labels["by_donor"],
                 labels["donor_col"],
-                figures.top_with_others(queries.by_donor(session, filters, names), labels, 10),
+                figures.top_with_others(donors, labels, 10),
                 labels,
                 horizontal=True,
+                note=figures.rate_effect_note(donors, labels),
+                with_fx=True,
             ),
             figures.beneficiary_map(splits, labels),
             figures.by_beneficiary(splits, labels),
@@ -158,8 +204,19 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         ]
         return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
     if name == "gaps":
-        lines = queries.project_lines(session, filters, seeking_only=True)
-        return Page(name, labels["gaps"], [figures.gaps(lines, labels)], note=labels["scope_note"])
+        lines = queries.project_lines(session, filters, open_gaps_only=True)
+        open_gap = sum((p.gap_eur for p in lines), Decimal("0.00"))
+        kpis = [
+            _money_kpi("open-gap", "open_gap", open_gap, "def_open_gap", labels),
+            Kpi(
+                "open-gap-projects",
+                labels["open_gap_projects"],
+                len(lines),
+                str(len(lines)),
+                labels["def_open_gap_projects"],
+            ),
+        ]
+        return Page(name, labels["gaps"], [figures.gaps(lines, labels)], kpis, note=labels["scope_note"])
     if name == "progress":
         lines = queries.project_lines(session, filters)
         panels = [
@@ -183,8 +240,26 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
     if name == "donor":
         assert code is not None
         pledges = queries.donor_pledges(session, filters, code)
-        own = sum((p.amount_eur for p in pledges if p.status != "withdrawn"), Decimal("0.00"))
+        active = [p for p in pledges if p.status != "withdrawn"]
+        own = sum((p.amount_eur for p in active), Decimal("0.00"))
+        received = sum((p.received_eur for p in active), Decimal("0.00"))
+        outstanding = sum(
+            (max(p.amount_eur - p.received_eur, Decimal("0.00")) for p in active), Decimal("0.00")
+        )
+        fx = queries.fx_difference_by_donor(session, filters, code).get(code, Decimal("0.00"))
         everyone = queries.totals(session, filters).pledged_eur
+        share = money.ratio(own, everyone)
+        kpis = [
+            _money_kpi("pledged", "pledged", own, "def_pledged", labels),
+            _money_kpi("received", "received", received, "def_received", labels),
+            _money_kpi("outstanding", "outstanding", outstanding, "def_outstanding", labels),
+            Kpi("share", labels["donor_share"], share, labels.percent(share), labels["def_share"]),
+            _money_kpi("fx-difference", "fx_difference", fx, "def_fx_difference", labels),
+        ]
+        note = labels["scope_note"]
+        if received > own:
+            donor = queries.Split(code, names.get(code, code), own, received, Decimal("0.00"), fx)
+            note += " " + figures.rate_effect_note([donor], labels)
         panels = [
             figures.donor_pledges(pledges, labels),
             figures.donor_received(pledges, labels),
@@ -197,7 +272,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
                 labels,
             ),
         ]
-        return Page(name, f"{labels['donor']}: {names.get(code, code)}", panels, note=labels["scope_note"])
+        return Page(name, f"{labels['donor']}: {names.get(code, code)}", panels, kpis, note)
     if name == "data-quality":
         items = queries.needs_attention(session, filters)
         panels = [
@@ -228,22 +303,49 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return response
 
 
+def describe(filters: Filters, labels: Labels, names: dict[str, str], project_filters: bool = True) -> str:
+    """The filters a page shows, in words: "Years 2020–2024 · Area: SCA · Beneficiary State: Moldova"."""
+    parts = []
+    first, last = (filters.year_from, filters.year_to) if project_filters else (None, None)
+    if first and last:
+        parts.append(labels["years"].format(first=first, last=last))
+    elif first:
+        parts.append(labels["years_from"].format(first=first))
+    elif last:
+        parts.append(labels["years_to"].format(last=last))
+    colon = "\u00a0: " if filters.lang == "fr" else ": "
+    if filters.area:
+        parts.append(f"{labels['area']}{colon}{labels.word(filters.area)}")
+    if filters.beneficiary:
+        parts.append(f"{labels['beneficiary']}{colon}{names.get(filters.beneficiary, filters.beneficiary)}")
+    if filters.status and project_filters:
+        parts.append(f"{labels['status']}{colon}{labels.word(filters.status)}")
+    return " · ".join(parts) or labels["all_projects"]
+
+
 def page_response(
     request: Request, session: Session, name: str, filters: Filters, user: User, code: str | None = None
 ) -> HTMLResponse:
+    """The page with the filters that could be applied; a refused filter makes it a 422 that says why
+    beside the field (the form keeps what was typed)."""
     page = build(name, session, filters, code)
     labels = Labels(filters.lang)
+    names = queries.state_names(session, filters.lang)
+    participating = queries.participating_states(session)
     options = {
         "areas": [(a.value, labels.word(a.value)) for a in Area],
         "statuses": [(s.value, labels.word(s.value)) for s in ProjectStatus],
-        "states": sorted(queries.state_names(session, filters.lang).items(), key=lambda kv: kv[1]),
+        "states": sorted(((c, n) for c, n in names.items() if c in participating), key=lambda kv: kv[1]),
     }
     csv_base = f"/dashboards/donors/{code}.csv" if code else f"/dashboards/{name}.csv"
     return render(
         request,
         "page.html",
+        status_code=422 if filters.errors else 200,
         page=page,
         filters=filters,
+        typed=request.query_params,
+        stamp=describe(filters, labels, names, page.project_filters),
         user=user,
         options=options,
         figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
@@ -253,17 +355,26 @@ def page_response(
     )
 
 
+def _plain_text(text: str, status_code: int) -> Response:
+    return Response(
+        text, status_code=status_code, media_type="text/plain; charset=utf-8", headers=SECURITY_HEADERS
+    )
+
+
 def csv_response(
     session: Session, name: str, filters: Filters, table_id: str, code: str | None = None
 ) -> Response:
+    """One table of a page as CSV: amounts as plain numbers (250000.00), percentages as numbers, dates ISO."""
+    if filters.errors:
+        return _plain_text("\n".join(message for _, message in filters.errors), 422)
     page = build(name, session, filters, code)
     panel = next((p for p in page.panels if p.id == table_id), None)
     if panel is None:
-        return Response(f"No table '{table_id}' on this page.", status_code=404, media_type="text/plain")
+        return _plain_text(Labels(filters.lang)["no_table"].format(table=table_id), 404)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(panel.table.columns)
-    for row in panel.table.rows:
+    writer.writerow(panel.table.csv_columns or panel.table.columns)
+    for row in panel.table.values if panel.table.values is not None else panel.table.rows:
         # A cell that starts like a formula is written as text, so that no spreadsheet ever runs it.
         writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
     filename = f"{code or name}-{table_id}.csv"
@@ -279,7 +390,7 @@ def csv_response(
 
 @router.get("")
 @router.get("/")
-def home(user: Viewer, filters: Annotated[Filters, Depends(page_filters)]) -> RedirectResponse:
+def home(user: Viewer, filters: PageFilters) -> RedirectResponse:
     if user.role == "donor":
         return RedirectResponse(f"/dashboards/donors/{user.state}{filters.query()}", status_code=303)
     return RedirectResponse(f"/dashboards/funding{filters.query()}", status_code=303)
@@ -352,8 +463,8 @@ def donor_csv(
     session: SessionDep,
     user: Viewer,
     code: str,
-    table: str,
-    filters: Annotated[Filters, Depends(page_filters)],
+    filters: PageFilters,
+    table: str = "",
 ) -> Response:
     code = code.upper()
     _check_donor_view(user, code)
@@ -366,7 +477,7 @@ def donor_page(
     session: SessionDep,
     user: Viewer,
     code: str,
-    filters: Annotated[Filters, Depends(page_filters)],
+    filters: PageFilters,
 ) -> HTMLResponse:
     code = code.upper()
     _check_donor_view(user, code)
@@ -377,7 +488,9 @@ def donor_page(
             status_code=404,
             filters=filters,
             user=user,
-            message=f"No OSCE participating State or Partner has the code {code}.",
+            path=request.url.path,
+            pages=PAGES,
+            message=Labels(filters.lang)["no_state"].format(code=code),
         )
     return page_response(request, session, "donor", filters, user, code)
 
@@ -392,15 +505,15 @@ def _page_route(name: str) -> None:
         request: Request,
         session: SessionDep,
         user: Annotated[User, Depends(portfolio_wide)],
-        filters: Annotated[Filters, Depends(page_filters)],
+        filters: PageFilters,
     ) -> HTMLResponse:
         return page_response(request, session, name, filters, user)
 
     def table(
         session: SessionDep,
         user: Annotated[User, Depends(portfolio_wide)],
-        table: str,
-        filters: Annotated[Filters, Depends(page_filters)],
+        filters: PageFilters,
+        table: str = "",
     ) -> Response:
         return csv_response(session, name, filters, table)
 
@@ -413,10 +526,14 @@ for _name in PAGES:
 
 
 def export(session: Session, filters: Filters, outdir: Path, donors: list[str] | None = None) -> list[Path]:
-    """Write each page as one self-contained HTML file (styles, plotly.js, map and data inlined)."""
+    """Write each page as one self-contained HTML file (styles, plotly.js, map and data inlined).
+
+    With ``donors``, only those donors' views: a file meant for one delegation never holds the portfolio
+    pages, which show every donor's money."""
     from datetime import UTC, datetime
 
     labels = Labels(filters.lang)
+    names = queries.state_names(session, filters.lang)
     outdir.mkdir(parents=True, exist_ok=True)
     topojson = (HERE / "static" / "topojson" / "world_110m.json").read_text(encoding="utf-8")
     standalone = {
@@ -424,10 +541,14 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
         "plotly": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script"),
         "js": (HERE / "static" / "dashboards.js").read_text(encoding="utf-8"),
         "topojson": topojson.replace("<", "\\u003c"),
-        "stamp": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {filters.query() or ''}",
+        "written": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
     }
     written = []
-    for name, code in [(n, None) for n in PAGES] + [("donor", d) for d in donors or []]:
+    targets = [("donor", d) for d in donors] if donors else [(n, None) for n in PAGES]
+    links = [(f"donor-{d}.html", f"{labels['donor']}: {names.get(d, d)}") for d in donors or []] or [
+        (f"{n}.html", labels[n]) for n in PAGES
+    ]
+    for name, code in targets:
         page = build(name, session, filters, code)
         html = templates.env.get_template("page.html").render(
             page=page,
@@ -435,6 +556,9 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
             labels=labels,
             user=None,
             pages=PAGES,
+            links=links,
+            stamp=describe(filters, labels, names, page.project_filters),
+            current=f"donor-{code}.html" if code else f"{name}.html",
             standalone=standalone,
             figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
             path="",
@@ -450,6 +574,25 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/dashboards/static", StaticFiles(directory=str(HERE / "static")), name="dashboards-static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The front door: the dashboards (which send a donor account on to its own view)."""
+        return RedirectResponse("/dashboards", status_code=303)
+
+    # A request to the pages that cannot be read (a login form without its fields…) gets a page, not JSON.
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/dashboards"):
+            return await api_validation(request, exc)  # type: ignore[misc,no-any-return]
+        lang = request.query_params.get("lang", "en")
+        filters = Filters(lang=lang if lang in ("en", "fr") else "en")
+        return render(
+            request, "error.html", 422, filters=filters, message=Labels(filters.lang)["bad_request"]
+        )
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -29,6 +29,7 @@ from portfolio.states.models import State
 
 ZERO = Decimal("0.00")
 ACTIVE = col(Pledge.status) != "withdrawn"
+CLOSED = ("completed", "cancelled")  # a closed project's shortfall is no longer sought
 
 
 def _money(value: Any) -> Decimal:
@@ -79,8 +80,9 @@ class Totals:
     budget_eur: Decimal
     pledged_eur: Decimal
     received_eur: Decimal
-    gap_eur: Decimal
+    gap_eur: Decimal  # every project's shortfall, closed ones included
     seeking_funding: int
+    open_gap_eur: Decimal = ZERO  # Σ max(budget − pledged, 0) over projects neither completed nor cancelled
 
     @property
     def coverage(self) -> Decimal | None:
@@ -90,6 +92,7 @@ class Totals:
 def totals(session: Session, filters: Filters) -> Totals:
     pledged = _pledged_per_project(filters)
     shortfall = col(Project.budget_eur) - func.coalesce(pledged.c.pledged, 0)
+    is_open = col(Project.status).not_in(CLOSED)
     row = session.execute(
         sa_select(
             func.count(col(Project.id)),
@@ -97,6 +100,7 @@ def totals(session: Session, filters: Filters) -> Totals:
             func.coalesce(func.sum(pledged.c.pledged), 0),
             func.coalesce(func.sum(case((shortfall > 0, shortfall), else_=0)), 0),
             func.count(case((col(Project.status) == "seeking_funding", 1))),
+            func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
         )
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
@@ -106,7 +110,15 @@ def totals(session: Session, filters: Filters) -> Totals:
         .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
         .where(col(Pledge.project_id).in_(selected_projects(filters)))
     ).scalar_one()
-    return Totals(int(row[0]), _money(row[1]), _money(row[2]), _money(received), _money(row[3]), int(row[4]))
+    return Totals(
+        int(row[0]),
+        _money(row[1]),
+        _money(row[2]),
+        _money(received),
+        _money(row[3]),
+        int(row[4]),
+        _money(row[5]),
+    )
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,8 @@ class Split:
     pledged_eur: Decimal
     received_eur: Decimal
     budget_eur: Decimal = ZERO
+    # received in euros at the receipt months' rates minus the same amounts at the pledges' own rates
+    fx_difference_eur: Decimal = ZERO
 
 
 def _received_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any, Any]) -> dict[str, Decimal]:
@@ -145,8 +159,45 @@ def _pledged_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any,
 def by_donor(session: Session, filters: Filters, names: dict[str, str]) -> list[Split]:
     pledged = _pledged_by(session, filters, col(Pledge.donor))
     received = _received_by(session, filters, col(Pledge.donor))
+    fx = fx_difference_by_donor(session, filters)
     keys = sorted(pledged.keys() | received.keys(), key=lambda k: (-pledged.get(k, ZERO), k))
-    return [Split(k, names.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO)) for k in keys]
+    return [
+        Split(k, names.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO), ZERO, fx.get(k, ZERO))
+        for k in keys
+    ]
+
+
+def fx_difference_by_donor(
+    session: Session, filters: Filters, donor: str | None = None
+) -> dict[str, Decimal]:
+    """Per donor, Σ over its pledges that are not withdrawn of (Σ receipts.amount_eur −
+    round_half_up(Σ receipts.amount × pledge.eur_per_unit, 2)): what the receipts are worth in euros at
+    their months' rates beyond what the same amounts are worth at the rate frozen with the pledge.
+
+    The database sums each pledge's receipts (only pledges in another currency than the euro can
+    differ); the rounding to the cent is per pledge, so it is done here, exactly, with Decimal."""
+    query = (
+        sa_select(
+            col(Pledge.donor),
+            col(Pledge.eur_per_unit),
+            func.sum(col(Receipt.amount)),
+            func.sum(col(Receipt.amount_eur)),
+        )
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .where(
+            ACTIVE,
+            col(Pledge.currency) != "EUR",
+            col(Pledge.project_id).in_(selected_projects(filters)),
+        )
+        .group_by(col(Pledge.id), col(Pledge.donor), col(Pledge.eur_per_unit))
+    )
+    if donor is not None:
+        query = query.where(col(Pledge.donor) == donor)
+    out: dict[str, Decimal] = {}
+    for code, rate, amount, amount_eur in session.execute(query.execution_options(yield_per=5000)):
+        difference = _money(amount_eur) - money.to_eur(_money(amount), Decimal(str(rate)))
+        out[str(code)] = out.get(str(code), ZERO) + difference
+    return out
 
 
 def by_beneficiary(session: Session, filters: Filters, names: dict[str, str]) -> list[Split]:
@@ -257,8 +308,10 @@ class ProjectLine:
     overdue_milestones: int
 
 
-def project_lines(session: Session, filters: Filters, *, seeking_only: bool = False) -> list[ProjectLine]:
-    """One line per project: funding, progress, overdue milestones; a fixed number of queries."""
+def project_lines(session: Session, filters: Filters, *, open_gaps_only: bool = False) -> list[ProjectLine]:
+    """One line per project: funding, progress, overdue milestones; a fixed number of queries.
+    ``open_gaps_only``: the projects that make up the open gap (neither completed nor cancelled, budget
+    above what is pledged), whatever stage they are in."""
     pledged = _pledged_per_project(filters)
     today = date.today()
     milestones = (
@@ -287,9 +340,9 @@ def project_lines(session: Session, filters: Filters, *, seeking_only: bool = Fa
         .outerjoin(milestones, milestones.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
     )
-    if seeking_only:
-        query = query.where(col(Project.status) == "seeking_funding")
     shortfall = col(Project.budget_eur) - func.coalesce(pledged.c.pledged, 0)
+    if open_gaps_only:
+        query = query.where(col(Project.status).not_in(CLOSED), shortfall > 0)
     query = query.order_by(case((shortfall > 0, shortfall), else_=0).desc(), col(Project.code))
     # Areas and beneficiaries come with the projects (selectin loading: one query each, not one per row).
     lines = []
@@ -543,6 +596,16 @@ def needs_attention(
         # A non-euro amount cannot be recorded without its month's rate (the API refuses it with a 422),
         # so this list stays empty unless rows were written around the application.
         "missing_rates": [],
+    }
+
+
+def participating_states(session: Session) -> set[str]:
+    """The codes a beneficiary may take: OSCE participating States (Partners fund, they do not receive)."""
+    return {
+        str(c)
+        for c in session.execute(
+            sa_select(col(State.code)).where(col(State.kind) == "participating")
+        ).scalars()
     }
 
 

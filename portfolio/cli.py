@@ -247,11 +247,16 @@ def dashboards_export(
     status: Annotated[str | None, typer.Option(help="A project status, e.g. seeking_funding.")] = None,
     lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
     donor: Annotated[
-        list[str] | None, typer.Option(help="Also write this donor's view (repeatable), e.g. --donor DEU.")
+        list[str] | None,
+        typer.Option(
+            help="Write only this donor's view (repeatable), e.g. --donor DEU: none of the portfolio pages,"
+            " which show every donor's figures."
+        ),
     ] = None,
 ) -> None:
     """Write each dashboard page as one self-contained HTML file, to e-mail or open from a USB stick."""
-    from dashboards.filters import LANGUAGES, Filters
+    from dashboards import queries
+    from dashboards.filters import LANGUAGES, Filters, parse
     from dashboards.pages import export
     from portfolio.db import Database
     from portfolio.projects.schemas import Area, ProjectStatus
@@ -266,12 +271,27 @@ def dashboards_export(
     if problems:
         typer.echo("; ".join(problems), err=True)
         raise typer.Exit(code=2)
-    filters = Filters(year_from, year_to, area, beneficiary.upper() if beneficiary else None, status, lang)
     settings = get_settings()
     db = Database(settings.database_url, settings)
     try:
         with db.session() as session:
-            written = export(session, filters, outdir, [d.upper() for d in donor or []])
+            raw = {"year_from": year_from, "year_to": year_to, "beneficiary": beneficiary}
+            parsed = parse(
+                {k: str(v) for k, v in raw.items() if v is not None}, queries.participating_states(session)
+            )
+            known = queries.state_names(session, "en")
+            donors = [d.strip().upper() for d in donor or []]
+            refused = [f"--{k.replace('_', '-')}: {m}" for k, m in parsed.errors]
+            refused += [
+                f"--donor: no OSCE participating State or Partner has the code {d}"
+                for d in donors
+                if d not in known
+            ]
+            if refused:
+                typer.echo("; ".join(refused), err=True)
+                raise typer.Exit(code=2)
+            filters = Filters(parsed.year_from, parsed.year_to, area, parsed.beneficiary, status, lang)
+            written = export(session, filters, outdir, donors)
     finally:
         db.dispose()
     for path in written:

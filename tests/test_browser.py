@@ -137,7 +137,10 @@ def test_a_donor_lands_on_its_own_view_in_the_browser(browser, server):
 
 def test_an_exported_page_draws_from_a_usb_stick(browser, server_app, tmp_path):
     with server_app.state.db.session() as session:
-        written = export(session, Filters(), tmp_path, ["DEU"])
+        written = export(session, Filters(), tmp_path / "all") + export(
+            session, Filters(area="SCA"), tmp_path / "deu", ["DEU"]
+        )
+    assert [p.name for p in written][-1:] == ["donor-DEU.html"]
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     page = context.new_page()
     problems: list[str] = []
@@ -153,4 +156,98 @@ def test_an_exported_page_draws_from_a_usb_stick(browser, server_app, tmp_path):
                 assert chart.locator("svg.main-svg").count() > 0, path.name
     finally:
         context.close()
+    assert problems == []
+
+
+def submit_filters(page) -> object:
+    """Press Apply on the page's filter form; the answer to the navigation it starts."""
+    with page.expect_navigation() as navigation:
+        page.locator("form.filters button[type=submit]").click()
+    page.wait_for_load_state("load")
+    return navigation.value
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_filter_form_applies_with_blanks_and_with_a_choice(browser, server, lang):
+    context, page, problems = open_as(browser, server, "manager@example.org")
+    try:
+        for name in PAGES:
+            page.goto(f"{server}/dashboards/{name}?lang={lang}")
+            # left at "any" / blank: the browser sends every field empty
+            response = submit_filters(page)
+            assert "year_from=" in page.url or "area=" in page.url, page.url
+            assert response.status == 200, (name, page.url)
+            assert response.headers["content-type"].startswith("text/html"), name
+            assert page.locator(".field-error").count() == 0, name
+            assert page.locator("html").get_attribute("lang") == lang
+            # a real choice
+            page.select_option("select[name=area]", "SCA")
+            page.select_option("select[name=beneficiary]", "SRB")
+            if page.locator("input[name=year_from]").count():
+                page.fill("input[name=year_from]", "2020")
+                page.fill("input[name=year_to]", "2030")
+                page.select_option("select[name=status]", "implementation")
+            response = submit_filters(page)
+            assert response.status == 200, (name, page.url)
+            assert "beneficiary=SRB" in page.url and "area=SCA" in page.url
+            assert page.locator("select[name=beneficiary]").input_value() == "SRB"
+            stamp = page.locator(".stamp").inner_text()
+            assert ("Serbia" if lang == "en" else "Serbie") in stamp, stamp
+            draw(page, page.url)  # and the filtered charts draw
+    finally:
+        context.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_bad_filter_shows_its_message_beside_the_field(browser, server, lang):
+    context, page, problems = open_as(browser, server, "manager@example.org")
+    try:
+        response = page.goto(f"{server}/dashboards/funding?year_from=&area=XYZ&beneficiary=JPN&lang={lang}")
+        assert response is not None and response.status == 422
+        area = page.locator("label", has=page.locator("select[name=area]"))
+        assert "XYZ" in area.locator(".field-error").inner_text()
+        beneficiary = page.locator("label", has=page.locator("select[name=beneficiary]"))
+        expected = "participating State" if lang == "en" else "État participant"
+        assert expected in beneficiary.locator(".field-error").inner_text()
+        assert page.locator("[role=alert]").count() == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"dashboard-bad-filter-{lang}.png"), full_page=False)
+        # correcting it from the form works
+        page.select_option("select[name=area]", "")
+        page.select_option("select[name=beneficiary]", "")
+        assert submit_filters(page).status == 200
+    finally:
+        context.close()
+    # the browser reports the page's own 422 on the console; nothing else may appear there
+    assert [p for p in problems if "status of 422" not in p] == []
+
+
+def test_every_link_on_every_page_answers(browser, server):
+    context, page, problems = open_as(browser, server, "manager@example.org")
+    checked: dict[str, int] = {}
+    try:
+        for lang in ("en", "fr"):
+            for name in PAGES:
+                page.goto(f"{server}/dashboards/{name}?lang={lang}&area=SALW")
+                hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+                assert any("/docs" in h for h in hrefs), name
+                for href in hrefs:
+                    if href in checked:
+                        continue
+                    assert href.startswith(server), f"{name}: a link leaves the app: {href}"
+                    answer = context.request.get(href)
+                    kind = answer.headers.get("content-type", "")
+                    assert answer.status == 200, f"{name}: {href} answered {answer.status}"
+                    assert kind.startswith(("text/html", "text/csv")), f"{name}: {href} is {kind}"
+                    if kind.startswith("text/csv"):
+                        assert "attachment" in answer.headers.get("content-disposition", ""), href
+                        assert "€" not in answer.text(), href  # plain numbers
+                    checked[href] = answer.status
+        # the front door, too
+        page.goto(server + "/")
+        assert page.url.startswith(f"{server}/dashboards/funding")
+    finally:
+        context.close()
+    assert len(checked) > 40
     assert problems == []

@@ -76,6 +76,7 @@ STATUS_PATHS = {
     "seeking_funding": ("assessment", "planning", "seeking_funding"),
     "implementation": ("assessment", "planning", "seeking_funding", "implementation"),
     "on_hold": ("assessment", "planning", "seeking_funding", "on_hold"),
+    "completed": ("assessment", "planning", "seeking_funding", "implementation", "completed"),
 }
 
 PROJECTS: dict[str, dict[str, Any]] = {
@@ -124,6 +125,17 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "request_date": "2024-11-01",
         "budget_eur": "300000.00",
         "status": "seeking_funding",
+    },
+    # completed short of its budget: its shortfall is part of the gap, not of the open gap
+    "delta": {
+        "code": "FIG-DELTA",
+        "title": "Record-keeping software, delivered",
+        "areas": ["SALW"],
+        "activity_types": ["record_keeping"],
+        "beneficiaries": ["SRB"],
+        "request_date": "2021-04-01",
+        "budget_eur": "400000.00",
+        "status": "completed",
     },
 }
 
@@ -199,6 +211,7 @@ class PledgeFact:
     status: str
     eur: Decimal
     receipts: list[tuple[str, Decimal]] = field(default_factory=list)  # (received on, euros)
+    received_amounts: list[Decimal] = field(default_factory=list)  # the same receipts, in the currency
 
     @property
     def active(self) -> bool:
@@ -207,6 +220,14 @@ class PledgeFact:
     @property
     def received_eur(self) -> Decimal:
         return sum((eur for _, eur in self.receipts), ZERO)
+
+    @property
+    def fx_difference(self) -> Decimal:
+        """Received in euros at the receipts' rates − the same amounts at the pledge's rate (half up)."""
+        if not self.active:
+            return ZERO
+        at_pledge_rate = to_eur(str(sum(self.received_amounts, Decimal(0))), self.currency, self.pledged_on)
+        return self.received_eur - at_pledge_rate
 
 
 @dataclass
@@ -248,6 +269,9 @@ class Portfolio:
 
     def gap(self, key: str) -> Decimal:
         return max(self.budget(key) - self.pledged(key), ZERO)
+
+    def is_open(self, key: str) -> bool:
+        return PROJECTS[key]["status"] not in ("completed", "cancelled")
 
     def sums_by(
         self, filters: Filters, keys_of: Callable[[PledgeFact], Iterable[str]]
@@ -298,6 +322,7 @@ def build_portfolio(client: Any) -> Portfolio:
         for received, received_on in spec.receipts:
             receipt = ok(receive(client, pledge["id"], received, received_on), 201)
             fact.receipts.append((received_on, to_eur(received, spec.currency, received_on)))
+            fact.received_amounts.append(Decimal(received))
             assert receipt["amount_eur"] == str(fact.receipts[-1][1])
         if spec.withdrawn:
             pledge = ok(client.patch(f"/api/v1/pledges/{pledge['id']}", json={"status": "withdrawn"}))
@@ -404,7 +429,7 @@ def assert_split_panel(panel: figures.Panel, expected: list[tuple[str, Decimal, 
     assert customdata(received) == [str(r) for _, _, r in expected]
     assert heights(pledged) == [float(p) for _, p, _ in expected]
     assert heights(received) == [float(r) for _, _, r in expected]
-    assert panel.table.rows == [[label, money(p), money(r)] for label, p, r in expected]
+    assert [row[:3] for row in panel.table.rows] == [[label, money(p), money(r)] for label, p, r in expected]
 
 
 def splits_as_tuples(splits: list[queries.Split]) -> list[tuple[str, Decimal, Decimal]]:
@@ -437,6 +462,7 @@ def expected_totals(pf: Portfolio, filters: Filters) -> queries.Totals:
         received_eur=sum((p.received_eur for p in pf.pledges_in(filters)), ZERO),
         gap_eur=sum((pf.gap(k) for k in keys), ZERO),
         seeking_funding=sum(1 for k in keys if PROJECTS[k]["status"] == "seeking_funding"),
+        open_gap_eur=sum((pf.gap(k) for k in keys if pf.is_open(k)), ZERO),
     )
 
 
@@ -489,9 +515,17 @@ def expected_over_time(pf: Portfolio, filters: Filters) -> list[queries.Quarter]
     return out
 
 
+def expected_fx_by_donor(pf: Portfolio, filters: Filters) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for p in pf.pledges_in(filters):
+        out[STATE_NAMES[p.donor]] += p.fx_difference
+    return dict(out)
+
+
 def expected_gap_lines(pf: Portfolio, filters: Filters) -> list[tuple[str, Decimal, Decimal, Decimal]]:
-    """(code, budget, pledged, gap) of the projects seeking funding, largest gap first."""
-    keys = [k for k in pf.selected(filters) if PROJECTS[k]["status"] == "seeking_funding"]
+    """(code, budget, pledged, gap) of the projects in the open gap (any stage but completed or
+    cancelled, budget above what is pledged), largest gap first."""
+    keys = [k for k in pf.selected(filters) if pf.is_open(k) and pf.gap(k) > 0]
     keys.sort(key=lambda k: (-pf.gap(k), pf.code(k)))
     return [(pf.code(k), pf.budget(k), pf.pledged(k), pf.gap(k)) for k in keys]
 
@@ -562,9 +596,11 @@ def test_totals_to_the_cent(db, portfolio):
         totals = queries.totals(session, ALL)
     expected = expected_totals(portfolio, ALL)
     assert totals == expected
-    assert str(totals.budget_eur) == "4550000.50"
+    assert str(totals.budget_eur) == "4950000.50"
     # Σ max(budget − pledged, 0) per project, not Σ budget − Σ pledged (bravo is over-pledged).
     assert totals.gap_eur != totals.budget_eur - totals.pledged_eur
+    # The open gap leaves out the completed project's shortfall (delta: 400000.00, nothing pledged).
+    assert totals.open_gap_eur == totals.gap_eur - Decimal("400000.00")
     assert totals.seeking_funding == 2
     for value in (totals.budget_eur, totals.pledged_eur, totals.received_eur, totals.gap_eur):
         assert value.as_tuple().exponent == -2
@@ -600,9 +636,18 @@ def test_funding_page_kpis_show_the_totals(client, portfolio, subtests):
                 EN["budget"]: money(t.budget_eur),
                 EN["pledged"]: money(t.pledged_eur),
                 EN["received"]: money(t.received_eur),
-                EN["gap"]: money(t.gap_eur),
+                EN["open_gap"]: money(t.open_gap_eur),
                 EN["coverage"]: EN.percent(coverage),
                 EN["seeking_funding_count"]: str(t.seeking_funding),
+            }
+            values = dict(re.findall(r'data-kpi="([^"]+)" data-value="([^"]*)"', response.text))
+            assert values == {
+                "budget": str(t.budget_eur),
+                "pledged": str(t.pledged_eur),
+                "received": str(t.received_eur),
+                "open-gap": str(t.open_gap_eur),
+                "coverage": "" if coverage is None else str(coverage),
+                "seeking-funding": str(t.seeking_funding),
             }
 
 
@@ -775,18 +820,51 @@ def test_funding_page_panels_carry_the_same_sums(db, portfolio):
     quarters = expected_over_time(portfolio, ALL)
     assert customdata(panels["over-time"].figure.data[0]) == [str(q.pledged_cumulative) for q in quarters]
     t = expected_totals(portfolio, ALL)
-    assert dict(page.kpis)[EN["gap"]] == money(t.gap_eur)
+    assert page.kpi("open-gap").value == t.open_gap_eur
+
+
+def test_each_donor_total_carries_its_rate_effect(db, portfolio):
+    """fx_difference_eur per donor, to the cent, computed here from the receipts' amounts and rates."""
+    expected = expected_fx_by_donor(portfolio, ALL)
+    # USA: 333333.33 received at 0.92876543 (309588.47) − the same at the pledge's 0.91234567 (304115.22)
+    assert expected["United States of America"] == Decimal("5473.25")
+    assert expected["Germany"] == ZERO  # in euros: no rate effect
+    with db.session() as session:
+        page = build("funding", session, ALL)
+        donors = queries.by_donor(session, ALL, queries.state_names(session, "en"))
+    assert {s.label: s.fx_difference_eur for s in donors} == {
+        label: expected.get(label, ZERO) for label in (s.label for s in donors)
+    }
+    panel = {p.id: p for p in page.panels}["by-donor"]
+    assert panel.table.columns[-1] == EN["fx_difference"]
+    assert {row[0]: row[-1] for row in panel.table.rows} == {
+        s.label: money(s.fx_difference_eur) for s in donors
+    }
+    assert {row[0]: row[-1] for row in panel.table.values} == {
+        s.label: str(s.fx_difference_eur) for s in donors
+    }
+    # Received above pledged only for the United States: said, with how much the rate explains
+    assert (
+        "United States of America received €\u00a05,473.25 more than it pledged; €\u00a05,473.25"
+        in panel.note
+    )
+    assert "Germany received" not in panel.note
+    with db.session() as session:
+        usa = build("donor", session, ALL, "USA")
+    assert usa.kpi("fx-difference").value == Decimal("5473.25")
+    assert "€\u00a05,473.25 of it is the rate effect" in usa.note
 
 
 # -- gaps and progress -----------------------------------------------------------------------------
 
 
-def test_gaps_only_projects_seeking_funding_largest_gap_first(db, portfolio):
+def test_gaps_every_open_project_short_of_its_budget_largest_gap_first(db, portfolio):
     with db.session() as session:
-        lines = queries.project_lines(session, ALL, seeking_only=True)
+        lines = queries.project_lines(session, ALL, open_gaps_only=True)
     expected = expected_gap_lines(portfolio, ALL)
     assert [(p.code, p.budget_eur, p.pledged_eur, p.gap_eur) for p in lines] == expected
-    assert [p.code for p in lines] == ["FIG-ALPHA", "FIG-XSS"]
+    # on hold counts; over-pledged bravo (no gap) and completed delta do not
+    assert [p.code for p in lines] == ["FIG-ALPHA", "FIG-XSS", "FIG-CHARLIE"]
     panel = figures.gaps(lines, EN)
     gap, pledged = panel.figure.data
     assert (gap.name, pledged.name) == (EN["gap"], EN["pledged"])
@@ -797,6 +875,7 @@ def test_gaps_only_projects_seeking_funding_largest_gap_first(db, portfolio):
         [
             code,
             PROJECTS[key]["title"],
+            EN.word(PROJECTS[key]["status"]),
             "/".join(sorted(PROJECTS[key]["areas"])),
             ", ".join(sorted(PROJECTS[key]["beneficiaries"])),
             money(budget),
@@ -804,13 +883,15 @@ def test_gaps_only_projects_seeking_funding_largest_gap_first(db, portfolio):
             money(gap_eur),
             EN.percent((pledged_eur / budget).quantize(Decimal("0.0001"))),
         ]
-        for (code, budget, pledged_eur, gap_eur), key in zip(expected, ["alpha", "xss"], strict=True)
+        for (code, budget, pledged_eur, gap_eur), key in zip(
+            expected, ["alpha", "xss", "charlie"], strict=True
+        )
     ]
 
 
 def test_user_text_is_escaped_in_figures(client, db, portfolio):
     with db.session() as session:
-        gaps = figures.gaps(queries.project_lines(session, ALL, seeking_only=True), EN)
+        gaps = figures.gaps(queries.project_lines(session, ALL, open_gaps_only=True), EN)
         indicators = figures.indicators(queries.indicators(session, ALL), EN)
     labels = categories(gaps.figure.data[0])
     assert "FIG-XSS — &lt;script&gt;alert(1)&lt;/script&gt;" in labels
@@ -867,7 +948,7 @@ def test_by_status_projects_and_budget(db, portfolio):
     assert {s.status: (s.projects, s.budget_eur) for s in lines} == expected
     panel = figures.by_status(lines, EN)
     (bar,) = panel.figure.data
-    order = ["seeking_funding", "implementation", "on_hold"]
+    order = ["seeking_funding", "implementation", "on_hold", "completed"]
     assert list(bar.x) == [EN.word(s) for s in order]
     assert customdata(bar) == [str(expected[s][1]) for s in order]
     assert list(bar.text) == [str(expected[s][0]) for s in order]
@@ -1057,17 +1138,18 @@ def test_stage_changes_follow_the_area_filter_like_the_matrix(client, db, portfo
 # -- filters narrow every aggregate ----------------------------------------------------------------
 
 FILTER_CASES: list[tuple[str, Filters, list[str]]] = [
-    ("none", ALL, ["alpha", "bravo", "charlie", "xss"]),
-    ("area=SALW", Filters(area="SALW"), ["alpha", "charlie"]),
+    ("none", ALL, ["alpha", "bravo", "charlie", "xss", "delta"]),
+    ("area=SALW", Filters(area="SALW"), ["alpha", "charlie", "delta"]),
     ("area=SCA", Filters(area="SCA"), ["bravo", "charlie", "xss"]),
     ("beneficiary=MNE", Filters(beneficiary="MNE"), ["bravo"]),
-    ("beneficiary=SRB", Filters(beneficiary="SRB"), ["alpha"]),
+    ("beneficiary=SRB", Filters(beneficiary="SRB"), ["alpha", "delta"]),
     ("beneficiary=FRA", Filters(beneficiary="FRA"), []),
     ("status=seeking_funding", Filters(status="seeking_funding"), ["alpha", "xss"]),
     ("status=on_hold", Filters(status="on_hold"), ["charlie"]),
     ("years 2023-2023", Filters(year_from=2023, year_to=2023), ["bravo"]),
     ("from 2024", Filters(year_from=2024), ["charlie", "xss"]),
-    ("to 2023", Filters(year_to=2023), ["alpha", "bravo"]),
+    ("to 2023", Filters(year_to=2023), ["alpha", "bravo", "delta"]),
+    ("status=completed", Filters(status="completed"), ["delta"]),
     ("SCA, from 2024, seeking", Filters(area="SCA", year_from=2024, status="seeking_funding"), ["xss"]),
 ]
 
@@ -1085,7 +1167,7 @@ def check_filtered_aggregates(session: Any, pf: Portfolio, filters: Filters, key
     kinds = queries.by_kind(session, filters, EN.words(["cash", "in_kind"]))
     assert splits_as_tuples(kinds) == expected_by_kind(pf, filters)
     assert queries.over_time(session, filters) == expected_over_time(pf, filters)
-    gap_lines = queries.project_lines(session, filters, seeking_only=True)
+    gap_lines = queries.project_lines(session, filters, open_gaps_only=True)
     assert [(p.code, p.budget_eur, p.pledged_eur, p.gap_eur) for p in gap_lines] == expected_gap_lines(
         pf, filters
     )
@@ -1108,8 +1190,12 @@ def check_filtered_aggregates(session: Any, pf: Portfolio, filters: Filters, key
     # The page built from them shows the same amounts.
     page = build("funding", session, filters)
     t = expected_totals(pf, filters)
-    assert dict(page.kpis)[EN["pledged"]] == money(t.pledged_eur)
-    assert dict(page.kpis)[EN["gap"]] == money(t.gap_eur)
+    assert page.kpi("pledged").text == money(t.pledged_eur)
+    assert page.kpi("open-gap").value == t.open_gap_eur
+    fx = expected_fx_by_donor(pf, filters)
+    assert {s.label: s.fx_difference_eur for s in queries.by_donor(session, filters, names)} == {
+        label: fx.get(label, ZERO) for label, _, _ in expected_by_donor(pf, filters)
+    }
     panels = {p.id: p for p in page.panels}
     assert_split_panel(panels["by-area"], [(EN.word(k), p, r) for k, p, r in expected_by_area(pf, filters)])
     assert_split_panel(panels["by-kind"], expected_by_kind(pf, filters))
@@ -1165,6 +1251,7 @@ def test_page_queries_do_not_grow_with_pledges(client, db, portfolio):
             received_on = "2024-04-25" if currency == "GBP" else "2024-05-20"
             ok(receive(client, pledge["id"], "100.00", received_on), 201)
             fact.receipts.append((received_on, to_eur("100.00", currency, received_on)))
+            fact.received_amounts.append(Decimal("100.00"))
         more.append(fact)
     portfolio.pledges.extend(more)
     assert len(portfolio.pledges) == len(PLEDGES) + 40
@@ -1180,8 +1267,8 @@ def test_page_queries_do_not_grow_with_pledges(client, db, portfolio):
     others = (f"Others ({len(tail)})", sum((p for _, p, _ in tail), ZERO), sum((r for _, _, r in tail), ZERO))
     assert len(tail) > 1
     assert_split_panel({p.id: p for p in page.panels}["by-donor"], [*expected[:10], others])
-    assert dict(page.kpis)[EN["pledged"]] == money(expected_totals(portfolio, ALL).pledged_eur)
-    assert dict(page.kpis)[EN["received"]] == money(expected_totals(portfolio, ALL).received_eur)
+    assert page.kpi("pledged").value == expected_totals(portfolio, ALL).pledged_eur
+    assert page.kpi("received").value == expected_totals(portfolio, ALL).received_eur
 
 
 def test_outstanding_is_owed_pledge_by_pledge():

@@ -1,8 +1,11 @@
 """The dashboard pages as a browser gets them: logged in by cookie, filtered, in two languages, safe."""
 
 import csv
+import html
 import io
 import re
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -111,10 +114,85 @@ def test_filters_narrow_the_page_and_stay_in_its_links(client, portfolio):
     ]
 
 
-def test_the_gaps_page_lists_only_projects_seeking_funding(client, portfolio):
+def kpi_values(page: str) -> dict[str, Decimal]:
+    """Every headline figure's exact value, read from its data-kpi/data-value attributes."""
+    pairs = re.findall(r'data-kpi="([^"]+)" data-value="([^"]*)"', page)
+    return {key: Decimal(value) for key, value in pairs if value}
+
+
+@pytest.fixture
+def closed_and_open(client, portfolio):
+    """Beside the portfolio: a completed and a cancelled project still short of their budget (no longer
+    sought), one in implementation with a gap, and one fully pledged."""
+    done = make_project(client, code="GAP-DONE", areas=["SALW"], budget_eur="700.00")
+    move(client, done["id"], "assessment", "planning", "seeking_funding", "implementation")
+    make_pledge(client, done["id"], donor="NOR", amount="100.00")
+    move(client, done["id"], "completed")
+    dropped = make_project(client, code="GAP-DROPPED", areas=["SCA"], budget_eur="300.00")
+    move(client, dropped["id"], "cancelled")
+    running = make_project(client, code="GAP-RUNNING", areas=["SCA"], budget_eur="2000.00")
+    move(client, running["id"], "assessment", "planning", "seeking_funding", "implementation")
+    make_pledge(client, running["id"], donor="NOR", amount="1250.50")
+    funded = make_project(client, code="GAP-FUNDED", areas=["SCA"], budget_eur="100.00")
+    make_pledge(client, funded["id"], donor="NOR", amount="100.00")
+    withdrawn = make_pledge(client, funded["id"], donor="CHE", amount="40.00")
+    ok(client.patch(f"/api/v1/pledges/{withdrawn['id']}", json={"status": "withdrawn"}))
+    return portfolio
+
+
+def api_totals(client) -> dict[str, Decimal]:
+    """The headline sums, computed here from what the API answers (not from the dashboards' SQL)."""
+    projects = ok(client.get("/api/v1/projects", params={"limit": 500}))["items"]
+    pledges = ok(client.get("/api/v1/pledges", params={"limit": 500}))["items"]
+    pledged: dict[int, Decimal] = {}
+    for p in pledges:
+        if p["status"] != "withdrawn":
+            pledged[p["project_id"]] = pledged.get(p["project_id"], Decimal(0)) + Decimal(p["amount_eur"])
+    open_gap = sum(
+        (
+            max(Decimal(p["budget_eur"]) - pledged.get(p["id"], Decimal(0)), Decimal(0))
+            for p in projects
+            if p["status"] not in ("completed", "cancelled")
+        ),
+        Decimal("0.00"),
+    )
+    return {
+        "budget": sum((Decimal(p["budget_eur"]) for p in projects), Decimal("0.00")),
+        "pledged": sum(pledged.values(), Decimal("0.00")),
+        "received": sum((Decimal(p["received_eur"]) for p in pledges), Decimal("0.00")),
+        "open-gap": open_gap,
+    }
+
+
+def test_headline_figures_carry_their_exact_values_and_the_open_gap_leaves_closed_projects_out(
+    client, closed_and_open
+):
+    page = client.get("/dashboards/funding").text
+    values = kpi_values(page)
+    expected = api_totals(client)
+    assert {k: values[k] for k in expected} == expected
+    # 1000 − 0 (DQ-DEPOT: 90 pledged) … computed by hand as well: the completed project's 600 and the
+    # cancelled one's 300 are not part of it
+    assert values["open-gap"] == Decimal("910.00") + Decimal("300.00") + Decimal("749.50")
+    assert 'data-kpi="open-gap" data-value="1959.50"' in page
+    assert "Σ max(budget − pledged, 0) over the projects neither completed nor cancelled." in page
+    assert 'data-kpi="budget" data-value="4600.00"' in page
+    french = client.get("/dashboards/funding", params={"lang": "fr"}).text
+    assert kpi_values(french) == values
+    assert "Déficit ouvert" in french
+
+
+def test_the_gaps_page_lists_every_project_with_an_open_gap(client, closed_and_open):
     page = client.get("/dashboards/gaps").text
-    assert "DQ-DEPOT" in page
-    assert "DQ-MARK" not in page
+    for code in ("DQ-DEPOT", "DQ-MARK", "GAP-RUNNING"):  # seeking funding, requested, in implementation
+        assert code in page, code
+    for code in ("GAP-DONE", "GAP-DROPPED", "GAP-FUNDED"):  # completed, cancelled, fully pledged
+        assert code not in page, code
+    values = kpi_values(page)
+    assert values["open-gap"] == api_totals(client)["open-gap"]
+    assert values["open-gap-projects"] == 3
+    rows = list(csv.reader(io.StringIO(client.get("/dashboards/gaps.csv", params={"table": "gaps"}).text)))
+    assert sum(Decimal(row[7]) for row in rows[1:]) == values["open-gap"]
 
 
 def test_data_quality_flags_overdue_milestones(client, portfolio):
@@ -123,15 +201,197 @@ def test_data_quality_flags_overdue_milestones(client, portfolio):
     assert "2024-07-01" in page
 
 
-def test_csv_download_has_the_tables_numbers(client, portfolio):
-    response = client.get("/dashboards/funding.csv", params={"table": "by-donor"})
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_csv_download_holds_numbers_as_numbers_and_dates_iso(client, portfolio, lang):
+    response = client.get("/dashboards/funding.csv", params={"table": "by-donor", "lang": lang})
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["Donor", "Pledged", "Received"]
-    assert ["Germany", "€\u00a0200.00", "€\u00a00.00"] in rows
-    assert ["United States of America", "€\u00a090.00", "€\u00a045.00"] in rows
-    assert client.get("/dashboards/funding.csv", params={"table": "nope"}).status_code == 404
+    if lang == "en":
+        assert rows[0] == ["Donor", "Pledged (EUR)", "Received (EUR)", "Rate effect (EUR)"]
+        assert ["Germany", "200.00", "0.00", "0.00"] in rows
+        assert ["United States of America", "90.00", "45.00", "0.00"] in rows
+    else:
+        assert ["Allemagne", "200.00", "0.00", "0.00"] in rows  # the same numbers, whatever the language
+    gaps = list(csv.reader(io.StringIO(client.get("/dashboards/gaps.csv?table=gaps").text)))
+    assert gaps[0][-1] == "Coverage (%)"
+    assert gaps[1][5:] == ["1000.00", "90.00", "910.00", "9.0"]
+    timeline = list(csv.reader(io.StringIO(client.get("/dashboards/progress.csv?table=timeline").text)))
+    assert timeline[1][3:5] == ["2024-06-01", "2026-06-01"]
+    quality = list(
+        csv.reader(io.StringIO(client.get("/dashboards/data-quality.csv?table=overdue_milestones").text))
+    )
+    assert quality[1] == ["DQ-DEPOT", "Fence", "2024-07-01"]
+    for row in rows[1:] + gaps[1:]:
+        assert not any("€" in cell or "\u00a0" in cell for cell in row), row
+    missing = client.get("/dashboards/funding.csv", params={"table": "nope"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/plain")
+    assert client.get("/dashboards/funding.csv").status_code == 404  # no table named: not a JSON 422
+
+
+# -- filters as a form sends them ----------------------------------------------------------------
+
+
+FORM_PAGES = [*PAGES, "donors/USA"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize("name", FORM_PAGES)
+def test_a_form_applied_with_fields_left_at_any_shows_the_page(client, portfolio, name, lang):
+    blank = {"year_from": "", "year_to": "", "area": "", "beneficiary": "", "status": "", "lang": lang}
+    response = client.get(f"/dashboards/{name}", params=blank)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"].startswith("text/html")
+    assert f'<html lang="{lang}">' in response.text
+    chosen = client.get(f"/dashboards/{name}", params=blank | {"beneficiary": "SRB", "year_from": "2020"})
+    assert chosen.status_code == 200
+    assert '<option value="SRB" selected>' in chosen.text
+    assert (
+        client.get(
+            f"/dashboards/{name}.csv" if "/" not in name else "/dashboards/donors/USA.csv",
+            params=blank | {"table": "x"},
+        ).status_code
+        == 404
+    )
+
+
+def test_blank_filters_count_as_any(client, portfolio):
+    blank = client.get("/dashboards/funding?year_from=&year_to=&area=&beneficiary=&status=").text
+    assert kpi_values(blank) == kpi_values(client.get("/dashboards/funding").text)
+    narrowed = client.get("/dashboards/funding?year_from=&year_to=&area=&beneficiary=ALB&status=").text
+    assert kpi_values(narrowed)["budget"] == Decimal("500.00")
+
+
+BAD_FILTERS = [
+    ("year_from", "abc", "“abc” is not a year between 1990 and 2100.", "« abc » n'est pas une année"),
+    ("year_to", "1800", "“1800” is not a year between 1990 and 2100.", "« 1800 » n'est pas une année"),
+    ("area", "XYZ", "“XYZ” is not an area", "« XYZ » n'est pas un domaine"),
+    ("beneficiary", "JPN", "“JPN” is not an OSCE participating State.", "n'est pas un État participant"),
+    ("beneficiary", "ZZZ", "“ZZZ” is not an OSCE participating State.", "n'est pas un État participant"),
+    ("status", "done", "“done” is not a project status.", "« done » n'est pas un statut de projet."),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "english", "french"), BAD_FILTERS)
+def test_a_bad_filter_is_named_beside_its_field_in_the_pages_language(
+    client, portfolio, field, value, english, french
+):
+    for lang, message in (("en", english), ("fr", french)):
+        query = {"year_from": "", "year_to": "", "area": "", "beneficiary": "", "status": "", "lang": lang}
+        response = client.get("/dashboards/funding", params=query | {field: value})
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("text/html")
+        page = html.unescape(response.text)
+        assert message in page, (lang, page[:200])
+        # beside its own field: the message follows that field's control within its label
+        label = re.search(rf'name="{field}".*?</label>', page, flags=re.S)
+        assert label is not None and message in label.group(0)
+        assert f'aria-describedby="{field}-error"' in response.text
+        assert 'data-kpi="budget"' in response.text  # the page itself, with the other filters applied
+        table = client.get("/dashboards/funding.csv", params=query | {field: value, "table": "by-donor"})
+        assert table.status_code == 422 and table.headers["content-type"].startswith("text/plain")
+        assert message in table.text
+
+
+def test_years_in_the_wrong_order_are_named(client, portfolio):
+    response = client.get("/dashboards/gaps", params={"year_from": "2024", "year_to": "2020"})
+    assert response.status_code == 422
+    assert "The last year (2020) comes before the first." in response.text
+
+
+def test_the_pages_never_answer_json(anon, accounts):
+    login(anon, accounts["manager"].email)
+    for url in (
+        "/dashboards/funding?lang=de",
+        "/dashboards/donors/DEU?year_from=1e3",
+        "/dashboards/gaps.csv",
+    ):
+        response = anon.get(url)
+        assert not response.headers["content-type"].startswith("application/"), url
+        assert response.status_code in (200, 404, 422), url
+    broken = anon.post("/dashboards/login", data={"email": "a@b.c"})
+    assert broken.status_code == 422 and broken.headers["content-type"].startswith("text/html")
+    assert anon.post("/api/v1/auth/token", data={}).headers["content-type"].startswith("application/")
+
+
+def test_the_stamp_says_in_words_which_filters_a_page_shows(client, portfolio):
+    page = client.get("/dashboards/funding?year_from=2020&year_to=2024&area=SCA&beneficiary=MDA").text
+    assert "Years 2020–2024 · Area: SCA · Beneficiary State: Moldova" in page
+    french = client.get("/dashboards/funding?year_from=2020&area=SCA&beneficiary=SRB&lang=fr").text
+    assert "Années à partir de 2020 · Domaine\u00a0: SMC · État bénéficiaire\u00a0: Serbie" in html.unescape(
+        french
+    )
+    assert "Shows: all projects" in client.get("/dashboards/funding").text
+
+
+# -- the rate effect -------------------------------------------------------------------------------
+
+
+def test_received_above_pledged_in_euros_is_explained_as_the_rate_effect(client, portfolio):
+    make_rate(client, "USD", "2024-05", "0.96")
+    make_rate(client, "USD", "2024-06", "0.93")
+    project = make_project(client, code="FX-1", areas=["SALW"], beneficiaries=["MNE"], budget_eur="5000.00")
+    pledge = make_pledge(client, project["id"], donor="USA", currency="USD", amount="1000.00")  # 900.00 €
+    ok(receive(client, pledge["id"], "333.33", "2024-05-02"), 201)  # 320.00 € (319.9968)
+    ok(receive(client, pledge["id"], "666.67", "2024-06-03"), 201)  # 620.00 € (620.0031)
+    # the other USA pledge (DQ-DEPOT): 50 USD at the pledge's own month, no effect
+    received_eur = Decimal("320.00") + Decimal("620.00") + Decimal("45.00")
+    fx = (
+        Decimal("320.00")
+        + Decimal("620.00")
+        - (Decimal("1000.00") * Decimal("0.9")).quantize(Decimal("0.01"))
+    )
+    assert fx == Decimal("40.00")
+    rows = list(csv.reader(io.StringIO(client.get("/dashboards/funding.csv?table=by-donor").text)))
+    assert ["United States of America", "990.00", str(received_eur), "40.00"] in rows
+    assert ["Germany", "200.00", "0.00", "0.00"] in rows
+    values = kpi_values(client.get("/dashboards/donors/USA").text)
+    assert values["pledged"] == Decimal("990.00") and values["received"] == received_eur
+    assert values["fx-difference"] == Decimal("40.00")
+
+
+def test_a_donor_that_received_more_euros_than_it_pledged_is_told_why(client):
+    make_rate(client, "GBP", "2024-03", "1.10")
+    make_rate(client, "GBP", "2024-07", "1.20")
+    project = make_project(client, code="FX-2", areas=["SCA"], budget_eur="5000.00")
+    pledge = make_pledge(client, project["id"], donor="GBR", currency="GBP", amount="1000.00")  # 1100.00 €
+    ok(receive(client, pledge["id"], "1000.00", "2024-07-15"), 201)  # 1200.00 €
+    for lang, words in (
+        ("en", "received €\u00a0100.00 more than it pledged; €\u00a0100.00 of it is the rate effect"),
+        ("fr", "a versé 100,00\u00a0€ de plus qu'annoncé ; l'effet de change en explique 100,00\u00a0€"),
+    ):
+        funding = html.unescape(client.get("/dashboards/funding", params={"lang": lang}).text)
+        assert words in funding, lang
+        donor = client.get("/dashboards/donors/GBR", params={"lang": lang})
+        assert words in html.unescape(donor.text), lang
+        assert 'data-kpi="fx-difference" data-value="100.00"' in donor.text
+    assert "Rate effect: a pledge in another currency" in client.get("/dashboards/donors/GBR").text
+
+
+# -- the front door ---------------------------------------------------------------------------------
+
+
+def test_the_root_leads_to_the_dashboards_and_a_donor_to_its_own_view(anon, accounts):
+    response = anon.get("/", follow_redirects=False)
+    assert response.status_code in (303, 307)
+    assert response.headers["location"] == "/dashboards"
+    login(anon, accounts["donor"].email)
+    landing = anon.get("/")
+    assert landing.status_code == 200
+    assert str(landing.url).endswith("/dashboards/donors/DEU")
+    assert 'href="/docs"' in landing.text
+
+
+def test_every_page_links_to_the_api_docs(client, portfolio):
+    for name in PAGES:
+        assert 'href="/docs"' in client.get(f"/dashboards/{name}").text, name
+    assert client.get("/docs").status_code == 200
+
+
+def test_the_readme_quick_start_names_the_dashboards():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "http://127.0.0.1:8000/dashboards" in quick_start
 
 
 def test_user_text_is_escaped_everywhere(client):
@@ -243,7 +503,7 @@ def test_a_revoked_account_loses_the_dashboards_at_once(anon, client, accounts):
     assert anon.get("/dashboards/funding", follow_redirects=False).status_code == 303
 
 
-def test_export_writes_self_contained_pages(client, portfolio, database_url, tmp_path, monkeypatch):
+def export_cli(database_url, monkeypatch, *args):
     from typer.testing import CliRunner
 
     from portfolio.cli import app
@@ -252,41 +512,53 @@ def test_export_writes_self_contained_pages(client, portfolio, database_url, tmp
     monkeypatch.setenv("PORTFOLIO_DATABASE_URL", database_url)
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(
-            app,
-            [
-                "dashboards",
-                "export",
-                str(tmp_path / "out"),
-                "--lang",
-                "fr",
-                "--area",
-                "SCA",
-                "--donor",
-                "usa",
-            ],
-            catch_exceptions=False,
-        )
+        return CliRunner().invoke(app, ["dashboards", "export", *args], catch_exceptions=False)
     finally:
         get_settings.cache_clear()
+
+
+def test_export_writes_self_contained_pages(client, portfolio, database_url, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    result = export_cli(
+        database_url, monkeypatch, str(out), "--lang", "fr", "--area", "SCA", "--year-from", "2020"
+    )
     assert result.exit_code == 0, result.output
-    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    files = sorted(p.name for p in out.iterdir())
     assert files == [
         "data-quality.html",
-        "donor-USA.html",
         "funding.html",
         "gaps.html",
         "national-processes.html",
         "progress.html",
     ]
-    funding = (tmp_path / "out" / "funding.html").read_text(encoding="utf-8")
+    funding = (out / "funding.html").read_text(encoding="utf-8")
     assert "<script src=" not in funding and '<link rel="stylesheet"' not in funding  # nothing to fetch
     assert "plotly.js v" in funding  # the library itself is inside
     assert "PlotlyGeoAssets" in funding  # and the map
     assert 'data-figure="fig-by-donor"' in funding
     assert "Vue d&#39;ensemble du financement" in funding or "Vue d'ensemble du financement" in funding
     assert "1\u202f000,00\u00a0€" in funding  # only the SCA project's budget
-    assert "DQ-DEPOT" in (tmp_path / "out" / "donor-USA.html").read_text(encoding="utf-8")
+    # the stamp says which filters in words, not as a query string
+    assert "Affiche\u00a0: Années à partir de 2020 · Domaine\u00a0: SMC" in html.unescape(funding)
+    assert "area=SCA" not in funding
+
+
+def test_a_donors_export_holds_only_that_donors_pages(client, portfolio, database_url, tmp_path, monkeypatch):
+    out = tmp_path / "usa"
+    result = export_cli(database_url, monkeypatch, str(out), "--donor", "usa", "--beneficiary", "srb")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["donor-USA.html"]
+    page = (out / "donor-USA.html").read_text(encoding="utf-8")
+    assert "DQ-DEPOT" in page
+    # nothing of another donor's money: no portfolio panels, not Germany's pledge to DQ-MARK
+    assert 'id="by-donor"' not in page and "DQ-MARK" not in page and "200.00" not in page
+    assert 'href="funding.html"' not in page  # no links to pages that are not there
+    assert "Shows: Beneficiary State: Serbia" in page
+    refused = export_cli(
+        database_url, monkeypatch, str(tmp_path / "x"), "--donor", "XXX", "--beneficiary", "JPN"
+    )
+    assert refused.exit_code == 2
+    assert "--donor" in refused.output and "--beneficiary" in refused.output
 
 
 @pytest.mark.parametrize(

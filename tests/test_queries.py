@@ -400,7 +400,7 @@ REQUIRED_INDEXES = [
     Need("pledge", "project_id", "pledged/received per project (GET /projects); GET /pledges?project_id="),
     Need("pledge", "donor", "GET /projects?donor=, GET /pledges?donor= (and every donor's own list)"),
     Need("pledge", "status", "GET /pledges?status=; dashboards unpaid commitments (status = committed)"),
-    Need("pledge", "currency", "GET /pledges?currency="),
+    Need("pledge", "currency", "GET /pledges?currency=; dashboards rate effect (currency <> EUR)"),
     Need("pledge", "pledged_on", "GET /pledges ORDER BY pledged_on DESC and ?year=; dashboards unpaid"),
     Need("receipt", "pledge_id", "GET /pledges/{id}/receipts; received per pledge and per project"),
     Need(
@@ -444,7 +444,7 @@ REQUIRED_INDEXES = [
     Need("app_user", "email", "GET /users ORDER BY email"),
     Need("state", "code", "States looked up by code"),
     # state.name: GET /states sorts 68 reference rows by name; an index would not pay for itself.
-    Need("state", "kind", "GET /states?kind="),
+    Need("state", "kind", "GET /states?kind=; dashboards beneficiary choices (participating States)"),
 ]
 
 # Columns of those WHERE / JOIN / ORDER BY clauses that need no index of their own:

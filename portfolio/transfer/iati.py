@@ -290,13 +290,14 @@ class _Builder:
             )
         for target in dict.fromkeys(project.sdg_targets):
             _sub(activity, "tag", vocabulary=TAG_VOCABULARY_SDG_TARGETS, code=target)
-        _sub(
-            activity,
-            "policy-marker",
-            vocabulary=POLICY_VOCABULARY_OECD,
-            code=POLICY_GENDER_EQUALITY,
-            significance=str(project.gender_marker),
-        )
+        if project.gender_marker is not None:  # null: nobody has screened it (0 would say "not targeted")
+            _sub(
+                activity,
+                "policy-marker",
+                vocabulary=POLICY_VOCABULARY_OECD,
+                code=POLICY_GENDER_EQUALITY,
+                significance=str(project.gender_marker),
+            )
         self.budgets(activity, project)
         for transaction in self.transactions(pledges):
             self.transaction(activity, transaction)

@@ -16,6 +16,20 @@ config = context.config
 
 
 def run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.in_transaction():
+        # Batch mode rebuilds a table by copying it and dropping the original; with foreign keys on, the
+        # drop would delete (cascade) or refuse for every row that refers to it. SQLite only lets this
+        # pragma change outside a transaction; the references are checked before the commit instead.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+    try:
+        _migrate(connection, check_references=sqlite)
+    finally:
+        if sqlite and not connection.in_transaction():
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+def _migrate(connection: Connection, *, check_references: bool) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -29,6 +43,10 @@ def run(connection: Connection) -> None:
             # for it and then find nothing left to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('portfolio-migrations'))"))
         context.run_migrations()
+        if check_references:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows referring to missing ones: {broken[:5]}")
 
 
 def run_online() -> None:

@@ -401,10 +401,12 @@ def export_file(
     try:
         with db.session() as session:
             if format_ == "iati":
-                from portfolio.transfer.iati import iati_activities
+                from portfolio.transfer.iati import iati_export
 
-                body = iati_activities(session, ProjectFilters(), settings)
-                count = body.count(b"<iati-activity ")
+                result = iati_export(session, ProjectFilters(), settings)
+                body, count = result.body, result.published
+                for left_out in result.skipped:
+                    typer.echo(f"Left out {left_out.code}: {left_out.reason}.")
             else:
                 rows = exporter.rows(session, SYSTEM, chosen, ExportFilters())
                 body = exporter.render(chosen, Format(format_), rows)

@@ -38,9 +38,9 @@ class Settings(BaseSettings):
         default=20 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted (413 beyond)."
     )
     iati_org_ref: str = Field(
-        default="OSCE-FSC",
-        description="IATI organisation identifier of the reporting organisation in the IATI export; "
-        "set it to the organisation's registered identifier before publishing (default: a placeholder).",
+        default="XM-DAC-47131",
+        description="IATI organisation identifier of the reporting organisation in the IATI export "
+        "(default: the OSCE's code in the OECD DAC channel codelist, CRSChannelCode 47131).",
     )
     iati_org_name: str = Field(
         default="Organization for Security and Co-operation in Europe",

@@ -103,7 +103,7 @@ def test_every_route_has_a_rule(app):
 @pytest.fixture
 def world(client, accounts):
     """One of everything, so that every path parameter names a real record."""
-    project = make_project(client)
+    project = make_project(client, start_date="2024-03-01")  # a start: published in the IATI file
     make_rate(client, "USD", "2024-03", "0.9")
     pledge = make_pledge(client, project["id"], donor="DEU")
     ok(receive(client, pledge["id"], "10.00"), 201)

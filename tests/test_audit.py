@@ -130,7 +130,7 @@ def test_project_create_records_every_field_with_old_null(client, accounts):
         "start_date": "2024-03-01",
         "end_date": None,
         "budget_eur": "1000.00",
-        "gender_marker": 0,
+        "gender_marker": None,  # not screened
         "sdg_targets": ["16.4"],
         "status": "requested",
         "status_before_hold": None,
@@ -152,7 +152,7 @@ PROJECT_PATCHES = [
     ({"start_date": "2024-02-01"}, {"start_date": [None, "2024-02-01"]}),
     (
         {"implementing_partner": "OSCE Mission to Serbia", "gender_marker": 1},
-        {"implementing_partner": [None, "OSCE Mission to Serbia"], "gender_marker": [0, 1]},
+        {"implementing_partner": [None, "OSCE Mission to Serbia"], "gender_marker": [None, 1]},
     ),
     (
         {"title": "Old title", "description": "Now described", "sdg_targets": ["16.4"]},
@@ -254,7 +254,7 @@ def test_project_delete_keeps_the_full_last_state(client, accounts):
         "start_date": None,
         "end_date": None,
         "budget_eur": "1000.00",
-        "gender_marker": 0,
+        "gender_marker": None,  # not screened
         "sdg_targets": [],
         "status": "assessment",
         "status_before_hold": None,

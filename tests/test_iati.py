@@ -3,6 +3,7 @@ offline), every code in its codelist, the Standard Ruleset's checks, and the num
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
@@ -17,13 +18,20 @@ from sqlalchemy import event
 from portfolio.demo import load_demo_data
 from portfolio.projects.repository import ProjectFilters
 from portfolio.states.reference import load_reference_states
-from portfolio.transfer.iati import IN_KIND_NOTE, IatiIdentifierClash, budget_periods, iati_activities
-from tests.factories import make_pledge, make_project, make_rate, move, ok, receive
+from portfolio.transfer.iati import IatiIdentifierClash, budget_periods, iati_activities
+from tests import factories
+from tests.factories import make_pledge, make_rate, move, ok, receive
 
 DATA = Path(__file__).parent / "data" / "iati"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ISO2 = {s.code: s.iso2 for s in load_reference_states()}
 NAMES = {s.code: s.name for s in load_reference_states()}
+OSCE_REF = "XM-DAC-47131"
+
+
+def make_project(client, **overrides):
+    """A project with a planned start (a project without a start of any kind is not published)."""
+    return factories.make_project(client, **({"start_date": "2024-02-01"} | overrides))
 
 
 # -- the schema and the codelists, from tests/data/iati only ----------------------------------------
@@ -65,8 +73,18 @@ def codelist(name: str) -> frozenset[str]:
     )
 
 
+@cache
+def codelist_names(name: str) -> dict[str, str]:
+    root = etree.parse(str(DATA / "codelists" / f"{name}.xml"))
+    return {
+        item.findtext("code").strip(): item.findtext("name/narrative") for item in root.iter("codelist-item")
+    }
+
+
 # Every coded attribute the export writes, and the codelist its values must come from.
 CODED = {
+    ("description", "type"): "DescriptionType",
+    ("aid-type", "code"): "AidType",
     ("iati-activity", "default-currency"): "Currency",
     ("reporting-org", "type"): "OrganisationType",
     ("participating-org", "role"): "OrganisationRole",
@@ -91,14 +109,18 @@ CODED = {
 }
 # Coded attributes whose codelists are not kept here, with the one value the export may use.
 FIXED = {
-    ("description", "type"): "1",  # DescriptionType 1: General
     ("policy-marker", "vocabulary"): "1",  # PolicyMarkerVocabulary 1: OECD DAC CRS
 }
+ORGANISATIONS = ("reporting-org", "participating-org", "provider-org", "receiver-org")
 CODE_ATTRIBUTES = {"code", "type", "role", "vocabulary", "significance", "measure", "status", "currency"}
 
 
-def check_codes(doc: etree._Element) -> None:
-    for element in doc.iter():
+def check_codes(doc: etree._Element, org_ref: str = OSCE_REF) -> None:
+    for element in doc.iter(*ORGANISATIONS):
+        # The reporting organisation's own identifier, or a donor's from the OrganisationIdentifier list.
+        ref = element.get("ref")
+        assert ref is None or ref == org_ref or ref in codelist("OrganisationIdentifier"), ref
+    for element in doc.iter(etree.Element):
         for attribute, value in element.attrib.items():
             key = (element.tag, attribute)
             if key in CODED:
@@ -160,6 +182,7 @@ def check_rules(doc: etree._Element, org_ref: str, today: date) -> None:
 
         for value in activity.iter("value"):
             assert value.get("value-date"), "every value has a value-date"
+            assert value.get("currency") or activity.get("default-currency"), "every value has a currency"
             assert re.fullmatch(r"-?\d+(\.\d+)?", value.text), value.text
         for transaction in activity.findall("transaction"):
             assert date.fromisoformat(transaction.find("transaction-date").get("iso-date")) <= today
@@ -180,14 +203,14 @@ def export(db, settings, filters: ProjectFilters | None = None, **options) -> et
         data = iati_activities(session, filters or ProjectFilters(), settings, **options)
     assert data.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
     doc = etree.fromstring(data)
-    if len(doc):  # the schema wants at least one activity
+    if len(doc.findall("iati-activity")):  # the schema wants at least one activity
         schema().assertValid(doc)
-    check_codes(doc)
+    check_codes(doc, settings.iati_org_ref)
     check_rules(doc, settings.iati_org_ref, options.get("today") or date.today())
     return doc
 
 
-def activity(doc: etree._Element, code: str, org_ref: str = "OSCE-FSC") -> etree._Element:
+def activity(doc: etree._Element, code: str, org_ref: str = OSCE_REF) -> etree._Element:
     wanted = f"{org_ref}-{code}".replace("/", "-")
     found = [a for a in doc.iter("iati-activity") if a.findtext("iati-identifier") == wanted]
     assert len(found) == 1, f"{wanted} in {[a.findtext('iati-identifier') for a in doc]}"
@@ -208,6 +231,8 @@ def transactions(element: etree._Element, type_code: str | None = None) -> list[
                     "value_date": value.get("value-date"),
                     "currency": value.get("currency"),
                     "provider": t.findtext("provider-org/narrative"),
+                    "provider_ref": t.find("provider-org").get("ref"),
+                    "aid_type": t.find("aid-type").get("code") if t.find("aid-type") is not None else None,
                     "description": t.findtext("description/narrative"),
                 }
             )
@@ -232,7 +257,7 @@ def dates(element: etree._Element) -> list[tuple[str, str]]:
     return [(d.get("type"), d.get("iso-date")) for d in element.findall("activity-date")]
 
 
-OSCE = ("2", "40", "OSCE-FSC", "Organization for Security and Co-operation in Europe")
+OSCE = ("2", "40", OSCE_REF, "Organization for Security and Co-operation in Europe")
 
 
 # -- the sample portfolio -----------------------------------------------------------------------------
@@ -247,29 +272,43 @@ def test_the_sample_portfolio_is_valid_iati_and_matches_the_api(app, db, client,
     assert pledges["total"] == len(pledges["items"])
 
     activities = doc.findall("iati-activity")
-    assert len(activities) == projects["total"] == 30
+    assert projects["total"] == 30
     by_code = {p["code"]: p for p in projects["items"]}
-    assert [a.findtext("iati-identifier") for a in activities] == [
-        f"OSCE-FSC-{code}" for code in sorted(by_code)
-    ]
-    assert {a.find("activity-status").get("code") for a in activities} == {"1", "2", "4", "5", "6"}
+
+    def started(project):
+        history = ok(client.get(f"/api/v1/projects/{project['id']}/history"))
+        return project["start_date"] is not None or any(h["to"] == "implementation" for h in history)
+
+    # A project with neither a planned nor an actual start is left out, and the document says so.
+    published = sorted(code for code, p in by_code.items() if started(p))
+    left_out = sorted(set(by_code) - set(published))
+    assert 0 < len(left_out) < 30
+    assert [a.findtext("iati-identifier") for a in activities] == [f"{OSCE_REF}-{code}" for code in published]
+    comment = doc[0]
+    assert comment.tag is etree.Comment
+    assert comment.text == " Left out: " + ", ".join(f"{c} (no start date)" for c in left_out) + " "
 
     pledges_of = defaultdict(list)
     for pledge in pledges["items"]:
         pledges_of[pledge["project_id"]].append(pledge)
+    statuses = set()
     for element in activities:
-        project = by_code[element.findtext("iati-identifier").removeprefix("OSCE-FSC-")]
+        project = by_code[element.findtext("iati-identifier").removeprefix(f"{OSCE_REF}-")]
         mine = pledges_of[project["id"]]
         live = [p for p in mine if p["status"] != "withdrawn"]
+        outstanding = any(Decimal(p["received"]) < Decimal(p["amount"]) for p in live)
 
         assert element.findtext("title/narrative") == project["title"]
         assert [(c.get("code"), c.get("percentage")) for c in element.findall("recipient-country")] == [
             (ISO2[b], "100") for b in project["beneficiaries"]
         ]
-        assert element.find("policy-marker").get("significance") == str(project["gender_marker"])
+        markers = [m.get("significance") for m in element.findall("policy-marker")]
+        assert markers == ([] if project["gender_marker"] is None else [str(project["gender_marker"])])
         assert [t.get("code") for t in element.findall("tag")] == project["sdg_targets"]
-        expected_status = {"implementation": "2", "completed": "4", "cancelled": "5", "on_hold": "6"}
+        expected_status = {"implementation": "2", "cancelled": "5", "on_hold": "6"}
+        expected_status["completed"] = "3" if outstanding else "4"
         assert element.find("activity-status").get("code") == expected_status.get(project["status"], "1")
+        statuses.add(element.find("activity-status").get("code"))
 
         # The budget, split in periods, adds up to the project's budget (or is absent without dates).
         values = [Decimal(v) for _, _, v in budgets(element)]
@@ -303,9 +342,10 @@ def test_the_sample_portfolio_is_valid_iati_and_matches_the_api(app, db, client,
         assert funders == donors
         for t in transactions(element):
             assert t["provider"] in donors
+    assert statuses >= {"1", "2", "5", "6"} and statuses & {"3", "4"}
     # The sample has withdrawn pledges, in-kind pledges and foreign currencies: all were exercised.
     assert any(p["status"] == "withdrawn" for p in pledges["items"])
-    assert any(t.findtext("description/narrative") == IN_KIND_NOTE for t in doc.iter("transaction"))
+    assert any(t.find("aid-type") is not None for t in doc.iter("transaction"))
     assert {v.get("currency") for v in doc.iter("value")} > {None, "USD"}
 
 
@@ -355,12 +395,17 @@ def test_a_project_without_pledges_has_no_transactions_and_only_the_osce(db, cli
     assert orgs(element) == [OSCE]
 
 
-def test_a_project_without_dates_starts_at_its_request_and_has_no_budget(db, client, settings):
-    project = make_project(client, code="P-NODATES", request_date="2023-05-04", description="")
+def test_a_project_that_only_started_in_practice_has_its_actual_start_and_no_budget(db, client, settings):
+    project = make_project(
+        client, code="P-NODATES", request_date="2023-05-04", start_date=None, description=""
+    )
+    move(
+        client, project["id"], "assessment", "planning", "seeking_funding", "implementation", on="2023-05-04"
+    )
     url = f"/api/v1/projects/{project['id']}/indicators"
     ok(client.post(url, json={"name": "Ammunition destroyed", "unit": "tonnes", "target": "300"}), 201)
     element = activity(export(db, settings, today=date(2026, 1, 31)), "P-NODATES")
-    assert dates(element) == [("1", "2023-05-04")]
+    assert dates(element) == [("2", "2023-05-04")]
     assert element.findall("budget") == []
     # The schema requires a description: an empty one repeats the title.
     assert element.findtext("description/narrative") == project["title"]
@@ -430,7 +475,7 @@ def test_a_regional_project_shares_its_countries_to_exactly_100(db, client, sett
 def test_a_code_with_slashes_gives_a_safe_identifier(db, client, settings):
     make_project(client, code="SALW/2024/07.1")
     doc = export(db, settings)
-    assert [a.findtext("iati-identifier") for a in doc] == ["OSCE-FSC-SALW-2024-07.1"]
+    assert [a.findtext("iati-identifier") for a in doc] == ["XM-DAC-47131-SALW-2024-07.1"]
 
 
 def test_two_codes_that_would_share_an_identifier_are_refused(db, client, settings):
@@ -458,17 +503,43 @@ def test_text_is_escaped_and_control_characters_are_dropped(db, client, settings
 
 
 @pytest.mark.parametrize(
-    ("areas", "sectors"),
+    ("areas", "activity_types", "sectors"),
     [
-        (["SALW", "SCA"], [("15240", "50"), ("15250", "50")]),
-        (["SCA"], [("15250", "100")]),
-        (["SALW"], [("15240", "100")]),
+        # Depots of ammunition are SALW control, not mines or explosive remnants of war (15250).
+        (["SCA"], ["stockpile_security"], [("15240", "100")]),
+        (["SCA"], ["surplus_destruction_ammunition"], [("15240", "100")]),
+        # Melange and other propellant components are hazardous waste.
+        (["SCA"], ["hazardous_propellant_disposal"], [("14050", "100")]),
+        (["SALW"], ["legislation_and_policy"], [("15210", "100")]),
+        (["SALW"], ["marking_and_tracing", "record_keeping", "deactivation"], [("15240", "100")]),
+        (
+            ["SCA"],
+            ["hazardous_propellant_disposal", "stockpile_security", "training_and_capacity"],
+            [("14050", "33.33"), ("15240", "66.67")],
+        ),
+        (
+            ["SALW", "SCA"],
+            ["legislation_and_policy", "surplus_destruction_salw"],
+            [("15210", "50"), ("15240", "50")],
+        ),
+        (["SALW", "SCA"], [], [("15240", "100")]),
     ],
 )
-def test_sectors_follow_the_areas(db, client, settings, areas, sectors):
-    make_project(client, code="P-AREAS", areas=areas)
+def test_sectors_follow_the_activity_types_not_the_area(db, client, settings, areas, activity_types, sectors):
+    make_project(client, code="P-AREAS", areas=areas, activity_types=activity_types)
     element = activity(export(db, settings), "P-AREAS")
     assert [(s.get("code"), s.get("percentage")) for s in element.findall("sector")] == sectors
+    assert codelist_names("Sector")["15240"] == "Reintegration and SALW control"
+    assert codelist_names("Sector")["14050"] == "Waste management/disposal"
+    assert codelist_names("Sector")["15210"] == "Security system management and reform"
+
+
+def test_every_activity_type_has_a_sector():
+    from portfolio.projects.schemas import ActivityType
+    from portfolio.transfer.iati import SECTORS
+
+    assert set(SECTORS) == {t.value for t in ActivityType}
+    assert set(SECTORS.values()) <= codelist("Sector") - {"15250"}
 
 
 def test_pledges_commitments_and_receipts(db, client, settings):
@@ -486,9 +557,21 @@ def test_pledges_commitments_and_receipts(db, client, settings):
     ok(client.patch(f"/api/v1/pledges/{withdrawn['id']}", json={"status": "withdrawn"}))
     paid = make_pledge(client, project["id"], donor="DEU", amount="2000.50", pledged_on="2024-01-05")
     ok(receive(client, paid["id"], "2000.50", "2024-02-01"), 201)
+    make_pledge(client, project["id"], donor="POL", amount="700.00", pledged_on="2024-06-01")
 
     element = activity(export(db, settings), "P-MONEY")
-    assert transactions(element) == [
+    assert transactions(element)[-1] == {
+        "type": "13",
+        "date": "2024-06-01",
+        "value": "700.00",
+        "value_date": "2024-06-01",
+        "currency": None,
+        "provider": "Poland",
+        "provider_ref": None,  # no public list gives Poland an identifier: named only
+        "aid_type": None,
+        "description": None,
+    }
+    assert transactions(element)[:-1] == [
         {
             "type": "11",  # paid: its receipts reached it
             "date": "2024-01-05",
@@ -496,6 +579,8 @@ def test_pledges_commitments_and_receipts(db, client, settings):
             "value_date": "2024-01-05",
             "currency": None,
             "provider": "Germany",
+            "provider_ref": "DE-11",
+            "aid_type": None,
             "description": None,
         },
         {
@@ -505,6 +590,8 @@ def test_pledges_commitments_and_receipts(db, client, settings):
             "value_date": "2024-02-01",
             "currency": None,
             "provider": "Germany",
+            "provider_ref": "DE-11",
+            "aid_type": None,
             "description": None,
         },
         {
@@ -514,6 +601,8 @@ def test_pledges_commitments_and_receipts(db, client, settings):
             "value_date": "2024-03-10",
             "currency": "USD",
             "provider": "United States of America",
+            "provider_ref": "US-11",
+            "aid_type": None,
             "description": None,
         },
         {
@@ -523,7 +612,9 @@ def test_pledges_commitments_and_receipts(db, client, settings):
             "value_date": "2024-04-02",
             "currency": None,
             "provider": "Norway",
-            "description": IN_KIND_NOTE,
+            "provider_ref": "NO-4",
+            "aid_type": "D02",  # in kind: other technical assistance, not a free-text note
+            "description": None,
         },
         {
             "type": "1",
@@ -532,15 +623,18 @@ def test_pledges_commitments_and_receipts(db, client, settings):
             "value_date": "2024-05-02",
             "currency": "USD",
             "provider": "United States of America",
+            "provider_ref": "US-11",
+            "aid_type": None,
             "description": None,
         },
     ]
     receiver = element.find("transaction/receiver-org")
-    assert (receiver.get("ref"), receiver.get("type")) == ("OSCE-FSC", "40")
+    assert (receiver.get("ref"), receiver.get("type")) == ("XM-DAC-47131", "40")
     assert orgs(element) == [
-        ("1", "10", None, "Germany"),
-        ("1", "10", None, "Norway"),
-        ("1", "10", None, "United States of America"),
+        ("1", "10", "DE-11", "Germany"),
+        ("1", "10", "NO-4", "Norway"),
+        ("1", "10", None, "Poland"),
+        ("1", "10", "US-11", "United States of America"),
         OSCE,
         ("4", None, None, "OSCE Mission to Serbia"),
     ]  # Japan withdrew: neither a funder nor a transaction
@@ -665,7 +759,7 @@ def test_the_filters_select_what_the_project_list_selects(db, client, settings):
     def codes(filters, **params):
         doc = export(db, settings, filters)
         listed = ok(client.get("/api/v1/projects", params={"sort": "code", **params}))["items"]
-        assert [a.findtext("iati-identifier").removeprefix("OSCE-FSC-") for a in doc] == [
+        assert [a.findtext("iati-identifier").removeprefix("XM-DAC-47131-") for a in doc] == [
             p["code"] for p in listed
         ]
         return [p["code"] for p in listed]
@@ -697,13 +791,13 @@ def test_the_route_serves_valid_iati_with_the_list_filters_to_every_role(anon, a
         schema().assertValid(doc)
         check_codes(doc)
         assert [a.findtext("iati-identifier") for a in doc.iter("iati-activity")] == [
-            "OSCE-FSC-R-NEW",
-            "OSCE-FSC-R-RUNNING",
+            "XM-DAC-47131-R-NEW",
+            "XM-DAC-47131-R-RUNNING",
         ]
     filtered = client.get("/api/v1/exports/iati.xml", params={"status": "implementation"})
     assert filtered.status_code == 200
     only = etree.fromstring(filtered.content)
-    assert [a.findtext("iati-identifier") for a in only.iter("iati-activity")] == ["OSCE-FSC-R-RUNNING"]
+    assert [a.findtext("iati-identifier") for a in only.iter("iati-activity")] == ["XM-DAC-47131-R-RUNNING"]
     assert only.find("iati-activity/activity-status").get("code") == "2"
 
 
@@ -734,4 +828,280 @@ def test_portfolio_export_iati_writes_the_same_document(client, settings, tmp_pa
     assert "Wrote 1 IATI activities" in result.output
     doc = etree.parse(str(out))
     schema().assertValid(doc)
-    assert [a.findtext("iati-identifier") for a in doc.iter("iati-activity")] == ["OSCE-FSC-R-CLI"]
+    assert [a.findtext("iati-identifier") for a in doc.iter("iati-activity")] == ["XM-DAC-47131-R-CLI"]
+
+
+# -- confidentiality: a donor's file ----------------------------------------------------------------------
+
+
+def test_a_donor_file_holds_its_own_state_only(anon, accounts, client):
+    project = make_project(client, code="C-SHARED", end_date="2025-01-31", budget_eur="900000.00")
+    mine = make_pledge(client, project["id"], donor="DEU", amount="111111.11", status="committed")
+    ok(receive(client, mine["id"], "22222.22", "2024-05-02"), 201)
+    french = make_pledge(client, project["id"], donor="FRA", amount="333333.33", status="committed")
+    ok(receive(client, french["id"], "44444.44", "2024-05-03"), 201)
+    make_rate(client, "USD", "2024-04", "0.9")
+    make_pledge(
+        client, project["id"], donor="USA", currency="USD", amount="555555.55", pledged_on="2024-04-04"
+    )
+    make_pledge(client, make_project(client, code="C-FRENCH")["id"], donor="FRA", amount="666666.66")
+
+    # Staff see everyone: the strings below are in the full file, so their absence means something.
+    full = client.get("/api/v1/exports/iati.xml").content
+    others = [b"France", b"333333.33", b"44444.44", b"United States", b"555555.55", b"666666.66"]
+    others += [b"2024-05-03", b"2024-04-04", b"USD"]
+    assert [text for text in others if text not in full] == []
+    others += [b"FR-6", b"US-11", b'"FRA"', b'"USA"']  # their identifiers, however written
+
+    donor = accounts["donor"].headers  # speaks for Germany
+    response = anon.get("/api/v1/exports/iati.xml", headers=donor)
+    assert response.status_code == 200, response.text
+    assert [text for text in others if text in response.content] == []
+    doc = etree.fromstring(response.content)
+    schema().assertValid(doc)
+    check_codes(doc)
+    shared = activity(doc, "C-SHARED")
+    assert [(o[0], o[2], o[3]) for o in orgs(shared) if o[0] == "1"] == [("1", "DE-11", "Germany")]
+    assert [(t["type"], t["value"], t["provider"]) for t in transactions(shared)] == [
+        ("11", "111111.11", "Germany"),
+        ("1", "22222.22", "Germany"),
+    ]
+    # Project-level figures stay: the budget, and the project only France funds (without France).
+    assert sum(Decimal(v) for *_, v in budgets(shared)) == Decimal("900000.00")
+    assert transactions(activity(doc, "C-FRENCH")) == []
+    assert [o[0] for o in orgs(activity(doc, "C-FRENCH"))] == ["2"]
+    # Asking which projects another State funds gives nothing to publish.
+    assert anon.get("/api/v1/exports/iati.xml", params={"donor": "FRA"}, headers=donor).status_code == 404
+    own = anon.get("/api/v1/exports/iati.xml", params={"donor": "DEU"}, headers=donor)
+    assert [a.findtext("iati-identifier") for a in etree.fromstring(own.content)] == [f"{OSCE_REF}-C-SHARED"]
+
+
+# -- organisation identifiers -----------------------------------------------------------------------------
+
+
+def test_the_default_reporting_organisation_is_the_osce_in_the_dac_channel_codelist(db, client, settings):
+    from portfolio.config import Settings
+
+    assert Settings.model_fields["iati_org_ref"].default == OSCE_REF
+    assert codelist_names("CRSChannelCode")["47131"] == "Organization for Security and Co-operation in Europe"
+    make_project(client, code="P-DEFAULT")
+    reporting = activity(export(db, settings), "P-DEFAULT").find("reporting-org")
+    assert (reporting.get("ref"), reporting.get("type")) == (OSCE_REF, "40")
+    assert codelist_names("OrganisationType")["40"] == "Multilateral"
+
+
+def test_the_donor_identifiers_come_from_the_organisation_identifier_codelist():
+    from portfolio.transfer.iati import donor_org_ids
+
+    table = Path(__file__).parent.parent / "portfolio" / "reference" / "iati" / "donor_org_ids.csv"
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert {r["state"]: r["ref"] for r in rows} == donor_org_ids()
+    assert len(rows) >= 15
+    for row in rows:
+        assert row["state"] in ISO2, row
+        assert row["ref"].split("-")[0] == ISO2[row["state"]], row  # the list's codes start with the ISO code
+        assert codelist_names("OrganisationIdentifier")[row["ref"]] == row["listed_name"], row
+
+
+# -- gender marker: null is "not screened" ------------------------------------------------------------------
+
+
+def test_an_unscreened_project_publishes_no_gender_marker_and_zero_is_not_targeted(db, client, settings):
+    unscreened = make_project(client, code="G-NONE")
+    assert unscreened["gender_marker"] is None
+    make_project(client, code="G-ZERO", gender_marker=0)
+    screened = make_project(client, code="G-TWO", gender_marker=2)
+    doc = export(db, settings)
+    assert activity(doc, "G-NONE").findall("policy-marker") == []
+    assert [m.get("significance") for m in activity(doc, "G-ZERO").findall("policy-marker")] == ["0"]
+    # A marker can be taken back to "not screened".
+    changed = ok(client.patch(f"/api/v1/projects/{screened['id']}", json={"gender_marker": None}))
+    assert changed["gender_marker"] is None
+    assert activity(export(db, settings), "G-TWO").findall("policy-marker") == []
+
+
+def test_an_imported_project_with_a_blank_gender_marker_is_not_screened(client):
+    rows = [
+        "code,title,areas,beneficiaries,request_date,start_date,budget_eur,gender_marker",
+        "G-CSV-1,Depot security,SCA,SRB,2024-01-15,2024-02-01,1000.00,",
+        "G-CSV-2,Depot security,SCA,SRB,2024-01-15,2024-02-01,1000.00,0",
+    ]
+    response = client.post(
+        "/api/v1/imports/projects", files={"file": ("projects.csv", "\n".join(rows).encode())}
+    )
+    assert response.status_code == 200, response.text
+    listed = ok(client.get("/api/v1/projects", params={"sort": "code"}))["items"]
+    assert [(p["code"], p["gender_marker"]) for p in listed] == [("G-CSV-1", None), ("G-CSV-2", 0)]
+
+
+# -- last-updated-datetime: anything the activity contains --------------------------------------------------
+
+LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _age_everything(db) -> None:
+    """Every timestamp back to LONG_AGO, so that a change made now shows in whole seconds."""
+    from sqlalchemy import update
+
+    from portfolio.audit.models import AuditEntry
+    from portfolio.funding.models import Pledge, Receipt
+    from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+
+    with db.session(write=True) as session:
+        for model, column in (
+            (Project, "updated_at"),
+            (Pledge, "updated_at"),
+            (Receipt, "created_at"),
+            (Indicator, "updated_at"),
+            (Milestone, "updated_at"),
+            (ProjectStatusChange, "recorded_at"),
+            (AuditEntry, "at"),
+        ):
+            session.execute(update(model).values({column: LONG_AGO}))
+
+
+CHANGES = {
+    "a receipt": lambda c, ids: receive(c, ids["pledge"], "10.00", "2024-05-02"),
+    "a pledge": lambda c, ids: c.post(
+        "/api/v1/pledges", json=factories.pledge_body(ids["project"], donor="FRA")
+    ),
+    "an indicator's actual": lambda c, ids: c.patch(
+        f"/api/v1/projects/{ids['project']}/indicators/{ids['indicator']}", json={"actual": "3"}
+    ),
+    "a new milestone": lambda c, ids: c.post(
+        f"/api/v1/projects/{ids['project']}/milestones", json={"title": "Fence"}
+    ),
+    "a deleted milestone": lambda c, ids: c.delete(
+        f"/api/v1/projects/{ids['project']}/milestones/{ids['milestone']}"
+    ),
+    "a transition": lambda c, ids: c.post(
+        f"/api/v1/projects/{ids['project']}/transitions", json={"to": "assessment"}
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_last_updated_moves_with_anything_the_activity_contains(db, client, settings, change):
+    project = make_project(client, code="U-ONE")
+    pledge = make_pledge(client, project["id"], status="committed")
+    url = f"/api/v1/projects/{project['id']}"
+    indicator = ok(
+        client.post(f"{url}/indicators", json={"name": "Depots", "unit": "sites", "target": "3"}), 201
+    )
+    milestone = ok(client.post(f"{url}/milestones", json={"title": "Survey"}), 201)
+    ids = {
+        "project": project["id"],
+        "pledge": pledge["id"],
+        "indicator": indicator["id"],
+        "milestone": milestone["id"],
+    }
+    _age_everything(db)
+
+    def last_updated():
+        return activity(export(db, settings), "U-ONE").get("last-updated-datetime")
+
+    assert last_updated() == "2024-01-01T00:00:00Z"
+    before = datetime.now(UTC).replace(microsecond=0)
+    response = CHANGES[change](client, ids)
+    assert response.status_code < 300, response.text
+    assert datetime.fromisoformat(last_updated()) >= before
+
+
+def test_another_states_pledge_does_not_move_a_donors_last_updated(db, client, settings, anon, accounts):
+    project = make_project(client, code="U-DONOR")
+    make_pledge(client, project["id"], donor="DEU")
+    _age_everything(db)
+    make_pledge(client, project["id"], donor="FRA")
+
+    def last_updated(headers):
+        body = anon.get("/api/v1/exports/iati.xml", headers=headers).content
+        return etree.fromstring(body).find("iati-activity").get("last-updated-datetime")
+
+    assert last_updated(accounts["donor"].headers) == "2024-01-01T00:00:00Z"
+    assert last_updated(accounts["staff"].headers) > "2024-01-01T00:00:00Z"
+
+
+# -- activity status: finalisation while money is outstanding ----------------------------------------------
+
+
+def test_a_completed_project_with_money_outstanding_is_in_finalisation(db, client, settings):
+    project = make_project(client, code="S-DONE", end_date="2025-01-31")
+    pledge = make_pledge(client, project["id"], status="committed", amount="1000.00")
+    ok(receive(client, pledge["id"], "400.00"), 201)
+    withdrawn = make_pledge(client, project["id"], donor="FRA", amount="50.00")
+    ok(client.patch(f"/api/v1/pledges/{withdrawn['id']}", json={"status": "withdrawn"}))
+    move(client, project["id"], "assessment", "planning", "seeking_funding", "implementation", "completed")
+
+    def status():
+        return activity(export(db, settings), "S-DONE").find("activity-status").get("code")
+
+    assert status() == "3"  # Finalisation: 600.00 still to come
+    ok(receive(client, pledge["id"], "600.00"), 201)
+    assert status() == "4"  # Closed: nothing outstanding (the withdrawn pledge never will be)
+    assert codelist_names("ActivityStatus")["3"] == "Finalisation"
+
+
+# -- projects without a start are left out, and the export says so ----------------------------------------
+
+
+def test_a_project_without_any_start_is_left_out_and_the_route_says_so(client):
+    make_project(client, code="K-PLANNED")
+    make_project(client, code="K-NOSTART", start_date=None)
+    running = make_project(client, code="K-RUNNING", start_date=None)
+    move(
+        client, running["id"], "assessment", "planning", "seeking_funding", "implementation", on="2024-03-01"
+    )
+    response = client.get("/api/v1/exports/iati.xml")
+    assert response.status_code == 200
+    assert response.headers["x-iati-skipped-count"] == "1"
+    assert response.headers["x-iati-skipped"] == "K-NOSTART (no start date)"
+    doc = etree.fromstring(response.content)
+    assert [a.findtext("iati-identifier") for a in doc.iter("iati-activity")] == [
+        f"{OSCE_REF}-K-PLANNED",
+        f"{OSCE_REF}-K-RUNNING",
+    ]
+    assert doc[0].text == " Left out: K-NOSTART (no start date) "
+    assert dates(activity(doc, "K-RUNNING")) == [("2", "2024-03-01")]
+    # Only unstarted projects selected: nothing to publish, and the 404 says why.
+    alone = client.get("/api/v1/exports/iati.xml", params={"status": "requested", "q": "K-NOSTART"})
+    assert alone.status_code == 404
+    assert "1 left out for want of a start date" in alone.json()["detail"]
+
+
+def test_the_skipped_header_stays_short(client):
+    make_project(client, code="K-0-PUBLISHED")
+    for n in range(22):
+        make_project(client, code=f"K-{n + 10}", start_date=None)
+    response = client.get("/api/v1/exports/iati.xml")
+    assert response.headers["x-iati-skipped-count"] == "22"
+    listed = response.headers["x-iati-skipped"]
+    assert listed.startswith("K-10 (no start date), K-11 (no start date)")
+    assert listed.endswith("K-29 (no start date), and 2 more")
+
+
+def test_the_route_documents_the_skipped_projects(anon):
+    operation = anon.get("/openapi.json").json()["paths"]["/api/v1/exports/iati.xml"]["get"]
+    assert "X-IATI-Skipped" in operation["description"]
+    assert set(operation["responses"]["200"]["headers"]) == {"X-IATI-Skipped-Count", "X-IATI-Skipped"}
+
+
+def test_portfolio_export_iati_names_the_projects_it_left_out(client, settings, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from portfolio.cli import app as cli
+    from portfolio.config import get_settings
+
+    make_project(client, code="K-CLI")
+    make_project(client, code="K-CLI-NOSTART", start_date=None)
+    monkeypatch.setenv("PORTFOLIO_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    out = tmp_path / "iati.xml"
+    try:
+        result = CliRunner().invoke(
+            cli, ["export", "--kind", "projects", "--format", "iati", "--out", str(out)]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "Left out K-CLI-NOSTART: no start date." in result.output
+    assert "Wrote 1 IATI activities" in result.output

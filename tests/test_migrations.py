@@ -83,3 +83,52 @@ def test_healthz_reports_pending_migrations_as_503(empty_database_url):
         assert response.status_code == 503
         assert response.json()["revision"] is None
     app.state.db.dispose()
+
+
+INSERT_PROJECT = text(
+    "INSERT INTO project (code, title, description, request_date, budget_eur, gender_marker, sdg_targets, "
+    "status, version, created_at, updated_at) VALUES (:code, 't', '', '2024-01-15', 100000, :marker, '[]', "
+    "'requested', 1, '2024-01-15 10:00:00+00', '2024-01-15 10:00:00+00')"
+)
+
+
+def test_0004_lets_gender_markers_be_unscreened_and_keeps_every_project_and_what_hangs_on_it(
+    empty_database_url,
+):
+    url = empty_database_url
+    migrate.upgrade(url, "0003")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(INSERT_PROJECT, {"code": "M-1", "marker": 2})
+            project_id = conn.execute(text("SELECT id FROM project")).scalar_one()
+            conn.execute(text("INSERT INTO project_area VALUES (:id, 'SCA')"), {"id": project_id})
+            conn.execute(text("INSERT INTO project_beneficiary VALUES (:id, 'SRB')"), {"id": project_id})
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(url)
+    command.check(migrate.alembic_config(url))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            # The marker stays; the rows that refer to the project are all still there.
+            assert conn.execute(text("SELECT gender_marker FROM project")).scalar_one() == 2
+            assert conn.execute(text("SELECT count(*) FROM project_area")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM project_beneficiary")).scalar_one() == 1
+            conn.execute(INSERT_PROJECT, {"code": "M-2", "marker": None})  # not screened
+            ids = conn.execute(text("SELECT id FROM project ORDER BY id")).scalars().all()
+            assert ids == [project_id, project_id + 1]
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(url, "0003")  # "not screened" has no place in the older schema: 0
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            markers = conn.execute(text("SELECT code, gender_marker FROM project ORDER BY code")).all()
+            assert [tuple(m) for m in markers] == [("M-1", 2), ("M-2", 0)]
+            assert conn.execute(text("SELECT count(*) FROM project_area")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    migrate.upgrade(url)

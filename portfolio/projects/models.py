@@ -52,7 +52,7 @@ class Project(SQLModel, table=True):
     start_date: date | None = None
     end_date: date | None = None
     budget_eur: Decimal = Field(sa_type=Money, index=True)
-    gender_marker: int = Field(default=0)
+    gender_marker: int | None = Field(default=None, description="Null: not screened.")
     sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="requested", max_length=20, index=True)
     status_before_hold: str | None = Field(default=None, max_length=20)

@@ -97,7 +97,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 GenderMarker = Annotated[
     Literal[0, 1, 2],
     Field(
-        description="OECD DAC gender-equality marker: 0 not targeted, 1 significant, 2 principal objective."
+        description="OECD DAC gender-equality marker: 0 examined and not targeted, 1 significant objective, "
+        "2 principal objective; null when the project has not been screened (no marker is published)."
     ),
 ]
 
@@ -143,7 +144,7 @@ class ProjectCreate(_ProjectFields):
     start_date: date | None = None
     end_date: date | None = Field(default=None, description="On or after start_date.")
     budget_eur: NonNegativeAmount
-    gender_marker: GenderMarker = 0
+    gender_marker: GenderMarker | None = None
     sdg_targets: list[SdgTarget] = Field(default_factory=list, examples=[["16.4"]])
 
 
@@ -159,7 +160,6 @@ class ProjectUpdate(_ProjectFields, Patch):
             "beneficiaries",
             "request_date",
             "budget_eur",
-            "gender_marker",
             "sdg_targets",
         }
     )
@@ -217,7 +217,7 @@ class ProjectRead(Output):
     start_date: date | None
     end_date: date | None
     budget_eur: MoneyOut
-    gender_marker: int
+    gender_marker: int | None = Field(description="0, 1 or 2; null when not screened.")
     sdg_targets: list[str]
     status: ProjectStatus
     version: int

@@ -14,22 +14,29 @@ and grouped here.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib import resources
 
 from lxml import etree
+from sqlalchemy import false, func, union_all
 from sqlmodel import Session, col, select
 
+from portfolio.audit.models import AuditEntry
+from portfolio.audit.service import SYSTEM, Actor
 from portfolio.config import Settings
 from portfolio.errors import Conflict
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.projects import repository as projects_repository
-from portfolio.projects.models import Indicator, Project, ProjectStatusChange
-from portfolio.projects.repository import ProjectFilters
+from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.states.models import State
 
 IATI_VERSION = "2.03"
@@ -52,16 +59,36 @@ ACTIVITY_STATUS = {  # ActivityStatus: 1 pipeline, 2 implementation, 4 closed, 5
     "cancelled": "5",
     "on_hold": "6",
 }
+STATUS_FINALISATION = "3"  # completed, but pledged money is still to arrive
 DATE_PLANNED_START, DATE_ACTUAL_START, DATE_PLANNED_END, DATE_ACTUAL_END = "1", "2", "3", "4"
 SECTOR_VOCABULARY_DAC5 = "1"
-SECTORS = {"SALW": "15240", "SCA": "15250"}  # DAC 5: SALW control; removal of mines and ERW (stockpiles)
+# DAC 5 sectors by activity type. 15240 "Reintegration and SALW control" (control, prevent and/or reduce
+# the proliferation of small arms and light weapons); 15210 "Security system management and reform";
+# 14050 "Waste management/disposal" (hazardous and toxic waste). 15250 (land mines and explosive
+# remnants of war) fits none of them: depots, surplus stocks and melange are not mines or ERW.
+SALW_CONTROL, SECURITY_SYSTEM_REFORM, WASTE_DISPOSAL = "15240", "15210", "14050"
+SECTORS = {
+    "stockpile_security": SALW_CONTROL,
+    "surplus_destruction_salw": SALW_CONTROL,
+    "surplus_destruction_ammunition": SALW_CONTROL,
+    "hazardous_propellant_disposal": WASTE_DISPOSAL,
+    "marking_and_tracing": SALW_CONTROL,
+    "record_keeping": SALW_CONTROL,
+    "deactivation": SALW_CONTROL,
+    "border_and_export_controls": SALW_CONTROL,
+    "collection_and_awareness": SALW_CONTROL,
+    "training_and_capacity": SALW_CONTROL,
+    "legislation_and_policy": SECURITY_SYSTEM_REFORM,
+    "other": SALW_CONTROL,
+}
+AID_TYPE_OTHER_TECHNICAL_ASSISTANCE = "D02"  # AidType (OECD DAC): the type of an in-kind contribution
 POLICY_VOCABULARY_OECD, POLICY_GENDER_EQUALITY = "1", "1"
 TAG_VOCABULARY_SDG_TARGETS = "3"
 BUDGET_TYPE_ORIGINAL, BUDGET_STATUS_INDICATIVE = "1", "1"
 TX_INCOMING_FUNDS, TX_INCOMING_COMMITMENT, TX_INCOMING_PLEDGE = "1", "11", "13"
 RESULT_OUTPUT, MEASURE_UNIT = "1", "1"
 COMMITTED = {"committed", "paid"}
-IN_KIND_NOTE = "In-kind contribution (seconded experts or equipment), valued at its estimate."
+NO_START = "no start date"
 
 # XML 1.0 allows tab, LF, CR and everything from U+0020 but the surrogates, U+FFFE and U+FFFF.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -71,6 +98,30 @@ _NOT_IN_IDENTIFIER = re.compile(r"[/&|?\s]")
 class IatiIdentifierClash(Conflict):
     slug = "iati-identifier-clash"
     title = "Two projects would share an IATI identifier"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A selected project that the file leaves out, and why."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IatiExport:
+    body: bytes
+    published: int
+    skipped: list[Skipped]
+
+
+@cache
+def donor_org_ids() -> dict[str, str]:
+    """``{State code: IATI organisation identifier}`` for the donor States a public list identifies
+    (``portfolio/reference/iati/donor_org_ids.csv``, from the IATI OrganisationIdentifier codelist)."""
+    source = resources.files("portfolio.reference").joinpath("iati", "donor_org_ids.csv")
+    rows = csv.DictReader(io.StringIO(source.read_text(encoding="utf-8")))
+    return {row["state"]: row["ref"] for row in rows}
 
 
 # -- pure helpers -----------------------------------------------------------------------------------
@@ -155,10 +206,71 @@ class _Portfolio:
     receipts: dict[int, list[Receipt]] = field(default_factory=lambda: defaultdict(list))
     indicators: dict[int, list[Indicator]] = field(default_factory=lambda: defaultdict(list))
     entered: dict[int, dict[str, date]] = field(default_factory=lambda: defaultdict(dict))
+    outstanding: set[int] = field(default_factory=set)
+    updated: dict[int, datetime] = field(default_factory=dict)
 
 
-def _load(session: Session, filters: ProjectFilters) -> _Portfolio:
-    ids = projects_repository.filtered_ids(filters)
+def _outstanding(session: Session, ids: AnySelect) -> set[int]:
+    """The projects with a pledge that is not withdrawn and not fully received (every donor's)."""
+    received = (
+        select(col(Receipt.pledge_id).label("pledge_id"), func.sum(Receipt.amount).label("received"))
+        .group_by(col(Receipt.pledge_id))
+        .subquery()
+    )
+    query = (
+        select(col(Pledge.project_id))
+        .outerjoin(received, received.c.pledge_id == col(Pledge.id))
+        .where(
+            col(Pledge.project_id).in_(ids),
+            col(Pledge.status) != "withdrawn",
+            col(Pledge.amount) > func.coalesce(received.c.received, 0),
+        )
+        .distinct()
+    )
+    return set(session.exec(query).all())
+
+
+def _last_updated(session: Session, ids: AnySelect, donor: str | None) -> dict[int, datetime]:
+    """Each project's last change: the latest timestamp of the project, its pledges, receipts,
+    indicators, milestones, transitions and audit entries (which also date deletions) — one statement.
+    For a donor (``donor`` set), only its own pledges and receipts count."""
+    own = [col(Pledge.donor) == donor] if donor is not None else []
+    parts: list[AnySelect] = [
+        select(col(Project.id).label("pid"), col(Project.updated_at).label("at")).where(
+            col(Project.id).in_(ids)
+        ),
+        select(col(Pledge.project_id), col(Pledge.updated_at)).where(col(Pledge.project_id).in_(ids), *own),
+        select(col(Pledge.project_id), col(Receipt.created_at))
+        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
+        .where(col(Pledge.project_id).in_(ids), *own),
+        select(col(Indicator.project_id), col(Indicator.updated_at)).where(
+            col(Indicator.project_id).in_(ids)
+        ),
+        select(col(Milestone.project_id), col(Milestone.updated_at)).where(
+            col(Milestone.project_id).in_(ids)
+        ),
+        select(col(ProjectStatusChange.project_id), col(ProjectStatusChange.recorded_at)).where(
+            col(ProjectStatusChange.project_id).in_(ids)
+        ),
+    ]
+    audited: AnySelect = select(col(AuditEntry.project_id), col(AuditEntry.at)).where(
+        col(AuditEntry.project_id).in_(ids)
+    )
+    if donor is not None:  # another State's pledges and receipts leave no trace in a donor's file
+        audited = audited.where(col(AuditEntry.entity).not_in(["pledge", "receipt"]))
+    parts.append(audited)
+    moments = union_all(*parts).subquery()
+    query = select(moments.c.pid, func.max(moments.c.at)).group_by(moments.c.pid)
+    return {pid: at for pid, at in session.execute(query).all() if at is not None}
+
+
+def _load(session: Session, filters: ProjectFilters, viewer: Actor) -> _Portfolio:
+    donor = viewer.state if viewer.is_donor else None
+    ids: AnySelect
+    if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
+        ids = select(col(Project.id)).where(false())  # a donor does not learn what another State funds
+    else:
+        ids = projects_repository.filtered_ids(filters)
     # Areas, activity types and beneficiaries come with the projects (one "selectin" statement each).
     projects = list(session.exec(select(Project).where(col(Project.id).in_(ids))).all())
     projects.sort(key=lambda p: p.code)  # code order, the same on every database (no collation)
@@ -166,8 +278,11 @@ def _load(session: Session, filters: ProjectFilters) -> _Portfolio:
     if not projects:
         return portfolio
 
+    own = [col(Pledge.donor) == donor] if donor is not None else []
     pledges = session.exec(
-        select(Pledge).where(col(Pledge.project_id).in_(ids)).order_by(col(Pledge.pledged_on), col(Pledge.id))
+        select(Pledge)
+        .where(col(Pledge.project_id).in_(ids), *own)
+        .order_by(col(Pledge.pledged_on), col(Pledge.id))
     )
     pledge_project: dict[int, int] = {}
     for pledge in pledges:
@@ -178,7 +293,7 @@ def _load(session: Session, filters: ProjectFilters) -> _Portfolio:
     receipts = session.exec(
         select(Receipt)
         .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
-        .where(col(Pledge.project_id).in_(ids))
+        .where(col(Pledge.project_id).in_(ids), *own)
         .order_by(col(Receipt.received_on), col(Receipt.id))
     )
     for receipt in receipts:
@@ -202,6 +317,8 @@ def _load(session: Session, filters: ProjectFilters) -> _Portfolio:
     for change in changes:
         # The first time a project entered the status (it may come back to implementation after a hold).
         portfolio.entered[change.project_id].setdefault(change.to_status, change.changed_on)
+    portfolio.outstanding = _outstanding(session, ids)
+    portfolio.updated = _last_updated(session, ids, donor)
     return portfolio
 
 
@@ -243,6 +360,17 @@ class _Transaction:
     in_kind: bool
 
 
+def sector_shares(activity_types: list[str]) -> list[tuple[str, Decimal]]:
+    """DAC 5 sector codes with their percentages: each activity type an equal share of 100 (to the
+    hundredth, adding up to exactly 100), shares of one sector added up; a project without activity
+    types is SALW control (15240) as a whole."""
+    codes = [SECTORS[t] for t in sorted(activity_types)] or [SALW_CONTROL]
+    shares: dict[str, Decimal] = {}
+    for code, share in zip(codes, even_percentages(len(codes)), strict=True):
+        shares[code] = shares.get(code, Decimal(0)) + share
+    return sorted(shares.items())
+
+
 class _Builder:
     def __init__(self, portfolio: _Portfolio, settings: Settings, today: date) -> None:
         self.portfolio = portfolio
@@ -254,12 +382,20 @@ class _Builder:
         state = self.portfolio.states.get(code)
         return state.name if state is not None else code
 
+    def starts(self, project: Project) -> tuple[date | None, date | None]:
+        """The planned start (start_date) and the actual one (first entry into implementation, if not
+        after today)."""
+        assert project.id is not None
+        actual = self.portfolio.entered.get(project.id, {}).get("implementation")
+        return project.start_date, actual if actual is not None and actual <= self.today else None
+
     def activity(self, parent: etree._Element, project: Project) -> None:
         assert project.id is not None
+        updated = max(project.updated_at, self.portfolio.updated.get(project.id, project.updated_at))
         activity = _sub(
             parent,
             "iati-activity",
-            last_updated_datetime=_iso_datetime(project.updated_at),
+            last_updated_datetime=_iso_datetime(updated),
             default_currency=EUR,
             humanitarian="0",
         )
@@ -276,27 +412,30 @@ class _Builder:
             activity, "description", clean_text(project.description).strip() or project.title, type="1"
         )
         self.participating_orgs(activity, project, pledges)
-        _sub(activity, "activity-status", code=ACTIVITY_STATUS[project.status])
+        status = ACTIVITY_STATUS[project.status]
+        if project.status == "completed" and project.id in self.portfolio.outstanding:
+            status = STATUS_FINALISATION
+        _sub(activity, "activity-status", code=status)
         self.activity_dates(activity, project)
         self.recipient_countries(activity, project)
-        areas = project.areas
-        for area, percentage in zip(areas, even_percentages(len(areas)), strict=True):
+        for code, percentage in sector_shares(project.activity_types):
             _sub(
                 activity,
                 "sector",
                 vocabulary=SECTOR_VOCABULARY_DAC5,
-                code=SECTORS[area],
+                code=code,
                 percentage=plain_short(percentage),
             )
         for target in dict.fromkeys(project.sdg_targets):
             _sub(activity, "tag", vocabulary=TAG_VOCABULARY_SDG_TARGETS, code=target)
-        _sub(
-            activity,
-            "policy-marker",
-            vocabulary=POLICY_VOCABULARY_OECD,
-            code=POLICY_GENDER_EQUALITY,
-            significance=str(project.gender_marker),
-        )
+        if project.gender_marker is not None:  # null: nobody has screened it (0 would say "not targeted")
+            _sub(
+                activity,
+                "policy-marker",
+                vocabulary=POLICY_VOCABULARY_OECD,
+                code=POLICY_GENDER_EQUALITY,
+                significance=str(project.gender_marker),
+            )
         self.budgets(activity, project)
         for transaction in self.transactions(pledges):
             self.transaction(activity, transaction)
@@ -320,6 +459,7 @@ class _Builder:
                 activity,
                 "participating-org",
                 self.state_name(donor),
+                **self.donor_ref(donor),
                 role=ROLE_FUNDING,
                 type=ORG_TYPE_GOVERNMENT,
             )
@@ -335,19 +475,16 @@ class _Builder:
         if partner:
             _with_narrative(activity, "participating-org", partner, role=ROLE_IMPLEMENTING)
 
+    def donor_ref(self, donor: str) -> dict[str, str]:
+        ref = donor_org_ids().get(donor)
+        return {"ref": ref} if ref is not None else {}
+
     def activity_dates(self, activity: etree._Element, project: Project) -> None:
         assert project.id is not None
-        entered = self.portfolio.entered.get(project.id, {})
-        actual_start = entered.get("implementation")
-        actual_end = entered.get("completed")
-        actual_start = actual_start if actual_start is not None and actual_start <= self.today else None
+        actual_end = self.portfolio.entered.get(project.id, {}).get("completed")
         actual_end = actual_end if actual_end is not None and actual_end <= self.today else None
-        planned_start = project.start_date
-        if planned_start is None and actual_start is None:
-            # The Standard Ruleset wants a planned or an actual start: the request stands in for it.
-            planned_start = project.request_date
-            if project.end_date is not None:
-                planned_start = min(planned_start, project.end_date)
+        # Only projects with a start of either kind are published (the Standard Ruleset wants one).
+        planned_start, actual_start = self.starts(project)
         for type_code, day in (
             (DATE_PLANNED_START, planned_start),
             (DATE_ACTUAL_START, actual_start),
@@ -397,15 +534,22 @@ class _Builder:
         _sub(transaction, "transaction-type", code=item.type_code)
         _sub(transaction, "transaction-date", iso_date=item.on.isoformat())
         _value(transaction, item.amount, item.currency, item.on)
-        if item.in_kind:
-            _with_narrative(transaction, "description", IN_KIND_NOTE)
-        _with_narrative(transaction, "provider-org", self.state_name(item.donor), type=ORG_TYPE_GOVERNMENT)
+        _with_narrative(
+            transaction,
+            "provider-org",
+            self.state_name(item.donor),
+            **self.donor_ref(item.donor),
+            type=ORG_TYPE_GOVERNMENT,
+        )
         _with_narrative(
             transaction, "receiver-org", self.org_name, ref=self.org_ref, type=ORG_TYPE_MULTILATERAL
         )
+        if item.in_kind:
+            _sub(transaction, "aid-type", code=AID_TYPE_OTHER_TECHNICAL_ASSISTANCE)
 
     def result(self, activity: etree._Element, project: Project, indicator: Indicator) -> None:
-        start = project.start_date or project.request_date
+        planned_start, actual_start = self.starts(project)
+        start = planned_start or actual_start or project.request_date
         end = max(project.end_date or self.today, start)
         result = _sub(activity, "result", type=RESULT_OUTPUT)
         _with_narrative(result, "title", indicator.name)
@@ -420,21 +564,26 @@ class _Builder:
             _sub(period, "actual", value=plain_short(indicator.actual))
 
 
-def iati_activities(
+def iati_export(
     session: Session,
     filters: ProjectFilters,
     settings: Settings,
     *,
+    viewer: Actor = SYSTEM,
     generated: datetime | None = None,
     today: date | None = None,
-) -> bytes:
+) -> IatiExport:
     """The projects the project list selects with ``filters``, as an IATI 2.03 ``iati-activities``
     document in UTF-8. Nothing dated after ``today`` (default: today) is published as having happened.
+    A donor ``viewer`` gets its own State's pledges, receipts and participation only.
+
+    A project with neither a start date nor an actual start (entry into implementation) is left out
+    and listed in ``skipped``; the document names them in a comment.
 
     Raises :class:`IatiIdentifierClash` when two selected projects' codes differ only in characters
     IATI identifiers may not contain (``A/1`` and ``A-1``): an identifier must name one activity.
     """
-    portfolio = _load(session, filters)
+    portfolio = _load(session, filters, viewer)
     builder = _Builder(portfolio, settings, today or date.today())
     seen: dict[str, str] = {}
     for project in portfolio.projects:
@@ -449,6 +598,29 @@ def iati_activities(
         "iati-activities",
         {"version": IATI_VERSION, "generated-datetime": _iso_datetime(generated or datetime.now(UTC))},
     )
+    skipped: list[Skipped] = []
+    published = 0
     for project in portfolio.projects:
+        if builder.starts(project) == (None, None):
+            skipped.append(Skipped(project.code, NO_START))
+            continue
         builder.activity(root, project)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+        published += 1
+    if skipped:
+        listed = ", ".join(f"{s.code} ({s.reason})" for s in skipped)
+        root.insert(0, etree.Comment(re.sub("-(?=-)", "- ", clean_text(f" Left out: {listed} "))))
+    body = bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+    return IatiExport(body, published, skipped)
+
+
+def iati_activities(
+    session: Session,
+    filters: ProjectFilters,
+    settings: Settings,
+    *,
+    viewer: Actor = SYSTEM,
+    generated: datetime | None = None,
+    today: date | None = None,
+) -> bytes:
+    """The document of :func:`iati_export` alone."""
+    return iati_export(session, filters, settings, viewer=viewer, generated=generated, today=today).body

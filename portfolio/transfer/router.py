@@ -133,24 +133,65 @@ EXPORT_DESCRIPTION = (
 )
 
 
+SKIPPED_LISTED = 20  # projects named in the X-IATI-Skipped header; the document's comment names all
+
+IATI_DESCRIPTION = (
+    "One `iati-activity` per project; takes the project list's filters. Mapping: see the README. A donor "
+    "account's file holds its own State's pledges, receipts and participation only (project-level "
+    "figures such as the budget stay). A project with neither a start date nor an actual start (entry "
+    "into implementation) is left out: `X-IATI-Skipped-Count` gives how many were, `X-IATI-Skipped` "
+    f"names the first {SKIPPED_LISTED} with the reason (`CODE (no start date), …`), and a comment at the "
+    "top of the document names them all. 404 when nothing is left to publish."
+)
+SKIPPED_HEADERS = {
+    "X-IATI-Skipped-Count": {
+        "description": "How many selected projects the file leaves out.",
+        "schema": {"type": "integer"},
+    },
+    "X-IATI-Skipped": {
+        "description": f"The first {SKIPPED_LISTED} projects left out, as `CODE (reason)`, comma-separated.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def skipped_headers(skipped: list[iati.Skipped]) -> dict[str, str]:
+    if not skipped:
+        return {"X-IATI-Skipped-Count": "0"}
+    listed = ", ".join(f"{s.code} ({s.reason})" for s in skipped[:SKIPPED_LISTED])
+    if len(skipped) > SKIPPED_LISTED:
+        listed += f", and {len(skipped) - SKIPPED_LISTED} more"
+    return {"X-IATI-Skipped-Count": str(len(skipped)), "X-IATI-Skipped": listed}
+
+
 @exports_router.get(
     "/iati.xml",
     summary="The selected projects as IATI 2.03 activities",
-    description="One `iati-activity` per project; takes the project list's filters. Mapping: see the README.",
+    description=IATI_DESCRIPTION,
     response_class=Response,
     responses={
-        200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "IATI XML."},
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "description": "IATI XML.",
+            "headers": SKIPPED_HEADERS,
+        },
         **problem_responses(401, 403, 404, 409, 422, 503),
     },
 )
-def export_iati(request: Request, session: SessionDep, filters: ProjectFilterParams) -> Response:
-    body = iati.iati_activities(session, filters, request.app.state.settings)
-    if b"<iati-activity " not in body:
-        raise NotFound("No project matches these filters: there is nothing to publish.")
+def export_iati(
+    request: Request, session: SessionDep, actor: CurrentActor, filters: ProjectFilterParams
+) -> Response:
+    result = iati.iati_export(session, filters, request.app.state.settings, viewer=actor)
+    if not result.published:
+        why = f" ({len(result.skipped)} left out for want of a start date)" if result.skipped else ""
+        raise NotFound(f"No project matches these filters{why}: there is nothing to publish.")
     return Response(
-        body,
+        result.body,
         media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="iati-activities-{date.today()}.xml"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="iati-activities-{date.today()}.xml"',
+            **skipped_headers(result.skipped),
+        },
     )
 
 

@@ -826,6 +826,37 @@ def test_text_that_starts_with_an_apostrophe_survives_the_round_trip(client):
     assert ok(client.get("/api/v1/pledges"))["items"][0]["note"] == "'+5%' uplift agreed with the donor"
 
 
+# Characters a record may hold from before the API refused them, and that no workbook can hold.
+UNWRITABLE = "\x07\x1b\x7f\ufffe"
+
+
+def test_every_export_of_every_kind_writes_records_that_hold_control_characters(app, client, small_portfolio):
+    from sqlalchemy import update
+
+    from portfolio.funding.models import Pledge
+    from portfolio.processes.models import NationalProcess
+    from portfolio.projects.models import Indicator, Milestone, Project
+
+    bell = f"Depot{UNWRITABLE} fenced"
+    with app.state.db.session(write=True) as session:  # straight into the database, past the API
+        session.execute(update(Project).values(title=bell, description=bell, implementing_partner=bell))
+        session.execute(update(Milestone).values(title=bell + Milestone.title))
+        session.execute(update(Indicator).values(name=bell + Indicator.name, unit=bell))
+        session.execute(update(Pledge).values(note=bell))
+        session.execute(update(NationalProcess).values(name=bell + NationalProcess.name, description=bell))
+
+    for kind in COLUMNS:
+        for fmt in ("csv", "xlsx"):
+            body = download(client, f"/api/v1/exports/{kind}.{fmt}")
+            if fmt == "csv":
+                cells = [c for row in csv_rows(body) for c in row]
+            else:
+                cells = [str(c) for rows in xlsx_sheets(body).values() for row in rows for c in row]
+            assert not any(ch in c for c in cells for ch in UNWRITABLE), (kind, fmt)
+            if kind not in ("receipts", "exchange-rates"):
+                assert any(c.startswith("Depot fenced") for c in cells), (kind, fmt)
+
+
 # -- 7. templates ----------------------------------------------------------------------------------------
 
 

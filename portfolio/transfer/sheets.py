@@ -3,13 +3,16 @@
 Reading yields every data row as ``{column: text}`` with its spreadsheet row number (the header is
 row 1). Writing neutralises every text cell that a spreadsheet would run as a formula (one that starts
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) by prefixing an apostrophe; reading takes
-that apostrophe off again, so an exported file imports back unchanged.
+that apostrophe off again, so an exported file imports back unchanged. Control characters other than
+tab, LF and CR (and the two code points XML forbids, U+FFFE and U+FFFF) are left out of every written
+cell: a workbook cannot hold them, and a record stored before the API refused them still exports.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,8 +51,18 @@ class Table:
     cell_problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, msg
 
 
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters (tab, LF and CR aside) that no spreadsheet can hold."""
+    return UNWRITABLE.sub("", text)
+
+
 def neutralise(text: str) -> str:
-    """Text a spreadsheet will show, never run: one more apostrophe before any that lead to a formula."""
+    """Text a spreadsheet will show, never run: without unwritable characters, and with one more
+    apostrophe before any that lead to a formula."""
+    text = printable(text)
     return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 

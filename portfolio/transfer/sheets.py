@@ -21,10 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio.errors import AppError, FieldError, ValidationFailed
-from portfolio.transfer.kinds import COLUMNS, Column, Kind
+from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -284,20 +286,67 @@ def _csv_cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def write_xlsx(kind: Kind, rows: Iterable[Sequence[Any]], *, with_help: bool = False) -> bytes:
+def write_xlsx(kind: Kind, rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet named after the kind: a header row, then values typed as a spreadsheet expects them
-    (dates as dates, amounts as numbers); with ``with_help``, a second sheet describing each column."""
+    (dates as dates, amounts as numbers)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(kind.value)
     columns = COLUMNS[kind]
     sheet.append([c.name for c in columns])
     for row in rows:
         sheet.append([_xlsx_cell(v, c) for v, c in zip(row, columns, strict=True)])
-    if with_help:
-        notes = workbook.create_sheet("columns")
-        notes.append(["column", "required", "meaning"])
-        for c in columns:
-            notes.append([c.name, "yes" if c.required else "no", c.help])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+TEMPLATE_HELP = ["column", "required", "meaning", "example", "allowed values"]
+LISTS_SHEET = "lists"
+
+
+def write_template(kind: Kind, codes: dict[CodeList, list[str]]) -> bytes:
+    """An empty workbook to fill in: the kind's sheet holds the header row only; a ``columns`` sheet
+    says what each column means, with an example and its allowed values; every coded column offers
+    its values as a drop-down, read from a hidden ``lists`` sheet (long lists such as the States do not
+    fit in a validation's formula)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = kind.value
+    columns = COLUMNS[kind]
+    sheet.append([c.name for c in columns])
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("columns")
+    notes.append(TEMPLATE_HELP)
+    for c in columns:
+        allowed = ", ".join(codes[c.codes]) if c.codes else None
+        example = neutralise(c.example) if c.example else None
+        notes.append([c.name, "yes" if c.required else "no", c.help, example, allowed])
+    coded = [c for c in columns if c.codes]
+    if coded:
+        lists = workbook.create_sheet(LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        for n, c in enumerate(coded, start=1):
+            assert c.codes is not None
+            values = codes[c.codes]
+            lists.cell(1, n, c.name)
+            for row, value in enumerate(values, start=2):
+                lists.cell(row, n, value)
+            source = get_column_letter(n)
+            target = get_column_letter(columns.index(c) + 1)
+            choice = DataValidation(
+                type="list",
+                formula1=f"{LISTS_SHEET}!${source}$2:${source}${len(values) + 1}",
+                allow_blank=True,
+            )
+            if c.type == "list":  # several values separated by ';': offer them, refuse nothing
+                choice.showErrorMessage = False
+            else:
+                choice.showErrorMessage = True
+                choice.errorTitle = f"Not a {c.name}"
+                choice.error = f"Pick a value from the list (the 'columns' sheet lists them: {c.name})."
+            choice.add(f"{target}2:{target}1048576")
+            sheet.add_data_validation(choice)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -1037,6 +1037,10 @@ def test_import_and_export_commands(client, cli_env, tmp_path):
     # What the command exported, the command imports back unchanged.
     again = runner.invoke(cli, ["import", str(out_xlsx), "--kind", "projects"])
     assert "2 rows: 0 new, 0 changed, 2 unchanged" in again.stdout
+    # A dry run says what it would change.
+    good.write_bytes(good.read_bytes().replace(b"Depot security", b"Depot fences"))
+    dry = runner.invoke(cli, ["import", str(good), "--kind", "projects", "--dry-run"])
+    assert "row 2, project CLI-1: title 'Depot security' → 'Depot fences'" in dry.stdout, dry.output
 
 
 # -- files as other programs write them ------------------------------------------------------------

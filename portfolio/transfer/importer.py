@@ -438,7 +438,7 @@ class _Importer:
             return _amount_problem(text)
         if column.states:
             for item in _items(text) if column.type == "list" else [text]:
-                if not re.fullmatch(r"[A-Za-z]{3}", item):
+                if len(item) != 3 or not item.isascii() or not item.isalpha():
                     return self._state_advice(item)
         return None
 
@@ -797,22 +797,27 @@ def _date(text: str) -> date | None:
         return None
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _date_problem(text: str) -> str | None:
     text = text.strip()
-    day_month = re.fullmatch(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})", text)
+    if _ISO_DATE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return f"'{text}' is not a valid date (no such day)"
+        return None
+    day_month = _DAY_MONTH_YEAR.fullmatch(text)
     if day_month:
         first, second, year = (int(g) for g in day_month.groups())
         pairs = ((first, second), (second, first))
         readings = sorted({f"{year:04d}-{m:02d}-{d:02d}" for d, m in pairs if _real(year, m, d)})
         example = f" ({' or '.join(readings)})" if readings else ""
         return f"'{text}' is not a date: write dates as YYYY-MM-DD{example}"
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return f"'{text}' is not a date: write dates as YYYY-MM-DD, e.g. 2024-03-15"
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return f"'{text}' is not a valid date (no such day)"
-    return None
+    return f"'{text}' is not a date: write dates as YYYY-MM-DD, e.g. 2024-03-15"
 
 
 def _real(year: int, month: int, day: int) -> bool:
@@ -826,7 +831,7 @@ def _real(year: int, month: int, day: int) -> bool:
 def _amount_problem(text: str) -> str | None:
     """Amounts with thousands separators or a decimal comma, and what to type instead."""
     text = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if _PLAIN_AMOUNT.fullmatch(text):
         return None
     separators = " '\u00a0\u202f"
     grouped = re.fullmatch(rf"(-?\d{{1,3}}(?:[,{separators}]\d{{3}})+)(\.\d+)?", text)

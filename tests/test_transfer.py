@@ -835,8 +835,10 @@ def test_text_that_starts_with_an_apostrophe_survives_the_round_trip(client):
 UNWRITABLE = "\x07\x1b\x7f\ufffe"
 
 
-def test_every_export_of_every_kind_writes_records_that_hold_control_characters(app, client, small_portfolio):
-    from sqlalchemy import update
+def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
+    app, client, small_portfolio, backend
+):
+    from sqlalchemy import text, update
 
     from portfolio.funding.models import Pledge
     from portfolio.processes.models import NationalProcess
@@ -849,6 +851,8 @@ def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
         session.execute(update(Indicator).values(name=bell + Indicator.name, unit=bell))
         session.execute(update(Pledge).values(note=bell))
         session.execute(update(NationalProcess).values(name=bell + NationalProcess.name, description=bell))
+        if backend == "sqlite":  # SQLite keeps text even in a number column
+            session.execute(text("UPDATE project SET gender_marker = 'high' WHERE code = 'EXP-SRB-1'"))
 
     for kind in COLUMNS:
         for fmt in ("csv", "xlsx"):

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -361,10 +361,11 @@ def _xlsx_cell(value: Any, column: Column) -> Any:
         return value  # written as the number's own digits
     if isinstance(value, date):
         return value
-    if column.type == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
-    if column.type == "decimal" and isinstance(value, str):
-        return Decimal(value)
-    if column.type == "int" and isinstance(value, str):
-        return int(value)
+    kinds: dict[str, Callable[[str], Any]] = {"date": date.fromisoformat, "decimal": Decimal, "int": int}
+    typed = kinds.get(column.type)
+    if typed is not None and isinstance(value, str):
+        try:
+            return typed(value)
+        except (ValueError, ArithmeticError):
+            pass  # stored text that is not what the column holds: written as the text it is
     return neutralise(str(value))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -73,7 +74,7 @@ from portfolio.projects.schemas import (
 from portfolio.states.models import State
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
-from portfolio.transfer.kinds import COLUMNS, Column, Kind
+from portfolio.transfer.kinds import COLUMNS, Kind
 from portfolio.transfer.sheets import Table
 
 Progress = Callable[[int, int], None]
@@ -234,6 +235,7 @@ class _Importer:
         self.pledge_keys: dict[tuple[Any, ...], int] = defaultdict(int)
         self.change: RowChange | None = None  # what the row being read changes, kept if it is good
         self._state_names: dict[str, str] | None = None
+        self.checks = self._cell_checks()
 
     def prepare(self, table: Table) -> None:
         """Load once the facts the fast path checks rows against."""
@@ -409,38 +411,44 @@ class _Importer:
     def _check_cells(self, cells: dict[str, str]) -> list[tuple[str, str]]:
         """What is wrong with the cells one by one, said as what to type instead."""
         problems: list[tuple[str, str]] = []
-        for name, text in cells.items():
-            column = self.columns[name]
-            if name in ("project_code", "project_codes"):
-                for code in [text] if name == "project_code" else _items(text):
-                    try:
-                        self._project_id(code, name)
-                    except RowError as exc:
-                        problems += [(name, m) for _, m in exc.problems]
+        for name, check in self.checks.items():
+            text = cells.get(name)
+            if text is None or (not text and name not in ("project_code", "project_codes")):
                 continue
-            if not text:
-                continue
-            if self.kind == Kind.projects and name == "status":
-                try:
-                    _status(text)
-                except RowError as exc:
-                    problems += [(name, m) for _, m in exc.problems]
-                continue
-            message = self._cell_problem(column, text)
-            if message is not None:
-                problems.append((name, message))
+            problems += [(name, message) for message in check(text)]
         return problems
 
-    def _cell_problem(self, column: Column, text: str) -> str | None:
-        if column.type == "date":
-            return _date_problem(text)
-        if column.type == "decimal":
-            return _amount_problem(text)
-        if column.states:
-            for item in _items(text) if column.type == "list" else [text]:
-                if len(item) != 3 or not item.isascii() or not item.isalpha():
-                    return self._state_advice(item)
-        return None
+    def _cell_checks(self) -> dict[str, Callable[[str], list[str]]]:
+        """For each column that can be checked on its own, the check (the others get none)."""
+        checks: dict[str, Callable[[str], list[str]]] = {}
+        for name, column in self.columns.items():
+            if name in ("project_code", "project_codes"):
+                checks[name] = partial(self._code_problems, column=name)
+            elif self.kind == Kind.projects and name == "status":
+                checks[name] = _status_problems
+            elif column.type == "date":
+                checks[name] = lambda text: _listed(_date_problem(text))
+            elif column.type == "decimal":
+                checks[name] = lambda text: _listed(_amount_problem(text))
+            elif column.states:
+                checks[name] = partial(self._state_problems, listed=column.type == "list")
+        return checks
+
+    def _code_problems(self, text: str, column: str) -> list[str]:
+        problems: list[str] = []
+        for code in [text] if column == "project_code" else _items(text):
+            try:
+                self._project_id(code, column)
+            except RowError as exc:
+                problems += [m for _, m in exc.problems]
+        return problems
+
+    def _state_problems(self, text: str, listed: bool) -> list[str]:
+        return [
+            self._state_advice(item)
+            for item in (_items(text) if listed else [text])
+            if len(item) != 3 or not item.isascii() or not item.isalpha()
+        ]
 
     def _state_advice(self, text: str) -> str:
         if self._state_names is None:
@@ -783,6 +791,18 @@ def _status(text: str) -> ProjectStatus | None:
     except ValueError:
         options = ", ".join(s.value for s in ProjectStatus)
         raise RowError([("status", f"'{text}' is not a status; one of: {options}")]) from None
+
+
+def _listed(problem: str | None) -> list[str]:
+    return [] if problem is None else [problem]
+
+
+def _status_problems(text: str) -> list[str]:
+    try:
+        _status(text)
+    except RowError as exc:
+        return [m for _, m in exc.problems]
+    return []
 
 
 def _items(text: str) -> list[str]:

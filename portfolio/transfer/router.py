@@ -134,7 +134,8 @@ def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
         "project code + title; indicator: project code + name; rate: currency + month), so importing a "
         "file twice changes nothing and changed rows update their records.\n\n"
         "With `dry_run=true` every row is checked and every problem reported (row, column, value, "
-        "message), and `changes` lists, for each row that updates a stored record, the fields it changes "
+        "message saying what to type instead, e.g. a State's three-letter code for its name), and "
+        "`changes` lists, for each row that updates a stored record, the fields it changes "
         "from what to what; nothing is written. A real run writes every row in one transaction, or — with "
         "any problem — nothing, answering 422: a problem document whose `errors` name each cell "
         '(`loc`: `["file", row, column]`) and which carries the same members as a dry run\'s report '
@@ -169,7 +170,8 @@ EXPORT_ERRORS = problem_responses(401, 403, 422, 503)
 EXPORT_DESCRIPTION = (
     "The columns of the import template, so that the file can be edited and imported back. Text that "
     "a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed "
-    "with an apostrophe; the import takes it off again."
+    "with an apostrophe; the import takes it off again. Control characters other than tab, LF and CR, "
+    "which no workbook can hold, are left out of every cell."
 )
 
 

@@ -7,18 +7,19 @@ The reference States are not in the file: every database gets them from its migr
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, func, insert, select, text
+from sqlalchemy import Date, DateTime, String, Table, func, insert, select, text
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from portfolio import migrate
 from portfolio.db import ExactDecimal, UTCDateTime, utcnow
-from portfolio.errors import Conflict, ValidationFailed
+from portfolio.errors import Conflict, FieldError, ValidationFailed
 from portfolio.models import metadata
 
 FORMAT = "osce-salw-portfolio-backup"
@@ -108,6 +109,37 @@ def _continue_ids(connection: Connection, saved: dict[str, int]) -> None:
             connection.execute(select(func.setval(sequence, highest)))
 
 
+# What the API refuses in text: control characters other than tab, LF and CR.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _is_text(kind: Any) -> bool:
+    return isinstance(kind, String) or isinstance(getattr(kind, "impl", None), String)
+
+
+def _control_problems(tables: dict[str, Any]) -> list[FieldError]:
+    """Every text cell of the backup that holds a control character, named by table, column and record."""
+    problems: list[FieldError] = []
+    for table in _tables():
+        text_columns = [c.name for c in table.columns if _is_text(c.type)]
+        for index, row in enumerate(tables.get(table.name, [])):
+            for column in text_columns:
+                value = row.get(column)
+                found = CONTROL.search(value) if isinstance(value, str) else None
+                if found is None:
+                    continue
+                record = f"id {row['id']}" if "id" in row else f"row {index + 1}"
+                problems.append(
+                    FieldError(
+                        ("file", "tables", table.name, index, column),
+                        f"{table.name} {record}, {column}: holds the control character "
+                        f"U+{ord(found.group()):04X} (only tab, line feed and carriage return may appear "
+                        "in text); correct it in the backup file and restore again",
+                    )
+                )
+    return problems
+
+
 class NotEmpty(Conflict):
     slug = "database-not-empty"
     title = "Database not empty"
@@ -142,6 +174,14 @@ def restore(session: Session, document: dict[str, Any], *, replace: bool = False
         columns = set(table.c.keys())
         if not isinstance(rows, list) or any(not isinstance(r, dict) or set(r) - columns for r in rows):
             raise ValidationFailed.field(("file", "tables", table.name), "rows with unknown columns")
+    problems = _control_problems(tables)
+    if problems:
+        shown = "; ".join(p.msg for p in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise ValidationFailed(
+            f"{len(problems)} text cells hold control characters; nothing was restored: {shown}{more}",
+            errors=problems,
+        )
     if not is_empty(session):
         if not replace:
             raise NotEmpty(

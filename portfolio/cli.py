@@ -362,6 +362,9 @@ def import_file(
         where = f"row {p.row}" + (f", {p.column}" if p.column else "")
         value = f" ({p.value!r})" if p.value else ""
         typer.echo(f"{where}{value}: {p.message}", err=True)
+    for change in report.changes:
+        fields = "; ".join(f"{name} {old!r} → {new!r}" for name, (old, new) in change.fields.items())
+        typer.echo(f"row {change.row}, {change.record}: {fields}")
     counts = (
         f"{report.rows} rows: {report.created} new, {report.updated} changed, {report.unchanged} unchanged"
     )

@@ -45,6 +45,7 @@ class AppError(Exception):
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers
+        self.extensions: dict[str, Any] = {}  # more members of the problem document (RFC 9457 §3.2)
 
 
 class Unauthorized(AppError):
@@ -157,8 +158,10 @@ def problem(
     slug: str,
     errors: Sequence[FieldError] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = dict(extensions or {})
+    body |= {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors is not None:
         body["errors"] = [{"loc": list(e.loc), "msg": e.msg} for e in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -186,7 +189,7 @@ def install_handlers(app: FastAPI) -> None:
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
         headers = exc.headers or ({"Retry-After": "2"} if exc.status == 503 else None)
         errors = exc.errors if (exc.errors or exc.status == 422) else None
-        return problem(exc.status, exc.title, exc.detail, exc.slug, errors, headers)
+        return problem(exc.status, exc.title, exc.detail, exc.slug, errors, headers, exc.extensions)
 
     @app.exception_handler(RequestValidationError)
     async def request_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

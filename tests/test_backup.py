@@ -204,3 +204,23 @@ def test_a_restored_database_never_hands_out_a_deleted_records_id(client, app, e
             assert [e["action"] for e in trail] == ["create"]
     finally:
         target.state.db.dispose()
+
+
+@pytest.mark.parametrize("character", ["\x07", "\x1b", "\x00", "\x7f"])
+def test_restore_refuses_text_with_a_control_character_naming_table_column_and_record(sample, character):
+    with sample.state.db.session() as session:
+        document = dump(session)
+    spoiled = json.loads(json.dumps(document))
+    project = spoiled["tables"]["project"][2]
+    project["title"] = f"Depot{character} security"
+
+    with pytest.raises(ValidationFailed) as caught, sample.state.db.session(write=True) as session:
+        restore(session, spoiled, replace=True)
+
+    [error] = caught.value.errors
+    assert error.loc == ("file", "tables", "project", 2, "title")
+    assert f"project id {project['id']}, title" in error.msg
+    assert f"U+{ord(character):04X}" in error.msg
+    assert "project id" in caught.value.detail and "nothing was restored" in caught.value.detail
+    with sample.state.db.session() as session:  # --replace deleted nothing: the check comes first
+        assert dump(session)["tables"] == document["tables"]

@@ -57,6 +57,7 @@ COLUMNS = {
     "projects": [
         "code", "title", "description", "areas", "activity_types", "beneficiaries", "implementing_partner",
         "request_date", "start_date", "end_date", "budget_eur", "gender_marker", "sdg_targets", "status",
+        "status_on",
     ],
     "pledges": ["project_code", "donor", "kind", "amount", "currency", "pledged_on", "status", "note"],
     "receipts": ["project_code", "donor", "pledged_on", "currency", "pledge_amount", "received_on", "amount"],
@@ -196,7 +197,8 @@ def copy(empty_database_url: str):
 #   and in the copy every row was written once, by the import.
 # * the projects' status history and the national processes' stage history: a spreadsheet holds where a
 #   record stands, not how it got there. A project imported with a status has the request and one change,
-#   noted 'Imported' and dated the day of the import (asserted below); a backup carries the whole history.
+#   noted 'Imported' and dated by the file's status_on: the day it reached that status (asserted below); a
+#   backup carries the whole history.
 # * the audit trail (the copy's records what the import did), the accounts (no spreadsheet holds them) and
 #   the dashboards' "stale projects" and "stage changes" tables, computed from update times and stage history.
 VOLATILE = {"id", "version", "created_at", "updated_at", "recorded_at", "pledge_id"}
@@ -277,9 +279,12 @@ def test_the_sample_portfolio_moves_through_spreadsheets_into_an_empty_database(
     for key in before:
         assert after[key] == before[key], key
 
-    # A spreadsheet has no status history: the request, then one change to the status, 'Imported' today.
+    # A spreadsheet has no status history: the request, then one change to the status, 'Imported' and
+    # dated the day the project reached it.
+    original = {p["code"]: p["id"] for p in ok(client.get("/api/v1/projects?limit=500"))["items"]}
     for project in ok(copy.get("/api/v1/projects?limit=500"))["items"]:
         history = ok(copy.get(f"/api/v1/projects/{project['id']}/history"))
+        reached = ok(client.get(f"/api/v1/projects/{original[project['code']]}/history"))[-1]["on"]
         assert history[0]["to"] == "requested" and history[0]["on"] == project["request_date"]
         if project["status"] == "requested":
             assert len(history) == 1
@@ -287,7 +292,7 @@ def test_the_sample_portfolio_moves_through_spreadsheets_into_an_empty_database(
             assert [(h["from"], h["to"], h["note"]) for h in history[1:]] == [
                 ("requested", project["status"], "Imported")
             ]
-            assert history[1]["on"] == date.today().isoformat()
+            assert history[1]["on"] == reached
 
     # Every record the import wrote is in the audit trail, under the importing account.
     me = ok(copy.get("/api/v1/users/me"))
@@ -826,38 +831,137 @@ def test_text_that_starts_with_an_apostrophe_survives_the_round_trip(client):
     assert ok(client.get("/api/v1/pledges"))["items"][0]["note"] == "'+5%' uplift agreed with the donor"
 
 
+# Characters a record may hold from before the API refused them, and that no workbook can hold.
+UNWRITABLE = "\x07\x1b\x7f\ufffe"
+
+
+def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
+    app, client, small_portfolio, backend
+):
+    from sqlalchemy import text, update
+
+    from portfolio.funding.models import Pledge
+    from portfolio.processes.models import NationalProcess
+    from portfolio.projects.models import Indicator, Milestone, Project
+
+    bell = f"Depot{UNWRITABLE} fenced"
+    with app.state.db.session(write=True) as session:  # straight into the database, past the API
+        session.execute(update(Project).values(title=bell, description=bell, implementing_partner=bell))
+        session.execute(update(Milestone).values(title=bell + Milestone.title))
+        session.execute(update(Indicator).values(name=bell + Indicator.name, unit=bell))
+        session.execute(update(Pledge).values(note=bell))
+        session.execute(update(NationalProcess).values(name=bell + NationalProcess.name, description=bell))
+        if backend == "sqlite":  # SQLite keeps text even in a number column
+            session.execute(text("UPDATE project SET gender_marker = 'high' WHERE code = 'EXP-SRB-1'"))
+
+    for kind in COLUMNS:
+        for fmt in ("csv", "xlsx"):
+            body = download(client, f"/api/v1/exports/{kind}.{fmt}")
+            if fmt == "csv":
+                cells = [c for row in csv_rows(body) for c in row]
+            else:
+                cells = [str(c) for rows in xlsx_sheets(body).values() for row in rows for c in row]
+            assert not any(ch in c for c in cells for ch in UNWRITABLE), (kind, fmt)
+            if kind not in ("receipts", "exchange-rates"):
+                assert any(c.startswith("Depot fenced") for c in cells), (kind, fmt)
+
+
 # -- 7. templates ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", list(COLUMNS))
-def test_each_template_holds_the_documented_columns_and_one_example(client, kind):
-    rows = csv_rows(download(client, f"/api/v1/imports/templates/{kind}.csv"))
-    assert rows[0] == COLUMNS[kind]
-    assert len(rows) == 2 and len(rows[1]) == len(COLUMNS[kind]) and any(rows[1])
+def test_each_template_holds_the_documented_columns_and_no_data_row(client, kind):
+    assert csv_rows(download(client, f"/api/v1/imports/templates/{kind}.csv")) == [COLUMNS[kind]]
 
     book = client.get(f"/api/v1/imports/templates/{kind}.xlsx")
     assert book.headers["content-type"] == XLSX
     assert f'filename="{kind}-template.xlsx"' in book.headers["content-disposition"]
     sheets = xlsx_sheets(book.content)
-    assert list(sheets) == [kind, "columns"]
-    assert sheets[kind][0] == COLUMNS[kind] and len(sheets[kind]) == 2
-    assert sheets["columns"][0] == ["column", "required", "meaning"]
+    assert list(sheets)[:2] == [kind, "columns"]
+    assert sheets[kind] == [COLUMNS[kind]]  # the sheet that is imported holds no example to delete
+    assert sheets["columns"][0] == ["column", "required", "meaning", "example", "allowed values"]
     assert [row[0] for row in sheets["columns"][1:]] == COLUMNS[kind]
     assert all(row[1] in ("yes", "no") and row[2] for row in sheets["columns"][1:])
 
 
+# Every coded column, and values its allowed list must hold (and one it must not).
+CODED = {
+    ("projects", "areas"): (["SALW", "SCA"], None),
+    ("projects", "activity_types"): (["stockpile_security", "training_and_capacity"], None),
+    ("projects", "beneficiaries"): (["SRB", "UKR", "USA"], "JPN"),  # participating States only
+    ("projects", "gender_marker"): (["0", "1", "2"], None),
+    ("projects", "sdg_targets"): (["16.4", "5.5"], None),
+    ("projects", "status"): (["requested", "implementation", "on_hold"], None),
+    ("pledges", "donor"): (["DEU", "JPN"], None),
+    ("pledges", "kind"): (["cash", "in_kind"], None),
+    ("pledges", "currency"): (["EUR", "NOK", "USD"], None),
+    ("pledges", "status"): (["pledged", "committed", "withdrawn"], None),
+    ("receipts", "donor"): (["DEU"], None),
+    ("receipts", "currency"): (["EUR"], None),
+    ("national-processes", "state"): (["SRB"], "JPN"),
+    ("national-processes", "kind"): (["structure", "procedure"], None),
+    ("national-processes", "areas"): (["SALW", "SCA"], None),
+    ("national-processes", "stage"): (["planned", "established", "operational", "sustained"], None),
+    ("exchange-rates", "currency"): (["USD", "NOK"], None),
+}
+
+
+@pytest.mark.parametrize("kind", list(COLUMNS))
+def test_a_template_lists_the_allowed_values_of_each_coded_column_and_offers_them_as_drop_downs(client, kind):
+    body = download(client, f"/api/v1/imports/templates/{kind}.xlsx")
+    book = load_workbook(io.BytesIO(body))
+    notes = {row[0]: row for row in xlsx_sheets(body)["columns"][1:]}
+    coded = {column: values for (k, column), values in CODED.items() if k == kind}
+    assert {column for column, row in notes.items() if row[4] is not None} == set(coded)
+    validations = {str(v.sqref): v for v in book[kind].data_validations.dataValidation}
+    assert len(validations) == len(coded)
+    for column, (wanted, refused) in coded.items():
+        allowed = [v.strip() for v in notes[column][4].split(",")]
+        assert set(wanted) <= set(allowed), (kind, column)
+        assert refused not in allowed
+        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[COLUMNS[kind].index(column)]
+        choice = validations[f"{letter}2:{letter}1048576"]
+        assert choice.type == "list"
+        # The drop-down reads its values from the hidden sheet: the same list as the columns sheet's.
+        sheet_name, cells = choice.formula1.split("!")
+        assert book[sheet_name].sheet_state == "hidden"
+        first, last = cells.replace("$", "").split(":")
+        values = [c.value for (c,) in book[sheet_name][first:last]]
+        assert [str(v) for v in values] == allowed, (kind, column)
+        # A list column takes several values separated by ';': the drop-down offers, never refuses.
+        assert choice.showErrorMessage is (COLUMNS_OF_LISTS.get(kind, set()).isdisjoint({column}))
+
+
+COLUMNS_OF_LISTS = {
+    "projects": {"areas", "activity_types", "beneficiaries", "sdg_targets"},
+    "national-processes": {"areas"},
+}
+
+
+def template_examples(client: TestClient, kind: str, fmt: str) -> bytes:
+    """A file of ``kind`` holding the one example row the XLSX template's columns sheet gives."""
+    notes = xlsx_sheets(download(client, f"/api/v1/imports/templates/{kind}.xlsx"))["columns"][1:]
+    example = ["" if row[3] is None else str(row[3]) for row in notes]
+    if fmt == "csv":
+        return csv_bytes([[row[0] for row in notes], example])
+    return xlsx_bytes({kind: [[row[0] for row in notes], example]})
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_the_templates_examples_import_in_order(client, fmt):
-    def template(kind: str) -> bytes:
-        return download(client, f"/api/v1/imports/templates/{kind}.{fmt}")
+    # A template as downloaded imports as nothing at all: no example row to forget to delete.
+    for kind in KINDS:
+        empty = download(client, f"/api/v1/imports/templates/{kind}.{fmt}")
+        assert counts(imported(client, kind, empty, name=f"t.{fmt}")) == (0, 0, 0, 0), kind
 
     # A pledge names a project that is not there yet: the report says which.
-    report = ok(upload(client, "pledges", template("pledges"), dry_run=True, name=f"t.{fmt}"))
+    body = template_examples(client, "pledges", fmt)
+    report = ok(upload(client, "pledges", body, dry_run=True, name=f"t.{fmt}"))
     assert [(p["row"], p["column"]) for p in report["problems"]] == [(2, "project_code")]
     assert "SAMPLE-SCA-2024-03" in report["problems"][0]["message"]
 
     for kind in KINDS:
-        body = template(kind)
+        body = template_examples(client, kind, fmt)
         assert counts(imported(client, kind, body, dry_run=True, name=f"t.{fmt}")) == (1, 1, 0, 0), kind
         assert counts(imported(client, kind, body, name=f"t.{fmt}")) == (1, 1, 0, 0), kind
     project = ok(client.get("/api/v1/projects"))["items"][0]
@@ -937,6 +1041,10 @@ def test_import_and_export_commands(client, cli_env, tmp_path):
     # What the command exported, the command imports back unchanged.
     again = runner.invoke(cli, ["import", str(out_xlsx), "--kind", "projects"])
     assert "2 rows: 0 new, 0 changed, 2 unchanged" in again.stdout
+    # A dry run says what it would change.
+    good.write_bytes(good.read_bytes().replace(b"Depot security", b"Depot fences"))
+    dry = runner.invoke(cli, ["import", str(good), "--kind", "projects", "--dry-run"])
+    assert "row 2, project CLI-1: title 'Depot security' → 'Depot fences'" in dry.stdout, dry.output
 
 
 # -- files as other programs write them ------------------------------------------------------------
@@ -1000,3 +1108,136 @@ def test_a_month_that_excel_turned_into_a_date_is_read_as_the_month(client):
     imported(client, "exchange-rates", body, name="r.xlsx")
     rates = ok(client.get("/api/v1/exchange-rates", params={"currency": "USD"}))["items"]
     assert [(r["month"], r["eur_per_unit"]) for r in rates] == [("2024-10", "0.91720000")]
+
+
+# -- for people: what to type instead, every problem at once, what a run would change ---------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "advice"),
+    [
+        ("beneficiaries", "Serbia", "use the State's three-letter code, e.g. SRB"),
+        ("beneficiaries", "SRB;Bosnie-Herzégovine", "use the State's three-letter code, e.g. BIH"),
+        ("request_date", "05/10/2024", "write dates as YYYY-MM-DD (2024-05-10 or 2024-10-05)"),
+        ("request_date", "15 March 2024", "write dates as YYYY-MM-DD"),
+        ("budget_eur", "1,200,000.00", "no thousands separators: 1200000.00"),
+        ("budget_eur", "1.200.000,50", "use '.' as the decimal mark and no thousands separators: 1200000.50"),
+    ],
+)
+def test_a_row_problem_says_what_to_type_instead(client, column, value, advice):
+    row = dict(zip(PROJECT_HEADER, minimal_project("HINT-1"), strict=True)) | {column: value}
+    report = ok(upload(client, "projects", project_rows(list(row.values())), dry_run=True))
+    [problem] = report["problems"]
+    assert (problem["row"], problem["column"], problem["value"]) == (2, column, value)
+    assert advice in problem["message"], problem["message"]
+
+
+def test_a_missing_exchange_rate_names_the_currency_and_month_and_how_to_add_it(client):
+    make_project(client, code="NOK-1")
+    file = sheet("pledges", ["NOK-1", "NOR", "cash", "1000.00", "NOK", "2024-05-10", "pledged", ""])
+    [problem] = ok(upload(client, "pledges", file, dry_run=True))["problems"]
+    assert problem["column"] == "currency"
+    assert "no exchange rate for NOK in 2024-05: add the NOK rate for 2024-05" in problem["message"]
+    assert "exchange-rates" in problem["message"] and "/api/" not in problem["message"]
+
+
+def test_every_problem_of_a_row_is_reported_in_the_first_pass(client):
+    make_project(client, code="ALL-1")
+    bad = ["NO-SUCH-9", "Germany", "cash", "1,000.00", "EUR", "10/03/2024", "pledged", ""]
+    report = ok(upload(client, "pledges", sheet("pledges", bad), dry_run=True))
+    found = {p["column"]: p["message"] for p in report["problems"]}
+    assert found.keys() == {"project_code", "donor", "amount", "pledged_on"}, report["problems"]
+    assert "no project has the code 'NO-SUCH-9'" in found["project_code"]
+    assert "e.g. DEU" in found["donor"]
+    assert "no thousands separators: 1000.00" in found["amount"]
+    assert "write dates as YYYY-MM-DD" in found["pledged_on"]
+    assert counts(report) == (1, 0, 0, 0)
+
+    # A formula cell does not hide the other cells' problems, nor does a project's bad status its dates.
+    header = [*PROJECT_HEADER, "status"]
+    body = xlsx_bytes({"projects": [header, ["F-1", "=A1", "SCA", "Serbia", "2024-01-15", "1 000", "done"]]})
+    report = ok(upload(client, "projects", body, dry_run=True, name="p.xlsx"))
+    assert {p["column"] for p in report["problems"]} == {"title", "beneficiaries", "budget_eur", "status"}
+    assert total(client, "/api/v1/projects") == 1
+
+    # Rules a new project breaks together are reported together.
+    late = [["LATE-1", "Depot", "SCA", "SRB", "2999-01-01", "10.00", "2025-06-01", "2025-01-01"]]
+    report = ok(
+        upload(
+            client,
+            "projects",
+            project_rows(*late, header=[*PROJECT_HEADER, "start_date", "end_date"]),
+            dry_run=True,
+        )
+    )
+    assert {p["column"] for p in report["problems"]} == {"request_date", "end_date"}, report["problems"]
+
+
+def test_a_dry_run_and_a_real_run_report_problems_in_one_shape_and_list_what_would_change(client):
+    projects = [
+        ["SHP-1", "Depot security", "SCA", "SRB", "2024-01-15", "1000.00"],
+        ["SHP-2", "Marking", "SALW", "BIH", "2024-02-01", "500.00"],
+    ]
+    imported(client, "projects", project_rows(*projects))
+    projects[0][1], projects[0][5] = "Depot security and fire safety", "1500.00"
+    projects.append(["SHP-3", "Bad", "SCA", "Serbia", "2024-02-01", "1.00"])
+    body = project_rows(*projects)
+
+    dry = ok(upload(client, "projects", body, dry_run=True))
+    assert dry["changes"] == [
+        {
+            "row": 2,
+            "record": "project SHP-1",
+            "fields": {
+                "title": {"old": "Depot security", "new": "Depot security and fire safety"},
+                "budget_eur": {"old": "1000.00", "new": "1500.00"},
+            },
+        }
+    ]
+    real = assert_problem(upload(client, "projects", body), 422, ["file", 4, "beneficiaries"])
+    for member in ("kind", "rows", "created", "updated", "unchanged", "problems", "changes"):
+        assert real[member] == dry[member], member
+    assert (real["dry_run"], real["written"]) == (False, False)
+    assert real["problems"][0]["message"].startswith("'Serbia' is not a State code")
+    assert ok(client.get("/api/v1/projects", params={"q": "SHP-1"}))["items"][0]["title"] == "Depot security"
+
+
+def test_an_imported_status_is_dated_by_status_on_else_by_the_projects_own_dates(client):
+    header = [*PROJECT_HEADER, "start_date", "end_date", "status", "status_on"]
+    make_project(client, code="DATE-STEP", request_date="2024-01-15")
+
+    def dated(code: str, requested: str, start: str, end: str, status: str, on: str = "") -> list[str]:
+        return [code, f"Project {code}", "SCA", "SRB", requested, "1.00", start, end, status, on]
+
+    rows = [
+        dated("DATE-DONE", "2018-03-01", "2018-09-01", "2020-06-30", "completed"),
+        dated("DATE-RUN", "2023-01-10", "2023-04-01", "2099-12-31", "implementation"),
+        dated("DATE-SAID", "2019-01-10", "2019-04-01", "2020-12-31", "completed", "2021-02-15"),
+        dated("DATE-PLAN", "2019-01-10", "", "", "planning"),
+        dated("DATE-STEP", "2024-01-15", "", "", "assessment", "2024-02-01"),
+    ]
+    imported(client, "projects", project_rows(*rows, header=header))
+    by_code = {p["code"]: p["id"] for p in ok(client.get("/api/v1/projects"))["items"]}
+
+    def reached(code: str) -> tuple[str, str]:
+        last = ok(client.get(f"/api/v1/projects/{by_code[code]}/history"))[-1]
+        return last["to"], last["on"]
+
+    assert reached("DATE-DONE") == ("completed", "2020-06-30")  # not the day of the import
+    assert reached("DATE-RUN") == ("implementation", "2023-04-01")
+    assert reached("DATE-SAID") == ("completed", "2021-02-15")
+    assert reached("DATE-PLAN") == ("planning", date.today().isoformat())
+    assert reached("DATE-STEP") == ("assessment", "2024-02-01")  # an existing project's step too
+
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    bad = [
+        dated("DATE-SOON", "2019-01-10", "", "", "planning", tomorrow),
+        dated("DATE-EARLY", "2019-01-10", "", "", "planning", "2018-12-31"),
+        dated("DATE-SLASH", "2019-01-10", "", "", "planning", "31/12/2019"),
+    ]
+    report = ok(upload(client, "projects", project_rows(*bad, header=header), dry_run=True))
+    found = {(p["row"], p["column"]): p["message"] for p in report["problems"]}
+    assert found.keys() == {(2, "status_on"), (3, "status_on"), (4, "status_on")}, report["problems"]
+    assert "in the future" in found[2, "status_on"]
+    assert "before the request on 2019-01-10" in found[3, "status_on"]
+    assert "write dates as YYYY-MM-DD" in found[4, "status_on"]

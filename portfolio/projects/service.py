@@ -3,7 +3,7 @@ funding and progress are summarised. Knows nothing of HTTP; never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -229,10 +229,17 @@ def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Ma
     errors = states_service.state_problems(
         data.beneficiaries, states, ("body", "beneficiaries"), participating_only=True, indexed=True
     )
+    checks: list[Callable[[], None]] = [
+        lambda: _check_dates(data.start_date, data.end_date),
+        lambda: _check_request_date(data.request_date),
+    ]
+    for check in checks:
+        try:
+            check()
+        except ValidationFailed as exc:  # every problem at once, not one per attempt
+            errors += exc.errors
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
-    _check_dates(data.start_date, data.end_date)
-    _check_request_date(data.request_date)
 
 
 LIST_FIELDS = ("areas", "activity_types", "beneficiaries")
@@ -481,15 +488,36 @@ def transition(
 
 
 def imported_move(
-    project_id: int, current: ProjectStatus, start: date | None, to: ProjectStatus
+    project_id: int,
+    current: ProjectStatus,
+    to: ProjectStatus,
+    *,
+    requested: date,
+    start: date | None,
+    end: date | None,
+    on: date | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], Changes]:
     """Give a project just created from a spreadsheet the status the spreadsheet records: its new
     column values, the entry to add to its history, and the audit trail's record of the move.
 
     The file says where the project stands, not how it got there: the history holds the request and
-    one change to that status, dated today. A project imported on hold resumes where its dates say it
-    was: implementation once it has started, planning before."""
+    one change to that status. That change is dated ``on`` (the file's ``status_on``) when given, which
+    may be neither in the future nor before the request; else by the project's own dates — a completed
+    project on its end_date, one in implementation on its start_date, when that day has come (never
+    before the request) — else the day of the import. A project imported on hold resumes where its
+    dates say it was: implementation once it has started, planning before."""
     today = date.today()
+    if on is not None:
+        if on > today:
+            raise ValidationFailed.field(("body", "status_on"), f"{on} is in the future")
+        if on < requested:
+            raise ValidationFailed.field(
+                ("body", "status_on"),
+                f"{on} is before the request on {requested}, the previous status change",
+            )
+    else:
+        own = {ProjectStatus.completed: end, ProjectStatus.implementation: start}.get(to)
+        on = max(own, requested) if own is not None and own <= today else today
     columns: dict[str, Any] = {"status": to}
     if to == ProjectStatus.on_hold:
         started = start is not None and start <= today
@@ -498,16 +526,26 @@ def imported_move(
         "project_id": project_id,
         "from_status": current,
         "to_status": to,
-        "changed_on": today,
+        "changed_on": on,
         "note": "Imported",
     }
-    return columns, entry, {"status": [current, to], "on": [None, today]}
+    return columns, entry, {"status": [current, to], "on": [None, on]}
 
 
-def import_status(session: Session, actor: Actor, project_id: int, to: ProjectStatus) -> Project:
+def import_status(
+    session: Session, actor: Actor, project_id: int, to: ProjectStatus, on: date | None = None
+) -> Project:
     """:func:`imported_move`, recorded."""
     project = get_project(session, project_id, for_update=True)
-    columns, entry, changes = imported_move(project_id, ProjectStatus(project.status), project.start_date, to)
+    columns, entry, changes = imported_move(
+        project_id,
+        ProjectStatus(project.status),
+        to,
+        requested=project.request_date,
+        start=project.start_date,
+        end=project.end_date,
+        on=on,
+    )
     for name, value in columns.items():
         setattr(project, name, value)
     _touch(project)

@@ -8,16 +8,28 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+import pycountry
 from sqlmodel import Session
 
 from portfolio.audit.service import Actor
 from portfolio.funding.repository import PledgeFilters
+from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.processes.repository import ProcessFilters
+from portfolio.processes.schemas import ProcessKind, Stage
 from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.repository import ProjectFilters
+from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
+from portfolio.reference import sdg_targets
+from portfolio.states.schemas import StateKind
 from portfolio.transfer import repository
-from portfolio.transfer.kinds import COLUMNS, Kind, column_names
-from portfolio.transfer.sheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
+from portfolio.transfer.kinds import CodeList, Kind, column_names
+from portfolio.transfer.sheets import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    write_csv,
+    write_template,
+    write_xlsx,
+)
 
 
 class Format(StrEnum):
@@ -49,6 +61,7 @@ Rows = list[list[Any]]
 def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) -> Rows:
     """The rows of one kind, in the order of its columns."""
     if kind == Kind.projects:
+        reached = repository.status_dates(session, filters.projects)
         return [
             [
                 p.code,
@@ -65,6 +78,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
                 p.gender_marker,
                 p.sdg_targets,
                 p.status,
+                reached.get(p.id) if p.id is not None and p.status != ProjectStatus.requested else None,
             ]
             for p in repository.projects(session, filters.projects)
         ]
@@ -127,12 +141,31 @@ def render(kind: Kind, fmt: Format, data: Sequence[Sequence[Any]]) -> bytes:
     return write_xlsx(kind, data)
 
 
-def template(kind: Kind, fmt: Format) -> bytes:
-    """An empty file for ``kind``: the header row and one example row (XLSX: and a sheet of help)."""
-    example = [c.example for c in COLUMNS[kind]]
+def code_lists(session: Session) -> dict[CodeList, list[str]]:
+    """The allowed values of every coded column, in the order a person looks them up."""
+    states = repository.states(session)
+    return {
+        "areas": [a.value for a in Area],
+        "activity_types": [a.value for a in ActivityType],
+        "participating_states": [s.code for s in states if s.kind == StateKind.participating],
+        "states": [s.code for s in states],
+        "currencies": sorted(c.alpha_3 for c in pycountry.currencies),  # what the API accepts
+        "sdg_targets": list(sdg_targets()),
+        "gender_markers": ["0", "1", "2"],
+        "project_statuses": [s.value for s in ProjectStatus],
+        "pledge_kinds": [k.value for k in PledgeKind],
+        "pledge_statuses": [s.value for s in PledgeStatus],
+        "process_kinds": [k.value for k in ProcessKind],
+        "stages": [s.value for s in Stage],
+    }
+
+
+def template(kind: Kind, fmt: Format, codes: dict[CodeList, list[str]]) -> bytes:
+    """An empty file for ``kind``: the header row and no data row. The XLSX adds a sheet describing
+    each column with an example and its allowed values, and offers those values as drop-downs."""
     if fmt == Format.csv:
-        return write_csv(column_names(kind), [example])
-    return write_xlsx(kind, [example], with_help=True)
+        return write_csv(column_names(kind), [])
+    return write_template(kind, codes)
 
 
 def filename(kind: Kind, fmt: Format, today: str) -> str:

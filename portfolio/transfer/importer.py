@@ -19,12 +19,14 @@ of the file leaves that field of existing records as it is.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -34,7 +36,7 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, SQLModel, col, select
 
-from portfolio.audit.service import Actor
+from portfolio.audit.service import Actor, jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
@@ -70,6 +72,7 @@ from portfolio.projects.schemas import (
     ProjectUpdate,
 )
 from portfolio.states.models import State
+from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.kinds import COLUMNS, Kind
 from portfolio.transfer.sheets import Table
@@ -94,6 +97,15 @@ class RowProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """What one row changes in the record it updates: ``{field: (old, new)}``, as JSON values."""
+
+    row: int
+    record: str
+    fields: dict[str, tuple[Any, Any]]
+
+
 @dataclass
 class ImportReport:
     kind: Kind
@@ -103,6 +115,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    changes: list[RowChange] = field(default_factory=list)
 
     @property
     def written(self) -> bool:
@@ -170,16 +183,13 @@ def run_import(
     report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
     importer = _Importer(session, actor, kind, dry_run=dry_run)
     importer.prepare(table)
-    bad_cells: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
-    for problem in table.cell_problems:
-        bad_cells[problem[0]].append(problem)
+    bad_cells: dict[int, list[RowProblem]] = defaultdict(list)
+    for r, c, v, m in table.cell_problems:
+        bad_cells[r].append(RowProblem(r, c, v, m))
     for done, (number, cells) in enumerate(table.rows, start=1):
-        if bad_cells.get(number):
-            report.problems += [RowProblem(r, c, v, m) for r, c, v, m in bad_cells[number]]
-        else:
-            outcome = importer.row(number, cells, report)
-            if outcome is not None:
-                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+        outcome = importer.row(number, cells, report, bad_cells.get(number, []))
+        if outcome is not None:
+            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
         if progress is not None:
             progress(done, report.rows)
     if dry_run or report.problems:
@@ -224,6 +234,9 @@ class _Importer:
         self.codes: dict[str, Project] = {}
         self.cancelled: dict[int, date | None] = {}
         self.pledge_keys: dict[tuple[Any, ...], int] = defaultdict(int)
+        self.change: RowChange | None = None  # what the row being read changes, kept if it is good
+        self._state_names: dict[str, str] | None = None
+        self.checks = self._cell_checks()
 
     def prepare(self, table: Table) -> None:
         """Load once the facts the fast path checks rows against."""
@@ -265,7 +278,7 @@ class _Importer:
                     self.pledge_keys[project_id, donor, pledged_on, currency, amount] = count
 
     def _new_project(self, cells: dict[str, str]) -> Outcome | None:
-        data = ProjectCreate.model_validate(self._values(cells, skip=("status",)))
+        data = ProjectCreate.model_validate(self._values(cells, skip=("status", "status_on")))
         status = _status(cells.get("status", ""))
         if data.code in self.codes:
             return None  # stored already: the row path updates it
@@ -273,6 +286,17 @@ class _Importer:
         projects_service.check_new_project(data, code_owner=None, states=self.states)
         bulk = self.bulk
         project_id = bulk.new_id(Project)
+        move = None
+        if status is not None and status != ProjectStatus.requested:
+            move = projects_service.imported_move(
+                project_id,
+                ProjectStatus.requested,
+                status,
+                requested=data.request_date,
+                start=data.start_date,
+                end=data.end_date,
+                on=_date(cells.get("status_on", "")),
+            )
         row = bulk.add_values(Project, {**projects_service.new_project_values(data), "id": project_id})
         lists = {name: sorted(str(v) for v in getattr(data, name)) for name in projects_service.LIST_FIELDS}
         bulk.created("project", row, project_id, **lists)
@@ -281,10 +305,8 @@ class _Importer:
                 bulk.add_values(model, {"project_id": project_id, column: value})
         opened = projects_service.opening_values(project_id, data.request_date)
         bulk.add_values(ProjectStatusChange, {**opened, "id": bulk.new_id(ProjectStatusChange)})
-        if status is not None and status != ProjectStatus.requested:
-            columns, entry, changes = projects_service.imported_move(
-                project_id, ProjectStatus.requested, data.start_date, status
-            )
+        if move is not None:
+            columns, entry, changes = move
             row.update(columns, version=row["version"] + 1)  # the row is written at the end, moved
             bulk.add_values(ProjectStatusChange, {**entry, "id": bulk.new_id(ProjectStatusChange)})
             bulk.audit("transition", "project", project_id, changes, project_id)
@@ -330,22 +352,40 @@ class _Importer:
         self.bulk.created("pledge", self.bulk.add_values(Pledge, values), project.id)
         return Outcome.created
 
-    def row(self, number: int, cells: dict[str, str], report: ImportReport) -> Outcome | None:
+    def row(
+        self, number: int, cells: dict[str, str], report: ImportReport, bad_cells: list[RowProblem]
+    ) -> Outcome | None:
+        """Check and write one row; report every problem it has at once.
+
+        The row's cells are checked first (dates, amounts, codes); a row with a problem there is still
+        put through its kind's rules, inside a savepoint undone at once, so that the problems of the
+        other cells come out in the same pass."""
         present = set(cells)
         self.current_row = number
+        self.change = None
+        known = [*bad_cells, *(RowProblem(number, c, cells.get(c), m) for c, m in self._check_cells(cells))]
+        found: list[tuple[str | None, str]] = []
+        outcome: Outcome | None = None
         try:
-            if self.fast is not None:
-                outcome = self.fast(cells)
-                if outcome is not None:
-                    return outcome
-                if not self.dry_run:
-                    self.bulk.flush()  # what the row below may read or number after
-            with self.session.begin_nested():
-                return self.handler(cells, present)
+            if known:
+                savepoint = self.session.begin_nested()
+                try:
+                    self.handler(cells, present)
+                finally:
+                    savepoint.rollback()
+            else:
+                if self.fast is not None:
+                    outcome = self.fast(cells)
+                    if outcome is not None:
+                        return outcome
+                    if not self.dry_run:
+                        self.bulk.flush()  # what the row below may read or number after
+                with self.session.begin_nested():
+                    outcome = self.handler(cells, present)
         except RowError as exc:
             found = exc.problems
         except ValidationError as exc:
-            found = [(self._column(e["loc"]), _message(e)) for e in exc.errors()]
+            found = self._problems(exc)
         except AppError as exc:
             column = next((c for kind, c in BLAME if isinstance(exc, kind)), None)
             found = [(self._column(e.loc), e.msg) for e in exc.errors] or [(column, exc.detail)]
@@ -354,14 +394,81 @@ class _Importer:
                 found = [(None, "conflicts with a stored record")]
             else:
                 found = [(None, "a value cannot be stored (a number out of range, or a NUL character)")]
-        report.problems += [RowProblem(number, c, cells.get(c) if c else None, m) for c, m in found]
-        return None
+        checked = {p.column for p in known if p.column is not None}
+        problems = known + [
+            RowProblem(number, c, cells.get(c) if c else None, _advice(m))
+            for c, m in found
+            if c is None or c not in checked
+        ]
+        if problems:
+            report.problems += problems
+            return None
+        if self.change is not None:
+            report.changes.append(self.change)
+        return outcome
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def _check_cells(self, cells: dict[str, str]) -> list[tuple[str, str]]:
+        """What is wrong with the cells one by one, said as what to type instead."""
+        problems: list[tuple[str, str]] = []
+        for name, check in self.checks.items():
+            text = cells.get(name)
+            if text is None or (not text and name not in ("project_code", "project_codes")):
+                continue
+            problems += [(name, message) for message in check(text)]
+        return problems
+
+    def _cell_checks(self) -> dict[str, Callable[[str], list[str]]]:
+        """For each column that can be checked on its own, the check (the others get none)."""
+        checks: dict[str, Callable[[str], list[str]]] = {}
+        for name, column in self.columns.items():
+            if name in ("project_code", "project_codes"):
+                checks[name] = partial(self._code_problems, column=name)
+            elif self.kind == Kind.projects and name == "status":
+                checks[name] = _status_problems
+            elif column.type == "date":
+                checks[name] = lambda text: _listed(_date_problem(text))
+            elif column.type == "decimal":
+                checks[name] = lambda text: _listed(_amount_problem(text))
+            elif column.states:
+                checks[name] = partial(self._state_problems, listed=column.type == "list")
+        return checks
+
+    def _code_problems(self, text: str, column: str) -> list[str]:
+        problems: list[str] = []
+        for code in [text] if column == "project_code" else _items(text):
+            try:
+                self._project_id(code, column)
+            except RowError as exc:
+                problems += [m for _, m in exc.problems]
+        return problems
+
+    def _state_problems(self, text: str, listed: bool) -> list[str]:
+        return [
+            self._state_advice(item)
+            for item in (_items(text) if listed else [text])
+            if len(item) != 3 or not item.isascii() or not item.isalpha()
+        ]
+
+    def _state_advice(self, text: str) -> str:
+        if self._state_names is None:
+            self._state_names = {}
+            for state in self.session.exec(select(State)):
+                self._state_names[state.name.casefold()] = state.code
+                self._state_names[state.name_fr.casefold()] = state.code
+        code = self._state_names.get(text.strip().casefold())
+        example = f"e.g. {code}" if code else "e.g. SRB for Serbia, DEU for Germany"
+        return f"'{text}' is not a State code: use the State's three-letter code, {example}"
+
+    def _problems(self, exc: ValidationError) -> list[tuple[str | None, str]]:
+        return [(self._column(e["loc"]), _message(e)) for e in exc.errors()]
 
     def _column(self, loc: tuple[Any, ...] | list[Any]) -> str | None:
         names = [p for p in loc if isinstance(p, str) and p != "body"]
         if not names:
             return None
-        name = {"project_id": "project_code", "project_ids": "project_codes", "on": "status"}.get(
+        name = {"project_id": "project_code", "project_ids": "project_codes", "on": "status_on"}.get(
             names[0], names[0]
         )
         return name if name in self.columns else None
@@ -397,6 +504,8 @@ class _Importer:
         code = code.strip()
         if not code:
             raise RowError([(column, "a project code is required")])
+        if code not in self.project_ids and code in self.codes:
+            self.project_ids[code] = self.codes[code].id
         if code not in self.project_ids:
             project = projects_repository.get_project_by_code(self.session, code)
             self.project_ids[code] = project.id if project is not None else None
@@ -414,11 +523,22 @@ class _Importer:
             if n in present and _comparable(getattr(model, n)) != _comparable(getattr(current, n))
         }
 
+    def _note(self, record: str, current: Any, changes: dict[str, Any], **shown: tuple[Any, Any]) -> None:
+        """Keep, for the report, what this row changes in ``current``: each field from what to what."""
+        fields = {
+            n: (jsonable(_comparable(getattr(current, n))), jsonable(_comparable(v)))
+            for n, v in changes.items()
+        }
+        fields |= {n: (jsonable(old), jsonable(new)) for n, (old, new) in shown.items()}
+        if fields:
+            self.change = RowChange(self.current_row, record, fields)
+
     # -- kinds ----------------------------------------------------------------------------------
 
     def _projects(self, cells: dict[str, str], present: set[str]) -> Outcome:
-        data = ProjectCreate.model_validate(self._values(cells, skip=("status",)))
+        data = ProjectCreate.model_validate(self._values(cells, skip=("status", "status_on")))
         status = _status(cells.get("status", ""))
+        on = _date(cells.get("status_on", ""))
         existing = projects_repository.get_project_by_code(self.session, data.code)
         self._unique(("project", data.code), f"project {data.code}")
         if existing is None:
@@ -426,18 +546,24 @@ class _Importer:
             assert project.id is not None
             self.project_ids[data.code] = project.id
             if status is not None and status != ProjectStatus.requested:
-                projects_service.import_status(self.session, self.actor, project.id, status)
+                projects_service.import_status(self.session, self.actor, project.id, status, on)
             return Outcome.created
         assert existing.id is not None
         names = [n for n in ProjectUpdate.model_fields if n != "code"]
         changes = self._changed(data, present, existing, names)
+        moved = status is not None and status != existing.status
+        self._note(
+            f"project {data.code}",
+            existing,
+            changes,
+            **({"status": (existing.status, status)} if moved else {}),
+        )
         if changes:
             projects_service.update_project(
                 self.session, self.actor, existing.id, ProjectUpdate.model_validate(changes)
             )
-        moved = status is not None and status != existing.status
         if status is not None and moved:
-            projects_service.transition(self.session, self.actor, existing.id, status, IMPORT_NOTE, None)
+            projects_service.transition(self.session, self.actor, existing.id, status, IMPORT_NOTE, on)
         return Outcome.updated if changes or moved else Outcome.unchanged
 
     def _pledges(self, cells: dict[str, str], present: set[str]) -> Outcome:
@@ -467,6 +593,8 @@ class _Importer:
             changes["status"] = data.status
         if not changes:
             return Outcome.unchanged
+        record = f"pledge of {data.amount} {data.currency} from {data.donor} on {data.pledged_on}"
+        self._note(f"{record} to {cells.get('project_code', '').strip()}", existing, changes)
         assert existing.id is not None
         funding_service.update_pledge(
             self.session, self.actor, existing.id, PledgeUpdate.model_validate(changes)
@@ -482,18 +610,28 @@ class _Importer:
     def _receipts(self, cells: dict[str, str], present: set[str]) -> Outcome:
         values = self._values(cells, skip=("project_code",))
         project_id = self._project_id(cells.get("project_code", ""))
-        pledge_key = PledgeCreate.model_validate(
-            {
-                "project_id": project_id,
-                "donor": values.get("donor"),
-                "currency": values.get("currency"),
-                "pledged_on": values.get("pledged_on"),
-                "amount": values.get("pledge_amount"),
-            }
-        )
-        data = ReceiptCreate.model_validate(
-            {"received_on": values.get("received_on"), "amount": values.get("amount")}
-        )
+        problems: list[tuple[str | None, str]] = []
+        try:
+            pledge_key = PledgeCreate.model_validate(
+                {
+                    "project_id": project_id,
+                    "donor": values.get("donor"),
+                    "currency": values.get("currency"),
+                    "pledged_on": values.get("pledged_on"),
+                    "amount": values.get("pledge_amount"),
+                }
+            )
+        except ValidationError as exc:
+            renamed = {"amount": "pledge_amount"}
+            problems += [(renamed.get(str(c), c), m) for c, m in self._problems(exc)]
+        try:
+            data = ReceiptCreate.model_validate(
+                {"received_on": values.get("received_on"), "amount": values.get("amount")}
+            )
+        except ValidationError as exc:
+            problems += self._problems(exc)
+        if problems:
+            raise RowError(problems)
         pledges = self.session.exec(
             select(Pledge)
             .where(
@@ -566,6 +704,8 @@ class _Importer:
         changes = self._changed(data, present, existing, names)
         if not changes:
             return Outcome.unchanged
+        noun = "milestone" if model is Milestone else "indicator"
+        self._note(f"{noun} '{name}' of {cells.get('project_code', '').strip()}", existing, changes)
         assert existing.id is not None
         projects_service.update_part(
             self.session, self.actor, model, project_id, existing.id, update.model_validate(changes)
@@ -602,6 +742,17 @@ class _Importer:
         changes = self._changed(data, present, existing, names)
         if not changes:
             return Outcome.unchanged
+        shown = {}
+        if "project_ids" in changes:
+            codes = {i: c for c, i in self.project_ids.items() if i is not None}
+            old = transfer_repository.project_codes(self.session, existing.project_ids)
+            shown["project_codes"] = (old, sorted(codes[i] for i in changes["project_ids"]))
+        self._note(
+            f"national process {data.state} '{data.name}'",
+            existing,
+            {n: v for n, v in changes.items() if n != "project_ids"},
+            **shown,
+        )
         assert existing.id is not None
         processes_service.update_process(
             self.session, self.actor, existing.id, NationalProcessUpdate.model_validate(changes)
@@ -621,6 +772,11 @@ class _Importer:
             return Outcome.created
         if existing.eur_per_unit == data.eur_per_unit:
             return Outcome.unchanged
+        self._note(
+            f"exchange rate {data.currency} {data.month}",
+            existing,
+            {"eur_per_unit": data.eur_per_unit},
+        )
         funding_service.correct_rate(self.session, self.actor, existing, data.eur_per_unit)
         return Outcome.updated
 
@@ -636,6 +792,95 @@ def _status(text: str) -> ProjectStatus | None:
     except ValueError:
         options = ", ".join(s.value for s in ProjectStatus)
         raise RowError([("status", f"'{text}' is not a status; one of: {options}")]) from None
+
+
+def _listed(problem: str | None) -> list[str]:
+    return [] if problem is None else [problem]
+
+
+def _status_problems(text: str) -> list[str]:
+    try:
+        _status(text)
+    except RowError as exc:
+        return [m for _, m in exc.problems]
+    return []
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(";") if item.strip()]
+
+
+def _date(text: str) -> date | None:
+    """A date cell's date: None when empty, or when not a date (:func:`_date_problem` says why)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_PLAIN_AMOUNT = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _date_problem(text: str) -> str | None:
+    text = text.strip()
+    if _ISO_DATE.fullmatch(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return f"'{text}' is not a valid date (no such day)"
+        return None
+    day_month = _DAY_MONTH_YEAR.fullmatch(text)
+    if day_month:
+        first, second, year = (int(g) for g in day_month.groups())
+        pairs = ((first, second), (second, first))
+        readings = sorted({f"{year:04d}-{m:02d}-{d:02d}" for d, m in pairs if _real(year, m, d)})
+        example = f" ({' or '.join(readings)})" if readings else ""
+        return f"'{text}' is not a date: write dates as YYYY-MM-DD{example}"
+    return f"'{text}' is not a date: write dates as YYYY-MM-DD, e.g. 2024-03-15"
+
+
+def _real(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _amount_problem(text: str) -> str | None:
+    """Amounts with thousands separators or a decimal comma, and what to type instead."""
+    text = text.strip()
+    if _PLAIN_AMOUNT.fullmatch(text):
+        return None
+    separators = " '\u00a0\u202f"
+    grouped = re.fullmatch(rf"(-?\d{{1,3}}(?:[,{separators}]\d{{3}})+)(\.\d+)?", text)
+    if grouped:
+        digits = re.sub(rf"[,{separators}]", "", grouped.group(1))
+        return f"'{text}': no thousands separators: {digits}{grouped.group(2) or ''}"
+    european = re.fullmatch(rf"(-?\d{{1,3}}(?:[.{separators}]\d{{3}})*),(\d+)", text)
+    if european:
+        digits = re.sub(rf"[.{separators}]", "", european.group(1))
+        fixed = f"{digits}.{european.group(2)}"
+        return f"'{text}': use '.' as the decimal mark and no thousands separators: {fixed}"
+    return None
+
+
+_NO_RATE = re.compile(r"no exchange rate for (?P<currency>\w+) in (?P<month>\d{4}-\d{2}).*")
+
+
+def _advice(message: str) -> str:
+    """A rule's message, said for someone filling in a spreadsheet."""
+    missing = _NO_RATE.fullmatch(message)
+    if missing:
+        currency, month = missing.group("currency"), missing.group("month")
+        return (
+            f"no exchange rate for {currency} in {month}: add the {currency} rate for {month} "
+            f"(an exchange-rates sheet with the row {currency}, {month} and the euros per {currency}; "
+            "template: exchange-rates), import it, then this file again"
+        )
+    return message
 
 
 def _comparable(value: Any) -> Any:

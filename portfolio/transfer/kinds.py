@@ -13,6 +13,22 @@ from typing import Literal
 
 ColumnType = Literal["text", "list", "date", "decimal", "int", "month"]
 
+# The code lists a coded column takes its values from (see ``exporter.code_lists``).
+CodeList = Literal[
+    "areas",
+    "activity_types",
+    "participating_states",
+    "states",
+    "currencies",
+    "sdg_targets",
+    "gender_markers",
+    "project_statuses",
+    "pledge_kinds",
+    "pledge_statuses",
+    "process_kinds",
+    "stages",
+]
+
 
 class Kind(StrEnum):
     projects = "projects"
@@ -31,10 +47,24 @@ class Column:
     required: bool
     example: str
     help: str
+    codes: CodeList | None = None  # the allowed values, for a coded column
+
+    @property
+    def states(self) -> bool:
+        """Whether the column holds State codes."""
+        return self.codes in ("states", "participating_states")
 
 
-def _c(name: str, type_: ColumnType, example: str, help_: str, *, required: bool = False) -> Column:
-    return Column(name, type_, required, example, help_)
+def _c(
+    name: str,
+    type_: ColumnType,
+    example: str,
+    help_: str,
+    *,
+    required: bool = False,
+    codes: CodeList | None = None,
+) -> Column:
+    return Column(name, type_, required, example, help_, codes)
 
 
 _PROJECT_CODE = _c("project_code", "text", "SAMPLE-SCA-2024-03", "Code of the project.", required=True)
@@ -44,38 +74,72 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("code", "text", "SAMPLE-SCA-2024-03", "Unique project number (key).", required=True),
         _c("title", "text", "Destruction of surplus ammunition", "Title.", required=True),
         _c("description", "text", "Safe destruction of 300 t of surplus artillery rounds.", "Free text."),
-        _c("areas", "list", "SCA", "SALW, SCA or SALW;SCA.", required=True),
+        _c("areas", "list", "SCA", "SALW, SCA or SALW;SCA.", required=True, codes="areas"),
         _c(
             "activity_types",
             "list",
             "surplus_destruction_ammunition;training_and_capacity",
             "Activity types, separated by ';'.",
+            codes="activity_types",
         ),
-        _c("beneficiaries", "list", "SRB", "ISO alpha-3 codes of participating States, ';'.", required=True),
+        _c(
+            "beneficiaries",
+            "list",
+            "SRB",
+            "ISO alpha-3 codes of participating States, ';'.",
+            required=True,
+            codes="participating_states",
+        ),
         _c("implementing_partner", "text", "OSCE Mission to Serbia", "Who implements the project."),
         _c("request_date", "date", "2024-03-15", "When the request arrived (YYYY-MM-DD).", required=True),
         _c("start_date", "date", "2024-09-01", "Planned or actual start."),
         _c("end_date", "date", "2026-08-31", "Planned or actual end."),
         _c("budget_eur", "decimal", "1250000.00", "Budget in euros, '.' as decimal mark.", required=True),
-        _c("gender_marker", "int", "1", "OECD DAC gender marker: 0, 1 or 2."),
-        _c("sdg_targets", "list", "16.4", "UN SDG targets, ';'."),
-        _c("status", "text", "implementation", "Lifecycle status; requested when left empty."),
+        _c("gender_marker", "int", "1", "OECD DAC gender marker: 0, 1 or 2.", codes="gender_markers"),
+        _c("sdg_targets", "list", "16.4", "UN SDG targets, ';'.", codes="sdg_targets"),
+        _c(
+            "status",
+            "text",
+            "implementation",
+            "Lifecycle status; requested when left empty.",
+            codes="project_statuses",
+        ),
+        _c(
+            "status_on",
+            "date",
+            "2024-09-01",
+            "When the project reached its status (a new project, or one the file moves); when empty: "
+            "end_date for completed, start_date for implementation, else the day of the import.",
+        ),
     ),
     Kind.pledges: (
         _PROJECT_CODE,
-        _c("donor", "text", "DEU", "ISO alpha-3 code of the pledging State or Partner (key).", required=True),
-        _c("kind", "text", "cash", "cash or in_kind."),
+        _c(
+            "donor",
+            "text",
+            "DEU",
+            "ISO alpha-3 code of the pledging State or Partner (key).",
+            required=True,
+            codes="states",
+        ),
+        _c("kind", "text", "cash", "cash or in_kind.", codes="pledge_kinds"),
         _c("amount", "decimal", "250000.00", "In the pledge's currency (key).", required=True),
-        _c("currency", "text", "EUR", "ISO 4217 code (key).", required=True),
+        _c("currency", "text", "EUR", "ISO 4217 code (key).", required=True, codes="currencies"),
         _c("pledged_on", "date", "2024-10-01", "When the pledge was made (key).", required=True),
-        _c("status", "text", "committed", "pledged, committed or withdrawn; paid follows from receipts."),
+        _c(
+            "status",
+            "text",
+            "committed",
+            "pledged, committed or withdrawn; paid follows from receipts.",
+            codes="pledge_statuses",
+        ),
         _c("note", "text", "", "Free text."),
     ),
     Kind.receipts: (
         _PROJECT_CODE,
-        _c("donor", "text", "DEU", "The pledge's donor.", required=True),
+        _c("donor", "text", "DEU", "The pledge's donor.", required=True, codes="states"),
         _c("pledged_on", "date", "2024-10-01", "The pledge's date.", required=True),
-        _c("currency", "text", "EUR", "The pledge's currency.", required=True),
+        _c("currency", "text", "EUR", "The pledge's currency.", required=True, codes="currencies"),
         _c("pledge_amount", "decimal", "250000.00", "The pledge's amount.", required=True),
         _c("received_on", "date", "2024-11-20", "When the money arrived (key).", required=True),
         _c("amount", "decimal", "100000.00", "In the pledge's currency (key).", required=True),
@@ -96,17 +160,24 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("actual", "decimal", "120", "Value reached so far; empty when not measured."),
     ),
     Kind.national_processes: (
-        _c("state", "text", "SRB", "ISO alpha-3 code of the participating State (key).", required=True),
+        _c(
+            "state",
+            "text",
+            "SRB",
+            "ISO alpha-3 code of the participating State (key).",
+            required=True,
+            codes="participating_states",
+        ),
         _c("name", "text", "National SALW Commission", "Name (key within the State).", required=True),
-        _c("kind", "text", "structure", "structure or procedure.", required=True),
-        _c("areas", "list", "SALW", "SALW, SCA or SALW;SCA."),
-        _c("stage", "text", "established", "planned, established, operational or sustained."),
+        _c("kind", "text", "structure", "structure or procedure.", required=True, codes="process_kinds"),
+        _c("areas", "list", "SALW", "SALW, SCA or SALW;SCA.", codes="areas"),
+        _c("stage", "text", "established", "planned, established, operational or sustained.", codes="stages"),
         _c("established_on", "date", "2023-05-10", "When it was established."),
         _c("project_codes", "list", "SAMPLE-SCA-2024-03", "Codes of the projects that helped build it, ';'."),
         _c("description", "text", "", "Free text."),
     ),
     Kind.exchange_rates: (
-        _c("currency", "text", "USD", "ISO 4217 code (key).", required=True),
+        _c("currency", "text", "USD", "ISO 4217 code (key).", required=True, codes="currencies"),
         _c("month", "month", "2024-10", "YYYY-MM (key).", required=True),
         _c("eur_per_unit", "decimal", "0.91720000", "Euros per unit of the currency.", required=True),
     ),

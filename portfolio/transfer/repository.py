@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Row
+from sqlalchemy import Row, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -16,8 +17,9 @@ from portfolio.processes import repository as processes_repository
 from portfolio.processes.models import NationalProcess, NationalProcessProject
 from portfolio.processes.repository import ProcessFilters
 from portfolio.projects import repository as projects_repository
-from portfolio.projects.models import Indicator, Milestone, Project
+from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 from portfolio.projects.repository import ProjectFilters
+from portfolio.states.models import State
 
 
 def projects(session: Session, filters: ProjectFilters) -> Sequence[Project]:
@@ -25,6 +27,27 @@ def projects(session: Session, filters: ProjectFilters) -> Sequence[Project]:
     return session.exec(
         select(Project).where(col(Project.id).in_(sa_select(ids.c.id))).order_by(Project.code)
     ).all()
+
+
+def status_dates(session: Session, filters: ProjectFilters) -> dict[int, date]:
+    """When each selected project reached its current status: its latest status change."""
+    ids = projects_repository.filtered_ids(filters).subquery()
+    found = session.execute(
+        sa_select(col(ProjectStatusChange.project_id), func.max(col(ProjectStatusChange.changed_on)))
+        .where(col(ProjectStatusChange.project_id).in_(sa_select(ids.c.id)))
+        .group_by(col(ProjectStatusChange.project_id))
+    ).all()
+    return {int(project_id): on for project_id, on in found}
+
+
+def project_codes(session: Session, ids: Sequence[int]) -> list[str]:
+    if not ids:
+        return []
+    return sorted(session.exec(select(Project.code).where(col(Project.id).in_(list(ids)))).all())
+
+
+def states(session: Session) -> Sequence[State]:
+    return session.exec(select(State).order_by(col(State.code))).all()
 
 
 Part = TypeVar("Part", Milestone, Indicator)

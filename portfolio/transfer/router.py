@@ -57,6 +57,17 @@ class RowProblemRead(BaseModel):
     message: str
 
 
+class FieldChangeRead(BaseModel):
+    old: Any = Field(description="The stored value (amounts as decimal strings, dates as YYYY-MM-DD).")
+    new: Any = Field(description="The value the file gives.")
+
+
+class RowChangeRead(BaseModel):
+    row: int = Field(description="Row number as the spreadsheet shows it (the header is row 1).")
+    record: str = Field(description="The stored record the row updates, named by its natural key.")
+    fields: dict[str, FieldChangeRead] = Field(description="Each field that changes, from what to what.")
+
+
 class ImportReportRead(BaseModel):
     kind: Kind
     dry_run: bool
@@ -66,6 +77,31 @@ class ImportReportRead(BaseModel):
     updated: int
     unchanged: int
     problems: list[RowProblemRead] = Field(description="Every problem found; empty when the file is good.")
+    changes: list[RowChangeRead] = Field(
+        description="For each row that updates a stored record, the fields it changes (rows with "
+        "problems left out)."
+    )
+
+
+def _report(report: importer.ImportReport) -> ImportReportRead:
+    return ImportReportRead(
+        kind=report.kind,
+        dry_run=report.dry_run,
+        written=report.written,
+        rows=report.rows,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        problems=[RowProblemRead(**vars(p)) for p in report.problems],
+        changes=[
+            RowChangeRead(
+                row=c.row,
+                record=c.record,
+                fields={n: FieldChangeRead(old=old, new=new) for n, (old, new) in c.fields.items()},
+            )
+            for c in report.changes
+        ],
+    )
 
 
 # -- templates and imports --------------------------------------------------------------------
@@ -73,12 +109,18 @@ class ImportReportRead(BaseModel):
 
 @imports_router.get(
     "/templates/{kind}.{fmt}",
-    summary="An empty spreadsheet to fill in: header row and one example row",
+    summary="An empty spreadsheet to fill in: the header row, no data row",
+    description=(
+        "The CSV holds the header row only. The XLSX adds a `columns` sheet with each column's meaning, "
+        "an example and its allowed values, and offers the allowed values of every coded column as a "
+        "drop-down (read from a hidden `lists` sheet)."
+    ),
     response_class=Response,
     responses={**FILE_RESPONSES, **problem_responses(401, 403, 422, 503)},
 )
-def template(kind: Kind, fmt: Format) -> Response:
-    return _file(exporter.template(kind, fmt), fmt, f"{kind.value}-template.{fmt.value}")
+def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
+    body = exporter.template(kind, fmt, exporter.code_lists(session))
+    return _file(body, fmt, f"{kind.value}-template.{fmt.value}")
 
 
 @imports_router.post(
@@ -92,9 +134,12 @@ def template(kind: Kind, fmt: Format) -> Response:
         "project code + title; indicator: project code + name; rate: currency + month), so importing a "
         "file twice changes nothing and changed rows update their records.\n\n"
         "With `dry_run=true` every row is checked and every problem reported (row, column, value, "
-        "message) while nothing is written. A real run writes every row in one transaction, or — with "
-        "any problem — nothing, answering 422 with the problems in `errors` "
-        '(`loc`: `["file", row, column]`).'
+        "message saying what to type instead, e.g. a State's three-letter code for its name), and "
+        "`changes` lists, for each row that updates a stored record, the fields it changes "
+        "from what to what; nothing is written. A real run writes every row in one transaction, or — with "
+        "any problem — nothing, answering 422: a problem document whose `errors` name each cell "
+        '(`loc`: `["file", row, column]`) and which carries the same members as a dry run\'s report '
+        "(`rows`, `created`, `updated`, `unchanged`, `problems`, `changes`…)."
     ),
     responses=problem_responses(400, 401, 403, 413, 415, 422, 503),
 )
@@ -110,17 +155,13 @@ def import_file(
     data = file.file.read(settings.import_max_bytes + 1)
     if len(data) > settings.import_max_bytes:
         raise PayloadTooLarge(_too_large(settings.import_max_bytes))
-    report = importer.run_import(session, actor, kind, read_table(data, kind, file.filename), dry_run=dry_run)
-    return ImportReportRead(
-        kind=report.kind,
-        dry_run=report.dry_run,
-        written=report.written,
-        rows=report.rows,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        problems=[RowProblemRead(**vars(p)) for p in report.problems],
-    )
+    table = read_table(data, kind, file.filename)
+    try:
+        report = importer.run_import(session, actor, kind, table, dry_run=dry_run)
+    except importer.ImportFailed as exc:
+        exc.extensions = _report(exc.report).model_dump(mode="json")  # the dry run's shape
+        raise
+    return _report(report)
 
 
 # -- exports ----------------------------------------------------------------------------------
@@ -129,7 +170,8 @@ EXPORT_ERRORS = problem_responses(401, 403, 422, 503)
 EXPORT_DESCRIPTION = (
     "The columns of the import template, so that the file can be edited and imported back. Text that "
     "a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is prefixed "
-    "with an apostrophe; the import takes it off again."
+    "with an apostrophe; the import takes it off again. Control characters other than tab, LF and CR, "
+    "which no workbook can hold, are left out of every cell."
 )
 
 

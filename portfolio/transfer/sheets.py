@@ -3,25 +3,30 @@
 Reading yields every data row as ``{column: text}`` with its spreadsheet row number (the header is
 row 1). Writing neutralises every text cell that a spreadsheet would run as a formula (one that starts
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) by prefixing an apostrophe; reading takes
-that apostrophe off again, so an exported file imports back unchanged.
+that apostrophe off again, so an exported file imports back unchanged. Control characters other than
+tab, LF and CR (and the two code points XML forbids, U+FFFE and U+FFFF) are left out of every written
+cell: a workbook cannot hold them, and a record stored before the API refused them still exports.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio.errors import AppError, FieldError, ValidationFailed
-from portfolio.transfer.kinds import COLUMNS, Column, Kind
+from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,8 +53,18 @@ class Table:
     cell_problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, msg
 
 
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters (tab, LF and CR aside) that no spreadsheet can hold."""
+    return UNWRITABLE.sub("", text)
+
+
 def neutralise(text: str) -> str:
-    """Text a spreadsheet will show, never run: one more apostrophe before any that lead to a formula."""
+    """Text a spreadsheet will show, never run: without unwritable characters, and with one more
+    apostrophe before any that lead to a formula."""
+    text = printable(text)
     return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
@@ -271,20 +286,67 @@ def _csv_cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def write_xlsx(kind: Kind, rows: Iterable[Sequence[Any]], *, with_help: bool = False) -> bytes:
+def write_xlsx(kind: Kind, rows: Iterable[Sequence[Any]]) -> bytes:
     """One sheet named after the kind: a header row, then values typed as a spreadsheet expects them
-    (dates as dates, amounts as numbers); with ``with_help``, a second sheet describing each column."""
+    (dates as dates, amounts as numbers)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(kind.value)
     columns = COLUMNS[kind]
     sheet.append([c.name for c in columns])
     for row in rows:
         sheet.append([_xlsx_cell(v, c) for v, c in zip(row, columns, strict=True)])
-    if with_help:
-        notes = workbook.create_sheet("columns")
-        notes.append(["column", "required", "meaning"])
-        for c in columns:
-            notes.append([c.name, "yes" if c.required else "no", c.help])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+TEMPLATE_HELP = ["column", "required", "meaning", "example", "allowed values"]
+LISTS_SHEET = "lists"
+
+
+def write_template(kind: Kind, codes: dict[CodeList, list[str]]) -> bytes:
+    """An empty workbook to fill in: the kind's sheet holds the header row only; a ``columns`` sheet
+    says what each column means, with an example and its allowed values; every coded column offers
+    its values as a drop-down, read from a hidden ``lists`` sheet (long lists such as the States do not
+    fit in a validation's formula)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = kind.value
+    columns = COLUMNS[kind]
+    sheet.append([c.name for c in columns])
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("columns")
+    notes.append(TEMPLATE_HELP)
+    for c in columns:
+        allowed = ", ".join(codes[c.codes]) if c.codes else None
+        example = neutralise(c.example) if c.example else None
+        notes.append([c.name, "yes" if c.required else "no", c.help, example, allowed])
+    coded = [c for c in columns if c.codes]
+    if coded:
+        lists = workbook.create_sheet(LISTS_SHEET)
+        lists.sheet_state = "hidden"
+        for n, c in enumerate(coded, start=1):
+            assert c.codes is not None
+            values = codes[c.codes]
+            lists.cell(1, n, c.name)
+            for row, value in enumerate(values, start=2):
+                lists.cell(row, n, value)
+            source = get_column_letter(n)
+            target = get_column_letter(columns.index(c) + 1)
+            choice = DataValidation(
+                type="list",
+                formula1=f"{LISTS_SHEET}!${source}$2:${source}${len(values) + 1}",
+                allow_blank=True,
+            )
+            if c.type == "list":  # several values separated by ';': offer them, refuse nothing
+                choice.showErrorMessage = False
+            else:
+                choice.showErrorMessage = True
+                choice.errorTitle = f"Not a {c.name}"
+                choice.error = f"Pick a value from the list (the 'columns' sheet lists them: {c.name})."
+            choice.add(f"{target}2:{target}1048576")
+            sheet.add_data_validation(choice)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -299,10 +361,11 @@ def _xlsx_cell(value: Any, column: Column) -> Any:
         return value  # written as the number's own digits
     if isinstance(value, date):
         return value
-    if column.type == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
-    if column.type == "decimal" and isinstance(value, str):
-        return Decimal(value)
-    if column.type == "int" and isinstance(value, str):
-        return int(value)
+    kinds: dict[str, Callable[[str], Any]] = {"date": date.fromisoformat, "decimal": Decimal, "int": int}
+    typed = kinds.get(column.type)
+    if typed is not None and isinstance(value, str):
+        try:
+            return typed(value)
+        except (ValueError, ArithmeticError):
+            pass  # stored text that is not what the column holds: written as the text it is
     return neutralise(str(value))

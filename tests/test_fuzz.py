@@ -441,3 +441,92 @@ def test_healthz_declares_its_503_when_migrations_are_pending(empty_database_url
     app.state.db.dispose()
     assert response.status_code == 503
     assert_declared(app, "GET", "/healthz", response)
+
+
+# -- junk stored anywhere breaks no output ------------------------------------------------------------
+
+# Text that an earlier version stored, or that another program wrote into the database: control
+# characters of every kind, markup, formula starts, right-to-left marks, long lines.
+LEGACY_JUNK = 'Depot\x07 \x1b[31m<b>&amp;</b> =HYPERLINK("x")\x0b\u202e\ufffe\x85 ' + "x" * 300
+LEGACY_COLUMNS = {
+    "project": ["title", "description", "implementing_partner"],
+    "milestone": ["title"],
+    "indicator": ["name", "unit"],
+    "pledge": ["note"],
+    "national_process": ["name", "description"],
+    "project_status_change": ["note"],
+    "app_user": ["full_name"],
+}
+
+
+def store_legacy_junk(db: Any) -> None:
+    """Write junk straight into every text column a person fills in, past every check of the API."""
+    from sqlalchemy import text
+
+    with db.session(write=True) as session:
+        for table, columns in LEGACY_COLUMNS.items():
+            for column in columns:
+                where = " WHERE role = 'staff'" if table == "app_user" else ""
+                session.execute(text(f"UPDATE {table} SET {column} = :junk{where}"), {"junk": LEGACY_JUNK})  # noqa: S608
+
+
+def every_output(app: Any, headers: dict[str, str]) -> list[str]:
+    """Read every list, every export (CSV, XLSX, IATI), every dashboard page and its downloads, and the
+    backup; give each that answered 5xx."""
+    client = TestClient(app, raise_server_exceptions=False)
+    urls = []
+    for path, item in app.openapi()["paths"].items():
+        if "get" not in item or path in ("/healthz",):
+            continue
+        if "{fmt}" in path:
+            urls += [path.replace("{fmt}", fmt) for fmt in ("csv", "xlsx")]
+        elif "{" not in path:
+            urls.append(path)
+    pages = ["funding", "gaps", "progress", "national-processes", "data-quality", "donors/DEU"]
+    urls += [f"/dashboards/{page}" for page in pages] + [f"/dashboards/{page}?lang=fr" for page in pages]
+    broken = []
+    seen = set()
+    while urls:
+        url = urls.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url, headers=headers, follow_redirects=True)
+        if response.status_code >= 500:
+            broken.append(f"{url}: {response.status_code} {response.text[:200]}")
+        elif url.startswith("/dashboards/") and "text/html" in response.headers.get("content-type", ""):
+            urls += [
+                link.replace("&amp;", "&")
+                for link in re.findall(r'href="(/dashboards/[^"]+\.csv[^"]*)"', response.text)
+            ]
+    from portfolio import backup
+
+    with app.state.db.session() as session:
+        try:
+            import json
+
+            json.dumps(backup.dump(session))
+        except Exception as exc:  # a backup that cannot be written is as broken as a 500
+            broken.append(f"backup: {exc!r}")
+    return broken
+
+
+def test_junk_written_through_every_operation_breaks_no_output(app, accounts, client, backend):
+    """The stateful phase: write whatever the API accepts through every create and update operation
+    (schemathesis' valid input: any Unicode the rules allow, markup, the longest strings), then store
+    older junk straight in the database (control characters and all), then read every list, export,
+    dashboard page and the backup, as staff and as a donor: none may answer 5xx."""
+    seeds = Seeds(client, accounts["admin"].headers).plant()
+    schema = load_schema(app, seeds, {account.id for account in accounts.values()})
+    writes = [op for op in ordered_operations(schema) if op.method.lower() in ("post", "patch")]
+    writes = [op for op in writes if "/auth/" not in op.path and "/imports/" not in op.path]
+    started = time.monotonic()
+    outcome = fuzz(app, seeds, writes, accounts["admin"].headers, examples_per_operation(backend))
+    report(backend, "junk writes", outcome, started)
+    broken = every_output(app, accounts["staff"].headers)
+    started_project = make_project(client, start_date="2024-02-01")  # one the IATI file publishes
+    make_pledge(client, started_project["id"], note="Agreement signed")
+    store_legacy_junk(app.state.db)
+    broken += every_output(app, accounts["staff"].headers)
+    broken += every_output(app, accounts["donor"].headers)
+    assert broken == [], "\n".join(broken)

@@ -447,7 +447,8 @@ def test_healthz_declares_its_503_when_migrations_are_pending(empty_database_url
 
 # Text that an earlier version stored, or that another program wrote into the database: control
 # characters of every kind, markup, formula starts, right-to-left marks, long lines.
-LEGACY_JUNK = 'Depot\x07 \x1b[31m<b>&amp;</b> =HYPERLINK("x")\x0b\u202e\ufffe\x85 ' + "x" * 300
+LEGACY_JUNK = 'Depot\x07 \x1b[31m<b>&amp;</b> =HYPERLINK("x")\x0b\u202e\ufffe\x85'  # fits every column
+LONG_JUNK = LEGACY_JUNK + " " + "x" * 3000  # for the columns without a length limit
 LEGACY_COLUMNS = {
     "project": ["title", "description", "implementing_partner"],
     "milestone": ["title"],
@@ -457,6 +458,7 @@ LEGACY_COLUMNS = {
     "project_status_change": ["note"],
     "app_user": ["full_name"],
 }
+UNLIMITED = {"description", "note"}
 
 
 def store_legacy_junk(db: Any) -> None:
@@ -467,7 +469,8 @@ def store_legacy_junk(db: Any) -> None:
         for table, columns in LEGACY_COLUMNS.items():
             for column in columns:
                 where = " WHERE role = 'staff'" if table == "app_user" else ""
-                session.execute(text(f"UPDATE {table} SET {column} = :junk{where}"), {"junk": LEGACY_JUNK})  # noqa: S608
+                junk = LONG_JUNK if column in UNLIMITED else LEGACY_JUNK
+                session.execute(text(f"UPDATE {table} SET {column} = :junk{where}"), {"junk": junk})  # noqa: S608
 
 
 def every_output(app: Any, headers: dict[str, str]) -> list[str]:

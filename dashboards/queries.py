@@ -195,7 +195,7 @@ def fx_difference_by_donor(
         query = query.where(col(Pledge.donor) == donor)
     out: dict[str, Decimal] = {}
     for code, rate, amount, amount_eur in session.execute(query.execution_options(yield_per=5000)):
-        difference = _money(amount_eur) - money.to_eur(_money(amount), Decimal(str(rate)))
+        difference = money.rate_effect(_money(amount), _money(amount_eur), Decimal(str(rate)))
         out[str(code)] = out.get(str(code), ZERO) + difference
     return out
 

@@ -7,7 +7,6 @@ The reference States are not in the file: every database gets them from its migr
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,6 +20,7 @@ from portfolio import migrate
 from portfolio.db import ExactDecimal, UTCDateTime, utcnow
 from portfolio.errors import Conflict, FieldError, ValidationFailed
 from portfolio.models import metadata
+from portfolio.schemas import CONTROL_CHARACTERS
 
 FORMAT = "osce-salw-portfolio-backup"
 VERSION = 1
@@ -109,10 +109,6 @@ def _continue_ids(connection: Connection, saved: dict[str, int]) -> None:
             connection.execute(select(func.setval(sequence, highest)))
 
 
-# What the API refuses in text: control characters other than tab, LF and CR.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def _is_text(kind: Any) -> bool:
     return isinstance(kind, String) or isinstance(getattr(kind, "impl", None), String)
 
@@ -125,7 +121,7 @@ def _control_problems(tables: dict[str, Any]) -> list[FieldError]:
         for index, row in enumerate(tables.get(table.name, [])):
             for column in text_columns:
                 value = row.get(column)
-                found = CONTROL.search(value) if isinstance(value, str) else None
+                found = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
                 if found is None:
                     continue
                 record = f"id {row['id']}" if "id" in row else f"row {index + 1}"

@@ -44,6 +44,13 @@ def to_eur(amount: Decimal, eur_per_unit: Decimal) -> Decimal:
     return to_cents(amount * eur_per_unit)
 
 
+def rate_effect(received: Decimal, received_eur: Decimal, eur_per_unit: Decimal) -> Decimal:
+    """What exchange rates added to (or took from) the euros received on a pledge: the receipts at their
+    own months' rates (``received_eur``) minus the same amounts (``received``, in the pledge's currency)
+    at the pledge's frozen rate, rounded once. Zero for a euro pledge."""
+    return received_eur - to_eur(received, eur_per_unit)
+
+
 def shortfall(budget: Decimal, pledged: Decimal) -> Decimal:
     """The funding gap: max(budget − pledged, 0)."""
     return max(budget - pledged, Decimal("0.00"))

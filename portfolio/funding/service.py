@@ -28,7 +28,7 @@ from portfolio.funding.schemas import (
     PledgeUpdate,
     ReceiptCreate,
 )
-from portfolio.money import EUR, to_eur
+from portfolio.money import EUR, rate_effect, to_eur
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
@@ -109,7 +109,7 @@ def fx_difference(row: PledgeRow) -> Decimal:
     """What exchange rates added to (or took from) the euros received: the receipts at their own months'
     rates minus the same amounts at the pledge's frozen rate. Zero for a euro pledge; it is why a pledge
     fully received in another currency can show more (or fewer) euros received than pledged."""
-    return row.received_eur - to_eur(row.received, row.pledge.eur_per_unit)
+    return rate_effect(row.received, row.received_eur, row.pledge.eur_per_unit)
 
 
 def _visible_to(viewer: Actor, donor: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.schemas import CONTROL_CHARACTERS
 from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,12 +53,9 @@ class Table:
     cell_problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # row, column, value, msg
 
 
-UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
 def printable(text: str) -> str:
     """``text`` without the control characters (tab, LF and CR aside) that no spreadsheet can hold."""
-    return UNWRITABLE.sub("", text)
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def neutralise(text: str) -> str:

@@ -295,14 +295,13 @@ def test_paid_cannot_be_set_by_hand(client, project):
         ({"amount": "0.00", "received_on": "2024-04-01"}, ["body", "amount"]),
         ({"amount": "-1", "received_on": "2024-04-01"}, ["body", "amount"]),
         ({"amount": "1.00"}, ["body", "received_on"]),
-        (
-            {"amount": "1.00", "received_on": (date.today() + timedelta(days=1)).isoformat()},
-            ["body", "received_on"],
-        ),
+        ({"amount": "1.00", "received_on": "tomorrow"}, ["body", "received_on"]),  # resolved when run
         ({"amount": "1.00", "received_on": "2024-04-01", "currency": "USD"}, ["body", "currency"]),
     ],
 )
 def test_bad_receipts_are_422(client, project, body, loc):
+    if body.get("received_on") == "tomorrow":
+        body = {**body, "received_on": (date.today() + timedelta(days=1)).isoformat()}
     pledge = make_pledge(client, project["id"])
     assert_problem(client.post(f"/api/v1/pledges/{pledge['id']}/receipts", json=body), 422, loc)
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}"))["received"] == "0.00"

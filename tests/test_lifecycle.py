@@ -171,13 +171,15 @@ def test_each_move_bumps_the_version(client):
     [
         ({"to": "finished"}, ["body", "to"]),
         ({}, ["body", "to"]),
-        ({"to": "assessment", "on": (date.today() + timedelta(days=1)).isoformat()}, ["body", "on"]),
+        ({"to": "assessment", "on": "tomorrow"}, ["body", "on"]),  # resolved when the test runs
         ({"to": "assessment", "on": "2020-01-01"}, ["body", "on"]),  # before the request was received
         ({"to": "assessment", "on": "yesterday"}, ["body", "on"]),
         ({"to": "assessment", "when": "2024-01-01"}, ["body", "when"]),
     ],
 )
 def test_bad_transition_input_is_422_and_changes_nothing(client, body, loc):
+    if body.get("on") == "tomorrow":
+        body = {**body, "on": (date.today() + timedelta(days=1)).isoformat()}
     project = make_project(client, request_date="2024-01-15")
     assert_problem(client.post(f"/api/v1/projects/{project['id']}/transitions", json=body), 422, loc)
     assert ok(client.get(f"/api/v1/projects/{project['id']}"))["status"] == "requested"

@@ -8,7 +8,12 @@ import pytest
 
 from tests.factories import assert_problem, make_pledge, make_project, make_rate, ok, pledge_body, receive
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+def tomorrow() -> str:
+    """Tomorrow when the test runs, not when it was collected: a run may pass midnight."""
+    return (date.today() + timedelta(days=1)).isoformat()
+
+
 JUNK = ["\x07", "\x1b[31m", "\x00", "\x0b", "\x7f", "\x85", "\ufffe"]
 
 
@@ -91,14 +96,14 @@ def test_tab_newline_and_carriage_return_are_text(client):
 def test_a_pledge_made_tomorrow_is_a_422_on_create_and_update(client):
     project = make_project(client)
     assert_problem(
-        client.post("/api/v1/pledges", json=pledge_body(project["id"], pledged_on=TOMORROW)),
+        client.post("/api/v1/pledges", json=pledge_body(project["id"], pledged_on=tomorrow())),
         422,
         ["body", "pledged_on"],
     )
     assert ok(client.get("/api/v1/pledges"))["total"] == 0
     pledge = make_pledge(client, project["id"])
     url = f"/api/v1/pledges/{pledge['id']}"
-    assert_problem(client.patch(url, json={"pledged_on": TOMORROW}), 422, ["body", "pledged_on"])
+    assert_problem(client.patch(url, json={"pledged_on": tomorrow()}), 422, ["body", "pledged_on"])
     assert ok(client.get(url))["pledged_on"] == pledge["pledged_on"]
 
 
@@ -115,19 +120,19 @@ def test_a_pledge_made_tomorrow_is_a_422_on_create_and_update(client):
 def test_every_date_of_what_happened_refuses_tomorrow(client, make, field):
     project = make_project(client)
     if make == "project":
-        response = client.post("/api/v1/projects", json={**_project(client, project)[1], field: TOMORROW})
+        response = client.post("/api/v1/projects", json={**_project(client, project)[1], field: tomorrow()})
     elif make == "receipt":
         pledge = make_pledge(client, project["id"])
-        response = receive(client, pledge["id"], "10.00", TOMORROW)
+        response = receive(client, pledge["id"], "10.00", tomorrow())
     elif make == "milestone":
         url, body = _milestone(client, project)
-        response = client.post(url, json={**body, field: TOMORROW})
+        response = client.post(url, json={**body, field: tomorrow()})
     elif make == "transition":
         url, body = _transition(client, project)
-        response = client.post(url, json={**body, field: TOMORROW})
+        response = client.post(url, json={**body, field: tomorrow()})
     else:
         url, body = _process(client, project)
-        response = client.post(url, json={**body, field: TOMORROW})
+        response = client.post(url, json={**body, field: tomorrow()})
     assert_problem(response, 422, ["body", field])
 
 

@@ -60,8 +60,8 @@ class FileMaker:
         return self.made[(projects, pledges)]
 
     def _make(self, projects: int, pledges: int) -> ImportFiles:
-        from portfolio.audit.service import SYSTEM
         from portfolio.db import Database
+        from portfolio.security import SYSTEM
         from portfolio.transfer import exporter
         from portfolio.transfer.exporter import ExportFilters, Format
         from portfolio.transfer.kinds import Kind
@@ -97,8 +97,8 @@ class ImportProblems(RuntimeError):
 
 
 def _import(url: str, kind_name: str, data: bytes) -> dict[str, Any]:
-    from portfolio.audit.service import SYSTEM
     from portfolio.db import Database
+    from portfolio.security import SYSTEM
     from portfolio.transfer.importer import ImportFailed, run_import
     from portfolio.transfer.kinds import Kind
     from portfolio.transfer.sheets import read_table

@@ -22,10 +22,9 @@ from typing import Annotated
 from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
 
-from portfolio.audit.service import Actor
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, Unauthorized
-from portfolio.security import InvalidToken, read_token
+from portfolio.security import Actor, InvalidToken, read_token
 from portfolio.users import repository as users_repository
 from portfolio.users.models import User
 

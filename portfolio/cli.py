@@ -152,10 +152,9 @@ def users_create(
     """Create an account, e.g. the first admin: portfolio users create --email you@example.org --role admin"""
     from pydantic import ValidationError
 
-    from portfolio.audit.service import SYSTEM
     from portfolio.db import Database
     from portfolio.errors import AppError
-    from portfolio.security import password_hasher
+    from portfolio.security import SYSTEM, password_hasher
     from portfolio.users import service as users_service
     from portfolio.users.schemas import UserCreate
 
@@ -314,9 +313,9 @@ def import_file(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from portfolio.audit.service import SYSTEM
     from portfolio.db import Database
     from portfolio.errors import AppError
+    from portfolio.security import SYSTEM
     from portfolio.transfer.importer import ImportFailed, ImportReport, run_import
     from portfolio.transfer.kinds import Kind
     from portfolio.transfer.sheets import read_table
@@ -384,9 +383,9 @@ def export_file(
 ) -> None:
     """Export every record of a kind in the import template's columns (edit it and import it back), or
     the projects as IATI 2.03 activities."""
-    from portfolio.audit.service import SYSTEM
     from portfolio.db import Database
     from portfolio.projects.repository import ProjectFilters
+    from portfolio.security import SYSTEM
     from portfolio.transfer import exporter
     from portfolio.transfer.exporter import ExportFilters, Format
     from portfolio.transfer.kinds import Kind

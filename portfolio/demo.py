@@ -17,7 +17,6 @@ from decimal import ROUND_DOWN, Decimal
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
-from portfolio.audit.service import SYSTEM
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import (
@@ -40,6 +39,7 @@ from portfolio.projects.schemas import (
     ProjectCreate,
     ProjectStatus,
 )
+from portfolio.security import SYSTEM
 from portfolio.states import service as states_service
 from portfolio.users import repository as users_repository
 from portfolio.users import service as users_service

@@ -1,4 +1,5 @@
-"""Passwords (Argon2id, via pwdlib), signed access tokens (JWT, via PyJWT) and the signing key."""
+"""Who acts (:class:`Actor`), passwords (Argon2id, via pwdlib), signed access tokens (JWT, via PyJWT) and the
+signing key."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ from portfolio.config import Settings
 
 ALGORITHM = "HS256"
 MIN_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an account, or the system itself (user_id None) for commands such as demo-data."""
+
+    user_id: int | None
+    role: str
+    state: str | None = None
+
+    @property
+    def is_donor(self) -> bool:
+        return self.role == "donor"
+
+
+SYSTEM = Actor(user_id=None, role="admin")
 
 
 class SecretKeyError(RuntimeError):

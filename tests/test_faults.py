@@ -34,10 +34,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from portfolio.audit.service import SYSTEM
 from portfolio.config import Settings
 from portfolio.main import create_app
-from portfolio.security import create_token
+from portfolio.security import SYSTEM, create_token
 from portfolio.transfer.importer import ImportReport, run_import
 from portfolio.transfer.kinds import Kind
 from portfolio.transfer.sheets import read_table

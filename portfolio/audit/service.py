@@ -5,7 +5,7 @@ stand or fall together. Nothing in the application updates or deletes them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -16,25 +16,10 @@ from sqlmodel import Session, SQLModel
 from portfolio.audit import repository
 from portfolio.audit.models import AuditEntry
 from portfolio.pagination import PageParams
+from portfolio.security import Actor
 
 SECRET_FIELDS = {"password_hash", "password"}
 HIDDEN = "(hidden)"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: an account, or the system itself (user_id None) for commands such as demo-data."""
-
-    user_id: int | None
-    role: str
-    state: str | None = None
-
-    @property
-    def is_donor(self) -> bool:
-        return self.role == "donor"
-
-
-SYSTEM = Actor(user_id=None, role="admin")
 
 
 def jsonable(value: Any) -> Any:

@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
-from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
 from portfolio.funding import repository
@@ -34,6 +33,7 @@ from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectStatus
+from portfolio.security import Actor
 from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
 from portfolio.states.models import State

@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
-from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
@@ -20,6 +19,7 @@ from portfolio.processes.models import NationalProcess, NationalProcessProject, 
 from portfolio.processes.repository import ProcessFilters
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
 from portfolio.projects import service as projects_service
+from portfolio.security import Actor
 from portfolio.states import service as states_service
 
 Changes = dict[str, list[Any]]

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
-from portfolio.audit.service import Actor
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portfolio.funding import repository as funding_repository
@@ -39,6 +38,7 @@ from portfolio.projects.schemas import (
     ProjectStatus,
     ProjectUpdate,
 )
+from portfolio.security import Actor
 from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
 from portfolio.states.models import State

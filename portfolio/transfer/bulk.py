@@ -23,8 +23,8 @@ from sqlmodel import Session, SQLModel
 
 from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
-from portfolio.audit.service import Actor
 from portfolio.db import utcnow
+from portfolio.security import Actor
 
 BATCH = 5000
 ID_BLOCK = 1000

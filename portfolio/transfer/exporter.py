@@ -11,7 +11,6 @@ from typing import Any
 import pycountry
 from sqlmodel import Session
 
-from portfolio.audit.service import Actor
 from portfolio.funding.repository import PledgeFilters
 from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.processes.repository import ProcessFilters
@@ -20,6 +19,7 @@ from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.reference import sdg_targets
+from portfolio.security import Actor
 from portfolio.states.schemas import StateKind
 from portfolio.transfer import repository
 from portfolio.transfer.kinds import CodeList, Kind, column_names

@@ -30,13 +30,13 @@ from sqlalchemy import false, func, union_all
 from sqlmodel import Session, col, select
 
 from portfolio.audit.models import AuditEntry
-from portfolio.audit.service import SYSTEM, Actor
 from portfolio.config import Settings
 from portfolio.errors import Conflict
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 from portfolio.projects.repository import AnySelect, ProjectFilters
+from portfolio.security import SYSTEM, Actor
 from portfolio.states.models import State
 
 IATI_VERSION = "2.03"

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, SQLModel, col, select
 
-from portfolio.audit.service import Actor, jsonable
+from portfolio.audit.service import jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
@@ -71,6 +71,7 @@ from portfolio.projects.schemas import (
     ProjectStatus,
     ProjectUpdate,
 )
+from portfolio.security import Actor
 from portfolio.states.models import State
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portfolio.audit.service import Actor
 from portfolio.auth import CurrentActor, requires
 from portfolio.config import Settings
 from portfolio.db import SessionDep
@@ -21,6 +20,7 @@ from portfolio.funding.schemas import Month
 from portfolio.money import CurrencyCode
 from portfolio.processes.router import ProcessFilterParams
 from portfolio.projects.router import ProjectFilterParams
+from portfolio.security import Actor
 from portfolio.transfer import exporter, iati, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format, RateFilters
 from portfolio.transfer.kinds import Kind

@@ -13,13 +13,12 @@ from sqlmodel import Session
 
 from portfolio.audit import repository as audit_repository
 from portfolio.audit import service as audit
-from portfolio.audit.service import Actor
 from portfolio.config import Settings
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
-from portfolio.security import create_token
+from portfolio.security import Actor, create_token
 from portfolio.states import service as states_service
 from portfolio.users import repository
 from portfolio.users.models import User
@@ -164,7 +163,7 @@ def authenticate(
         hasher.verify(password, _dummy_hash(hasher))
         audit.record(
             session,
-            audit.Actor(None, "anonymous"),
+            Actor(None, "anonymous"),
             "login_failed",
             "user",
             None,
@@ -175,7 +174,7 @@ def authenticate(
         window = timedelta(minutes=settings.login_lock_minutes)
         audit.record(
             session,
-            audit.Actor(None, "anonymous"),
+            Actor(None, "anonymous"),
             "login_failed",
             "user",
             user.id,
@@ -189,7 +188,7 @@ def authenticate(
             user.locked_until = now + window
             audit.record(
                 session,
-                audit.Actor(None, "anonymous"),
+                Actor(None, "anonymous"),
                 "lock",
                 "user",
                 user.id,

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.versioning import versioned
 
 
 class ProjectArea(SQLModel, table=True):
@@ -39,6 +40,7 @@ class ProjectBeneficiary(SQLModel, table=True):
     )
 
 
+@versioned()
 class Project(SQLModel, table=True):
     __tablename__ = "project"
     __table_args__ = NEVER_REUSE_IDS
@@ -101,6 +103,7 @@ class ProjectStatusChange(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@versioned()
 class Milestone(SQLModel, table=True):
     __tablename__ = "milestone"
     __table_args__ = NEVER_REUSE_IDS
@@ -118,6 +121,7 @@ class Milestone(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@versioned()
 class Indicator(SQLModel, table=True):
     __tablename__ = "indicator"
     __table_args__ = NEVER_REUSE_IDS

@@ -351,15 +351,9 @@ def update_project(
                 setattr(project, name, value)
                 changes[name] = [old, value]
     if changes:
-        _touch(project)
         audit.record(session, actor, "update", "project", project_id, changes, project_id)
         session.flush()
     return project, changes
-
-
-def _touch(obj: Project | Milestone | Indicator) -> None:
-    obj.version += 1
-    obj.updated_at = utcnow()
 
 
 def delete_project(
@@ -388,7 +382,6 @@ def delete_project(
     for process in processes_repository.processes_of_project(session, project_id):
         old = process.project_ids
         process.project_rows = [r for r in process.project_rows if r.project_id != project_id]
-        process.version += 1
         process.updated_at = utcnow()
         audit.record(
             session,
@@ -469,7 +462,6 @@ def transition(
         )
     project.status_before_hold = before_hold
     project.status = to
-    _touch(project)
     change = ProjectStatusChange(
         project_id=project_id, from_status=current, to_status=to, changed_on=on, note=note
     )
@@ -548,7 +540,6 @@ def import_status(
     )
     for name, value in columns.items():
         setattr(project, name, value)
-    _touch(project)
     session.add(ProjectStatusChange(**entry))
     audit.record(session, actor, "transition", "project", project_id, changes, project_id)
     session.flush()
@@ -578,8 +569,6 @@ def _apply(obj: Milestone | Indicator, values: dict[str, Any]) -> Changes:
         if old != value:
             setattr(obj, name, value)
             changes[name] = [old, value]
-    if changes:
-        _touch(obj)
     return changes
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.pagination import PageParams, paged
 
 ZERO = Decimal("0.00")
 Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
@@ -112,10 +113,9 @@ def list_pledges(
     session: Session, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
     query = _pledge_query(filters)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.execute(
-        query.order_by(col(Pledge.pledged_on).desc(), col(Pledge.id).desc()).limit(limit).offset(offset)
-    ).all()
+    rows, total = paged(
+        session, query, PageParams(limit, offset), col(Pledge.pledged_on).desc(), col(Pledge.id).desc()
+    )
     return [_row(*r) for r in rows], total
 
 
@@ -174,8 +174,6 @@ def list_rates(
         query = query.where(col(ExchangeRate.month) >= month_from)
     if month_to is not None:
         query = query.where(col(ExchangeRate.month) <= month_to)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month).desc()).limit(limit).offset(offset)
-    ).all()
-    return list(rows), total
+    return paged(
+        session, query, PageParams(limit, offset), col(ExchangeRate.currency), col(ExchangeRate.month).desc()
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, select
 
 from portfolio.funding import repository as funding_repository
+from portfolio.pagination import PageParams, paged
 from portfolio.projects.models import (
     Indicator,
     Milestone,
@@ -191,12 +192,17 @@ def list_projects(
 ) -> tuple[list[ProjectRow], int]:
     query, pledged = _rows_query(filters)
     ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
-    count_query = _filtered(ids, filters, pledged)
-    total = session.exec(select(func.count()).select_from(count_query.subquery())).one()
     field = sort.removeprefix("-")
     key = _gap_column(pledged) if field == "gap_eur" else SORTS[field]
     order = key.desc() if sort.startswith("-") else key.asc()
-    rows = session.execute(query.order_by(order, col(Project.id)).limit(limit).offset(offset)).all()
+    rows, total = paged(
+        session,
+        query,
+        PageParams(limit, offset),
+        order,
+        col(Project.id),
+        count_query=_filtered(ids, filters, pledged),
+    )
     return [_to_row(r) for r in rows], total
 
 

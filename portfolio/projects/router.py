@@ -110,9 +110,7 @@ def list_projects(
     ] = ProjectSort.code_asc,
 ) -> ProjectPage:
     rows, total = service.list_projects(session, actor, filters, sort.value, paging.limit, paging.offset)
-    return ProjectPage(
-        items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return ProjectPage.of(map(to_read, rows), total, paging)
 
 
 @router.get(

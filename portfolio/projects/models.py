@@ -5,7 +5,26 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.projects.schemas import ProjectStatus
 from portfolio.versioning import versioned
+
+# The lifecycle: the pipeline a project walks one step at a time, where it ends, and the statuses it may
+# be put on hold from (``portfolio.projects.service.allowed_moves`` reads it; so does the generator).
+PIPELINE = [
+    ProjectStatus.requested,
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+    ProjectStatus.completed,
+]
+FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
+HOLDABLE = {
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+}
 
 
 class ProjectArea(SQLModel, table=True):

@@ -20,6 +20,9 @@ from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository as processes_repository
 from portfolio.projects import repository
 from portfolio.projects.models import (
+    FINAL,
+    HOLDABLE,
+    PIPELINE,
     Indicator,
     Milestone,
     Project,
@@ -46,22 +49,6 @@ from portfolio.states.models import State
 Changes = dict[str, list[Any]]
 
 # -- lifecycle --------------------------------------------------------------------------------
-
-PIPELINE = [
-    ProjectStatus.requested,
-    ProjectStatus.assessment,
-    ProjectStatus.planning,
-    ProjectStatus.seeking_funding,
-    ProjectStatus.implementation,
-    ProjectStatus.completed,
-]
-FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
-HOLDABLE = {
-    ProjectStatus.assessment,
-    ProjectStatus.planning,
-    ProjectStatus.seeking_funding,
-    ProjectStatus.implementation,
-}
 
 
 def allowed_moves(status: ProjectStatus, before_hold: ProjectStatus | None = None) -> list[ProjectStatus]:

@@ -18,15 +18,22 @@ Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
 
 # -- totals used by other domains (project lists, dashboards) ------------------------------------
 
+# What "pledged" counts: every pledge that is not withdrawn, in euros (``amount_eur``).
+COUNTS_AS_PLEDGED = col(Pledge.status) != "withdrawn"
 
-def pledged_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
-    """project_id → euros pledged, counting every pledge that is not withdrawn (of one project, if given:
-    SQLite would otherwise sum the whole table before picking one project out)."""
+
+def pledged_by_project(
+    project_id: int | BindParameter[int] | None = None, among: Select[Any] | None = None
+) -> Subquery:
+    """project_id → euros pledged (``pledged_eur``), of one project if given (SQLite would otherwise sum
+    the whole table before picking one project out), or of the projects whose ids ``among`` selects."""
     query = select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur")).where(
-        Pledge.status != "withdrawn"
+        COUNTS_AS_PLEDGED
     )
     if project_id is not None:
         query = query.where(Pledge.project_id == project_id)
+    if among is not None:
+        query = query.where(col(Pledge.project_id).in_(among))
     return query.group_by(col(Pledge.project_id)).subquery("pledged")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -31,7 +31,7 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectStatusChange,
 )
-from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.repository import ProjectFilters, ProjectRow, percent_done
 from portfolio.projects.schemas import (
     IndicatorCreate,
     IndicatorUpdate,
@@ -90,8 +90,6 @@ class DuplicateProjectCode(Conflict):
 
 # -- summaries --------------------------------------------------------------------------------
 
-PERCENT_QUANTUM = Decimal("0.1")
-
 
 @dataclass(frozen=True)
 class Funding:
@@ -118,13 +116,6 @@ def funding_of(row: ProjectRow) -> Funding:
         shortfall(budget, row.pledged_eur),
         ratio(row.pledged_eur, budget),
     )
-
-
-def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:
-    """Progress: done weight ÷ total weight × 100, one decimal, half up; None without milestones."""
-    if weight_total <= 0:
-        return None
-    return (weight_done / weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def progress_of(row: ProjectRow) -> ProgressSummary:

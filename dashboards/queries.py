@@ -82,10 +82,9 @@ def totals(session: Session, filters: Filters) -> Totals:
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
     ).one()
+    received_by_project = funding_repository.received_by_project(among=selected_projects(filters))
     received = session.execute(
-        sa_select(func.coalesce(func.sum(col(Receipt.amount_eur)), 0))
-        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
-        .where(col(Pledge.project_id).in_(selected_projects(filters)))
+        sa_select(func.coalesce(func.sum(received_by_project.c.received_eur), 0))
     ).scalar_one()
     return Totals(
         int(row[0]),
@@ -488,7 +487,7 @@ def donor_pledges(session: Session, filters: Filters, donor: str) -> list[DonorP
 
 
 def donor_processes(session: Session, filters: Filters, donor: str) -> list[ProcessCell]:
-    funded = sa_select(col(Pledge.project_id)).where(col(Pledge.donor) == donor, COUNTS_AS_PLEDGED)
+    funded = funding_repository.project_ids_with_donor(donor, pledged_only=True)
     rows = session.execute(
         sa_select(
             col(NationalProcess.state),

@@ -37,18 +37,25 @@ def pledged_by_project(
     return query.group_by(col(Pledge.project_id)).subquery("pledged")
 
 
-def received_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
-    """project_id → euros received (of one project, if given)."""
+def received_by_project(
+    project_id: int | BindParameter[int] | None = None, among: Select[Any] | None = None
+) -> Subquery:
+    """project_id → euros received (``received_eur``), of one project if given, or of the projects whose
+    ids ``among`` selects."""
     query = select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur")).join(
         Receipt, col(Receipt.pledge_id) == col(Pledge.id)
     )
     if project_id is not None:
         query = query.where(Pledge.project_id == project_id)
+    if among is not None:
+        query = query.where(col(Pledge.project_id).in_(among))
     return query.group_by(col(Pledge.project_id)).subquery("received")
 
 
-def project_ids_with_donor(donor: str) -> SelectOfScalar[int]:
-    return select(Pledge.project_id).where(Pledge.donor == donor)
+def project_ids_with_donor(donor: str, *, pledged_only: bool = False) -> SelectOfScalar[int]:
+    """The projects with a pledge from ``donor`` (only those that count as pledged, if asked)."""
+    query = select(Pledge.project_id).where(Pledge.donor == donor)
+    return query.where(COUNTS_AS_PLEDGED) if pledged_only else query
 
 
 def count_pledges_for_project(session: Session, project_id: int) -> int:

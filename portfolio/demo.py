@@ -408,8 +408,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
     elif target == ProjectStatus.cancelled:
         path = ["assessment", "planning", "cancelled"]
     else:
-        pipeline = PIPELINE
-        path = [s.value for s in pipeline[1 : pipeline.index(target) + 1]]
+        path = [s.value for s in PIPELINE[1 : PIPELINE.index(target) + 1]]
     on = request
     funding_open: date | None = None
     for step in path:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from urllib.parse import urlencode
 
+from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import Area, ProjectStatus
 
 LANGUAGES = ("en", "fr")
@@ -38,6 +40,17 @@ class Filters:
             if getattr(values, k) not in (None, "") and not (k == "lang" and getattr(values, k) == "en")
         }
         return ("?" + urlencode(pairs)) if pairs else ""
+
+    def projects(self) -> ProjectFilters:
+        """The same selection as the API's project filters: requested within the years (1 January of the
+        first to 31 December of the last), in the area, for the State, in the status."""
+        return ProjectFilters(
+            status=self.status,
+            area=self.area,
+            beneficiary=self.beneficiary,
+            requested_from=date(self.year_from, 1, 1) if self.year_from else None,
+            requested_to=date(self.year_to, 12, 31) if self.year_to else None,
+        )
 
     def error(self, name: str) -> str:
         return next((message for key, message in self.errors if key == name), "")

@@ -29,6 +29,7 @@ from portfolio import money
 from portfolio.db import SessionDep
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.security import InvalidToken, read_token
+from portfolio.transfer.sheets import formula_guard
 from portfolio.users import repository as users_repository
 from portfolio.users import service as users_service
 from portfolio.users.models import User
@@ -376,7 +377,7 @@ def csv_response(
     writer.writerow(panel.table.csv_columns or panel.table.columns)
     for row in panel.table.values if panel.table.values is not None else panel.table.rows:
         # A cell that starts like a formula is written as text, so that no spreadsheet ever runs it.
-        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
+        writer.writerow([formula_guard(c) for c in row])
     filename = f"{code or name}-{table_id}.csv"
     return Response(
         out.getvalue(),

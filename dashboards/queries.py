@@ -8,14 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, extract, func
+from sqlalchemy import Select, Subquery, and_, case, distinct, extract, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dashboards.filters import Filters
 from portfolio import money
+from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import Pledge, Receipt
+from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
+from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import (
     Indicator,
     Milestone,
@@ -24,11 +27,10 @@ from portfolio.projects.models import (
     ProjectArea,
     ProjectBeneficiary,
 )
-from portfolio.projects.service import percent_done
+from portfolio.projects.repository import gap_column, percent_done, pledged_column, shortfall_column
 from portfolio.states.models import State
 
 ZERO = Decimal("0.00")
-ACTIVE = col(Pledge.status) != "withdrawn"
 CLOSED = ("completed", "cancelled")  # a closed project's shortfall is no longer sought
 
 
@@ -37,38 +39,13 @@ def _money(value: Any) -> Decimal:
 
 
 def selected_projects(filters: Filters) -> Select[Any]:
-    """The ids of the projects a page counts."""
-    query = sa_select(col(Project.id))
-    if filters.status:
-        query = query.where(col(Project.status) == filters.status)
-    if filters.year_from:
-        query = query.where(col(Project.request_date) >= date(filters.year_from, 1, 1))
-    if filters.year_to:
-        query = query.where(col(Project.request_date) <= date(filters.year_to, 12, 31))
-    if filters.area:
-        query = query.where(
-            col(Project.id).in_(
-                sa_select(col(ProjectArea.project_id)).where(col(ProjectArea.area) == filters.area)
-            )
-        )
-    if filters.beneficiary:
-        query = query.where(
-            col(Project.id).in_(
-                sa_select(col(ProjectBeneficiary.project_id)).where(
-                    col(ProjectBeneficiary.state_code) == filters.beneficiary
-                )
-            )
-        )
-    return query
+    """The ids of the projects a page counts: the API's project filters, from the page's."""
+    return projects_repository.filtered_ids(filters.projects())
 
 
-def _pledged_per_project(filters: Filters) -> Any:
-    return (
-        sa_select(col(Pledge.project_id), func.sum(col(Pledge.amount_eur)).label("pledged"))
-        .where(ACTIVE, col(Pledge.project_id).in_(selected_projects(filters)))
-        .group_by(col(Pledge.project_id))
-        .subquery()
-    )
+def _pledged_per_project(filters: Filters) -> Subquery:
+    """project_id → ``pledged_eur`` over the projects a page counts."""
+    return funding_repository.pledged_by_project(among=selected_projects(filters))
 
 
 # -- funding overview -----------------------------------------------------------------------------
@@ -91,24 +68,23 @@ class Totals:
 
 def totals(session: Session, filters: Filters) -> Totals:
     pledged = _pledged_per_project(filters)
-    shortfall = col(Project.budget_eur) - func.coalesce(pledged.c.pledged, 0)
+    shortfall = shortfall_column(pledged)
     is_open = col(Project.status).not_in(CLOSED)
     row = session.execute(
         sa_select(
             func.count(col(Project.id)),
             func.coalesce(func.sum(col(Project.budget_eur)), 0),
-            func.coalesce(func.sum(pledged.c.pledged), 0),
-            func.coalesce(func.sum(case((shortfall > 0, shortfall), else_=0)), 0),
+            func.coalesce(func.sum(pledged.c.pledged_eur), 0),
+            func.coalesce(func.sum(gap_column(pledged)), 0),
             func.count(case((col(Project.status) == "seeking_funding", 1))),
             func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
         )
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
     ).one()
+    received_by_project = funding_repository.received_by_project(among=selected_projects(filters))
     received = session.execute(
-        sa_select(func.coalesce(func.sum(col(Receipt.amount_eur)), 0))
-        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
-        .where(col(Pledge.project_id).in_(selected_projects(filters)))
+        sa_select(func.coalesce(func.sum(received_by_project.c.received_eur), 0))
     ).scalar_one()
     return Totals(
         int(row[0]),
@@ -151,7 +127,7 @@ def _pledged_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any,
     for target, on in joins:
         query = query.join(target, on)
     rows = session.execute(
-        query.where(ACTIVE, col(Pledge.project_id).in_(selected_projects(filters))).group_by(key)
+        query.where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(selected_projects(filters))).group_by(key)
     ).all()
     return {str(k): _money(v) for k, v in rows}
 
@@ -185,7 +161,7 @@ def fx_difference_by_donor(
         )
         .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
         .where(
-            ACTIVE,
+            COUNTS_AS_PLEDGED,
             col(Pledge.currency) != "EUR",
             col(Pledge.project_id).in_(selected_projects(filters)),
         )
@@ -263,7 +239,7 @@ def over_time(session: Session, filters: Filters) -> list[Quarter]:
     year_p, month_p = extract("year", col(Pledge.pledged_on)), extract("month", col(Pledge.pledged_on))
     pledged = session.execute(
         sa_select(year_p, month_p, func.sum(col(Pledge.amount_eur)))
-        .where(ACTIVE, col(Pledge.project_id).in_(selected_projects(filters)))
+        .where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(selected_projects(filters)))
         .group_by(year_p, month_p)
     ).all()
     year_r, month_r = extract("year", col(Receipt.received_on)), extract("month", col(Receipt.received_on))
@@ -331,7 +307,7 @@ def project_lines(session: Session, filters: Filters, *, open_gaps_only: bool = 
     query = (
         sa_select(
             Project,
-            func.coalesce(pledged.c.pledged, 0),
+            pledged_column(pledged),
             milestones.c.weight_total,
             milestones.c.weight_done,
             func.coalesce(milestones.c.overdue, 0),
@@ -340,10 +316,9 @@ def project_lines(session: Session, filters: Filters, *, open_gaps_only: bool = 
         .outerjoin(milestones, milestones.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
     )
-    shortfall = col(Project.budget_eur) - func.coalesce(pledged.c.pledged, 0)
     if open_gaps_only:
-        query = query.where(col(Project.status).not_in(CLOSED), shortfall > 0)
-    query = query.order_by(case((shortfall > 0, shortfall), else_=0).desc(), col(Project.code))
+        query = query.where(col(Project.status).not_in(CLOSED), shortfall_column(pledged) > 0)
+    query = query.order_by(gap_column(pledged).desc(), col(Project.code))
     # Areas and beneficiaries come with the projects (selectin loading: one query each, not one per row).
     lines = []
     for project, pledged_eur, weight_total, weight_done, overdue in session.execute(query).all():
@@ -512,7 +487,7 @@ def donor_pledges(session: Session, filters: Filters, donor: str) -> list[DonorP
 
 
 def donor_processes(session: Session, filters: Filters, donor: str) -> list[ProcessCell]:
-    funded = sa_select(col(Pledge.project_id)).where(col(Pledge.donor) == donor, ACTIVE)
+    funded = funding_repository.project_ids_with_donor(donor, pledged_only=True)
     rows = session.execute(
         sa_select(
             col(NationalProcess.state),

@@ -32,7 +32,7 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
-from portfolio.projects.models import Indicator, Milestone
+from portfolio.projects.models import PIPELINE, Indicator, Milestone
 from portfolio.projects.schemas import (
     IndicatorCreate,
     MilestoneCreate,
@@ -408,8 +408,7 @@ def _load_project(session: Session, n: int, report: Report) -> None:
     elif target == ProjectStatus.cancelled:
         path = ["assessment", "planning", "cancelled"]
     else:
-        pipeline = projects_service.PIPELINE
-        path = [s.value for s in pipeline[1 : pipeline.index(target) + 1]]
+        path = [s.value for s in PIPELINE[1 : PIPELINE.index(target) + 1]]
     on = request
     funding_open: date | None = None
     for step in path:

@@ -55,6 +55,9 @@ from portfolio.money import EUR, RATE_QUANTUM, to_eur
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.processes.schemas import ProcessKind, Stage
 from portfolio.projects.models import (
+    FINAL,
+    HOLDABLE,
+    PIPELINE,
     Indicator,
     Milestone,
     Project,
@@ -271,10 +274,6 @@ NOTES: dict[str, str] = {
 }
 RESUMED = "Resumed after the pause."
 
-PIPELINE: list[str] = [
-    s.value for s in (S.requested, S.assessment, S.planning, S.seeking_funding, S.implementation, S.completed)
-]
-HOLDABLE = (S.assessment, S.planning, S.seeking_funding, S.implementation)
 # Days a project stays in a status before its next move, and the chance that the move is a cancellation
 # (or, from a status that may pause, a pause).
 STAY: dict[str, tuple[int, int]] = {
@@ -493,7 +492,7 @@ class _Planner:
         rng = self.rng
         moves = [_Move(None, S.requested.value, request)]
         status, day, before_hold, holds = S.requested.value, request, "", 0
-        while status not in (S.completed, S.cancelled):
+        while status not in FINAL:
             low, high = STAY[status]
             day = day + timedelta(days=rng.randint(low, high))
             if day > self.horizon:
@@ -507,7 +506,7 @@ class _Planner:
                 elif status in HOLDABLE and holds < 2 and roll < CANCEL_CHANCE[status] + HOLD_CHANCE:
                     after, before_hold, holds = S.on_hold.value, status, holds + 1
                 else:
-                    after = PIPELINE[PIPELINE.index(status) + 1]
+                    after = PIPELINE[PIPELINE.index(S(status)) + 1].value
             moves.append(_Move(status, after, day))
             status = after
         return moves
@@ -515,7 +514,7 @@ class _Planner:
     def forced_lifecycle(self, request: date) -> tuple[date, list[_Move]]:
         """A project that reached implementation (when the dice gave pledges nowhere to go)."""
         request = min(request, self.horizon - timedelta(days=400))
-        steps = PIPELINE[1:5]
+        steps = [s.value for s in PIPELINE[1:5]]
         gap = (self.horizon - request).days // (len(steps) + 1)
         moves = [_Move(None, S.requested.value, request)]
         for i, after in enumerate(steps, start=1):

@@ -5,6 +5,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from portfolio.audit.models import AuditEntry
+from portfolio.pagination import PageParams, paged
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,9 @@ def list_entries(session: Session, f: AuditFilters, limit: int, offset: int) -> 
         query = query.where(col(AuditEntry.at) >= f.since)
     if f.until is not None:
         query = query.where(col(AuditEntry.at) < f.until)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit).offset(offset)
+    return paged(
+        session, query, PageParams(limit, offset), col(AuditEntry.at).desc(), col(AuditEntry.id).desc()
     )
-    return list(rows), total
 
 
 def count_since(session: Session, entity: str, entity_id: int, action: str, since: datetime) -> int:

@@ -27,12 +27,7 @@ class Entity(StrEnum):
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:
-    return AuditPage(
-        items=[AuditEntryRead.model_validate(e) for e in entries],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return AuditPage.of(map(AuditEntryRead.model_validate, entries), total, paging)
 
 
 @router.get(

@@ -5,6 +5,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueC
 from sqlmodel import Field, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.versioning import changes_parent, versioned
 
 
 class ExchangeRate(SQLModel, table=True):
@@ -24,6 +25,7 @@ class ExchangeRate(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@versioned()
 class Pledge(SQLModel, table=True):
     """An extra-budgetary contribution announced by a State for one project."""
 
@@ -48,6 +50,7 @@ class Pledge(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@changes_parent(Pledge, "pledge_id")
 class Receipt(SQLModel, table=True):
     """Money (or the value of in-kind help) that actually arrived against a pledge."""
 

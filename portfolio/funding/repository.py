@@ -11,36 +11,51 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.pagination import PageParams, paged
 
 ZERO = Decimal("0.00")
 Q = TypeVar("Q", Select[*tuple[Any, ...]], SelectOfScalar[Any])
 
 # -- totals used by other domains (project lists, dashboards) ------------------------------------
 
+# What "pledged" counts: every pledge that is not withdrawn, in euros (``amount_eur``).
+COUNTS_AS_PLEDGED = col(Pledge.status) != "withdrawn"
 
-def pledged_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
-    """project_id → euros pledged, counting every pledge that is not withdrawn (of one project, if given:
-    SQLite would otherwise sum the whole table before picking one project out)."""
+
+def pledged_by_project(
+    project_id: int | BindParameter[int] | None = None, among: Select[Any] | None = None
+) -> Subquery:
+    """project_id → euros pledged (``pledged_eur``), of one project if given (SQLite would otherwise sum
+    the whole table before picking one project out), or of the projects whose ids ``among`` selects."""
     query = select(Pledge.project_id, func.sum(Pledge.amount_eur).label("pledged_eur")).where(
-        Pledge.status != "withdrawn"
+        COUNTS_AS_PLEDGED
     )
     if project_id is not None:
         query = query.where(Pledge.project_id == project_id)
+    if among is not None:
+        query = query.where(col(Pledge.project_id).in_(among))
     return query.group_by(col(Pledge.project_id)).subquery("pledged")
 
 
-def received_by_project(project_id: int | BindParameter[int] | None = None) -> Subquery:
-    """project_id → euros received (of one project, if given)."""
+def received_by_project(
+    project_id: int | BindParameter[int] | None = None, among: Select[Any] | None = None
+) -> Subquery:
+    """project_id → euros received (``received_eur``), of one project if given, or of the projects whose
+    ids ``among`` selects."""
     query = select(Pledge.project_id, func.sum(Receipt.amount_eur).label("received_eur")).join(
         Receipt, col(Receipt.pledge_id) == col(Pledge.id)
     )
     if project_id is not None:
         query = query.where(Pledge.project_id == project_id)
+    if among is not None:
+        query = query.where(col(Pledge.project_id).in_(among))
     return query.group_by(col(Pledge.project_id)).subquery("received")
 
 
-def project_ids_with_donor(donor: str) -> SelectOfScalar[int]:
-    return select(Pledge.project_id).where(Pledge.donor == donor)
+def project_ids_with_donor(donor: str, *, pledged_only: bool = False) -> SelectOfScalar[int]:
+    """The projects with a pledge from ``donor`` (only those that count as pledged, if asked)."""
+    query = select(Pledge.project_id).where(Pledge.donor == donor)
+    return query.where(COUNTS_AS_PLEDGED) if pledged_only else query
 
 
 def count_pledges_for_project(session: Session, project_id: int) -> int:
@@ -112,10 +127,9 @@ def list_pledges(
     session: Session, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
     query = _pledge_query(filters)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.execute(
-        query.order_by(col(Pledge.pledged_on).desc(), col(Pledge.id).desc()).limit(limit).offset(offset)
-    ).all()
+    rows, total = paged(
+        session, query, PageParams(limit, offset), col(Pledge.pledged_on).desc(), col(Pledge.id).desc()
+    )
     return [_row(*r) for r in rows], total
 
 
@@ -174,8 +188,6 @@ def list_rates(
         query = query.where(col(ExchangeRate.month) >= month_from)
     if month_to is not None:
         query = query.where(col(ExchangeRate.month) <= month_to)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month).desc()).limit(limit).offset(offset)
-    ).all()
-    return list(rows), total
+    return paged(
+        session, query, PageParams(limit, offset), col(ExchangeRate.currency), col(ExchangeRate.month).desc()
+    )

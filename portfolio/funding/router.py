@@ -84,7 +84,7 @@ def list_pledges(
     session: SessionDep, actor: CurrentActor, paging: Paging, filters: PledgeFilterParams
 ) -> PledgePage:
     rows, total = service.list_pledges(session, actor, filters, paging.limit, paging.offset)
-    return PledgePage(items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset)
+    return PledgePage.of(map(to_read, rows), total, paging)
 
 
 @pledges_router.get("/{pledge_id}", summary="One pledge with what has been received", responses=READ_ERRORS)
@@ -149,12 +149,7 @@ def list_rates(
     month_to: Annotated[Month | None, Query(alias="to")] = None,
 ) -> ExchangeRatePage:
     rates, total = service.list_rates(session, currency, month_from, month_to, paging.limit, paging.offset)
-    return ExchangeRatePage(
-        items=[ExchangeRateRead.model_validate(r) for r in rates],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return ExchangeRatePage.of(map(ExchangeRateRead.model_validate, rates), total, paging)
 
 
 @rates_router.post(

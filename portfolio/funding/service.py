@@ -282,7 +282,6 @@ def update_pledge(
     if pledge.status != original_status:
         changes["status"] = [original_status, pledge.status]
     if changes:
-        pledge.version += 1
         pledge.updated_at = utcnow()
         audit.record(session, actor, "update", "pledge", pledge_id, changes, pledge.project_id)
         if "project_id" in changes:  # the project it left keeps a record of the move too
@@ -347,7 +346,6 @@ def add_receipt(
     session.add(receipt)
     status_before = pledge.status
     _settle(pledge, received + data.amount)
-    pledge.version += 1
     pledge.updated_at = utcnow()
     session.flush()
     audit.created(session, actor, "receipt", receipt, pledge.project_id)

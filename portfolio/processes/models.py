@@ -4,6 +4,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, U
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
+from portfolio.versioning import versioned
 
 
 class NationalProcessProject(SQLModel, table=True):
@@ -20,6 +21,7 @@ class NationalProcessProject(SQLModel, table=True):
     )
 
 
+@versioned()
 class NationalProcess(SQLModel, table=True):
     """A sustainable national management structure or procedure in a participating State."""
 

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from portfolio.pagination import PageParams, paged
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 
 
@@ -34,11 +34,9 @@ def list_processes(
                 )
             )
         )
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(NationalProcess.state), col(NationalProcess.name)).limit(limit).offset(offset)
-    ).all()
-    return list(rows), total
+    return paged(
+        session, query, PageParams(limit, offset), col(NationalProcess.state), col(NationalProcess.name)
+    )
 
 
 def get_process(session: Session, process_id: int, *, for_update: bool = False) -> NationalProcess | None:

@@ -59,12 +59,7 @@ def create_process(
 )
 def list_processes(session: SessionDep, paging: Paging, filters: ProcessFilterParams) -> NationalProcessPage:
     items, total = service.list_processes(session, filters, paging)
-    return NationalProcessPage(
-        items=[NationalProcessRead.model_validate(p) for p in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return NationalProcessPage.of(map(NationalProcessRead.model_validate, items), total, paging)
 
 
 @router.get("/{process_id}", summary="One national process", responses=problem_responses(401, 403, 404, 503))

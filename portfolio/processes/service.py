@@ -143,7 +143,6 @@ def update_process(
             process.established_on = on
             changes["established_on"] = [None, on]
     if changes:
-        process.version += 1
         process.updated_at = utcnow()
         action = "update"
         if "stage" in changes:

@@ -5,6 +5,26 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, Relationship, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, ExactDecimal, Money, UTCDateTime, utcnow
+from portfolio.projects.schemas import ProjectStatus
+from portfolio.versioning import versioned
+
+# The lifecycle: the pipeline a project walks one step at a time, where it ends, and the statuses it may
+# be put on hold from (``portfolio.projects.service.allowed_moves`` reads it; so does the generator).
+PIPELINE = [
+    ProjectStatus.requested,
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+    ProjectStatus.completed,
+]
+FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
+HOLDABLE = {
+    ProjectStatus.assessment,
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+}
 
 
 class ProjectArea(SQLModel, table=True):
@@ -39,6 +59,7 @@ class ProjectBeneficiary(SQLModel, table=True):
     )
 
 
+@versioned()
 class Project(SQLModel, table=True):
     __tablename__ = "project"
     __table_args__ = NEVER_REUSE_IDS
@@ -101,6 +122,7 @@ class ProjectStatusChange(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@versioned()
 class Milestone(SQLModel, table=True):
     __tablename__ = "milestone"
     __table_args__ = NEVER_REUSE_IDS
@@ -118,6 +140,7 @@ class Milestone(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@versioned()
 class Indicator(SQLModel, table=True):
     __tablename__ = "indicator"
     __table_args__ = NEVER_REUSE_IDS

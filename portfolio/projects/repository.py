@@ -3,7 +3,8 @@ fixed number of statements whatever its size: one for the rows and their totals,
 each for areas, activity types and beneficiaries."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, select
 
 from portfolio.funding import repository as funding_repository
+from portfolio.pagination import PageParams, paged
 from portfolio.projects.models import (
     Indicator,
     Milestone,
@@ -24,6 +26,7 @@ from portfolio.projects.models import (
 )
 
 ZERO = Decimal("0.00")
+PERCENT_QUANTUM = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class ProjectFilters:
     activity_type: str | None = None
     q: str | None = None
     funding: str | None = None  # "underfunded" | "funded"
+    requested_from: date | None = None  # request dates, both ends included
+    requested_to: date | None = None
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,27 @@ def _milestones_by_project(project_id: int | BindParameter[int] | None = None) -
     return query.group_by(col(Milestone.project_id)).subquery("milestones")
 
 
-def _pledged_column(pledged: Subquery) -> ColumnElement[Decimal]:
+def pledged_column(pledged: Subquery) -> ColumnElement[Decimal]:
+    """A project's euros pledged, from :func:`portfolio.funding.repository.pledged_by_project` joined."""
     return func.coalesce(pledged.c.pledged_eur, 0)
 
 
-def _gap_column(pledged: Subquery) -> ColumnElement[Decimal]:
-    shortfall = col(Project.budget_eur) - _pledged_column(pledged)
+def shortfall_column(pledged: Subquery) -> ColumnElement[Decimal]:
+    """Budget minus pledged: negative when a project is pledged more than its budget."""
+    return col(Project.budget_eur) - pledged_column(pledged)
+
+
+def gap_column(pledged: Subquery) -> ColumnElement[Decimal]:
+    """What a project still lacks: the shortfall, never below zero."""
+    shortfall = shortfall_column(pledged)
     return case((shortfall > 0, shortfall), else_=0)
+
+
+def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:
+    """Progress: done weight ÷ total weight × 100, one decimal, half up; None without milestones."""
+    if weight_total <= 0:
+        return None
+    return (weight_done / weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -87,6 +106,10 @@ Q = TypeVar("Q", bound=AnySelect)
 def _filtered(query: Q, filters: ProjectFilters, pledged: Subquery) -> Q:
     if filters.status is not None:
         query = query.where(col(Project.status) == filters.status)
+    if filters.requested_from is not None:
+        query = query.where(col(Project.request_date) >= filters.requested_from)
+    if filters.requested_to is not None:
+        query = query.where(col(Project.request_date) <= filters.requested_to)
     if filters.area is not None:
         query = query.where(
             col(Project.id).in_(select(ProjectArea.project_id).where(ProjectArea.area == filters.area))
@@ -115,9 +138,9 @@ def _filtered(query: Q, filters: ProjectFilters, pledged: Subquery) -> Q:
             | col(Project.title).icontains(filters.q, autoescape=True)
         )
     if filters.funding == "underfunded":
-        query = query.where(_pledged_column(pledged) < col(Project.budget_eur))
+        query = query.where(pledged_column(pledged) < col(Project.budget_eur))
     elif filters.funding == "funded":
-        query = query.where(_pledged_column(pledged) >= col(Project.budget_eur))
+        query = query.where(pledged_column(pledged) >= col(Project.budget_eur))
     return query
 
 
@@ -147,7 +170,7 @@ def _rows_query(
         sa_select(
             Project,
             *lists,
-            _pledged_column(pledged).label("pledged_eur"),
+            pledged_column(pledged).label("pledged_eur"),
             func.coalesce(received.c.received_eur, 0).label("received_eur"),
             func.coalesce(milestones.c.total, 0),
             func.coalesce(milestones.c.done, 0),
@@ -191,19 +214,27 @@ def list_projects(
 ) -> tuple[list[ProjectRow], int]:
     query, pledged = _rows_query(filters)
     ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
-    count_query = _filtered(ids, filters, pledged)
-    total = session.exec(select(func.count()).select_from(count_query.subquery())).one()
     field = sort.removeprefix("-")
-    key = _gap_column(pledged) if field == "gap_eur" else SORTS[field]
+    key = gap_column(pledged) if field == "gap_eur" else SORTS[field]
     order = key.desc() if sort.startswith("-") else key.asc()
-    rows = session.execute(query.order_by(order, col(Project.id)).limit(limit).offset(offset)).all()
+    rows, total = paged(
+        session,
+        query,
+        PageParams(limit, offset),
+        order,
+        col(Project.id),
+        count_query=_filtered(ids, filters, pledged),
+    )
     return [_to_row(r) for r in rows], total
 
 
 def filtered_ids(filters: ProjectFilters) -> AnySelect:
-    """The ids of the projects the filters select, as a subquery for other queries."""
+    """The ids of the projects the filters select, as a subquery for other queries (joined to the
+    pledged totals only when the funding filter needs them)."""
     pledged = funding_repository.pledged_by_project()
-    ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
+    ids = sa_select(col(Project.id))
+    if filters.funding is not None:
+        ids = ids.outerjoin(pledged, pledged.c.project_id == col(Project.id))
     return _filtered(ids, filters, pledged)
 
 

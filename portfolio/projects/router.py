@@ -1,6 +1,10 @@
-from typing import Annotated
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from sqlmodel import Session
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -32,6 +36,7 @@ from portfolio.projects.schemas import (
     TransitionCreate,
 )
 from portfolio.schemas import StateCode
+from portfolio.security import Actor
 
 router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("projects"))
 # Managers may reopen a completed or cancelled project, so moves have a policy of their own; the service
@@ -110,9 +115,7 @@ def list_projects(
     ] = ProjectSort.code_asc,
 ) -> ProjectPage:
     rows, total = service.list_projects(session, actor, filters, sort.value, paging.limit, paging.offset)
-    return ProjectPage(
-        items=[to_read(r) for r in rows], total=total, limit=paging.limit, offset=paging.offset
-    )
+    return ProjectPage.of(map(to_read, rows), total, paging)
 
 
 @router.get(
@@ -188,103 +191,127 @@ def history(session: SessionDep, project_id: int) -> list[StatusChangeRead]:
     return [StatusChangeRead.model_validate(c) for c in service.status_history(session, project_id)]
 
 
-@router.get("/{project_id}/milestones", summary="A project's milestones", responses=READ_ERRORS)
-def list_milestones(session: SessionDep, project_id: int) -> list[MilestoneRead]:
-    return [MilestoneRead.model_validate(m) for m in service.list_parts(session, Milestone, project_id)]
+# -- milestones and indicators: the same five routes each, made by one factory ---------------------
 
 
-@router.post(
-    "/{project_id}/milestones",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add a milestone",
-    responses=WRITE_ERRORS,
-)
-def add_milestone(
-    session: SessionDep, actor: CurrentActor, project_id: int, body: MilestoneCreate
-) -> MilestoneRead:
-    return MilestoneRead.model_validate(service.add_part(session, actor, Milestone, project_id, body))
+@dataclass(frozen=True)
+class PartRoutes:
+    """How one kind of project part (milestones, indicators) appears in the API."""
+
+    model: Any  # Milestone or Indicator
+    plural: str  # the path segment, and the suffix of the list route's name
+    singular: str  # the suffix of the other routes' names
+    create: type[MilestoneCreate] | type[IndicatorCreate]
+    update: type[MilestoneUpdate] | type[IndicatorUpdate]
+    read: type[MilestoneRead] | type[IndicatorRead]
+    list_summary: str
+    add_summary: str
+    update_summary: str
+    delete_summary: str
 
 
-@router.patch(
-    "/{project_id}/milestones/{milestone_id}",
-    summary="Change a milestone (e.g. mark it done)",
-    responses=WRITE_ERRORS,
-)
-def update_milestone(
-    session: SessionDep,
-    actor: CurrentActor,
-    project_id: int,
-    milestone_id: int,
-    body: MilestoneUpdate,
-    precondition: IfMatch,
-    response: Response,
-) -> MilestoneRead:
-    milestone, _ = service.update_part(
-        session, actor, Milestone, project_id, milestone_id, body, precondition
+def _endpoint(
+    call: Callable[..., Any], name: str, params: dict[str, Any], returns: Any
+) -> Callable[..., Any]:
+    """``call`` under ``name``, with the signature FastAPI reads its parameters and response from."""
+    call.__name__ = call.__qualname__ = name
+    call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=a) for k, a in params.items()],
+        return_annotation=returns,
     )
-    set_etag(response, milestone.version)
-    return MilestoneRead.model_validate(milestone)
+    return call
 
 
-@router.delete(
-    "/{project_id}/milestones/{milestone_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete a milestone",
-    responses=problem_responses(401, 403, 404, 409, 412, 503),
+def add_part_routes(router: APIRouter, part: PartRoutes) -> None:
+    """List, add, change (If-Match, ETag) and delete parts of one kind under ``/{project_id}/<plural>``."""
+    model, read = part.model, part.read
+    collection = f"/{{project_id}}/{part.plural}"
+    item_id = f"{part.singular}_id"
+    item = f"{collection}/{{{item_id}}}"
+
+    def list_parts(*, session: Session, project_id: int) -> list[Any]:
+        return [read.model_validate(p) for p in service.list_parts(session, model, project_id)]
+
+    def add_part(*, session: Session, actor: Actor, project_id: int, body: Any) -> Any:
+        return read.model_validate(service.add_part(session, actor, model, project_id, body))
+
+    def update_part(**values: Any) -> Any:
+        found, _ = service.update_part(
+            values["session"],
+            values["actor"],
+            model,
+            values["project_id"],
+            values[item_id],
+            values["body"],
+            values["precondition"],
+        )
+        set_etag(values["response"], found.version)
+        return read.model_validate(found)
+
+    def delete_part(**values: Any) -> None:
+        service.delete_part(
+            values["session"],
+            values["actor"],
+            model,
+            values["project_id"],
+            values[item_id],
+            values["precondition"],
+        )
+
+    reader = {"session": SessionDep, "project_id": int}
+    writer = {"session": SessionDep, "actor": CurrentActor, "project_id": int}
+    routes: list[tuple[str, str, Callable[..., Any], str, dict[str, Any], Any, dict[str, Any]]] = [
+        ("GET", collection, list_parts, f"list_{part.plural}", reader, list[read], {  # type: ignore[valid-type]
+            "summary": part.list_summary, "responses": READ_ERRORS
+        }),
+        ("POST", collection, add_part, f"add_{part.singular}", {**writer, "body": part.create}, read, {
+            "summary": part.add_summary, "responses": WRITE_ERRORS, "status_code": status.HTTP_201_CREATED
+        }),
+        ("PATCH", item, update_part, f"update_{part.singular}", {
+            **writer, item_id: int, "body": part.update, "precondition": IfMatch, "response": Response
+        }, read, {"summary": part.update_summary, "responses": WRITE_ERRORS}),
+        ("DELETE", item, delete_part, f"delete_{part.singular}", {
+            **writer, item_id: int, "precondition": IfMatch
+        }, None, {
+            "summary": part.delete_summary,
+            "responses": problem_responses(401, 403, 404, 409, 412, 503),
+            "status_code": status.HTTP_204_NO_CONTENT,
+            "response_class": Response,
+        }),
+    ]  # fmt: skip
+    for method, path, call, name, params, returns, options in routes:
+        router.add_api_route(
+            path, _endpoint(call, name, params, returns), methods=[method], name=name, **options
+        )
+
+
+add_part_routes(
+    router,
+    PartRoutes(
+        Milestone,
+        "milestones",
+        "milestone",
+        MilestoneCreate,
+        MilestoneUpdate,
+        MilestoneRead,
+        list_summary="A project's milestones",
+        add_summary="Add a milestone",
+        update_summary="Change a milestone (e.g. mark it done)",
+        delete_summary="Delete a milestone",
+    ),
 )
-def delete_milestone(
-    session: SessionDep, actor: CurrentActor, project_id: int, milestone_id: int, precondition: IfMatch
-) -> None:
-    service.delete_part(session, actor, Milestone, project_id, milestone_id, precondition)
-
-
-@router.get("/{project_id}/indicators", summary="A project's output indicators", responses=READ_ERRORS)
-def list_indicators(session: SessionDep, project_id: int) -> list[IndicatorRead]:
-    return [IndicatorRead.model_validate(i) for i in service.list_parts(session, Indicator, project_id)]
-
-
-@router.post(
-    "/{project_id}/indicators",
-    status_code=status.HTTP_201_CREATED,
-    summary="Add an indicator",
-    responses=WRITE_ERRORS,
+add_part_routes(
+    router,
+    PartRoutes(
+        Indicator,
+        "indicators",
+        "indicator",
+        IndicatorCreate,
+        IndicatorUpdate,
+        IndicatorRead,
+        list_summary="A project's output indicators",
+        add_summary="Add an indicator",
+        update_summary="Change an indicator (e.g. its actual value)",
+        delete_summary="Delete an indicator",
+    ),
 )
-def add_indicator(
-    session: SessionDep, actor: CurrentActor, project_id: int, body: IndicatorCreate
-) -> IndicatorRead:
-    return IndicatorRead.model_validate(service.add_part(session, actor, Indicator, project_id, body))
-
-
-@router.patch(
-    "/{project_id}/indicators/{indicator_id}",
-    summary="Change an indicator (e.g. its actual value)",
-    responses=WRITE_ERRORS,
-)
-def update_indicator(
-    session: SessionDep,
-    actor: CurrentActor,
-    project_id: int,
-    indicator_id: int,
-    body: IndicatorUpdate,
-    precondition: IfMatch,
-    response: Response,
-) -> IndicatorRead:
-    indicator, _ = service.update_part(
-        session, actor, Indicator, project_id, indicator_id, body, precondition
-    )
-    set_etag(response, indicator.version)
-    return IndicatorRead.model_validate(indicator)
-
-
-@router.delete(
-    "/{project_id}/indicators/{indicator_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete an indicator",
-    responses=problem_responses(401, 403, 404, 409, 412, 503),
-)
-def delete_indicator(
-    session: SessionDep, actor: CurrentActor, project_id: int, indicator_id: int, precondition: IfMatch
-) -> None:
-    service.delete_part(session, actor, Indicator, project_id, indicator_id, precondition)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -20,6 +20,9 @@ from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository as processes_repository
 from portfolio.projects import repository
 from portfolio.projects.models import (
+    FINAL,
+    HOLDABLE,
+    PIPELINE,
     Indicator,
     Milestone,
     Project,
@@ -28,7 +31,7 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectStatusChange,
 )
-from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.repository import ProjectFilters, ProjectRow, percent_done
 from portfolio.projects.schemas import (
     IndicatorCreate,
     IndicatorUpdate,
@@ -46,22 +49,6 @@ from portfolio.states.models import State
 Changes = dict[str, list[Any]]
 
 # -- lifecycle --------------------------------------------------------------------------------
-
-PIPELINE = [
-    ProjectStatus.requested,
-    ProjectStatus.assessment,
-    ProjectStatus.planning,
-    ProjectStatus.seeking_funding,
-    ProjectStatus.implementation,
-    ProjectStatus.completed,
-]
-FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
-HOLDABLE = {
-    ProjectStatus.assessment,
-    ProjectStatus.planning,
-    ProjectStatus.seeking_funding,
-    ProjectStatus.implementation,
-}
 
 
 def allowed_moves(status: ProjectStatus, before_hold: ProjectStatus | None = None) -> list[ProjectStatus]:
@@ -103,8 +90,6 @@ class DuplicateProjectCode(Conflict):
 
 # -- summaries --------------------------------------------------------------------------------
 
-PERCENT_QUANTUM = Decimal("0.1")
-
 
 @dataclass(frozen=True)
 class Funding:
@@ -131,13 +116,6 @@ def funding_of(row: ProjectRow) -> Funding:
         shortfall(budget, row.pledged_eur),
         ratio(row.pledged_eur, budget),
     )
-
-
-def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:
-    """Progress: done weight ÷ total weight × 100, one decimal, half up; None without milestones."""
-    if weight_total <= 0:
-        return None
-    return (weight_done / weight_total * 100).quantize(PERCENT_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def progress_of(row: ProjectRow) -> ProgressSummary:
@@ -351,15 +329,9 @@ def update_project(
                 setattr(project, name, value)
                 changes[name] = [old, value]
     if changes:
-        _touch(project)
         audit.record(session, actor, "update", "project", project_id, changes, project_id)
         session.flush()
     return project, changes
-
-
-def _touch(obj: Project | Milestone | Indicator) -> None:
-    obj.version += 1
-    obj.updated_at = utcnow()
 
 
 def delete_project(
@@ -388,7 +360,6 @@ def delete_project(
     for process in processes_repository.processes_of_project(session, project_id):
         old = process.project_ids
         process.project_rows = [r for r in process.project_rows if r.project_id != project_id]
-        process.version += 1
         process.updated_at = utcnow()
         audit.record(
             session,
@@ -469,7 +440,6 @@ def transition(
         )
     project.status_before_hold = before_hold
     project.status = to
-    _touch(project)
     change = ProjectStatusChange(
         project_id=project_id, from_status=current, to_status=to, changed_on=on, note=note
     )
@@ -548,7 +518,6 @@ def import_status(
     )
     for name, value in columns.items():
         setattr(project, name, value)
-    _touch(project)
     session.add(ProjectStatusChange(**entry))
     audit.record(session, actor, "transition", "project", project_id, changes, project_id)
     session.flush()
@@ -578,8 +547,6 @@ def _apply(obj: Milestone | Indicator, values: dict[str, Any]) -> Changes:
         if old != value:
             setattr(obj, name, value)
             changes[name] = [old, value]
-    if changes:
-        _touch(obj)
     return changes
 
 

@@ -58,11 +58,15 @@ def printable(text: str) -> str:
     return CONTROL_CHARACTERS.sub("", text)
 
 
-def neutralise(text: str) -> str:
-    """Text a spreadsheet will show, never run: without unwritable characters, and with one more
-    apostrophe before any that lead to a formula."""
-    text = printable(text)
+def formula_guard(text: str) -> str:
+    """``text`` as a spreadsheet will show it, never run it: one more apostrophe before any that lead
+    to a formula (the exports and the dashboards' CSV tables alike)."""
     return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will show, never run: without unwritable characters, formulas guarded."""
+    return formula_guard(printable(text))
 
 
 def _restore(text: str) -> str:

@@ -4,8 +4,10 @@ from sqlalchemy import Column, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
+from portfolio.versioning import versioned
 
 
+@versioned(ignore={"locked_until", "failures_counted_from"})  # login bookkeeping
 class User(SQLModel, table=True):
     """An account: FSC support staff, a manager, an administrator, or a donor State's representative."""
 

@@ -1,6 +1,6 @@
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from portfolio.pagination import PageParams, paged
 from portfolio.users.models import User
 
 
@@ -16,6 +16,4 @@ def get_by_email(session: Session, email: str) -> User | None:
 
 
 def list_users(session: Session, limit: int, offset: int) -> tuple[list[User], int]:
-    total = session.exec(select(func.count()).select_from(User)).one()
-    rows = session.exec(select(User).order_by(col(User.email)).limit(limit).offset(offset))
-    return list(rows), total
+    return paged(session, select(User), PageParams(limit, offset), col(User.email))

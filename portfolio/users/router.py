@@ -71,12 +71,7 @@ def create_user(request: Request, session: SessionDep, actor: CurrentActor, body
 @users_router.get("", summary="List accounts (admin)", responses=AUTH_ERRORS)
 def list_users(session: SessionDep, paging: Paging) -> UserPage:
     users, total = service.list_users(session, paging)
-    return UserPage(
-        items=[UserRead.model_validate(u) for u in users],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return UserPage.of(map(UserRead.model_validate, users), total, paging)
 
 
 @users_router.get(

@@ -127,7 +127,6 @@ def update_user(
         changes["token_version"] = [user.token_version, user.token_version + 1]
         user.token_version += 1  # every token issued before stops working at once
     if changes:
-        user.version += 1
         user.updated_at = utcnow()
         audit.record(session, actor, "update", "user", user.id, changes)
         session.flush()

@@ -41,8 +41,50 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
     """Every column of a record (secrets hidden), plus ``extra`` such as its link lists."""
     values = {c.name: getattr(obj, c.name) for c in obj.__table__.columns}  # type: ignore[attr-defined]
-    values.update(extra)
-    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in values.items()}
+    return snapshot_values(values, **extra)
+
+
+def snapshot_values(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """:func:`snapshot` of a record given as its column values."""
+    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in (values | extra).items()}
+
+
+def entry(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    changes: dict[str, Any],
+    project_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of an audit entry (secrets hidden, values as JSON), for a writer to store."""
+    clean = {
+        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
+        for k, v in changes.items()
+    }
+    return {
+        "user_id": actor.user_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": clean,
+        "project_id": project_id,
+    }
+
+
+def created_entry(
+    actor: Actor, entity: str, values: dict[str, Any], project_id: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The entry recording a new record, given its column values (and ``extra`` such as link lists)."""
+    state = snapshot_values(values, **extra)
+    return {
+        "user_id": actor.user_id,
+        "action": "create",
+        "entity": entity,
+        "entity_id": state.get("id"),
+        "changes": {k: [None, v] for k, v in state.items()},
+        "project_id": project_id,
+    }
 
 
 def record(
@@ -54,20 +96,9 @@ def record(
     changes: dict[str, Any],
     project_id: int | None = None,
 ) -> AuditEntry:
-    clean = {
-        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
-        for k, v in changes.items()
-    }
-    entry = AuditEntry(
-        user_id=actor.user_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        changes=clean,
-        project_id=project_id,
-    )
-    session.add(entry)
-    return entry
+    stored = AuditEntry(**entry(actor, action, entity, entity_id, changes, project_id))
+    session.add(stored)
+    return stored
 
 
 def created(

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.flows import delete_project as delete_project_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
@@ -155,7 +156,7 @@ def update_project(
     responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
 def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
-    service.delete_project(session, actor, project_id, precondition)
+    delete_project_flow.delete_project(session, actor, project_id, precondition)
 
 
 @lifecycle_router.post(

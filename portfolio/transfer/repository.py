@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, func
@@ -116,3 +117,48 @@ def rates(
     if month_to is not None:
         query = query.where(col(ExchangeRate.month) <= month_to)
     return session.exec(query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month))).all()
+
+
+# -- the importer's look-ups: stored records matched by natural key, in id order ----------------------
+
+
+def pledges_with_key(
+    session: Session, project_id: int, donor: str, pledged_on: date, currency: str, amount: Decimal
+) -> Sequence[Pledge]:
+    return session.exec(
+        select(Pledge)
+        .where(
+            Pledge.project_id == project_id,
+            Pledge.donor == donor,
+            Pledge.pledged_on == pledged_on,
+            Pledge.currency == currency,
+            Pledge.amount == amount,
+        )
+        .order_by(col(Pledge.id))
+    ).all()
+
+
+def receipts_matching(
+    session: Session, pledge_ids: Sequence[int], received_on: date, amount: Decimal
+) -> Sequence[Receipt]:
+    """The receipts of these pledges received on that day for that amount."""
+    return session.exec(
+        select(Receipt)
+        .where(
+            col(Receipt.pledge_id).in_(list(pledge_ids)),
+            Receipt.received_on == received_on,
+            Receipt.amount == amount,
+        )
+        .order_by(col(Receipt.id))
+    ).all()
+
+
+def parts_named(
+    session: Session, model: type[Part], project_id: int, field: str, name: str
+) -> Sequence[Part]:
+    """A project's milestones (by title) or indicators (by name) called ``name``."""
+    return session.exec(
+        select(model)
+        .where(model.project_id == project_id, getattr(model, field) == name)
+        .order_by(col(model.id))
+    ).all()

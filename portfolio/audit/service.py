@@ -145,12 +145,8 @@ def list_entries(
 
 def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[list[AuditEntry], int]:
     """A project's trail, and that of its pledges, receipts, milestones and indicators; it outlives
-    the project, so that a deleted project can be reconstructed."""
-    entries, total = repository.list_entries(
+    the project, so that a deleted project can be reconstructed (whether a project without one exists
+    is for the projects service to say)."""
+    return repository.list_entries(
         session, repository.AuditFilters(project_id=project_id), page.limit, page.offset
     )
-    if total == 0:
-        from portfolio.projects import service as projects_service  # projects record into this trail
-
-        projects_service.get_project(session, project_id)
-    return entries, total

@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
+from portfolio.audit.models import AuditEntry
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from portfolio.facts import Facts, LiveFacts
 from portfolio.money import ratio, shortfall
+from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
 from portfolio.projects.models import (
@@ -189,20 +191,6 @@ def get_project_row_by_code(session: Session, code: str) -> ProjectRow:
         raise ProjectNotFound(f"No project has the code '{code}'.")
     assert project.id is not None
     return get_project_row(session, project.id)
-
-
-def require_project(session: Session, project_id: int, field: str = "project_id") -> Project:
-    """A project named inside a request body: unknown is a 422 on that field, not a 404."""
-    project = repository.get_project(session, project_id)
-    if project is None:
-        raise ValidationFailed.field(("body", field), f"project {project_id} does not exist")
-    return project
-
-
-def require_projects(session: Session, ids: list[int], field: str) -> None:
-    missing = [i for i in ids if i not in repository.existing_project_ids(session, ids)]
-    if missing:
-        raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
 
 
 def _check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
@@ -536,6 +524,15 @@ def transition(
     )
     session.flush()
     return project, change
+
+
+def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[list[AuditEntry], int]:
+    """:func:`portfolio.audit.service.project_trail`; a 404 for a project that neither exists nor
+    ever did (a deleted project keeps its trail)."""
+    entries, total = audit.project_trail(session, project_id, page)
+    if total == 0:
+        get_project(session, project_id)
+    return entries, total
 
 
 def status_history(session: Session, project_id: int) -> list[ProjectStatusChange]:

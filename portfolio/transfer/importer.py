@@ -214,8 +214,9 @@ class _Importer:
         )
         self.dry_run = dry_run
         self.bulk = BulkWriter(session, actor)
-        # New projects and pledges, the bulk of any first import, take the fast path: checked by the same
-        # rules against facts loaded once, written as multi-row INSERTs. Everything else goes row by row.
+        # New projects and pledges, the bulk of any first import, take the fast path: the services' own
+        # write path (write_project, write_pledge), checked against facts loaded once for the file and
+        # written by the bulk writer as multi-row INSERTs. Everything else goes row by row, as the API.
         fast = {Kind.projects: self._new_project, Kind.pledges: self._new_pledge}
         self.fast: Callable[[dict[str, str]], Outcome | None] | None = fast.get(kind)
         self.facts: Facts = LiveFacts(session)  # replaced by facts loaded for the file (:meth:`prepare`)

@@ -30,7 +30,6 @@ from portfolio.funding.schemas import (
 )
 from portfolio.money import EUR, rate_effect, to_eur
 from portfolio.preconditions import ANY, Precondition
-from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.security import Actor
@@ -135,8 +134,8 @@ def _get_pledge(session: Session, pledge_id: int, precondition: Precondition = A
     return pledge
 
 
-def _check_project_open(session: Session, project_id: int) -> None:
-    project = projects_repository.get_project(session, project_id)
+def _check_project_open(facts: Facts, project_id: int) -> None:
+    project = facts.project(project_id)
     if project is None:
         raise ValidationFailed.field(("body", "project_id"), f"project {project_id} does not exist")
     if project.status == ProjectStatus.cancelled:
@@ -237,7 +236,7 @@ def update_pledge(
     has_receipts = repository.count_receipts(session, pledge_id) > 0
 
     if "project_id" in values and values["project_id"] != pledge.project_id:
-        _check_project_open(session, values["project_id"])
+        _check_project_open(LiveFacts(session), values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():
         raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
     if "donor" in values:

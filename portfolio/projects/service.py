@@ -193,10 +193,10 @@ def get_project_row_by_code(session: Session, code: str) -> ProjectRow:
     return get_project_row(session, project.id)
 
 
-def _check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
-    other = repository.get_project_by_code(session, code)
-    if other is not None and other.id != own_id:
-        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {other.id}.")
+def _check_code_free(facts: Facts, code: str, own_id: int | None = None) -> None:
+    owner = facts.code_owner(code)
+    if owner is not None and owner != own_id:
+        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {owner}.")
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -252,10 +252,10 @@ def write_project(
     ``status`` (a spreadsheet import) gives it at once the status the file records: see
     :func:`imported_on`. Every rule is checked before anything is handed to ``writer``."""
     check_new_project(data, code_owner=facts.code_owner(data.code), states=facts.states(data.beneficiaries))
-    moved = status is not None and status != ProjectStatus.requested
-    if status is not None and moved:
+    move_to = status if status is not None and status != ProjectStatus.requested else None
+    if move_to is not None:
         on = imported_on(
-            status, requested=data.request_date, start=data.start_date, end=data.end_date, on=status_on
+            move_to, requested=data.request_date, start=data.start_date, end=data.end_date, on=status_on
         )
     row = writer.insert(Project, data.model_dump(exclude=set(LIST_FIELDS)))
     project_id: int = row["id"]
@@ -274,8 +274,8 @@ def write_project(
             "note": "Request for assistance received",
         },
     )
-    if status is not None and moved:
-        _write_imported_move(writer, actor, row, status, on)
+    if move_to is not None:
+        _write_imported_move(writer, actor, row, move_to, on)
     return row
 
 
@@ -378,7 +378,7 @@ def update_project(
     project = get_project(session, project_id, for_update=True, precondition=precondition)
     values = data.changes()
     if "code" in values:
-        _check_code_free(session, values["code"], project.id)
+        _check_code_free(LiveFacts(session), values["code"], project.id)
     if "beneficiaries" in values:
         states_service.require_states(
             session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True

@@ -76,13 +76,14 @@ def created_entry(
     actor: Actor, entity: str, values: dict[str, Any], project_id: int | None = None, **extra: Any
 ) -> dict[str, Any]:
     """The entry recording a new record, given its column values (and ``extra`` such as link lists)."""
-    state = snapshot_values(values, **extra)
+    changes = {k: [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)] for k, v in values.items()}
+    changes.update((k, [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)]) for k, v in extra.items())
     return {
         "user_id": actor.user_id,
         "action": "create",
         "entity": entity,
-        "entity_id": state.get("id"),
-        "changes": {k: [None, v] for k, v in state.items()},
+        "entity_id": changes["id"][1] if "id" in changes else None,
+        "changes": changes,
         "project_id": project_id,
     }
 

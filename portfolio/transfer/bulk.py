@@ -76,9 +76,10 @@ class BulkWriter:
     def insert(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
         """A new record, given as its column values: its id reserved now (for a table with one), the
         model's defaults filled in, the row written at the next :meth:`flush`."""
-        if "id" in table_of(model).columns and values.get("id") is None:
-            values = {**values, "id": self.new_id(model)}
-        return self.add_values(model, values)
+        row = self.add_values(model, values)
+        if row.get("id") is None and "id" in table_of(model).columns:
+            row["id"] = self.new_id(model)
+        return row
 
     def update(self, model: type[SQLModel], row: dict[str, Any], values: dict[str, Any]) -> None:
         """Change a row still pending (as :meth:`insert` returned it): it is written changed."""

@@ -19,6 +19,7 @@ from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.router import lifecycle_router
 from portfolio.projects.router import router as projects_router
+from portfolio.projects.router import trail_router as project_trail_router
 from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
 from portfolio.transfer.router import UploadLimit, exports_router, imports_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         processes_router,
         states_router,
         audit_router,
+        project_trail_router,
         imports_router,
         exports_router,
     )

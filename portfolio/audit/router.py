@@ -47,13 +47,3 @@ def list_audit(
 ) -> AuditPage:
     filters = repository.AuditFilters(entity, entity_id, user_id, action, None, since, until)
     return _page(*service.list_entries(session, filters, paging), paging)
-
-
-@router.get(
-    "/api/v1/projects/{project_id}/audit",
-    tags=["Projects"],
-    summary="The audit trail of one project and everything under it",
-    responses=problem_responses(401, 403, 404, 503),
-)
-def project_audit(session: SessionDep, paging: Paging, project_id: int) -> AuditPage:
-    return _page(*service.project_trail(session, project_id, paging), paging)

@@ -41,8 +41,51 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
     """Every column of a record (secrets hidden), plus ``extra`` such as its link lists."""
     values = {c.name: getattr(obj, c.name) for c in obj.__table__.columns}  # type: ignore[attr-defined]
-    values.update(extra)
-    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in values.items()}
+    return snapshot_values(values, **extra)
+
+
+def snapshot_values(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """:func:`snapshot` of a record given as its column values."""
+    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in (values | extra).items()}
+
+
+def entry(
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    changes: dict[str, Any],
+    project_id: int | None = None,
+) -> dict[str, Any]:
+    """The columns of an audit entry (secrets hidden, values as JSON), for a writer to store."""
+    clean = {
+        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
+        for k, v in changes.items()
+    }
+    return {
+        "user_id": actor.user_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": clean,
+        "project_id": project_id,
+    }
+
+
+def created_entry(
+    actor: Actor, entity: str, values: dict[str, Any], project_id: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The entry recording a new record, given its column values (and ``extra`` such as link lists)."""
+    changes = {k: [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)] for k, v in values.items()}
+    changes.update((k, [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)]) for k, v in extra.items())
+    return {
+        "user_id": actor.user_id,
+        "action": "create",
+        "entity": entity,
+        "entity_id": changes["id"][1] if "id" in changes else None,
+        "changes": changes,
+        "project_id": project_id,
+    }
 
 
 def record(
@@ -54,20 +97,9 @@ def record(
     changes: dict[str, Any],
     project_id: int | None = None,
 ) -> AuditEntry:
-    clean = {
-        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
-        for k, v in changes.items()
-    }
-    entry = AuditEntry(
-        user_id=actor.user_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        changes=clean,
-        project_id=project_id,
-    )
-    session.add(entry)
-    return entry
+    stored = AuditEntry(**entry(actor, action, entity, entity_id, changes, project_id))
+    session.add(stored)
+    return stored
 
 
 def created(
@@ -114,12 +146,8 @@ def list_entries(
 
 def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[list[AuditEntry], int]:
     """A project's trail, and that of its pledges, receipts, milestones and indicators; it outlives
-    the project, so that a deleted project can be reconstructed."""
-    entries, total = repository.list_entries(
+    the project, so that a deleted project can be reconstructed (whether a project without one exists
+    is for the projects service to say)."""
+    return repository.list_entries(
         session, repository.AuditFilters(project_id=project_id), page.limit, page.offset
     )
-    if total == 0:
-        from portfolio.projects import service as projects_service  # projects record into this trail
-
-        projects_service.get_project(session, project_id)
-    return entries, total

@@ -191,3 +191,33 @@ def list_rates(
     return paged(
         session, query, PageParams(limit, offset), col(ExchangeRate.currency), col(ExchangeRate.month).desc()
     )
+
+
+def all_rates(session: Session) -> dict[tuple[str, str], Decimal]:
+    """Every recorded rate: euros per unit by (currency, month)."""
+    return {(r.currency, r.month): r.eur_per_unit for r in session.exec(select(ExchangeRate))}
+
+
+PledgeKey = tuple[int, str, date, str, Decimal]
+
+
+def pledge_key_counts(session: Session, project_ids: list[int], chunk: int = 500) -> dict[PledgeKey, int]:
+    """How many stored pledges of these projects share each natural key
+    (project, donor, pledged_on, currency, amount)."""
+    columns = (
+        col(Pledge.project_id),
+        col(Pledge.donor),
+        col(Pledge.pledged_on),
+        col(Pledge.currency),
+        col(Pledge.amount),
+    )
+    counts: dict[PledgeKey, int] = {}
+    for start in range(0, len(project_ids), chunk):
+        found = session.execute(
+            sa_select(*columns, func.count())
+            .where(col(Pledge.project_id).in_(project_ids[start : start + chunk]))
+            .group_by(*columns)
+        )
+        for project_id, donor, pledged_on, currency, amount, count in found:
+            counts[project_id, donor, pledged_on, currency, amount] = count
+    return counts

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
+from portfolio.facts import Facts, LiveFacts
 from portfolio.funding import repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.funding.repository import PledgeFilters, PledgeRow
@@ -29,14 +30,12 @@ from portfolio.funding.schemas import (
 )
 from portfolio.money import EUR, rate_effect, to_eur
 from portfolio.preconditions import ANY, Precondition
-from portfolio.projects import repository as projects_repository
-from portfolio.projects import service as projects_service
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.security import Actor
-from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
 from portfolio.states.models import State
+from portfolio.writer import SessionWriter, Writer
 
 Changes = dict[str, list[Any]]
 ONE = Decimal("1.00000000")
@@ -75,18 +74,11 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def rate_for(session: Session, currency: str, day: date, loc: Loc) -> Decimal:
+def rate_of(facts: Facts, currency: str, day: date, loc: Loc) -> Decimal:
     """Euros per unit of ``currency`` in the month of ``day``; a 422 on ``loc`` when none is recorded."""
     if currency == EUR:
         return ONE
-    rate = repository.get_rate(session, currency, month_of(day))
-    return rate_from(rate.eur_per_unit if rate is not None else None, currency, day, loc)
-
-
-def rate_from(eur_per_unit: Decimal | None, currency: str, day: date, loc: Loc) -> Decimal:
-    """:func:`rate_for` given the rate recorded for the month (None when there is none)."""
-    if currency == EUR:
-        return ONE
+    eur_per_unit = facts.rate(currency, month_of(day))
     if eur_per_unit is None:
         raise ValidationFailed.field(
             loc,
@@ -142,16 +134,16 @@ def _get_pledge(session: Session, pledge_id: int, precondition: Precondition = A
     return pledge
 
 
-def _check_project_open(session: Session, project_id: int) -> None:
-    project = projects_service.require_project(session, project_id)
+def _check_project_open(facts: Facts, project_id: int) -> None:
+    project = facts.project(project_id)
+    if project is None:
+        raise ValidationFailed.field(("body", "project_id"), f"project {project_id} does not exist")
     if project.status == ProjectStatus.cancelled:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
-def cancelled_on(session: Session, project_id: int) -> date | None:
-    """When a cancelled project was cancelled (the last change of its status history)."""
-    last = projects_repository.last_status_change(session, project_id)
-    return last.changed_on if last is not None else None
+def count_pledges(session: Session, project_id: int) -> int:
+    return repository.count_pledges_for_project(session, project_id)
 
 
 def check_new_pledge(
@@ -194,39 +186,44 @@ def check_new_pledge(
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
-def new_pledge_values(
-    data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False
+def write_pledge(
+    writer: Writer,
+    facts: Facts,
+    actor: Actor,
+    data: PledgeCreate,
+    *,
+    historical: bool = False,
+    withdrawn: bool = False,
 ) -> dict[str, Any]:
-    """The columns of a new pledge, its euro value frozen at ``eur_per_unit`` (the rate of its month)."""
+    """Record a pledge and its audit entry, checked by :func:`check_new_pledge` against ``facts``, its
+    euro value frozen at the rate of its month; its stored columns. ``withdrawn`` stores it withdrawn."""
+    project = facts.project(data.project_id)
+    cancelled = (
+        facts.cancelled_on(data.project_id)
+        if historical and project is not None and project.status == ProjectStatus.cancelled
+        else None
+    )
+    donor = facts.states([data.donor]).get(data.donor)
+    check_new_pledge(data, project=project, cancelled=cancelled, donor=donor, historical=historical)
+    rate = rate_of(facts, data.currency, data.pledged_on, ("body", "currency"))
     values = data.model_dump()
-    values["eur_per_unit"] = eur_per_unit
-    values["amount_eur"] = to_eur(data.amount, eur_per_unit)
+    values["eur_per_unit"] = rate
+    values["amount_eur"] = to_eur(data.amount, rate)
     if withdrawn:
         values["status"] = PledgeStatus.withdrawn
-    return values
-
-
-def new_pledge(data: PledgeCreate, eur_per_unit: Decimal, *, withdrawn: bool = False) -> Pledge:
-    return Pledge(**new_pledge_values(data, eur_per_unit, withdrawn=withdrawn))
+    row = writer.insert(Pledge, values)
+    writer.add_entry(audit.created_entry(actor, "pledge", row, row["project_id"]))
+    return row
 
 
 def create_pledge(
     session: Session, actor: Actor, data: PledgeCreate, *, historical: bool = False, withdrawn: bool = False
 ) -> Pledge:
-    """Record a pledge (see :func:`check_new_pledge`); ``withdrawn`` stores it as withdrawn."""
-    project = projects_repository.get_project(session, data.project_id)
-    cancelled = (
-        cancelled_on(session, data.project_id)
-        if historical and project is not None and project.status == ProjectStatus.cancelled
-        else None
-    )
-    donor = states_repository.get_states(session, [data.donor]).get(data.donor)
-    check_new_pledge(data, project=project, cancelled=cancelled, donor=donor, historical=historical)
-    rate = rate_for(session, data.currency, data.pledged_on, ("body", "currency"))
-    pledge = new_pledge(data, rate, withdrawn=withdrawn)
-    session.add(pledge)
+    """:func:`write_pledge` through the session."""
+    writer = SessionWriter(session)
+    row = write_pledge(writer, LiveFacts(session), actor, data, historical=historical, withdrawn=withdrawn)
     session.flush()
-    audit.created(session, actor, "pledge", pledge, pledge.project_id)
+    pledge: Pledge = writer.record(Pledge, row)
     return pledge
 
 
@@ -239,7 +236,7 @@ def update_pledge(
     has_receipts = repository.count_receipts(session, pledge_id) > 0
 
     if "project_id" in values and values["project_id"] != pledge.project_id:
-        _check_project_open(session, values["project_id"])
+        _check_project_open(LiveFacts(session), values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():
         raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
     if "donor" in values:
@@ -272,7 +269,7 @@ def update_pledge(
             changes[name] = [getattr(pledge, name), value]
             setattr(pledge, name, value)
     if changes.keys() & {"amount", "currency", "pledged_on"}:
-        rate = rate_for(session, pledge.currency, pledge.pledged_on, ("body", "currency"))
+        rate = rate_of(LiveFacts(session), pledge.currency, pledge.pledged_on, ("body", "currency"))
         for name, value in (("eur_per_unit", rate), ("amount_eur", to_eur(pledge.amount, rate))):
             if getattr(pledge, name) != value:
                 changes[name] = [getattr(pledge, name), value]
@@ -335,7 +332,7 @@ def add_receipt(
             f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
             f"({pledge.amount - received} outstanding)."
         )
-    rate = rate_for(session, pledge.currency, data.received_on, ("body", "received_on"))
+    rate = rate_of(LiveFacts(session), pledge.currency, data.received_on, ("body", "received_on"))
     receipt = Receipt(
         pledge_id=pledge_id,
         amount=data.amount,

@@ -18,7 +18,7 @@ from portfolio.processes import repository
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.processes.repository import ProcessFilters
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
-from portfolio.projects import service as projects_service
+from portfolio.projects import repository as projects_repository
 from portfolio.security import Actor
 from portfolio.states import service as states_service
 
@@ -64,9 +64,16 @@ def _change_date(on: date | None) -> date:
     return on
 
 
+def _require_projects(session: Session, ids: list[int], field: str) -> None:
+    existing = projects_repository.existing_project_ids(session, ids)
+    missing = [i for i in ids if i not in existing]
+    if missing:
+        raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
+
+
 def create_process(session: Session, actor: Actor, data: NationalProcessCreate) -> NationalProcess:
     states_service.require_states(session, [data.state], ("body", "state"), participating_only=True)
-    projects_service.require_projects(session, data.project_ids, "project_ids")
+    _require_projects(session, data.project_ids, "project_ids")
     _check_name_free(session, data.state, data.name)
     on = _change_date(data.stage_changed_on)
     values = data.model_dump(exclude={"project_ids", "stage_changed_on"})
@@ -101,7 +108,7 @@ def update_process(
     if "state" in values:
         states_service.require_states(session, [values["state"]], ("body", "state"), participating_only=True)
     if "project_ids" in values:
-        projects_service.require_projects(session, values["project_ids"], "project_ids")
+        _require_projects(session, values["project_ids"], "project_ids")
     if values.keys() & {"state", "name"}:
         _check_name_free(
             session, values.get("state", process.state), values.get("name", process.name), process.id
@@ -166,3 +173,19 @@ def delete_process(
 def stage_history(session: Session, process_id: int) -> list[NationalProcessStageChange]:
     get_process(session, process_id)
     return repository.stage_history(session, process_id)
+
+
+def unlink_project(session: Session, actor: Actor, project_id: int) -> None:
+    """The national processes a project helped build lose the link to it: a change to each of them."""
+    for process in repository.processes_of_project(session, project_id):
+        old = process.project_ids
+        process.project_rows = [r for r in process.project_rows if r.project_id != project_id]
+        process.updated_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "update",
+            "national_process",
+            process.id,
+            {"project_ids": [old, [p for p in old if p != project_id]]},
+        )

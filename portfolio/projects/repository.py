@@ -312,3 +312,14 @@ def get_part(
 ) -> PartT | None:
     query = select(model).where(col(model.id) == part_id, col(model.project_id) == project_id)
     return session.exec(query.with_for_update() if for_update else query).first()
+
+
+def projects_by_codes(session: Session, codes: list[str], chunk: int = 500) -> dict[str, Project]:
+    """The projects holding these codes, by code; their link lists load when first used."""
+    found: dict[str, Project] = {}
+    for start in range(0, len(codes), chunk):
+        projects = session.exec(
+            select(Project).where(col(Project.code).in_(codes[start : start + chunk])).options(lazyload("*"))
+        )
+        found.update({p.code: p for p in projects})
+    return found

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlmodel import Session
 
+from portfolio.audit.schemas import AuditEntryRead, AuditPage
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.flows import delete_project as delete_project_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
@@ -42,6 +44,9 @@ router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=re
 # Managers may reopen a completed or cancelled project, so moves have a policy of their own; the service
 # decides which move a role may make.
 lifecycle_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("lifecycle"))
+
+# A project's audit trail is read under the audit trail's policy.
+trail_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("audit"))
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
@@ -158,7 +163,7 @@ def update_project(
     responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
 def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
-    service.delete_project(session, actor, project_id, precondition)
+    delete_project_flow.delete_project(session, actor, project_id, precondition)
 
 
 @lifecycle_router.post(
@@ -315,3 +320,14 @@ add_part_routes(
         delete_summary="Delete an indicator",
     ),
 )
+
+
+@trail_router.get(
+    "/{project_id}/audit",
+    summary="The audit trail of one project and everything under it",
+    responses=READ_ERRORS,
+)
+def project_audit(session: SessionDep, paging: Paging, project_id: int) -> AuditPage:
+    entries, total = service.project_trail(session, project_id, paging)
+    items = [AuditEntryRead.model_validate(e) for e in entries]
+    return AuditPage(items=items, total=total, limit=paging.limit, offset=paging.offset)

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
-from portfolio.db import utcnow
+from portfolio.audit.models import AuditEntry
 from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from portfolio.funding import repository as funding_repository
+from portfolio.facts import Facts, LiveFacts
 from portfolio.money import ratio, shortfall
+from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
-from portfolio.processes import repository as processes_repository
 from portfolio.projects import repository
 from portfolio.projects.models import (
     FINAL,
@@ -42,9 +42,9 @@ from portfolio.projects.schemas import (
     ProjectUpdate,
 )
 from portfolio.security import Actor
-from portfolio.states import repository as states_repository
 from portfolio.states import service as states_service
 from portfolio.states.models import State
+from portfolio.writer import SessionWriter, Writer
 
 Changes = dict[str, list[Any]]
 
@@ -170,24 +170,10 @@ def get_project_row_by_code(session: Session, code: str) -> ProjectRow:
     return get_project_row(session, project.id)
 
 
-def require_project(session: Session, project_id: int, field: str = "project_id") -> Project:
-    """A project named inside a request body: unknown is a 422 on that field, not a 404."""
-    project = repository.get_project(session, project_id)
-    if project is None:
-        raise ValidationFailed.field(("body", field), f"project {project_id} does not exist")
-    return project
-
-
-def require_projects(session: Session, ids: list[int], field: str) -> None:
-    missing = [i for i in ids if i not in repository.existing_project_ids(session, ids)]
-    if missing:
-        raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
-
-
-def _check_code_free(session: Session, code: str, own_id: int | None = None) -> None:
-    other = repository.get_project_by_code(session, code)
-    if other is not None and other.id != own_id:
-        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {other.id}.")
+def _check_code_free(facts: Facts, code: str, own_id: int | None = None) -> None:
+    owner = facts.code_owner(code)
+    if owner is not None and owner != own_id:
+        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {owner}.")
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -221,52 +207,119 @@ def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Ma
 
 
 LIST_FIELDS = ("areas", "activity_types", "beneficiaries")
+LINKS: list[tuple[type[ProjectArea | ProjectActivity | ProjectBeneficiary], str, str]] = [
+    (ProjectArea, "area", "areas"),
+    (ProjectActivity, "activity_type", "activity_types"),
+    (ProjectBeneficiary, "state_code", "beneficiaries"),
+]
 
 
-def new_project_values(data: ProjectCreate) -> dict[str, Any]:
-    """The columns of a project as recorded on request (its lists go to their own tables)."""
-    return data.model_dump(exclude=set(LIST_FIELDS))
+def write_project(
+    writer: Writer,
+    facts: Facts,
+    actor: Actor,
+    data: ProjectCreate,
+    *,
+    status: ProjectStatus | None = None,
+    status_on: date | None = None,
+) -> dict[str, Any]:
+    """Record a new project (its columns, links, opening history entry and audit entry), checked by the
+    rules of :func:`check_new_project` against ``facts``; its stored columns.
 
-
-def new_project(data: ProjectCreate, project_id: int | None = None) -> Project:
-    """A project as recorded on request (``project_id`` when the caller assigns ids itself)."""
-    return Project(
-        **new_project_values(data),
-        id=project_id,
-        area_rows=[ProjectArea(project_id=project_id, area=a) for a in data.areas],
-        activity_rows=[ProjectActivity(project_id=project_id, activity_type=a) for a in data.activity_types],
-        beneficiary_rows=[
-            ProjectBeneficiary(project_id=project_id, state_code=c) for c in data.beneficiaries
-        ],
+    ``status`` (a spreadsheet import) gives it at once the status the file records: see
+    :func:`imported_on`. Every rule is checked before anything is handed to ``writer``."""
+    check_new_project(data, code_owner=facts.code_owner(data.code), states=facts.states(data.beneficiaries))
+    move_to = status if status is not None and status != ProjectStatus.requested else None
+    if move_to is not None:
+        on = imported_on(
+            move_to, requested=data.request_date, start=data.start_date, end=data.end_date, on=status_on
+        )
+    row = writer.insert(Project, data.model_dump(exclude=set(LIST_FIELDS)))
+    project_id: int = row["id"]
+    lists = {name: sorted(str(v) for v in getattr(data, name)) for name in LIST_FIELDS}
+    writer.add_entry(audit.created_entry(actor, "project", row, project_id, **lists))
+    for model, column, name in LINKS:
+        for value in getattr(data, name):
+            writer.insert(model, {"project_id": project_id, column: value})
+    writer.insert(
+        ProjectStatusChange,
+        {
+            "project_id": project_id,
+            "from_status": None,
+            "to_status": ProjectStatus.requested,
+            "changed_on": data.request_date,
+            "note": "Request for assistance received",
+        },
     )
+    if move_to is not None:
+        _write_imported_move(writer, actor, row, move_to, on)
+    return row
 
 
-def opening_values(project_id: int, requested: date) -> dict[str, Any]:
-    """The first entry of every project's status history: the request."""
-    return {
-        "project_id": project_id,
-        "from_status": None,
-        "to_status": ProjectStatus.requested,
-        "changed_on": requested,
-        "note": "Request for assistance received",
-    }
+def imported_on(
+    to: ProjectStatus, *, requested: date, start: date | None, end: date | None, on: date | None
+) -> date:
+    """The day a project created from a spreadsheet reached the status the file records.
+
+    The file says where the project stands, not how it got there: the history holds the request and
+    one change to that status. That change is dated ``on`` (the file's ``status_on``) when given, which
+    may be neither in the future nor before the request; else by the project's own dates — a completed
+    project on its end_date, one in implementation on its start_date, when that day has come (never
+    before the request) — else the day of the import."""
+    today = date.today()
+    if on is not None:
+        if on > today:
+            raise ValidationFailed.field(("body", "status_on"), f"{on} is in the future")
+        if on < requested:
+            raise ValidationFailed.field(
+                ("body", "status_on"),
+                f"{on} is before the request on {requested}, the previous status change",
+            )
+        return on
+    own = {ProjectStatus.completed: end, ProjectStatus.implementation: start}.get(to)
+    return max(own, requested) if own is not None and own <= today else today
 
 
-def opening_entry(project_id: int, requested: date) -> ProjectStatusChange:
-    return ProjectStatusChange(**opening_values(project_id, requested))
+def _write_imported_move(
+    writer: Writer, actor: Actor, row: dict[str, Any], to: ProjectStatus, on: date
+) -> None:
+    """Move a project just written from requested to ``to`` on ``on``. A project imported on hold
+    resumes where its dates say it was: implementation once it has started, planning before."""
+    project_id: int = row["id"]
+    current = ProjectStatus.requested
+    columns: dict[str, Any] = {"status": to}
+    if to == ProjectStatus.on_hold:
+        start = row["start_date"]
+        started = start is not None and start <= date.today()
+        columns["status_before_hold"] = ProjectStatus.implementation if started else ProjectStatus.planning
+    writer.update(Project, row, columns)
+    writer.insert(
+        ProjectStatusChange,
+        {
+            "project_id": project_id,
+            "from_status": current,
+            "to_status": to,
+            "changed_on": on,
+            "note": "Imported",
+        },
+    )
+    changes = {"status": [current, to], "on": [None, on]}
+    writer.add_entry(audit.entry(actor, "transition", "project", project_id, changes, project_id))
 
 
-def create_project(session: Session, actor: Actor, data: ProjectCreate) -> Project:
-    owner = repository.get_project_by_code(session, data.code)
-    states = states_repository.get_states(session, data.beneficiaries)
-    check_new_project(data, code_owner=owner.id if owner is not None else None, states=states)
-    project = new_project(data)
-    session.add(project)
+def create_project(
+    session: Session,
+    actor: Actor,
+    data: ProjectCreate,
+    *,
+    status: ProjectStatus | None = None,
+    status_on: date | None = None,
+) -> Project:
+    """:func:`write_project` through the session."""
+    writer = SessionWriter(session)
+    row = write_project(writer, LiveFacts(session), actor, data, status=status, status_on=status_on)
     session.flush()
-    assert project.id is not None
-    session.add(opening_entry(project.id, data.request_date))
-    session.flush()
-    audit.created(session, actor, "project", project, project.id, **project_lists(project))
+    project: Project = writer.record(Project, row)
     return project
 
 
@@ -300,7 +353,7 @@ def update_project(
     project = get_project(session, project_id, for_update=True, precondition=precondition)
     values = data.changes()
     if "code" in values:
-        _check_code_free(session, values["code"], project.id)
+        _check_code_free(LiveFacts(session), values["code"], project.id)
     if "beneficiaries" in values:
         states_service.require_states(
             session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True
@@ -337,12 +390,9 @@ def update_project(
 def delete_project(
     session: Session, actor: Actor, project_id: int, precondition: Precondition = ANY
 ) -> Project:
+    """Delete a project, its history, links, milestones and indicators (the pledges and national
+    processes it has are for :mod:`portfolio.flows.delete_project` to see to first)."""
     project = get_project(session, project_id, for_update=True, precondition=precondition)
-    pledges = funding_repository.count_pledges_for_project(session, project_id)
-    if pledges:
-        raise ProjectHasPledges(
-            f"Project {project.code} has {pledges} pledge(s) and cannot be deleted; cancel it instead."
-        )
     # Everything that goes with the project is kept in its last audit entry, so that it can be rebuilt.
     milestones = [audit.snapshot(m) for m in repository.list_milestones(session, project_id)]
     indicators = [audit.snapshot(i) for i in repository.list_indicators(session, project_id)]
@@ -356,19 +406,6 @@ def delete_project(
         milestones=milestones,
         indicators=indicators,
     )
-    # National processes it helped build lose the link: that is a change to them too.
-    for process in processes_repository.processes_of_project(session, project_id):
-        old = process.project_ids
-        process.project_rows = [r for r in process.project_rows if r.project_id != project_id]
-        process.updated_at = utcnow()
-        audit.record(
-            session,
-            actor,
-            "update",
-            "national_process",
-            process.id,
-            {"project_ids": [old, [p for p in old if p != project_id]]},
-        )
     session.delete(project)
     session.flush()
     return project
@@ -457,71 +494,13 @@ def transition(
     return project, change
 
 
-def imported_move(
-    project_id: int,
-    current: ProjectStatus,
-    to: ProjectStatus,
-    *,
-    requested: date,
-    start: date | None,
-    end: date | None,
-    on: date | None = None,
-) -> tuple[dict[str, Any], dict[str, Any], Changes]:
-    """Give a project just created from a spreadsheet the status the spreadsheet records: its new
-    column values, the entry to add to its history, and the audit trail's record of the move.
-
-    The file says where the project stands, not how it got there: the history holds the request and
-    one change to that status. That change is dated ``on`` (the file's ``status_on``) when given, which
-    may be neither in the future nor before the request; else by the project's own dates — a completed
-    project on its end_date, one in implementation on its start_date, when that day has come (never
-    before the request) — else the day of the import. A project imported on hold resumes where its
-    dates say it was: implementation once it has started, planning before."""
-    today = date.today()
-    if on is not None:
-        if on > today:
-            raise ValidationFailed.field(("body", "status_on"), f"{on} is in the future")
-        if on < requested:
-            raise ValidationFailed.field(
-                ("body", "status_on"),
-                f"{on} is before the request on {requested}, the previous status change",
-            )
-    else:
-        own = {ProjectStatus.completed: end, ProjectStatus.implementation: start}.get(to)
-        on = max(own, requested) if own is not None and own <= today else today
-    columns: dict[str, Any] = {"status": to}
-    if to == ProjectStatus.on_hold:
-        started = start is not None and start <= today
-        columns["status_before_hold"] = ProjectStatus.implementation if started else ProjectStatus.planning
-    entry = {
-        "project_id": project_id,
-        "from_status": current,
-        "to_status": to,
-        "changed_on": on,
-        "note": "Imported",
-    }
-    return columns, entry, {"status": [current, to], "on": [None, on]}
-
-
-def import_status(
-    session: Session, actor: Actor, project_id: int, to: ProjectStatus, on: date | None = None
-) -> Project:
-    """:func:`imported_move`, recorded."""
-    project = get_project(session, project_id, for_update=True)
-    columns, entry, changes = imported_move(
-        project_id,
-        ProjectStatus(project.status),
-        to,
-        requested=project.request_date,
-        start=project.start_date,
-        end=project.end_date,
-        on=on,
-    )
-    for name, value in columns.items():
-        setattr(project, name, value)
-    session.add(ProjectStatusChange(**entry))
-    audit.record(session, actor, "transition", "project", project_id, changes, project_id)
-    session.flush()
-    return project
+def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[list[AuditEntry], int]:
+    """:func:`portfolio.audit.service.project_trail`; a 404 for a project that neither exists nor
+    ever did (a deleted project keeps its trail)."""
+    entries, total = audit.project_trail(session, project_id, page)
+    if total == 0:
+        get_project(session, project_id)
+    return entries, total
 
 
 def status_history(session: Session, project_id: int) -> list[ProjectStatusChange]:

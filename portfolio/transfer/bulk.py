@@ -1,9 +1,9 @@
 """Writing many new records at once: ids reserved up front, rows inserted in batches.
 
-An import of thousands of new projects or pledges checks each row with the services' own rules (their
-pure ``check_new_*`` functions, fed with facts loaded once for the whole file) and hands the records
-here; they reach the database as a few multi-row INSERTs instead of several statements per row. The
-audit trail gets the same entries as a record created through the API.
+An import of thousands of new projects or pledges puts each row through the services' own write path
+(``write_project``, ``write_pledge``: the same rules and the same audit entries as the API, checked
+against facts loaded once for the whole file) with this :class:`portfolio.writer.Writer`; the records
+reach the database as a few multi-row INSERTs instead of several statements per row.
 
 Ids come from the table's own sequence on PostgreSQL (``nextval``, so concurrent writers never collide)
 and, on SQLite, from past the highest id ever issued: the importing transaction holds SQLite's write
@@ -21,10 +21,10 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import Table, func, insert, select, text
 from sqlmodel import Session, SQLModel
 
-from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
 from portfolio.db import utcnow
 from portfolio.security import Actor
+from portfolio.versioning import VERSIONED
 
 BATCH = 5000
 ID_BLOCK = 1000
@@ -74,6 +74,22 @@ class BulkWriter:
         row = {c.name: getattr(record, c.name) for c in table.columns}
         self.pending.setdefault(table.name, (table, []))[1].append(row)
 
+    def insert(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
+        """A new record, given as its column values: its id reserved now (for a table with one), the
+        model's defaults filled in, the row written at the next :meth:`flush`."""
+        row = self.add_values(model, values)
+        if row.get("id") is None and "id" in table_of(model).columns:
+            row["id"] = self.new_id(model)
+        return row
+
+    def update(self, model: type[SQLModel], row: dict[str, Any], values: dict[str, Any]) -> None:
+        """Change a row still pending (as :meth:`insert` returned it): it is written changed. As on the
+        session, where :mod:`portfolio.versioning` bumps it at flush, a versioned record's change counts
+        as one more version."""
+        if model in VERSIONED:
+            values = {**values, "version": row["version"] + 1, "updated_at": utcnow()}
+        row.update(values)
+
     def add_values(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
         """A record given as its column values (the model's defaults fill the rest): thousands of rows
         without building thousands of model objects."""
@@ -92,39 +108,10 @@ class BulkWriter:
         self.pending.setdefault(table.name, (table, []))[1].append(row)
         return row
 
-    def audit(
-        self,
-        action: str,
-        entity: str,
-        entity_id: int | None,
-        changes: dict[str, Any],
-        project_id: int | None,
-        *,
-        plain: bool = False,
-    ) -> None:
-        """An audit entry; ``plain`` when ``changes`` already holds JSON values only."""
-        self.pending.setdefault("audit_entry", (table_of(AuditEntry), []))[1].append(
-            {
-                "at": self.at,
-                "user_id": self.actor.user_id,
-                "action": action,
-                "entity": entity,
-                "entity_id": entity_id,
-                "project_id": project_id,
-                "changes": changes if plain else {k: audit.jsonable(v) for k, v in changes.items()},
-            }
-        )
-
-    def created(
-        self, entity: str, record: SQLModel | dict[str, Any], project_id: int | None, **extra: Any
-    ) -> None:
-        """The audit entry :func:`portfolio.audit.service.created` would record."""
-        if isinstance(record, SQLModel):
-            state = audit.snapshot(record, **extra)
-        else:
-            state = {k: audit.jsonable(v) for k, v in (record | extra).items()}
-        changes = {k: [None, v] for k, v in state.items()}
-        self.audit("create", entity, state.get("id"), changes, project_id, plain=True)
+    def add_entry(self, entry: dict[str, Any]) -> None:
+        """An audit entry (as :func:`portfolio.audit.service.entry` builds it), stamped with the import's
+        time; its id is taken at :meth:`flush`."""
+        self.pending.setdefault("audit_entry", (table_of(AuditEntry), []))[1].append({"at": self.at, **entry})
 
     def flush(self) -> None:
         """Insert everything pending, parents before children (the order records were added in)."""

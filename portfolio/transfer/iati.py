@@ -26,18 +26,18 @@ from functools import cache
 from importlib import resources
 
 from lxml import etree
-from sqlalchemy import false, func, union_all
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from portfolio.audit.models import AuditEntry
 from portfolio.config import Settings
 from portfolio.errors import Conflict
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.projects import repository as projects_repository
-from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+from portfolio.projects.models import Indicator, Project
 from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.security import SYSTEM, Actor
+from portfolio.states import repository as states_repository
 from portfolio.states.models import State
+from portfolio.transfer import repository
 
 IATI_VERSION = "2.03"
 EUR = "EUR"
@@ -210,115 +210,41 @@ class _Portfolio:
     updated: dict[int, datetime] = field(default_factory=dict)
 
 
-def _outstanding(session: Session, ids: AnySelect) -> set[int]:
-    """The projects with a pledge that is not withdrawn and not fully received (every donor's)."""
-    received = (
-        select(col(Receipt.pledge_id).label("pledge_id"), func.sum(Receipt.amount).label("received"))
-        .group_by(col(Receipt.pledge_id))
-        .subquery()
-    )
-    query = (
-        select(col(Pledge.project_id))
-        .outerjoin(received, received.c.pledge_id == col(Pledge.id))
-        .where(
-            col(Pledge.project_id).in_(ids),
-            col(Pledge.status) != "withdrawn",
-            col(Pledge.amount) > func.coalesce(received.c.received, 0),
-        )
-        .distinct()
-    )
-    return set(session.exec(query).all())
-
-
-def _last_updated(session: Session, ids: AnySelect, donor: str | None) -> dict[int, datetime]:
-    """Each project's last change: the latest timestamp of the project, its pledges, receipts,
-    indicators, milestones, transitions and audit entries (which also date deletions) — one statement.
-    For a donor (``donor`` set), only its own pledges and receipts count."""
-    own = [col(Pledge.donor) == donor] if donor is not None else []
-    parts: list[AnySelect] = [
-        select(col(Project.id).label("pid"), col(Project.updated_at).label("at")).where(
-            col(Project.id).in_(ids)
-        ),
-        select(col(Pledge.project_id), col(Pledge.updated_at)).where(col(Pledge.project_id).in_(ids), *own),
-        select(col(Pledge.project_id), col(Receipt.created_at))
-        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
-        .where(col(Pledge.project_id).in_(ids), *own),
-        select(col(Indicator.project_id), col(Indicator.updated_at)).where(
-            col(Indicator.project_id).in_(ids)
-        ),
-        select(col(Milestone.project_id), col(Milestone.updated_at)).where(
-            col(Milestone.project_id).in_(ids)
-        ),
-        select(col(ProjectStatusChange.project_id), col(ProjectStatusChange.recorded_at)).where(
-            col(ProjectStatusChange.project_id).in_(ids)
-        ),
-    ]
-    audited: AnySelect = select(col(AuditEntry.project_id), col(AuditEntry.at)).where(
-        col(AuditEntry.project_id).in_(ids)
-    )
-    if donor is not None:  # another State's pledges and receipts leave no trace in a donor's file
-        audited = audited.where(col(AuditEntry.entity).not_in(["pledge", "receipt"]))
-    parts.append(audited)
-    moments = union_all(*parts).subquery()
-    query = select(moments.c.pid, func.max(moments.c.at)).group_by(moments.c.pid)
-    return {pid: at for pid, at in session.execute(query).all() if at is not None}
-
-
 def _load(session: Session, filters: ProjectFilters, viewer: Actor) -> _Portfolio:
     donor = viewer.state if viewer.is_donor else None
     ids: AnySelect
     if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
-        ids = select(col(Project.id)).where(false())  # a donor does not learn what another State funds
+        ids = repository.no_project_ids()  # a donor does not learn what another State funds
     else:
         ids = projects_repository.filtered_ids(filters)
-    # Areas, activity types and beneficiaries come with the projects (one "selectin" statement each).
-    projects = list(session.exec(select(Project).where(col(Project.id).in_(ids))).all())
+    projects = list(repository.iati_projects(session, ids))
     projects.sort(key=lambda p: p.code)  # code order, the same on every database (no collation)
-    portfolio = _Portfolio(projects, {s.code: s for s in session.exec(select(State))})
+    portfolio = _Portfolio(projects, {s.code: s for s in states_repository.list_states(session)})
     if not projects:
         return portfolio
 
-    own = [col(Pledge.donor) == donor] if donor is not None else []
-    pledges = session.exec(
-        select(Pledge)
-        .where(col(Pledge.project_id).in_(ids), *own)
-        .order_by(col(Pledge.pledged_on), col(Pledge.id))
-    )
+    pledges = repository.iati_pledges(session, ids, donor)
     pledge_project: dict[int, int] = {}
     for pledge in pledges:
         assert pledge.id is not None
         portfolio.pledges[pledge.project_id].append(pledge)
         pledge_project[pledge.id] = pledge.project_id
 
-    receipts = session.exec(
-        select(Receipt)
-        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
-        .where(col(Pledge.project_id).in_(ids), *own)
-        .order_by(col(Receipt.received_on), col(Receipt.id))
-    )
+    receipts = repository.iati_receipts(session, ids, donor)
     for receipt in receipts:
         if receipt.pledge_id in pledge_project:
             portfolio.receipts[receipt.pledge_id].append(receipt)
 
-    indicators = session.exec(
-        select(Indicator).where(col(Indicator.project_id).in_(ids)).order_by(col(Indicator.id))
-    )
+    indicators = repository.iati_indicators(session, ids)
     for indicator in indicators:
         portfolio.indicators[indicator.project_id].append(indicator)
 
-    changes = session.exec(
-        select(ProjectStatusChange)
-        .where(
-            col(ProjectStatusChange.project_id).in_(ids),
-            col(ProjectStatusChange.to_status).in_(["implementation", "completed"]),
-        )
-        .order_by(col(ProjectStatusChange.changed_on), col(ProjectStatusChange.id))
-    )
+    changes = repository.status_changes_into(session, ids, ["implementation", "completed"])
     for change in changes:
         # The first time a project entered the status (it may come back to implementation after a hold).
         portfolio.entered[change.project_id].setdefault(change.to_status, change.changed_on)
-    portfolio.outstanding = _outstanding(session, ids)
-    portfolio.updated = _last_updated(session, ids, donor)
+    portfolio.outstanding = repository.projects_outstanding(session, ids)
+    portfolio.updated = repository.last_updated(session, ids, donor)
     return portfolio
 
 

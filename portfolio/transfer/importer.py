@@ -21,26 +21,23 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
-from sqlalchemy.orm import lazyload
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session
 
 from portfolio.audit.service import jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.facts import Facts, LiveFacts, LoadedFacts
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
-from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.models import Pledge
 from portfolio.funding.schemas import (
     ExchangeRateCreate,
     PledgeCreate,
@@ -57,10 +54,6 @@ from portfolio.projects.models import (
     Indicator,
     Milestone,
     Project,
-    ProjectActivity,
-    ProjectArea,
-    ProjectBeneficiary,
-    ProjectStatusChange,
 )
 from portfolio.projects.schemas import (
     IndicatorCreate,
@@ -72,7 +65,7 @@ from portfolio.projects.schemas import (
     ProjectUpdate,
 )
 from portfolio.security import Actor
-from portfolio.states.models import State
+from portfolio.states import repository as states_repository
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.kinds import COLUMNS, Kind
@@ -204,11 +197,6 @@ def run_import(
 
 
 _CODE = {Kind.projects: "code", Kind.pledges: "project_code"}
-LINKS: list[tuple[type[SQLModel], str, str]] = [
-    (ProjectArea, "area", "areas"),
-    (ProjectActivity, "activity_type", "activity_types"),
-    (ProjectBeneficiary, "state_code", "beneficiaries"),
-]
 
 
 class _Importer:
@@ -226,14 +214,13 @@ class _Importer:
         )
         self.dry_run = dry_run
         self.bulk = BulkWriter(session, actor)
-        # New projects and pledges, the bulk of any first import, take the fast path: checked by the same
-        # rules against facts loaded once, written as multi-row INSERTs. Everything else goes row by row.
+        # New projects and pledges, the bulk of any first import, take the fast path: the services' own
+        # write path (write_project, write_pledge), checked against facts loaded once for the file and
+        # written by the bulk writer as multi-row INSERTs. Everything else goes row by row, as the API.
         fast = {Kind.projects: self._new_project, Kind.pledges: self._new_pledge}
         self.fast: Callable[[dict[str, str]], Outcome | None] | None = fast.get(kind)
-        self.states: dict[str, State] = {}
-        self.rates: dict[tuple[str, str], Decimal] = {}
+        self.facts: Facts = LiveFacts(session)  # replaced by facts loaded for the file (:meth:`prepare`)
         self.codes: dict[str, Project] = {}
-        self.cancelled: dict[int, date | None] = {}
         self.pledge_keys: dict[tuple[Any, ...], int] = defaultdict(int)
         self.change: RowChange | None = None  # what the row being read changes, kept if it is good
         self._state_names: dict[str, str] | None = None
@@ -243,40 +230,12 @@ class _Importer:
         """Load once the facts the fast path checks rows against."""
         if self.fast is None:
             return
-        self.states = {s.code: s for s in self.session.exec(select(State))}
-        codes = sorted({c for _, cells in table.rows if (c := cells.get(_CODE[self.kind], "").strip())})
-        for start in range(0, len(codes), 500):
-            chunk = codes[start : start + 500]
-            # The link lists load when first used (the row path reads them), not all up front.
-            found = self.session.exec(
-                select(Project).where(col(Project.code).in_(chunk)).options(lazyload("*"))
-            )
-            self.codes.update({p.code: p for p in found})
+        codes = [c for _, cells in table.rows if (c := cells.get(_CODE[self.kind], "").strip())]
+        self.facts = LoadedFacts(self.session, codes, rates=self.kind == Kind.pledges)
+        self.codes = self.facts.by_code
         if self.kind == Kind.pledges:
-            rates = self.session.exec(select(ExchangeRate))
-            self.rates = {(r.currency, r.month): r.eur_per_unit for r in rates}
-            ids = sorted(p.id for p in self.codes.values() if p.id is not None)
-            for start in range(0, len(ids), 500):
-                keys = self.session.execute(
-                    sa_select(
-                        col(Pledge.project_id),
-                        col(Pledge.donor),
-                        col(Pledge.pledged_on),
-                        col(Pledge.currency),
-                        col(Pledge.amount),
-                        func.count(),
-                    )
-                    .where(col(Pledge.project_id).in_(ids[start : start + 500]))
-                    .group_by(
-                        col(Pledge.project_id),
-                        col(Pledge.donor),
-                        col(Pledge.pledged_on),
-                        col(Pledge.currency),
-                        col(Pledge.amount),
-                    )
-                )
-                for project_id, donor, pledged_on, currency, amount, count in keys:
-                    self.pledge_keys[project_id, donor, pledged_on, currency, amount] = count
+            ids = sorted(self.facts.by_id)
+            self.pledge_keys.update(funding_repository.pledge_key_counts(self.session, ids))
 
     def _new_project(self, cells: dict[str, str]) -> Outcome | None:
         data = ProjectCreate.model_validate(self._values(cells, skip=("status", "status_on")))
@@ -284,34 +243,15 @@ class _Importer:
         if data.code in self.codes:
             return None  # stored already: the row path updates it
         self._unique(("project", data.code), f"project {data.code}")
-        projects_service.check_new_project(data, code_owner=None, states=self.states)
-        bulk = self.bulk
-        project_id = bulk.new_id(Project)
-        move = None
-        if status is not None and status != ProjectStatus.requested:
-            move = projects_service.imported_move(
-                project_id,
-                ProjectStatus.requested,
-                status,
-                requested=data.request_date,
-                start=data.start_date,
-                end=data.end_date,
-                on=_date(cells.get("status_on", "")),
-            )
-        row = bulk.add_values(Project, {**projects_service.new_project_values(data), "id": project_id})
-        lists = {name: sorted(str(v) for v in getattr(data, name)) for name in projects_service.LIST_FIELDS}
-        bulk.created("project", row, project_id, **lists)
-        for model, column, name in LINKS:
-            for value in getattr(data, name):
-                bulk.add_values(model, {"project_id": project_id, column: value})
-        opened = projects_service.opening_values(project_id, data.request_date)
-        bulk.add_values(ProjectStatusChange, {**opened, "id": bulk.new_id(ProjectStatusChange)})
-        if move is not None:
-            columns, entry, changes = move
-            row.update(columns, version=row["version"] + 1)  # the row is written at the end, moved
-            bulk.add_values(ProjectStatusChange, {**entry, "id": bulk.new_id(ProjectStatusChange)})
-            bulk.audit("transition", "project", project_id, changes, project_id)
-        self.project_ids[data.code] = project_id
+        row = projects_service.write_project(
+            self.bulk,
+            self.facts,
+            self.actor,
+            data,
+            status=status,
+            status_on=_date(cells.get("status_on", "")),
+        )
+        self.project_ids[data.code] = row["id"]
         return Outcome.created
 
     def _pledge_row(self, cells: dict[str, str], project_id: int) -> tuple[PledgeCreate, str | None]:
@@ -333,24 +273,14 @@ class _Importer:
         if self.occurrences[key] < self.pledge_keys.get(key, 0):
             return None  # the n-th such row is the n-th such stored pledge: the row path compares them
         self.occurrences[key] += 1
-        if project.status == ProjectStatus.cancelled and project.id not in self.cancelled:
-            self.cancelled[project.id] = funding_service.cancelled_on(self.session, project.id)
-        funding_service.check_new_pledge(
+        funding_service.write_pledge(
+            self.bulk,
+            self.facts,
+            self.actor,
             data,
-            project=project,
-            cancelled=self.cancelled.get(project.id),
-            donor=self.states.get(data.donor),
             historical=True,
+            withdrawn=wanted == PledgeStatus.withdrawn,
         )
-        rate = funding_service.rate_from(
-            self.rates.get((data.currency, funding_service.month_of(data.pledged_on))),
-            data.currency,
-            data.pledged_on,
-            ("body", "currency"),
-        )
-        values = funding_service.new_pledge_values(data, rate, withdrawn=wanted == PledgeStatus.withdrawn)
-        values["id"] = self.bulk.new_id(Pledge)
-        self.bulk.created("pledge", self.bulk.add_values(Pledge, values), project.id)
         return Outcome.created
 
     def row(
@@ -455,7 +385,7 @@ class _Importer:
     def _state_advice(self, text: str) -> str:
         if self._state_names is None:
             self._state_names = {}
-            for state in self.session.exec(select(State)):
+            for state in states_repository.list_states(self.session):
                 self._state_names[state.name.casefold()] = state.code
                 self._state_names[state.name_fr.casefold()] = state.code
         code = self._state_names.get(text.strip().casefold())
@@ -543,11 +473,11 @@ class _Importer:
         existing = projects_repository.get_project_by_code(self.session, data.code)
         self._unique(("project", data.code), f"project {data.code}")
         if existing is None:
-            project = projects_service.create_project(self.session, self.actor, data)
+            project = projects_service.create_project(
+                self.session, self.actor, data, status=status, status_on=on
+            )
             assert project.id is not None
             self.project_ids[data.code] = project.id
-            if status is not None and status != ProjectStatus.requested:
-                projects_service.import_status(self.session, self.actor, project.id, status, on)
             return Outcome.created
         assert existing.id is not None
         names = [n for n in ProjectUpdate.model_fields if n != "code"]
@@ -571,15 +501,7 @@ class _Importer:
         project_id = self._project_id(cells.get("project_code", ""))
         data, wanted = self._pledge_row(cells, project_id)
         key = (project_id, data.donor, data.pledged_on, data.currency, data.amount)
-        existing = self._find(
-            Pledge,
-            key,
-            Pledge.project_id == project_id,
-            Pledge.donor == data.donor,
-            Pledge.pledged_on == data.pledged_on,
-            Pledge.currency == data.currency,
-            Pledge.amount == data.amount,
-        )
+        existing = self._find(key, transfer_repository.pledges_with_key(self.session, *key))
         if existing is None:
             withdrawn = wanted == PledgeStatus.withdrawn
             funding_service.create_pledge(
@@ -602,10 +524,10 @@ class _Importer:
         )
         return Outcome.updated
 
-    def _find(self, model: type[Record], key: tuple[Any, ...], *where: Any) -> Record | None:
-        """The n-th stored record with this key, for the n-th row that names it (or None)."""
+    def _find(self, key: tuple[Any, ...], matches: Sequence[Record]) -> Record | None:
+        """The n-th stored record with this key (``matches``, in id order), for the n-th row that names
+        it (or None)."""
         n = self._nth(key)
-        matches = self.session.exec(select(model).where(*where).order_by(col(model.id))).all()
         return matches[n] if n < len(matches) else None
 
     def _receipts(self, cells: dict[str, str], present: set[str]) -> Outcome:
@@ -633,17 +555,14 @@ class _Importer:
             problems += self._problems(exc)
         if problems:
             raise RowError(problems)
-        pledges = self.session.exec(
-            select(Pledge)
-            .where(
-                Pledge.project_id == project_id,
-                Pledge.donor == pledge_key.donor,
-                Pledge.pledged_on == pledge_key.pledged_on,
-                Pledge.currency == pledge_key.currency,
-                Pledge.amount == pledge_key.amount,
-            )
-            .order_by(col(Pledge.id))
-        ).all()
+        pledges = transfer_repository.pledges_with_key(
+            self.session,
+            project_id,
+            pledge_key.donor,
+            pledge_key.pledged_on,
+            pledge_key.currency,
+            pledge_key.amount,
+        )
         if not pledges:
             raise RowError(
                 [
@@ -657,15 +576,9 @@ class _Importer:
         # Equal pledges are told apart by what was received on each: a matching receipt, else room for one.
         key = (project_id, pledge_key.donor, pledge_key.pledged_on, pledge_key.currency, pledge_key.amount)
         n = self._nth((*key, data.received_on, data.amount))
-        matching = self.session.exec(
-            select(Receipt)
-            .where(
-                col(Receipt.pledge_id).in_([p.id for p in pledges]),
-                Receipt.received_on == data.received_on,
-                Receipt.amount == data.amount,
-            )
-            .order_by(col(Receipt.id))
-        ).all()
+        matching = transfer_repository.receipts_matching(
+            self.session, [p.id for p in pledges if p.id is not None], data.received_on, data.amount
+        )
         if n < len(matching):
             return Outcome.unchanged
         target = pledges[0]
@@ -693,10 +606,8 @@ class _Importer:
         data = create.model_validate(self._values(cells, skip=("project_code",)))
         name = getattr(data, name_field)
         existing = self._find(
-            model,
             (model.__name__, project_id, name),
-            model.project_id == project_id,
-            getattr(model, name_field) == name,
+            transfer_repository.parts_named(self.session, model, project_id, name_field, name),
         )
         if existing is None:
             projects_service.add_part(self.session, self.actor, model, project_id, data)
@@ -763,11 +674,7 @@ class _Importer:
     def _exchange_rates(self, cells: dict[str, str], present: set[str]) -> Outcome:
         data = ExchangeRateCreate.model_validate(self._values(cells))
         self._unique(("rate", data.currency, data.month), f"{data.currency} {data.month}")
-        existing = self.session.exec(
-            select(ExchangeRate).where(
-                ExchangeRate.currency == data.currency, ExchangeRate.month == data.month
-            )
-        ).first()
+        existing = funding_repository.get_rate(self.session, data.currency, data.month)
         if existing is None:
             funding_service.create_rate(self.session, self.actor, data)
             return Outcome.created

@@ -1,15 +1,18 @@
-"""The queries behind the exports: whole selections in key order, a fixed number of statements each."""
+"""The queries behind the exports, the IATI publication and the importer's look-ups: whole selections in key
+order, a fixed number of statements each."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func
+from sqlalchemy import Row, false, func, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.funding.repository import PledgeFilters
@@ -18,7 +21,7 @@ from portfolio.processes.models import NationalProcess, NationalProcessProject
 from portfolio.processes.repository import ProcessFilters
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
-from portfolio.projects.repository import ProjectFilters
+from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.states.models import State
 
 
@@ -116,3 +119,157 @@ def rates(
     if month_to is not None:
         query = query.where(col(ExchangeRate.month) <= month_to)
     return session.exec(query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month))).all()
+
+
+# -- the importer's look-ups: stored records matched by natural key, in id order ----------------------
+
+
+def pledges_with_key(
+    session: Session, project_id: int, donor: str, pledged_on: date, currency: str, amount: Decimal
+) -> Sequence[Pledge]:
+    return session.exec(
+        select(Pledge)
+        .where(
+            Pledge.project_id == project_id,
+            Pledge.donor == donor,
+            Pledge.pledged_on == pledged_on,
+            Pledge.currency == currency,
+            Pledge.amount == amount,
+        )
+        .order_by(col(Pledge.id))
+    ).all()
+
+
+def receipts_matching(
+    session: Session, pledge_ids: Sequence[int], received_on: date, amount: Decimal
+) -> Sequence[Receipt]:
+    """The receipts of these pledges received on that day for that amount."""
+    return session.exec(
+        select(Receipt)
+        .where(
+            col(Receipt.pledge_id).in_(list(pledge_ids)),
+            Receipt.received_on == received_on,
+            Receipt.amount == amount,
+        )
+        .order_by(col(Receipt.id))
+    ).all()
+
+
+def parts_named(
+    session: Session, model: type[Part], project_id: int, field: str, name: str
+) -> Sequence[Part]:
+    """A project's milestones (by title) or indicators (by name) called ``name``."""
+    return session.exec(
+        select(model)
+        .where(model.project_id == project_id, getattr(model, field) == name)
+        .order_by(col(model.id))
+    ).all()
+
+
+# -- the IATI publication's loading: a fixed number of statements for the whole selection -----------
+
+
+def no_project_ids() -> AnySelect:
+    """A selection of no project."""
+    return select(col(Project.id)).where(false())
+
+
+def iati_projects(session: Session, ids: AnySelect) -> Sequence[Project]:
+    """The selected projects; their areas, activity types and beneficiaries come with them (one
+    "selectin" statement each)."""
+    return session.exec(select(Project).where(col(Project.id).in_(ids))).all()
+
+
+def iati_pledges(session: Session, ids: AnySelect, donor: str | None) -> Sequence[Pledge]:
+    """The selected projects' pledges (one donor's only, when ``donor`` is given), oldest first."""
+    own = [col(Pledge.donor) == donor] if donor is not None else []
+    return session.exec(
+        select(Pledge)
+        .where(col(Pledge.project_id).in_(ids), *own)
+        .order_by(col(Pledge.pledged_on), col(Pledge.id))
+    ).all()
+
+
+def iati_receipts(session: Session, ids: AnySelect, donor: str | None) -> Sequence[Receipt]:
+    """The receipts on those pledges, oldest first."""
+    own = [col(Pledge.donor) == donor] if donor is not None else []
+    return session.exec(
+        select(Receipt)
+        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
+        .where(col(Pledge.project_id).in_(ids), *own)
+        .order_by(col(Receipt.received_on), col(Receipt.id))
+    ).all()
+
+
+def iati_indicators(session: Session, ids: AnySelect) -> Sequence[Indicator]:
+    return session.exec(
+        select(Indicator).where(col(Indicator.project_id).in_(ids)).order_by(col(Indicator.id))
+    ).all()
+
+
+def status_changes_into(
+    session: Session, ids: AnySelect, statuses: list[str]
+) -> Sequence[ProjectStatusChange]:
+    """The selected projects' changes into one of ``statuses``, in date order."""
+    return session.exec(
+        select(ProjectStatusChange)
+        .where(
+            col(ProjectStatusChange.project_id).in_(ids),
+            col(ProjectStatusChange.to_status).in_(statuses),
+        )
+        .order_by(col(ProjectStatusChange.changed_on), col(ProjectStatusChange.id))
+    ).all()
+
+
+def projects_outstanding(session: Session, ids: AnySelect) -> set[int]:
+    """The projects with a pledge that is not withdrawn and not fully received (every donor's)."""
+    received = (
+        select(col(Receipt.pledge_id).label("pledge_id"), func.sum(Receipt.amount).label("received"))
+        .group_by(col(Receipt.pledge_id))
+        .subquery()
+    )
+    query = (
+        select(col(Pledge.project_id))
+        .outerjoin(received, received.c.pledge_id == col(Pledge.id))
+        .where(
+            col(Pledge.project_id).in_(ids),
+            col(Pledge.status) != "withdrawn",
+            col(Pledge.amount) > func.coalesce(received.c.received, 0),
+        )
+        .distinct()
+    )
+    return set(session.exec(query).all())
+
+
+def last_updated(session: Session, ids: AnySelect, donor: str | None) -> dict[int, datetime]:
+    """Each project's last change: the latest timestamp of the project, its pledges, receipts,
+    indicators, milestones, transitions and audit entries (which also date deletions) — one statement.
+    For a donor (``donor`` set), only its own pledges and receipts count."""
+    own = [col(Pledge.donor) == donor] if donor is not None else []
+    parts: list[AnySelect] = [
+        select(col(Project.id).label("pid"), col(Project.updated_at).label("at")).where(
+            col(Project.id).in_(ids)
+        ),
+        select(col(Pledge.project_id), col(Pledge.updated_at)).where(col(Pledge.project_id).in_(ids), *own),
+        select(col(Pledge.project_id), col(Receipt.created_at))
+        .join(Pledge, col(Receipt.pledge_id) == col(Pledge.id))
+        .where(col(Pledge.project_id).in_(ids), *own),
+        select(col(Indicator.project_id), col(Indicator.updated_at)).where(
+            col(Indicator.project_id).in_(ids)
+        ),
+        select(col(Milestone.project_id), col(Milestone.updated_at)).where(
+            col(Milestone.project_id).in_(ids)
+        ),
+        select(col(ProjectStatusChange.project_id), col(ProjectStatusChange.recorded_at)).where(
+            col(ProjectStatusChange.project_id).in_(ids)
+        ),
+    ]
+    audited: AnySelect = select(col(AuditEntry.project_id), col(AuditEntry.at)).where(
+        col(AuditEntry.project_id).in_(ids)
+    )
+    if donor is not None:  # another State's pledges and receipts leave no trace in a donor's file
+        audited = audited.where(col(AuditEntry.entity).not_in(["pledge", "receipt"]))
+    parts.append(audited)
+    moments = union_all(*parts).subquery()
+    query = select(moments.c.pid, func.max(moments.c.at)).group_by(moments.c.pid)
+    return {pid: at for pid, at in session.execute(query).all() if at is not None}

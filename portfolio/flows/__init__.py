@@ -1,0 +1,4 @@
+"""Use cases whose writes reach across domains, one module each, called by the routers and the importer.
+
+A domain's service writes only its own records; when a write in one domain changes another (deleting a
+project unlinks the national processes it helped build), the flow here says so in one place."""

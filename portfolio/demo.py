@@ -32,6 +32,7 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
+from portfolio.projects.facts import LiveFacts
 from portfolio.projects.models import PIPELINE, Indicator, Milestone
 from portfolio.projects.schemas import (
     IndicatorCreate,
@@ -477,6 +478,7 @@ def _load_pledges(
                 status=status,
                 note="Seconded experts and equipment, valued at cost." if in_kind else "",
             ),
+            LiveFacts(session),
         )
         report.pledges += 1
         assert pledge.id is not None
@@ -515,10 +517,11 @@ def _load_pledges(
                 pledged_on=opened,
                 note="Sample: withdrawn after budget review.",
             ),
+            LiveFacts(session),
         )
         assert withdrawn.id is not None
         funding_service.update_pledge(
-            session, SYSTEM, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn)
+            session, SYSTEM, withdrawn.id, PledgeUpdate(status=PledgeStatus.withdrawn), LiveFacts(session)
         )
         report.pledges += 1
 

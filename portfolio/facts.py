@@ -1,28 +1,40 @@
 """The facts the services' rules are checked against, from one object.
 
 A rule about a new project or pledge needs to know things stored elsewhere: who holds a project code,
-a project and when it was cancelled, the States named, the month's exchange rate. The rules read them
-only through a :class:`Facts`: :class:`LiveFacts` looks each up when asked (the API, one record at a
-time); :class:`LoadedFacts` is filled once for a whole spreadsheet (the import, thousands of rows)."""
+a project and whether it was cancelled (and when), the States named, the month's exchange rate. The
+rules read them only through a :class:`Facts`, which its caller hands them: on the API path a
+:class:`portfolio.projects.facts.LiveFacts` (each fact looked up when asked, given to routes by the
+:data:`FactsDep` dependency), on the import path a ``LoadedFacts`` filled once for the whole file. This
+module defines the question, not the answers, so every domain may import it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Annotated, Protocol
 
+from fastapi import Depends, Request
 from sqlmodel import Session
 
-from portfolio.funding import repository as funding_repository
-from portfolio.projects import repository as projects_repository
-from portfolio.projects.models import Project
-from portfolio.states import repository as states_repository
+from portfolio.db import SessionDep
 from portfolio.states.models import State
 
 
+@dataclass(frozen=True)
+class ProjectFact:
+    """What another domain's rules may know of a project."""
+
+    id: int
+    code: str
+    status: str
+    closed: bool  # completed or cancelled
+    cancelled: bool
+
+
 class Facts(Protocol):
-    def project(self, project_id: int) -> Project | None:
+    def project(self, project_id: int) -> ProjectFact | None:
         """The project with this id, if there is one."""
         ...
 
@@ -43,58 +55,13 @@ class Facts(Protocol):
         ...
 
 
-class LiveFacts:
-    """Each fact looked up through the repositories when a rule asks for it."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def project(self, project_id: int) -> Project | None:
-        return projects_repository.get_project(self.session, project_id)
-
-    def code_owner(self, code: str) -> int | None:
-        owner = projects_repository.get_project_by_code(self.session, code)
-        return owner.id if owner is not None else None
-
-    def cancelled_on(self, project_id: int) -> date | None:
-        last = projects_repository.last_status_change(self.session, project_id)
-        return last.changed_on if last is not None else None
-
-    def states(self, codes: Sequence[str]) -> Mapping[str, State]:
-        return states_repository.get_states(self.session, codes)
-
-    def rate(self, currency: str, month: str) -> Decimal | None:
-        found = funding_repository.get_rate(self.session, currency, month)
-        return found.eur_per_unit if found is not None else None
+FactsFactory = Callable[[Session], Facts]
 
 
-class LoadedFacts:
-    """Facts loaded once for a whole file: every State, the projects the file names (by code) and,
-    for pledges, every exchange rate. A cancellation date is looked up once per project, when needed."""
+def live_facts(request: Request, session: SessionDep) -> Facts:
+    """The request's facts, answered by the factory the application was built with (``app.state.facts``)."""
+    factory: FactsFactory = request.app.state.facts
+    return factory(session)
 
-    def __init__(self, session: Session, codes: Sequence[str], *, rates: bool) -> None:
-        self.session = session
-        self.all_states = {s.code: s for s in states_repository.list_states(session)}
-        self.by_code = projects_repository.projects_by_codes(session, sorted(set(codes)))
-        self.by_id = {p.id: p for p in self.by_code.values() if p.id is not None}
-        self.rates = funding_repository.all_rates(session) if rates else {}
-        self.cancelled: dict[int, date | None] = {}
 
-    def project(self, project_id: int) -> Project | None:
-        return self.by_id.get(project_id)
-
-    def code_owner(self, code: str) -> int | None:
-        owner = self.by_code.get(code)
-        return owner.id if owner is not None else None
-
-    def cancelled_on(self, project_id: int) -> date | None:
-        if project_id not in self.cancelled:
-            last = projects_repository.last_status_change(self.session, project_id)
-            self.cancelled[project_id] = last.changed_on if last is not None else None
-        return self.cancelled[project_id]
-
-    def states(self, codes: Sequence[str]) -> Mapping[str, State]:
-        return self.all_states
-
-    def rate(self, currency: str, month: str) -> Decimal | None:
-        return self.rates.get((currency, month))
+FactsDep = Annotated[Facts, Depends(live_facts)]

@@ -15,8 +15,10 @@ from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
+from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
+from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router
 from portfolio.projects.router import router as projects_router
 from portfolio.projects.router import trail_router as project_trail_router
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.db = Database(settings.database_url, settings)
     app.state.settings = settings
+    app.state.facts = LiveFacts  # what the rules are checked against (portfolio.facts)
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         projects_router,
         lifecycle_router,
+        project_flows_router,
         pledges_router,
         rates_router,
         processes_router,

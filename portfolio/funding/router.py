@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.facts import FactsDep
 from portfolio.funding import service
 from portfolio.funding.models import Receipt
 from portfolio.funding.repository import PledgeFilters, PledgeRow
@@ -72,9 +73,9 @@ def to_read(row: PledgeRow) -> PledgeRead:
     responses=problem_responses(401, 403, 409, 422, 503),
 )
 def create_pledge(
-    session: SessionDep, actor: CurrentActor, body: PledgeCreate, response: Response
+    session: SessionDep, actor: CurrentActor, facts: FactsDep, body: PledgeCreate, response: Response
 ) -> PledgeRead:
-    pledge = service.create_pledge(session, actor, body)
+    pledge = service.create_pledge(session, actor, body, facts)
     assert pledge.id is not None
     return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge.id)))
 
@@ -98,12 +99,13 @@ def get_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, respons
 def update_pledge(
     session: SessionDep,
     actor: CurrentActor,
+    facts: FactsDep,
     pledge_id: int,
     body: PledgeUpdate,
     precondition: IfMatch,
     response: Response,
 ) -> PledgeRead:
-    service.update_pledge(session, actor, pledge_id, body, precondition)
+    service.update_pledge(session, actor, pledge_id, body, facts, precondition)
     return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 

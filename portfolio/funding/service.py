@@ -7,6 +7,7 @@ corrections never rewrite history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
-from portfolio.facts import Facts, LiveFacts
+from portfolio.facts import Facts, ProjectFact
 from portfolio.funding import repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.funding.repository import PledgeFilters, PledgeRow
@@ -30,8 +31,6 @@ from portfolio.funding.schemas import (
 )
 from portfolio.money import EUR, rate_effect, to_eur
 from portfolio.preconditions import ANY, Precondition
-from portfolio.projects.models import Project
-from portfolio.projects.schemas import ProjectStatus
 from portfolio.security import Actor
 from portfolio.states import service as states_service
 from portfolio.states.models import State
@@ -74,11 +73,24 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def rate_of(facts: Facts, currency: str, day: date, loc: Loc) -> Decimal:
+RateLookup = Callable[[str, str], Decimal | None]
+
+
+def recorded_rate(session: Session) -> RateLookup:
+    """The exchange rates as recorded now: euros per unit by (currency, month)."""
+
+    def lookup(currency: str, month: str) -> Decimal | None:
+        found = repository.get_rate(session, currency, month)
+        return found.eur_per_unit if found is not None else None
+
+    return lookup
+
+
+def rate_of(lookup: RateLookup, currency: str, day: date, loc: Loc) -> Decimal:
     """Euros per unit of ``currency`` in the month of ``day``; a 422 on ``loc`` when none is recorded."""
     if currency == EUR:
         return ONE
-    eur_per_unit = facts.rate(currency, month_of(day))
+    eur_per_unit = lookup(currency, month_of(day))
     if eur_per_unit is None:
         raise ValidationFailed.field(
             loc,
@@ -138,7 +150,7 @@ def _check_project_open(facts: Facts, project_id: int) -> None:
     project = facts.project(project_id)
     if project is None:
         raise ValidationFailed.field(("body", "project_id"), f"project {project_id} does not exist")
-    if project.status == ProjectStatus.cancelled:
+    if project.cancelled:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
@@ -149,7 +161,7 @@ def count_pledges(session: Session, project_id: int) -> int:
 def check_new_pledge(
     data: PledgeCreate,
     *,
-    project: Project | None,
+    project: ProjectFact | None,
     cancelled: date | None,
     donor: State | None,
     historical: bool,
@@ -160,7 +172,7 @@ def check_new_pledge(
     errors: list[FieldError] = []
     if project is None:
         errors.append(FieldError(("body", "project_id"), f"project {data.project_id} does not exist"))
-    elif project.status == ProjectStatus.cancelled:
+    elif project.cancelled:
         if not historical:
             raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
         if cancelled is not None and data.pledged_on > cancelled:
@@ -200,12 +212,12 @@ def write_pledge(
     project = facts.project(data.project_id)
     cancelled = (
         facts.cancelled_on(data.project_id)
-        if historical and project is not None and project.status == ProjectStatus.cancelled
+        if historical and project is not None and project.cancelled
         else None
     )
     donor = facts.states([data.donor]).get(data.donor)
     check_new_pledge(data, project=project, cancelled=cancelled, donor=donor, historical=historical)
-    rate = rate_of(facts, data.currency, data.pledged_on, ("body", "currency"))
+    rate = rate_of(facts.rate, data.currency, data.pledged_on, ("body", "currency"))
     values = data.model_dump()
     values["eur_per_unit"] = rate
     values["amount_eur"] = to_eur(data.amount, rate)
@@ -217,18 +229,29 @@ def write_pledge(
 
 
 def create_pledge(
-    session: Session, actor: Actor, data: PledgeCreate, *, historical: bool = False, withdrawn: bool = False
+    session: Session,
+    actor: Actor,
+    data: PledgeCreate,
+    facts: Facts,
+    *,
+    historical: bool = False,
+    withdrawn: bool = False,
 ) -> Pledge:
     """:func:`write_pledge` through the session."""
     writer = SessionWriter(session)
-    row = write_pledge(writer, LiveFacts(session), actor, data, historical=historical, withdrawn=withdrawn)
+    row = write_pledge(writer, facts, actor, data, historical=historical, withdrawn=withdrawn)
     session.flush()
     pledge: Pledge = writer.record(Pledge, row)
     return pledge
 
 
 def update_pledge(
-    session: Session, actor: Actor, pledge_id: int, data: PledgeUpdate, precondition: Precondition = ANY
+    session: Session,
+    actor: Actor,
+    pledge_id: int,
+    data: PledgeUpdate,
+    facts: Facts,
+    precondition: Precondition = ANY,
 ) -> tuple[Pledge, Changes]:
     pledge = _get_pledge(session, pledge_id, precondition)
     values = data.changes()
@@ -236,7 +259,7 @@ def update_pledge(
     has_receipts = repository.count_receipts(session, pledge_id) > 0
 
     if "project_id" in values and values["project_id"] != pledge.project_id:
-        _check_project_open(LiveFacts(session), values["project_id"])
+        _check_project_open(facts, values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():
         raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
     if "donor" in values:
@@ -269,7 +292,7 @@ def update_pledge(
             changes[name] = [getattr(pledge, name), value]
             setattr(pledge, name, value)
     if changes.keys() & {"amount", "currency", "pledged_on"}:
-        rate = rate_of(LiveFacts(session), pledge.currency, pledge.pledged_on, ("body", "currency"))
+        rate = rate_of(facts.rate, pledge.currency, pledge.pledged_on, ("body", "currency"))
         for name, value in (("eur_per_unit", rate), ("amount_eur", to_eur(pledge.amount, rate))):
             if getattr(pledge, name) != value:
                 changes[name] = [getattr(pledge, name), value]
@@ -332,7 +355,7 @@ def add_receipt(
             f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
             f"({pledge.amount - received} outstanding)."
         )
-    rate = rate_of(LiveFacts(session), pledge.currency, data.received_on, ("body", "received_on"))
+    rate = rate_of(recorded_rate(session), pledge.currency, data.received_on, ("body", "received_on"))
     receipt = Receipt(
         pledge_id=pledge_id,
         amount=data.amount,

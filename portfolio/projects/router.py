@@ -10,7 +10,6 @@ from portfolio.audit.schemas import AuditEntryRead, AuditPage
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
-from portfolio.flows import delete_project as delete_project_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
@@ -153,17 +152,6 @@ def update_project(
 ) -> ProjectRead:
     service.update_project(session, actor, project_id, body, precondition)
     return _with_etag(response, to_read(service.get_project_row(session, project_id)))
-
-
-@router.delete(
-    "/{project_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete a project that has no pledges",
-    responses=problem_responses(401, 403, 404, 409, 412, 503),
-)
-def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
-    delete_project_flow.delete_project(session, actor, project_id, precondition)
 
 
 @lifecycle_router.post(

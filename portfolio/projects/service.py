@@ -14,11 +14,12 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
 from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from portfolio.facts import Facts, LiveFacts
+from portfolio.facts import Facts
 from portfolio.money import ratio, shortfall
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
+from portfolio.projects.facts import LiveFacts
 from portfolio.projects.models import (
     FINAL,
     HOLDABLE,

@@ -34,7 +34,7 @@ from sqlmodel import Session
 
 from portfolio.audit.service import jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
-from portfolio.facts import Facts, LiveFacts, LoadedFacts
+from portfolio.facts import Facts
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
 from portfolio.funding.models import Pledge
@@ -50,6 +50,7 @@ from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
+from portfolio.projects.facts import LiveFacts, LoadedFacts
 from portfolio.projects.models import (
     Indicator,
     Milestone,
@@ -505,7 +506,7 @@ class _Importer:
         if existing is None:
             withdrawn = wanted == PledgeStatus.withdrawn
             funding_service.create_pledge(
-                self.session, self.actor, data, historical=True, withdrawn=withdrawn
+                self.session, self.actor, data, self.facts, historical=True, withdrawn=withdrawn
             )
             return Outcome.created
         if wanted == PledgeStatus.withdrawn:
@@ -520,7 +521,7 @@ class _Importer:
         self._note(f"{record} to {cells.get('project_code', '').strip()}", existing, changes)
         assert existing.id is not None
         funding_service.update_pledge(
-            self.session, self.actor, existing.id, PledgeUpdate.model_validate(changes)
+            self.session, self.actor, existing.id, PledgeUpdate.model_validate(changes), self.facts
         )
         return Outcome.updated
 

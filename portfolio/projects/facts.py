@@ -1,0 +1,86 @@
+"""The two ways of answering :class:`portfolio.facts.Facts`: :class:`LiveFacts` looks each fact up when
+a rule asks (the API, one record at a time); :class:`LoadedFacts` is filled once for a whole spreadsheet
+(the import, thousands of rows). They live with the projects, the highest domain whose data they read
+(projects, pledges' exchange rates, States); the funding rules receive them, so that funding never
+imports projects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from portfolio.facts import ProjectFact
+from portfolio.funding import repository as funding_repository
+from portfolio.projects import repository as projects_repository
+from portfolio.projects.models import FINAL, Project
+from portfolio.states import repository as states_repository
+from portfolio.states.models import State
+
+
+def fact_of(project: Project | None) -> ProjectFact | None:
+    if project is None or project.id is None:
+        return None
+    status = str(project.status)
+    return ProjectFact(
+        project.id, project.code, status, closed=status in FINAL, cancelled=status == "cancelled"
+    )
+
+
+class LiveFacts:
+    """Each fact looked up through the repositories when a rule asks for it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def project(self, project_id: int) -> ProjectFact | None:
+        return fact_of(projects_repository.get_project(self.session, project_id))
+
+    def code_owner(self, code: str) -> int | None:
+        owner = projects_repository.get_project_by_code(self.session, code)
+        return owner.id if owner is not None else None
+
+    def cancelled_on(self, project_id: int) -> date | None:
+        last = projects_repository.last_status_change(self.session, project_id)
+        return last.changed_on if last is not None else None
+
+    def states(self, codes: Sequence[str]) -> Mapping[str, State]:
+        return states_repository.get_states(self.session, codes)
+
+    def rate(self, currency: str, month: str) -> Decimal | None:
+        found = funding_repository.get_rate(self.session, currency, month)
+        return found.eur_per_unit if found is not None else None
+
+
+class LoadedFacts:
+    """Facts loaded once for a whole file: every State, the projects the file names (by code) and,
+    for pledges, every exchange rate. A cancellation date is looked up once per project, when needed."""
+
+    def __init__(self, session: Session, codes: Sequence[str], *, rates: bool) -> None:
+        self.session = session
+        self.all_states = {s.code: s for s in states_repository.list_states(session)}
+        self.by_code = projects_repository.projects_by_codes(session, sorted(set(codes)))
+        self.by_id = {p.id: p for p in self.by_code.values() if p.id is not None}
+        self.rates = funding_repository.all_rates(session) if rates else {}
+        self.cancelled: dict[int, date | None] = {}
+
+    def project(self, project_id: int) -> ProjectFact | None:
+        return fact_of(self.by_id.get(project_id))
+
+    def code_owner(self, code: str) -> int | None:
+        owner = self.by_code.get(code)
+        return owner.id if owner is not None else None
+
+    def cancelled_on(self, project_id: int) -> date | None:
+        if project_id not in self.cancelled:
+            last = projects_repository.last_status_change(self.session, project_id)
+            self.cancelled[project_id] = last.changed_on if last is not None else None
+        return self.cancelled[project_id]
+
+    def states(self, codes: Sequence[str]) -> Mapping[str, State]:
+        return self.all_states
+
+    def rate(self, currency: str, month: str) -> Decimal | None:
+        return self.rates.get((currency, month))

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, select, text
 from sqlmodel import Session, SQLModel
 
 from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
 from portfolio.db import utcnow
 from portfolio.security import Actor
+from portfolio.transfer import copy
 
 BATCH = 5000
 ID_BLOCK = 1000
@@ -132,8 +133,7 @@ class BulkWriter:
             if name == "audit_entry":
                 for row in rows:
                     row["id"] = self.new_id(AuditEntry)
-            for start in range(0, len(rows), BATCH):
-                self.session.execute(insert(table), rows[start : start + BATCH])
+            _write(self.session, table, rows)
         self.pending.clear()
         # Records written by other means next take SQLite's next id: ask again before handing out more.
         self.next_id.clear()
@@ -141,6 +141,13 @@ class BulkWriter:
     def discard(self) -> None:
         self.pending.clear()
         self.next_id.clear()
+
+
+def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows straight to the driver, in batches, on the session's connection and in its transaction."""
+    connection = session.connection()
+    for start in range(0, len(rows), BATCH):
+        copy.write(connection, table, rows[start : start + BATCH])
 
 
 def _default_of(info: FieldInfo) -> Callable[[], Any]:

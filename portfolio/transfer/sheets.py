@@ -122,23 +122,21 @@ def _read_csv(data: bytes, kind: Kind) -> Table:
         header.pop()
     columns = _check_header(header, kind)
     rows: list[tuple[int, dict[str, str]]] = []
+    width = len(columns)
     for number, cells in enumerate(lines[1:], start=2):
-        if not any(c.strip() for c in cells):
+        if len(cells) > width:
+            if any(c.strip() for c in cells[width:]):
+                raise BadSpreadsheet(
+                    f"Row {number} has {len(cells)} cells but the header names {width} columns.",
+                    errors=[FieldError(("file", number), "more cells than columns")],
+                )
+            cells = cells[:width]
+        texts = [t if t[:1] != "'" else _restore(t) for t in map(str.strip, cells)]
+        if not any(texts):
             continue
-        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-            raise BadSpreadsheet(
-                f"Row {number} has {len(cells)} cells but the header names {len(columns)} columns.",
-                errors=[FieldError(("file", number), "more cells than columns")],
-            )
-        rows.append(
-            (
-                number,
-                {
-                    name: _restore(cells[i].strip()) if i < len(cells) else ""
-                    for i, name in enumerate(columns)
-                },
-            )
-        )
+        if len(texts) < width:
+            texts += [""] * (width - len(texts))
+        rows.append((number, dict(zip(columns, texts, strict=True))))
     return Table(columns, rows)
 
 

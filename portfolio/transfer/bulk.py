@@ -12,10 +12,8 @@ lock, so nobody else can take them meanwhile.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -131,7 +129,7 @@ class BulkWriter:
 
     def flush(self) -> None:
         """Insert everything pending, parents before children (the order records were added in)."""
-        with _collector_paused():
+        with copy.collector_paused():
             for name, (table, rows) in list(self.pending.items()):
                 if name == "audit_entry":
                     for row in rows:
@@ -144,19 +142,6 @@ class BulkWriter:
     def discard(self) -> None:
         self.pending.clear()
         self.next_id.clear()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while rows are converted: each of its passes walks every object
-    alive (the whole import, pending), and converting a hundred thousand rows would set off several."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

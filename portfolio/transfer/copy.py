@@ -1,17 +1,20 @@
 """Rows handed straight to the driver: ``COPY`` on PostgreSQL, a bare ``executemany`` on SQLite.
 
 Each column's values are converted in one pass by the column type's own bind processor (the function
-SQLAlchemy would call for every parameter of every row), so what is stored is what an ``INSERT`` through
-the ORM stores: money as ``NUMERIC`` or as integer minor units, timestamps in UTC, JSON as ``json.dumps``
-text. What is skipped is SQLAlchemy's per-row work around those calls (compiling, naming and ordering
-each row's parameters). A value the column refuses raises the error an ``INSERT`` would; a driver error
+SQLAlchemy would call for every parameter of every row; on SQLite, for timestamps, dates and JSON, a
+quicker equivalent checked against it first), so what is stored is what an ``INSERT`` through SQLAlchemy
+stores: money as ``NUMERIC`` or as integer minor units, timestamps in UTC, JSON as ``json.dumps`` text.
+What is skipped is SQLAlchemy's per-row work around those calls (compiling, naming and ordering each
+row's parameters). A value the column refuses raises the error an ``INSERT`` would; a driver error
 comes out wrapped as SQLAlchemy's (``IntegrityError``, ``DataError``…), as from ``Session.execute``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any
@@ -24,6 +27,19 @@ from portfolio.db import UTCDateTime
 
 Processor = Callable[[Any], Any]
 _MISSING = object()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off meanwhile: reading or converting a hundred thousand rows would set off
+    several of its passes, each walking every object alive (the whole import)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def columns_of(table: Table, rows: Sequence[dict[str, Any]]) -> list[Column[Any]]:
@@ -165,8 +181,9 @@ def _copy(connection: Connection, statement: str, tuples: list[tuple[Any, ...]])
             for values in tuples:
                 copy.write_row(values)
     except dbapi.Error as exc:
-        if connection.dialect.is_disconnect(exc, driver, cursor):
+        gone = connection.dialect.is_disconnect(exc, driver, cursor)
+        if gone:
             connection.invalidate(exc)
-        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error, connection_invalidated=gone) from exc
     finally:
         cursor.close()

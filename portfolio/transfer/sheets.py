@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.schemas import CONTROL_CHARACTERS
+from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -89,6 +90,11 @@ def read_table(data: bytes, kind: Kind, filename: str | None = None) -> Table:
 
 
 def _read_csv(data: bytes, kind: Kind) -> Table:
+    with collector_paused():  # a hundred thousand rows make as many lists and dicts, and no cycles
+        return _read_csv_rows(data, kind)
+
+
+def _read_csv_rows(data: bytes, kind: Kind) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

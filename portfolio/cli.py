@@ -305,6 +305,14 @@ def import_file(
     file: Annotated[Path, typer.Argument(help="A CSV (UTF-8) or XLSX file in the template's columns.")],
     kind: Annotated[str, typer.Option(help=f"What the file holds: {KINDS}.")],
     dry_run: Annotated[bool, typer.Option(help="Check every row and report; write nothing.")] = False,
+    progress_shown: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Show how far the import has got, on stderr: a bar on a terminal, else a line every "
+            "tenth of the file. Default: a bar for files of over 300 rows when stderr is a terminal.",
+        ),
+    ] = None,
 ) -> None:
     """Import a spreadsheet: every row or none. Rows matched by natural key are updated, not duplicated.
 
@@ -333,11 +341,21 @@ def import_file(
     try:
         table = read_table(file.read_bytes(), chosen, file.name)
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        show = len(table.rows) > 300 and console.is_terminal
-        with Progress(*columns, console=console, disable=not show) as progress:
-            task = progress.add_task(
-                f"{'Checking' if dry_run else 'Importing'} {file.name}", total=len(table.rows)
-            )
+        total = len(table.rows)
+        show = (total > 300 and console.is_terminal) if progress_shown is None else progress_shown
+        label = f"{'Checking' if dry_run else 'Importing'} {file.name}"
+        with Progress(*columns, console=console, disable=not (show and console.is_terminal)) as progress:
+            task = progress.add_task(label, total=total)
+            step = max(1, total // 500)  # the bar moves by a fifth of a percent at most: no cost per row
+
+            def bar(done: int, total: int) -> None:
+                if done % step == 0 or done == total:
+                    progress.update(task, completed=done)
+
+            def lines(done: int, total: int) -> None:
+                if done == total or done % max(1, total // 10) == 0:
+                    typer.echo(f"{label}: {done}/{total} rows", err=True)
+
             with db.session(write=True) as session:
                 report = run_import(
                     session,
@@ -345,7 +363,7 @@ def import_file(
                     chosen,
                     table,
                     dry_run=dry_run,
-                    progress=lambda done, _total: progress.update(task, completed=done),
+                    progress=(bar if console.is_terminal else lines) if show else None,
                 )
     except ImportFailed as exc:
         report = exc.report

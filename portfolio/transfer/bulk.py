@@ -18,12 +18,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, select, text
 from sqlmodel import Session, SQLModel
 
 from portfolio.audit.models import AuditEntry
 from portfolio.db import utcnow
 from portfolio.security import Actor
+from portfolio.transfer import copy
 from portfolio.versioning import VERSIONED
 
 BATCH = 5000
@@ -115,12 +116,12 @@ class BulkWriter:
 
     def flush(self) -> None:
         """Insert everything pending, parents before children (the order records were added in)."""
-        for name, (table, rows) in list(self.pending.items()):
-            if name == "audit_entry":
-                for row in rows:
-                    row["id"] = self.new_id(AuditEntry)
-            for start in range(0, len(rows), BATCH):
-                self.session.execute(insert(table), rows[start : start + BATCH])
+        with copy.collector_paused():
+            for name, (table, rows) in list(self.pending.items()):
+                if name == "audit_entry":
+                    for row in rows:
+                        row["id"] = self.new_id(AuditEntry)
+                _write(self.session, table, rows)
         self.pending.clear()
         # Records written by other means next take SQLite's next id: ask again before handing out more.
         self.next_id.clear()
@@ -128,6 +129,13 @@ class BulkWriter:
     def discard(self) -> None:
         self.pending.clear()
         self.next_id.clear()
+
+
+def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows straight to the driver, in batches, on the session's connection and in its transaction."""
+    connection = session.connection()
+    for start in range(0, len(rows), BATCH):
+        copy.write(connection, table, rows[start : start + BATCH])
 
 
 def _default_of(info: FieldInfo) -> Callable[[], Any]:

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.schemas import CONTROL_CHARACTERS
+from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -93,6 +94,11 @@ def read_table(data: bytes, kind: Kind, filename: str | None = None) -> Table:
 
 
 def _read_csv(data: bytes, kind: Kind) -> Table:
+    with collector_paused():  # a hundred thousand rows make as many lists and dicts, and no cycles
+        return _read_csv_rows(data, kind)
+
+
+def _read_csv_rows(data: bytes, kind: Kind) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -126,23 +132,21 @@ def _read_csv(data: bytes, kind: Kind) -> Table:
         header.pop()
     columns = _check_header(header, kind)
     rows: list[tuple[int, dict[str, str]]] = []
+    width = len(columns)
     for number, cells in enumerate(lines[1:], start=2):
-        if not any(c.strip() for c in cells):
+        if len(cells) > width:
+            if any(c.strip() for c in cells[width:]):
+                raise BadSpreadsheet(
+                    f"Row {number} has {len(cells)} cells but the header names {width} columns.",
+                    errors=[FieldError(("file", number), "more cells than columns")],
+                )
+            cells = cells[:width]
+        texts = [t if t[:1] != "'" else _restore(t) for t in map(str.strip, cells)]
+        if not any(texts):
             continue
-        if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
-            raise BadSpreadsheet(
-                f"Row {number} has {len(cells)} cells but the header names {len(columns)} columns.",
-                errors=[FieldError(("file", number), "more cells than columns")],
-            )
-        rows.append(
-            (
-                number,
-                {
-                    name: _restore(cells[i].strip()) if i < len(cells) else ""
-                    for i, name in enumerate(columns)
-                },
-            )
-        )
+        if len(texts) < width:
+            texts += [""] * (width - len(texts))
+        rows.append((number, dict(zip(columns, texts, strict=True))))
     return Table(columns, rows)
 
 

@@ -8,6 +8,7 @@ database. Money is stored exactly on both: ``NUMERIC`` on PostgreSQL, integer mi
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
 import time
@@ -177,12 +178,25 @@ def make_engine(database_url: str, settings: Settings | None = None) -> Engine:
     return engine
 
 
-# A connection back from a request moments ago is alive; one that has sat in the pool for longer may have
-# been cut (the server restarted, a proxy timed out) and is pinged before use, as pool_pre_ping would, and
-# replaced when dead. A connection cut while busy fails its request with a 503, and the pool then replaces
-# every connection older than that failure.
+# A connection back from a request moments ago, with nothing come from the server since (a server that
+# ends a session, restarting or terminating it, says so and closes the socket), is alive and is used
+# without a round trip. Any other is pinged before use, as pool_pre_ping would, and replaced when dead:
+# one that has sat in the pool for longer may have been cut without a word (a proxy, the network).
 PING_AFTER_IDLE_S = 1.0
 _RETURNED_AT = "portfolio_returned_at"
+
+
+def _has_unread_input(dbapi_connection: Any) -> bool:
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # closed or broken
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
 
 
 def _ping_when_idle(engine: Engine) -> None:
@@ -191,7 +205,8 @@ def _ping_when_idle(engine: Engine) -> None:
 
     def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         since = record.info.get(_RETURNED_AT)
-        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+        recent = since is not None and time.monotonic() - since < PING_AFTER_IDLE_S
+        if recent and not _has_unread_input(dbapi_connection):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)

@@ -14,7 +14,7 @@ from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
 from portfolio.projects.models import Indicator, Milestone
-from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.repository import ProjectFilters, ProjectRow, read_project_row
 from portfolio.projects.schemas import (
     ActivityType,
     Area,
@@ -137,8 +137,11 @@ def get_project_by_code(
 async def get_project(session: SessionDep, project_id: int, response: Response) -> ProjectRead:
     def read() -> ProjectRead:
         # One trip to a worker thread for the query and the conversion; the connection goes back to the
-        # pool from there (the objects stay loaded), so that closing the session needs no other trip.
-        project = to_read(service.get_project_row(session, project_id))
+        # pool from there, so that closing the session needs no other trip.
+        row = read_project_row(session, project_id)
+        if row is None:
+            raise service.ProjectNotFound(f"Project {project_id} does not exist.")
+        project = to_read(row)
         session.close()
         return project
 

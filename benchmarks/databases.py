@@ -151,17 +151,31 @@ class PostgresBackend(Backend):
     def bare_connect(self, handle: DatabaseHandle) -> psycopg.Connection[Any]:
         return psycopg.connect(self._conninfo(self._name(handle)), autocommit=True, connect_timeout=5)
 
-    def drop(self, handle: DatabaseHandle) -> None:
-        name = self._name(handle)
-        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def _drop(self, name: str, attempts: int = 20) -> None:
+        """DROP DATABASE, reconnecting while the server restarts (a load run's fault may restart it)."""
+        for attempt in range(attempts):
+            try:
+                if self.admin.closed:
+                    self.admin = psycopg.connect(
+                        self._conninfo("postgres"), autocommit=True, connect_timeout=5
+                    )
+                self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except psycopg.OperationalError:
+                self.admin.close()
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
         if name in self.created:
             self.created.remove(name)
+
+    def drop(self, handle: DatabaseHandle) -> None:
+        self._drop(self._name(handle))
 
     def close(self) -> None:
         try:
             for name in list(self.created):
-                self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            self.created.clear()
+                self._drop(name)
         finally:
             self.admin.close()
 
@@ -193,7 +207,14 @@ def fill(handle: DatabaseHandle, projects: int, pledges: int, seed: int) -> None
             load_demo_accounts(session, password_hasher(settings))
         handle.generated_s = time.perf_counter() - started
         handle.projects, handle.pledges = projects, pledges
-        handle.info = {"receipts": report.receipts, "milestones": report.milestones, "rates": report.rates}
+        handle.info = {
+            "receipts": report.receipts,
+            "milestones": report.milestones,
+            "rates": report.rates,
+            "indicators": report.indicators,
+            "processes": report.processes,
+            "seed": seed,
+        }
     finally:
         db.dispose()
     if handle.dialect == "postgresql":

@@ -5,6 +5,7 @@ differs), so that they share the event loop, HTTP parser, worker count and loggi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -48,14 +49,68 @@ def server_env(database_url: str, extra: dict[str, str] | None = None) -> dict[s
     return env
 
 
-class Server:
-    """``python -m uvicorn FACTORY --factory --workers 1`` on a free port; stopped on exit, come what may."""
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the direct children of ``pid``: psutil when installed, /proc otherwise."""
+    try:
+        import psutil  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        found_by_psutil = []
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(pid).children():
+                with contextlib.suppress(psutil.Error):
+                    found_by_psutil.append((child.pid, " ".join(child.cmdline())))
+        return found_by_psutil
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ")".
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid:
+            found.append((int(entry.name), cmdline.strip()))
+    return found
 
-    def __init__(self, factory: str, env: dict[str, str], log_path: Path, workers: int = 1) -> None:
+
+def uvicorn_workers(supervisor: int) -> list[int]:
+    """The worker processes of uvicorn's supervisor (spawned by multiprocessing), not its resource tracker."""
+    return sorted(pid for pid, cmd in children_of(supervisor) if "spawn_main" in cmd)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of stat (utime, stime); the split above starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class Server:
+    """``python -m uvicorn FACTORY --factory --workers N`` on a free port; stopped on exit, come what may.
+
+    With one worker uvicorn serves in its own process; with more, a supervisor starts the workers."""
+
+    def __init__(
+        self,
+        factory: str,
+        env: dict[str, str],
+        log_path: Path,
+        workers: int = 1,
+        log_level: str = "warning",
+    ) -> None:
         self.factory = factory
         self.env = env
         self.log_path = log_path
         self.workers = workers
+        self.log_level = log_level
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -67,7 +122,7 @@ class Server:
         return [
             sys.executable, "-m", "uvicorn", self.factory, "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-            "--proxy-headers", "--no-access-log", "--log-level", "warning",
+            "--proxy-headers", "--no-access-log", "--log-level", self.log_level,
         ]  # fmt: skip
 
     def __enter__(self) -> Server:
@@ -115,16 +170,23 @@ class Server:
         except OSError:
             return ""
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.factory} is not running")
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process (one worker: uvicorn serves in-process)."""
+        """User + system CPU time so far of the server process and its live workers (a killed worker's
+        share is lost); with one worker, uvicorn serves in-process."""
         if self.process is None:
             return 0.0
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        # Fields 14 and 15 of stat (utime, stime); the split above starts at field 3.
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        pid = self.process.pid
+        workers = children_of(pid) if self.workers > 1 else []
+        return process_cpu_seconds(pid) + sum(process_cpu_seconds(child) for child, _ in workers)
 
     def rss_bytes(self) -> int:
         if self.process is None:
@@ -139,17 +201,21 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
+        if self.workers > 1:
+            # Workers left behind by a supervisor that died first are in the same process group.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def bearer_token(client: httpx.Client, email: str = STAFF) -> dict[str, str]:

@@ -16,16 +16,21 @@ pledges is applied by the funding service, which answers 404 for another State's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Annotated
 
+import jwt
 from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Integer, bindparam
+from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, Unauthorized
-from portfolio.security import Actor, InvalidToken, read_token
-from portfolio.users import repository as users_repository
+from portfolio.security import Actor, InvalidToken, TokenClaims, read_token
 from portfolio.users.models import User
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
@@ -49,16 +54,41 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# Tokens whose signature has been checked, with their expiry: checking a signature costs more than the
+# account lookup. Revocation does not depend on it: every request still reads the account.
+_CHECKED_MAX = 4096
+_checked: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+
+
+def _claims(key: str, token: str) -> TokenClaims:
+    """:func:`read_token`, remembered until the token expires."""
+    found = _checked.get((key, token))
+    if found is not None and time.time() < found[1]:
+        return found[0]
+    claims = read_token(key, token)  # InvalidToken when forged, damaged or expired
+    expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    if len(_checked) >= _CHECKED_MAX:
+        _checked.clear()
+    _checked[(key, token)] = (claims, expires)
+    return claims
+
+
+@cache
+def _account_query() -> SelectOfScalar[User]:
+    """The account of a token, built once."""
+    return select(User).where(col(User.id) == bindparam("user_id", type_=Integer))
+
+
 def current_user(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer)]
 ) -> User:
     if not token:
         raise Unauthorized(f"Not authenticated: send a bearer token from POST {TOKEN_URL}.")
     try:
-        claims = read_token(request.app.state.secret_key, token)
+        claims = _claims(request.app.state.secret_key, token)
     except InvalidToken as exc:
         raise Unauthorized("The token is invalid or has expired; log in again.") from exc
-    user = users_repository.get_user(session, claims.user_id)
+    user = session.exec(_account_query(), params={"user_id": claims.user_id}).first()
     if user is None or not user.active or user.token_version != claims.token_version:
         raise Unauthorized("The token has been revoked; log in again.")
     return user

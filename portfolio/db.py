@@ -8,19 +8,24 @@ database. Money is stored exactly on both: ``NUMERIC`` on PostgreSQL, integer mi
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy import BigInteger, DateTime, Numeric, event
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -153,11 +158,10 @@ def make_engine(database_url: str, settings: Settings | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(url, settings.sqlite_busy_timeout_s))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
         pool_timeout=10,
         # A server that vanishes from the network (no FIN, no RST) is noticed within seconds, not at the
         # operating system's default of two hours: keepalive probes, and a bound on unacknowledged data.
@@ -170,6 +174,48 @@ def make_engine(database_url: str, settings: Settings | None = None) -> Engine:
             "tcp_user_timeout": 15000,
         },
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection back from a request moments ago, with nothing come from the server since (a server that
+# ends a session, restarting or terminating it, says so and closes the socket), is alive and is used
+# without a round trip. Any other is pinged before use, as pool_pre_ping would, and replaced when dead:
+# one that has sat in the pool for longer may have been cut without a word (a proxy, the network).
+PING_AFTER_IDLE_S = 1.0
+_RETURNED_AT = "portfolio_returned_at"
+
+
+def _has_unread_input(dbapi_connection: Any) -> bool:
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # closed or broken
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)
+    return bool(readable)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    def returned(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        since = record.info.get(_RETURNED_AT)
+        recent = since is not None and time.monotonic() - since < PING_AFTER_IDLE_S
+        if recent and not _has_unread_input(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure: the pool discards the connection and takes a new one
+            raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
+
+    event.listen(engine, "connect", returned)
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
 
 
 class Database:
@@ -222,11 +268,45 @@ class Database:
         self.engine.dispose()
 
 
-def get_session(request: Request) -> Iterator[Session]:
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@asynccontextmanager
+async def _read_session(db: Database) -> AsyncIterator[Session]:
+    """A read's session, opened on the event loop (no I/O: the connection is taken at the first query).
+
+    It is closed there too when the request has already given its connection back, and otherwise in a
+    worker thread (a rollback is a round trip to the database), shielded and without waiting for the
+    thread pool's capacity, as FastAPI closes its generator dependencies."""
+    unit: AbstractContextManager[Session] = db.session()
+    session = unit.__enter__()
+    try:
+        yield session
+    except BaseException as exc:
+        with CancelScope(shield=True):
+            if not await _close(unit, session, exc):
+                raise
+    else:
+        with CancelScope(shield=True):
+            await _close(unit, session, None)
+
+
+async def _close(unit: AbstractContextManager[Session], session: Session, exc: BaseException | None) -> bool:
+    args = (type(exc) if exc is not None else None, exc, exc.__traceback__ if exc is not None else None)
+    if not session.in_transaction():
+        return bool(unit.__exit__(*args))
+    return bool(await anyio.to_thread.run_sync(unit.__exit__, *args, limiter=CapacityLimiter(1)))
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one transaction per request, committed before the response is sent."""
     db: Database = request.app.state.db
-    with db.session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
-        yield session
+    if request.method in READ_METHODS:
+        async with _read_session(db) as session:
+            yield session
+    else:
+        async with contextmanager_in_threadpool(db.session(write=True)) as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

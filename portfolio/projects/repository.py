@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import Any, TypeVar
+from types import SimpleNamespace
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import BindParameter, ColumnElement, Integer, Row, Select, Subquery, bindparam, case, func
 from sqlalchemy import select as sa_select
@@ -323,3 +324,26 @@ def projects_by_codes(session: Session, codes: list[str], chunk: int = 500) -> d
         )
         found.update({p.code: p for p in projects})
     return found
+
+
+# -- one project for a read: no ORM instance ----------------------------------------------------------
+
+
+class ProjectColumns(SimpleNamespace):
+    """A project's columns as read, for answering a read: no ORM instance (building one costs more than
+    the query), not attached to the session, never written back."""
+
+
+@cache
+def _project_columns() -> tuple[str, ...]:
+    return tuple(column.key for column in Project.__table__.columns)  # type: ignore[attr-defined]
+
+
+def read_project_row(session: Session, project_id: int) -> ProjectRow | None:
+    """:func:`get_project_row` for a read that changes nothing: the same statement, through Core."""
+    found = session.connection().execute(_one_row_query(), {"project_id": project_id}).first()
+    if found is None:
+        return None
+    names = _project_columns()
+    project = ProjectColumns(**dict(zip(names, found[: len(names)], strict=True)))
+    return _to_row((cast(Project, project), *found[len(names) :]))  # type: ignore[arg-type]

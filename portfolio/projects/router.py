@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from portfolio.audit.schemas import AuditEntryRead, AuditPage
@@ -14,7 +15,7 @@ from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
 from portfolio.projects.models import Indicator, Milestone
-from portfolio.projects.repository import ProjectFilters, ProjectRow
+from portfolio.projects.repository import ProjectFilters, ProjectRow, read_project_row
 from portfolio.projects.schemas import (
     ActivityType,
     Area,
@@ -137,8 +138,18 @@ def get_project_by_code(
 
 
 @router.get("/{project_id}", summary="One project with its funding and progress", responses=READ_ERRORS)
-def get_project(session: SessionDep, project_id: int, response: Response) -> ProjectRead:
-    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
+async def get_project(session: SessionDep, project_id: int, response: Response) -> ProjectRead:
+    def read() -> ProjectRead:
+        # One trip to a worker thread for the query and the conversion; the connection goes back to the
+        # pool from there, so that closing the session needs no other trip.
+        row = read_project_row(session, project_id)
+        if row is None:
+            raise service.ProjectNotFound(f"Project {project_id} does not exist.")
+        project = to_read(row)
+        session.close()
+        return project
+
+    return _with_etag(response, await run_in_threadpool(read))
 
 
 @router.patch("/{project_id}", summary="Change a project's details", responses=WRITE_ERRORS)

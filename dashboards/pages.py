@@ -26,11 +26,10 @@ from dashboards import figures, queries
 from dashboards.filters import Filters, parse
 from dashboards.labels import Labels
 from portfolio import money
+from portfolio.auth import TokenRefused, account_of
 from portfolio.db import SessionDep
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
-from portfolio.security import InvalidToken, read_token
 from portfolio.transfer.sheets import formula_guard
-from portfolio.users import repository as users_repository
 from portfolio.users import service as users_service
 from portfolio.users.models import User
 
@@ -73,13 +72,9 @@ def viewer(request: Request, session: SessionDep) -> User:
     if not token:
         raise LoginRequired(target)
     try:
-        claims = read_token(request.app.state.secret_key, token)
-    except InvalidToken as exc:
+        return account_of(request, session, token)
+    except TokenRefused as exc:
         raise LoginRequired(target) from exc
-    user = users_repository.get_user(session, claims.user_id)
-    if user is None or not user.active or user.token_version != claims.token_version:
-        raise LoginRequired(target)
-    return user
 
 
 Viewer = Annotated[User, Depends(viewer)]

@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from functools import cache
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request, params
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Integer, bindparam
-from sqlmodel import col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, Unauthorized
 from portfolio.security import Actor, InvalidToken, TokenClaims, read_token
+from portfolio.users import repository as users_repository
 from portfolio.users.models import User
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
@@ -73,10 +71,21 @@ def _claims(key: str, token: str) -> TokenClaims:
     return claims
 
 
-@cache
-def _account_query() -> SelectOfScalar[User]:
-    """The account of a token, built once."""
-    return select(User).where(col(User.id) == bindparam("user_id", type_=Integer))
+class TokenRefused(Exception):
+    """A token that lets nobody in; the message says why, for the API's 401."""
+
+
+def account_of(request: Request, session: Session, token: str) -> User:
+    """The active account a token stands for, read afresh (so that revocation is immediate); the one
+    check behind the API's bearer tokens and the dashboards' session cookie."""
+    try:
+        claims = _claims(request.app.state.secret_key, token)
+    except InvalidToken as exc:
+        raise TokenRefused("The token is invalid or has expired; log in again.") from exc
+    user = users_repository.get_account(session, claims.user_id)
+    if user is None or not user.active or user.token_version != claims.token_version:
+        raise TokenRefused("The token has been revoked; log in again.")
+    return user
 
 
 def current_user(
@@ -85,13 +94,9 @@ def current_user(
     if not token:
         raise Unauthorized(f"Not authenticated: send a bearer token from POST {TOKEN_URL}.")
     try:
-        claims = _claims(request.app.state.secret_key, token)
-    except InvalidToken as exc:
-        raise Unauthorized("The token is invalid or has expired; log in again.") from exc
-    user = session.exec(_account_query(), params={"user_id": claims.user_id}).first()
-    if user is None or not user.active or user.token_version != claims.token_version:
-        raise Unauthorized("The token has been revoked; log in again.")
-    return user
+        return account_of(request, session, token)
+    except TokenRefused as exc:
+        raise Unauthorized(str(exc)) from exc
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -134,7 +134,7 @@ def throughput_case(cfg: Config, handle: DatabaseHandle, server: Server, work_di
         app["req_per_s"],
         floor["req_per_s"],
         ">=",
-        0.5,
+        0.6,
         note=f"{len(real.content)} B body, {cfg.throughput_seconds:g} s each{cpu_note}",
         details={
             "path": path,

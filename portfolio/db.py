@@ -226,6 +226,14 @@ class Database:
         self.engine = make_engine(database_url, settings)
         # On SQLite a writing transaction takes the write lock at BEGIN, never half-way through.
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        # An API read on PostgreSQL runs statement by statement: each sees what was committed before it,
+        # as under READ COMMITTED in a transaction, without BEGIN and ROLLBACK round trips. (The dashboards
+        # keep a transaction: their streamed queries need one for the server-side cursor.)
+        self._statement_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
         # SQLite's busy handler polls with growing sleeps, so under load the writer that has waited longest
         # keeps losing to newcomers and times out. Within a process the writers queue here instead, and
         # the busy handler only arbitrates between processes.
@@ -237,7 +245,13 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self, *, write: bool = False) -> Iterator[Session]:
+    def session(self, *, write: bool = False, statements: bool = False) -> Iterator[Session]:
+        """One unit of work: a write commits at the end; a read rolls back. ``statements`` (a read that
+        streams nothing) runs each statement on its own on PostgreSQL."""
+        if statements and not write:
+            with self._session(write=False, bind=self._statement_engine) as session:
+                yield session
+            return
         if write and self._writers is not None:
             if not self._writers.acquire(timeout=self._writer_wait_s):
                 raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
@@ -251,8 +265,8 @@ class Database:
             yield session
 
     @contextmanager
-    def _session(self, *, write: bool) -> Iterator[Session]:
-        bind = self._write_engine if write else self.engine
+    def _session(self, *, write: bool, bind: Engine | None = None) -> Iterator[Session]:
+        bind = bind or (self._write_engine if write else self.engine)
         with Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
@@ -269,16 +283,17 @@ class Database:
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_PREFIX = "/api/"
 
 
 @asynccontextmanager
-async def _read_session(db: Database) -> AsyncIterator[Session]:
+async def _read_session(db: Database, *, statements: bool) -> AsyncIterator[Session]:
     """A read's session, opened on the event loop (no I/O: the connection is taken at the first query).
 
     It is closed there too when the request has already given its connection back, and otherwise in a
     worker thread (a rollback is a round trip to the database), shielded and without waiting for the
     thread pool's capacity, as FastAPI closes its generator dependencies."""
-    unit: AbstractContextManager[Session] = db.session()
+    unit: AbstractContextManager[Session] = db.session(statements=statements)
     session = unit.__enter__()
     try:
         yield session
@@ -302,7 +317,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one transaction per request, committed before the response is sent."""
     db: Database = request.app.state.db
     if request.method in READ_METHODS:
-        async with _read_session(db) as session:
+        async with _read_session(db, statements=request.url.path.startswith(API_PREFIX)) as session:
             yield session
     else:
         async with contextmanager_in_threadpool(db.session(write=True)) as session:

@@ -69,6 +69,7 @@ from portfolio.security import Actor
 from portfolio.states import repository as states_repository
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
+from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, Kind
 from portfolio.transfer.sheets import Table
 
@@ -177,21 +178,24 @@ def run_import(
     """
     report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
     importer = _Importer(session, actor, kind, dry_run=dry_run)
-    importer.prepare(table)
     bad_cells: dict[int, list[RowProblem]] = defaultdict(list)
     for r, c, v, m in table.cell_problems:
         bad_cells[r].append(RowProblem(r, c, v, m))
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        outcome = importer.row(number, cells, report, bad_cells.get(number, []))
-        if outcome is not None:
-            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
-        if progress is not None:
-            progress(done, report.rows)
-    if dry_run or report.problems:
-        importer.bulk.discard()
-        session.rollback()
-    else:
-        importer.bulk.flush()
+    # The rows, the records and entries waiting for the flush stay alive to the end: every pass of the
+    # cycle collector would walk them all again, and the few cycles made meanwhile are freed afterwards.
+    with collector_paused():
+        importer.prepare(table)
+        for done, (number, cells) in enumerate(table.rows, start=1):
+            outcome = importer.row(number, cells, report, bad_cells.get(number, []))
+            if outcome is not None:
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+            if progress is not None:
+                progress(done, report.rows)
+        if dry_run or report.problems:
+            importer.bulk.discard()
+            session.rollback()
+        else:
+            importer.bulk.flush()
     if report.problems and not dry_run:
         raise ImportFailed(report)
     return report

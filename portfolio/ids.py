@@ -45,7 +45,7 @@ def reserve(conn: Connection | Session, table: Table, count: int, after: int = 0
             text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
             {"t": table.name, "n": count},
         ).scalars()
-        return sorted(int(i) for i in found)
+        return sorted(map(int, found.all()))
     first = max(last_issued(conn, [table])[table.name], after) + 1
     return list(range(first, first + count))
 

@@ -43,7 +43,9 @@ class BulkWriter:
         self.pending: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self.spare_ids: dict[str, list[int]] = defaultdict(list)
         self.last_id: dict[str, int] = {}  # the last id handed out, per table (SQLite: until a flush)
-        self._defaults: dict[str, dict[str, Callable[[], Any]]] = {}
+        # Per model: its table and its columns' defaults.
+        self._defaults: dict[type[SQLModel], tuple[Table, dict[str, Callable[[], Any]]]] = {}
+        self._with_id: set[type[SQLModel]] = set()
         self.at: datetime = utcnow()
 
     @property
@@ -69,7 +71,7 @@ class BulkWriter:
         """A new record, given as its column values: its id reserved now (for a table with one), the
         model's defaults filled in, the row written at the next :meth:`flush`."""
         row = self.add_values(model, values)
-        if row.get("id") is None and "id" in table_of(model).columns:
+        if row.get("id") is None and model in self._with_id:
             row["id"] = self.new_id(model)
         return row
 
@@ -84,14 +86,18 @@ class BulkWriter:
     def add_values(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
         """A record given as its column values (the model's defaults fill the rest): thousands of rows
         without building thousands of model objects."""
-        table = table_of(model)
-        defaults = self._defaults.get(table.name)
-        if defaults is None:
-            defaults = self._defaults[table.name] = {
+        known = self._defaults.get(model)
+        if known is None:
+            table = table_of(model)
+            defaults = {
                 c.name: _default_of(model.model_fields[c.name])
                 for c in table.columns
                 if c.name in model.model_fields and c.name != "id"
             }
+            known = self._defaults[model] = (table, defaults)
+            if "id" in table.columns:
+                self._with_id.add(model)
+        table, defaults = known
         row = dict(values)
         for name, default in defaults.items():
             if name not in row:

@@ -348,28 +348,39 @@ class _Importer:
     def _check_cells(self, cells: dict[str, str]) -> list[tuple[str, str]]:
         """What is wrong with the cells one by one, said as what to type instead."""
         problems: list[tuple[str, str]] = []
-        for name, check in self.checks.items():
+        for name, check, empty_too in self.checks:
             text = cells.get(name)
-            if text is None or (not text and name not in ("project_code", "project_codes")):
+            if text is None or (not text and not empty_too):
                 continue
-            problems += [(name, message) for message in check(text)]
+            found = check(text)
+            if found:
+                problems += [(name, message) for message in found]
         return problems
 
-    def _cell_checks(self) -> dict[str, Callable[[str], list[str]]]:
-        """For each column that can be checked on its own, the check (the others get none)."""
-        checks: dict[str, Callable[[str], list[str]]] = {}
+    def _cell_checks(self) -> list[tuple[str, Callable[[str], list[str]], bool]]:
+        """For each column that can be checked on its own: the check (the others get none), and whether
+        an empty cell is checked too."""
+        checks: list[tuple[str, Callable[[str], list[str]], bool]] = []
         for name, column in self.columns.items():
-            if name in ("project_code", "project_codes"):
-                checks[name] = partial(self._code_problems, column=name)
+            if name == "project_code":
+                checks.append((name, self._code_problem, True))
+            elif name == "project_codes":
+                checks.append((name, partial(self._code_problems, column=name), True))
             elif self.kind == Kind.projects and name == "status":
-                checks[name] = _status_problems
+                checks.append((name, _status_problems, False))
             elif column.type == "date":
-                checks[name] = lambda text: _listed(_date_problem(text))
+                checks.append((name, _date_problems, False))
             elif column.type == "decimal":
-                checks[name] = lambda text: _listed(_amount_problem(text))
+                checks.append((name, _amount_problems, False))
             elif column.states:
-                checks[name] = partial(self._state_problems, listed=column.type == "list")
+                checks.append((name, partial(self._state_problems, listed=column.type == "list"), False))
         return checks
+
+    def _code_problem(self, text: str) -> list[str]:
+        """:meth:`_code_problems` of a ``project_code`` cell; a code already met is looked up once."""
+        if self.project_ids.get(text) is not None:
+            return []
+        return self._code_problems(text, "project_code")
 
     def _code_problems(self, text: str, column: str) -> list[str]:
         problems: list[str] = []
@@ -752,6 +763,25 @@ def _date_problem(text: str) -> str | None:
         example = f" ({' or '.join(readings)})" if readings else ""
         return f"'{text}' is not a date: write dates as YYYY-MM-DD{example}"
     return f"'{text}' is not a date: write dates as YYYY-MM-DD, e.g. 2024-03-15"
+
+
+def _date_problems(text: str) -> list[str]:
+    """:func:`_date_problem` as a list; a plain date is let through at once."""
+    if _ISO_DATE.fullmatch(text):  # nothing to strip, and the day is checked as there
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return []
+    return _listed(_date_problem(text))
+
+
+def _amount_problems(text: str) -> list[str]:
+    """:func:`_amount_problem` as a list; a plain amount is let through at once."""
+    if _PLAIN_AMOUNT.fullmatch(text):  # nothing to strip
+        return []
+    return _listed(_amount_problem(text))
 
 
 def _real(year: int, month: int, day: int) -> bool:

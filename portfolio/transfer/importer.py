@@ -296,17 +296,19 @@ class _Importer:
         The row's cells are checked first (dates, amounts, codes); a row with a problem there is still
         put through its kind's rules, inside a savepoint undone at once, so that the problems of the
         other cells come out in the same pass."""
-        present = set(cells)
         self.current_row = number
         self.change = None
-        known = [*bad_cells, *(RowProblem(number, c, cells.get(c), m) for c, m in self._check_cells(cells))]
+        wrong = self._check_cells(cells)
+        known = bad_cells
+        if wrong:
+            known = [*bad_cells, *(RowProblem(number, c, cells.get(c), m) for c, m in wrong)]
         found: list[tuple[str | None, str]] = []
         outcome: Outcome | None = None
         try:
             if known:
                 savepoint = self.session.begin_nested()
                 try:
-                    self.handler(cells, present)
+                    self.handler(cells, set(cells))
                 finally:
                     savepoint.rollback()
             else:
@@ -317,7 +319,7 @@ class _Importer:
                     if not self.dry_run:
                         self.bulk.flush()  # what the row below may read or number after
                 with self.session.begin_nested():
-                    outcome = self.handler(cells, present)
+                    outcome = self.handler(cells, set(cells))
         except RowError as exc:
             found = exc.problems
         except ValidationError as exc:
@@ -330,6 +332,10 @@ class _Importer:
                 found = [(None, "conflicts with a stored record")]
             else:
                 found = [(None, "a value cannot be stored (a number out of range, or a NUL character)")]
+        if not known and not found:
+            if self.change is not None:
+                report.changes.append(self.change)
+            return outcome
         checked = {p.column for p in known if p.column is not None}
         problems = known + [
             RowProblem(number, c, cells.get(c) if c else None, _advice(m))

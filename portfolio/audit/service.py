@@ -57,7 +57,9 @@ def _converter_for(kind: type[Any]) -> Callable[[Any], Any]:
         return kind.isoformat
     if issubclass(kind, Enum):
         return _enum_value
-    if issubclass(kind, list | tuple | set | dict):
+    if issubclass(kind, list | tuple | set):
+        return _json_list
+    if issubclass(kind, dict):
         return jsonable
     return _same
 
@@ -65,16 +67,29 @@ def _converter_for(kind: type[Any]) -> Callable[[Any], Any]:
 _CONVERTERS: dict[type[Any], Callable[[Any], Any]] = {}
 
 
-def _json_values(values: dict[str, Any]) -> list[Any]:
-    """:func:`jsonable` of each of ``values``, found once per type rather than by tests per value."""
+def _json_list(items: Any) -> list[Any]:
+    """:func:`jsonable` of a list, tuple or set, each item's conversion found by its type."""
     converters = _CONVERTERS
     out = []
-    for value in values.values():
+    for value in items:
         convert = converters.get(type(value))
         if convert is None:
             convert = converters[type(value)] = _converter_for(type(value))
         out.append(convert(value))
     return out
+
+
+def _json(value: Any) -> Any:
+    """:func:`jsonable`, its conversion found by the value's type."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _CONVERTERS[type(value)] = _converter_for(type(value))
+    return convert(value)
+
+
+def _json_values(values: dict[str, Any]) -> list[Any]:
+    """:func:`jsonable` of each of ``values``, found once per type rather than by tests per value."""
+    return _json_list(values.values())
 
 
 def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
@@ -99,7 +114,7 @@ def entry(
 ) -> dict[str, Any]:
     """The columns of an audit entry (secrets hidden, values as JSON), for a writer to store."""
     clean = {
-        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
+        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else _json(v)
         for k, v in changes.items()
     }
     return {

@@ -46,10 +46,9 @@ from itertools import accumulate
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.engine import Connection, Engine
 
-from portfolio import migrate
+from portfolio import ids, migrate
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.money import EUR, RATE_QUANTUM, to_eur
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
@@ -1006,27 +1005,6 @@ def _id_tables() -> list[Table]:
     return [_table(m) for m in ORDER if "id" in _table(m).c]
 
 
-def _last_issued(conn: Connection) -> dict[str, int]:
-    """The highest id each table ever handed out (deleted rows included), so that none is reissued."""
-    last: dict[str, int] = {}
-    if conn.dialect.name == "sqlite":
-        has_sequence = conn.execute(
-            text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
-        ).scalar_one()
-        if has_sequence:
-            last = {str(n): int(s) for n, s in conn.execute(text("SELECT name, seq FROM sqlite_sequence"))}
-    elif conn.dialect.name == "postgresql":
-        for table in _id_tables():
-            sequence = func.pg_get_serial_sequence(table.name, "id")
-            value = conn.execute(select(func.pg_sequence_last_value(func.cast(sequence, REGCLASS)))).scalar()
-            if value is not None:
-                last[table.name] = int(value)
-    for table in _id_tables():
-        highest = conn.execute(select(func.max(table.c.id))).scalar() or 0
-        last[table.name] = max(last.get(table.name, 0), int(highest))
-    return last
-
-
 def _batches(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), BATCH):
         yield rows[start : start + BATCH]
@@ -1094,15 +1072,14 @@ def generate(
             (str(s), str(n))
             for s, n in conn.execute(select(process_table.c.state, process_table.c.name)).all()
         }
-        next_ids = {name: last + 1 for name, last in _last_issued(conn).items()}
+        next_ids = {name: last + 1 for name, last in ids.last_issued(conn, _id_tables()).items()}
         tables = _Planner(rng, horizon, states, rates, taken, next_ids).plan(projects, pledges)
 
         if conn.dialect.name == "postgresql":
             # New records continue after the synthetic ones.
             for table in _id_tables():
                 if tables.count(table.name):
-                    sequence = func.pg_get_serial_sequence(table.name, "id")
-                    conn.execute(select(func.setval(sequence, next_ids[table.name] - 1)))
+                    ids.continue_after(conn, table, next_ids[table.name] - 1)
         for model in ORDER:
             table = _table(model)
             rows = tables.rows.get(table.name, [])

@@ -5,6 +5,7 @@ stand or fall together. Nothing in the application updates or deletes them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -38,6 +39,59 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value
+
+
+def _converter_for(kind: type[Any]) -> Callable[[Any], Any]:
+    """What :func:`jsonable` does to every value of exactly this type."""
+    if kind in (type(None), str, int, bool):
+        return _same
+    if issubclass(kind, Decimal):
+        return str
+    if issubclass(kind, datetime | date):
+        return kind.isoformat
+    if issubclass(kind, Enum):
+        return _enum_value
+    if issubclass(kind, list | tuple | set):
+        return _json_list
+    if issubclass(kind, dict):
+        return jsonable
+    return _same
+
+
+_CONVERTERS: dict[type[Any], Callable[[Any], Any]] = {}
+
+
+def _json_list(items: Any) -> list[Any]:
+    """:func:`jsonable` of a list, tuple or set, each item's conversion found by its type."""
+    converters = _CONVERTERS
+    out = []
+    for value in items:
+        convert = converters.get(type(value))
+        if convert is None:
+            convert = converters[type(value)] = _converter_for(type(value))
+        out.append(convert(value))
+    return out
+
+
+def _json(value: Any) -> Any:
+    """:func:`jsonable`, its conversion found by the value's type."""
+    convert = _CONVERTERS.get(type(value))
+    if convert is None:
+        convert = _CONVERTERS[type(value)] = _converter_for(type(value))
+    return convert(value)
+
+
+def _json_values(values: dict[str, Any]) -> list[Any]:
+    """:func:`jsonable` of each of ``values``, found once per type rather than by tests per value."""
+    return _json_list(values.values())
+
+
 def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
     """Every column of a record (secrets hidden), plus ``extra`` such as its link lists."""
     values = {c.name: getattr(obj, c.name) for c in obj.__table__.columns}  # type: ignore[attr-defined]
@@ -46,7 +100,8 @@ def snapshot(obj: SQLModel, **extra: Any) -> dict[str, Any]:
 
 def snapshot_values(values: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """:func:`snapshot` of a record given as its column values."""
-    return {k: HIDDEN if k in SECRET_FIELDS else jsonable(v) for k, v in (values | extra).items()}
+    values = values | extra
+    return {k: HIDDEN if k in SECRET_FIELDS else v for k, v in zip(values, _json_values(values), strict=True)}
 
 
 def entry(
@@ -59,7 +114,7 @@ def entry(
 ) -> dict[str, Any]:
     """The columns of an audit entry (secrets hidden, values as JSON), for a writer to store."""
     clean = {
-        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else jsonable(v)
+        k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else _json(v)
         for k, v in changes.items()
     }
     return {
@@ -76,8 +131,12 @@ def created_entry(
     actor: Actor, entity: str, values: dict[str, Any], project_id: int | None = None, **extra: Any
 ) -> dict[str, Any]:
     """The entry recording a new record, given its column values (and ``extra`` such as link lists)."""
-    changes = {k: [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)] for k, v in values.items()}
-    changes.update((k, [None, HIDDEN if k in SECRET_FIELDS else jsonable(v)]) for k, v in extra.items())
+    changes = {k: [None, v] for k, v in zip(values, _json_values(values), strict=True)}
+    if extra:
+        changes.update((k, [None, v]) for k, v in zip(extra, _json_values(extra), strict=True))
+    if not SECRET_FIELDS.isdisjoint(changes):
+        for k in SECRET_FIELDS.intersection(changes):
+            changes[k][1] = HIDDEN
     return {
         "user_id": actor.user_id,
         "action": "create",

@@ -5,9 +5,9 @@ An import of thousands of new projects or pledges puts each row through the serv
 against facts loaded once for the whole file) with this :class:`portfolio.writer.Writer`; the records
 reach the database as a few multi-row INSERTs instead of several statements per row.
 
-Ids come from the table's own sequence on PostgreSQL (``nextval``, so concurrent writers never collide)
-and, on SQLite, from past the highest id ever issued: the importing transaction holds SQLite's write
-lock, so nobody else can take them meanwhile.
+Ids are reserved by :func:`portfolio.ids.reserve` in blocks: from the table's own sequence on PostgreSQL
+(``nextval``, so concurrent writers never collide) and, on SQLite, from past the highest id ever issued:
+the importing transaction holds SQLite's write lock, so nobody else can take them meanwhile.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table
 from sqlmodel import Session, SQLModel
 
+from portfolio import ids
 from portfolio.audit.models import AuditEntry
 from portfolio.db import utcnow
 from portfolio.security import Actor
@@ -41,8 +42,10 @@ class BulkWriter:
         self.actor = actor
         self.pending: dict[str, tuple[Table, list[dict[str, Any]]]] = {}
         self.spare_ids: dict[str, list[int]] = defaultdict(list)
-        self.next_id: dict[str, int] = {}
-        self._defaults: dict[str, dict[str, Callable[[], Any]]] = {}
+        self.last_id: dict[str, int] = {}  # the last id handed out, per table (SQLite: until a flush)
+        # Per model: its table and its columns' defaults.
+        self._defaults: dict[type[SQLModel], tuple[Table, dict[str, Callable[[], Any]]]] = {}
+        self._with_id: set[type[SQLModel]] = set()
         self.at: datetime = utcnow()
 
     @property
@@ -51,23 +54,12 @@ class BulkWriter:
 
     def new_id(self, model: type[SQLModel]) -> int:
         table = table_of(model)
-        if self._postgresql:
-            spare = self.spare_ids[table.name]
-            if not spare:
-                found = self.session.execute(
-                    text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-                    {"t": table.name, "n": ID_BLOCK},
-                ).scalars()
-                spare.extend(sorted(found, reverse=True))
-            return spare.pop()
-        if table.name not in self.next_id:
-            highest = self.session.execute(select(func.max(table.c.id))).scalar() or 0
-            issued = self.session.execute(
-                text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table.name}
-            ).scalar()
-            self.next_id[table.name] = max(highest, issued or 0) + 1
-        value = self.next_id[table.name]
-        self.next_id[table.name] = value + 1
+        spare = self.spare_ids[table.name]
+        if not spare:
+            after = self.last_id.get(table.name, 0)
+            spare.extend(reversed(ids.reserve(self.session, table, ID_BLOCK, after=after)))
+        value = spare.pop()
+        self.last_id[table.name] = value
         return value
 
     def add(self, record: SQLModel) -> None:
@@ -79,7 +71,7 @@ class BulkWriter:
         """A new record, given as its column values: its id reserved now (for a table with one), the
         model's defaults filled in, the row written at the next :meth:`flush`."""
         row = self.add_values(model, values)
-        if row.get("id") is None and "id" in table_of(model).columns:
+        if row.get("id") is None and model in self._with_id:
             row["id"] = self.new_id(model)
         return row
 
@@ -94,14 +86,18 @@ class BulkWriter:
     def add_values(self, model: type[SQLModel], values: dict[str, Any]) -> dict[str, Any]:
         """A record given as its column values (the model's defaults fill the rest): thousands of rows
         without building thousands of model objects."""
-        table = table_of(model)
-        defaults = self._defaults.get(table.name)
-        if defaults is None:
-            defaults = self._defaults[table.name] = {
+        known = self._defaults.get(model)
+        if known is None:
+            table = table_of(model)
+            defaults = {
                 c.name: _default_of(model.model_fields[c.name])
                 for c in table.columns
                 if c.name in model.model_fields and c.name != "id"
             }
+            known = self._defaults[model] = (table, defaults)
+            if "id" in table.columns:
+                self._with_id.add(model)
+        table, defaults = known
         row = dict(values)
         for name, default in defaults.items():
             if name not in row:
@@ -124,11 +120,17 @@ class BulkWriter:
                 _write(self.session, table, rows)
         self.pending.clear()
         # Records written by other means next take SQLite's next id: ask again before handing out more.
-        self.next_id.clear()
+        self._forget_sqlite_ids()
 
     def discard(self) -> None:
         self.pending.clear()
-        self.next_id.clear()
+        self._forget_sqlite_ids()
+
+    def _forget_sqlite_ids(self) -> None:
+        """SQLite's ids are only free until something else is written; PostgreSQL's stay taken."""
+        if not self._postgresql:
+            self.spare_ids.clear()
+            self.last_id.clear()
 
 
 def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

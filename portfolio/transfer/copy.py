@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any
 
@@ -83,10 +84,28 @@ def _sqlite_date(general: Processor) -> Processor:
 
 
 def _sqlite_json(general: Processor) -> Processor:
-    dumps = json.dumps
+    """``json.dumps`` of a dict or list, by the encoder it uses made once rather than per value."""
+    if c_make_encoder is None:  # no C accelerator: json.dumps itself
+        dumps = json.dumps
+
+        def convert_slowly(value: Any) -> Any:
+            return dumps(value) if type(value) is dict or type(value) is list else general(value)
+
+        return convert_slowly
+    # What json.dumps builds for every call with its default options (no cycle check: a value that
+    # is not plain JSON goes to ``general``, which says what is wrong with it).
+    encode = c_make_encoder(
+        None, json.JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    join = "".join
 
     def convert(value: Any) -> Any:
-        return dumps(value) if type(value) is dict or type(value) is list else general(value)
+        if type(value) is dict or type(value) is list:
+            try:
+                return join(encode(value, 0))
+            except (TypeError, ValueError, RecursionError):
+                pass
+        return general(value)
 
     return convert
 

@@ -69,6 +69,7 @@ from portfolio.security import Actor
 from portfolio.states import repository as states_repository
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
+from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, Kind
 from portfolio.transfer.sheets import Table
 
@@ -177,21 +178,24 @@ def run_import(
     """
     report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
     importer = _Importer(session, actor, kind, dry_run=dry_run)
-    importer.prepare(table)
     bad_cells: dict[int, list[RowProblem]] = defaultdict(list)
     for r, c, v, m in table.cell_problems:
         bad_cells[r].append(RowProblem(r, c, v, m))
-    for done, (number, cells) in enumerate(table.rows, start=1):
-        outcome = importer.row(number, cells, report, bad_cells.get(number, []))
-        if outcome is not None:
-            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
-        if progress is not None:
-            progress(done, report.rows)
-    if dry_run or report.problems:
-        importer.bulk.discard()
-        session.rollback()
-    else:
-        importer.bulk.flush()
+    # The rows, the records and entries waiting for the flush stay alive to the end: every pass of the
+    # cycle collector would walk them all again, and the few cycles made meanwhile are freed afterwards.
+    with collector_paused():
+        importer.prepare(table)
+        for done, (number, cells) in enumerate(table.rows, start=1):
+            outcome = importer.row(number, cells, report, bad_cells.get(number, []))
+            if outcome is not None:
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+            if progress is not None:
+                progress(done, report.rows)
+        if dry_run or report.problems:
+            importer.bulk.discard()
+            session.rollback()
+        else:
+            importer.bulk.flush()
     if report.problems and not dry_run:
         raise ImportFailed(report)
     return report
@@ -292,17 +296,19 @@ class _Importer:
         The row's cells are checked first (dates, amounts, codes); a row with a problem there is still
         put through its kind's rules, inside a savepoint undone at once, so that the problems of the
         other cells come out in the same pass."""
-        present = set(cells)
         self.current_row = number
         self.change = None
-        known = [*bad_cells, *(RowProblem(number, c, cells.get(c), m) for c, m in self._check_cells(cells))]
+        wrong = self._check_cells(cells)
+        known = bad_cells
+        if wrong:
+            known = [*bad_cells, *(RowProblem(number, c, cells.get(c), m) for c, m in wrong)]
         found: list[tuple[str | None, str]] = []
         outcome: Outcome | None = None
         try:
             if known:
                 savepoint = self.session.begin_nested()
                 try:
-                    self.handler(cells, present)
+                    self.handler(cells, set(cells))
                 finally:
                     savepoint.rollback()
             else:
@@ -313,7 +319,7 @@ class _Importer:
                     if not self.dry_run:
                         self.bulk.flush()  # what the row below may read or number after
                 with self.session.begin_nested():
-                    outcome = self.handler(cells, present)
+                    outcome = self.handler(cells, set(cells))
         except RowError as exc:
             found = exc.problems
         except ValidationError as exc:
@@ -326,6 +332,10 @@ class _Importer:
                 found = [(None, "conflicts with a stored record")]
             else:
                 found = [(None, "a value cannot be stored (a number out of range, or a NUL character)")]
+        if not known and not found:
+            if self.change is not None:
+                report.changes.append(self.change)
+            return outcome
         checked = {p.column for p in known if p.column is not None}
         problems = known + [
             RowProblem(number, c, cells.get(c) if c else None, _advice(m))
@@ -344,28 +354,39 @@ class _Importer:
     def _check_cells(self, cells: dict[str, str]) -> list[tuple[str, str]]:
         """What is wrong with the cells one by one, said as what to type instead."""
         problems: list[tuple[str, str]] = []
-        for name, check in self.checks.items():
+        for name, check, empty_too in self.checks:
             text = cells.get(name)
-            if text is None or (not text and name not in ("project_code", "project_codes")):
+            if text is None or (not text and not empty_too):
                 continue
-            problems += [(name, message) for message in check(text)]
+            found = check(text)
+            if found:
+                problems += [(name, message) for message in found]
         return problems
 
-    def _cell_checks(self) -> dict[str, Callable[[str], list[str]]]:
-        """For each column that can be checked on its own, the check (the others get none)."""
-        checks: dict[str, Callable[[str], list[str]]] = {}
+    def _cell_checks(self) -> list[tuple[str, Callable[[str], list[str]], bool]]:
+        """For each column that can be checked on its own: the check (the others get none), and whether
+        an empty cell is checked too."""
+        checks: list[tuple[str, Callable[[str], list[str]], bool]] = []
         for name, column in self.columns.items():
-            if name in ("project_code", "project_codes"):
-                checks[name] = partial(self._code_problems, column=name)
+            if name == "project_code":
+                checks.append((name, self._code_problem, True))
+            elif name == "project_codes":
+                checks.append((name, partial(self._code_problems, column=name), True))
             elif self.kind == Kind.projects and name == "status":
-                checks[name] = _status_problems
+                checks.append((name, _status_problems, False))
             elif column.type == "date":
-                checks[name] = lambda text: _listed(_date_problem(text))
+                checks.append((name, _date_problems, False))
             elif column.type == "decimal":
-                checks[name] = lambda text: _listed(_amount_problem(text))
+                checks.append((name, _amount_problems, False))
             elif column.states:
-                checks[name] = partial(self._state_problems, listed=column.type == "list")
+                checks.append((name, partial(self._state_problems, listed=column.type == "list"), False))
         return checks
+
+    def _code_problem(self, text: str) -> list[str]:
+        """:meth:`_code_problems` of a ``project_code`` cell; a code already met is looked up once."""
+        if self.project_ids.get(text) is not None:
+            return []
+        return self._code_problems(text, "project_code")
 
     def _code_problems(self, text: str, column: str) -> list[str]:
         problems: list[str] = []
@@ -748,6 +769,25 @@ def _date_problem(text: str) -> str | None:
         example = f" ({' or '.join(readings)})" if readings else ""
         return f"'{text}' is not a date: write dates as YYYY-MM-DD{example}"
     return f"'{text}' is not a date: write dates as YYYY-MM-DD, e.g. 2024-03-15"
+
+
+def _date_problems(text: str) -> list[str]:
+    """:func:`_date_problem` as a list; a plain date is let through at once."""
+    if _ISO_DATE.fullmatch(text):  # nothing to strip, and the day is checked as there
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return []
+    return _listed(_date_problem(text))
+
+
+def _amount_problems(text: str) -> list[str]:
+    """:func:`_amount_problem` as a list; a plain amount is let through at once."""
+    if _PLAIN_AMOUNT.fullmatch(text):  # nothing to strip
+        return []
+    return _listed(_amount_problem(text))
 
 
 def _real(year: int, month: int, day: int) -> bool:

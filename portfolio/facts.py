@@ -28,8 +28,6 @@ class ProjectFact:
 
     id: int
     code: str
-    status: str
-    closed: bool  # completed or cancelled
     cancelled: bool
 
 

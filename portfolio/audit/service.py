@@ -117,12 +117,18 @@ def entry(
         k: [None if x is None else HIDDEN for x in v] if k in SECRET_FIELDS else _json(v)
         for k, v in changes.items()
     }
+    return _columns(actor, action, entity, entity_id, clean, project_id)
+
+
+def _columns(
+    actor: Actor, action: str, entity: str, entity_id: int | None, changes: Any, project_id: int | None
+) -> dict[str, Any]:
     return {
         "user_id": actor.user_id,
         "action": action,
         "entity": entity,
         "entity_id": entity_id,
-        "changes": clean,
+        "changes": changes,
         "project_id": project_id,
     }
 
@@ -137,14 +143,8 @@ def created_entry(
     if not SECRET_FIELDS.isdisjoint(changes):
         for k in SECRET_FIELDS.intersection(changes):
             changes[k][1] = HIDDEN
-    return {
-        "user_id": actor.user_id,
-        "action": "create",
-        "entity": entity,
-        "entity_id": changes["id"][1] if "id" in changes else None,
-        "changes": changes,
-        "project_id": project_id,
-    }
+    entity_id = changes["id"][1] if "id" in changes else None
+    return _columns(actor, "create", entity, entity_id, changes, project_id)
 
 
 def record(

@@ -173,6 +173,12 @@ def get_rate(session: Session, currency: str, month: str) -> ExchangeRate | None
     ).first()
 
 
+def rate_value(session: Session, currency: str, month: str) -> Decimal | None:
+    """Euros per unit of ``currency`` recorded for ``month``, if any."""
+    found = get_rate(session, currency, month)
+    return found.eur_per_unit if found is not None else None
+
+
 def list_rates(
     session: Session,
     currency: str | None,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -79,11 +80,7 @@ RateLookup = Callable[[str, str], Decimal | None]
 def recorded_rate(session: Session) -> RateLookup:
     """The exchange rates as recorded now: euros per unit by (currency, month)."""
 
-    def lookup(currency: str, month: str) -> Decimal | None:
-        found = repository.get_rate(session, currency, month)
-        return found.eur_per_unit if found is not None else None
-
-    return lookup
+    return partial(repository.rate_value, session)
 
 
 def rate_of(lookup: RateLookup, currency: str, day: date, loc: Loc) -> Decimal:

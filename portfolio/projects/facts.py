@@ -15,7 +15,8 @@ from sqlmodel import Session
 from portfolio.facts import ProjectFact
 from portfolio.funding import repository as funding_repository
 from portfolio.projects import repository as projects_repository
-from portfolio.projects.models import FINAL, Project
+from portfolio.projects.models import Project
+from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import repository as states_repository
 from portfolio.states.models import State
 
@@ -23,10 +24,7 @@ from portfolio.states.models import State
 def fact_of(project: Project | None) -> ProjectFact | None:
     if project is None or project.id is None:
         return None
-    status = str(project.status)
-    return ProjectFact(
-        project.id, project.code, status, closed=status in FINAL, cancelled=status == "cancelled"
-    )
+    return ProjectFact(project.id, project.code, cancelled=project.status == ProjectStatus.cancelled)
 
 
 class LiveFacts:
@@ -50,8 +48,7 @@ class LiveFacts:
         return states_repository.get_states(self.session, codes)
 
     def rate(self, currency: str, month: str) -> Decimal | None:
-        found = funding_repository.get_rate(self.session, currency, month)
-        return found.eur_per_unit if found is not None else None
+        return funding_repository.rate_value(self.session, currency, month)
 
 
 class LoadedFacts:

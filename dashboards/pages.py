@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import plotly
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,7 +30,6 @@ from portfolio.auth import TokenRefused, account_of
 from portfolio.db import SessionDep
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.transfer.sheets import formula_guard
-from portfolio.users import service as users_service
 from portfolio.users.models import User
 
 HERE = Path(__file__).parent
@@ -393,55 +392,9 @@ def home(user: Viewer, filters: PageFilters) -> RedirectResponse:
 
 
 @router.get("/login")
-def login_form(
-    request: Request, next: str = "/dashboards", lang: str = "en", error: str = ""
-) -> HTMLResponse:
-    filters = Filters(lang=lang if lang in ("en", "fr") else "en")
-    return render(request, "login.html", filters=filters, next=_safe_next(next), error=error)
-
-
-@router.post("/login")
-def login(
-    request: Request,
-    session: SessionDep,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/dashboards",
-    lang: Annotated[str, Form()] = "en",
-) -> Response:
-    state = request.app.state
-    result = users_service.authenticate(
-        session, state.settings, state.hasher, state.secret_key, email, password
-    )
-    if result.token is None:
-        error = "locked" if result.locked_for is not None else "bad_login"
-        filters = Filters(lang=lang if lang in ("en", "fr") else "en")
-        return render(
-            request,
-            "login.html",
-            status_code=429 if error == "locked" else 401,
-            filters=filters,
-            next=_safe_next(next),
-            error=error,
-        )
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        result.token,
-        max_age=result.expires_in,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/dashboards",
-    )
-    return response
-
-
-@router.post("/logout")
-def logout() -> RedirectResponse:
-    response = RedirectResponse("/dashboards/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/dashboards")
-    return response
+def login_form(next: str = "/dashboards") -> RedirectResponse:
+    """The one login form is the site's; old links to this one still arrive there."""
+    return RedirectResponse(f"/login?next={quote(_safe_next(next))}", status_code=303)
 
 
 def _safe_next(target: str) -> str:
@@ -571,11 +524,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/dashboards/static", StaticFiles(directory=str(HERE / "static")), name="dashboards-static")
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        """The front door: the dashboards (which send a donor account on to its own view)."""
-        return RedirectResponse("/dashboards", status_code=303)
-
     # A request to the pages that cannot be read (a login form without its fields…) gets a page, not JSON.
     api_validation = app.exception_handlers[RequestValidationError]
 
@@ -592,7 +540,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def login_required(_request: Request, exc: LoginRequired) -> RedirectResponse:
-        return RedirectResponse(f"/dashboards/login?next={quote(exc.next_url)}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
 
     @app.exception_handler(OwnViewOnly)
     async def own_view_only(_request: Request, exc: OwnViewOnly) -> RedirectResponse:

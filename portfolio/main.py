@@ -26,6 +26,7 @@ from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
 from portfolio.transfer.router import UploadLimit, exports_router, imports_router
 from portfolio.users.router import auth_router, me_router, users_router
+from portfolio.web import site as staff_pages
 
 DESCRIPTION = """
 Records the OSCE's assistance projects on small arms and light weapons (SALW) and stockpiles of
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     dashboards.install(app)
+    staff_pages.install(app)  # after every other handler: it wraps them with HTML pages
 
     generate_openapi = app.openapi
 

@@ -80,7 +80,7 @@ def open_as(browser, server: str, email: str):
             else None
         ),
     )
-    page.goto(f"{server}/dashboards/login")
+    page.goto(f"{server}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
@@ -245,7 +245,7 @@ def test_every_link_on_every_page_answers(browser, server):
                         assert "€" not in answer.text(), href  # plain numbers
                     checked[href] = answer.status
         # the front door, too
-        page.goto(server + "/")
+        page.goto(server + "/dashboards")
         assert page.url.startswith(f"{server}/dashboards/funding")
     finally:
         context.close()

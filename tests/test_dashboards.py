@@ -66,9 +66,11 @@ def portfolio(client):
 
 
 def login(anon, email, password=PASSWORD, next_url="/dashboards"):
+    form = anon.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
     return anon.post(
-        "/dashboards/login",
-        data={"email": email, "password": password, "next": next_url},
+        "/login",
+        data={"email": email, "password": password, "next": next_url, "csrf_token": token},
         follow_redirects=False,
     )
 
@@ -371,15 +373,16 @@ def test_a_donor_that_received_more_euros_than_it_pledged_is_told_why(client):
 # -- the front door ---------------------------------------------------------------------------------
 
 
-def test_the_root_leads_to_the_dashboards_and_a_donor_to_its_own_view(anon, accounts):
+def test_the_root_is_the_home_page_behind_the_login_and_a_donor_lands_on_its_own_view(anon, accounts):
     response = anon.get("/", follow_redirects=False)
-    assert response.status_code in (303, 307)
-    assert response.headers["location"] == "/dashboards"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/"
     login(anon, accounts["donor"].email)
-    landing = anon.get("/")
+    landing = anon.get("/dashboards")
     assert landing.status_code == 200
     assert str(landing.url).endswith("/dashboards/donors/DEU")
     assert 'href="/docs"' in landing.text
+    assert 'href="/dashboards/donors/DEU"' in anon.get("/").text
 
 
 def test_every_page_links_to_the_api_docs(client, portfolio):
@@ -440,7 +443,7 @@ def test_plotly_and_the_map_come_from_the_app(anon):
 def test_anonymous_visitors_are_sent_to_the_login_page(anon):
     response = anon.get("/dashboards/funding?area=SCA", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/dashboards/login?next=/dashboards/funding%3Farea%3DSCA"
+    assert response.headers["location"] == "/login?next=/dashboards/funding%3Farea%3DSCA"
     assert anon.get("/dashboards/funding.csv?table=by-donor", follow_redirects=False).status_code == 303
 
 

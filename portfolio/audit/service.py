@@ -210,3 +210,14 @@ def project_trail(session: Session, project_id: int, page: PageParams) -> tuple[
     return repository.list_entries(
         session, repository.AuditFilters(project_id=project_id), page.limit, page.offset
     )
+
+
+def changes_since(session: Session, entity: str, entity_id: int, since: datetime) -> list[AuditEntry]:
+    """What was written to one record after ``since``, oldest first: what a stale edit form missed."""
+    entries, _ = repository.list_entries(
+        session,
+        repository.AuditFilters(entity=entity, entity_id=entity_id, since=_as_utc(since)),
+        500,
+        0,
+    )
+    return entries[::-1]

@@ -200,3 +200,34 @@ def authenticate(
     return LoginResult(
         token=create_token(key, user.id, user.token_version, ttl), expires_in=int(ttl.total_seconds())
     )
+
+
+def revoke_tokens(session: Session, actor: Actor, user: User) -> None:
+    """Log the account out everywhere: every token and session cookie issued to it stops working."""
+    user = repository.get_user(session, user.id or 0, for_update=True) or user
+    audit.record(
+        session,
+        actor,
+        "logout",
+        "user",
+        user.id,
+        {"token_version": [user.token_version, user.token_version + 1]},
+    )
+    user.token_version += 1
+    session.flush()
+
+
+class WrongPassword(ValidationFailed):
+    pass
+
+
+def change_own_password(session: Session, actor: Actor, current: str, new: str, hasher: PasswordHash) -> User:
+    """An account's own new password, given its current one; every earlier token stops working."""
+    user = repository.get_user(session, actor.user_id or 0, for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {actor.user_id} does not exist.")
+    if not hasher.verify(current, user.password_hash):
+        raise WrongPassword.field(("body", "current_password"), "This is not the account's current password.")
+    data = UserUpdate.model_validate({"password": new})  # the API's rule for a password
+    updated, _ = update_user(session, actor, user.id or 0, data, hasher)
+    return updated

@@ -1,0 +1,21 @@
+"""Puts the staff pages and their foundation into the application: the routers, the static files, and
+the HTML error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from portfolio.web import account, core, errors, home
+
+HERE = Path(__file__).parent
+ROUTERS = (core.router, account.router, home.router)
+
+
+def install(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    errors.install(app)

@@ -221,3 +221,9 @@ def changes_since(session: Session, entity: str, entity_id: int, since: datetime
         0,
     )
     return entries[::-1]
+
+
+def recent_entries(session: Session, limit: int) -> list[AuditEntry]:
+    """The latest ``limit`` writes of the whole portfolio, newest first: the home page's recent changes."""
+    entries, _ = repository.list_entries(session, repository.AuditFilters(), limit, 0)
+    return entries

@@ -227,3 +227,46 @@ def pledge_key_counts(session: Session, project_ids: list[int], chunk: int = 500
         for project_id, donor, pledged_on, currency, amount, count in found:
             counts[project_id, donor, pledged_on, currency, amount] = count
     return counts
+
+
+# -- one project's funding, and pledges awaiting money, for the staff pages ---------------------------
+
+
+def project_pledge_rows(session: Session, project_id: int, donor: str | None = None) -> list[PledgeRow]:
+    """Every pledge of one project (of one donor State only, when given) with its receipts' totals, in
+    one statement, by pledge date: the project page's funding lines, whatever their number."""
+    query = filter_pledges(_pledge_query(PledgeFilters()), PledgeFilters(donor=donor, project_id=project_id))
+    found = session.execute(query.order_by(col(Pledge.pledged_on), col(Pledge.id)))
+    return [_row(*r) for r in found]
+
+
+def project_receipts(
+    session: Session, project_id: int, donor: str | None = None
+) -> list[tuple[Receipt, Pledge]]:
+    """Every receipt against one project's pledges (of one donor State only, when given), each with its
+    pledge, in one statement, by date."""
+    query = (
+        select(Receipt, Pledge)
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .where(col(Pledge.project_id) == project_id)
+    )
+    if donor is not None:
+        query = query.where(col(Pledge.donor) == donor)
+    found = session.exec(query.order_by(col(Receipt.received_on), col(Receipt.id)))
+    return [(r, p) for r, p in found]
+
+
+def awaiting_money(session: Session, limit: int) -> tuple[list[PledgeRow], int]:
+    """Committed pledges of which not everything has arrived, the largest euro amount first, and how
+    many there are: the money the secretariat is waiting for."""
+    received = _received_by_pledge()
+    query = (
+        sa_select(Pledge, received.c.received, received.c.received_eur)
+        .outerjoin(received, received.c.pledge_id == col(Pledge.id))
+        .where(
+            col(Pledge.status) == "committed",
+            func.coalesce(received.c.received, 0) < col(Pledge.amount),
+        )
+    )
+    rows, total = paged(session, query, PageParams(limit, 0), col(Pledge.amount_eur).desc(), col(Pledge.id))
+    return [_row(*r) for r in rows], total

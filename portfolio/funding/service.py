@@ -417,3 +417,26 @@ def correct_rate(session: Session, actor: Actor, rate: ExchangeRate, eur_per_uni
     audit.record(session, actor, "update", "exchange_rate", rate.id, {"eur_per_unit": [old, eur_per_unit]})
     session.flush()
     return rate
+
+
+# -- reads for the staff pages ------------------------------------------------------------------
+
+
+def project_funding_lines(
+    session: Session, viewer: Actor, project_id: int
+) -> tuple[list[PledgeRow], list[tuple[Receipt, Pledge]]]:
+    """One project's pledges with their received totals, and its receipts with their pledges, in two
+    statements whatever their number; a donor State's account gets its own State's lines only."""
+    donor = viewer.state if viewer.is_donor else None
+    return (
+        repository.project_pledge_rows(session, project_id, donor),
+        repository.project_receipts(session, project_id, donor),
+    )
+
+
+def pledges_awaiting_money(session: Session, viewer: Actor, limit: int) -> tuple[list[PledgeRow], int]:
+    """Committed pledges not yet received in full (largest first) and their number; nothing for a donor,
+    whose own pledges are read with :func:`list_pledges`."""
+    if viewer.is_donor:
+        return [], 0
+    return repository.awaiting_money(session, limit)

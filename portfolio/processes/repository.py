@@ -71,3 +71,16 @@ def stage_history(session: Session, process_id: int) -> list[NationalProcessStag
             .order_by(col(NationalProcessStageChange.changed_on), col(NationalProcessStageChange.id))
         )
     )
+
+
+def linked_to_project(session: Session, project_id: int) -> list[NationalProcess]:
+    """The national processes one project helped build, in one statement, by State and name: for reading
+    (nothing is locked)."""
+    return list(
+        session.exec(
+            select(NationalProcess)
+            .join(NationalProcessProject, col(NationalProcessProject.process_id) == col(NationalProcess.id))
+            .where(col(NationalProcessProject.project_id) == project_id)
+            .order_by(col(NationalProcess.state), col(NationalProcess.name))
+        )
+    )

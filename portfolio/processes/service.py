@@ -189,3 +189,8 @@ def unlink_project(session: Session, actor: Actor, project_id: int) -> None:
             process.id,
             {"project_ids": [old, [p for p in old if p != project_id]]},
         )
+
+
+def processes_of_project(session: Session, project_id: int) -> list[NationalProcess]:
+    """The national processes a project is linked to (its page lists them), in one statement."""
+    return repository.linked_to_project(session, project_id)

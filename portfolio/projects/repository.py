@@ -347,3 +347,30 @@ def read_project_row(session: Session, project_id: int) -> ProjectRow | None:
     names = _project_columns()
     project = ProjectColumns(**dict(zip(names, found[: len(names)], strict=True)))
     return _to_row((cast(Project, project), *found[len(names) :]))  # type: ignore[arg-type]
+
+
+# -- reads for the staff pages ------------------------------------------------------------------------
+
+
+def overdue_milestones(
+    session: Session, today: date, limit: int
+) -> tuple[list[tuple[Milestone, str, str]], int]:
+    """Milestones due before ``today`` and not done, the longest overdue first, each with its project's
+    code and title, and how many there are (two statements)."""
+    query: AnySelect = (
+        sa_select(Milestone, col(Project.code), col(Project.title))
+        .join(Project, col(Project.id) == col(Milestone.project_id))
+        .where(col(Milestone.done_on).is_(None), col(Milestone.due_on) < today)
+    )
+    rows, total = paged(session, query, PageParams(limit, 0), col(Milestone.due_on), col(Milestone.id))
+    return [(m, code, title) for m, code, title in rows], total
+
+
+def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The code and title of each of these projects, by id, in one statement."""
+    if not ids:
+        return {}
+    found = session.execute(
+        sa_select(col(Project.id), col(Project.code), col(Project.title)).where(col(Project.id).in_(ids))
+    )
+    return {i: (code, title) for i, code, title in found}

@@ -608,3 +608,37 @@ def delete_part(
     session.delete(part)
     session.flush()
     return part
+
+
+# -- reads for the staff pages --------------------------------------------------------------------
+
+
+def reopen_target(history: list[ProjectStatusChange]) -> ProjectStatus | None:
+    """Where reopening a completed or cancelled project with this status ``history`` would take it (the
+    status it left), if anywhere: what :func:`transition` accepts from a manager or an admin."""
+    target = _reopen_target(history)
+    return target[0] if target is not None else None
+
+
+def project_parts(
+    session: Session, project_id: int
+) -> tuple[list[Milestone], list[Indicator], list[ProjectStatusChange]]:
+    """A project's milestones, indicators and status history, one statement each, whatever their number
+    (the caller has already found the project)."""
+    return (
+        repository.list_milestones(session, project_id),
+        repository.list_indicators(session, project_id),
+        repository.status_history(session, project_id),
+    )
+
+
+def overdue_milestones(
+    session: Session, today: date, limit: int
+) -> tuple[list[tuple[Milestone, str, str]], int]:
+    """Milestones due before ``today`` and not yet done, with their project's code and title, and how many."""
+    return repository.overdue_milestones(session, today, limit)
+
+
+def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each project's code and title by id, for lists that name projects."""
+    return repository.codes_and_titles(session, ids)

@@ -1,16 +1,98 @@
-"""Home: the work waiting for the person logged in."""
+"""Home: the work waiting for the person logged in. Staff, admins and managers see the requests awaiting
+assessment, the projects seeking funding with their gap, the overdue milestones, the committed pledges
+whose money has not all arrived, and the latest changes; a donor State's account sees its own State's
+pledges and the way to its donor view, nothing of other donors."""
 
 from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from portfolio.audit import service as audit_service
+from portfolio.audit.models import AuditEntry
+from portfolio.db import SessionDep
+from portfolio.funding import service as funding_service
+from portfolio.funding.service import PledgeFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.projects import service as projects_service
+from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.web.i18n import request_lang
+from portfolio.web.projects import STATUS_LABELS, emails_of, query_of, state_names, trail_lines
 from portfolio.web.render import templates
-from portfolio.web.session import PageUser, csrf_protect
+from portfolio.web.session import PageUser, actor_of, csrf_protect
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
+ROWS = 10
+RECENT = 15
+DONOR_ROWS = 200
+
+REQUESTED = ProjectFilters(status="requested")
+SEEKING = ProjectFilters(status="seeking_funding", funding="underfunded")
+
+
+def record_link(entry: AuditEntry) -> str | None:
+    """The page of the record an audit entry is about."""
+    if entry.entity == "project" and entry.entity_id is not None:
+        return f"/projects/{entry.entity_id}"
+    if entry.project_id is not None:
+        return f"/projects/{entry.project_id}"
+    if entry.entity == "national_process" and entry.entity_id is not None:
+        return f"/processes/{entry.entity_id}"
+    if entry.entity == "exchange_rate":
+        return "/exchange-rates"
+    if entry.entity == "user" and entry.entity_id is not None:
+        return f"/accounts/{entry.entity_id}"
+    return None
+
 
 @router.get("/")
-def home(request: Request, user: PageUser) -> Response:
-    return templates.render(request, "home.html")
+def home(request: Request, session: SessionDep, user: PageUser) -> Response:
+    actor = actor_of(user)
+    lang = request_lang(request)
+    if actor.is_donor:
+        rows, total = funding_service.list_pledges(session, actor, PledgeFilters(), DONOR_ROWS, 0)
+        projects = projects_service.codes_and_titles(session, sorted({r.pledge.project_id for r in rows}))
+        return templates.render(
+            request,
+            "home.html",
+            donor=True,
+            pledges=[(r, funding_service.outstanding(r)) for r in rows],
+            pledge_total=total,
+            projects=projects,
+            pledged_eur=sum(
+                (r.pledge.amount_eur for r in rows if r.pledge.status != "withdrawn"), Decimal("0.00")
+            ),
+            received_eur=sum((r.received_eur for r in rows), Decimal("0.00")),
+            state_name=state_names(session, lang).get(user.state or "", user.state),
+        )
+    requested, requested_total = projects_service.list_projects(
+        session, actor, REQUESTED, "request_date", ROWS, 0
+    )
+    seeking, seeking_total = projects_service.list_projects(session, actor, SEEKING, "-gap_eur", ROWS, 0)
+    overdue, overdue_total = projects_service.overdue_milestones(session, date.today(), ROWS)
+    awaiting, awaiting_total = funding_service.pledges_awaiting_money(session, actor, ROWS)
+    projects = projects_service.codes_and_titles(session, sorted({r.pledge.project_id for r in awaiting}))
+    recent = audit_service.recent_entries(session, RECENT)
+    return templates.render(
+        request,
+        "home.html",
+        donor=False,
+        requested=requested,
+        requested_total=requested_total,
+        requested_query=query_of(REQUESTED, "request_date"),
+        seeking=[(r, projects_service.funding_of(r)) for r in seeking],
+        seeking_total=seeking_total,
+        seeking_query=query_of(SEEKING, "-gap_eur"),
+        overdue=overdue,
+        overdue_total=overdue_total,
+        awaiting=[(r, funding_service.outstanding(r)) for r in awaiting],
+        awaiting_total=awaiting_total,
+        projects=projects,
+        names=state_names(session, lang),
+        recent=[(line, record_link(line.entry)) for line in trail_lines(recent, emails_of(session))],
+        today=date.today(),
+        labels=STATUS_LABELS,
+    )

@@ -1,0 +1,399 @@
+"""The project register (every project, filtered, sorted and paged as the API lists them, with its
+CSV/XLSX export) and the project page: one project's details, lifecycle, funding by donor, receipts,
+milestones, indicators, national processes, status history and audit trail, on one page that costs the
+same few statements however many pledges and receipts the project has."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+from sqlmodel import Session
+
+from portfolio.audit.models import AuditEntry
+from portfolio.db import SessionDep
+from portfolio.funding import service as funding_service
+from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.pagination import PageParams
+from portfolio.processes import service as processes_service
+from portfolio.projects import service as projects_service
+from portfolio.projects.models import FINAL
+from portfolio.projects.schemas import ActivityType, Area, FundingFilter, ProjectSort, ProjectStatus
+from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.schemas import StateCode
+from portfolio.states import service as states_service
+from portfolio.transfer import exporter
+from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format
+from portfolio.transfer.kinds import Kind
+from portfolio.users import service as users_service
+from portfolio.users.models import User
+from portfolio.web.conflict import loaded_now
+from portfolio.web.forms import Form
+from portfolio.web.i18n import request_lang, translations
+from portfolio.web.render import templates
+from portfolio.web.session import PageUser, actor_of, csrf_protect, may
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+PER_PAGE = 50
+TRAIL_LENGTH = 50
+FILTER_FIELDS = ("status", "area", "beneficiary", "donor", "activity_type", "q", "funding")
+
+
+def _(text: str) -> str:
+    """Marks an English text for the catalogue; it is translated where it is shown."""
+    return text
+
+
+# The `?done=` keys the project's pages redirect here with, and what the person is told.
+NOTICES = {
+    "created": _("The project was created."),
+    "saved": _("The project's details were saved."),
+    "moved": _("The project's status was changed."),
+    "pledge-added": _("The pledge was added."),
+    "pledge-saved": _("The pledge was saved."),
+    "receipt-added": _("The receipt was recorded."),
+    "milestone-added": _("The milestone was added."),
+    "milestone-saved": _("The milestone was saved."),
+    "milestone-done": _("The milestone was marked done."),
+    "milestone-deleted": _("The milestone was deleted."),
+    "indicator-added": _("The indicator was added."),
+    "indicator-saved": _("The indicator was saved."),
+    "indicator-deleted": _("The indicator was deleted."),
+}
+
+STATUS_LABELS = {
+    "requested": _("Requested"),
+    "assessment": _("Assessment"),
+    "planning": _("Planning"),
+    "seeking_funding": _("Seeking funding"),
+    "implementation": _("Implementation"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    "on_hold": _("On hold"),
+}
+ACTIVITY_LABELS = {
+    "stockpile_security": _("Stockpile security"),
+    "surplus_destruction_salw": _("Destruction of surplus SALW"),
+    "surplus_destruction_ammunition": _("Destruction of surplus ammunition"),
+    "hazardous_propellant_disposal": _("Disposal of hazardous propellant"),
+    "marking_and_tracing": _("Marking and tracing"),
+    "record_keeping": _("Record keeping"),
+    "deactivation": _("Deactivation"),
+    "border_and_export_controls": _("Border and export controls"),
+    "collection_and_awareness": _("Collection and awareness-raising"),
+    "training_and_capacity": _("Training and capacity building"),
+    "legislation_and_policy": _("Legislation and policy"),
+    "other": _("Other"),
+}
+AREA_LABELS = {"SALW": _("SALW"), "SCA": _("SCA")}
+PLEDGE_STATUS_LABELS = {
+    "pledged": _("Pledged"),
+    "committed": _("Committed"),
+    "paid": _("Paid"),
+    "withdrawn": _("Withdrawn"),
+}
+KIND_LABELS = {"cash": _("Cash"), "in_kind": _("In kind")}
+SORT_LABELS = {
+    "code": _("Code (A–Z)"),
+    "-code": _("Code (Z–A)"),
+    "title": _("Title (A–Z)"),
+    "-title": _("Title (Z–A)"),
+    "request_date": _("Request date (oldest first)"),
+    "-request_date": _("Request date (newest first)"),
+    "budget_eur": _("Budget (smallest first)"),
+    "-budget_eur": _("Budget (largest first)"),
+    "gap_eur": _("Funding gap (smallest first)"),
+    "-gap_eur": _("Funding gap (largest first)"),
+}
+PROCESS_KIND_LABELS = {"structure": _("Structure"), "procedure": _("Procedure")}
+STAGE_LABELS = {
+    "planned": _("Planned"),
+    "established": _("Established"),
+    "operational": _("Operational"),
+    "sustained": _("Sustained"),
+}
+FUNDING_LABELS = {"underfunded": _("Underfunded (pledged below budget)"), "funded": _("Fully pledged")}
+FIELD_LABELS = {
+    "status": _("Status"),
+    "area": _("Area"),
+    "beneficiary": _("Beneficiary State"),
+    "donor": _("Donor State"),
+    "activity_type": _("Activity type"),
+    "q": _("Code or title contains"),
+    "funding": _("Funding"),
+    "sort": _("Sort by"),
+    "page": _("Page"),
+}
+
+
+def gettext_of(request: Request) -> Callable[[str], str]:
+    return translations(request_lang(request)).gettext
+
+
+def state_names(session: Session, lang: str) -> dict[str, str]:
+    """Every State's name in the page's language, by code (one statement)."""
+    return {
+        s.code: (s.name_fr if lang == "fr" and s.name_fr else s.name)
+        for s in states_service.list_states(session)
+    }
+
+
+# -- the register ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    """What the register's form asked for: the API's filters and sort, the page, and any refusal."""
+
+    filters: ProjectFilters = field(default_factory=ProjectFilters)
+    sort: str = ProjectSort.code_asc.value
+    page: int = 1
+    form: Form = field(default_factory=Form)
+
+
+CHECKS: dict[str, TypeAdapter[Any]] = {
+    "status": TypeAdapter(ProjectStatus),
+    "area": TypeAdapter(Area),
+    "beneficiary": TypeAdapter(StateCode),
+    "donor": TypeAdapter(StateCode),
+    "activity_type": TypeAdapter(ActivityType),
+    "funding": TypeAdapter(FundingFilter),
+    "sort": TypeAdapter(ProjectSort),
+}
+
+
+def selection(query: Mapping[str, str], gettext: Callable[[str], str]) -> Selection:
+    """The register's query string read as the API reads its query: a blank field means any; a value the
+    API would refuse gets a message beside its field."""
+    values = {name: query.get(name, "").strip() for name in (*FILTER_FIELDS, "sort", "page")}
+    errors: dict[str, str] = {}
+    chosen: dict[str, Any] = {}
+    for name, check in CHECKS.items():
+        if values[name]:
+            try:
+                chosen[name] = str(check.validate_python(values[name]))
+            except ValidationError:
+                errors[name] = gettext("“%(value)s” is not one of the choices.") % {"value": values[name]}
+    if len(values["q"]) > 100:
+        errors["q"] = gettext("At most 100 characters.")
+    page = 1
+    if values["page"]:
+        try:
+            page = int(values["page"])
+            if page < 1:
+                raise ValueError
+        except ValueError:
+            errors["page"] = gettext("A page number is a whole number from 1.")
+            page = 1
+    filters = ProjectFilters(
+        status=chosen.get("status"),
+        area=chosen.get("area"),
+        beneficiary=chosen.get("beneficiary"),
+        donor=chosen.get("donor"),
+        activity_type=chosen.get("activity_type"),
+        q=values["q"] or None,
+        funding=chosen.get("funding"),
+    )
+    return Selection(filters, chosen.get("sort", ProjectSort.code_asc.value), page, Form(values, errors))
+
+
+def query_of(filters: ProjectFilters, sort: str | None = None, page: int | None = None) -> str:
+    """The register's query string for a selection (the links of the pager, the exports, the home page)."""
+    pairs = [(name, getattr(filters, name)) for name in FILTER_FIELDS if getattr(filters, name)]
+    if sort and sort != ProjectSort.code_asc.value:
+        pairs.append(("sort", sort))
+    if page and page > 1:
+        pairs.append(("page", str(page)))
+    return urlencode(pairs)
+
+
+def options(labels: Mapping[str, str], gettext: Callable[[str], str]) -> list[tuple[str, str]]:
+    return [(value, gettext(text)) for value, text in labels.items()]
+
+
+@router.get("/projects")
+def register(request: Request, session: SessionDep, user: PageUser) -> Response:
+    gettext = gettext_of(request)
+    lang = request_lang(request)
+    chosen = selection(request.query_params, gettext)
+    rows: list[Any] = []
+    total = 0
+    if not chosen.form.errors:
+        offset = (chosen.page - 1) * PER_PAGE
+        rows, total = projects_service.list_projects(
+            session, actor_of(user), chosen.filters, chosen.sort, PER_PAGE, offset
+        )
+    names = state_names(session, lang)
+    lines = [(r, projects_service.funding_of(r), projects_service.progress_of(r)) for r in rows]
+    pages = max(1, -(-total // PER_PAGE))
+    return templates.render(
+        request,
+        "projects_register.html",
+        422 if chosen.form.errors else 200,
+        form=chosen.form,
+        lines=lines,
+        total=total,
+        page=chosen.page,
+        pages=pages,
+        first=(chosen.page - 1) * PER_PAGE + 1 if rows else 0,
+        last=(chosen.page - 1) * PER_PAGE + len(rows),
+        previous_query=query_of(chosen.filters, chosen.sort, chosen.page - 1) if chosen.page > 1 else None,
+        next_query=query_of(chosen.filters, chosen.sort, chosen.page + 1) if chosen.page < pages else None,
+        export_query=query_of(chosen.filters),
+        names=names,
+        state_options=sorted(names.items(), key=lambda item: item[1]),
+        status_options=options(STATUS_LABELS, gettext),
+        area_options=options(AREA_LABELS, gettext),
+        activity_options=options(ACTIVITY_LABELS, gettext),
+        funding_options=options(FUNDING_LABELS, gettext),
+        sort_options=[(s.value, gettext(SORT_LABELS[s.value])) for s in ProjectSort],
+        labels=STATUS_LABELS,
+    )
+
+
+def _export(request: Request, session: Session, user: User, fmt: Format) -> Response:
+    chosen = selection(request.query_params, gettext_of(request))
+    if chosen.form.errors:
+        return register(request, session, user)
+    data = exporter.rows(session, actor_of(user), Kind.projects, ExportFilters(projects=chosen.filters))
+    name = exporter.filename(Kind.projects, fmt, date.today().isoformat())
+    return Response(
+        exporter.render(Kind.projects, fmt, data),
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/projects.csv")
+def register_csv(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return _export(request, session, user, Format.csv)
+
+
+@router.get("/projects.xlsx")
+def register_xlsx(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return _export(request, session, user, Format.xlsx)
+
+
+# -- the project page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """A status the person may move the project to: a button (a step), or a link to the confirmation
+    form (a final move or a reopening, which ask for a note)."""
+
+    to: str
+    confirm: bool
+
+
+def moves_for(
+    user: User, status: ProjectStatus, before_hold: str | None, reopen_to: str | None
+) -> list[Move]:
+    """The lifecycle controls this person gets: staff and admins the allowed steps; managers and admins
+    the reopening of a completed or cancelled project; donors none."""
+    if status in FINAL:
+        if user.role in projects_service.REOPENERS and reopen_to is not None:
+            return [Move(reopen_to, True)]
+        return []
+    if user.role not in projects_service.MOVERS:
+        return []
+    hold = ProjectStatus(before_hold) if before_hold else None
+    return [Move(s.value, s in FINAL) for s in projects_service.allowed_moves(status, hold)]
+
+
+@dataclass(frozen=True)
+class TrailLine:
+    entry: AuditEntry
+    who: str
+    changes: list[tuple[str, Any, Any]]
+
+
+def trail_lines(entries: list[AuditEntry], emails: Mapping[int, str]) -> list[TrailLine]:
+    """Audit entries as the page shows them: who by e-mail, each field old → new."""
+    lines = []
+    for e in entries:
+        who = "system" if e.user_id is None else emails.get(e.user_id, f"user {e.user_id}")
+        changes = []
+        for name, values in (e.changes or {}).items():
+            old, new = values if isinstance(values, list) and len(values) == 2 else (None, values)
+            changes.append((name, old, new))
+        lines.append(TrailLine(e, who, changes))
+    return lines
+
+
+def emails_of(session: Session) -> dict[int, str]:
+    """Every account's e-mail by id, in one page of the accounts (the audit trail names its writers)."""
+    found, _ = users_service.list_users(session, PageParams(500, 0))
+    return {u.id: u.email for u in found if u.id is not None}
+
+
+def totals(lines: list[PledgeRow]) -> dict[str, Decimal]:
+    """The euro totals of some pledge lines: pledged (not withdrawn), received, outstanding."""
+    pledged = sum((r.pledge.amount_eur for r in lines if r.pledge.status != "withdrawn"), Decimal("0.00"))
+    received = sum((r.received_eur for r in lines), Decimal("0.00"))
+    return {"pledged": pledged, "received": received}
+
+
+@router.get("/projects/{project_id:int}")
+def project_page(request: Request, session: SessionDep, user: PageUser, project_id: int) -> Response:
+    gettext = gettext_of(request)
+    lang = request_lang(request)
+    actor = actor_of(user)
+    row = projects_service.get_project_row(session, project_id)
+    project = row.project
+    pledges, receipts = funding_service.project_funding_lines(session, actor, project_id)
+    milestones, indicators, history = projects_service.project_parts(session, project_id)
+    processes = processes_service.processes_of_project(session, project_id)
+    names = state_names(session, lang)
+    see_trail = may(user, "audit", "read")
+    trail: list[TrailLine] = []
+    if see_trail:
+        entries, _count = projects_service.project_trail(session, project_id, PageParams(TRAIL_LENGTH, 0))
+        trail = trail_lines(entries, emails_of(session))
+    status = ProjectStatus(project.status)
+    reopen_to = projects_service.reopen_target(history) if status in FINAL else None
+    done = request.query_params.get("done", "")
+    today = date.today()
+    return templates.render(
+        request,
+        "project.html",
+        project=project,
+        row=row,
+        funding=projects_service.funding_of(row),
+        progress=projects_service.progress_of(row),
+        pledges=pledges,
+        outstanding={r.pledge.id: funding_service.outstanding(r) for r in pledges},
+        own=totals(pledges),
+        receipts=receipts,
+        milestones=milestones,
+        indicators=indicators,
+        history=history,
+        processes=processes,
+        names=names,
+        trail=trail,
+        see_trail=see_trail,
+        moves=moves_for(user, status, project.status_before_hold, reopen_to),
+        reopening=status in FINAL,
+        loaded_at=loaded_now(),
+        writer=may(user, "projects", "write"),
+        pledge_writer=may(user, "pledges", "write"),
+        donor=user.role == "donor",
+        today=today,
+        month_of=funding_service.month_of,
+        notice=gettext(NOTICES[done]) if done in NOTICES else None,
+        labels=STATUS_LABELS,
+        activity_labels=ACTIVITY_LABELS,
+        area_labels=AREA_LABELS,
+        pledge_labels=PLEDGE_STATUS_LABELS,
+        kind_labels=KIND_LABELS,
+        process_kind_labels=PROCESS_KIND_LABELS,
+        stage_labels=STAGE_LABELS,
+    )

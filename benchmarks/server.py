@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,8 @@ APP = "portfolio.main:create_app"
 BARE_APP = "benchmarks.bare_app:create_app"
 START_TIMEOUT_S = 90.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SESSION_COOKIE = "portfolio_session"  # portfolio.web.session.COOKIE
+LOGIN_CSRF_COOKIE = "portfolio_login_csrf"  # portfolio.web.session.LOGIN_CSRF_COOKIE
 
 
 def free_port() -> int:
@@ -226,12 +229,27 @@ def bearer_token(client: httpx.Client, email: str = STAFF) -> dict[str, str]:
 
 
 def dashboard_cookie(client: httpx.Client, email: str = STAFF) -> dict[str, str]:
-    """Log in through the dashboards' form; the Cookie header to send (the cookie is path=/dashboards)."""
+    """Log in through the site's login form, as a person does: GET /login for the form's CSRF token and
+    its cookie, then POST the form; the Cookie header to send (the session cookie is path=/, for the
+    staff pages and the dashboards alike)."""
+    form = client.get("/login", params={"next": "/dashboards/funding"})
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    login_csrf = form.cookies.get(LOGIN_CSRF_COOKIE)
+    if form.status_code != 200 or found is None or login_csrf is None:
+        raise RuntimeError(f"login form unavailable: {form.status_code} {form.text[:200]}")
+    client.cookies.clear()  # the form's cookie goes in the header, as a browser sends it
     response = client.post(
-        "/dashboards/login",
-        data={"email": email, "password": PASSWORD, "next": "/dashboards/funding"},
+        "/login",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "next": "/dashboards/funding",
+            "csrf_token": found.group(1),
+        },
+        headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={login_csrf}"},
         follow_redirects=False,
     )
-    if response.status_code != 303 or "portfolio_session" not in response.cookies:
-        raise RuntimeError(f"dashboard login failed: {response.status_code} {response.text[:200]}")
-    return {"Cookie": f"portfolio_session={response.cookies['portfolio_session']}"}
+    if response.status_code != 303 or SESSION_COOKIE not in response.cookies:
+        raise RuntimeError(f"login failed: {response.status_code} {response.text[:200]}")
+    client.cookies.clear()  # the caller sends the session cookie itself, in the header returned
+    return {"Cookie": f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE]}"}

@@ -49,3 +49,18 @@ def count_since(session: Session, entity: str, entity_id: int, action: str, sinc
             col(AuditEntry.at) >= since,
         )
     ).one()
+
+
+def entries_of(session: Session, entity: str, entity_id: int, actions: tuple[str, ...]) -> list[AuditEntry]:
+    """Every entry of these actions on one record, oldest first, in one statement."""
+    return list(
+        session.exec(
+            select(AuditEntry)
+            .where(
+                col(AuditEntry.entity) == entity,
+                col(AuditEntry.entity_id) == entity_id,
+                col(AuditEntry.action).in_(actions),
+            )
+            .order_by(col(AuditEntry.at), col(AuditEntry.id))
+        )
+    )

@@ -227,3 +227,9 @@ def recent_entries(session: Session, limit: int) -> list[AuditEntry]:
     """The latest ``limit`` writes of the whole portfolio, newest first: the home page's recent changes."""
     entries, _ = repository.list_entries(session, repository.AuditFilters(), limit, 0)
     return entries
+
+
+def status_writers(session: Session, entity: str, entity_id: int) -> list[AuditEntry]:
+    """The entries that created a record and moved its status (creations, transitions, reopenings),
+    oldest first: who made each change of a status history."""
+    return repository.entries_of(session, entity, entity_id, ("create", "transition", "reopen"))

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
+from portfolio.audit import service as audit_service
 from portfolio.audit.models import AuditEntry
 from portfolio.db import SessionDep
 from portfolio.funding import service as funding_service
@@ -24,7 +25,7 @@ from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  #
 from portfolio.pagination import PageParams
 from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
-from portfolio.projects.models import FINAL
+from portfolio.projects.models import FINAL, ProjectStatusChange
 from portfolio.projects.schemas import ActivityType, Area, FundingFilter, ProjectSort, ProjectStatus
 from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.schemas import StateCode
@@ -342,6 +343,39 @@ def totals(lines: list[PledgeRow]) -> dict[str, Decimal]:
     return {"pledged": pledged, "received": received}
 
 
+def history_writers(
+    history: list[ProjectStatusChange], entries: list[AuditEntry], emails: Mapping[int, str]
+) -> list[str]:
+    """Who made each change of a status history, by e-mail: the audit entry that records the same move
+    (from, to, date), or the creation for the opening request; blank when none is found."""
+    moves: dict[tuple[Any, Any, str], list[AuditEntry]] = {}
+    for e in entries:
+        changes = e.changes or {}
+        if e.action == "create":
+            key: tuple[Any, Any, str] = (None, "requested", "")
+        else:
+            status = changes.get("status") or [None, None]
+            on = changes.get("on") or [None, None]
+            key = (status[0], status[1], str(on[1]))
+        moves.setdefault(key, []).append(e)
+    who = []
+    for change in history:
+        key = (
+            (None, "requested", "")
+            if change.from_status is None
+            else (change.from_status, change.to_status, change.changed_on.isoformat())
+        )
+        found = moves.get(key)
+        entry = found.pop(0) if found else None
+        if entry is None:
+            who.append("")
+        elif entry.user_id is None:
+            who.append("system")
+        else:
+            who.append(emails.get(entry.user_id, f"user {entry.user_id}"))
+    return who
+
+
 @router.get("/projects/{project_id:int}")
 def project_page(request: Request, session: SessionDep, user: PageUser, project_id: int) -> Response:
     gettext = gettext_of(request)
@@ -355,9 +389,14 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     names = state_names(session, lang)
     see_trail = may(user, "audit", "read")
     trail: list[TrailLine] = []
+    movers: list[str] = []
     if see_trail:
         entries, _count = projects_service.project_trail(session, project_id, PageParams(TRAIL_LENGTH, 0))
-        trail = trail_lines(entries, emails_of(session))
+        emails = emails_of(session)
+        trail = trail_lines(entries, emails)
+        movers = history_writers(
+            history, audit_service.status_writers(session, "project", project_id), emails
+        )
     status = ProjectStatus(project.status)
     reopen_to = projects_service.reopen_target(history) if status in FINAL else None
     done = request.query_params.get("done", "")
@@ -376,6 +415,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         milestones=milestones,
         indicators=indicators,
         history=history,
+        movers=movers,
         processes=processes,
         names=names,
         trail=trail,

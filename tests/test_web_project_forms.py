@@ -202,6 +202,27 @@ def test_a_bad_budget_is_refused_beside_the_budget(staff: TestClient, budget: st
     assert answer.text.count("autofocus") == 1
 
 
+def test_a_refused_edit_keeps_the_version_and_moment_it_was_loaded(
+    staff: TestClient, client: TestClient
+) -> None:
+    project = make_project(client)
+    url = f"/projects/{project['id']}/edit"
+    loaded = form_of(staff.get(url))
+    base = {
+        "code": project["code"],
+        "areas": ["SALW"],
+        "beneficiaries": ["SRB"],
+        "request_date": "2025-01-10",
+    }
+    refused = staff.post(url, data={**loaded, **base, "title": "T", "budget_eur": "-1"})
+    assert refused.status_code == 422
+    assert form_of(refused)["version"] == "1" and form_of(refused)["loaded_at"] == loaded["loaded_at"]
+    forged = staff.post(url, data={**loaded, **base, "version": "abc", "title": "T", "budget_eur": "x"})
+    assert forged.status_code == 422 and 'id="f-budget_eur-error"' in forged.text
+    stale = staff.post(url, data={**loaded, **base, "version": "abc", "title": "T", "budget_eur": "1"})
+    assert stale.status_code == 412 and form_of(stale)["version"] == "1"
+
+
 def test_a_final_move_asks_for_a_note(staff: TestClient, client: TestClient) -> None:
     project = make_project(client)
     url = f"/projects/{project['id']}/transition"

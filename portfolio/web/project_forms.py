@@ -202,6 +202,11 @@ def project_wire(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def as_version(value: str) -> int:
+    """The version a form was loaded at, as it carried it (0 for a forged or missing one: stale)."""
+    return int(value) if value.isdigit() else 0
+
+
 def refusal_status(exc: Exception) -> int:
     return 409 if isinstance(exc, Conflict) else 422
 
@@ -218,6 +223,7 @@ def project_form_page(
     project: Project | None = None,
     version: int | None = None,
     changes: list[Change] | None = None,
+    loaded_at: str = "",
 ) -> Response:
     return templates.render(
         request,
@@ -227,7 +233,7 @@ def project_form_page(
         project=project,
         choices=project_choices(request, session),
         version=version if version is not None else (project.version if project else None),
-        loaded_at=loaded_now(),
+        loaded_at=loaded_at or loaded_now(),
         changes=changes,
         conflict=changes is not None,
     )
@@ -290,7 +296,13 @@ async def save_project(
         form = project_refused(exc, Form(fields))
         # the version the person loaded stays: their save has not been applied to anything newer
         return project_form_page(
-            request, session, form, refusal_status(exc), project=project, version=int(version or 0)
+            request,
+            session,
+            form,
+            refusal_status(exc),
+            project=project,
+            version=as_version(version),
+            loaded_at=loaded_at,
         )
     return hub(project_id, "saved")
 
@@ -311,6 +323,7 @@ def transition_page(
     *,
     version: int | None = None,
     changes: list[Change] | None = None,
+    loaded_at: str = "",
 ) -> Response:
     to = str(form.value("to"))
     return templates.render(
@@ -325,7 +338,7 @@ def transition_page(
         reopening=ProjectStatus(project.status) in FINAL,
         note_required=needs_note(project, to),
         version=version if version is not None else project.version,
-        loaded_at=loaded_now(),
+        loaded_at=loaded_at or loaded_now(),
         changes=changes,
         conflict=changes is not None,
     )
@@ -357,7 +370,12 @@ async def move_project(request: Request, session: SessionDep, user: Mover, proje
         _ = _gettext(request)
         message = _("Say why: a note is required for this change.")
         return transition_page(
-            request, project, Form(fields, {"note": message}), 422, version=int(version or 0)
+            request,
+            project,
+            Form(fields, {"note": message}),
+            422,
+            version=as_version(version),
+            loaded_at=loaded_at,
         )
     try:
         body = build(TransitionCreate, fields)
@@ -386,7 +404,8 @@ async def move_project(request: Request, session: SessionDep, user: Mover, proje
             project,
             form.refused(exc, TRANSITION_FIELDS),
             refusal_status(exc),
-            version=int(version or 0),
+            version=as_version(version),
+            loaded_at=loaded_at,
         )
     return hub(project_id, "moved")
 
@@ -459,6 +478,7 @@ def part_page(
     part: Any = None,
     version: int | None = None,
     changes: list[Change] | None = None,
+    loaded_at: str = "",
 ) -> Response:
     project = projects_service.get_project(session, project_id)
     return templates.render(
@@ -469,7 +489,7 @@ def part_page(
         project=project,
         part=part,
         version=version if version is not None else (part.version if part is not None else None),
-        loaded_at=loaded_now(),
+        loaded_at=loaded_at or loaded_now(),
         changes=changes,
         conflict=changes is not None,
         today=date.today(),
@@ -539,7 +559,8 @@ async def save_part(
             form,
             refusal_status(exc),
             part=part,
-            version=int(version or 0),
+            version=as_version(version),
+            loaded_at=loaded_at,
         )
     return hub(project_id, f"{kind.entity}-saved")
 

@@ -66,6 +66,7 @@ def account(request: Request, session: Session) -> User | None:
     if token:
         try:
             user = account_of(request, session, token)
+            session.expunge(user)  # a snapshot: a rollback must not expire what the error page shows
         except TokenRefused:
             user = None
     request.state.user = user

@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portfolio.web import account, core, errors, home, projects
+from portfolio.web import account, core, errors, home, project_forms
 
 HERE = Path(__file__).parent
-ROUTERS = (core.router, account.router, home.router, projects.router)
+ROUTERS = (core.router, account.router, home.router, project_forms.router)
 
 
 def install(app: FastAPI) -> None:

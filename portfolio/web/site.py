@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portfolio.web import account, core, errors, home
+from portfolio.web import account, core, errors, funding, home, processes
 
 HERE = Path(__file__).parent
-ROUTERS = (core.router, account.router, home.router)
+ROUTERS = (core.router, account.router, home.router, funding.router, processes.router)
 
 
 def install(app: FastAPI) -> None:

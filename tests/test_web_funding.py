@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, ok, receive
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -261,3 +263,148 @@ def test_a_post_without_the_csrf_token_is_refused(client, staff, project):
     )
     assert response.status_code == 403
     assert receive(client, pledge["id"], "1000.00").status_code == 201  # nothing was received before
+
+
+# -- in a real browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_server(sqlite_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A live server on the sample portfolio, and its application."""
+    import shutil
+
+    from portfolio.demo import load_demo_data
+    from portfolio.main import create_app
+    from tests.factories import live_server, make_settings
+
+    path = tmp_path_factory.mktemp("browser-funding") / "portfolio.db"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app(make_settings(f"sqlite:///{path}"))
+    with app.state.db.session(write=True) as session:
+        load_demo_data(session, app.state.hasher)
+    with live_server(app) as url:
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Any:
+    from tests.test_browser import CHROMIUM, FLAGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def browse_as(chromium: Any, server: str, email: str) -> tuple[Any, Any, list[str]]:
+    from portfolio.demo import DEMO_PASSWORD
+
+    context = chromium.new_context(viewport={"width": 1300, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    # A refused form answers 409/422 on purpose, and Chromium logs that status: not a problem of the page.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and "the server responded with a status of" not in m.text
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    return context, page, problems
+
+
+def open_project(app: Any) -> tuple[int, str]:
+    from sqlmodel import col, select
+
+    from portfolio.projects.models import Project
+
+    with app.state.db.session() as session:
+        project = session.exec(
+            select(Project).where(col(Project.status) != "cancelled").order_by(col(Project.id))
+        ).first()
+        assert project is not None and project.id is not None
+        return project.id, project.code
+
+
+def newest_pledge(app: Any, project_id: int) -> int:
+    from sqlmodel import col, select
+
+    from portfolio.funding.models import Pledge
+
+    with app.state.db.session() as session:
+        pledge_id = session.exec(
+            select(Pledge.id).where(Pledge.project_id == project_id).order_by(col(Pledge.id).desc())
+        ).first()
+        assert pledge_id is not None
+        return int(pledge_id)
+
+
+def test_a_pledge_in_nok_previewed_then_received_and_over_received_in_the_browser(demo_server, chromium):
+    server, app = demo_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    project_id, code = open_project(app)
+    context, page, problems = browse_as(chromium, server, "staff@example.org")
+    try:
+        page.goto(f"{server}/exchange-rates/month?month=2026-11")
+        if page.get_by_label("EUR per 1 NOK").count():
+            page.get_by_label("EUR per 1 NOK").fill("0.0862")
+        else:
+            page.get_by_label("Currency").select_option("NOK")
+            page.get_by_label("EUR per unit").fill("0.0862")
+        page.get_by_role("button", name="Save the rates of 2026-11").click()
+        assert "The month's rates have been saved." in page.text_content("main")
+        page.goto(f"{server}/exchange-rates")
+        page.screenshot(path=str(ARTIFACTS / "staff-rates.png"), full_page=True)
+
+        page.goto(f"{server}/projects/{project_id}/pledges/new")
+        assert code in page.text_content("h1")
+        page.get_by_label("Donor").select_option(label="Norway")
+        page.get_by_label("Currency").select_option(label="NOK — Norwegian Krone")
+        page.get_by_label("Amount").fill("500000.00")
+        page.get_by_label("Pledged on").fill("2026-11-10")
+        page.get_by_label("Note").fill("Letter of intent from the Norwegian delegation")
+        page.get_by_role("button", name="Preview in euros").click()
+        preview = page.locator("#preview").text_content()
+        assert "≈ €43,100.00" in preview and "1 NOK = 0.0862 EUR (rate of 2026-11)" in preview
+        assert page.get_by_label("Amount").input_value() == "500000.00"
+        page.screenshot(path=str(ARTIFACTS / "staff-pledge-form.png"), full_page=True)
+        page.get_by_role("button", name="Record pledge").click()
+        assert page.url.endswith(f"/projects/{project_id}?done=pledge-added")
+
+        pledge_id = newest_pledge(app, project_id)
+        page.goto(f"{server}/pledges/{pledge_id}/receipts/new")
+        page.get_by_label("Received on").fill("2026-11-20")
+        page.get_by_label("Amount in NOK").fill("100000.00")
+        page.get_by_role("button", name="Record receipt").click()
+        assert page.url.endswith("?done=receipt-added")
+        page.goto(f"{server}/pledges/{pledge_id}/receipts/new")
+        page.get_by_label("Received on").fill("2026-11-21")
+        page.get_by_label("Amount in NOK").fill("450000.00")
+        page.get_by_role("button", name="Record receipt").click()
+        message = page.locator("#f-amount-error").text_content()
+        assert "past its 500000.00 (400000.00 outstanding)" in message
+        assert page.get_by_label("Amount in NOK").input_value() == "450000.00"
+        assert page.evaluate("document.activeElement.id") == "f-amount"
+        page.screenshot(path=str(ARTIFACTS / "staff-receipt-refused.png"), full_page=True)
+
+        page.goto(f"{server}/language?to=fr&next=/projects/{project_id}/pledges/new")
+        page.get_by_label("Donateur").select_option(label="Norvège")
+        page.get_by_label("Devise").select_option("NOK")
+        page.get_by_label("Montant").fill("250000.00")
+        page.get_by_label("Annoncée le").fill("2026-11-10")
+        page.get_by_role("button", name="Aperçu en euros").click()
+        assert "21\u202f550,00\xa0€ à 1 NOK = 0,0862 EUR" in page.locator("#preview").text_content()
+        page.screenshot(path=str(ARTIFACTS / "staff-pledge-form-fr.png"), full_page=True)
+    finally:
+        context.close()
+    assert problems == []

@@ -8,9 +8,22 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import test_web_funding as funding_pages
 from tests.factories import make_project, ok
-from tests.test_web_funding import error_of, hidden, login, send, token_of, value_of
+from tests.test_web_funding import (
+    ARTIFACTS,
+    browse_as,
+    error_of,
+    hidden,
+    login,
+    open_project,
+    send,
+    token_of,
+    value_of,
+)
 
+demo_server = funding_pages.demo_server  # the browser tests' fixtures: a live sample server, Chromium
+chromium = funding_pages.chromium
 NEW = {
     "state": "MDA",
     "name": "National SALW Commission",
@@ -174,3 +187,43 @@ def test_no_csrf_token_no_process(client, staff):
     response = staff.post("/processes/new", data=NEW, follow_redirects=False)
     assert response.status_code == 403
     assert ok(client.get("/api/v1/national-processes"))["total"] == 0
+
+
+def test_a_process_recorded_and_moved_in_the_browser(demo_server, chromium):
+    server, app = demo_server
+    _project_id, code = open_project(app)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, problems = browse_as(chromium, server, "staff@example.org")
+    try:
+        page.goto(f"{server}/processes")
+        page.get_by_role("link", name="Record a national process").click()
+        page.get_by_label("State").select_option(label="Montenegro")
+        page.get_by_label("Name").fill("Weapons registry inspection unit")
+        page.get_by_label("Kind").select_option(label="Structure")
+        page.get_by_label("SALW").check()
+        page.get_by_label("Projects that helped build it").fill(f"{code.lower()}, NOPE-1")
+        page.get_by_label("Description").fill("Inspects the civilian weapons registry every year.")
+        page.get_by_role("button", name="Record national process").click()
+        assert page.locator("#f-project_codes-error").text_content() == "No project has the code NOPE-1."
+        page.screenshot(path=str(ARTIFACTS / "staff-process-form.png"), full_page=True)
+        page.get_by_label("Projects that helped build it").fill(code)
+        page.get_by_role("button", name="Record national process").click()
+        assert "The national process has been recorded." in page.text_content("main")
+        assert page.get_by_role("link", name=code).count() == 1
+        page.get_by_role("link", name="Edit or change the stage").click()
+        page.get_by_label("New stage").select_option(label="Established")
+        page.get_by_label("Stage note").fill("Unit staffed and trained")
+        page.get_by_role("button", name="Save changes").click()
+        assert "The stage has been changed." in page.text_content("main")
+        assert "Unit staffed and trained" in page.text_content("main")
+        page.goto(f"{server}/processes")
+        page.get_by_label("State").select_option(label="Montenegro")
+        page.get_by_role("button", name="Show").click()
+        assert "Weapons registry inspection unit" in page.text_content("main")
+        page.goto(f"{server}/processes")
+        page.screenshot(path=str(ARTIFACTS / "staff-processes.png"), full_page=True)
+        page.goto(f"{server}/language?to=fr&next=/processes")
+        page.screenshot(path=str(ARTIFACTS / "staff-processes-fr.png"), full_page=True)
+    finally:
+        context.close()
+    assert problems == []

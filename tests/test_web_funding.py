@@ -408,3 +408,41 @@ def test_a_pledge_in_nok_previewed_then_received_and_over_received_in_the_browse
     finally:
         context.close()
     assert problems == []
+
+
+def count_statements(app: Any, browser: TestClient, url: str) -> int:
+    """How many SQL statements one page view runs."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = app.state.db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert browser.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_the_rates_and_pledge_pages_run_a_fixed_number_of_statements(app, client, staff, project):
+    make_rate(client, "NOK", "2026-11", "0.08600000")
+    pledge = make_pledge(client, project["id"], amount="1000.00")
+    receive(client, pledge["id"], "10.00")
+    few = [count_statements(app, staff, u) for u in ("/exchange-rates", f"/pledges/{pledge['id']}/edit")]
+    for month in range(1, 10):
+        make_rate(client, "CHF", f"2025-{month:02d}", "1.05000000")
+        make_rate(client, "PLN", f"2025-{month:02d}", "0.23000000")
+        receive(client, pledge["id"], "10.00", f"2024-05-{month + 2:02d}")
+    many = [count_statements(app, staff, u) for u in ("/exchange-rates", f"/pledges/{pledge['id']}/edit")]
+    assert many == few, (few, many)
+
+
+def test_a_month_that_is_not_one_gets_a_page_not_a_stack_trace(staff):
+    response = staff.get("/exchange-rates/month", params={"month": "2026-13"})
+    assert response.status_code == 422
+    assert "text/html" in response.headers["content-type"]
+    assert "Give the month as YYYY-MM" in response.text

@@ -234,6 +234,7 @@ def test_donors_and_managers_read_without_write_controls(client, anon, accounts,
     page = donor.get(f"/pledges/{deu['id']}/edit")
     assert page.status_code == 200
     assert "Save changes" not in page.text and "Delete pledge" not in page.text
+    assert "<dd>Germany</dd>" in page.text  # the donor by name
     assert donor.get(f"/pledges/{fra['id']}/edit").status_code == 404  # another State's pledge
     forged = donor.post(
         f"/pledges/{deu['id']}/edit",

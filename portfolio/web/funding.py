@@ -139,13 +139,15 @@ def _pledge_page(
 ) -> Response:
     lang = request_lang(request)
     pledge = context.get("pledge")
+    donors = donor_groups(session, lang)
     return templates.render(
         request,
         "pledge_form.html",
         status_code,
         form=form,
         project=project,
-        donors=donor_groups(session, lang),
+        donors=donors,
+        donor_names={code: name for _group, options in donors for code, name in options},
         currencies=currency_options(session, lang),
         kinds=kind_options(lang),
         statuses=status_options(lang, pledge.status if pledge is not None else None),

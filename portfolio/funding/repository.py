@@ -270,3 +270,31 @@ def awaiting_money(session: Session, limit: int) -> tuple[list[PledgeRow], int]:
     )
     rows, total = paged(session, query, PageParams(limit, 0), col(Pledge.amount_eur).desc(), col(Pledge.id))
     return [_row(*r) for r in rows], total
+
+
+# -- reads for the staff pages (pledge and rate forms) ------------------------------------------
+
+
+def currencies_in_use(session: Session) -> list[str]:
+    """Every currency other than the euro that a pledge is made in or that has a recorded rate, A→Z:
+    the currencies whose monthly rates the rates form asks for."""
+    pledged = select(Pledge.currency).where(col(Pledge.currency) != "EUR").distinct()
+    rated = select(ExchangeRate.currency).distinct()
+    return sorted(set(session.exec(pledged)) | set(session.exec(rated)))
+
+
+def rate_months(session: Session, limit: int, offset: int) -> tuple[list[str], int]:
+    """One page of the months that have at least one recorded rate, newest first, and how many there are."""
+    months = select(ExchangeRate.month).distinct().subquery("months")
+    total = session.exec(select(func.count()).select_from(months)).one()
+    page = session.exec(
+        select(months.c.month).order_by(months.c.month.desc()).limit(limit).offset(offset)
+    ).all()
+    return [str(m) for m in page], total
+
+
+def rates_in_months(session: Session, months: list[str]) -> list[ExchangeRate]:
+    """Every rate recorded for these months (one query, whatever their number)."""
+    if not months:
+        return []
+    return list(session.exec(select(ExchangeRate).where(col(ExchangeRate.month).in_(months))))

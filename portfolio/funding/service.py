@@ -440,3 +440,29 @@ def pledges_awaiting_money(session: Session, viewer: Actor, limit: int) -> tuple
     if viewer.is_donor:
         return [], 0
     return repository.awaiting_money(session, limit)
+
+
+# -- reads for the staff pages (pledge and rate forms) ------------------------------------------
+
+
+def currencies_in_use(session: Session) -> list[str]:
+    """The non-euro currencies of the portfolio's pledges and recorded rates, A→Z."""
+    return repository.currencies_in_use(session)
+
+
+def rate_table(
+    session: Session, limit: int, offset: int
+) -> tuple[list[str], dict[tuple[str, str], Decimal], int]:
+    """One page of months with rates (newest first), their rates by (month, currency), and the number of
+    months: the exchange-rates register, in two queries and a count."""
+    months, total = repository.rate_months(session, limit, offset)
+    rates = {(r.month, r.currency): r.eur_per_unit for r in repository.rates_in_months(session, months)}
+    return months, rates, total
+
+
+def month_rates(session: Session, month: str) -> dict[str, ExchangeRate]:
+    """The rates recorded for one month (YYYY-MM), by currency."""
+    return {r.currency: r for r in repository.rates_in_months(session, [month])}
+
+
+PledgeWithReceipts = PledgeRow  # a pledge and what has been received against it, as the pages show it

@@ -1,11 +1,14 @@
 """Every query of the national-processes domain."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import String, cast
 from sqlmodel import Session, col, select
 
 from portfolio.pagination import PageParams, paged
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
+from portfolio.projects.models import Project
 
 
 @dataclass(frozen=True)
@@ -84,3 +87,45 @@ def linked_to_project(session: Session, project_id: int) -> list[NationalProcess
             .order_by(col(NationalProcess.state), col(NationalProcess.name))
         )
     )
+
+
+# -- reads for the staff pages (the process list and form) --------------------------------------
+
+
+def list_processes_in_area(
+    session: Session, filters: ProcessFilters, area: str | None, limit: int, offset: int
+) -> tuple[list[NationalProcess], int]:
+    """:func:`list_processes`, also narrowed to the processes of one area (SALW or SCA) when given.
+    The areas are a JSON list of codes; matching the quoted code in its text works on both databases."""
+    query = select(NationalProcess)
+    if filters.state is not None:
+        query = query.where(NationalProcess.state == filters.state)
+    if filters.kind is not None:
+        query = query.where(NationalProcess.kind == filters.kind)
+    if filters.stage is not None:
+        query = query.where(NationalProcess.stage == filters.stage)
+    if area is not None:
+        query = query.where(cast(col(NationalProcess.areas), String).like(f'%"{area}"%'))
+    return paged(
+        session, query, PageParams(limit, offset), col(NationalProcess.state), col(NationalProcess.name)
+    )
+
+
+def project_labels(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Code and title of the projects of these ids, by id (one query)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Project.id, Project.code, Project.title).where(col(Project.id).in_(wanted))
+    ).all()
+    return {int(pid): (code, title) for pid, code, title in rows if pid is not None}
+
+
+def project_ids_by_code(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    """The ids of the projects holding these codes, by code (one query)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.exec(select(Project.code, Project.id).where(col(Project.code).in_(wanted))).all()
+    return {code: int(pid) for code, pid in rows if pid is not None}

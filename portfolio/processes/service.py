@@ -4,6 +4,7 @@ Knows nothing of HTTP; never commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository
@@ -194,3 +195,50 @@ def unlink_project(session: Session, actor: Actor, project_id: int) -> None:
 def processes_of_project(session: Session, project_id: int) -> list[NationalProcess]:
     """The national processes a project is linked to (its page lists them), in one statement."""
     return repository.linked_to_project(session, project_id)
+
+
+# -- reads for the staff pages (the process list and form) --------------------------------------
+
+
+def process_filters(state: str | None, kind: str | None, stage: str | None) -> ProcessFilters:
+    """The list's filters as the pages pass them (None: any)."""
+    return ProcessFilters(state=state, kind=kind, stage=stage)
+
+
+def list_processes_in_area(
+    session: Session, filters: ProcessFilters, area: str | None, page: PageParams
+) -> tuple[list[NationalProcess], int]:
+    """The process list of the pages: the API's filters, and the area (SALW or SCA) besides."""
+    return repository.list_processes_in_area(session, filters, area, page.limit, page.offset)
+
+
+def project_labels(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """Code and title of the linked projects, by id: how people know them."""
+    return repository.project_labels(session, ids)
+
+
+class UnknownProjectCodes(ValidationFailed):
+    """Codes that no project holds, named in ``codes``."""
+
+    codes: tuple[str, ...] = ()
+
+
+def project_ids_for_codes(session: Session, codes: list[str], field: str) -> list[int]:
+    """The ids of the projects people named by code (any case), in the order given; a 422 on ``field``
+    naming every code no project holds."""
+    wanted = [c.strip() for c in codes if c.strip()]
+    found = repository.project_ids_by_code(session, [*wanted, *(c.upper() for c in wanted)])
+    ids: list[int] = []
+    unknown: list[str] = []
+    for code in wanted:
+        pid = found.get(code, found.get(code.upper()))
+        if pid is None:
+            unknown.append(code)
+        else:
+            ids.append(pid)
+    if unknown:
+        msg = f"no project has the code {', '.join(repr(c) for c in unknown)}"
+        error = UnknownProjectCodes(msg, errors=[FieldError(("body", field), msg)])
+        error.codes = tuple(unknown)
+        raise error
+    return list(dict.fromkeys(ids))

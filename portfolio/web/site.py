@@ -8,10 +8,32 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portfolio.web import account, core, errors, home, project_forms
+from portfolio.web import (
+    account,
+    accounts,
+    core,
+    errors,
+    funding,
+    home,
+    imports,
+    processes,
+    project_forms,
+    projects,
+)
 
 HERE = Path(__file__).parent
-ROUTERS = (core.router, account.router, home.router, project_forms.router)
+# project_forms before projects: /projects/new is a form, not a project's page.
+ROUTERS = (
+    core.router,
+    account.router,
+    home.router,
+    project_forms.router,
+    projects.router,
+    funding.router,
+    processes.router,
+    imports.router,
+    accounts.router,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -19,3 +41,4 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
+    imports.install(app)

@@ -1,0 +1,316 @@
+"""National processes on the staff pages: the structures and procedures a participating State runs
+itself, how far each has matured (its stage, with the date and reason of every move), and the projects
+that helped build it, named by their codes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from portfolio.db import SessionDep
+from portfolio.errors import AppError, PreconditionFailed
+from portfolio.pagination import PageParams
+from portfolio.preconditions import Precondition
+from portfolio.processes import service as processes_service
+from portfolio.processes.models import NationalProcess
+from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, ProcessKind, Stage
+from portfolio.projects.schemas import Area
+from portfolio.states import service as states_service
+from portfolio.users.models import User
+from portfolio.web.conflict import changed_meanwhile, loaded_now
+from portfolio.web.forms import Form, build, typed
+from portfolio.web.i18n import request_lang, translations
+from portfolio.web.render import templates
+from portfolio.web.session import PageUser, actor_of, csrf_protect, writer_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+ProcessWriter = Annotated[User, Depends(writer_of("processes"))]
+FIELDS = (
+    "state",
+    "name",
+    "kind",
+    "areas",
+    "stage",
+    "established_on",
+    "project_codes",
+    "description",
+    "stage_changed_on",
+    "stage_note",
+)
+PER_PAGE = 50
+
+
+def kind_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {"structure": _("Structure"), "procedure": _("Procedure")}
+
+
+def stage_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {
+        "planned": _("Planned"),
+        "established": _("Established"),
+        "operational": _("Operational"),
+        "sustained": _("Sustained"),
+    }
+
+
+def state_names(session: Session, lang: str) -> dict[str, str]:
+    """Every State's name in the page's language, by code."""
+    return {s.code: (s.name_fr if lang == "fr" else s.name) for s in states_service.list_states(session)}
+
+
+def participating_options(session: Session, lang: str) -> list[tuple[str, str]]:
+    """The participating States (national processes are theirs), by name."""
+    states = states_service.list_states(session, "participating")
+    return sorted(((s.code, s.name_fr if lang == "fr" else s.name) for s in states), key=lambda o: o[1])
+
+
+def _choices(session: Session, lang: str) -> dict[str, Any]:
+    kinds = kind_labels(lang)
+    stages = stage_labels(lang)
+    return {
+        "states": participating_options(session, lang),
+        "kinds": [(k.value, kinds[k.value]) for k in ProcessKind],
+        "stages": [(s.value, stages[s.value]) for s in Stage],
+        "areas": [(a.value, a.value) for a in Area],
+        "kind_labels": kinds,
+        "stage_labels": stages,
+    }
+
+
+def split_codes(text: str) -> list[str]:
+    """Project codes typed with commas, semicolons or spaces between them."""
+    return [c for c in re.split(r"[,;\s]+", text) if c]
+
+
+# -- the list and one process -------------------------------------------------------------------
+
+
+def _option(value: str, allowed: list[str]) -> str | None:
+    return value if value in allowed else None
+
+
+@router.get("/processes")
+def list_processes(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    state: str = "",
+    kind: str = "",
+    stage: str = "",
+    area: str = "",
+    page: int = 1,
+) -> Response:
+    lang = request_lang(request)
+    choices = _choices(session, lang)
+    names = state_names(session, lang)
+    filters = processes_service.process_filters(
+        state=_option(state.upper(), list(names)),
+        kind=_option(kind, [k.value for k in ProcessKind]),
+        stage=_option(stage, [s.value for s in Stage]),
+    )
+    page = max(1, min(page, 100_000))
+    items, total = processes_service.list_processes_in_area(
+        session,
+        filters,
+        _option(area, [a.value for a in Area]),
+        PageParams(PER_PAGE, (page - 1) * PER_PAGE),
+    )
+    query = {"state": state, "kind": kind, "stage": stage, "area": area}
+    return templates.render(
+        request,
+        "processes.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        form=Form(query),
+        query="&".join(f"{k}={v}" for k, v in query.items() if v),
+        names=names,
+        **choices,
+    )
+
+
+def _created_notice(request: Request, done: str) -> str:
+    _ = translations(request_lang(request)).gettext
+    return {
+        "created": _("The national process has been recorded."),
+        "saved": _("Your changes have been saved."),
+        "moved": _("The stage has been changed."),
+    }.get(done, "")
+
+
+@router.get("/processes/new")
+def new_process(request: Request, session: SessionDep, user: ProcessWriter) -> Response:
+    values = {"stage": "planned", "kind": "structure"}
+    return _form_page(request, session, Form(values))
+
+
+@router.get("/processes/{process_id}")
+def show_process(
+    request: Request, session: SessionDep, user: PageUser, process_id: int, done: str = ""
+) -> Response:
+    lang = request_lang(request)
+    process = processes_service.get_process(session, process_id)
+    history = processes_service.stage_history(session, process_id)
+    projects = processes_service.project_labels(session, process.project_ids)
+    state = states_service.get_state(session, process.state)
+    return templates.render(
+        request,
+        "process.html",
+        process=process,
+        history=history,
+        projects=sorted(projects.items(), key=lambda p: p[1][0]),
+        state_name=state.name_fr if lang == "fr" else state.name,
+        notice=_created_notice(request, done),
+        **_choices(session, lang),
+    )
+
+
+# -- the form -----------------------------------------------------------------------------------
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    form: Form,
+    status_code: int = 200,
+    process: NationalProcess | None = None,
+    **context: Any,
+) -> Response:
+    return templates.render(
+        request,
+        "process_form.html",
+        status_code,
+        form=form,
+        process=process,
+        **_choices(session, request_lang(request)),
+        **context,
+    )
+
+
+def _body_values(session: Session, values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values as the API's body: the typed codes become the projects' ids."""
+    data = {k: v for k, v in values.items() if k in FIELDS and k != "project_codes"}
+    codes = split_codes(str(values.get("project_codes", "")))
+    data["project_ids"] = processes_service.project_ids_for_codes(session, codes, "project_codes")
+    return data
+
+
+def _unknown_codes(request: Request, exc: processes_service.UnknownProjectCodes, form: Form) -> Form:
+    _ = translations(request_lang(request)).gettext
+    message = _("No project has the code %(codes)s.") % {"codes": ", ".join(exc.codes)}
+    return Form(form.values, {"project_codes": message})
+
+
+@router.post("/processes/new")
+async def create_process(request: Request, session: SessionDep, user: ProcessWriter) -> Response:
+    values = typed(await request.form(), lists=("areas",))
+    form = Form(values)
+    try:
+        data = _body_values(session, values)
+        data.pop("stage_note", None)
+        body = build(NationalProcessCreate, data)
+        process = processes_service.create_process(session, actor_of(user), body)
+    except processes_service.UnknownProjectCodes as exc:
+        session.rollback()
+        return _form_page(request, session, _unknown_codes(request, exc, form), 422)
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        status = exc.status if isinstance(exc, AppError) else 422
+        return _form_page(request, session, form.refused(exc, FIELDS), status)
+    return RedirectResponse(f"/processes/{process.id}?done=created", status_code=303)
+
+
+def _process_values(session: Session, process: NationalProcess) -> dict[str, Any]:
+    labels = processes_service.project_labels(session, process.project_ids)
+    return {
+        "state": process.state,
+        "name": process.name,
+        "kind": process.kind,
+        "areas": list(process.areas),
+        "stage": process.stage,
+        "established_on": process.established_on.isoformat() if process.established_on else "",
+        "project_codes": ", ".join(sorted(code for code, _title in labels.values())),
+        "description": process.description,
+    }
+
+
+def _linked(session: Session, process: NationalProcess) -> list[tuple[int, tuple[str, str]]]:
+    labels = processes_service.project_labels(session, process.project_ids)
+    return sorted(labels.items(), key=lambda p: p[1][0])
+
+
+@router.get("/processes/{process_id}/edit")
+def edit_process(request: Request, session: SessionDep, user: ProcessWriter, process_id: int) -> Response:
+    process = processes_service.get_process(session, process_id)
+    form = Form(_process_values(session, process))
+    return _form_page(
+        request,
+        session,
+        form,
+        process=process,
+        version=process.version,
+        loaded_at=loaded_now(),
+        linked=_linked(session, process),
+        today=date.today().isoformat(),
+    )
+
+
+def _update_body(data: dict[str, Any]) -> NationalProcessUpdate:
+    """The API's patch: a cleared description is an empty one; a cleared date is no date."""
+    description = data.pop("description", None)
+    body = build(NationalProcessUpdate, data, blank_is_none=True)
+    if description is not None:
+        body = NationalProcessUpdate.model_validate(
+            {**body.model_dump(exclude_unset=True), "description": description}
+        )
+    return body
+
+
+@router.post("/processes/{process_id}/edit")
+async def update_process(
+    request: Request, session: SessionDep, user: ProcessWriter, process_id: int
+) -> Response:
+    process = processes_service.get_process(session, process_id)
+    stage_before = process.stage
+    values = typed(await request.form(), lists=("areas",))
+    form = Form(values)
+    loaded_at = str(values.get("loaded_at", ""))
+    context: dict[str, Any] = {
+        "version": values.get("version", process.version),
+        "loaded_at": loaded_at,
+        "linked": _linked(session, process),
+        "today": date.today().isoformat(),
+    }
+    try:
+        body = _update_body(_body_values(session, values))
+        precondition = Precondition(frozenset({str(values.get("version", ""))}))
+        process, _changes = processes_service.update_process(
+            session, actor_of(user), process_id, body, precondition
+        )
+    except PreconditionFailed:
+        session.rollback()
+        fresh = processes_service.get_process(session, process_id)
+        changes = changed_meanwhile(session, "national_process", process_id, loaded_at)
+        context.update(version=fresh.version, loaded_at=loaded_now(), changes=changes)
+        return _form_page(request, session, form, 412, process=fresh, **context)
+    except processes_service.UnknownProjectCodes as exc:
+        session.rollback()
+        process = processes_service.get_process(session, process_id)
+        form = _unknown_codes(request, exc, form)
+        return _form_page(request, session, form, 422, process=process, **context)
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        status = exc.status if isinstance(exc, AppError) else 422
+        process = processes_service.get_process(session, process_id)
+        return _form_page(request, session, form.refused(exc, FIELDS), status, process=process, **context)
+    done = "moved" if process.stage != stage_before else "saved"
+    return RedirectResponse(f"/processes/{process_id}?done={done}", status_code=303)

@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portfolio.web import account, core, errors, home
+from portfolio.web import account, core, errors, home, imports
 
 HERE = Path(__file__).parent
-ROUTERS = (core.router, account.router, home.router)
+ROUTERS = (core.router, account.router, home.router, imports.router)
 
 
 def install(app: FastAPI) -> None:
@@ -19,3 +19,4 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
+    imports.install(app)

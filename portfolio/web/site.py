@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portfolio.web import account, core, errors, home, imports
+from portfolio.web import account, accounts, core, errors, home, imports
 
 HERE = Path(__file__).parent
-ROUTERS = (core.router, account.router, home.router, imports.router)
+ROUTERS = (core.router, account.router, home.router, imports.router, accounts.router)
 
 
 def install(app: FastAPI) -> None:

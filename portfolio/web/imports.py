@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 Writer = Annotated[User, Depends(writer_of("imports"))]
 FIELDS = ("kind", "file")
 PAGES = ("/imports",)
+SHOWN = 1000  # problems and changed records listed on the report page (as many as the API's 422 names)
 
 # Where the records of each kind are listed once imported.
 REGISTERS: dict[Kind, str] = {
@@ -214,6 +215,7 @@ def _report(
         form=Form({"kind": upload.kind.value}),
         limit=size_text(request.app.state.settings.import_max_bytes, lang),
         message=message,
+        shown=SHOWN,
     )
 
 

@@ -9,10 +9,21 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from tests.conftest import Account
 from tests.factories import PASSWORD
-from tests.test_web_imports import csrf_of, log_in, text_of
+from tests.test_web_imports import (  # noqa: F401 - the browser fixtures
+    chromium,
+    csrf_of,
+    log_in,
+    logged_in,
+    needs_browser,
+    sample_app,
+    sample_server,
+    shoot,
+    text_of,
+)
 
 NEW_PASSWORD = "a brand new passphrase of five words"  # noqa: S105 - a test account's
 
@@ -231,3 +242,61 @@ def test_the_form_is_in_french(admin):
     page = admin.get("/accounts/new")
     assert "Nouveau compte" in page.text
     assert "Allemagne" in page.text  # the States by their French names
+
+
+@needs_browser
+def test_an_account_is_created_through_the_form_in_the_browser(chromium, sample_server):  # noqa: F811
+    page = logged_in(chromium, sample_server, "admin@example.org")
+    page.get_by_role("link", name="Accounts").click()
+    assert page.get_by_role("row").count() == 5  # the header and the four sample accounts
+    shoot(page, "staff-accounts")
+    page.get_by_role("link", name="New account").click()
+    page.get_by_label("E-mail").fill("delegation.aut@example.org")
+    page.get_by_label("Full name").fill("Delegation of Austria")
+    page.get_by_label("Role").select_option(label="Donor (its State's pledges)")
+    page.get_by_label("Initial password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    error = page.locator("#f-state-error")
+    assert "must name the State it speaks for" in error.inner_text()
+    assert page.get_by_label("E-mail").input_value() == "delegation.aut@example.org"
+    assert page.get_by_label("Initial password").input_value() == ""
+    shoot(page, "staff-account-form")
+    page.get_by_label("State", exact=False).first.select_option(label="Austria")
+    page.get_by_label("Initial password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    assert page.get_by_role("status").inner_text() == "The account was created."
+    assert page.get_by_label("State").first.locator("option:checked").inner_text() == "Austria"
+    shoot(page, "staff-account-edit")
+    page.get_by_role("link", name="All accounts").click()
+    page.get_by_role("link", name="Français").click()
+    assert page.get_by_role("heading", name="Comptes").count() == 1
+    assert "Autriche" in page.locator("table").inner_text()
+    shoot(page, "staff-accounts-fr")
+    page.context.close()
+
+
+def statements_of(app: FastAPI, client: TestClient, path: str) -> int:
+    seen: list[str] = []
+    engine = app.state.db.engine
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_the_list_runs_as_many_statements_for_many_accounts_as_for_a_few(admin, app):
+    admin.get("/accounts")  # warm-up: first-use statements
+    few = statements_of(app, admin, "/accounts")
+    for n in range(12):
+        assert (
+            create(admin, email=f"u{n}@example.org", full_name=f"User {n}", password=NEW_PASSWORD).status_code
+            == 303
+        )
+    assert statements_of(app, admin, "/accounts") == few
+    assert few <= 5, few

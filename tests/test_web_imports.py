@@ -22,7 +22,7 @@ from portfolio.main import create_app
 from portfolio.projects.models import Project
 from tests.conftest import Account
 from tests.factories import PASSWORD, live_server, make_settings
-from tests.test_transfer import project_rows
+from tests.test_transfer import PROJECT_HEADER, project_rows
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHECKED = re.compile(r'name="checked" value="([0-9a-f]{64})"')
@@ -329,3 +329,31 @@ def test_a_file_with_a_bad_row_then_a_good_one_through_the_file_chooser(
         titles = session.exec(select(Project.title).where(col(Project.code) == "BROWSER-1")).all()
     assert list(titles) == ["Depot fencing"]
     page.context.close()
+
+
+def test_an_xlsx_filled_in_from_the_pages_template_is_checked_and_imported(staff, app, accounts):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(staff.get("/imports/templates/projects.xlsx").content))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    values = dict(zip(PROJECT_HEADER, GOOD, strict=True))
+    sheet.append([values.get(str(name)) for name in header])
+    buffer = BytesIO()
+    book.save(buffer)
+    body = buffer.getvalue()
+    report = check(staff, body, name="projects.xlsx")
+    assert report.status_code == 200, text_of(report.text)[:2000]
+    assert "Would create 1" in text_of(report.text)
+    checked = CHECKED.search(report.text)
+    assert checked
+    done = staff.post(
+        "/imports/confirm",
+        data={"kind": "projects", "checked": checked.group(1), "csrf_token": csrf_of(report.text)},
+        files={"file": ("projects.xlsx", body)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert projects_via_api(app, accounts["staff"]) == ["WEB-1"]

@@ -320,25 +320,35 @@ class _TooLarge(Exception):
     pass
 
 
-class UploadLimit:
-    """Refuse an import larger than the limit with 413 before reading it, or as soon as it passes."""
+Refusal = Callable[[Scope, int], Response]
 
-    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+
+class UploadLimit:
+    """Refuse an import larger than the limit with 413 before reading it, or as soon as it passes.
+
+    The API's imports get a problem document. Another instance guards the staff pages' upload (``paths``)
+    and answers with ``refusal``: the page in the person's language, never JSON."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: Callable[[], int],
+        paths: tuple[str, ...] = ("/api/v1/imports",),
+        refusal: Refusal | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.paths = paths
+        self.refusal = refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not scope["path"].startswith("/api/v1/imports")
-        ):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith(self.paths):
             await self.app(scope, receive, send)
             return
         limit = self.limit() + 64 * 1024  # room for the multipart envelope around the file
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, self.limit())
+            await self._refuse(scope, send)
             return
         seen = 0
         started = False
@@ -360,11 +370,14 @@ class UploadLimit:
             await self.app(scope, counted, tracked)
         except _TooLarge:
             if not started:
-                await self._refuse(send, self.limit())
+                await self._refuse(scope, send)
 
-    @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        response = problem(413, "File too large", _too_large(limit), "payload-too-large")
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        limit = self.limit()
+        if self.refusal is not None:
+            response = self.refusal(scope, limit)
+        else:
+            response = problem(413, "File too large", _too_large(limit), "payload-too-large")
         await response({"type": "http"}, _no_body, send)
 
 

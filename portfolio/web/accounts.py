@@ -1,0 +1,215 @@
+"""Accounts, for the administrator: the list, a new account, and one account's page (its name, e-mail,
+role and State; deactivating and reactivating it; setting a new password for it).
+
+Every write goes through :func:`portfolio.users.service.create_user` and
+:func:`~portfolio.users.service.update_user`, as the API's ``/api/v1/users`` does: the same rules (a donor
+names its State, an e-mail has one account), the same audit entry, and deactivating or resetting the
+password revokes every token the account holds, on every host. No page ever shows a password or its
+hash: a refused form comes back with its password field empty."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from portfolio.db import SessionDep
+from portfolio.errors import AppError, PreconditionFailed
+from portfolio.pagination import PageParams
+from portfolio.preconditions import Precondition
+from portfolio.states import service as states_service
+from portfolio.users import service as users_service
+from portfolio.users.models import User
+from portfolio.users.schemas import Role, UserCreate, UserUpdate
+from portfolio.web.conflict import changed_meanwhile, loaded_now
+from portfolio.web.forms import Form, build, typed
+from portfolio.web.i18n import request_lang, translations
+from portfolio.web.render import templates
+from portfolio.web.session import actor_of, csrf_protect, writer_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Admin = Annotated[User, Depends(writer_of("users"))]
+FIELDS = ("email", "full_name", "role", "state", "password")
+PAGE_SIZE = 200
+
+
+def role_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {
+        Role.admin.value: _("Administrator"),
+        Role.staff.value: _("FSC support staff"),
+        Role.manager.value: _("Manager (reads)"),
+        Role.donor.value: _("Donor (its State's pledges)"),
+    }
+
+
+def state_names(session: Session, lang: str) -> dict[str, str]:
+    """Every State's name in the page's language, by code, in alphabetical order of the names."""
+    states = states_service.list_states(session)
+    names = {s.code: (s.name_fr if lang == "fr" else s.name) for s in states}
+    return dict(sorted(names.items(), key=lambda item: item[1]))
+
+
+def notices(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {
+        "created": _("The account was created."),
+        "saved": _("The account was saved."),
+        "deactivated": _(
+            "The account was deactivated: it can no longer log in, and its sessions and tokens have "
+            "stopped working."
+        ),
+        "reactivated": _("The account was reactivated: it can log in again."),
+        "password": _(
+            "The new password was set; the account's earlier sessions and tokens have stopped working."
+        ),
+    }
+
+
+@router.get("/accounts")
+def account_list(request: Request, session: SessionDep, admin: Admin, page: int = 1) -> Response:
+    """Every account: e-mail, name, role, the State of a donor, whether it is active, its last change."""
+    page = max(page, 1)
+    users, total = users_service.list_users(session, PageParams(PAGE_SIZE, (page - 1) * PAGE_SIZE))
+    lang = request_lang(request)
+    return templates.render(
+        request,
+        "accounts.html",
+        users=users,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        roles=role_labels(lang),
+        states=state_names(session, lang),
+    )
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    form: Form,
+    status_code: int = 200,
+    *,
+    account: User | None = None,
+    changes: list[Any] | None = None,
+    notice: str = "",
+) -> Response:
+    lang = request_lang(request)
+    return templates.render(
+        request,
+        "account_form.html",
+        status_code,
+        form=form,
+        account=account,
+        roles=list(role_labels(lang).items()),
+        states=list(state_names(session, lang).items()),
+        changes=changes,
+        notice=notice,
+    )
+
+
+def _without_passwords(values: dict[str, Any]) -> dict[str, Any]:
+    return {**values, "password": ""}
+
+
+def _refused(exc: Exception, form: Form) -> tuple[Form, int]:
+    """The form with the service's or the schema's messages beside the fields, and the status to answer."""
+    if isinstance(exc, users_service.DuplicateEmail):
+        return Form(form.values, {"email": exc.detail}), exc.status
+    refused = form.refused(exc, FIELDS)
+    return refused, exc.status if isinstance(exc, AppError) else 422
+
+
+@router.get("/accounts/new")
+def new_account_form(request: Request, session: SessionDep, admin: Admin) -> Response:
+    return _form_page(request, session, Form({"role": Role.staff.value}))
+
+
+@router.post("/accounts/new")
+async def create_account(request: Request, session: SessionDep, admin: Admin) -> Response:
+    values = typed(await request.form())
+    form = Form(_without_passwords(values))
+    try:
+        body = build(UserCreate, values)
+        user = users_service.create_user(session, actor_of(admin), body, request.app.state.hasher)
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        refused, status = _refused(exc, form)
+        return _form_page(request, session, refused, status)
+    return RedirectResponse(f"/accounts/{user.id}?done=created", status_code=303)
+
+
+def _edit_values(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "state": user.state or "",
+        "version": str(user.version),
+        "loaded_at": loaded_now(),
+    }
+
+
+@router.get("/accounts/{uid}")
+def account_page(request: Request, session: SessionDep, admin: Admin, uid: int, done: str = "") -> Response:
+    """One account: its details to edit, deactivation or reactivation, and a new password."""
+    user = users_service.get_user(session, uid)
+    notice = notices(request_lang(request)).get(done, "")
+    return _form_page(request, session, Form(_edit_values(user)), account=user, notice=notice)
+
+
+ACTIONS = {"save", "deactivate", "reactivate", "password"}
+
+
+def _update(values: dict[str, Any], action: str) -> UserUpdate:
+    """The API's change of an account for one of the page's buttons."""
+    if action == "deactivate":
+        return UserUpdate(active=False)
+    if action == "reactivate":
+        return UserUpdate(active=True)
+    if action == "password":
+        return UserUpdate.model_validate({"password": values.get("password", "")})
+    data = {name: values.get(name, "") for name in ("email", "full_name", "role")}
+    data["state"] = values.get("state") or None  # no State chosen: the account speaks for none
+    return UserUpdate.model_validate(data)
+
+
+@router.post("/accounts/{uid}")
+async def update_account(request: Request, session: SessionDep, admin: Admin, uid: int) -> Response:
+    user = users_service.get_user(session, uid)
+    values = typed(await request.form())
+    action = str(values.pop("action", "save"))
+    if action not in ACTIONS:
+        action = "save"
+    version = str(values.get("version", ""))
+    loaded_at = str(values.get("loaded_at", ""))
+    if action != "save":  # the details form's fields stay as stored
+        values = {**_edit_values(user), **{k: v for k, v in values.items() if k in ("password",)}}
+        values["version"], values["loaded_at"] = version, loaded_at
+    form = Form(_without_passwords(values))
+    try:
+        body = _update(values, action)
+        users_service.update_user(
+            session,
+            actor_of(admin),
+            uid,
+            body,
+            request.app.state.hasher,
+            Precondition(frozenset({version})),
+        )
+    except PreconditionFailed:
+        session.rollback()
+        current = users_service.get_user(session, uid)
+        changes = changed_meanwhile(session, "user", uid, loaded_at)
+        kept = Form({**form.values, "version": str(current.version), "loaded_at": loaded_now()})
+        return _form_page(request, session, kept, 412, account=current, changes=changes)
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        refused, status = _refused(exc, form)
+        current = users_service.get_user(session, uid)
+        return _form_page(request, session, refused, status, account=current)
+    done = {"save": "saved", "deactivate": "deactivated", "reactivate": "reactivated", "password": "password"}
+    return RedirectResponse(f"/accounts/{uid}?done={done[action]}", status_code=303)

@@ -577,3 +577,27 @@ def test_export_refuses_bad_filters(tmp_path, args, message):
     result = CliRunner().invoke(app, ["dashboards", "export", str(tmp_path), *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_pages_sit_in_the_sites_layout_with_a_menu_of_the_dashboards(client, portfolio):
+    page = client.get("/dashboards/gaps?area=SCA").text
+    assert 'href="/static/app.css"' in page and 'href="/dashboards/static/dashboards.css"' in page
+    assert '<nav aria-label="Main">' in page  # the site's menu, with the dashboards marked as current
+    assert '<a href="/dashboards" aria-current="page">Dashboards</a>' in page
+    subnav = page.split('<nav class="subnav" aria-label="Dashboards">', 1)[1].split("</nav>", 1)[0]
+    assert subnav.count("<a ") == len(PAGES)
+    assert '<a href="/dashboards/gaps?area=SCA" aria-current="page">Funding gaps</a>' in subnav
+    assert 'action="/logout"' in page  # the site's one logout
+    assert client.post("/dashboards/logout").status_code in (404, 405)
+    assert client.post("/dashboards/login").status_code in (404, 405)
+
+
+def test_without_lang_in_the_query_the_pages_speak_the_language_chosen_before(client, portfolio):
+    client.cookies.set("portfolio_lang", "fr")
+    page = client.get("/dashboards/funding").text
+    assert '<html lang="fr">' in page and "Vue d&#39;ensemble du financement" in page
+    assert 'href="/dashboards/gaps?lang=fr"' in page  # the links keep the language
+    assert '<html lang="en">' in client.get("/dashboards/funding?lang=en").text
+    client.cookies.clear()
+    browser = client.get("/dashboards/funding", headers={"Accept-Language": "fr-FR,fr;q=0.8"})
+    assert '<html lang="fr">' in browser.text

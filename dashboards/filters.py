@@ -11,8 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
+from dashboards.labels import _
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import Area, ProjectStatus
+from portfolio.web.i18n import translations
 
 LANGUAGES = ("en", "fr")
 FIELDS = ("year_from", "year_to", "area", "beneficiary", "status", "lang")
@@ -56,24 +58,12 @@ class Filters:
         return next((message for key, message in self.errors if key == name), "")
 
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "year": (
-        "“{value}” is not a year between 1990 and 2100.",
-        "« {value} » n'est pas une année entre 1990 et 2100.",
-    ),
-    "year_order": (
-        "The last year ({value}) comes before the first.",
-        "La dernière année ({value}) précède la première.",
-    ),
-    "area": (
-        "“{value}” is not an area: choose SALW or SCA.",
-        "« {value} » n'est pas un domaine : ALPC ou SMC.",
-    ),
-    "beneficiary": (
-        "“{value}” is not an OSCE participating State.",
-        "« {value} » n'est pas un État participant de l'OSCE.",
-    ),
-    "status": ("“{value}” is not a project status.", "« {value} » n'est pas un statut de projet."),
+MESSAGES: dict[str, str] = {
+    "year": _("“{value}” is not a year between 1990 and 2100."),
+    "year_order": _("The last year ({value}) comes before the first."),
+    "area": _("“{value}” is not an area: choose SALW or SCA."),
+    "beneficiary": _("“{value}” is not an OSCE participating State."),
+    "status": _("“{value}” is not a project status."),
 }
 
 
@@ -83,11 +73,11 @@ def parse(raw: Mapping[str, str], participating: Collection[str] | Callable[[], 
     giving it, called only when a beneficiary is given)."""
     lang = (raw.get("lang") or "en").strip().lower()
     lang = lang if lang in LANGUAGES else "en"
-    i = LANGUAGES.index(lang)
+    gettext = translations(lang).gettext
     errors: list[tuple[str, str]] = []
 
     def refuse(name: str, key: str, value: object) -> None:
-        errors.append((name, MESSAGES[key][i].format(value=value)))
+        errors.append((name, gettext(MESSAGES[key]).format(value=value)))
 
     def text(name: str) -> str:
         return (raw.get(name) or "").strip()

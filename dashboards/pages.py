@@ -1,5 +1,6 @@
-"""The dashboard pages: HTML under /dashboards, one shared layout, each chart followed by its table and a
-CSV download. Logged in by a cookie (a browser cannot send bearer headers when it follows a link).
+"""The dashboard pages: HTML under /dashboards inside the staff pages' layout (the same login, header and
+language), each chart followed by its table and a CSV download. Logged in by the site's session cookie (a
+browser cannot send bearer headers when it follows a link).
 
 Managers, staff and admins see every page; a donor account lands on its own State's view and can open
 no other page. Pages send a Content-Security-Policy that lets only the app's own scripts run."""
@@ -16,44 +17,31 @@ from urllib.parse import quote
 
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from dashboards import figures, queries
 from dashboards.filters import Filters, parse
 from dashboards.labels import Labels
 from portfolio import money
-from portfolio.auth import TokenRefused, account_of
 from portfolio.db import SessionDep
+from portfolio.errors import NotFound
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
+from portfolio.web.i18n import request_lang
+from portfolio.web.render import HERE as WEB
+from portfolio.web.render import SECURITY_HEADERS, Templates
+from portfolio.web.session import page_user
 
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-COOKIE = "portfolio_session"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+APP_CSS = WEB / "static" / "app.css"  # the shared layout's stylesheet, inlined in an exported page
 PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality"]
 
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates = Templates(HERE / "templates")  # the dashboards' templates first, then the shared layout's
 router = APIRouter(prefix="/dashboards", include_in_schema=False)
-
-
-class LoginRequired(Exception):
-    def __init__(self, next_url: str) -> None:
-        self.next_url = next_url
 
 
 class OwnViewOnly(Exception):
@@ -62,26 +50,19 @@ class OwnViewOnly(Exception):
 
 
 def viewer(request: Request, session: SessionDep) -> User:
-    """The logged-in account, from the session cookie (or a bearer token, for scripts)."""
-    token = request.cookies.get(COOKIE)
-    header = request.headers.get("authorization", "")
-    if not token and header.lower().startswith("bearer "):
-        token = header[7:]
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    if not token:
-        raise LoginRequired(target)
-    try:
-        return account_of(request, session, token)
-    except TokenRefused as exc:
-        raise LoginRequired(target) from exc
+    """The logged-in account, from the site's session cookie (or a bearer token, for scripts); without
+    one, off to the login form and back here after it."""
+    return page_user(request, session)
 
 
 Viewer = Annotated[User, Depends(viewer)]
 
 
 def page_filters(request: Request, session: SessionDep) -> Filters:
-    """The page's filters from its query string: blank means "any"; a bad value is named, not applied."""
-    return parse(request.query_params, lambda: queries.participating_states(session))
+    """The page's filters from its query string: blank means "any"; a bad value is named, not applied.
+    Without ``?lang=``, the language the person chose before (or the browser's)."""
+    raw = {**request.query_params, "lang": request.query_params.get("lang") or request_lang(request)}
+    return parse(raw, lambda: queries.participating_states(session))
 
 
 PageFilters = Annotated[Filters, Depends(page_filters)]
@@ -290,12 +271,10 @@ def figure_json(fig: Any) -> str:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the shared layout, in the filters' language."""
     filters: Filters = context.get("filters", Filters())
     context.setdefault("labels", Labels(filters.lang))
-    context.setdefault("user", None)
-    response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    return templates.render(request, template, status_code, lang=filters.lang, **context)
 
 
 def describe(filters: Filters, labels: Labels, names: dict[str, str], project_filters: bool = True) -> str:
@@ -431,16 +410,7 @@ def donor_page(
     code = code.upper()
     _check_donor_view(user, code)
     if code not in queries.state_names(session, "en"):
-        return render(
-            request,
-            "error.html",
-            status_code=404,
-            filters=filters,
-            user=user,
-            path=request.url.path,
-            pages=PAGES,
-            message=Labels(filters.lang)["no_state"].format(code=code),
-        )
+        raise NotFound(Labels(filters.lang)["no_state"].format(code=code))
     return page_response(request, session, "donor", filters, user, code)
 
 
@@ -486,7 +456,8 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
     outdir.mkdir(parents=True, exist_ok=True)
     topojson = (HERE / "static" / "topojson" / "world_110m.json").read_text(encoding="utf-8")
     standalone = {
-        "css": (HERE / "static" / "dashboards.css").read_text(encoding="utf-8"),
+        "css": APP_CSS.read_text(encoding="utf-8")
+        + (HERE / "static" / "dashboards.css").read_text(encoding="utf-8"),
         "plotly": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script"),
         "js": (HERE / "static" / "dashboards.js").read_text(encoding="utf-8"),
         "topojson": topojson.replace("<", "\\u003c"),
@@ -499,20 +470,27 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
     ]
     for name, code in targets:
         page = build(name, session, filters, code)
-        html = templates.env.get_template("page.html").render(
-            page=page,
-            filters=filters,
-            labels=labels,
-            user=None,
-            pages=PAGES,
-            links=links,
-            stamp=describe(filters, labels, names, page.project_filters),
-            current=f"donor-{code}.html" if code else f"{name}.html",
-            standalone=standalone,
-            figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
-            path="",
-            options={},
-            csv_base="",
+        html = (
+            templates.env(filters.lang)
+            .get_template("page.html")
+            .render(
+                request=None,
+                nav=[],
+                csrf="",
+                page=page,
+                filters=filters,
+                labels=labels,
+                user=None,
+                pages=PAGES,
+                links=links,
+                stamp=describe(filters, labels, names, page.project_filters),
+                current=f"donor-{code}.html" if code else f"{name}.html",
+                standalone=standalone,
+                figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
+                path="",
+                options={},
+                csv_base="",
+            )
         )
         target = outdir / (f"donor-{code}.html" if code else f"{name}.html")
         target.write_text(html, encoding="utf-8")
@@ -523,24 +501,7 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/dashboards/static", StaticFiles(directory=str(HERE / "static")), name="dashboards-static")
-
-    # A request to the pages that cannot be read (a login form without its fields…) gets a page, not JSON.
-    api_validation = app.exception_handlers[RequestValidationError]
-
-    async def validation_error(request: Request, exc: Exception) -> Response:
-        if not request.url.path.startswith("/dashboards"):
-            return await api_validation(request, exc)  # type: ignore[misc,no-any-return]
-        lang = request.query_params.get("lang", "en")
-        filters = Filters(lang=lang if lang in ("en", "fr") else "en")
-        return render(
-            request, "error.html", 422, filters=filters, message=Labels(filters.lang)["bad_request"]
-        )
-
-    app.add_exception_handler(RequestValidationError, validation_error)
-
-    @app.exception_handler(LoginRequired)
-    async def login_required(_request: Request, exc: LoginRequired) -> RedirectResponse:
-        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+    # Login, the error pages (HTML in the person's language) and the layout are the staff pages' own.
 
     @app.exception_handler(OwnViewOnly)
     async def own_view_only(_request: Request, exc: OwnViewOnly) -> RedirectResponse:

@@ -844,15 +844,12 @@ def test_each_donor_total_carries_its_rate_effect(db, portfolio):
         s.label: str(s.fx_difference_eur) for s in donors
     }
     # Received above pledged only for the United States: said, with how much the rate explains
-    assert (
-        "United States of America received €\u00a05,473.25 more than it pledged; €\u00a05,473.25"
-        in panel.note
-    )
+    assert "United States of America received €5,473.25 more than it pledged; €5,473.25" in panel.note
     assert "Germany received" not in panel.note
     with db.session() as session:
         usa = build("donor", session, ALL, "USA")
     assert usa.kpi("fx-difference").value == Decimal("5473.25")
-    assert "€\u00a05,473.25 of it is the rate effect" in usa.note
+    assert "€5,473.25 of it is the rate effect" in usa.note
 
 
 # -- gaps and progress -----------------------------------------------------------------------------

@@ -97,23 +97,22 @@ def test_french_pages_use_the_catalogue_and_french_state_names(client, portfolio
     assert "1\u202f000,00\u00a0€" in page  # the budget, written the French way
     english = client.get("/dashboards/funding").text
     assert "Funding overview" in english
-    assert "€\u00a01,000.00" in english
+    assert "€1,000.00" in english
 
 
 def test_filters_narrow_the_page_and_stay_in_its_links(client, portfolio):
     everything = client.get("/dashboards/funding").text
-    assert "€\u00a01,500.00" in everything  # both budgets
+    assert "€1,500.00" in everything  # both budgets
     salw = client.get("/dashboards/funding", params={"area": "SALW", "year_from": 2020, "lang": "fr"}).text
     assert "500,00\u00a0€" in salw
     assert "1\u202f500,00" not in salw
     links = [link for link in re.findall(r'href="(/dashboards/[^"]+)"', salw) if "/static/" not in link]
     assert len(links) > 8
     for link in links:
-        assert "area=SALW" in link and "year_from=2020" in link, link
-    # every link but the switch to English keeps the language
-    assert [link for link in links if "lang=fr" not in link] == [
-        "/dashboards/funding?year_from=2020&amp;area=SALW"
-    ]
+        assert "area=SALW" in link and "year_from=2020" in link and "lang=fr" in link, link
+    # the switch to English keeps the filters and leaves the language to the cookie it sets
+    switch = re.search(r'href="(/language\?to=en[^"]+)"', salw).group(1)
+    assert switch == "/language?to=en&amp;next=/dashboards/funding%3Fyear_from%3D2020%26area%3DSALW"
 
 
 def kpi_values(page: str) -> dict[str, Decimal]:
@@ -311,8 +310,8 @@ def test_the_pages_never_answer_json(anon, accounts):
         response = anon.get(url)
         assert not response.headers["content-type"].startswith("application/"), url
         assert response.status_code in (200, 404, 422), url
-    broken = anon.post("/dashboards/login", data={"email": "a@b.c"})
-    assert broken.status_code == 422 and broken.headers["content-type"].startswith("text/html")
+    broken = anon.post("/login", data={"email": "a@b.c"})  # no CSRF token
+    assert broken.status_code == 403 and broken.headers["content-type"].startswith("text/html")
     assert anon.post("/api/v1/auth/token", data={}).headers["content-type"].startswith("application/")
 
 
@@ -359,7 +358,7 @@ def test_a_donor_that_received_more_euros_than_it_pledged_is_told_why(client):
     pledge = make_pledge(client, project["id"], donor="GBR", currency="GBP", amount="1000.00")  # 1100.00 €
     ok(receive(client, pledge["id"], "1000.00", "2024-07-15"), 201)  # 1200.00 €
     for lang, words in (
-        ("en", "received €\u00a0100.00 more than it pledged; €\u00a0100.00 of it is the rate effect"),
+        ("en", "received €100.00 more than it pledged; €100.00 of it is the rate effect"),
         ("fr", "a versé 100,00\u00a0€ de plus qu'annoncé ; l'effet de change en explique 100,00\u00a0€"),
     ):
         funding = html.unescape(client.get("/dashboards/funding", params={"lang": lang}).text)
@@ -453,8 +452,10 @@ def test_logging_in_sets_a_cookie_and_opens_the_page(anon, accounts, portfolio):
     assert response.headers["location"] == "/dashboards/gaps"
     cookie = response.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
-    assert "DQ-DEPOT" in anon.get("/dashboards/gaps").text
-    anon.post("/dashboards/logout")
+    page = anon.get("/dashboards/gaps").text
+    assert "DQ-DEPOT" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert anon.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert anon.get("/dashboards/gaps", follow_redirects=False).status_code == 303
 
 
@@ -466,7 +467,7 @@ def test_a_wrong_password_stays_on_the_login_page(anon, accounts):
 
 def test_login_never_redirects_to_another_site(anon, accounts):
     response = login(anon, accounts["manager"].email, next_url="https://evil.example/")
-    assert response.headers["location"] == "/dashboards"
+    assert response.headers["location"] == "/"
 
 
 def test_a_donor_lands_on_its_own_view_and_cannot_leave_it(anon, accounts, portfolio):
@@ -576,3 +577,27 @@ def test_export_refuses_bad_filters(tmp_path, args, message):
     result = CliRunner().invoke(app, ["dashboards", "export", str(tmp_path), *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_pages_sit_in_the_sites_layout_with_a_menu_of_the_dashboards(client, portfolio):
+    page = client.get("/dashboards/gaps?area=SCA").text
+    assert 'href="/static/app.css"' in page and 'href="/dashboards/static/dashboards.css"' in page
+    assert '<nav aria-label="Main">' in page  # the site's menu, with the dashboards marked as current
+    assert '<a href="/dashboards" aria-current="page">Dashboards</a>' in page
+    subnav = page.split('<nav class="subnav" aria-label="Dashboards">', 1)[1].split("</nav>", 1)[0]
+    assert subnav.count("<a ") == len(PAGES)
+    assert '<a href="/dashboards/gaps?area=SCA" aria-current="page">Funding gaps</a>' in subnav
+    assert 'action="/logout"' in page  # the site's one logout
+    assert client.post("/dashboards/logout").status_code in (404, 405)
+    assert client.post("/dashboards/login").status_code in (404, 405)
+
+
+def test_without_lang_in_the_query_the_pages_speak_the_language_chosen_before(client, portfolio):
+    client.cookies.set("portfolio_lang", "fr")
+    page = client.get("/dashboards/funding").text
+    assert '<html lang="fr">' in page and "Vue d&#39;ensemble du financement" in page
+    assert 'href="/dashboards/gaps?lang=fr"' in page  # the links keep the language
+    assert '<html lang="en">' in client.get("/dashboards/funding?lang=en").text
+    client.cookies.clear()
+    browser = client.get("/dashboards/funding", headers={"Accept-Language": "fr-FR,fr;q=0.8"})
+    assert '<html lang="fr">' in browser.text

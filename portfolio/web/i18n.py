@@ -85,7 +85,7 @@ class Formats:
         if ratio is None:
             return "–"
         return format_percent(
-            ratio, format="#,##0.0 %" if self.lang == "fr" else "#,##0.0%", locale=self.lang
+            ratio, format="#,##0.0\u00a0%" if self.lang == "fr" else "#,##0.0%", locale=self.lang
         )
 
     def date(self, day: date | None) -> str:

@@ -1,0 +1,98 @@
+"""Every text a person can see has its French: the strings marked for translation in the code and the
+templates (found by Babel's extractor, as ``pybabel extract`` finds them) against the French catalogue the
+pages use. A new English string without French fails here, with the file and line where it is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+
+from portfolio.web.i18n import LOCALE_DIR, catalogue
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("portfolio", "dashboards")
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
+OPTIONS = {
+    "**.py": {},
+    "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"},
+}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+
+
+def extracted() -> dict[str, list[str]]:
+    """Each msgid marked in the sources, with where it is (``portfolio/web/errors.py:34``)."""
+    found: dict[str, list[str]] = {}
+    for top in SOURCES:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            ROOT / top, METHODS, OPTIONS, keywords=KEYWORDS
+        ):
+            for msgid in message if isinstance(message, tuple) else (message,):
+                if msgid:
+                    found.setdefault(msgid, []).append(f"{top}/{filename}:{lineno}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def strings() -> dict[str, list[str]]:
+    return extracted()
+
+
+def test_the_extractor_finds_the_pages_strings(strings):
+    assert "Log in" in strings  # a template's
+    assert "Wrong e-mail or password." in strings  # Python's, in a route
+    assert "Funding overview" in strings  # the dashboards' labels
+    assert "Error %(status)s" in strings  # a newstyle placeholder
+    assert len(strings) > 150
+
+
+def test_every_visible_string_has_a_french_translation(strings):
+    french = catalogue("fr")
+    missing = [
+        f"{', '.join(places)}: {msgid!r}"
+        for msgid, places in sorted(strings.items(), key=lambda kv: kv[1][0])
+        if msgid not in french or not french[msgid].string or french[msgid].fuzzy
+    ]
+    assert not missing, f"{len(missing)} string(s) without French:\n" + "\n".join(missing)
+
+
+def test_no_translation_loses_or_invents_a_placeholder():
+    unbalanced = []
+    for message in catalogue("fr"):
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = sorted(m.group(0) for m in PLACEHOLDER.finditer(ids[0]))
+        for text in strings:
+            got = sorted(m.group(0) for m in PLACEHOLDER.finditer(text))
+            if got != wanted:
+                unbalanced.append(f"{message.id!r}: {wanted} but {text!r} has {got}")
+    assert not unbalanced, "\n".join(unbalanced)
+
+
+def test_every_catalogue_file_is_valid_french_utf8():
+    files = sorted((LOCALE_DIR / "fr" / "LC_MESSAGES").glob("*.po"))
+    assert {"dashboards.po", "messages.po"} <= {f.name for f in files}
+    for path in files:
+        head = path.read_text(encoding="utf-8")
+        assert '"Content-Type: text/plain; charset=UTF-8\\n"' in head, path.name
+        assert '"Language: fr\\n"' in head, path.name
+
+
+def test_the_extraction_config_for_pybabel_finds_the_same_strings(strings):
+    """``pybabel extract -F portfolio/locale/babel.cfg -o messages.pot .`` at the repository's root."""
+    with (LOCALE_DIR / "babel.cfg").open(encoding="utf-8") as f:
+        methods, options = parse_mapping_cfg(f, "babel.cfg")
+    found = {
+        message
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            ROOT, methods, options, keywords=KEYWORDS
+        )
+        if isinstance(message, str) and message
+    }
+    assert found == set(strings)

@@ -5,6 +5,7 @@ HTML in both languages (and the API's problem documents left alone), changing on
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -261,3 +262,32 @@ def test_a_changed_password_logs_out_and_the_new_one_opens_the_pages(anon, accou
     again = login(anon, email, password=new, next_url="/account/password?done=1")
     assert again.status_code == 303
     assert "Your password has been changed." in anon.get(again.headers["location"]).text
+
+
+def test_money_and_percentages_are_written_exactly_as_babel_writes_them():
+    """The pages' fast writer of money and percentages agrees with Babel's own formatting, in both
+    languages, for amounts of every size and sign (Babel's percent rounding differs only on exact ties,
+    where the pages round half up, as the API does)."""
+    import random
+
+    from babel.numbers import format_currency, format_percent
+
+    from portfolio.web.i18n import PERCENT, Formats
+
+    rng = random.Random(11)
+    for lang in ("en", "fr"):
+        formats = Formats(lang)
+        for _ in range(3000):
+            cents = Decimal(rng.randint(-(10**14), 10**14)) / 100
+            for currency in ("EUR", "NOK", "USD", "GBP"):
+                assert formats.money(cents, currency) == format_currency(
+                    cents, currency, locale=lang, currency_digits=False
+                )
+            ratio = Decimal(rng.randint(-2_000_000, 2_000_000)) / 1_000_000
+            if abs(ratio * 1000) % 1 == Decimal("0.5"):
+                continue  # a tie: see above
+            assert formats.percent(ratio) == format_percent(ratio, format=PERCENT[lang], locale=lang)
+    assert Formats("en").percent(Decimal("0.00125")) == "0.1%"
+    assert Formats("en").percent(Decimal("0.00015")) == "0.0%"
+    assert Formats("fr").money(Decimal("250000")) == "250\u202f000,00\u00a0€"
+    assert Formats("en").money(Decimal("0.005")) == "€0.01"  # half up

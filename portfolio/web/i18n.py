@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gettext
 from datetime import date, datetime
-from decimal import Decimal
-from functools import cache
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache, partial
 from io import BytesIO
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -25,6 +26,8 @@ LOCALES = ("en", "fr")
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "portfolio_lang"
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
 
 
 def catalogue(lang: str) -> Catalog:
@@ -63,18 +66,47 @@ def request_lang(request: Request) -> str:
     return DEFAULT
 
 
+@cache
+def _affixes(lang: str, currency: str | None) -> tuple[str, str, str, str, str, str]:
+    """What Babel writes around a number in this locale (for money in ``currency``, else for a percent):
+    the positive and negative prefix and suffix, and the locale's group and decimal symbols."""
+    if currency is None:
+        write = partial(format_percent, format=PERCENT[lang], locale=lang)
+        plus, minus = write(Decimal("0.01")), write(Decimal("-0.01"))
+    else:
+        write = partial(format_currency, currency=currency, locale=lang, currency_digits=False)
+        plus, minus = write(Decimal("1.00")), write(Decimal("-1.00"))
+    symbols = Locale.parse(lang).number_symbols["latn"]
+    one = f"1{symbols['decimal']}0" + ("" if currency is None else "0")
+    head, tail = plus.split(one)
+    minus_head, minus_tail = minus.split(one)
+    return head, tail, minus_head, minus_tail, symbols["group"], symbols["decimal"]
+
+
+PERCENT = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
+
+
 class Formats:
-    """Numbers, money and dates as the page's locale writes them."""
+    """Numbers, money and dates as the page's locale writes them (Babel's CLDR patterns and symbols).
+
+    Money and percentages fill a page's tables, and Babel applies its pattern in about 100 µs a cell: they
+    are written with the prefix, suffix and symbols Babel gives for the locale, digits grouped by Python
+    (``tests/test_web_foundation.py`` checks the result equals Babel's)."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
 
+    def _write(self, digits: str, negative: bool, currency: str | None) -> str:
+        head, tail, minus_head, minus_tail, group, decimal = _affixes(self.lang, currency)
+        text = digits.replace(",", "\x00").replace(".", decimal).replace("\x00", group)
+        return f"{minus_head}{text}{minus_tail}" if negative else f"{head}{text}{tail}"
+
     def money(self, amount: Decimal | None, currency: str = "EUR") -> str:
+        """To the cent, half up, as the API rounds: €250,000.00 (en), 250 000,00 € (fr)."""
         if amount is None:
             return "–"
-        return format_currency(
-            amount, currency, locale=self.lang, currency_digits=False, format_type="standard"
-        )
+        cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        return self._write(f"{abs(cents):,.2f}", cents < 0, currency)
 
     def number(self, value: Decimal | int | None) -> str:
         if value is None:
@@ -82,11 +114,11 @@ class Formats:
         return format_decimal(value, locale=self.lang, decimal_quantization=False)
 
     def percent(self, ratio: Decimal | None) -> str:
+        """A ratio as a percentage to one decimal, half up as the API rounds: 45.0% (en), 45,0 % (fr)."""
         if ratio is None:
             return "–"
-        return format_percent(
-            ratio, format="#,##0.0\u00a0%" if self.lang == "fr" else "#,##0.0%", locale=self.lang
-        )
+        tenths = (Decimal(ratio) * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+        return self._write(f"{abs(tenths):,.1f}", tenths < 0, None)
 
     def date(self, day: date | None) -> str:
         return "–" if day is None else format_date(day, format="medium", locale=self.lang)

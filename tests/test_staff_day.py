@@ -243,6 +243,11 @@ def test_a_staff_members_day_in_the_browser(server: str) -> None:
             assert "National SALW Commission of Moldova" in hub
             assert "40.0%" in hub  # 120 of 300 tonnes
             me.shot("05-project-page")
+            page.screenshot(
+                path=str(ARTIFACTS / "day-05-project-page-top.png"),
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": 1300, "height": 1750},
+            )
             row = client.get(f"/api/v1/projects/{project_id}").json()
             assert row["funding"]["pledged_eur"] == format(Decimal("250000.00") + nok_eur, "f")
             assert row["funding"]["received_eur"] == "100000.00"

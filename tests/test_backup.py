@@ -2,6 +2,7 @@
 database and from SQLite into PostgreSQL (the README's way of moving to PostgreSQL)."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,10 @@ def responses(app) -> dict[str, object]:
         def get(url):
             response = client.get(url)
             assert response.status_code == 200, (url, response.text)
-            return response.json() if "json" in response.headers["content-type"] else response.text
+            if "json" in response.headers["content-type"]:
+                return response.json()
+            # a page's logout form carries a token of this session, not of the data
+            return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', response.text)
 
         seen = {}
         for url in (

@@ -222,3 +222,32 @@ def client(app: object, accounts: dict[str, Account]) -> Iterator[TestClient]:
 @pytest.fixture
 def db(app: object) -> Database:
     return app.state.db  # type: ignore[attr-defined, no-any-return]
+
+
+# -- the browser tests ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, one for each test module (the test is skipped when it is missing)."""
+    from tests.browser import chromium
+
+    with chromium() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def demo_site(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, FastAPI]]:
+    """A live server on the sample portfolio, on a database of each test module's own: its URL, its app."""
+    from tests.browser import demo_site as site
+
+    with site(sqlite_template, tmp_path_factory, request.module.__name__.rsplit(".", 1)[-1]) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def server(demo_site: tuple[str, FastAPI]) -> str:
+    """The URL of the module's live server on the sample portfolio."""
+    return demo_site[0]

@@ -2,90 +2,14 @@
 data. Every chart must draw as SVG, the console must stay clean, no request may leave this machine, and a
 screenshot of each page is written to test-artifacts/ for people to look at."""
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from fastapi import FastAPI
 
 from dashboards.filters import Filters
 from dashboards.pages import export
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
-from portfolio.main import create_app
-from tests.factories import live_server, make_settings
+from tests.browser import log_in, shoot, skip_module_without_browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+skip_module_without_browser()
 PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality", "donors/DEU"]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-playwright = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
-)
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests",
-        allow_module_level=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def server_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """An application on a database holding the sample portfolio."""
-    path = tmp_path_factory.mktemp("browser") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    return app
-
-
-@pytest.fixture(scope="module")
-def server(server_app: FastAPI) -> Iterator[str]:
-    with live_server(server_app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-def open_as(browser, server: str, email: str):
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on(
-        "request",
-        lambda r: (
-            problems.append(f"left the machine: {r.url}")
-            if not r.url.startswith(server) and not r.url.startswith("data:")
-            else None
-        ),
-    )
-    page.goto(f"{server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
-    return context, page, problems
 
 
 def draw(page, url: str) -> int:
@@ -100,8 +24,7 @@ def draw(page, url: str) -> int:
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_page_draws_every_chart_offline(browser, server, lang):
-    context, page, problems = open_as(browser, server, "manager@example.org")
-    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, problems = log_in(browser, server, "manager@example.org", offline=True)
     try:
         for name in PAGES:
             charts = draw(page, f"{server}/dashboards/{name}?lang={lang}")
@@ -114,16 +37,14 @@ def test_every_page_draws_every_chart_offline(browser, server, lang):
                     "g.point, g.trace path, g.choroplethlocation, g.hm image, g.slice"
                 ).count()
                 assert marks > 0, f"{name}: an empty chart"
-            page.screenshot(
-                path=str(ARTIFACTS / f"dashboard-{name.replace('/', '-')}-{lang}.png"), full_page=True
-            )
+            shoot(page, f"dashboard-{name.replace('/', '-')}-{lang}")
     finally:
         context.close()
     assert problems == []
 
 
 def test_a_donor_lands_on_its_own_view_in_the_browser(browser, server):
-    context, page, problems = open_as(browser, server, "donor.deu@example.org")
+    context, page, problems = log_in(browser, server, "donor.deu@example.org", offline=True)
     try:
         assert page.url == f"{server}/"  # the home page
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Donor view").click()
@@ -140,7 +61,8 @@ def test_a_donor_lands_on_its_own_view_in_the_browser(browser, server):
     assert problems == []
 
 
-def test_an_exported_page_draws_from_a_usb_stick(browser, server_app, tmp_path):
+def test_an_exported_page_draws_from_a_usb_stick(browser, demo_site, tmp_path):
+    _server, server_app = demo_site
     with server_app.state.db.session() as session:
         written = export(session, Filters(), tmp_path / "all") + export(
             session, Filters(area="SCA"), tmp_path / "deu", ["DEU"]
@@ -174,7 +96,7 @@ def submit_filters(page) -> object:
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_filter_form_applies_with_blanks_and_with_a_choice(browser, server, lang):
-    context, page, problems = open_as(browser, server, "manager@example.org")
+    context, page, problems = log_in(browser, server, "manager@example.org", offline=True)
     try:
         for name in PAGES:
             page.goto(f"{server}/dashboards/{name}?lang={lang}")
@@ -206,7 +128,7 @@ def test_every_filter_form_applies_with_blanks_and_with_a_choice(browser, server
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_a_bad_filter_shows_its_message_beside_the_field(browser, server, lang):
-    context, page, problems = open_as(browser, server, "manager@example.org")
+    context, page, problems = log_in(browser, server, "manager@example.org", offline=True)
     try:
         response = page.goto(f"{server}/dashboards/funding?year_from=&area=XYZ&beneficiary=JPN&lang={lang}")
         assert response is not None and response.status == 422
@@ -216,8 +138,7 @@ def test_a_bad_filter_shows_its_message_beside_the_field(browser, server, lang):
         expected = "participating State" if lang == "en" else "État participant"
         assert expected in beneficiary.locator(".field-error").inner_text()
         assert page.locator("[role=alert]").count() == 1
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"dashboard-bad-filter-{lang}.png"), full_page=False)
+        shoot(page, f"dashboard-bad-filter-{lang}", full_page=False)
         # correcting it from the form works
         page.select_option("select[name=area]", "")
         page.select_option("select[name=beneficiary]", "")
@@ -234,7 +155,7 @@ OWN_LINKS = ("/dashboards", "/language", "/docs", "/account/password")
 
 
 def test_every_link_on_every_page_answers(browser, server):
-    context, page, problems = open_as(browser, server, "manager@example.org")
+    context, page, problems = log_in(browser, server, "manager@example.org", offline=True)
     checked: dict[str, int] = {}
     try:
         for lang in ("en", "fr"):

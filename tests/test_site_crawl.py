@@ -7,70 +7,21 @@ critical violation, and — in French — show no English sentence of the catalo
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
 
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
-from portfolio.main import create_app
 from portfolio.web.i18n import catalogue
-from tests.factories import live_server, make_settings
+from tests.browser import log_in, shoot, skip_module_without_browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+skip_module_without_browser()
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python")
 # Links a crawler must not follow: downloads, the API's own documentation, and leaving the session.
 SKIP = re.compile(r"(\.csv|\.xlsx|\.json|/docs|/redoc|/openapi|/logout|/language|/api/)")
 MAX_PAGES = 60
-
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("crawl") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app: FastAPI = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    with live_server(app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-def log_in(browser, server: str, email: str, lang: str):
-    context = browser.new_context(viewport={"width": 1300, "height": 900}, locale=lang)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and "the server responded with a status of 4" not in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.goto(f"{server}/language?to={lang}&next=/login")
-    page.get_by_label("E-mail" if lang == "en" else "Courriel").fill(email)
-    page.get_by_label("Password" if lang == "en" else "Mot de passe").fill(DEMO_PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_load_state("load")
-    return context, page, problems
+# Chromium reports on its console each 4xx answer, which the crawl asks for on purpose.
+REFUSALS = ("the server responded with a status of 4",)
 
 
 def crawl(page, server: str) -> Iterator[str]:
@@ -127,7 +78,9 @@ def english_sentences() -> set[str]:
     ],
 )
 def test_every_reachable_page_is_html_accessible_and_in_its_language(browser, server, email, lang):
-    context, page, problems = log_in(browser, server, email, lang)
+    context, page, problems = log_in(
+        browser, server, email, lang, choose_language=True, ignore=REFUSALS, locale=lang
+    )
     axe = axe_module.Axe()
     english = english_sentences() if lang == "fr" else set()
     failures: list[str] = []
@@ -154,9 +107,8 @@ def test_every_reachable_page_is_html_accessible_and_in_its_language(browser, se
                 left = sorted(s for s in english if s in text)
                 if left:
                     failures.append(f"{url}: English left on a French page: {left[:5]}")
-        ARTIFACTS.mkdir(exist_ok=True)
         page.goto(f"{server}/")
-        page.screenshot(path=str(ARTIFACTS / f"crawl-home-{email.split('@')[0]}-{lang}.png"), full_page=True)
+        shoot(page, f"crawl-home-{email.split('@')[0]}-{lang}")
     finally:
         context.close()
     print(f"\n{email} ({lang}): {visited} pages of {len(shapes)} kinds scanned: {sorted(shapes)}")

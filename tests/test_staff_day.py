@@ -9,40 +9,16 @@ checked against the API. Before these pages the same day took 19 hand-written JS
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from fastapi import FastAPI
 
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
-from portfolio.main import create_app
-from tests.factories import live_server, make_settings
+from tests.browser import ARTIFACTS, DEMO_PASSWORD, chromium, shoot, skip_module_without_browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+skip_module_without_browser()
 CODE = "MDA-AMMO-DESTR-2026"
-
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("day") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app: FastAPI = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    with live_server(app) as url:
-        yield url
 
 
 def field(label: str) -> re.Pattern[str]:
@@ -83,8 +59,7 @@ class Person:
         self.steps += 1
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"day-{name}.png"), full_page=True)
+        shoot(self.page, f"day-{name}")
 
     def text(self, selector: str = "main") -> str:
         return str(self.page.inner_text(selector))
@@ -99,8 +74,7 @@ def api(server: str) -> httpx.Client:
 
 def test_a_staff_members_day_in_the_browser(server: str) -> None:
     today = date.today().isoformat()
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1300, "height": 900}, locale="en-GB")
         page = context.new_page()
         errors: list[str] = []
@@ -262,7 +236,6 @@ def test_a_staff_members_day_in_the_browser(server: str) -> None:
             raise
         finally:
             context.close()
-            browser.close()
     assert errors == []
     # The day, counted: every field typed or chosen, every click. The README and the closing note quote it.
     print(f"\nstaff day: {me.steps} steps in the browser, {me.forms} forms sent, no id typed")

@@ -13,14 +13,11 @@ from sqlalchemy import event
 
 from tests.conftest import Account
 from tests.factories import PASSWORD
-from tests.test_web_imports import (  # noqa: F401 - the browser fixtures
-    chromium,
+from tests.test_web_imports import (
     csrf_of,
     log_in,
     logged_in,
     needs_browser,
-    sample_app,
-    sample_server,
     shoot,
     text_of,
 )
@@ -245,8 +242,8 @@ def test_the_form_is_in_french(admin):
 
 
 @needs_browser
-def test_an_account_is_created_through_the_form_in_the_browser(chromium, sample_server):  # noqa: F811
-    page = logged_in(chromium, sample_server, "admin@example.org")
+def test_an_account_is_created_through_the_form_in_the_browser(browser, server):
+    page = logged_in(browser, server, "admin@example.org")
     page.get_by_role("link", name="Accounts").click()
     assert page.get_by_role("row").count() == 5  # the header and the four sample accounts
     shoot(page, "staff-accounts")

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.browser import ARTIFACTS, log_in
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, ok, receive
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -269,59 +268,12 @@ def test_a_post_without_the_csrf_token_is_refused(client, staff, project):
 # -- in a real browser ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_server(sqlite_template: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A live server on the sample portfolio, and its application."""
-    import shutil
-
-    from portfolio.demo import load_demo_data
-    from portfolio.main import create_app
-    from tests.factories import live_server, make_settings
-
-    path = tmp_path_factory.mktemp("browser-funding") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    with live_server(app) as url:
-        yield url, app
+# A refused form answers 409/422 on purpose, and Chromium logs that status: not a problem of the page.
+REFUSED = ("the server responded with a status of",)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Any:
-    from tests.test_browser import CHROMIUM, FLAGS
-
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def browse_as(chromium: Any, server: str, email: str) -> tuple[Any, Any, list[str]]:
-    from portfolio.demo import DEMO_PASSWORD
-
-    context = chromium.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    # A refused form answers 409/422 on purpose, and Chromium logs that status: not a problem of the page.
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and "the server responded with a status of" not in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
-    return context, page, problems
+def browse_as(browser: Any, server: str, email: str) -> tuple[Any, Any, list[str]]:
+    return log_in(browser, server, email, ignore=REFUSED)
 
 
 def open_project(app: Any) -> tuple[int, str]:
@@ -350,11 +302,11 @@ def newest_pledge(app: Any, project_id: int) -> int:
         return int(pledge_id)
 
 
-def test_a_pledge_in_nok_previewed_then_received_and_over_received_in_the_browser(demo_server, chromium):
-    server, app = demo_server
+def test_a_pledge_in_nok_previewed_then_received_and_over_received_in_the_browser(demo_site, browser):
+    server, app = demo_site
     ARTIFACTS.mkdir(exist_ok=True)
     project_id, code = open_project(app)
-    context, page, problems = browse_as(chromium, server, "staff@example.org")
+    context, page, problems = browse_as(browser, server, "staff@example.org")
     try:
         page.goto(f"{server}/exchange-rates/month?month=2026-11")
         if page.get_by_label("EUR per 1 NOK").count():

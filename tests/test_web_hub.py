@@ -7,11 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,20 +17,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
-from portfolio.main import create_app
 from portfolio.projects import service as projects_service
 from portfolio.projects.repository import ProjectFilters
 from portfolio.security import SYSTEM
 from portfolio.web.i18n import Formats
+from tests.browser import log_in as log_in_by_form
+from tests.browser import shoot
 from tests.conftest import Account
 from tests.factories import (
     PASSWORD,
-    live_server,
     make_pledge,
     make_project,
     make_rate,
-    make_settings,
     move,
     ok,
     receive,
@@ -463,36 +459,9 @@ def test_home_of_a_donor_shows_its_own_pledges(
 
 # -- in a browser ----------------------------------------------------------------------------------
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
 
-
-@pytest.fixture(scope="module")
-def sample_site(
-    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, FastAPI]]:
-    """A live server on a database holding the sample portfolio."""
-    path = tmp_path_factory.mktemp("hub-browser") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    with live_server(app) as url:
-        yield url, app
-
-
-def test_staff_find_a_project_with_the_register_form(sample_site: tuple[str, FastAPI]) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    server, app = sample_site
+def test_staff_find_a_project_with_the_register_form(demo_site: tuple[str, FastAPI], browser: Any) -> None:
+    server, app = demo_site
     with app.state.db.session() as session:
         rows, _ = projects_service.list_projects(
             session, SYSTEM, ProjectFilters(status="seeking_funding"), "code", 1, 0
@@ -500,39 +469,28 @@ def test_staff_find_a_project_with_the_register_form(sample_site: tuple[str, Fas
         code, target_id = rows[0].project.code, rows[0].project.id
     words = code.split("-")
     search = "-".join(words[1:3]) if len(words) > 2 else code
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = chromium.new_context(viewport={"width": 1300, "height": 900})
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        try:
-            page.goto(f"{server}/login")
-            page.get_by_label("E-mail").fill("staff@example.org")
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{server}/")
-            assert page.get_by_role("heading", name="My work").is_visible()
-            page.screenshot(path=str(ARTIFACTS / "staff-home.png"), full_page=True)
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
-            page.get_by_label("Code or title contains").fill(search)
-            page.get_by_label("Status").select_option(label="Seeking funding")
-            page.get_by_role("button", name="Show projects").click()
-            page.wait_for_load_state("load")
-            assert "status=seeking_funding" in page.url and "q=" in page.url
-            page.screenshot(path=str(ARTIFACTS / "staff-register.png"), full_page=True)
-            page.get_by_role("link", name=code, exact=True).click()
-            page.wait_for_load_state("load")
-            assert page.url == f"{server}/projects/{target_id}"
-            assert page.get_by_role("heading", name="Funding by donor").is_visible()
-            assert page.get_by_role("heading", name="Lifecycle").is_visible()
-            page.screenshot(path=str(ARTIFACTS / "staff-project.png"), full_page=True)
-            page.get_by_role("link", name="Français").click()
-            page.wait_for_load_state("load")
-            assert page.get_by_role("heading", name="Financement par donateur").is_visible()
-            page.screenshot(path=str(ARTIFACTS / "staff-project-fr.png"), full_page=True)
-        finally:
-            context.close()
-            chromium.close()
+    context, page, problems = log_in_by_form(browser, server, "staff@example.org")
+    try:
+        page.wait_for_url(f"{server}/")
+        assert page.get_by_role("heading", name="My work").is_visible()
+        shoot(page, "staff-home")
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
+        page.get_by_label("Code or title contains").fill(search)
+        page.get_by_label("Status").select_option(label="Seeking funding")
+        page.get_by_role("button", name="Show projects").click()
+        page.wait_for_load_state("load")
+        assert "status=seeking_funding" in page.url and "q=" in page.url
+        shoot(page, "staff-register")
+        page.get_by_role("link", name=code, exact=True).click()
+        page.wait_for_load_state("load")
+        assert page.url == f"{server}/projects/{target_id}"
+        assert page.get_by_role("heading", name="Funding by donor").is_visible()
+        assert page.get_by_role("heading", name="Lifecycle").is_visible()
+        shoot(page, "staff-project")
+        page.get_by_role("link", name="Français").click()
+        page.wait_for_load_state("load")
+        assert page.get_by_role("heading", name="Financement par donateur").is_visible()
+        shoot(page, "staff-project-fr")
+    finally:
+        context.close()
     assert problems == []

@@ -4,12 +4,9 @@ not import) as pages, never JSON."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import shutil
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +14,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
 from portfolio.main import create_app
 from portfolio.projects.models import Project
+from tests.browser import log_in as log_in_by_form
+from tests.browser import needs_browser, shoot
 from tests.conftest import Account
-from tests.factories import PASSWORD, live_server, make_settings
+from tests.factories import PASSWORD, make_settings
 from tests.test_transfer import PROJECT_HEADER, project_rows
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -237,76 +235,21 @@ def test_the_report_is_in_french(staff):
 
 # -- in a real browser ------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-needs_browser = pytest.mark.skipif(
-    importlib.util.find_spec("playwright") is None or not Path(CHROMIUM).exists(),
-    reason=f"playwright or Chromium ({CHROMIUM}) is missing: the browser tests are skipped",
-)
 
-
-@pytest.fixture(scope="module")
-def sample_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """An application on a database holding the sample portfolio and its sample accounts."""
-    path = tmp_path_factory.mktemp("staff-pages") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    application = create_app(make_settings(f"sqlite:///{path}"))
-    with application.state.db.session(write=True) as session:
-        load_demo_data(session, application.state.hasher)
-    return application
-
-
-@pytest.fixture(scope="module")
-def sample_server(sample_app: FastAPI) -> Iterator[str]:
-    with live_server(sample_app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def logged_in(chromium: Any, server: str, email: str) -> Any:
+def logged_in(browser: Any, server: str, email: str) -> Any:
     """A page logged in through the login form, as a person types it."""
-    page = chromium.new_context(viewport={"width": 1300, "height": 900}).new_page()
-    page.goto(f"{server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state("load")
+    _context, page, _problems = log_in_by_form(browser, server, email)
     return page
 
 
-def shoot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 @needs_browser
-def test_a_file_with_a_bad_row_then_a_good_one_through_the_file_chooser(
-    chromium, sample_server, sample_app, tmp_path
-):
+def test_a_file_with_a_bad_row_then_a_good_one_through_the_file_chooser(browser, demo_site, tmp_path):
+    server, site_app = demo_site
     bad = tmp_path / "projects-bad.csv"
     bad.write_bytes(project_rows(["BROWSER-1", "Depot fencing", "SCA", "SRB", "2024-01-15", "1000.00"], BAD))
     good = tmp_path / "projects.csv"
     good.write_bytes(project_rows(["BROWSER-1", "Depot fencing", "SCA", "SRB", "2024-01-15", "1000.00"]))
-    page = logged_in(chromium, sample_server, "staff@example.org")
+    page = logged_in(browser, server, "staff@example.org")
     page.get_by_role("link", name="Import").click()
     page.get_by_label("What the file holds").select_option(label="Projects")
     shoot(page, "staff-import")
@@ -325,7 +268,7 @@ def test_a_file_with_a_bad_row_then_a_good_one_through_the_file_chooser(
     page.get_by_role("button", name="Confirm import").click()
     assert page.get_by_role("status").inner_text() == "The file was imported."
     assert "/imports?done=imported" in page.url
-    with sample_app.state.db.session() as session:
+    with site_app.state.db.session() as session:
         titles = session.exec(select(Project.title).where(col(Project.code) == "BROWSER-1")).all()
     assert list(titles) == ["Depot fencing"]
     page.context.close()

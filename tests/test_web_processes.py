@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import test_web_funding as funding_pages
 from tests.factories import make_project, ok
 from tests.test_web_funding import (
     ARTIFACTS,
@@ -22,8 +21,6 @@ from tests.test_web_funding import (
     value_of,
 )
 
-demo_server = funding_pages.demo_server  # the browser tests' fixtures: a live sample server, Chromium
-chromium = funding_pages.chromium
 NEW = {
     "state": "MDA",
     "name": "National SALW Commission",
@@ -189,11 +186,11 @@ def test_no_csrf_token_no_process(client, staff):
     assert ok(client.get("/api/v1/national-processes"))["total"] == 0
 
 
-def test_a_process_recorded_and_moved_in_the_browser(demo_server, chromium):
-    server, app = demo_server
+def test_a_process_recorded_and_moved_in_the_browser(demo_site, browser):
+    server, app = demo_site
     _project_id, code = open_project(app)
     ARTIFACTS.mkdir(exist_ok=True)
-    context, page, problems = browse_as(chromium, server, "staff@example.org")
+    context, page, problems = browse_as(browser, server, "staff@example.org")
     try:
         page.goto(f"{server}/processes")
         page.get_by_role("link", name="Record a national process").click()

@@ -4,10 +4,7 @@ API shows it (the project page itself belongs to the register's side of the page
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,10 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from portfolio.demo import DEMO_PASSWORD, load_demo_data
-from portfolio.main import create_app
+from tests.browser import log_in, shoot
 from tests.conftest import Account
-from tests.factories import PASSWORD, live_server, make_settings
+from tests.factories import PASSWORD
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="(version|loaded_at)" value="([^"]*)"')
@@ -430,43 +426,9 @@ def test_the_edit_form_runs_as_many_statements_for_a_large_project_as_for_a_smal
 
 # -- in a real browser: Debian's Chromium against a live server with the sample portfolio ---------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 # What the browser reports on its console for a page answered with a refusal, which these tests ask for;
 # and the project page, which another part of the pages provides.
 EXPECTED = ("status of 404", "status of 409", "status of 412", "status of 422")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    path = tmp_path_factory.mktemp("forms") / "portfolio.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(make_settings(f"sqlite:///{path}"))
-    with app.state.db.session(write=True) as session:
-        load_demo_data(session, app.state.hasher)
-    with live_server(app) as url:
-        yield url
 
 
 class Person:
@@ -474,31 +436,23 @@ class Person:
 
     def __init__(self, browser: Any, server: str, email: str, lang: str = "en") -> None:
         self.server = server
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on(
-            "request",
-            lambda r: None if r.url.startswith((server, "data:")) else self.problems.append(r.url),
+        self.context, self.page, self.problems = log_in(
+            browser,
+            server,
+            email,
+            lang,
+            choose_language=True,
+            ignore=EXPECTED,
+            offline=True,
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
         )
-        self.open(f"/language?to={lang}&next=/login")
-        self.page.get_by_label("E-mail" if lang == "en" else "Adresse électronique").fill(email)
-        self.page.locator("input[name=password]").fill(DEMO_PASSWORD)
-        self.page.locator("button[type=submit]").click()
-        self.page.wait_for_load_state("load")
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error" and not any(e in message.text for e in EXPECTED):
-            self.problems.append(f"console: {message.text}")
 
     def open(self, path: str) -> Any:
         return self.page.goto(self.server + path)
 
     def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"staff-{name}.png"), full_page=True)
+        shoot(self.page, f"staff-{name}")
 
     def close(self) -> list[str]:
         self.context.close()

@@ -291,3 +291,11 @@ def test_money_and_percentages_are_written_exactly_as_babel_writes_them():
     assert Formats("en").percent(Decimal("0.00015")) == "0.0%"
     assert Formats("fr").money(Decimal("250000")) == "250\u202f000,00\u00a0€"
     assert Formats("en").money(Decimal("0.005")) == "€0.01"  # half up
+
+
+def test_the_language_switch_of_a_page_opened_in_french_leads_back_to_english(client):
+    page = client.get("/account/password", params={"lang": "fr"})
+    link = re.search(r'href="(/language\?to=en&amp;next=[^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert "lang%3Dfr" not in link
+    back = client.get(link)
+    assert back.status_code == 200 and '<html lang="en">' in back.text

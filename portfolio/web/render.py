@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -54,6 +55,13 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
     return items
 
 
+def _without_lang(request: Request) -> str:
+    """This page's address without its ``lang`` parameter: where the language switch comes back to (a
+    ``?lang=`` left in it would outvote the language just chosen)."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
+
+
 class Templates:
     """Per-language Jinja2 environments over ``directories`` and then the shared layout's templates."""
 
@@ -93,6 +101,7 @@ class Templates:
             "nav": navigation(user, lang),
             "path": request.url.path,
             "csrf": csrf_token(request),
+            "switch_next": _without_lang(request),
             **context,
         }
         html = self.env(lang).get_template(name).render(context)

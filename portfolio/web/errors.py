@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from portfolio.errors import PROBLEM_JSON
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
-from portfolio.web.session import LoginRequired, layout_user
+from portfolio.web.session import LoginRequired
 
 log = logging.getLogger("portfolio")
 NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz")
@@ -63,7 +63,6 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
         detail=detail,
         advice=advice.get(status, ""),
         status=status,
-        user=layout_user(request),
         headers={"Retry-After": "2"} if status == 503 else None,
     )
 

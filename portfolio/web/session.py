@@ -70,14 +70,7 @@ def account(request: Request, session: Session) -> User | None:
         except TokenRefused:
             user = None
     request.state.user = user
-    # A copy for the layout of an error page: a failed request's rollback expires the loaded account.
-    request.state.layout_user = User(**user.model_dump()) if user is not None else None
     return user
-
-
-def layout_user(request: Request) -> User | None:
-    """The logged-in account as the layout shows it, still readable after the request's rollback."""
-    return getattr(request.state, "layout_user", None)
 
 
 def page_user(request: Request, session: SessionDep) -> User:

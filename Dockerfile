@@ -7,6 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORTFOLIO_DATABASE_URL=sqlite:////data/portfolio.db
 
+# Pango lays out the PDF reports (WeasyPrint); the fonts come with matplotlib and are embedded in each PDF.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY portfolio ./portfolio

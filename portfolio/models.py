@@ -4,6 +4,8 @@ from sqlmodel import SQLModel
 
 from portfolio.audit.models import AuditEntry
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.interests.models import Interest
+from portfolio.norms.models import Norm
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects.models import (
     Indicator,
@@ -12,6 +14,7 @@ from portfolio.projects.models import (
     ProjectActivity,
     ProjectArea,
     ProjectBeneficiary,
+    ProjectNorm,
     ProjectStatusChange,
 )
 from portfolio.states.models import State
@@ -23,15 +26,18 @@ __all__ = [
     "AuditEntry",
     "ExchangeRate",
     "Indicator",
+    "Interest",
     "Milestone",
     "NationalProcess",
     "NationalProcessProject",
     "NationalProcessStageChange",
+    "Norm",
     "Pledge",
     "Project",
     "ProjectActivity",
     "ProjectArea",
     "ProjectBeneficiary",
+    "ProjectNorm",
     "ProjectStatusChange",
     "Receipt",
     "State",

@@ -47,6 +47,22 @@ class ProjectActivity(SQLModel, table=True):
     activity_type: str = Field(sa_column=Column(String(40), primary_key=True, index=True))
 
 
+class ProjectNorm(SQLModel, table=True):
+    """An OSCE norm (a Document or a Best Practice Guide from ``norm``) that the project implements."""
+
+    __tablename__ = "project_norm"
+
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    )
+    norm_code: str = Field(
+        sa_column=Column(
+            String(40), ForeignKey("norm.code", ondelete="RESTRICT"), primary_key=True, index=True
+        )
+    )
+
+
 class ProjectBeneficiary(SQLModel, table=True):
     __tablename__ = "project_beneficiary"
 
@@ -90,6 +106,9 @@ class Project(SQLModel, table=True):
     beneficiary_rows: list[ProjectBeneficiary] = Relationship(
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
     )
+    norm_rows: list[ProjectNorm] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin", "passive_deletes": True}
+    )
 
     @property
     def areas(self) -> list[str]:
@@ -102,6 +121,10 @@ class Project(SQLModel, table=True):
     @property
     def beneficiaries(self) -> list[str]:
         return sorted(r.state_code for r in self.beneficiary_rows)
+
+    @property
+    def norms(self) -> list[str]:
+        return sorted(r.norm_code for r in self.norm_rows)
 
 
 class ProjectStatusChange(SQLModel, table=True):
@@ -154,6 +177,14 @@ class Indicator(SQLModel, table=True):
     baseline: Decimal = Field(default=Decimal(0), sa_type=ExactDecimal(18, 4))
     target: Decimal = Field(sa_type=ExactDecimal(18, 4))
     actual: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
+    # A standard measure (``portfolio.projects.measures``) makes the indicator add up across projects; null
+    # is a free indicator. People counts carry women and men of the target and of the actual (the total may
+    # hold people whose sex was not recorded).
+    measure: str | None = Field(default=None, max_length=40, index=True)
+    target_women: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
+    target_men: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
+    actual_women: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
+    actual_men: Decimal | None = Field(default=None, sa_type=ExactDecimal(18, 4))
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

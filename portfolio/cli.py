@@ -22,6 +22,11 @@ users_app = typer.Typer(help="Manage accounts (the first admin is created here).
 app.add_typer(users_app, name="users")
 dashboards_app = typer.Typer(help="The Plotly dashboards, outside the server.", no_args_is_help=True)
 app.add_typer(dashboards_app, name="dashboards")
+report_app = typer.Typer(
+    help="Printable reports (PDF, English or French): a donor's statement, the period report.",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
 
 
 @app.command()

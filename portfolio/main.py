@@ -19,7 +19,7 @@ from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.facts import LiveFacts
-from portfolio.projects.router import lifecycle_router
+from portfolio.projects.router import lifecycle_router, measures_router
 from portfolio.projects.router import router as projects_router
 from portfolio.projects.router import trail_router as project_trail_router
 from portfolio.security import password_hasher, resolve_secret_key
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         project_trail_router,
         imports_router,
         exports_router,
+        measures_router,
     )
     for router in routers:
         app.include_router(router)

@@ -24,6 +24,7 @@ from portfolio.projects.schemas import (
     IndicatorCreate,
     IndicatorRead,
     IndicatorUpdate,
+    MeasureRead,
     MilestoneCreate,
     MilestoneRead,
     MilestoneUpdate,
@@ -314,8 +315,8 @@ add_part_routes(
         IndicatorUpdate,
         IndicatorRead,
         list_summary="A project's output indicators",
-        add_summary="Add an indicator",
-        update_summary="Change an indicator (e.g. its actual value)",
+        add_summary="Add an indicator (free, or counted in a standard measure, with women and men)",
+        update_summary="Change an indicator (e.g. its actual value, or its women and men)",
         delete_summary="Delete an indicator",
     ),
 )
@@ -330,3 +331,20 @@ def project_audit(session: SessionDep, paging: Paging, project_id: int) -> Audit
     entries, total = service.project_trail(session, project_id, paging)
     items = [AuditEntryRead.model_validate(e) for e in entries]
     return AuditPage(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+# -- the catalogue of standard measures -----------------------------------------------------------
+
+measures_router = APIRouter(prefix="/api/v1/measures", tags=["Projects"], dependencies=requires("projects"))
+
+
+@measures_router.get(
+    "",
+    summary="The standard measures an indicator may carry",
+    description="An indicator with a standard measure is counted in the measure's unit and adds up across "
+    "projects; measures that count people (disaggregated_by_sex) carry women and men of the target and of "
+    "the actual. Read by everyone logged in.",
+    responses=problem_responses(401, 503),
+)
+def list_measures() -> list[MeasureRead]:
+    return [MeasureRead.model_validate(m) for m in service.measures()]

@@ -3,12 +3,20 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from portfolio.money import MoneyOut, NonNegativeAmount, Quantity, QuantityOut
+from portfolio.money import MAX_AMOUNT, MoneyOut, NonNegativeAmount, Quantity, QuantityOut, plain
 from portfolio.pagination import Page
+from portfolio.projects.measures import BY_CODE
 from portfolio.schemas import (
     Input,
     Name,
@@ -273,34 +281,127 @@ class MilestoneRead(Output):
     version: int
 
 
+def _known_measure(code: str | None) -> str | None:
+    if code is None or code == "":
+        return None
+    if code not in BY_CODE:
+        raise ValueError(f"unknown measure '{code}'; use one of: {', '.join(BY_CODE)} (or null)")
+    return code
+
+
+MeasureCode = Annotated[
+    str | None,
+    AfterValidator(_known_measure),
+    Field(
+        description="A standard measure of the catalogue (GET /api/v1/measures), which makes the indicator "
+        "add up across projects; null for a free indicator, counted only in its own project.",
+        json_schema_extra={"enum": [*BY_CODE, None]},
+        examples=["people_trained"],
+    ),
+]
+
+
+def _whole(value: Decimal) -> Decimal:
+    if value != value.to_integral_value():
+        raise ValueError("a whole number of people")
+    return value.quantize(Decimal(1))
+
+
+Headcount = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_AMOUNT, description="A whole number of people ≥ 0."),
+    AfterValidator(_whole),
+    PlainSerializer(plain, return_type=str, when_used="json"),
+]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+UNIT_DESCRIPTION = (
+    "Unit of measure. Required for a free indicator; with a standard measure it is the measure's unit "
+    "(filled in when left out; another unit is refused)."
+)
+BREAKDOWN_DESCRIPTION = (
+    "Only for a measure that counts people (disaggregated_by_sex): {part} of the {total}, a whole number. "
+    "Women + men may be less than the {total}, which may hold people whose sex was not recorded, never more."
+)
+
+
 class IndicatorCreate(Input):
-    model_config = example(name="Ammunition destroyed", unit="tonnes", baseline="0", target="430.5")
-    name: Name = Field(examples=["Ammunition destroyed"])
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] = Field(
-        examples=["tonnes"]
+    model_config = example(
+        name="Border police officers trained",
+        measure="people_trained",
+        baseline="0",
+        target="120",
+        target_women="40",
+        target_men="70",
     )
+    name: Name = Field(examples=["Ammunition destroyed"])
+    measure: MeasureCode = None
+    unit: Unit | None = Field(default=None, description=UNIT_DESCRIPTION, examples=["tonnes"])
     baseline: Quantity = Decimal(0)
     target: Quantity
     actual: Quantity | None = None
+    target_women: Headcount | None = Field(
+        default=None, description=BREAKDOWN_DESCRIPTION.format(part="women", total="target")
+    )
+    target_men: Headcount | None = Field(
+        default=None, description=BREAKDOWN_DESCRIPTION.format(part="men", total="target")
+    )
+    actual_women: Headcount | None = Field(
+        default=None, description=BREAKDOWN_DESCRIPTION.format(part="women", total="actual")
+    )
+    actual_men: Headcount | None = Field(
+        default=None, description=BREAKDOWN_DESCRIPTION.format(part="men", total="actual")
+    )
 
 
 class IndicatorUpdate(Patch):
+    """The rules of :class:`IndicatorCreate` hold for the record as it would be after the change."""
+
     model_config = example(actual="212.0")
     not_null = frozenset({"name", "unit", "baseline", "target"})
 
     name: Name | None = None
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    measure: MeasureCode = None
+    unit: Unit | None = Field(default=None, description=UNIT_DESCRIPTION)
     baseline: Quantity | None = None
     target: Quantity | None = None
     actual: Quantity | None = None
+    target_women: Headcount | None = None
+    target_men: Headcount | None = None
+    actual_women: Headcount | None = None
+    actual_men: Headcount | None = None
 
 
 class IndicatorRead(Output):
     id: int
     project_id: int
     name: str
+    measure: str | None = Field(description="The standard measure's code; null for a free indicator.")
+    measure_label: str | None = Field(description="The standard measure's name, in English.")
     unit: str
     baseline: QuantityOut
     target: QuantityOut
     actual: QuantityOut | None
+    target_women: QuantityOut | None
+    target_men: QuantityOut | None
+    actual_women: QuantityOut | None
+    actual_men: QuantityOut | None
     version: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _label(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            code = data.get("measure")
+            return {**data, "measure_label": BY_CODE[code].label if code in BY_CODE else None}
+        code = getattr(data, "measure", None)
+        fields = {name: getattr(data, name) for name in cls.model_fields if name != "measure_label"}
+        return {**fields, "measure_label": BY_CODE[code].label if code in BY_CODE else None}
+
+
+class MeasureRead(Output):
+    code: str = Field(examples=["people_trained"])
+    label: str = Field(examples=["People trained"])
+    unit: str = Field(examples=["people"])
+    disaggregated_by_sex: bool = Field(
+        description="Counts people: its indicators may carry women and men of the target and the actual."
+    )

@@ -13,13 +13,14 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
-from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from portfolio.facts import Facts
-from portfolio.money import ratio, shortfall
+from portfolio.money import plain, ratio, shortfall
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
 from portfolio.projects.facts import LiveFacts
+from portfolio.projects.measures import BY_CODE, MEASURES, Measure
 from portfolio.projects.models import (
     FINAL,
     HOLDABLE,
@@ -545,6 +546,79 @@ def _check_done_on(done_on: date | None) -> None:
         raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future")
 
 
+INDICATOR_FIELDS = (
+    "name",
+    "measure",
+    "unit",
+    "baseline",
+    "target",
+    "actual",
+    "target_women",
+    "target_men",
+    "actual_women",
+    "actual_men",
+)
+BREAKDOWNS = (("target", "target_women", "target_men"), ("actual", "actual_women", "actual_men"))
+
+
+def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
+    """An indicator's fields as they are stored, checked by the rules of standard measures: ``values`` is
+    the whole record (for a change, the stored record with the change applied).
+
+    With a measure of the catalogue the unit is the measure's (filled in when left empty; another unit is
+    refused); a free indicator names its own unit. Only a measure that counts people takes women and men
+    of its target and actual: whole numbers whose sum never exceeds the total they break down (the total
+    may hold people whose sex was not recorded); an actual breakdown needs an actual. Every problem at
+    once, each naming its field."""
+    settled = dict(values)
+    errors: list[FieldError] = []
+
+    def refuse(name: str, msg: str) -> None:
+        errors.append(FieldError(("body", name), msg))
+
+    code = settled.get("measure")
+    measure = BY_CODE.get(code) if code else None
+    if code and measure is None:
+        refuse("measure", f"unknown measure '{code}'; use one of: {', '.join(BY_CODE)} (or null)")
+    unit = settled.get("unit")
+    if measure is not None:
+        if unit and unit.strip().casefold() != measure.unit.casefold():
+            refuse("unit", f"the measure '{measure.code}' counts in {measure.unit}, not '{unit}'")
+        settled["unit"] = measure.unit
+    elif not unit:
+        refuse("unit", "a free indicator needs a unit (or choose a standard measure)")
+    breakdown = [n for _, w, m in BREAKDOWNS for n in (w, m) if settled.get(n) is not None]
+    if breakdown and (measure is None or not measure.people):
+        what = f"'{measure.code}' does not count people" if measure else "a free indicator"
+        for name in breakdown:
+            refuse(name, f"women and men are only for a measure that counts people; {what}")
+    elif measure is not None and measure.people:
+        for name in ("baseline", "target", "actual"):
+            number = settled.get(name)
+            if number is not None and number != number.to_integral_value():
+                refuse(name, f"{number} is not a whole number of people")
+        for total_name, women_name, men_name in BREAKDOWNS:
+            total, women, men = (settled.get(n) for n in (total_name, women_name, men_name))
+            if total is None:
+                for name in (women_name, men_name):
+                    if settled.get(name) is not None:
+                        refuse(name, f"women and men of the {total_name} need the {total_name} itself")
+                continue
+            parts = [(n, v) for n, v in ((women_name, women), (men_name, men)) if v is not None]
+            counted = sum((v for _, v in parts), Decimal(0))
+            if counted > total:
+                said = " + ".join(f"{n.rsplit('_', 1)[1]} {plain(v)}" for n, v in parts)
+                for name, _ in parts:
+                    refuse(
+                        name,
+                        f"{said} = {plain(counted)} exceed the {total_name} of {plain(total)}; "
+                        f"women + men may be at most the {total_name}",
+                    )
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    return settled
+
+
 def list_parts(session: Session, model: type[Part], project_id: int) -> list[Part]:
     get_project(session, project_id)
     return repository.list_parts(session, model, project_id)
@@ -559,7 +633,10 @@ def add_part(
 ) -> Part:
     get_project(session, project_id)
     _check_done_on(getattr(data, "done_on", None))
-    part = model(project_id=project_id, **data.model_dump())
+    values = data.model_dump()
+    if model is Indicator:
+        values = settle_indicator(values)
+    part = model(project_id=project_id, **values)
     session.add(part)
     session.flush()
     audit.created(session, actor, PART_ENTITY[model], part, project_id)
@@ -588,7 +665,14 @@ def update_part(
 ) -> tuple[Part, Changes]:
     part = get_part(session, model, project_id, part_id, precondition)
     _check_done_on(getattr(data, "done_on", None))
-    changes = _apply(part, data.changes())
+    values = data.changes()
+    if isinstance(part, Indicator):
+        record = {n: getattr(part, n) for n in INDICATOR_FIELDS} | values
+        if values.get("measure") and "unit" not in values:
+            record["unit"] = None  # a measure newly chosen brings its own unit
+        merged = settle_indicator(record)
+        values = {n: v for n, v in merged.items() if n in values or v != getattr(part, n)}
+    changes = _apply(part, values)
     if changes:
         audit.record(session, actor, "update", PART_ENTITY[model], part_id, changes, project_id)
     session.flush()
@@ -642,3 +726,11 @@ def overdue_milestones(
 def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
     """Each project's code and title by id, for lists that name projects."""
     return repository.codes_and_titles(session, ids)
+
+
+# -- standard measures ----------------------------------------------------------------------------
+
+
+def measures() -> tuple[Measure, ...]:
+    """The catalogue of standard measures an indicator may carry."""
+    return MEASURES

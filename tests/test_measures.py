@@ -82,7 +82,6 @@ def test_a_free_indicator_keeps_its_own_unit_and_has_no_measure(client):
         ({"measure": "people_trained", "target": "120.5"}, "target"),
         ({"measure": "people_trained", "target_women": "121"}, "target_women"),
         ({"measure": "people_trained", "target_women": "60", "target_men": "61"}, "target_men"),
-        ({"measure": "people_trained", "target_women": "60", "target_men": "61"}, "target_women"),
         ({"measure": "people_trained", "actual_women": "3"}, "actual_women"),
         ({"measure": "people_trained", "actual": "10", "actual_men": "11"}, "actual_men"),
         ({"measure": "weapons_destroyed", "target_women": "10"}, "target_women"),

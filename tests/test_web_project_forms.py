@@ -631,3 +631,101 @@ def test_moves_milestones_and_indicators_in_the_browser(browser: Any, server: st
     assert page.locator(".field-error").count() >= 4
     staff.shot("project-form-refused-fr")
     assert staff.close() == []
+
+
+# -- standard measures, with women and men ------------------------------------------------------------
+
+
+def test_a_people_count_is_recorded_with_women_and_men(staff: TestClient, client: TestClient) -> None:
+    project = make_project(client)
+    base = f"/projects/{project['id']}/indicators"
+    page = staff.get(f"{base}/new")
+    assert '<option value="" data-unit="" data-people="0">None — free indicator</option>' in page.text
+    assert "The total may include people whose sex was not recorded" in page.text
+    typed = {
+        "name": "Depot guards trained",
+        "measure": "people_trained",
+        "unit": "",
+        "target": "60",
+        "target_women": "25",
+        "target_men": "40",
+    }
+    answer = submit(staff, f"{base}/new", typed)
+    assert answer.status_code == 422
+    assert re.search(r'id="f-target_men-error">[^<]*exceed the target of 60', answer.text), answer.text
+    assert 'value="Depot guards trained"' in answer.text and 'value="40"' in answer.text
+    assert client.get(f"/api/v1/projects/{project['id']}/indicators").json() == []
+    answer = submit(staff, f"{base}/new", typed | {"target_men": "30", "unit": "guards"})  # the unit is fixed
+    assert created_id(answer, "indicator-added") == project["id"]
+    (indicator,) = client.get(f"/api/v1/projects/{project['id']}/indicators").json()
+    assert (indicator["measure"], indicator["unit"]) == ("people_trained", "people")
+    assert (indicator["target"], indicator["target_women"], indicator["target_men"]) == ("60", "25", "30")
+
+    edit = f"{base}/{indicator['id']}/edit"
+    form = staff.get(edit).text
+    assert '<option value="people_trained" data-unit="people" data-people="1" selected>' in form
+    assert re.search(r'id="f-unit" name="unit" type="text" value="people" readonly', form)
+    values = {n: indicator[n] or "" for n in ("name", "measure", "target", "target_women", "target_men")}
+    answer = submit(staff, edit, values | {"actual": "41", "actual_women": "18", "actual_men": "20"})
+    assert created_id(answer, "indicator-saved") == project["id"]
+    hub = staff.get(f"/projects/{project['id']}").text
+    assert "People trained" in hub
+    assert "women 25 / men 30 / total 60" in hub and "women 18 / men 20 / total 41" in hub
+    french = staff.get(f"/projects/{project['id']}?lang=fr").text
+    assert "Personnes formées" in french and "femmes 18 / hommes 20 / total 41" in french
+
+
+def test_women_and_men_are_refused_for_a_measure_that_does_not_count_people(
+    staff: TestClient, client: TestClient
+) -> None:
+    project = make_project(client)
+    typed = {"name": "Rifles cut", "measure": "weapons_destroyed", "target": "900", "target_women": "3"}
+    answer = submit(staff, f"/projects/{project['id']}/indicators/new", typed)
+    assert answer.status_code == 422
+    assert re.search(r'id="f-target_women-error">[^<]*only for a measure that counts people', answer.text)
+    answer = submit(staff, f"/projects/{project['id']}/indicators/new", typed | {"target_women": ""})
+    assert created_id(answer, "indicator-added") == project["id"]
+    (indicator,) = client.get(f"/api/v1/projects/{project['id']}/indicators").json()
+    assert (indicator["unit"], indicator["target_women"]) == ("weapons", None)
+
+
+def test_a_people_count_with_women_and_men_in_the_browser(browser: Any, server: str) -> None:
+    staff = Person(browser, server, "staff@example.org")
+    page = staff.page
+    staff.open("/projects/new")
+    page.get_by_label("Project code").fill("MNE-SALW-2026-05")
+    page.get_by_label("Title").fill("Training of police armourers")
+    page.get_by_label("Beneficiary States").select_option(label="Montenegro")
+    page.get_by_label("SALW: small arms and light weapons").check()
+    page.get_by_label("Budget in euros").fill("45000")
+    page.get_by_role("button", name="Create project").click()
+    project_id = project_id_in(page.url, "created")
+
+    staff.open(f"/projects/{project_id}/indicators/new")
+    assert page.get_by_label("Women to reach").is_hidden()  # a free indicator counts no women and men
+    page.get_by_label("Name").fill("Police armourers trained")
+    page.get_by_label("Standard measure").select_option(label="People trained (people)")
+    assert page.get_by_label("Unit").input_value() == "people"
+    assert page.get_by_label("Unit").evaluate("e => e.readOnly")
+    page.get_by_label("Target").fill("40")
+    page.get_by_label("Women to reach").fill("18")
+    page.get_by_label("Men to reach", exact=True).fill("25")
+    page.get_by_label("Actual").fill("32")
+    page.get_by_label("Women reached").fill("14")
+    page.get_by_label("Men reached", exact=True).fill("17")
+    page.get_by_role("button", name="Add indicator").click()
+    error = page.locator("#f-target_men-error")
+    assert error.is_visible() and "exceed the target of 40" in error.inner_text()
+    assert page.get_by_label("Men to reach", exact=True).input_value() == "25"
+    staff.shot("indicator-people-refused")
+    page.get_by_label("Men to reach", exact=True).fill("20")
+    page.get_by_role("button", name="Add indicator").click()
+    project_id_in(page.url, "indicator-added")
+
+    row = page.locator("table.indicators").get_by_role("row", name=re.compile("Police armourers trained"))
+    assert "People trained" in row.inner_text()
+    assert "women 18 / men 20 / total 40" in row.inner_text()
+    assert "women 14 / men 17 / total 32" in row.inner_text()
+    row.scroll_into_view_if_needed()
+    staff.shot("indicator-people-on-project")
+    assert staff.close() == []

@@ -9,6 +9,11 @@ not recorded (so women + men never exceed it).
 from dataclasses import dataclass
 
 
+def _(text: str) -> str:
+    """Marks an English label for the pages' catalogue (``measures.po``); it is translated where shown."""
+    return text
+
+
 @dataclass(frozen=True)
 class Measure:
     code: str
@@ -22,15 +27,15 @@ class Measure:
 
 
 MEASURES: tuple[Measure, ...] = (
-    Measure("weapons_destroyed", "Weapons destroyed", "weapons"),
-    Measure("weapons_marked", "Weapons marked and registered", "weapons"),
-    Measure("weapons_deactivated", "Weapons deactivated", "weapons"),
-    Measure("ammunition_destroyed", "Ammunition destroyed", "tonnes"),
-    Measure("propellant_disposed", "Propellant and melange disposed", "tonnes"),
-    Measure("depots_upgraded", "Storage sites upgraded", "sites"),
-    Measure("people_trained", "People trained", "people", people=True),
-    Measure("people_reached", "People reached by awareness campaigns", "people", people=True),
-    Measure("procedures_adopted", "Laws, regulations and procedures adopted", "procedures"),
+    Measure("weapons_destroyed", _("Weapons destroyed"), _("weapons")),
+    Measure("weapons_marked", _("Weapons marked and registered"), _("weapons")),
+    Measure("weapons_deactivated", _("Weapons deactivated"), _("weapons")),
+    Measure("ammunition_destroyed", _("Ammunition destroyed"), _("tonnes")),
+    Measure("propellant_disposed", _("Propellant and melange disposed"), _("tonnes")),
+    Measure("depots_upgraded", _("Storage sites upgraded"), _("sites")),
+    Measure("people_trained", _("People trained"), _("people"), people=True),
+    Measure("people_reached", _("People reached by awareness campaigns"), _("people"), people=True),
+    Measure("procedures_adopted", _("Laws, regulations and procedures adopted"), _("procedures")),
 )
 
 BY_CODE: dict[str, Measure] = {m.code: m for m in MEASURES}

@@ -608,12 +608,11 @@ def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
             counted = sum((v for _, v in parts), Decimal(0))
             if counted > total:
                 said = " + ".join(f"{n.rsplit('_', 1)[1]} {plain(v)}" for n, v in parts)
-                for name, _ in parts:
-                    refuse(
-                        name,
-                        f"{said} = {plain(counted)} exceed the {total_name} of {plain(total)}; "
-                        f"women + men may be at most the {total_name}",
-                    )
+                refuse(  # beside the last of the two given: the number that tipped it over
+                    parts[-1][0],
+                    f"{said} = {plain(counted)} exceed the {total_name} of {plain(total)}; "
+                    f"women + men may be at most the {total_name}",
+                )
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     return settled

@@ -442,11 +442,31 @@ INDICATORS = PartForm(
     "indicator",
     "indicators",
     "indicator_form.html",
-    ("name", "unit", "baseline", "target", "actual"),
+    (
+        "name",
+        "measure",
+        "unit",
+        "baseline",
+        "target",
+        "target_women",
+        "target_men",
+        "actual",
+        "actual_women",
+        "actual_men",
+    ),
     IndicatorCreate,
     IndicatorUpdate,
     projects_service.IndicatorNotFound,
 )
+
+
+def part_wire(kind: PartForm, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A part form's values as the API takes them. The unit of an indicator with a standard measure is
+    the measure's: the field is fixed then, and what it holds is left for the service to fill in."""
+    out = dict(values)
+    if kind is INDICATORS and out.get("measure"):
+        out.pop("unit", None)
+    return out
 
 
 def find_part(session: Session, kind: PartForm, project_id: int, part_id: int) -> Any:
@@ -493,6 +513,7 @@ def part_page(
         changes=changes,
         conflict=changes is not None,
         today=date.today(),
+        measures=projects_service.measures() if kind is INDICATORS else (),
     )
 
 
@@ -519,7 +540,7 @@ async def add_part(
 ) -> Response:
     values = {k: v for k, v in typed(await request.form()).items() if k in kind.fields}
     try:
-        body = build(kind.create, values)
+        body = build(kind.create, part_wire(kind, values))
         projects_service.add_part(session, actor_of(user), kind.model, project_id, body)  # type: ignore[type-var]
     except (AppError, ValidationError) as exc:
         session.rollback()
@@ -535,7 +556,7 @@ async def save_part(
     version, loaded_at = str(values.pop("version", "")), str(values.pop("loaded_at", ""))
     fields = {k: v for k, v in values.items() if k in kind.fields}
     try:
-        body = update_body(kind.update, fields)
+        body = update_body(kind.update, part_wire(kind, fields))
         projects_service.update_part(
             session,
             actor_of(user),

@@ -414,6 +414,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         receipts=receipts,
         milestones=milestones,
         indicators=indicators,
+        measures={m.code: m for m in projects_service.measures()},
         history=history,
         movers=movers,
         processes=processes,

@@ -1113,3 +1113,37 @@ def test_portfolio_export_iati_names_the_projects_it_left_out(client, settings, 
     assert result.exit_code == 0, result.output
     assert "Left out K-CLI-NOSTART: no start date." in result.output
     assert "Wrote 1 IATI activities" in result.output
+
+
+def test_women_and_men_of_a_people_count_are_targets_and_actuals_with_a_sex_dimension(db, client, settings):
+    project = make_project(client, code="P-SEX", start_date="2024-09-01", end_date="2026-08-31")
+    url = f"/api/v1/projects/{project['id']}/indicators"
+    trained = {
+        "name": "Border guards trained",
+        "measure": "people_trained",
+        "target": "120",
+        "target_women": "40",
+        "target_men": "70",
+        "actual": "64",
+        "actual_women": "30",
+    }
+    ok(client.post(url, json=trained), 201)
+    ok(client.post(url, json={"name": "Rifles cut", "measure": "weapons_destroyed", "target": "900"}), 201)
+    element = activity(export(db, settings), "P-SEX")  # checked against the 2.03 schema on the way
+
+    def values(indicator, name):
+        return [
+            (e.get("value"), [(d.get("name"), d.get("value")) for d in e.findall("dimension")])
+            for e in indicator.findall(f"period/{name}")
+        ]
+
+    people, rifles = element.findall("result/indicator")
+    assert values(people, "target") == [
+        ("120", []),
+        ("40", [("sex", "female")]),
+        ("70", [("sex", "male")]),
+    ]
+    assert values(people, "actual") == [("64", []), ("30", [("sex", "female")])]
+    assert int(people.find("period/target").get("value")) >= 40 + 70  # the total holds the unrecorded too
+    assert values(rifles, "target") == [("900", [])] and values(rifles, "actual") == []
+    assert people.findtext("title/narrative") == "Border guards trained (people)"

@@ -62,7 +62,19 @@ COLUMNS = {
     "pledges": ["project_code", "donor", "kind", "amount", "currency", "pledged_on", "status", "note"],
     "receipts": ["project_code", "donor", "pledged_on", "currency", "pledge_amount", "received_on", "amount"],
     "milestones": ["project_code", "title", "due_on", "done_on", "weight"],
-    "indicators": ["project_code", "name", "unit", "baseline", "target", "actual"],
+    "indicators": [
+        "project_code",
+        "name",
+        "measure",
+        "unit",
+        "baseline",
+        "target",
+        "actual",
+        "target_women",
+        "target_men",
+        "actual_women",
+        "actual_men",
+    ],
     "national-processes": [
         "state", "name", "kind", "areas", "stage", "established_on", "project_codes", "description",
     ],
@@ -903,6 +915,7 @@ CODED = {
     ("national-processes", "areas"): (["SALW", "SCA"], None),
     ("national-processes", "stage"): (["planned", "established", "operational", "sustained"], None),
     ("exchange-rates", "currency"): (["USD", "NOK"], None),
+    ("indicators", "measure"): (["people_trained", "ammunition_destroyed"], "people"),
 }
 
 
@@ -1241,3 +1254,77 @@ def test_an_imported_status_is_dated_by_status_on_else_by_the_projects_own_dates
     assert "in the future" in found[2, "status_on"]
     assert "before the request on 2019-01-10" in found[3, "status_on"]
     assert "write dates as YYYY-MM-DD" in found[4, "status_on"]
+
+
+# -- standard measures on the indicator sheet -------------------------------------------------------------
+
+
+def indicator_row(**cells: str) -> list[str]:
+    row = dict.fromkeys(COLUMNS["indicators"], "") | {"project_code": "MEA-1", "name": "Guards trained"}
+    return list((row | cells).values())
+
+
+def test_indicators_with_measures_and_women_and_men_go_out_and_come_back(client):
+    project = make_project(client, code="MEA-1")
+    file = sheet(
+        "indicators",
+        indicator_row(measure="people_trained", target="60", target_women="25", target_men="30", actual="41",
+                      actual_women="18", actual_men="20"),
+        indicator_row(name="Shells destroyed", measure="ammunition_destroyed", unit="tonnes", target="430.5"),
+        indicator_row(name="Doors replaced", unit="doors", target="12"),
+    )  # fmt: skip
+    assert counts(imported(client, "indicators", file)) == (3, 3, 0, 0)
+    stored = {i["name"]: i for i in ok(client.get(f"/api/v1/projects/{project['id']}/indicators"))}
+    trained = stored["Guards trained"]
+    assert (trained["measure"], trained["unit"]) == ("people_trained", "people")
+    assert [trained[n] for n in ("target_women", "target_men", "actual_women", "actual_men")] == [
+        "25",
+        "30",
+        "18",
+        "20",
+    ]
+    assert (stored["Doors replaced"]["measure"], stored["Doors replaced"]["unit"]) == (None, "doors")
+
+    exported = csv_rows(download(client, "/api/v1/exports/indicators.csv"))
+    assert exported[0] == COLUMNS["indicators"]
+    rows = {r[1]: dict(zip(exported[0], r, strict=True)) for r in exported[1:]}
+    assert {k: rows["Guards trained"][k] for k in ("measure", "unit", "target_women", "actual_men")} == {
+        "measure": "people_trained",
+        "unit": "people",
+        "target_women": "25",
+        "actual_men": "20",
+    }
+    assert rows["Doors replaced"]["measure"] == "" and rows["Shells destroyed"]["target_women"] == ""
+    again = download(client, "/api/v1/exports/indicators.csv")
+    assert counts(imported(client, "indicators", again)) == (3, 0, 0, 3)  # the round trip changes nothing
+    edited = [dict(zip(exported[0], r, strict=True)) for r in csv_rows(again)[1:]]
+    for row in edited:
+        if row["name"] == "Guards trained":
+            row |= {"unit": "", "actual_women": "19"}  # the measure's unit may be left empty
+    changed = csv_bytes([exported[0], *[list(r.values()) for r in edited]])
+    assert counts(imported(client, "indicators", changed)) == (3, 0, 1, 2)
+    trained = ok(client.get(f"/api/v1/projects/{project['id']}/indicators"))[0]
+    assert (trained["unit"], trained["actual_women"]) == ("people", "19")
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "advice"),
+    [
+        ({"measure": "weapons_melted", "target": "5"}, "measure", "use one of: weapons_destroyed"),
+        ({"measure": "ammunition_destroyed", "unit": "kg", "target": "5"}, "unit", "leave the unit empty"),
+        ({"measure": "weapons_destroyed", "target": "5", "target_women": "2"}, "target_women",
+         "leave them empty"),
+        ({"measure": "people_trained", "target": "10", "target_women": "6", "target_men": "5"}, "target_men",
+         "women + men may be at most the target"),
+        ({"measure": "people_trained", "target": "10", "actual_women": "3"}, "actual_women",
+         "need the actual"),
+        ({"measure": "people_trained", "target": "10", "target_men": "2.5"}, "target_men", "whole number"),
+        ({"target": "10"}, "unit", "a free indicator needs a unit"),
+    ],
+)  # fmt: skip
+def test_an_indicator_row_against_the_measures_rules_says_what_to_type_instead(client, cells, column, advice):
+    make_project(client, code="MEA-1")
+    report = ok(upload(client, "indicators", sheet("indicators", indicator_row(**cells)), dry_run=True))
+    [problem] = report["problems"]
+    assert (problem["row"], problem["column"]) == (2, column)
+    assert advice in problem["message"], problem["message"]

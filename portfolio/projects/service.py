@@ -558,6 +558,7 @@ INDICATOR_FIELDS = (
     "actual_women",
     "actual_men",
 )
+PEOPLE = [m.code for m in MEASURES if m.people]
 BREAKDOWNS = (("target", "target_women", "target_men"), ("actual", "actual_women", "actual_men"))
 
 
@@ -583,7 +584,11 @@ def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
     unit = settled.get("unit")
     if measure is not None:
         if unit and unit.strip().casefold() != measure.unit.casefold():
-            refuse("unit", f"the measure '{measure.code}' counts in {measure.unit}, not '{unit}'")
+            refuse(
+                "unit",
+                f"the measure '{measure.code}' counts in {measure.unit}, not '{unit}': "
+                f"leave the unit empty or give {measure.unit}",
+            )
         settled["unit"] = measure.unit
     elif not unit:
         refuse("unit", "a free indicator needs a unit (or choose a standard measure)")
@@ -591,7 +596,11 @@ def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
     if breakdown and (measure is None or not measure.people):
         what = f"'{measure.code}' does not count people" if measure else "a free indicator"
         for name in breakdown:
-            refuse(name, f"women and men are only for a measure that counts people; {what}")
+            refuse(
+                name,
+                f"women and men are only for a measure that counts people ({', '.join(PEOPLE)}); "
+                f"{what}: leave them empty",
+            )
     elif measure is not None and measure.people:
         for name in ("baseline", "target", "actual"):
             number = settled.get(name)
@@ -602,7 +611,9 @@ def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
             if total is None:
                 for name in (women_name, men_name):
                     if settled.get(name) is not None:
-                        refuse(name, f"women and men of the {total_name} need the {total_name} itself")
+                        refuse(
+                            name, f"women and men of the {total_name} need the {total_name} itself: give it"
+                        )
                 continue
             parts = [(n, v) for n, v in ((women_name, women), (men_name, men)) if v is not None]
             counted = sum((v for _, v in parts), Decimal(0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,7 @@ from portfolio.funding.repository import PledgeFilters
 from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.processes.repository import ProcessFilters
 from portfolio.processes.schemas import ProcessKind, Stage
+from portfolio.projects.measures import MEASURES
 from portfolio.projects.models import Indicator, Milestone
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
@@ -89,7 +91,16 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
         ]
     if kind == Kind.indicators:
         return [
-            [code, i.name, i.unit, i.baseline, i.target, i.actual]
+            [
+                code,
+                i.name,
+                i.measure,
+                i.unit,
+                i.baseline,
+                i.target,
+                i.actual,
+                *(_people(n) for n in (i.target_women, i.target_men, i.actual_women, i.actual_men)),
+            ]
             for i, code in repository.parts(session, Indicator, filters.projects)
         ]
     if kind in (Kind.pledges, Kind.receipts):
@@ -141,6 +152,11 @@ def render(kind: Kind, fmt: Format, data: Sequence[Sequence[Any]]) -> bytes:
     return write_xlsx(kind, data)
 
 
+def _people(count: Decimal | None) -> Decimal | None:
+    """A count of women or men, as the whole number it is (25, not 25.0000)."""
+    return None if count is None else count.quantize(Decimal(1))
+
+
 def code_lists(session: Session) -> dict[CodeList, list[str]]:
     """The allowed values of every coded column, in the order a person looks them up."""
     states = repository.states(session)
@@ -157,6 +173,7 @@ def code_lists(session: Session) -> dict[CodeList, list[str]]:
         "pledge_statuses": [s.value for s in PledgeStatus],
         "process_kinds": [k.value for k in ProcessKind],
         "stages": [s.value for s in Stage],
+        "measures": [m.code for m in MEASURES],
     }
 
 

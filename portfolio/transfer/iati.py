@@ -32,6 +32,7 @@ from portfolio.config import Settings
 from portfolio.errors import Conflict
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.projects import repository as projects_repository
+from portfolio.projects.measures import BY_CODE
 from portfolio.projects.models import Indicator, Project
 from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.security import SYSTEM, Actor
@@ -87,6 +88,14 @@ TAG_VOCABULARY_SDG_TARGETS = "3"
 BUDGET_TYPE_ORIGINAL, BUDGET_STATUS_INDICATIVE = "1", "1"
 TX_INCOMING_FUNDS, TX_INCOMING_COMMITMENT, TX_INCOMING_PLEDGE = "1", "11", "13"
 RESULT_OUTPUT, MEASURE_UNIT = "1", "1"
+# Women and men of a people count, each as a target or actual of its own carrying a ``dimension``
+# (result/indicator/period/target|actual/dimension, 2.03: name and value are free text, "a category used
+# for disaggregating the result by gender, age, etc."). IATI has no codelist for sex: the shipped
+# codelists (portfolio/reference/iati/codelists, /work/shared/reference/iati/codelists) hold none, and
+# the Standard's annotated activity example writes <dimension name="sex" value="female"/>; that spelling
+# is used, rather than 1 and 2, which ISO/IEC 5218 reads the other way round (1 male, 2 female).
+SEX_DIMENSION = "sex"
+WOMEN, MEN = "female", "male"
 COMMITTED = {"committed", "paid"}
 NO_START = "no start date"
 
@@ -485,9 +494,18 @@ class _Builder:
         period = _sub(element, "period")
         _sub(period, "period-start", iso_date=start.isoformat())
         _sub(period, "period-end", iso_date=end.isoformat())
-        _sub(period, "target", value=plain_short(indicator.target))
-        if indicator.actual is not None:
-            _sub(period, "actual", value=plain_short(indicator.actual))
+        people = BY_CODE[indicator.measure].people if indicator.measure in BY_CODE else False
+        for name, total, women, men in (
+            ("target", indicator.target, indicator.target_women, indicator.target_men),
+            ("actual", indicator.actual, indicator.actual_women, indicator.actual_men),
+        ):
+            if total is None:
+                continue
+            _sub(period, name, value=plain_short(total))
+            for sex, count in ((WOMEN, women), (MEN, men)):
+                if people and count is not None:
+                    part = _sub(period, name, value=plain_short(count))
+                    _sub(part, "dimension", name=SEX_DIMENSION, value=sex)
 
 
 def iati_export(

@@ -650,6 +650,8 @@ class _Importer:
         return self._part(cells, present, Milestone, MilestoneCreate, MilestoneUpdate, "title")
 
     def _indicators(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        if cells.get("measure", "").strip() and not cells.get("unit", "").strip():
+            present = present - {"unit"}  # the measure's own unit, which the rules fill in
         return self._part(cells, present, Indicator, IndicatorCreate, IndicatorUpdate, "name")
 
     def _national_processes(self, cells: dict[str, str], present: set[str]) -> Outcome:

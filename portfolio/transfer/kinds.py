@@ -27,6 +27,7 @@ CodeList = Literal[
     "pledge_statuses",
     "process_kinds",
     "stages",
+    "measures",
 ]
 
 
@@ -67,6 +68,10 @@ def _c(
     return Column(name, type_, required, example, help_, codes)
 
 
+_PEOPLE = (
+    "{part} of the {total}, for people_trained and people_reached only: a whole number; women + men at most "
+    "the {total} (which may hold people whose sex was not recorded)."
+)
 _PROJECT_CODE = _c("project_code", "text", "SAMPLE-SCA-2024-03", "Code of the project.", required=True)
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {
@@ -154,10 +159,21 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
     Kind.indicators: (
         _PROJECT_CODE,
         _c("name", "text", "Ammunition destroyed", "Name (key within the project).", required=True),
-        _c("unit", "text", "tonnes", "Unit of measure.", required=True),
+        _c(
+            "measure",
+            "text",
+            "ammunition_destroyed",
+            "A standard measure, which adds up across projects; empty for a free indicator.",
+            codes="measures",
+        ),
+        _c("unit", "text", "tonnes", "Unit of measure; with a measure, its unit (or empty).", required=True),
         _c("baseline", "decimal", "0", "Value at the start; 0 when empty."),
         _c("target", "decimal", "300", "Value to reach.", required=True),
         _c("actual", "decimal", "120", "Value reached so far; empty when not measured."),
+        _c("target_women", "decimal", "", _PEOPLE.format(part="Women", total="target")),
+        _c("target_men", "decimal", "", _PEOPLE.format(part="Men", total="target")),
+        _c("actual_women", "decimal", "", _PEOPLE.format(part="Women", total="actual")),
+        _c("actual_men", "decimal", "", _PEOPLE.format(part="Men", total="actual")),
     ),
     Kind.national_processes: (
         _c(

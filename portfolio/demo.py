@@ -150,7 +150,7 @@ TEMPLATES = [
         "Destruction of surplus small arms and light weapons in {state}",
         ("SALW",),
         ("surplus_destruction_salw",),
-        (("Weapons destroyed", "pieces", 5000, 30000),),
+        (("Weapons destroyed", "weapons", 5000, 30000),),
         (250, 900),
         (
             "Surplus verified and transported",
@@ -192,7 +192,7 @@ TEMPLATES = [
         "Marking, record-keeping and tracing of small arms in {state}",
         ("SALW",),
         ("marking_and_tracing", "record_keeping"),
-        (("Weapons marked", "pieces", 10000, 60000), ("Officials trained", "persons", 40, 200)),
+        (("Weapons marked", "weapons", 10000, 60000), ("Officials trained", "people", 40, 200)),
         (300, 1200),
         ("Marking machines procured", "Central registry software deployed", "Backlog of weapons marked"),
     ),
@@ -201,7 +201,7 @@ TEMPLATES = [
         "Support to the national SALW commission of {state}",
         ("SALW",),
         ("legislation_and_policy", "training_and_capacity"),
-        (("People trained", "persons", 60, 300),),
+        (("People trained", "people", 60, 300),),
         (150, 600),
         ("National SALW strategy drafted", "Action plan adopted", "Annual review held"),
         2,
@@ -211,7 +211,7 @@ TEMPLATES = [
         "Deactivation of small arms to the OSCE minimum standard in {state}",
         ("SALW",),
         ("deactivation", "legislation_and_policy"),
-        (("Weapons deactivated", "pieces", 1000, 8000),),
+        (("Weapons deactivated", "weapons", 1000, 8000),),
         (200, 700),
         ("Deactivation procedure adopted", "Workshop equipped", "Deactivated weapons certified"),
     ),
@@ -220,7 +220,7 @@ TEMPLATES = [
         "Strengthening controls against illicit SALW trafficking at the borders of {state}",
         ("SALW",),
         ("border_and_export_controls", "training_and_capacity"),
-        (("Border and customs officers trained", "persons", 80, 400),),
+        (("Border and customs officers trained", "people", 80, 400),),
         (400, 1800),
         ("Training needs assessment", "Detection equipment delivered", "Joint exercises held"),
         1,
@@ -231,8 +231,8 @@ TEMPLATES = [
         ("SALW",),
         ("collection_and_awareness",),
         (
-            ("Weapons collected", "pieces", 500, 5000),
-            ("Women reached by the campaign", "persons", 2000, 20000),
+            ("Weapons collected", "weapons", 500, 5000),
+            ("People reached by the campaign", "people", 2000, 20000),
         ),
         (150, 500),
         (
@@ -247,7 +247,7 @@ TEMPLATES = [
         "Stockpile management training and SOPs for the armed forces of {state}",
         ("SALW", "SCA"),
         ("training_and_capacity", "stockpile_security"),
-        (("Personnel trained", "persons", 50, 250),),
+        (("Personnel trained", "people", 50, 250),),
         (200, 900),
         ("SOPs drafted with the Ministry of Defence", "Trainers certified", "SOPs in force"),
     ),
@@ -552,13 +552,60 @@ def _load_progress(
     for name, unit, low, high in template.indicators:
         target_value = Decimal(rng.randint(low, high))
         actual = (target_value * ratio * Decimal(rng.choice(["0.9", "1", "1.05"]))).quantize(Decimal(1))
+        measure = MEASURE_OF.get(name)
+        breakdown = _women_and_men(project_id, name, target_value, actual) if measure in PEOPLE else {}
         projects_service.add_part(
             session,
             SYSTEM,
             Indicator,
             project_id,
-            IndicatorCreate(name=name, unit=unit, baseline=Decimal(0), target=target_value, actual=actual),
+            IndicatorCreate(
+                name=name,
+                measure=measure,
+                unit=None if measure else unit,
+                baseline=Decimal(0),
+                target=target_value,
+                actual=actual,
+                **breakdown,
+            ),
         )
+
+
+# The standard measure each sample indicator is counted in (the others are free indicators).
+MEASURE_OF = {
+    "Storage sites upgraded": "depots_upgraded",
+    "Weapons destroyed": "weapons_destroyed",
+    "Ammunition destroyed": "ammunition_destroyed",
+    "Melange disposed of": "propellant_disposed",
+    "Weapons marked": "weapons_marked",
+    "Weapons deactivated": "weapons_deactivated",
+    "Officials trained": "people_trained",
+    "People trained": "people_trained",
+    "Border and customs officers trained": "people_trained",
+    "Personnel trained": "people_trained",
+    "People reached by the campaign": "people_reached",
+}
+PEOPLE = {m.code for m in projects_service.measures() if m.people}
+# The share of women among the people an indicator counts: trainees of security forces are mostly men,
+# an awareness campaign reaches about as many women as men.
+WOMEN_SHARE = {"people_trained": (0.12, 0.35), "people_reached": (0.45, 0.6)}
+
+
+def _women_and_men(project_id: int, name: str, target: Decimal, actual: Decimal | None) -> dict[str, Decimal]:
+    """Women and men of a sample people count, drawn from a generator of their own (so that the rest of
+    the sample data stays as it was); a few percent are people whose sex was not recorded."""
+    rng = random.Random(f"{project_id}-{name}")
+    low, high = WOMEN_SHARE[MEASURE_OF[name]]
+    women_share = Decimal(str(round(rng.uniform(low, high), 3)))
+    unrecorded = Decimal(str(round(rng.uniform(0, 0.05), 3)))
+    values: dict[str, Decimal] = {}
+    for total_name, total in (("target", target), ("actual", actual)):
+        if total is None:
+            continue
+        women = (total * women_share).quantize(Decimal(1))
+        men = max(total - women - (total * unrecorded).quantize(Decimal(1)), Decimal(0))
+        values |= {f"{total_name}_women": women, f"{total_name}_men": men}
+    return values
 
 
 def _load_processes(session: Session, report: Report) -> None:

@@ -53,6 +53,7 @@ from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.money import EUR, RATE_QUANTUM, to_eur
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.processes.schemas import ProcessKind, Stage
+from portfolio.projects.measures import BY_CODE, Measure
 from portfolio.projects.models import (
     FINAL,
     HOLDABLE,
@@ -184,6 +185,49 @@ class Activity:
 
 
 SALW, SCA = Area.SALW.value, Area.SCA.value
+
+# The standard measure each generated indicator is counted in (the others are free indicators), and the
+# share of women among the people a people count holds: trainees of security forces are mostly men, an
+# awareness campaign reaches about as many women as men.
+MEASURE_OF = {
+    "Storage sites upgraded": "depots_upgraded",
+    "Weapons destroyed": "weapons_destroyed",
+    "Ammunition destroyed": "ammunition_destroyed",
+    "Melange disposed of": "propellant_disposed",
+    "Weapons marked": "weapons_marked",
+    "Weapons deactivated": "weapons_deactivated",
+    "Border and customs officers trained": "people_trained",
+    "People reached by the campaign": "people_reached",
+    "Personnel trained": "people_trained",
+    "Officials trained": "people_trained",
+}
+WOMEN_SHARE = {"people_trained": (0.08, 0.35), "people_reached": (0.42, 0.6)}
+NO_BREAKDOWN = dict.fromkeys(("target_women", "target_men", "actual_women", "actual_men"))
+
+
+def _women_and_men(
+    indicator_id: int, measure: Measure | None, target: Decimal, actual: Decimal | None
+) -> dict[str, Decimal | None]:
+    """Women and men of a people count (none for other indicators), from a generator of the indicator's
+    own, so that adding them left every other generated row as it was: the same for the same id. A few
+    percent are people whose sex was not recorded; one count in ten records no breakdown at all."""
+    if measure is None or not measure.people:
+        return NO_BREAKDOWN
+    rng = random.Random(f"women-and-men-{indicator_id}")  # noqa: S311 - reproducible test data
+    if rng.random() < 0.1:
+        return NO_BREAKDOWN
+    low, high = WOMEN_SHARE[measure.code]
+    women_share = Decimal(str(round(rng.uniform(low, high), 3)))
+    unrecorded = Decimal(str(round(rng.uniform(0, 0.06), 3)))
+    values: dict[str, Decimal | None] = dict(NO_BREAKDOWN)
+    for name, total in (("target", target), ("actual", actual)):
+        if total is not None:
+            women = (total * women_share).quantize(Decimal(1))
+            men = max(total - women - (total * unrecorded).quantize(Decimal(1)), Decimal(0))
+            values |= {f"{name}_women": women, f"{name}_men": men}
+    return values
+
+
 ACTIVITIES: dict[str, Activity] = {
     A.stockpile_security: Activity(
         (SALW, SCA),
@@ -238,7 +282,7 @@ ACTIVITIES: dict[str, Activity] = {
         "Awareness-raising and voluntary weapons collection",
         ("Campaign designed with local communities", "Collection points opened"),
         (
-            ("Weapons collected", "pieces", 300, 8000),
+            ("Weapons collected", "weapons", 300, 8000),
             ("People reached by the campaign", "persons", 2000, 50000),
         ),
     ),
@@ -707,16 +751,20 @@ class _Planner:
                 if began is not None and share:
                     achieved = (target - baseline) * share * rng.uniform(0.7, 1.15)
                     actual = Decimal(baseline + round(achieved))
+                indicator_id = self.new_id("indicator")
+                measure = BY_CODE.get(MEASURE_OF.get(name, ""))
                 self.out.add(
                     "indicator",
                     {
-                        "id": self.new_id("indicator"),
+                        "id": indicator_id,
                         "project_id": p.id,
                         "name": name,
-                        "unit": unit,
+                        "measure": measure.code if measure else None,
+                        "unit": measure.unit if measure else unit,
                         "baseline": Decimal(baseline),
                         "target": Decimal(target),
                         "actual": actual,
+                        **_women_and_men(indicator_id, measure, Decimal(target), actual),
                         "version": 2 if actual is not None else 1,
                         "created_at": _at(planned_on),
                         "updated_at": _at(last_work if actual is not None else planned_on),

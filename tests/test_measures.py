@@ -4,8 +4,13 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from portfolio.projects.measures import MEASURES
+from portfolio.demo import load_demo_data
+from portfolio.projects.measures import BY_CODE, MEASURES
+from portfolio.projects.models import Indicator
+from portfolio.projects.service import INDICATOR_FIELDS, settle_indicator
+from portfolio.synthetic import generate
 from tests.factories import assert_problem, make_project, ok
 
 
@@ -183,3 +188,53 @@ def test_openapi_describes_measures_and_breakdowns(client):
     assert "people_trained" in str(create["measure"])
     assert "not recorded" in create["target_women"]["description"]
     assert "/api/v1/measures" in schema["paths"]
+
+
+# -- sample and synthetic data ---------------------------------------------------------------------------
+
+
+def indicator_rows(db):
+    with Session(db.engine) as session:
+        return list(session.exec(select(Indicator)))
+
+
+def check_by_the_rules(rows):
+    """Every stored indicator passes the service's own rules, as it stands."""
+    for row in rows:
+        values = {n: getattr(row, n) for n in INDICATOR_FIELDS}
+        assert settle_indicator(values) == values, row
+
+
+def test_the_sample_portfolio_counts_in_standard_measures_with_women_and_men(app, db, client):
+    with db.session(write=True) as session:
+        load_demo_data(session, app.state.hasher)
+    rows = indicator_rows(db)
+    check_by_the_rules(rows)
+    measured = {r.measure for r in rows if r.measure}
+    assert {"weapons_destroyed", "ammunition_destroyed", "people_trained", "depots_upgraded"} <= measured
+    people = [r for r in rows if r.measure in ("people_trained", "people_reached")]
+    assert people and all(r.target_women is not None and r.target_men is not None for r in people)
+    assert any(r.target_women + r.target_men < r.target for r in people)  # some sex not recorded
+    assert all(r.target_women is None for r in rows if r.measure not in ("people_trained", "people_reached"))
+    # the API shows what is stored, to the person
+    project_id = people[0].project_id
+    shown = ok(client.get(indicators_url(project_id)))
+    women = sum(Decimal(i["target_women"]) for i in shown if i["target_women"] is not None)
+    assert women == sum(r.target_women for r in people if r.project_id == project_id)
+
+
+def test_synthetic_indicators_carry_measures_by_the_rules(db):
+    generate(db.engine, projects=60, pledges=200, seed=3)
+    rows = indicator_rows(db)
+    check_by_the_rules(rows)
+    measured = [r for r in rows if r.measure]
+    assert len(measured) >= len(rows) // 2
+    assert all(r.unit == BY_CODE[r.measure].unit for r in measured)
+    people = [r for r in measured if BY_CODE[r.measure].people]
+    split = [r for r in people if r.target_women is not None]
+    assert 0 < len(split) < len(people)  # a few people counts record no breakdown
+    trained = [r for r in split if r.measure == "people_trained"]
+    women, men, total = (
+        sum(getattr(r, n) for r in trained) for n in ("target_women", "target_men", "target")
+    )
+    assert 0 < women < men and women + men <= total  # security-force trainees are mostly men

@@ -216,3 +216,11 @@ def estimates(
             rate_month, rate = rates[interest.currency]
             found[interest.id] = Estimate(to_eur(interest.amount, rate), rate_month, rate)
     return found
+
+
+# -- reads for the staff pages ------------------------------------------------------------------------
+
+
+def recent_interests(session: Session, viewer: Actor, limit: int) -> tuple[list[Interest], int]:
+    """The newest interests ``viewer`` may see (a donor: its own State's), and how many there are."""
+    return list_interests(session, viewer, InterestFilters(), PageParams(limit, 0))

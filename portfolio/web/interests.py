@@ -90,6 +90,7 @@ def _seeking_page(
         activity_labels=ACTIVITY_LABELS,
         area_labels=AREA_LABELS,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
+        path="/seeking-funding",  # a refused form answers at its own address: the menu still shows this page
     )
 
 

@@ -27,7 +27,7 @@ def _(text: str) -> str:
 NOTICES = {
     "interest-added": _("Your expression of interest was recorded. FSC staff will be in touch."),
     "interest-withdrawn": _("The expression of interest was withdrawn."),
-    "interest-converted": _("The interest was turned into a pledge: it is in the funding table below."),
+    "interest-converted": _("The interest was turned into a pledge: it is now in the funding table above."),
 }
 STATUS_LABELS = {"open": _("Open"), "converted": _("Turned into a pledge"), "withdrawn": _("Withdrawn")}
 

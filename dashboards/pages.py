@@ -178,6 +178,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
                 labels,
             ),
         ]
+        _open_interests(session, filters, names, labels, kpis, panels)
         return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
     if name == "gaps":
         lines = queries.project_lines(session, filters, open_gaps_only=True)
@@ -260,6 +261,36 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         )
         return Page(name, labels["data-quality"], panels)
     raise KeyError(name)
+
+
+def _open_interests(
+    session: Session,
+    filters: Filters,
+    names: dict[str, str],
+    labels: Labels,
+    kpis: list[Kpi],
+    panels: list[figures.Panel],
+) -> None:
+    """The funding page's open interests, beside the pledges and apart from them: a headline figure and a
+    table by donor."""
+    found = queries.open_interests(session, filters, names)
+    title = labels.gettext("Open interests (not pledges)")
+    definition = labels.gettext(
+        "Donors' expressions of interest not yet turned into pledges or withdrawn, in euros at the latest "
+        "rate recorded up to this month. An interest is not a pledge: it is in no pledged total."
+    )
+    kpis.append(
+        Kpi("open-interests", title, found.estimate_eur, labels.money(found.estimate_eur), definition)
+    )
+    columns = [
+        (labels["donor_col"], figures.TEXT),
+        (labels.gettext("Open interests"), figures.NUMBER),
+        (labels.gettext("≈ In euros at today's rate"), figures.MONEY),
+    ]
+    records = [(d.label, d.count, d.estimate_eur) for d in found.by_donor]
+    panels.append(
+        figures.Panel("open-interests", title, None, figures.table(columns, records, labels), definition)
+    )
 
 
 # -- rendering ------------------------------------------------------------------------------------

@@ -590,3 +590,65 @@ def participating_states(session: Session) -> set[str]:
 def state_names(session: Session, lang: str) -> dict[str, str]:
     column = col(State.name_fr) if lang == "fr" else col(State.name)
     return {str(code): str(name) for code, name in session.execute(sa_select(col(State.code), column)).all()}
+
+
+# -- open interests (not pledges) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonorInterests:
+    """One donor's open expressions of interest: how many, and their euros at today's rate."""
+
+    donor: str
+    label: str
+    count: int
+    estimate_eur: Decimal
+
+
+@dataclass(frozen=True)
+class OpenInterests:
+    """Donors' open expressions of interest in the projects a page counts: not pledges, so counted apart.
+    Each interest's euros are its amount at its currency's latest rate recorded up to this month, rounded
+    to the cent as the API's ``estimate_eur``; an interest whose currency has no such rate is left out."""
+
+    count: int
+    estimate_eur: Decimal
+    by_donor: list[DonorInterests]
+    without_rate: int = 0
+
+
+def open_interests(
+    session: Session, filters: Filters, names: dict[str, str], today: date | None = None
+) -> OpenInterests:
+    """One GROUP BY (donor, currency, amount): interests of the same amount convert to the same cents, so
+    the sum equals the sum of every interest's own estimate, exactly."""
+    from portfolio.interests import repository as interests_repository
+    from portfolio.interests.models import Interest
+
+    day = today or date.today()
+    rows = session.execute(
+        sa_select(col(Interest.donor), col(Interest.currency), col(Interest.amount), func.count())
+        .where(col(Interest.status) == "open", col(Interest.project_id).in_(selected_projects(filters)))
+        .group_by(col(Interest.donor), col(Interest.currency), col(Interest.amount))
+    ).all()
+    rates = interests_repository.latest_rates(
+        session, {str(c) for _d, c, _a, _n in rows if c != "EUR"}, f"{day.year:04d}-{day.month:02d}"
+    )
+    counts: dict[str, int] = {}
+    euros: dict[str, Decimal] = {}
+    without = 0
+    for donor, currency, amount, n in rows:
+        if currency == "EUR":
+            each = _money(amount)
+        elif currency in rates:
+            each = money.to_eur(_money(amount), rates[currency][1])
+        else:
+            without += int(n)
+            continue
+        counts[donor] = counts.get(donor, 0) + int(n)
+        euros[donor] = euros.get(donor, ZERO) + each * int(n)
+    by_donor = sorted(
+        (DonorInterests(d, names.get(d, d), counts[d], euros[d]) for d in counts),
+        key=lambda line: (-line.estimate_eur, line.label),
+    )
+    return OpenInterests(sum(counts.values()), sum(euros.values(), ZERO), by_donor, without)

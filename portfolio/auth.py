@@ -48,6 +48,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "exports": {"read": EVERYONE},
     "users": {"read": frozenset({"admin"}), "write": frozenset({"admin"})},
     "own-account": {"read": EVERYONE},
+    "interests": {"read": EVERYONE, "write": frozenset({"admin", "staff", "donor"})},
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -15,8 +15,10 @@ from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
+from portfolio.flows.router import interests_router as interest_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
+from portfolio.interests.router import router as interests_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router, measures_router
@@ -57,6 +59,11 @@ TAGS = [
     {"name": "Accounts", "description": "Logging in, and accounts (admin)."},
     {"name": "Audit trail", "description": "Who changed what, when, and what it was before."},
     {"name": "Health", "description": "Liveness and schema revision."},
+    {
+        "name": "Interests",
+        "description": "Donors' expressions of interest in projects seeking funding, and their conversion "
+        "into pledges.",
+    },
 ]
 
 
@@ -101,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_router,
         exports_router,
         measures_router,
+        interests_router,
+        interest_flows_router,
     )
     for router in routers:
         app.include_router(router)

@@ -29,6 +29,7 @@ RULES = {
     "audit": {"admin", "staff", "manager"},
     "lifecycle": {"admin", "staff", "manager"},  # managers may only reopen: the service decides the move
     "admin": {"admin"},
+    "interests": {"admin", "staff", "donor"},  # a donor expresses and withdraws its own State's
 }
 
 # Every route the application declares, with the rule that governs it. A route missing here fails
@@ -86,6 +87,11 @@ TABLE = {
     ("GET", "/api/v1/exports/receipts.{fmt}"): "read",
     ("GET", "/api/v1/exports/national-processes.{fmt}"): "read",
     ("GET", "/api/v1/exports/exchange-rates.{fmt}"): "read",
+    ("POST", "/api/v1/projects/{project_id}/interests"): "interests",
+    ("GET", "/api/v1/interests"): "read",
+    ("GET", "/api/v1/interests/{interest_id}"): "read",
+    ("POST", "/api/v1/interests/{interest_id}/withdraw"): "interests",
+    ("POST", "/api/v1/interests/{interest_id}/pledge"): "write",
 }
 
 
@@ -121,7 +127,12 @@ def world(client, accounts):
         ),
         201,
     )
+    seeking = make_project(client)
+    move(client, seeking["id"], "assessment", "planning", "seeking_funding")
+    body = {"donor": "DEU", "amount": "10.00", "currency": "EUR"}
+    interest = ok(client.post(f"/api/v1/projects/{seeking['id']}/interests", json=body), 201)
     return {
+        "interest_id": interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
         "pledge_id": pledge["id"],
@@ -281,7 +292,17 @@ def confidential(client, accounts):
     move(
         client, project["id"], "assessment", "planning", "seeking_funding", "implementation", on="2024-06-01"
     )
+    interest = {"amount": "555.55", "currency": "EUR"}
+    own_interest = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/interests", json=interest, headers=accounts["donor"].headers
+        ),
+        201,
+    )
+    other_interest = {"donor": "USA", "amount": "7654.32", "currency": "EUR", "note": SECRET_NOTE}
+    ok(client.post(f"/api/v1/projects/{project['id']}/interests", json=other_interest), 201)
     ids = {
+        "interest_id": own_interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
         "milestone_id": milestone["id"],
@@ -293,6 +314,7 @@ def confidential(client, accounts):
     # What no output may show Germany: the other State's identity, its pledge and receipt, its note. (What
     # all other donors pledged together, project total minus Germany's own, is the project's total.)
     forbidden = ["USA", "United States", "4321.98", "4,321.98", "123.46", "61.73", SECRET_NOTE]
+    forbidden += ["7654.32", "7,654.32"]  # the other State's expression of interest
     return {"ids": ids, "own": own["id"], "other": other["id"], "forbidden": forbidden}
 
 

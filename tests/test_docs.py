@@ -42,6 +42,9 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
         projects = ok(admin.get("/api/v1/projects", params={"limit": 500}))["items"]
         requested = next(p for p in projects if p["status"] == "requested")
         open_project = next(p for p in projects if p["status"] == "implementation")
+        seeking = next(
+            p for p in projects if p["status"] == "seeking_funding" and Decimal(p["funding"]["gap_eur"]) > 0
+        )
         pledges = ok(admin.get("/api/v1/pledges", params={"status": "pledged", "limit": 500}))["items"]
         pledge = next(p for p in pledges if Decimal(p["outstanding"]) >= 25000)
         ids = {
@@ -58,6 +61,8 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
                 if "application/json" not in operation.get("requestBody", {}).get("content", {}):
                     continue
                 chosen = {**ids, "project_id": requested["id"]} if path.endswith("/transitions") else ids
+                if path.endswith("/interests"):  # a project seeking funding, with a gap, takes one
+                    chosen = {**ids, "project_id": seeking["id"]}
                 url = re.sub(r"\{(\w+)\}", lambda m, c=chosen: str(c[m.group(1)]), path)
                 response = admin.request(method, url, json=_example(document, operation))
                 assert response.status_code in (200, 201), f"{method.upper()} {path}: {response.text}"

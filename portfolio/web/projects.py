@@ -38,6 +38,7 @@ from portfolio.users.models import User
 from portfolio.web.conflict import loaded_now
 from portfolio.web.forms import Form
 from portfolio.web.i18n import request_lang, translations
+from portfolio.web.project_interests import hub_context as interests_context
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
 
@@ -437,4 +438,5 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         kind_labels=KIND_LABELS,
         process_kind_labels=PROCESS_KIND_LABELS,
         stage_labels=STAGE_LABELS,
+        **interests_context(request, session, user, project_id),  # the Interests section
     )

@@ -40,6 +40,7 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
             ("/", _("Home")),
             ("/projects", _("Projects")),
             (f"/dashboards/donors/{user.state}", _("Donor view")),
+            ("/seeking-funding", _("Seeking funding")),
         ]
     items = [
         ("/", _("Home")),

@@ -244,3 +244,81 @@ def curve_case(cfg: Config, datasets: Datasets, log_dir: Any, keep: set[tuple[in
             )
         points.append(point)
     return results
+
+
+# -- the period report ------------------------------------------------------------------------------
+
+
+def period_path(suffix: str = "") -> str:
+    """The period report over the two years a biennial meeting looks back on (last 1 January to today)."""
+    from dashboards.period import default_period
+
+    start, end = default_period()
+    return f"/reports/period{suffix}?from={start.isoformat()}&to={end.isoformat()}"
+
+
+def period_case(cfg: Config, handle: DatabaseHandle, server: Server) -> list[Result]:
+    """``/reports/period`` against every query it sends, run through the bare driver; and the time to
+    render its A4 PDF (``/reports/period.pdf``, the same queries plus the charts and WeasyPrint's layout),
+    with its size and page count."""
+    path = period_path()
+    statements, size = capture.request_sql(handle, path, dashboard=True)
+    with (
+        httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_S) as client,
+        closing(handle.bare()) as conn,
+    ):
+        cookie = dashboard_cookie(client)
+        app, bare = interleaved(
+            _getter(client, path, cookie),
+            lambda: capture.run(conn, statements),
+            warmup=cfg.warmup,
+            repeat=cfg.repeat,
+            budget_s=cfg.latency_budget_s,
+        )
+        breakdown = statement_breakdown(conn, statements, runs=3)
+        pdf_path = period_path(".pdf") + "&lang=fr"
+        pdf: dict[str, Any] = {}
+
+        def get_pdf() -> None:
+            response = client.get(pdf_path, headers=cookie)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {pdf_path}: {response.status_code} {response.text[:200]}")
+            pdf["bytes"] = len(response.content)
+            pdf["pages"] = response.content.count(b"/Type /Page") - response.content.count(b"/Type /Pages")
+
+        pdf_samples = repeated(
+            get_pdf, warmup=1, repeat=max(3, cfg.repeat // 4), budget_s=cfg.latency_budget_s
+        )
+    note = f"{handle.projects:,} projects / {handle.pledges:,} pledges; {len(statements)} queries"
+    return [
+        Result(
+            "GET /reports/period (two years)",
+            handle.dialect,
+            "s",
+            median(app),
+            median(bare),
+            "<=",
+            3.0,
+            note=note,
+            details={
+                "path": path,
+                "app": spread(app),
+                "bare_sql": spread(bare),
+                "response_bytes": size,
+                "queries_per_request": len(statements),
+                "each_query_bare": breakdown,
+            },
+        ),
+        Result(
+            "GET /reports/period.pdf (French, two years)",
+            handle.dialect,
+            "s",
+            median(pdf_samples),
+            median(app),
+            None,
+            None,
+            note=f"{note}; {pdf.get('pages', 0)} A4 pages, {pdf.get('bytes', 0) / 1e6:.1f} MB; "
+            "baseline: the page",
+            details={"path": pdf_path, "pdf": spread(pdf_samples), **pdf},
+        ),
+    ]

@@ -443,5 +443,47 @@ def export_file(
     typer.echo(f"Wrote {count} {what} to {out}.")
 
 
+@report_app.command("period")
+def report_period(
+    start: Annotated[str, typer.Option("--from", help="The period's first day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="The period's last day, YYYY-MM-DD (included).")],
+    out: Annotated[Path, typer.Option(help="The PDF to write.")] = Path("period-report.pdf"),
+    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+    csv_dir: Annotated[
+        Path | None, typer.Option(help="Also write each of the report's tables as a CSV into this folder.")
+    ] = None,
+) -> None:
+    """The report to the biennial implementation meetings for a period: an A4 PDF (its tables as CSV)."""
+    from dashboards import period
+    from portfolio.db import Database
+
+    if lang not in ("en", "fr"):
+        typer.echo("--lang must be en or fr", err=True)
+        raise typer.Exit(code=2)
+    form = period.parse_period({"from": start, "to": end}, lang)
+    if form.errors:
+        typer.echo("; ".join(f"--{k}: {m}" for k, m in form.errors.items()), err=True)
+        raise typer.Exit(code=2)
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session() as session:
+            pdf = period.pdf_bytes(session, form)
+            tables = period.build(session, form) if csv_dir is not None else None
+    finally:
+        db.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    typer.echo(f"wrote {out}")
+    if csv_dir is not None and tables is not None:
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        for table_id in period.TABLES:
+            table = tables.table(table_id)
+            assert table is not None
+            target = csv_dir / f"{period.file_stem(form)}-{table_id}.csv"
+            target.write_text(period.csv_text(table), encoding="utf-8")
+            typer.echo(f"wrote {target}")
+
+
 if __name__ == "__main__":
     app()

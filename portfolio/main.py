@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 
 from dashboards import pages as dashboards
+from dashboards import period as period_report
 from portfolio import __version__, migrate
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     dashboards.install(app)
+    period_report.install(app)
     staff_pages.install(app)  # after every other handler: it wraps them with HTML pages
 
     generate_openapi = app.openapi

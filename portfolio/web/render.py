@@ -53,6 +53,7 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
     items.append(("/dashboards", _("Dashboards")))
     if may(user, "users", "write"):
         items.append(("/accounts", _("Accounts")))
+    items.append(("/reports/period", _("Period report")))
     return items
 
 

@@ -15,8 +15,10 @@ from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
+from portfolio.flows.delete_norm import router as norm_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
+from portfolio.norms.router import router as norms_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router
@@ -57,6 +59,7 @@ TAGS = [
     {"name": "Accounts", "description": "Logging in, and accounts (admin)."},
     {"name": "Audit trail", "description": "Who changed what, when, and what it was before."},
     {"name": "Health", "description": "Liveness and schema revision."},
+    {"name": "Norms", "description": "The OSCE Documents and Best Practice Guides projects implement."},
 ]
 
 
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         project_trail_router,
         imports_router,
         exports_router,
+        norms_router,
+        norm_flows_router,
     )
     for router in routers:
         app.include_router(router)

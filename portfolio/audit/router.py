@@ -24,6 +24,7 @@ class Entity(StrEnum):
     national_process = "national_process"
     exchange_rate = "exchange_rate"
     user = "user"
+    norm = "norm"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

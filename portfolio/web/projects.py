@@ -436,4 +436,5 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         kind_labels=KIND_LABELS,
         process_kind_labels=PROCESS_KIND_LABELS,
         stage_labels=STAGE_LABELS,
+        norm_titles=projects_service.norm_titles(session, row.lists["norms"]),
     )

@@ -52,6 +52,8 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
     items.append(("/dashboards", _("Dashboards")))
     if may(user, "users", "write"):
         items.append(("/accounts", _("Accounts")))
+    if may(user, "norms", "write"):
+        items.append(("/norms", _("Norms")))
     return items
 
 

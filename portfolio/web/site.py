@@ -16,6 +16,7 @@ from portfolio.web import (
     funding,
     home,
     imports,
+    norms,
     processes,
     project_forms,
     projects,
@@ -33,6 +34,7 @@ ROUTERS = (
     processes.router,
     imports.router,
     accounts.router,
+    norms.router,
 )
 
 

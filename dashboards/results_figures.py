@@ -5,6 +5,7 @@ under its title how its numbers are counted."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -117,6 +118,8 @@ TEXTS = {
     "area": _("Area"),
 }
 BLUE, GREEN, GREY = COLOURS["pledged"], COLOURS["received"], COLOURS["budget"]
+# Above the plot, in the order of the bars: a tall chart's legend below it is far from the bars it names.
+LEGEND_ON_TOP = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"}
 
 
 class Words:
@@ -142,6 +145,11 @@ class Words:
         return f"{self.measure(code)} ({self.unit(code)})"
 
 
+def wrapped(text: str, width: int = 46) -> str:
+    """A long name as a chart's axis label: escaped, on lines of about ``width`` characters."""
+    return "<br>".join(esc(line) for line in textwrap.wrap(text, width)[:3])
+
+
 def _link(href: str, text: str) -> Markup:
     return Markup('<a href="{}">{}</a>').format(href, text)
 
@@ -164,7 +172,7 @@ def state_href(code: str) -> str:
 
 def measures(totals: list[MeasureTotal], words: Words) -> Panel:
     labels = words.labels
-    names = [esc(words.measure(t.measure)) for t in totals]
+    names = [wrapped(words.measure(t.measure), 30) for t in totals]
     shares = [float(t.achieved * 100) if t.achieved is not None else 0.0 for t in totals]
     fig = go.Figure(
         go.Bar(
@@ -201,7 +209,7 @@ def measures(totals: list[MeasureTotal], words: Words) -> Panel:
 def people(totals: list[MeasureTotal], words: Words) -> Panel:
     labels = words.labels
     rows = [t for t in totals if BY_CODE[t.measure].people]
-    names = [esc(words.measure(t.measure)) for t in rows]
+    names = [wrapped(words.measure(t.measure), 30) for t in rows]
     parts = [
         (words["women"], BLUE, [t.women for t in rows]),
         (words["men"], GREEN, [t.men for t in rows]),
@@ -217,6 +225,7 @@ def people(totals: list[MeasureTotal], words: Words) -> Panel:
     )
     fig.update_layout(barmode="stack")
     _layout(fig, words["people"], labels.gettext(UNIT_NAMES["people"]), None, 340)
+    fig.update_layout(legend=LEGEND_ON_TOP, margin_t=96)
     fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
         [
@@ -268,7 +277,7 @@ def unit_costs(costs: list[UnitCost], words: Words) -> Panel:
         fig.add_trace(
             go.Scatter(
                 x=[float(c.budget_per_unit) for c in mine],
-                y=[esc(words.measure(code))] * len(mine),
+                y=[wrapped(words.measure(code), 30)] * len(mine),
                 mode="markers",
                 marker={"size": 11, "color": BLUE, "opacity": 0.75},
                 text=[esc(f"{c.code} — {c.title}") for c in mine],
@@ -280,7 +289,7 @@ def unit_costs(costs: list[UnitCost], words: Words) -> Panel:
     title = words["cost"]
     _layout(fig, title, f"{words['budget_per_unit']} (EUR)", None, height=max(320, 50 * len(fig.data) + 180))
     fig.update_xaxes(type="log")
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, autorange="reversed")
     numbers = table(
         [
             (words["measure"], TEXT),
@@ -349,7 +358,7 @@ def cost_spread(spreads: list[CostSpread], words: Words) -> Panel:
 def norms(lines: list[NormLine], words: Words) -> Panel:
     labels = words.labels
     shown = [n for n in lines if n.projects]
-    names = [esc(f"{n.label(words.lang)}")[:70] for n in shown]
+    names = [wrapped(n.label(words.lang)) for n in shown]
     fig = go.Figure(
         [
             go.Bar(
@@ -371,7 +380,8 @@ def norms(lines: list[NormLine], words: Words) -> Panel:
             ),
         ]
     )
-    _layout(fig, words["norms"], f"{words['budget']} (EUR)", None, height=max(340, 48 * len(shown) + 180))
+    _layout(fig, words["norms"], f"{words['budget']} (EUR)", None, height=max(340, 64 * len(shown) + 180))
+    fig.update_layout(legend=LEGEND_ON_TOP, margin_t=96)
     fig.update_yaxes(autorange="reversed", automargin=True)
     codes = [m.code for m in MEASURES if any(m.code in n.outputs for n in lines)]
     numbers = table(

@@ -86,6 +86,11 @@ TABLE = {
     ("GET", "/api/v1/exports/receipts.{fmt}"): "read",
     ("GET", "/api/v1/exports/national-processes.{fmt}"): "read",
     ("GET", "/api/v1/exports/exchange-rates.{fmt}"): "read",
+    ("GET", "/api/v1/norms"): "read",
+    ("GET", "/api/v1/norms/{norm_code}"): "read",
+    ("POST", "/api/v1/norms"): "admin",
+    ("PATCH", "/api/v1/norms/{norm_code}"): "admin",
+    ("DELETE", "/api/v1/norms/{norm_code}"): "admin",
 }
 
 
@@ -130,6 +135,7 @@ def world(client, accounts):
         "process_id": process["id"],
         "user_id": accounts["manager"].id,
         "code": "SRB",
+        "norm_code": "doc-sca",
         "kind": "pledges",
         "fmt": "xlsx",
     }
@@ -289,6 +295,7 @@ def confidential(client, accounts):
         "process_id": process["id"],
         "user_id": accounts["donor"].id,
         "code": "DEU",
+        "norm_code": "doc-sca",
     }
     # What no output may show Germany: the other State's identity, its pledge and receipt, its note. (What
     # all other donors pledged together, project total minus Germany's own, is the project's total.)
@@ -332,7 +339,7 @@ def _donor_urls(app, confidential):
     urls += ["/dashboards/donors/DEU"]
     urls += [
         f"/dashboards/{page}"
-        for page in ("funding", "gaps", "progress", "national-processes", "data-quality")
+        for page in ("funding", "gaps", "progress", "national-processes", "data-quality", "results")
     ]
     return urls
 

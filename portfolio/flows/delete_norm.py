@@ -35,11 +35,11 @@ router = APIRouter(prefix="/api/v1/norms", tags=["Norms"], dependencies=requires
 
 
 @router.delete(
-    "/{code}",
+    "/{norm_code}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a norm no project names (admin; never a shipped one)",
     responses=problem_responses(401, 403, 404, 409, 503),
 )
-def delete_norm_route(session: SessionDep, actor: CurrentActor, code: str) -> None:
-    delete_norm(session, actor, code)
+def delete_norm_route(session: SessionDep, actor: CurrentActor, norm_code: str) -> None:
+    delete_norm(session, actor, norm_code)

@@ -33,9 +33,9 @@ def list_norms(session: SessionDep, request: Request) -> list[NormRead]:
     return [to_read(n, french) for n in service.list_norms(session)]
 
 
-@router.get("/{code}", summary="One norm", responses=problem_responses(401, 404, 503))
-def get_norm(session: SessionDep, request: Request, code: str) -> NormRead:
-    return to_read(service.get_norm(session, code), asked_french(request))
+@router.get("/{norm_code}", summary="One norm", responses=problem_responses(401, 404, 503))
+def get_norm(session: SessionDep, request: Request, norm_code: str) -> NormRead:
+    return to_read(service.get_norm(session, norm_code), asked_french(request))
 
 
 @router.post(
@@ -49,12 +49,12 @@ def create_norm(session: SessionDep, request: Request, actor: CurrentActor, body
 
 
 @router.patch(
-    "/{code}",
+    "/{norm_code}",
     summary="Retitle a norm (admin)",
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def update_norm(
-    session: SessionDep, request: Request, actor: CurrentActor, code: str, body: NormUpdate
+    session: SessionDep, request: Request, actor: CurrentActor, norm_code: str, body: NormUpdate
 ) -> NormRead:
-    norm, _ = service.update_norm(session, actor, code, body)
+    norm, _ = service.update_norm(session, actor, norm_code, body)
     return to_read(norm, asked_french(request))

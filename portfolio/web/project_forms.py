@@ -147,7 +147,11 @@ def norm_groups(request: Request, session: Session) -> list[tuple[str, list[tupl
     for norm in norms_service.list_norms(session):
         title = norm.title_fr if french and norm.title_fr else norm.title
         found.setdefault(norm.kind, []).append((norm.code, title))
-    return [(groups.get(kind, kind), options) for kind, options in found.items() if options]
+    return [
+        (groups.get(kind, kind), sorted(options, key=lambda o: _sort_key(o[1])))
+        for kind, options in found.items()
+        if options
+    ]
 
 
 def _sort_key(name: str) -> str:

@@ -21,7 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
-from dashboards import figures, queries
+from dashboards import figures, queries, results_queries
+from dashboards import results_figures as results
 from dashboards.filters import Filters, parse
 from dashboards.labels import Labels
 from portfolio import money
@@ -38,7 +39,7 @@ from portfolio.web.session import page_user
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 APP_CSS = WEB / "static" / "app.css"  # the shared layout's stylesheet, inlined in an exported page
-PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality"]
+PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality", "results"]
 
 templates = Templates(HERE / "templates")  # the dashboards' templates first, then the shared layout's
 router = APIRouter(prefix="/dashboards", include_in_schema=False)
@@ -260,6 +261,8 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
             figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])
         )
         return Page(name, labels["data-quality"], panels)
+    if name == "results":
+        return _results_page(session, filters, labels, names)
     raise KeyError(name)
 
 
@@ -291,6 +294,41 @@ def _open_interests(
     panels.append(
         figures.Panel("open-interests", title, None, figures.table(columns, records, labels), definition)
     )
+def _results_page(session: Session, filters: Filters, labels: Labels, names: dict[str, str]) -> Page:
+    """Outputs in standard measures, their cost per unit, and the projects under each norm."""
+    words = results.Words(labels)
+    totals = results_queries.measure_totals(session, filters)
+    costs = results_queries.unit_costs(session, filters)
+    by_area = results_queries.by_area(session, filters)
+    by_state = results_queries.by_beneficiary(session, filters)
+    by_year = results_queries.by_year(session, filters)
+    panels = [
+        results.measures(totals, words),
+        results.people(totals, words),
+        results.split("results-by-area", words["by_area"], words["area"], by_area, words, labels.word),
+        results.split(
+            "results-by-beneficiary",
+            words["by_beneficiary"],
+            words["state"],
+            by_state,
+            words,
+            lambda c: names.get(c, c),
+            results.state_href,
+        ),
+        results.split(
+            "results-by-year",
+            words["by_year"],
+            words["year"],
+            by_year,
+            words,
+            lambda y: words["no_end_date"] if y is None else str(y),
+            note=words["year_def"],
+        ),
+        results.unit_costs(costs, words),
+        results.cost_spread(results_queries.cost_spread(costs), words),
+        results.norms(results_queries.by_norm(session, filters), words),
+    ]
+    return Page("results", labels["results"], panels, note=words["scope"])
 
 
 # -- rendering ------------------------------------------------------------------------------------

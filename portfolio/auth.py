@@ -9,6 +9,7 @@
 | audit trail                                          | r     | r     | r       | –                  |
 | imports (templates, CSV/XLSX uploads)                | rw    | rw    | –       | –                  |
 | exports (CSV, XLSX, IATI)                            | r     | r     | r       | r, pledges: own    |
+| norms catalogue                                      | rw    | r     | r       | r                  |
 
 Every route declares its resource with :func:`authorize`; the donor's restriction to its own State's
 pledges is applied by the funding service, which answers 404 for another State's pledge.
@@ -49,6 +50,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "users": {"read": frozenset({"admin"}), "write": frozenset({"admin"})},
     "own-account": {"read": EVERYONE},
     "interests": {"read": EVERYONE, "write": frozenset({"admin", "staff", "donor"})},
+    "norms": {"read": EVERYONE, "write": frozenset({"admin"})},
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

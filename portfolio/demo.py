@@ -39,6 +39,7 @@ from portfolio.projects.schemas import (
     MilestoneCreate,
     ProjectCreate,
     ProjectStatus,
+    ProjectUpdate,
 )
 from portfolio.security import SYSTEM
 from portfolio.states import service as states_service
@@ -694,4 +695,40 @@ def load_demo_data(session: Session, hasher: PasswordHash) -> Report:
     for n in range(len(STATUSES)):
         _load_project(session, n, report)
     _load_processes(session, report)
+    _load_norms(session)
     return report
+
+
+# -- the norms the sample projects implement --------------------------------------------------------
+
+# The OSCE Document of each area, and the Best Practice Guides each kind of activity follows.
+AREA_NORMS = {"SALW": "doc-salw", "SCA": "doc-sca"}
+ACTIVITY_NORMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("SALW", "stockpile_security"): ("bpg-salw-stockpile",),
+    ("SCA", "stockpile_security"): ("bpg-sca-stockpile", "bpg-sca-security"),
+    ("SALW", "surplus_destruction_salw"): ("bpg-salw-destruction", "bpg-salw-surplus"),
+    ("SCA", "surplus_destruction_ammunition"): ("bpg-sca-destruction", "bpg-sca-surplus"),
+    ("SCA", "hazardous_propellant_disposal"): ("bpg-sca-destruction",),
+    ("SALW", "marking_and_tracing"): ("bpg-salw-marking",),
+    ("SALW", "record_keeping"): ("bpg-salw-marking",),
+    ("SCA", "record_keeping"): ("bpg-sca-marking",),
+    ("SALW", "deactivation"): ("bpg-salw-deactivation",),
+    ("SALW", "border_and_export_controls"): ("bpg-salw-export", "bpg-salw-brokering"),
+}
+
+
+def _load_norms(session: Session) -> None:
+    """Each sample project without norms names those its areas and activities follow (an update, audited)."""
+    rows, _ = projects_service.list_projects(
+        session, SYSTEM, projects_repository.ProjectFilters(q="SAMPLE-"), "code", 500, 0
+    )
+    for row in rows:
+        if row.lists["norms"] or row.project.id is None:
+            continue
+        areas, activities = row.lists["areas"], row.lists["activity_types"]
+        norms = {AREA_NORMS[a] for a in areas if a in AREA_NORMS}
+        norms.update(n for a in areas for t in activities for n in ACTIVITY_NORMS.get((a, t), ()))
+        if norms:
+            projects_service.update_project(
+                session, SYSTEM, row.project.id, ProjectUpdate(norms=sorted(norms))
+            )

@@ -52,6 +52,10 @@ class Facts(Protocol):
         """Euros per unit of ``currency`` recorded for ``month`` (YYYY-MM), if any."""
         ...
 
+    def norm_codes(self) -> frozenset[str]:
+        """The codes of the norms catalogue (the norms a project may name)."""
+        ...
+
 
 FactsFactory = Callable[[Session], Facts]
 

@@ -16,10 +16,12 @@ from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
+from portfolio.flows.delete_norm import router as norm_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.interests.router import router as interests_router
+from portfolio.norms.router import router as norms_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router, measures_router
@@ -65,6 +67,7 @@ TAGS = [
         "description": "Donors' expressions of interest in projects seeking funding, and their conversion "
         "into pledges.",
     },
+    {"name": "Norms", "description": "The OSCE Documents and Best Practice Guides projects implement."},
 ]
 
 
@@ -111,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measures_router,
         interests_router,
         interest_flows_router,
+        norms_router,
+        norm_flows_router,
     )
     for router in routers:
         app.include_router(router)

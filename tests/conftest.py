@@ -34,6 +34,10 @@ from tests.factories import PASSWORD, make_settings
 PG_ENV = "PORTFOLIO_TEST_DATABASE_URL"
 PG_SKIP = f"{PG_ENV} is not set: the PostgreSQL half of the suite is skipped"
 REFERENCE_TABLES = {"state"}
+# Tables a migration seeds that tests may change (the norms catalogue): emptied with the rest after each
+# test, then given back the rows the migration wrote.
+SEEDED_TABLES = ("norm",)
+_seeded_rows: dict[str, list[dict[str, object]]] = {}
 
 
 def pg_server_url() -> str | None:
@@ -102,6 +106,14 @@ def pg_databases() -> Iterator[PostgresDatabases]:
 def pg_migrated(pg_databases: PostgresDatabases) -> str:
     url = pg_databases.create()
     migrate.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            for name in SEEDED_TABLES:
+                table = metadata.tables[name]
+                _seeded_rows[name] = [dict(r._mapping) for r in conn.execute(table.select())]
+    finally:
+        engine.dispose()
     return url
 
 
@@ -113,6 +125,9 @@ def _empty_postgres(url: str) -> None:
             for table in reversed(metadata.sorted_tables):
                 if table.name not in REFERENCE_TABLES:
                     conn.execute(table.delete())
+            for name in SEEDED_TABLES:
+                if _seeded_rows.get(name):
+                    conn.execute(metadata.tables[name].insert(), _seeded_rows[name])
     finally:
         engine.dispose()
 

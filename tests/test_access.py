@@ -92,6 +92,11 @@ TABLE = {
     ("GET", "/api/v1/interests/{interest_id}"): "read",
     ("POST", "/api/v1/interests/{interest_id}/withdraw"): "interests",
     ("POST", "/api/v1/interests/{interest_id}/pledge"): "write",
+    ("GET", "/api/v1/norms"): "read",
+    ("GET", "/api/v1/norms/{norm_code}"): "read",
+    ("POST", "/api/v1/norms"): "admin",
+    ("PATCH", "/api/v1/norms/{norm_code}"): "admin",
+    ("DELETE", "/api/v1/norms/{norm_code}"): "admin",
 }
 
 
@@ -141,6 +146,7 @@ def world(client, accounts):
         "process_id": process["id"],
         "user_id": accounts["manager"].id,
         "code": "SRB",
+        "norm_code": "doc-sca",
         "kind": "pledges",
         "fmt": "xlsx",
     }
@@ -310,6 +316,7 @@ def confidential(client, accounts):
         "process_id": process["id"],
         "user_id": accounts["donor"].id,
         "code": "DEU",
+        "norm_code": "doc-sca",
     }
     # What no output may show Germany: the other State's identity, its pledge and receipt, its note. (What
     # all other donors pledged together, project total minus Germany's own, is the project's total.)
@@ -354,7 +361,7 @@ def _donor_urls(app, confidential):
     urls += ["/dashboards/donors/DEU"]
     urls += [
         f"/dashboards/{page}"
-        for page in ("funding", "gaps", "progress", "national-processes", "data-quality")
+        for page in ("funding", "gaps", "progress", "national-processes", "data-quality", "results")
     ]
     return urls
 

@@ -11,13 +11,14 @@ import pytest
 
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, move, ok, receive
 
-PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality"]
+PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality", "results"]
 CHARTS = {
     "funding": ["by-donor", "map", "by-beneficiary", "over-time", "by-area", "by-activity", "by-kind"],
     "gaps": ["gaps"],
     "progress": ["by-status", "timeline", "indicators"],
     "national-processes": ["matrix", "stage-changes"],
     "data-quality": [],
+    "results": [],  # its charts need measured indicators: tests/test_results.py
 }
 
 
@@ -534,6 +535,7 @@ def test_export_writes_self_contained_pages(client, portfolio, database_url, tmp
         "gaps.html",
         "national-processes.html",
         "progress.html",
+        "results.html",
     ]
     funding = (out / "funding.html").read_text(encoding="utf-8")
     assert "<script src=" not in funding and '<link rel="stylesheet"' not in funding  # nothing to fetch

@@ -57,7 +57,7 @@ COLUMNS = {
     "projects": [
         "code", "title", "description", "areas", "activity_types", "beneficiaries", "implementing_partner",
         "request_date", "start_date", "end_date", "budget_eur", "gender_marker", "sdg_targets", "status",
-        "status_on",
+        "status_on", "norms",
     ],
     "pledges": ["project_code", "donor", "kind", "amount", "currency", "pledged_on", "status", "note"],
     "receipts": ["project_code", "donor", "pledged_on", "currency", "pledge_amount", "received_on", "amount"],

@@ -25,6 +25,7 @@ class Entity(StrEnum):
     exchange_rate = "exchange_rate"
     user = "user"
     interest = "interest"
+    norm = "norm"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

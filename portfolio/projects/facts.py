@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from portfolio.facts import ProjectFact
 from portfolio.funding import repository as funding_repository
+from portfolio.norms import repository as norms_repository
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectStatus
@@ -50,6 +51,9 @@ class LiveFacts:
     def rate(self, currency: str, month: str) -> Decimal | None:
         return funding_repository.rate_value(self.session, currency, month)
 
+    def norm_codes(self) -> frozenset[str]:
+        return frozenset(norms_repository.all_codes(self.session))
+
 
 class LoadedFacts:
     """Facts loaded once for a whole file: every State, the projects the file names (by code) and,
@@ -62,6 +66,7 @@ class LoadedFacts:
         self.by_id = {p.id: p for p in self.by_code.values() if p.id is not None}
         self.rates = funding_repository.all_rates(session) if rates else {}
         self.cancelled: dict[int, date | None] = {}
+        self.norms: frozenset[str] | None = None  # the norms catalogue, read when first asked
 
     def project(self, project_id: int) -> ProjectFact | None:
         return fact_of(self.by_id.get(project_id))
@@ -81,3 +86,8 @@ class LoadedFacts:
 
     def rate(self, currency: str, month: str) -> Decimal | None:
         return self.rates.get((currency, month))
+
+    def norm_codes(self) -> frozenset[str]:
+        if self.norms is None:
+            self.norms = frozenset(norms_repository.all_codes(self.session))
+        return self.norms

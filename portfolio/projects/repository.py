@@ -23,6 +23,7 @@ from portfolio.projects.models import (
     ProjectActivity,
     ProjectArea,
     ProjectBeneficiary,
+    ProjectNorm,
     ProjectStatusChange,
 )
 
@@ -41,6 +42,7 @@ class ProjectFilters:
     funding: str | None = None  # "underfunded" | "funded"
     requested_from: date | None = None  # request dates, both ends included
     requested_to: date | None = None
+    norm: str | None = None  # projects implementing this norm (its code)
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,17 @@ class ProjectRow:
     milestones_done: int
     weight_total: Decimal
     weight_done: Decimal
-    lists: dict[str, list[str]]  # areas, activity_types, beneficiaries: read with the row
+    lists: dict[str, list[str]]  # areas, activity_types, beneficiaries, norms: read with the row
 
 
 # A project's lists come with its row as text, one query for the page, instead of three more per request.
-_LISTS: tuple[tuple[str, type[ProjectArea | ProjectActivity | ProjectBeneficiary], str, str], ...] = (
+_LISTS: tuple[
+    tuple[str, type[ProjectArea | ProjectActivity | ProjectBeneficiary | ProjectNorm], str, str], ...
+] = (
     ("areas", ProjectArea, "area", "area_rows"),
     ("activity_types", ProjectActivity, "activity_type", "activity_rows"),
     ("beneficiaries", ProjectBeneficiary, "state_code", "beneficiary_rows"),
+    ("norms", ProjectNorm, "norm_code", "norm_rows"),
 )
 _SEPARATOR = "\x1f"  # the unit separator: no code or name contains it
 
@@ -133,6 +138,10 @@ def _filtered(query: Q, filters: ProjectFilters, pledged: Subquery) -> Q:
         )
     if filters.donor is not None:
         query = query.where(col(Project.id).in_(funding_repository.project_ids_with_donor(filters.donor)))
+    if filters.norm is not None:
+        query = query.where(
+            col(Project.id).in_(select(ProjectNorm.project_id).where(ProjectNorm.norm_code == filters.norm))
+        )
     if filters.q:
         query = query.where(
             col(Project.code).icontains(filters.q, autoescape=True)
@@ -187,12 +196,9 @@ def _rows_query(
 
 
 def _to_row(values: Row[*tuple[Any, ...]]) -> ProjectRow:
-    project, areas, activities, beneficiaries, pledged, received, total, done, weight_total, weight_done = (
-        values
-    )
-    texts = dict(
-        zip(("areas", "activity_types", "beneficiaries"), (areas, activities, beneficiaries), strict=True)
-    )
+    project, *listed = values[: 1 + len(_LISTS)]
+    pledged, received, total, done, weight_total, weight_done = values[1 + len(_LISTS) :]
+    texts = dict(zip((name for name, *_ in _LISTS), listed, strict=True))
     return ProjectRow(
         lists={name: sorted(text.split(_SEPARATOR)) if text else [] for name, text in texts.items()},
         project=project,
@@ -374,3 +380,17 @@ def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, s
         sa_select(col(Project.id), col(Project.code), col(Project.title)).where(col(Project.id).in_(ids))
     )
     return {i: (code, title) for i, code, title in found}
+
+
+# -- the norms projects implement -------------------------------------------------------------------
+
+
+def codes_naming_norm(session: Session, norm_code: str) -> list[str]:
+    """The codes of the projects that name this norm, in order (one statement)."""
+    query = (
+        sa_select(col(Project.code))
+        .join(ProjectNorm, col(ProjectNorm.project_id) == col(Project.id))
+        .where(col(ProjectNorm.norm_code) == norm_code)
+        .order_by(col(Project.code))
+    )
+    return list(session.execute(query).scalars())

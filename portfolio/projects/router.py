@@ -65,9 +65,21 @@ def project_filters(
         str | None, Query(max_length=100, description="Text in the code or title (any case).")
     ] = None,
     funding: Annotated[FundingFilter | None, Query(description="underfunded: pledged < budget.")] = None,
+    norm: Annotated[
+        str | None, Query(max_length=40, description="Projects implementing this norm (its code).")
+    ] = None,
 ) -> ProjectFilters:
     """The project list's filters, shared by the list, the exports and the IATI publication."""
-    return ProjectFilters(status_, area, beneficiary, donor, activity_type, q, funding)
+    return ProjectFilters(
+        status_,
+        area,
+        beneficiary,
+        donor,
+        activity_type,
+        q,
+        funding,
+        norm=norm.strip().lower() if norm else None,
+    )
 
 
 ProjectFilterParams = Annotated[ProjectFilters, Depends(project_filters)]

@@ -102,6 +102,9 @@ ProjectCode = Annotated[
     ),
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+NormCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)
+]
 GenderMarker = Annotated[
     Literal[0, 1, 2],
     Field(
@@ -122,6 +125,11 @@ class _ProjectFields(Input):
     def _sdg(cls, values: list[str] | None) -> list[str] | None:
         return check_sdg_targets(values)
 
+    @field_validator("norms", check_fields=False)
+    @classmethod
+    def _norm_codes(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else list(dict.fromkeys(v.strip().lower() for v in values if v.strip()))
+
 
 class ProjectCreate(_ProjectFields):
     model_config = example(
@@ -137,6 +145,7 @@ class ProjectCreate(_ProjectFields):
         end_date="2028-06-30",
         budget_eur="1850000.00",
         sdg_targets=["16.4"],
+        norms=["doc-sca", "bpg-sca-destruction"],
     )
 
     code: ProjectCode
@@ -154,6 +163,11 @@ class ProjectCreate(_ProjectFields):
     budget_eur: NonNegativeAmount
     gender_marker: GenderMarker | None = None
     sdg_targets: list[SdgTarget] = Field(default_factory=list, examples=[["16.4"]])
+    norms: list[NormCode] = Field(
+        default_factory=list,
+        description="Codes of the OSCE norms the project implements (GET /api/v1/norms).",
+        examples=[["doc-sca", "bpg-sca-destruction"]],
+    )
 
 
 class ProjectUpdate(_ProjectFields, Patch):
@@ -169,6 +183,7 @@ class ProjectUpdate(_ProjectFields, Patch):
             "request_date",
             "budget_eur",
             "sdg_targets",
+            "norms",
         }
     )
 
@@ -185,6 +200,7 @@ class ProjectUpdate(_ProjectFields, Patch):
     budget_eur: NonNegativeAmount | None = None
     gender_marker: GenderMarker | None = None
     sdg_targets: list[SdgTarget] | None = None
+    norms: list[NormCode] | None = None
 
 
 class FundingSummary(Output):
@@ -227,6 +243,7 @@ class ProjectRead(Output):
     budget_eur: MoneyOut
     gender_marker: int | None = Field(description="0, 1 or 2; null when not screened.")
     sdg_targets: list[str]
+    norms: list[str] = Field(description="Codes of the OSCE norms the project implements.")
     status: ProjectStatus
     version: int
     created_at: datetime

@@ -16,6 +16,7 @@ from portfolio.audit.models import AuditEntry
 from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from portfolio.facts import Facts
 from portfolio.money import plain, ratio, shortfall
+from portfolio.norms import service as norms_service
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
@@ -31,6 +32,7 @@ from portfolio.projects.models import (
     ProjectActivity,
     ProjectArea,
     ProjectBeneficiary,
+    ProjectNorm,
     ProjectStatusChange,
 )
 from portfolio.projects.repository import ProjectFilters, ProjectRow, percent_done
@@ -151,6 +153,7 @@ def project_lists(project: Project) -> dict[str, list[str]]:
         "areas": project.areas,
         "activity_types": project.activity_types,
         "beneficiaries": project.beneficiaries,
+        "norms": project.norms,
     }
 
 
@@ -188,13 +191,21 @@ def _check_request_date(requested: date) -> None:
         raise ValidationFailed.field(("body", "request_date"), f"{requested} is in the future")
 
 
-def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Mapping[str, State]) -> None:
-    """The rules a new project must meet, given the facts: who holds its code, and its beneficiaries."""
+def check_new_project(
+    data: ProjectCreate,
+    *,
+    code_owner: int | None,
+    states: Mapping[str, State],
+    norms: frozenset[str] = frozenset(),
+) -> None:
+    """The rules a new project must meet, given the facts: who holds its code, its beneficiaries, and
+    the norms catalogue (``norms``: its codes) for the norms it names."""
     if code_owner is not None:
         raise DuplicateProjectCode(f"Project code '{data.code}' is already used by project {code_owner}.")
     errors = states_service.state_problems(
         data.beneficiaries, states, ("body", "beneficiaries"), participating_only=True, indexed=True
     )
+    errors += norms_service.unknown_codes(data.norms, norms, ("body", "norms"))
     checks: list[Callable[[], None]] = [
         lambda: _check_dates(data.start_date, data.end_date),
         lambda: _check_request_date(data.request_date),
@@ -208,11 +219,12 @@ def check_new_project(data: ProjectCreate, *, code_owner: int | None, states: Ma
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
-LIST_FIELDS = ("areas", "activity_types", "beneficiaries")
-LINKS: list[tuple[type[ProjectArea | ProjectActivity | ProjectBeneficiary], str, str]] = [
+LIST_FIELDS = ("areas", "activity_types", "beneficiaries", "norms")
+LINKS: list[tuple[type[ProjectArea | ProjectActivity | ProjectBeneficiary | ProjectNorm], str, str]] = [
     (ProjectArea, "area", "areas"),
     (ProjectActivity, "activity_type", "activity_types"),
     (ProjectBeneficiary, "state_code", "beneficiaries"),
+    (ProjectNorm, "norm_code", "norms"),
 ]
 
 
@@ -230,7 +242,12 @@ def write_project(
 
     ``status`` (a spreadsheet import) gives it at once the status the file records: see
     :func:`imported_on`. Every rule is checked before anything is handed to ``writer``."""
-    check_new_project(data, code_owner=facts.code_owner(data.code), states=facts.states(data.beneficiaries))
+    check_new_project(
+        data,
+        code_owner=facts.code_owner(data.code),
+        states=facts.states(data.beneficiaries),
+        norms=facts.norm_codes() if data.norms else frozenset(),
+    )
     move_to = status if status is not None and status != ProjectStatus.requested else None
     if move_to is not None:
         on = imported_on(
@@ -363,12 +380,17 @@ def update_project(
     _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
     if "request_date" in values:
         _move_request(session, project_id, values["request_date"])
+    if values.get("norms"):
+        norms_service.check_codes(session, values["norms"])
 
     changes: Changes = {}
-    lists: dict[str, tuple[str, str, type[ProjectArea | ProjectActivity | ProjectBeneficiary]]] = {
+    lists: dict[
+        str, tuple[str, str, type[ProjectArea | ProjectActivity | ProjectBeneficiary | ProjectNorm]]
+    ] = {
         "areas": ("area_rows", "area", ProjectArea),
         "activity_types": ("activity_rows", "activity_type", ProjectActivity),
         "beneficiaries": ("beneficiary_rows", "state_code", ProjectBeneficiary),
+        "norms": ("norm_rows", "norm_code", ProjectNorm),
     }
     for name, value in values.items():
         if name in lists:
@@ -744,3 +766,14 @@ def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, s
 def measures() -> tuple[Measure, ...]:
     """The catalogue of standard measures an indicator may carry."""
     return MEASURES
+# -- the norms projects implement -------------------------------------------------------------------
+
+
+def projects_naming_norm(session: Session, norm_code: str) -> list[str]:
+    """The codes of the projects that name a norm: why it may not leave the catalogue."""
+    return repository.codes_naming_norm(session, norm_code)
+
+
+def norm_titles(session: Session, codes: list[str]) -> dict[str, tuple[str, str]]:
+    """English and French titles of these norms, by code: how a project's page names them."""
+    return {c: (n.title, n.title_fr or n.title) for c, n in norms_service.titles(session, codes).items()}

@@ -81,6 +81,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
                 p.sdg_targets,
                 p.status,
                 reached.get(p.id) if p.id is not None and p.status != ProjectStatus.requested else None,
+                p.norms,
             ]
             for p in repository.projects(session, filters.projects)
         ]

@@ -116,6 +116,12 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "When the project reached its status (a new project, or one the file moves); when empty: "
             "end_date for completed, start_date for implementation, else the day of the import.",
         ),
+        _c(
+            "norms",
+            "list",
+            "doc-sca;bpg-sca-destruction",
+            "Codes of the OSCE norms the project implements, ';' (see GET /api/v1/norms).",
+        ),
     ),
     Kind.pledges: (
         _PROJECT_CODE,

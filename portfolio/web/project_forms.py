@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.errors import AppError, Conflict, PreconditionFailed, ValidationFailed
+from portfolio.norms import service as norms_service
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import FINAL, Indicator, Milestone, Project
@@ -63,8 +64,9 @@ PROJECT_FIELDS = (
     "budget_eur",
     "gender_marker",
     "sdg_targets",
+    "norms",
 )
-PROJECT_LISTS = ("areas", "activity_types", "beneficiaries", "sdg_targets")
+PROJECT_LISTS = ("areas", "activity_types", "beneficiaries", "sdg_targets", "norms")
 # Text fields that may be empty on an edit form: clearing them saves an empty text, not "no value".
 BLANK_IS_TEXT = frozenset({"description"})
 TRANSITION_FIELDS = ("to", "note", "on")
@@ -133,6 +135,23 @@ def project_choices(request: Request, session: Session) -> dict[str, list[tuple[
             for code, name in sdg_targets().items()
         ],
     }
+
+
+def norm_groups(request: Request, session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The norms a project may name, grouped (Documents, Best Practice Guides, other norms), each titled
+    in the page's language."""
+    _ = _gettext(request)
+    french = request_lang(request) == "fr"
+    groups = {"document": _("OSCE Documents"), "guide": _("Best Practice Guides"), "other": _("Other norms")}
+    found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in groups}
+    for norm in norms_service.list_norms(session):
+        title = norm.title_fr if french and norm.title_fr else norm.title
+        found.setdefault(norm.kind, []).append((norm.code, title))
+    return [
+        (groups.get(kind, kind), sorted(options, key=lambda o: _sort_key(o[1])))
+        for kind, options in found.items()
+        if options
+    ]
 
 
 def _sort_key(name: str) -> str:
@@ -232,6 +251,7 @@ def project_form_page(
         form=form,
         project=project,
         choices=project_choices(request, session),
+        norm_groups=norm_groups(request, session),
         version=version if version is not None else (project.version if project else None),
         loaded_at=loaded_at or loaded_now(),
         changes=changes,

@@ -439,4 +439,5 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         process_kind_labels=PROCESS_KIND_LABELS,
         stage_labels=STAGE_LABELS,
         **interests_context(request, session, user, project_id),  # the Interests section
+        norm_titles=projects_service.norm_titles(session, row.lists["norms"]),
     )

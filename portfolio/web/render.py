@@ -54,6 +54,8 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
     if may(user, "users", "write"):
         items.append(("/accounts", _("Accounts")))
     items.append(("/reports/period", _("Period report")))
+    if may(user, "norms", "write"):
+        items.append(("/norms", _("Norms")))
     return items
 
 

@@ -17,6 +17,7 @@ from portfolio.web import (
     home,
     imports,
     interests,
+    norms,
     processes,
     project_forms,
     projects,
@@ -35,6 +36,7 @@ ROUTERS = (
     imports.router,
     accounts.router,
     interests.router,
+    norms.router,
 )
 
 

@@ -1,0 +1,120 @@
+"""The norms catalogue, for the administrator: the list (titles in the page's language), a new norm, and
+retitling one. Every write goes through :mod:`portfolio.norms.service`, as ``/api/v1/norms`` does: the
+same rules (a code is unique; a shipped norm keeps its kind) and the same audit entry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from portfolio.db import SessionDep
+from portfolio.errors import AppError
+from portfolio.norms import service as norms_service
+from portfolio.norms.models import Norm
+from portfolio.norms.schemas import NormCreate, NormKind, NormUpdate
+from portfolio.users.models import User
+from portfolio.web.forms import Form, build, typed
+from portfolio.web.i18n import request_lang, translations
+from portfolio.web.render import templates
+from portfolio.web.session import actor_of, csrf_protect, writer_of
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+Admin = Annotated[User, Depends(writer_of("norms"))]
+FIELDS = ("code", "title", "title_fr", "kind", "adopted")
+
+
+def kind_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {
+        NormKind.document.value: _("OSCE Document"),
+        NormKind.guide.value: _("Best Practice Guide"),
+        NormKind.other.value: _("Other norm"),
+    }
+
+
+def norm_title(norm: Norm, lang: str) -> str:
+    """A norm's title in the page's language (the English one where no French is recorded)."""
+    return norm.title_fr if lang == "fr" and norm.title_fr else norm.title
+
+
+def _list_page(request: Request, session: Session, form: Form, status_code: int = 200) -> Response:
+    lang = request_lang(request)
+    _ = translations(lang).gettext
+    done = request.query_params.get("done", "")
+    notices = {"created": _("The norm was added."), "saved": _("The norm was saved.")}
+    return templates.render(
+        request,
+        "norms.html",
+        status_code,
+        norms=norms_service.list_norms(session),
+        title_of=lambda n: norm_title(n, lang),
+        kinds=kind_labels(lang),
+        form=form,
+        notice=notices.get(done, "") if status_code == 200 else "",
+    )
+
+
+def _refused(exc: Exception, form: Form) -> tuple[Form, int]:
+    if isinstance(exc, norms_service.DuplicateNorm):
+        return Form(form.values, {"code": exc.detail}), exc.status
+    return form.refused(exc, FIELDS), exc.status if isinstance(exc, AppError) else 422
+
+
+@router.get("/norms")
+def norm_list(request: Request, session: SessionDep, admin: Admin) -> Response:
+    return _list_page(request, session, Form({"kind": NormKind.guide.value}))
+
+
+@router.post("/norms")
+async def add_norm(request: Request, session: SessionDep, admin: Admin) -> Response:
+    values = typed(await request.form())
+    form = Form(values)
+    try:
+        norms_service.create_norm(session, actor_of(admin), build(NormCreate, values))
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        refused, status = _refused(exc, form)
+        return _list_page(request, session, refused, status)
+    return RedirectResponse("/norms?done=created", status_code=303)
+
+
+def _edit_page(request: Request, norm: Norm, form: Form, status_code: int = 200) -> Response:
+    return templates.render(
+        request, "norm_form.html", status_code, norm=norm, form=form, kinds=kind_labels(request_lang(request))
+    )
+
+
+@router.get("/norms/{code}/edit")
+def edit_norm_form(request: Request, session: SessionDep, admin: Admin, code: str) -> Response:
+    norm = norms_service.get_norm(session, code)
+    values = {
+        "title": norm.title,
+        "title_fr": norm.title_fr,
+        "kind": norm.kind,
+        "adopted": str(norm.adopted or ""),
+    }
+    return _edit_page(request, norm, Form(values))
+
+
+@router.post("/norms/{code}/edit")
+async def save_norm(request: Request, session: SessionDep, admin: Admin, code: str) -> Response:
+    norm = norms_service.get_norm(session, code)
+    values = {k: v for k, v in typed(await request.form()).items() if k in FIELDS and k != "code"}
+    if norm.builtin:
+        values.pop("kind", None)  # a shipped norm keeps its kind: the form does not offer it
+    form = Form(values)
+    try:
+        body = build(NormUpdate, {k: v for k, v in values.items() if k != "adopted" or v != ""})
+        if values.get("adopted") == "":
+            body = NormUpdate.model_validate({**body.model_dump(exclude_unset=True), "adopted": None})
+        norms_service.update_norm(session, actor_of(admin), norm.code, body)
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        norm = norms_service.get_norm(session, code)
+        refused, status = _refused(exc, form)
+        return _edit_page(request, norm, refused, status)
+    return RedirectResponse("/norms?done=saved", status_code=303)

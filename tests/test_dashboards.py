@@ -107,6 +107,9 @@ def test_filters_narrow_the_page_and_stay_in_its_links(client, portfolio):
     assert "500,00\u00a0€" in salw
     assert "1\u202f500,00" not in salw
     links = [link for link in re.findall(r'href="(/dashboards/[^"]+)"', salw) if "/static/" not in link]
+    # the main menu's entries are the site's own (unfiltered); every other dashboard link keeps the filters
+    assert '<a href="/dashboards/donors">Donateurs</a>' in salw
+    links = [link for link in links if link != "/dashboards/donors"]
     assert len(links) > 8
     for link in links:
         assert "area=SALW" in link and "year_from=2020" in link and "lang=fr" in link, link
@@ -585,7 +588,8 @@ def test_the_pages_sit_in_the_sites_layout_with_a_menu_of_the_dashboards(client,
     assert '<nav aria-label="Main">' in page  # the site's menu, with the dashboards marked as current
     assert '<a href="/dashboards" aria-current="page">Dashboards</a>' in page
     subnav = page.split('<nav class="subnav" aria-label="Dashboards">', 1)[1].split("</nav>", 1)[0]
-    assert subnav.count("<a ") == len(PAGES)
+    assert subnav.count("<a ") == len(PAGES) + 1  # and the donors' index
+    assert '<a href="/dashboards/donors?area=SCA">Donors</a>' in subnav
     assert '<a href="/dashboards/gaps?area=SCA" aria-current="page">Funding gaps</a>' in subnav
     assert 'action="/logout"' in page  # the site's one logout
     assert client.post("/dashboards/logout").status_code in (404, 405)

@@ -1399,3 +1399,160 @@ def test_outstanding_is_owed_pledge_by_pledge():
     ]
     panel = figures.donor_received(pledges, EN)
     assert list(panel.figure.data[0].customdata) == ["105.00", "40.00"]
+
+
+# -- charts that tell the truth: axes, frames, titles, legends, the page's language ---------------
+
+FR = Labels("fr")
+
+
+def quarters_of(*rows: tuple[str, str, str]) -> list[queries.Quarter]:
+    out, running_p, running_r = [], ZERO, ZERO
+    for label, p, r in rows:
+        running_p += Decimal(p)
+        running_r += Decimal(r)
+        out.append(queries.Quarter(label, Decimal(p), Decimal(r), running_p, running_r))
+    return out
+
+
+def test_over_time_puts_quarters_on_a_date_axis_with_the_missing_ones_in_between():
+    """2023-Q2 and 2026-Q4 are 14 quarters apart, not neighbours: every quarter between is drawn and
+    listed, adding nothing, so the line is flat where no money moved."""
+    panel = figures.over_time(quarters_of(("2023-Q2", "100.00", "0.00"), ("2026-Q4", "50.50", "25.25")), EN)
+    pledged, received = panel.figure.data
+    axis = panel.figure.layout.xaxis
+    assert axis.type == "date" and axis.tickformat == "%Y-Q%q" and axis.dtick == "M3"
+    assert len(pledged.x) == 15
+    assert (pledged.x[0], pledged.x[1], pledged.x[-1]) == ("2023-04-01", "2023-07-01", "2026-10-01")
+    assert amounts(pledged) == ["100.00"] * 14 + ["150.50"]
+    assert amounts(received) == ["0.00"] * 14 + ["25.25"]
+    assert [row[0] for row in panel.table.rows][:3] == ["2023-Q2", "2023-Q3", "2023-Q4"]
+    assert panel.table.rows[5] == ["2024-Q3", "€0.00", "€0.00", "€100.00", "€0.00"]
+    assert panel.table.rows[-1] == ["2026-Q4", "€50.50", "€25.25", "€150.50", "€25.25"]
+    # hovers: the quarter, the running total and what the quarter added, in words
+    assert customdata(pledged)[-1][1:] == ["€151", "", "2026-Q4", "€51"]
+    # in French the quarters are "T" (trimestre)
+    french = figures.over_time(quarters_of(("2023-Q2", "100.00", "0.00"), ("2023-Q4", "1.00", "0.00")), FR)
+    assert french.figure.layout.xaxis.tickformat == "%Y-T%q"
+    assert [row[0] for row in french.table.rows] == ["2023-T2", "2023-T3", "2023-T4"]
+    # many years: a tick a year, not one per quarter
+    long = figures.over_time(quarters_of(("2015-Q1", "1.00", "0.00"), ("2024-Q4", "1.00", "0.00")), EN)
+    assert long.figure.layout.xaxis.dtick == "M12" and len(long.figure.data[0].x) == 40
+    assert figures.over_time([], EN).table.rows == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [(EN, "€5,492,943"), (FR, "5\u202f492\u202f943\u00a0€")],
+    ids=["en", "fr"],
+)
+def test_hovers_write_money_in_the_pages_language(labels, expected):
+    splits = [queries.Split("DEU", "Germany", Decimal("5492943.00"), Decimal("5492942.50"))]
+    panel = figures.pledged_received("by-donor", "t", "Donor", splits, labels, horizontal=True)
+    pledged, received = panel.figure.data
+    assert hovers(pledged) == [expected]
+    assert hovers(received) == [expected]  # .50 rounds half up to the euro
+    assert amounts(pledged) == ["5492943.00"]  # the exact amount stays beside it
+    for trace in panel.figure.data:
+        assert "%{customdata[1]}" in trace.hovertemplate and "€ %{customdata}" not in trace.hovertemplate
+    assert hovers(figures.beneficiary_map([replace_key(splits[0], "SRB")], labels).figure.data[0]) == [
+        expected
+    ]
+    assert whole(Decimal("5492943.00"), labels.lang) == expected  # written without Babel, the same
+    layout = panel.figure.layout
+    assert layout.separators == (", " if labels.lang == "fr" else ".,")
+    axis = layout.xaxis
+    assert (axis.tickprefix, axis.ticksuffix) == (("", "\u00a0€") if labels.lang == "fr" else ("€", ""))
+    assert axis.tickformat == "~s" and axis.rangemode == "tozero"
+
+
+def replace_key(split: queries.Split, key: str) -> queries.Split:
+    from dataclasses import replace
+
+    return replace(split, key=key)
+
+
+def beneficiaries(*rows: tuple[str, str]) -> list[queries.Split]:
+    return [queries.Split(code, STATE_NAMES.get(code, code), Decimal(p), ZERO) for code, p in rows]
+
+
+def test_the_map_frames_the_osce_area_with_a_colour_scale_from_zero():
+    panel = figures.beneficiary_map(beneficiaries(("SRB", "335200.00"), ("MDA", "1000.00")), EN)
+    geo = panel.figure.layout.geo
+    west, east = geo.lonaxis.range
+    south, north = geo.lataxis.range
+    # Lisbon (−9.1°) to Mongolia's east (119.9°), Cyprus (34.6°N) to the Arctic coast of Scandinavia (70°N)
+    assert west <= -9.1 and east >= 119.9 and south <= 34.6 and north >= 70
+    assert east - west < 180 and north - south < 45  # not the whole world: the Balkans stay readable
+    (trace,) = panel.figure.data
+    assert (trace.zmin, trace.zmax) == (0, 335200.0) and trace.showscale is True
+    assert trace.colorbar.tickprefix == "€" and trace.colorbar.tickformat == "~s"
+    # one State: a colour bar from 335.1998k to 335.2004k would compare nothing; it is hidden
+    one = figures.beneficiary_map(beneficiaries(("SRB", "335200.00")), EN)
+    (single,) = one.figure.data
+    assert single.showscale is False and (single.zmin, single.zmax) == (0, 335200.0)
+    assert "One State only" in one.note
+    # a beneficiary in North America widens the frame to it
+    wide = figures.beneficiary_map(beneficiaries(("SRB", "1.00"), ("USA", "1.00")), EN).figure.layout.geo
+    assert wide.lonaxis.range[0] <= -125 and wide.lonaxis.range[1] >= 119.9
+    assert figures.beneficiary_map([], EN).figure.data[0].showscale is False
+
+
+def figures_of(session: Any) -> list[tuple[str, figures.Panel]]:
+    out = []
+    for name in ["funding", "gaps", "progress", "national-processes", "data-quality", "donors"]:
+        for panel in build(name, session, ALL).panels:
+            if panel.figure is not None:
+                out.append((name, panel))
+    return out
+
+
+def test_every_chart_has_one_title_and_its_legend_clear_of_the_axes(db, portfolio):
+    with db.session() as session:
+        panels = figures_of(session)
+    assert len(panels) == 13
+    for name, panel in panels:
+        layout = panel.figure.layout
+        # the page's <h2> is the chart's one title: the figure draws none of its own
+        assert layout.title.text is None, (name, panel.id)
+        assert panel.title
+        # the legend to the right of the plot area (x ≥ 1, anchored on its left), never over a tick label
+        assert layout.legend.x >= 1 and layout.legend.xanchor == "left", (name, panel.id)
+        assert layout.legend.orientation == "v", (name, panel.id)
+
+
+def test_money_axes_start_at_zero_and_count_axes_tick_whole_numbers(db, portfolio):
+    with db.session() as session:
+        panels = {p.id: p for _, p in figures_of(session)}
+    for key in ["by-donor", "by-activity", "gaps"]:
+        assert panels[key].figure.layout.xaxis.rangemode == "tozero", key
+        assert panels[key].figure.layout.xaxis.tickprefix == "€", key
+    for key in ["by-beneficiary", "over-time", "by-area", "by-kind", "by-status"]:
+        assert panels[key].figure.layout.yaxis.rangemode == "tozero", key
+    changes = panels["stage-changes"].figure.layout.yaxis
+    assert changes.tickformat == ",d" and changes.dtick >= 1 and changes.dtick == int(changes.dtick)
+    assert panels["stage-changes"].figure.layout.xaxis.type == "category"  # years are names, not 2,020.5
+    assert panels["timeline"].figure.layout.xaxis.type == "date"
+
+
+@pytest.mark.parametrize(
+    ("largest", "step"), [(0, 1), (1, 1), (5, 1), (7, 2), (12, 2), (30, 5), (45, 10), (400, 100)]
+)
+def test_a_count_axis_steps_by_a_whole_number(largest, step):
+    axis = figures.count_axis("Changes", largest)
+    assert axis["dtick"] == step and axis["tickformat"] == ",d" and axis["tick0"] == 0
+
+
+def test_every_point_that_stands_for_a_project_state_or_donor_links_to_its_page(db, portfolio):
+    with db.session() as session:
+        panels = {p.id: p for _, p in figures_of(session)}
+    project_pages = {f"/projects/{i}" for i in portfolio.ids.values()}
+    for key in ["gaps", "timeline", "indicators"]:
+        bars = panels[key].figure.data[0]
+        assert set(links(bars)) <= project_pages and links(bars), key
+        assert panels[key].table.links == links(bars), key
+    assert links(panels["map"].figure.data[0]) == panels["map"].table.links
+    assert all(u.startswith("/projects?beneficiary=") for u in links(panels["map"].figure.data[0]))
+    assert all(u.startswith("/dashboards/donors/") for u in links(panels["by-donor"].figure.data[0]))
+    # the kinds (cash, in kind) have no page: no links
+    assert set(links(panels["by-kind"].figure.data[0])) == {""} and panels["by-kind"].table.links is None

@@ -1,28 +1,38 @@
 """Pure figure builders: typed rows in, a Panel (a Plotly figure and the same numbers as a table) out.
 
 No database here. Every amount a trace carries is also in its ``customdata`` as the exact decimal
-string the SQL computed, which the hover text shows; the bar heights are floats for drawing only.
+string the SQL computed; the bar heights are floats for drawing only. A point's ``customdata`` is
+``[exact amount, the amount as the page's language writes it, the address of its page]``: the hover
+text shows the second (written by Babel, in whole euros), a click on the point follows the third
+(``dashboards.js``), and the tables beside the charts carry the same links for keyboards and readers.
+Charts carry no title of their own (the page's heading above each is the one title); their legends sit to
+the right of the plot, clear of the axis labels; count axes tick in whole numbers; money axes start at 0.
 Text typed by users (titles, names) is HTML-escaped before Plotly sees it, so it shows as text.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import plotly.graph_objects as go
+from babel import Locale
+from babel.numbers import format_currency
 
 from dashboards.labels import Labels
 from dashboards.queries import (
     Attention,
     DonorPledge,
-    IndicatorLine,
     ProcessCell,
+    ProjectIndicator,
     ProjectLine,
     Quarter,
     Split,
@@ -36,16 +46,102 @@ STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#08519c"]
 STAGES = ["planned", "established", "operational", "sustained"]
 
 
+def _(text: str) -> str:
+    """Marks a text for translation (French in ``charts.po``); translated when a page is shown."""
+    return text
+
+
+# The charts' own words, beside the dashboards' catalogue in ``dashboards.labels``.
+TEXTS: dict[str, str] = {
+    "donors": _("Donors"),
+    "donors_table": _("Pledged and received by donor State"),
+    "donors_note": _(
+        "Every donor State with what it pledged (not withdrawn, in euros at each pledge's own rate) and what"
+        " it has paid (in euros at the rate of the month each receipt arrived). Open a donor for its view."
+    ),
+    "quarter_start": _("Quarter (first day)"),
+    "pledged_cumulative": _("Pledged, running total"),
+    "received_cumulative": _("Received, running total"),
+    "in_quarter": _("in the quarter"),
+    "indicators": _("Indicators per project against their own targets"),
+    "indicators_note": _(
+        "One bar per project and indicator: what it achieved as a share of its own target, the mark at"
+        " 100 % being that target; actual and target in the indicator's own unit are written beside it."
+    ),
+    "share_of_target": _("% of its own target"),
+    "own_target": _("Its own target (100 %)"),
+    "of_target": _("{actual} of {target} {unit}"),
+    "project": _("Project"),
+    "map_one": _("One State only: its colour carries no comparison."),
+    "click_hint": _("Select a bar, point or State to open its page; the table below has the same links."),
+}
+QUARTER = {"en": "{year}-Q{number}", "fr": "{year}-T{number}"}
+QUARTER_TICKS = {"en": "%Y-Q%q", "fr": "%Y-T%q"}
+# Where the beneficiary map looks: the OSCE's Europe, Caucasus and Central Asia to Mongolia (every State
+# that receives assistance); North America joins the frame only when a State there is on the map.
+# (Mercator fills the frame there and keeps the Balkans about 100 px wide at the page's width.)
+EURASIA: dict[str, Any] = {
+    "projection_type": "mercator",
+    "lonaxis_range": [-12, 122],
+    "lataxis_range": [33, 70],
+}
+NORTH_AMERICA = {"USA", "CAN"}
+WITH_NORTH_AMERICA: dict[str, Any] = {
+    "projection_type": "natural earth",
+    "lonaxis_range": [-168, 122],
+    "lataxis_range": [20, 75],
+}
+
+
+def text(labels: Labels, key: str) -> str:
+    return labels.gettext(TEXTS[key])
+
+
+@cache
+def _whole_pattern(lang: str) -> str:
+    """The locale's currency pattern without its cents: ``¤#,##0`` (en), ``#,##0 ¤`` (fr)."""
+    pattern = Locale.parse(lang).currency_formats["standard"].pattern
+    return str(pattern).replace("0.00", "0")
+
+
+def whole_money(amount: Decimal, labels: Labels) -> str:
+    """A hover's amount to the euro, half up, as the page's locale writes it: €5,492,943 or 5 492 943 €."""
+    euros = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return format_currency(
+        euros, "EUR", format=_whole_pattern(labels.lang), locale=labels.lang, currency_digits=False
+    )
+
+
+def quarter_label(q: Quarter, labels: Labels) -> str:
+    return QUARTER.get(labels.lang, QUARTER["en"]).format(year=q.start.year, number=(q.start.month + 2) // 3)
+
+
+def project_url(project_id: int) -> str:
+    return f"/projects/{project_id}"
+
+
+def donor_url(code: str, query: str = "") -> str:
+    """A donor's view, with the page's filters (``?area=SCA``); none for the "others" bar."""
+    return "" if code.startswith("_") else f"/dashboards/donors/{quote(code)}{query}"
+
+
+def state_url(code: str) -> str:
+    """The register of projects filtered on a beneficiary State."""
+    return f"/projects?beneficiary={quote(code)}"
+
+
 @dataclass
 class Table:
     """A chart's numbers: ``rows`` as the page shows them (in its language: € 1,234.50, 45.0%), and
     ``values`` as its CSV download holds them (plain numbers such as 1234.50, percentages as 45.0,
-    ISO dates), under ``csv_columns`` that name the unit (EUR, %)."""
+    ISO dates), under ``csv_columns`` that name the unit (EUR, %). ``links``: for each row, the address
+    its first cell links to ("" for none)."""
 
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     values: list[list[str]] | None = None
     csv_columns: list[str] | None = None
+    links: list[str] | None = None
 
 
 # How a column's cells are written: on the page (in the page's language) and in the CSV (plain).
@@ -60,8 +156,8 @@ def _shown(kind: str, value: object, labels: Labels) -> str:
         assert value is None or isinstance(value, Decimal)
         return labels.percent(value)
     if kind == NUMBER:
-        assert isinstance(value, Decimal | int)
-        return labels.number(value)
+        assert value is None or isinstance(value, Decimal | int)
+        return "–" if value is None else labels.number(value)
     return "" if value is None else str(value)
 
 
@@ -81,8 +177,14 @@ def _plain(kind: str, value: object) -> str:
     return str(value)
 
 
-def table(columns: list[tuple[str, str]], records: Sequence[Sequence[object]], labels: Labels) -> Table:
-    """A table from (heading, kind) columns and rows of values (Decimal, date, int or text)."""
+def table(
+    columns: list[tuple[str, str]],
+    records: Sequence[Sequence[object]],
+    labels: Labels,
+    links: Sequence[str] | None = None,
+) -> Table:
+    """A table from (heading, kind) columns and rows of values (Decimal, date, int or text); ``links``,
+    one address per row (or ""), makes each row's first cell a link."""
     kinds = [kind for _, kind in columns]
     units = {MONEY: " (EUR)", PERCENT: " (%)"}
     return Table(
@@ -90,6 +192,7 @@ def table(columns: list[tuple[str, str]], records: Sequence[Sequence[object]], l
         [[_shown(k, v, labels) for k, v in zip(kinds, r, strict=True)] for r in records],
         [[_plain(k, v) for k, v in zip(kinds, r, strict=True)] for r in records],
         [name + units.get(kind, "") for name, kind in columns],
+        list(links) if links is not None and any(links) else None,
     )
 
 
@@ -144,23 +247,115 @@ def _money_bar(
     )
 
 
+# -- the frame every chart of the portfolio pages shares ------------------------------------------
+
+
+def money_axis(labels: Labels) -> dict[str, Any]:
+    """An axis in euros from zero, ticked as the locale writes money: €2M (en), 2 M€ → "2M €" (fr)."""
+    prefix, suffix = ("", "\u00a0€") if labels.lang == "fr" else ("€", "")
+    return {
+        "title": {"text": f"{labels['amount']} (EUR)"},
+        "tickformat": "~s",
+        "tickprefix": prefix,
+        "ticksuffix": suffix,
+        "rangemode": "tozero",
+        "automargin": True,
+    }
+
+
+def count_axis(title: str, largest: int) -> dict[str, Any]:
+    """An axis of counts: whole-number ticks (never 2.5 changes), a step of at least 1, from zero."""
+    rough = max(1.0, largest / 6)
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(k * power for k in (1, 2, 5, 10) if k * power >= rough)
+    return {
+        "title": {"text": title},
+        "tickformat": ",d",
+        "tick0": 0,
+        "dtick": step,
+        "rangemode": "tozero",
+        "automargin": True,
+    }
+
+
+def _frame(
+    fig: go.Figure,
+    labels: Labels,
+    x: dict[str, Any] | str | None = None,
+    y: dict[str, Any] | str | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """No title of the figure's own (the page's heading is the chart's one title); the legend to the right
+    of the plot, where it cannot cover an axis label; the locale's decimal and group separators."""
+    fig.update_layout(
+        height=height,
+        margin={"l": 70, "r": 20, "t": 30, "b": 60},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+        template="plotly_white",
+        hoverlabel={"align": "left"},
+        separators=", " if labels.lang == "fr" else ".,",
+    )
+    for axis, spec in (("xaxis", x), ("yaxis", y)):
+        if isinstance(spec, str):
+            fig.update_layout({axis: {"title": {"text": spec}, "automargin": True}})
+        elif spec is not None:
+            fig.update_layout({axis: spec})
+    return fig
+
+
+def points(amounts: Sequence[Decimal], labels: Labels, urls: Sequence[str] | None = None) -> list[list[str]]:
+    """Each point's customdata: [exact amount, the amount in the page's language, its page or ""]."""
+    links = list(urls) if urls is not None else [""] * len(amounts)
+    return [[str(a), whole_money(a, labels), u] for a, u in zip(amounts, links, strict=True)]
+
+
+def _bar(
+    name: str,
+    colour: str,
+    categories: list[str],
+    amounts: list[Decimal],
+    labels: Labels,
+    urls: Sequence[str] | None = None,
+    horizontal: bool = False,
+) -> go.Bar:
+    """Bars of euros: heights as floats for drawing, the exact amount, its words and its link per point."""
+    values = [float(a) for a in amounts]
+    where = "%{y}" if horizontal else "%{x}"
+    common: dict[str, Any] = {
+        "name": name,
+        "marker_color": colour,
+        "customdata": points(amounts, labels, urls),
+        "hovertemplate": f"{where}<br>{esc(name)}: %{{customdata[1]}}<extra></extra>",
+    }
+    if horizontal:
+        return go.Bar(y=categories, x=values, orientation="h", **common)
+    return go.Bar(x=categories, y=values, **common)
+
+
 def _split_table(
-    first: str, splits: list[Split], labels: Labels, with_budget: bool = False, with_fx: bool = False
+    first: str,
+    splits: list[Split],
+    labels: Labels,
+    with_budget: bool = False,
+    with_fx: bool = False,
+    links: Sequence[str] | None = None,
 ) -> Table:
     columns = (
         [(first, TEXT)]
         + ([(labels["budget"], MONEY)] if with_budget else [])
         + [(labels["pledged"], MONEY), (labels["received"], MONEY)]
+        + ([(labels["gap"], MONEY)] if with_budget else [])
         + ([(labels["fx_difference"], MONEY)] if with_fx else [])
     )
     records: list[list[Any]] = [
         [s.label]
         + ([s.budget_eur] if with_budget else [])
         + [s.pledged_eur, s.received_eur]
+        + ([s.gap_eur] if with_budget else [])
         + ([s.fx_difference_eur] if with_fx else [])
         for s in splits
     ]
-    return table(columns, records, labels)
+    return table(columns, records, labels, links)
 
 
 def rate_effect_note(splits: list[Split], labels: Labels) -> str:
@@ -201,110 +396,168 @@ def pledged_received(
     horizontal: bool = False,
     note: str = "",
     with_fx: bool = False,
+    urls: Sequence[str] | None = None,
+    with_budget: bool = False,
 ) -> Panel:
+    """Pledged and received per label; ``with_budget`` adds the budget before them and the open gap after
+    (areas, activity types); ``urls``, one page per label, makes bars and table rows links."""
     names = [esc(s.label) for s in splits]
-    fig = go.Figure(
-        [
-            _money_bar(
-                labels["pledged"],
-                COLOURS["pledged"],
-                names,
-                [s.pledged_eur for s in splits],
-                labels,
-                horizontal,
-            ),
-            _money_bar(
-                labels["received"],
-                COLOURS["received"],
-                names,
-                [s.received_eur for s in splits],
-                labels,
-                horizontal,
-            ),
+    series = [("pledged", [s.pledged_eur for s in splits]), ("received", [s.received_eur for s in splits])]
+    if with_budget:
+        series = [
+            ("budget", [s.budget_eur for s in splits]),
+            *series,
+            ("gap", [s.gap_eur for s in splits]),
         ]
+    fig = go.Figure(
+        [_bar(labels[key], COLOURS[key], names, amounts, labels, urls, horizontal) for key, amounts in series]
     )
     fig.update_layout(barmode="group")
-    money_axis = f"{labels['amount']} (EUR)"
     if horizontal:
-        _layout(fig, title, money_axis, axis, height=max(360, 40 * len(splits) + 140))
+        bars = len(series) * len(splits)
+        _frame(fig, labels, money_axis(labels), axis, height=max(360, 12 * bars + 24 * len(splits) + 80))
         fig.update_yaxes(autorange="reversed")
     else:
-        _layout(fig, title, axis, money_axis)
-    return Panel(panel_id, title, fig, _split_table(axis, splits, labels, with_fx=with_fx), note)
+        _frame(fig, labels, axis, money_axis(labels))
+    numbers = _split_table(axis, splits, labels, with_budget=with_budget, with_fx=with_fx, links=urls)
+    return Panel(panel_id, title, fig, numbers, note)
 
 
 def by_beneficiary(splits: list[Split], labels: Labels) -> Panel:
     names = [esc(s.label) for s in splits]
+    urls = [state_url(s.key) for s in splits]
     fig = go.Figure(
         [
-            _money_bar(labels["budget"], COLOURS["budget"], names, [s.budget_eur for s in splits], labels),
-            _money_bar(labels["pledged"], COLOURS["pledged"], names, [s.pledged_eur for s in splits], labels),
-            _money_bar(
-                labels["received"], COLOURS["received"], names, [s.received_eur for s in splits], labels
-            ),
+            _bar(labels[key], COLOURS[key], names, [getattr(s, f"{key}_eur") for s in splits], labels, urls)
+            for key in ("budget", "pledged", "received")
         ]
     )
     fig.update_layout(barmode="group")
-    _layout(fig, labels["by_beneficiary"], labels["state_col"], f"{labels['amount']} (EUR)")
-    return Panel(
-        "by-beneficiary",
-        labels["by_beneficiary"],
-        fig,
-        _split_table(labels["state_col"], splits, labels, with_budget=True),
-        labels["multi_count"],
+    _frame(fig, labels, labels["state_col"], money_axis(labels))
+    fig.update_xaxes(tickangle=-30)
+    numbers = table(
+        [
+            (labels["state_col"], TEXT),
+            (labels["budget"], MONEY),
+            (labels["pledged"], MONEY),
+            (labels["received"], MONEY),
+        ],
+        [[s.label, s.budget_eur, s.pledged_eur, s.received_eur] for s in splits],
+        labels,
+        urls,
     )
+    return Panel("by-beneficiary", labels["by_beneficiary"], fig, numbers, labels["multi_count"])
+
+
+def map_frame(codes: Sequence[str]) -> dict[str, Any]:
+    """The longitudes and latitudes the map shows: the Eurasian OSCE area, North America when needed."""
+    return WITH_NORTH_AMERICA if NORTH_AMERICA & set(codes) else EURASIA
 
 
 def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
+    """Pledged per beneficiary State on the OSCE area, from zero: the colour bar runs from €0 to the
+    largest State's amount (hidden when one State alone would make its colour mean nothing)."""
+    urls = [state_url(s.key) for s in splits]
+    largest = max((s.pledged_eur for s in splits), default=Decimal(0))
+    prefix, suffix = ("", "\u00a0€") if labels.lang == "fr" else ("€", "")
     fig = go.Figure(
         go.Choropleth(
             locations=[s.key for s in splits],
             z=[float(s.pledged_eur) for s in splits],
+            zmin=0,
+            zmax=float(largest) or 1.0,
             text=[esc(s.label) for s in splits],
-            customdata=[str(s.pledged_eur) for s in splits],
-            hovertemplate=f"%{{text}}<br>{labels['pledged']}: € %{{customdata}}<extra></extra>",
+            customdata=points([s.pledged_eur for s in splits], labels, urls),
+            hovertemplate=f"%{{text}}<br>{esc(labels['pledged'])}: %{{customdata[1]}}<extra></extra>",
             colorscale="Blues",
-            colorbar={"title": {"text": "EUR"}},
+            showscale=len(splits) > 1,
+            colorbar={
+                "title": {"text": labels["pledged"]},
+                "tickformat": "~s",
+                "tickprefix": prefix,
+                "ticksuffix": suffix,
+            },
             marker_line_color="#777",
         )
     )
+    frame = map_frame([s.key for s in splits])
     fig.update_geos(
-        projection_type="natural earth",
-        lonaxis_range=[-130, 150],
-        lataxis_range=[20, 80],
+        **frame,
         showcountries=True,
         countrycolor="#bbb",
         showland=True,
         landcolor="#f2f2f2",
+        showframe=False,
     )
-    _layout(fig, labels["map"], height=460)
+    _frame(fig, labels, height=520)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10})
     numbers = table(
         [(labels["state_col"], TEXT), (labels["pledged"], MONEY)],
         [[s.label, s.pledged_eur] for s in splits],
         labels,
+        urls,
     )
-    return Panel("map", labels["map"], fig, numbers, labels["multi_count"])
+    note = labels["multi_count"] + ("" if len(splits) != 1 else " " + text(labels, "map_one"))
+    return Panel("map", labels["map"], fig, numbers, note)
+
+
+def every_quarter(quarters: list[Quarter]) -> list[Quarter]:
+    """The quarters from the first to the last, a quarter without pledge or receipt included (adding zero
+    to the running totals), so that the date axis never jumps over one unseen."""
+    if not quarters:
+        return []
+    seen = {q.start: q for q in quarters}
+    out, day = [], quarters[0].start
+    running_p, running_r = Decimal("0.00"), Decimal("0.00")
+    while day <= quarters[-1].start:
+        q = seen.get(day)
+        if q is None:
+            q = Quarter(
+                f"{day.year}-Q{(day.month + 2) // 3}", Decimal("0.00"), Decimal("0.00"), running_p, running_r
+            )
+        running_p, running_r = q.pledged_cumulative, q.received_cumulative
+        out.append(q)
+        day = date(day.year + (day.month + 3 > 12), (day.month + 2) % 12 + 1, 1)
+    return out
 
 
 def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
-    xs = [q.label for q in quarters]
+    """Running totals of pledges and receipts on a date axis: each quarter at its first day, every quarter
+    between the first and the last drawn (one without money adds zero), ticks named by quarter."""
+    quarters = every_quarter(quarters)
+    xs = [q.start.isoformat() for q in quarters]
     fig = go.Figure()
-    for key, values in (
-        ("pledged", [q.pledged_cumulative for q in quarters]),
-        ("received", [q.received_cumulative for q in quarters]),
+    for key, values, added in (
+        ("pledged", [q.pledged_cumulative for q in quarters], [q.pledged_eur for q in quarters]),
+        ("received", [q.received_cumulative for q in quarters], [q.received_eur for q in quarters]),
     ):
+        custom = [
+            [*point, quarter_label(q, labels), whole_money(a, labels)]
+            for point, q, a in zip(points(values, labels), quarters, added, strict=True)
+        ]
         fig.add_trace(
             go.Scatter(
                 x=xs,
                 y=[float(v) for v in values],
-                customdata=[str(v) for v in values],
+                customdata=custom,
                 mode="lines+markers",
-                name=labels[key],
+                name=text(labels, f"{key}_cumulative"),
                 line={"color": COLOURS[key]},
-                hovertemplate=f"%{{x}}<br>{labels[key]}: € %{{customdata}}<extra></extra>",
+                hovertemplate=f"%{{customdata[3]}}<br>{esc(text(labels, f'{key}_cumulative'))}: "
+                f"%{{customdata[1]}}<br>{esc(labels[key])} {esc(text(labels, 'in_quarter'))}: "
+                "%{customdata[4]}<extra></extra>",
             )
         )
-    _layout(fig, labels["over_time"], labels["quarter"], f"{labels['amount']} (EUR)")
+    ticks = QUARTER_TICKS.get(labels.lang, QUARTER_TICKS["en"])
+    x_axis = {
+        "type": "date",
+        "title": {"text": labels["quarter"]},
+        "tickformat": ticks,
+        "dtick": "M3" if len(quarters) <= 16 else "M12",
+        "tick0": xs[0] if xs else None,
+        "automargin": True,
+    }
+    _frame(fig, labels, x_axis, money_axis(labels))
     numbers = table(
         [
             (labels["quarter"], TEXT),
@@ -314,7 +567,13 @@ def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
             (f"{labels['received']} Σ", MONEY),
         ],
         [
-            [q.label, q.pledged_eur, q.received_eur, q.pledged_cumulative, q.received_cumulative]
+            [
+                quarter_label(q, labels),
+                q.pledged_eur,
+                q.received_eur,
+                q.pledged_cumulative,
+                q.received_cumulative,
+            ]
             for q in quarters
         ],
         labels,
@@ -324,25 +583,23 @@ def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
 
 def gaps(lines: list[ProjectLine], labels: Labels) -> Panel:
     names = [esc(f"{p.code} — {p.title}") for p in lines]
+    urls = [project_url(p.id) for p in lines]
     fig = go.Figure(
         [
-            _money_bar(
-                labels["gap"], COLOURS["gap"], names, [p.gap_eur for p in lines], labels, horizontal=True
-            ),
-            _money_bar(
+            _bar(
                 labels["pledged"],
                 COLOURS["pledged"],
                 names,
                 [p.pledged_eur for p in lines],
                 labels,
-                horizontal=True,
+                urls,
+                True,
             ),
+            _bar(labels["gap"], COLOURS["gap"], names, [p.gap_eur for p in lines], labels, urls, True),
         ]
     )
     fig.update_layout(barmode="stack")
-    _layout(
-        fig, labels["gaps_chart"], f"{labels['amount']} (EUR)", None, height=max(380, 36 * len(lines) + 160)
-    )
+    _frame(fig, labels, money_axis(labels), None, height=max(380, 30 * len(lines) + 120))
     fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
         [
@@ -371,43 +628,54 @@ def gaps(lines: list[ProjectLine], labels: Labels) -> Panel:
             for p in lines
         ],
         labels,
+        urls,
     )
     return Panel("gaps", labels["gaps_chart"], fig, numbers, labels["gaps_note"])
 
 
+STATUS_ORDER = [
+    "requested",
+    "assessment",
+    "planning",
+    "seeking_funding",
+    "implementation",
+    "on_hold",
+    "completed",
+    "cancelled",
+]
+
+
 def by_status(lines: list[StatusLine], labels: Labels) -> Panel:
-    order = [
-        "requested",
-        "assessment",
-        "planning",
-        "seeking_funding",
-        "implementation",
-        "on_hold",
-        "completed",
-        "cancelled",
-    ]
-    lines = sorted(lines, key=lambda s: order.index(s.status) if s.status in order else 99)
+    lines = sorted(lines, key=lambda s: STATUS_ORDER.index(s.status) if s.status in STATUS_ORDER else 99)
     names = [labels.word(s.status) for s in lines]
+    urls = [f"/projects?status={quote(s.status)}" for s in lines]
+    # [exact budget, its words, the number of projects, the register filtered on the status]
+    custom = [
+        [str(s.budget_eur), whole_money(s.budget_eur, labels), str(s.projects), u]
+        for s, u in zip(lines, urls, strict=True)
+    ]
     fig = go.Figure(
         [
             go.Bar(
                 x=names,
                 y=[float(s.budget_eur) for s in lines],
-                customdata=[str(s.budget_eur) for s in lines],
+                customdata=custom,
                 text=[str(s.projects) for s in lines],
                 textposition="outside",
                 name=labels["budget"],
                 marker_color=COLOURS["budget"],
-                hovertemplate=f"%{{x}}<br>{labels['projects']}: %{{text}}"
-                f"<br>{labels['budget']}: € %{{customdata}}<extra></extra>",
+                hovertemplate=f"%{{x}}<br>{esc(labels['projects'])}: %{{customdata[2]}}"
+                f"<br>{esc(labels['budget'])}: %{{customdata[1]}}<extra></extra>",
             ),
         ]
     )
-    _layout(fig, labels["by_status"], labels["status"], f"{labels['budget']} (EUR)")
+    y_axis = {**money_axis(labels), "title": {"text": f"{labels['budget']} (EUR)"}}
+    _frame(fig, labels, labels["status"], y_axis)
     numbers = table(
         [(labels["status"], TEXT), (labels["projects"], INTEGER), (labels["budget"], MONEY)],
         [[labels.word(s.status), s.projects, s.budget_eur] for s in lines],
         labels,
+        urls,
     )
     return Panel("by-status", labels["by_status"], fig, numbers)
 
@@ -437,21 +705,28 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
             customdata=[
                 [
                     esc(p.title),
-                    p.start_date.isoformat() if p.start_date else "",
-                    p.end_date.isoformat() if p.end_date else "",
+                    labels.formats.date(p.start_date),
+                    labels.formats.date(p.end_date),
                     p.overdue_milestones,
+                    project_url(p.id),
                 ]
                 for p in dated
             ],
             hovertemplate="%{y} — %{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>"
-            f"{labels['percent_complete']}: %{{text}}<br>"
-            f"{labels['overdue']}: %{{customdata[3]}}<extra></extra>",
+            f"{esc(labels['percent_complete'])}: %{{text}}<br>"
+            f"{esc(labels['overdue'])}: %{{customdata[3]}}<extra></extra>",
             name=labels["timeline"],
+            showlegend=False,
         )
     )
-    _layout(fig, labels["timeline"], labels["year"], None, height=max(380, 26 * len(dated) + 140))
-    fig.update_xaxes(type="date")
-    fig.update_yaxes(autorange="reversed")
+    _frame(
+        fig,
+        labels,
+        {"type": "date", "title": {"text": labels["year"]}, "tickformat": "%Y", "automargin": True},
+        None,
+        height=max(380, 26 * len(dated) + 140),
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
         [
             (labels["code"], TEXT),
@@ -475,46 +750,92 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
             for p in dated
         ],
         labels,
+        [project_url(p.id) for p in dated],
     )
     return Panel("timeline", labels["timeline"], fig, numbers)
 
 
-def indicators(lines: list[IndicatorLine], labels: Labels) -> Panel:
-    names = [esc(f"{i.name} ({i.unit})") for i in lines]
+def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
+    """Each project's indicators against their own targets: a bar per project and indicator at actual ÷
+    its target (in %), a mark at 100 % on every row (that row's own target), and the two numbers in the
+    indicator's unit beside the bar and in the hover."""
+    rows = [esc(f"{i.project_code} · {i.name}") for i in lines]
+    urls = [project_url(i.project_id) for i in lines]
+    shares = [float(i.share * 100) if i.share is not None else 0.0 for i in lines]
+    words = [
+        text(labels, "of_target").format(
+            actual="–" if i.actual is None else labels.number(i.actual),
+            target=labels.number(i.target),
+            unit=esc(i.unit),
+        )
+        for i in lines
+    ]
+    custom = [[w, labels.percent(i.share), u] for w, i, u in zip(words, lines, urls, strict=True)]
     fig = go.Figure(
         [
             go.Bar(
-                x=names,
-                y=[100.0] * len(lines),
-                name=labels["target"],
-                marker_color=COLOURS["budget"],
-                customdata=[f"{labels.number(i.target)} {esc(i.unit)}" for i in lines],
-                hovertemplate=f"%{{x}}<br>{labels['target']}: %{{customdata}}<extra></extra>",
-            ),
-            go.Bar(
-                x=names,
-                y=[float(i.actual / i.target * 100) if i.target else 0.0 for i in lines],
+                y=rows,
+                x=shares,
+                orientation="h",
                 name=labels["actual"],
                 marker_color=COLOURS["received"],
-                customdata=[f"{labels.number(i.actual)} {esc(i.unit)}" for i in lines],
-                hovertemplate=f"%{{x}}<br>{labels['actual']}: %{{customdata}} (%{{y:.1f}}%)<extra></extra>",
+                customdata=custom,
+                hovertemplate=f"%{{y}}<br>{esc(labels['actual'])}: %{{customdata[0]}} (%{{customdata[1]}})"
+                "<extra></extra>",
+            ),
+            go.Scatter(
+                y=rows,
+                x=[100.0] * len(lines),
+                mode="markers",
+                name=text(labels, "own_target"),
+                marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": "#333"}},
+                customdata=custom,
+                hovertemplate=f"%{{y}}<br>{esc(text(labels, 'own_target'))}: %{{customdata[0]}}"
+                "<extra></extra>",
+            ),
+            # the numbers in the indicator's unit, right of the bar or of its target mark, whichever is
+            # further, so that neither covers them
+            go.Scatter(
+                y=rows,
+                x=[max(100.0, share) + 2 for share in shares],
+                mode="text",
+                text=words,
+                textposition="middle right",
+                hoverinfo="skip",
+                showlegend=False,
+                cliponaxis=False,
             ),
         ]
     )
-    fig.update_layout(barmode="group")
-    _layout(fig, labels["indicators"], labels["indicator"], f"% {labels['target']}")
+    top = max([100.0, *shares]) * 1.45  # room for the words beside the longest bar
+    _frame(
+        fig,
+        labels,
+        {
+            "title": {"text": text(labels, "share_of_target")},
+            "range": [0, top],
+            "ticksuffix": "\u00a0%" if labels.lang == "fr" else "%",
+            "tickformat": ",d",
+            "automargin": True,
+        },
+        None,
+        height=max(380, 26 * len(lines) + 140),
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
         [
+            (text(labels, "project"), TEXT),
             (labels["indicator"], TEXT),
             (labels["unit"], TEXT),
-            (labels["projects"], INTEGER),
             (labels["target"], NUMBER),
             (labels["actual"], NUMBER),
+            (text(labels, "share_of_target"), PERCENT),
         ],
-        [[i.name, i.unit, i.projects, i.target, i.actual] for i in lines],
+        [[i.project_code, i.name, i.unit, i.target, i.actual, i.share] for i in lines],
         labels,
+        urls,
     )
-    return Panel("indicators", labels["indicators"], fig, numbers)
+    return Panel("indicators", text(labels, "indicators"), fig, numbers, text(labels, "indicators_note"))
 
 
 def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Labels) -> Panel:
@@ -548,9 +869,7 @@ def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Lab
             hovertemplate="%{y}<br>%{x}<br>%{customdata}<extra></extra>",
         )
     )
-    _layout(
-        fig, labels["matrix"], labels["process"], labels["state_col"], height=max(380, 34 * len(states) + 200)
-    )
+    _frame(fig, labels, labels["process"], labels["state_col"], height=max(380, 34 * len(states) + 200))
     fig.update_xaxes(tickangle=-30, automargin=True)
     numbers = table(
         [
@@ -565,6 +884,7 @@ def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Lab
             for c in cells
         ],
         labels,
+        [state_url(c.state) for c in cells],
     )
     return Panel("matrix", labels["matrix"], fig, numbers)
 
@@ -581,13 +901,19 @@ def stage_changes(counts: list[StageCount], labels: Labels) -> Panel:
                 y=[per[s].get(y, 0) for y in years],
                 name=labels.word(s),
                 marker_color=STAGE_COLOURS[k],
-                hovertemplate=f"%{{x}}<br>{labels.word(s)}: %{{y}}<extra></extra>",
+                hovertemplate=f"%{{x}}<br>{esc(labels.word(s))}: %{{y:,d}}<extra></extra>",
             )
             for k, s in enumerate(STAGES)
         ]
     )
     fig.update_layout(barmode="stack")
-    _layout(fig, labels["stage_changes"], labels["year"], labels["changes"])
+    largest = max((sum(per[s].get(y, 0) for s in STAGES) for y in years), default=0)
+    _frame(
+        fig,
+        labels,
+        {"title": {"text": labels["year"]}, "type": "category", "automargin": True},
+        count_axis(labels["changes"], largest),
+    )
     numbers = table(
         [(labels["year"], INTEGER), (labels["stage"], TEXT), (labels["changes"], INTEGER)],
         [[c.year, labels.word(c.stage), c.changes] for c in counts],
@@ -728,5 +1054,17 @@ def attention(panel_id: str, items: list[Attention], labels: Labels, note: str =
         [(labels["record"], TEXT), (labels["detail"], TEXT), (labels["since"], DATE)],
         [[a.record, a.detail, a.since] for a in items],
         labels,
+        [project_url(a.project_id) if a.project_id is not None else "" for a in items],
     )
     return Panel(panel_id, labels[panel_id], None, numbers, note)
+
+
+def donors_index(donors: list[Split], labels: Labels, query: str = "") -> Panel:
+    """Every donor State's pledged and received totals, each row linking to its donor view."""
+    numbers = table(
+        [(labels["donor_col"], TEXT), (labels["pledged"], MONEY), (labels["received"], MONEY)],
+        [[s.label, s.pledged_eur, s.received_eur] for s in donors],
+        labels,
+        [donor_url(s.key, query) for s in donors],
+    )
+    return Panel("donors", text(labels, "donors_table"), None, numbers, text(labels, "donors_note"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,6 +40,7 @@ HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 APP_CSS = WEB / "static" / "app.css"  # the shared layout's stylesheet, inlined in an exported page
 PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality", "results"]
+INDEXES = ["donors"]  # pages of the site only, never exported (they link to pages a file cannot hold)
 
 templates = Templates(HERE / "templates")  # the dashboards' templates first, then the shared layout's
 router = APIRouter(prefix="/dashboards", include_in_schema=False)
@@ -121,6 +122,9 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         t = queries.totals(session, filters)
         splits = queries.by_beneficiary(session, filters, names)
         donors = queries.by_donor(session, filters, names)
+        top = figures.top_with_others(donors, labels, 10)
+        areas = queries.by_area(session, filters)
+        activities = queries.by_activity(session, filters, labels.words([a.value for a in ActivityType]))
         kpis = [
             _money_kpi("budget", "budget", t.budget_eur, "def_budget", labels),
             _money_kpi("pledged", "pledged", t.pledged_eur, "def_pledged", labels),
@@ -142,11 +146,12 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
                 "by-donor",
                 labels["by_donor"],
                 labels["donor_col"],
-                figures.top_with_others(donors, labels, 10),
+                top,
                 labels,
                 horizontal=True,
                 note=figures.rate_effect_note(donors, labels),
                 with_fx=True,
+                urls=[figures.donor_url(s.key, filters.query()) for s in top],
             ),
             figures.beneficiary_map(splits, labels),
             figures.by_beneficiary(splits, labels),
@@ -155,21 +160,22 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
                 "by-area",
                 labels["by_area"],
                 labels["area"],
-                [
-                    queries.Split(s.key, labels.word(s.key), s.pledged_eur, s.received_eur)
-                    for s in queries.by_area(session, filters)
-                ],
+                [replace(s, label=labels.word(s.key)) for s in areas],
                 labels,
                 note=labels["multi_count"],
+                urls=[f"/projects?area={quote(s.key)}" for s in areas],
+                with_budget=True,
             ),
             figures.pledged_received(
                 "by-activity",
                 labels["by_activity"],
                 labels["activity"],
-                queries.by_activity(session, filters, labels.words([a.value for a in ActivityType])),
+                activities,
                 labels,
                 horizontal=True,
                 note=labels["multi_count"],
+                urls=[f"/projects?activity_type={quote(s.key)}" for s in activities],
+                with_budget=True,
             ),
             figures.pledged_received(
                 "by-kind",
@@ -200,7 +206,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         panels = [
             figures.by_status(queries.by_status(session, filters), labels),
             figures.timeline(lines, labels),
-            figures.indicators(queries.indicators(session, filters), labels),
+            figures.indicators(queries.project_indicators(session, filters), labels),
         ]
         return Page(name, labels["progress"], panels, note=labels["scope_note"])
     if name == "national-processes":
@@ -263,6 +269,9 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         return Page(name, labels["data-quality"], panels)
     if name == "results":
         return _results_page(session, filters, labels, names)
+    if name == "donors":
+        panel = figures.donors_index(queries.by_donor(session, filters, names), labels, filters.query())
+        return Page(name, figures.text(labels, "donors"), [panel], note=labels["scope_note"])
     raise KeyError(name)
 
 
@@ -294,6 +303,8 @@ def _open_interests(
     panels.append(
         figures.Panel("open-interests", title, None, figures.table(columns, records, labels), definition)
     )
+
+
 def _results_page(session: Session, filters: Filters, labels: Labels, names: dict[str, str]) -> Page:
     """Outputs in standard measures, their cost per unit, and the projects under each norm."""
     words = results.Words(labels)
@@ -329,6 +340,11 @@ def _results_page(session: Session, filters: Filters, labels: Labels, names: dic
         results.norms(results_queries.by_norm(session, filters), words),
     ]
     return Page("results", labels["results"], panels, note=words["scope"])
+
+
+def page_titles(labels: Labels) -> dict[str, str]:
+    """The name of each page of the dashboards' own menu, in the page's language."""
+    return {n: figures.text(labels, "donors") if n == "donors" else labels[n] for n in [*PAGES, *INDEXES]}
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -394,7 +410,9 @@ def page_response(
         figures={p.id: figure_json(p.figure) for p in page.panels if p.figure is not None},
         csv_base=csv_base,
         path=request.url.path,
-        pages=PAGES,
+        pages=[*PAGES, *INDEXES],
+        titles=page_titles(labels),
+        hint=figures.text(labels, "click_hint"),
     )
 
 
@@ -509,7 +527,7 @@ def _page_route(name: str) -> None:
     router.add_api_route(f"/{name}.csv", table, methods=["GET"], name=f"dashboard-{name}-csv")
 
 
-for _name in PAGES:
+for _name in [*PAGES, *INDEXES]:
     _page_route(_name)
 
 
@@ -524,11 +542,15 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
     names = queries.state_names(session, filters.lang)
     outdir.mkdir(parents=True, exist_ok=True)
     topojson = (HERE / "static" / "topojson" / "world_110m.json").read_text(encoding="utf-8")
+    locale_js = HERE / "static" / "plotly-locales" / f"{filters.lang}.js"
     standalone = {
         "css": APP_CSS.read_text(encoding="utf-8")
         + (HERE / "static" / "dashboards.css").read_text(encoding="utf-8"),
         "plotly": PLOTLY_JS.read_text(encoding="utf-8").replace("</script", "<\\/script"),
         "js": (HERE / "static" / "dashboards.js").read_text(encoding="utf-8"),
+        "locale": locale_js.read_text(encoding="utf-8").replace("</script", "<\\/script")
+        if locale_js.exists()
+        else "",
         "topojson": topojson.replace("<", "\\u003c"),
         "written": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
     }
@@ -539,6 +561,8 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
     ]
     for name, code in targets:
         page = build(name, session, filters, code)
+        for panel in page.panels:
+            _unlink(panel)
         html = (
             templates.env(filters.lang)
             .get_template("page.html")
@@ -551,6 +575,8 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
                 labels=labels,
                 user=None,
                 pages=PAGES,
+                titles=page_titles(labels),
+                hint="",
                 links=links,
                 stamp=describe(filters, labels, names, page.project_filters),
                 current=f"donor-{code}.html" if code else f"{name}.html",
@@ -565,6 +591,15 @@ def export(session: Session, filters: Filters, outdir: Path, donors: list[str] |
         target.write_text(html, encoding="utf-8")
         written.append(target)
     return written
+
+
+def _unlink(panel: figures.Panel) -> None:
+    """An exported page's charts and tables without links: a file on a stick cannot open the site's pages."""
+    panel.table.links = None
+    for trace in panel.figure.data if panel.figure is not None else ():
+        data = getattr(trace, "customdata", None)
+        if data is not None and all(isinstance(c, list | tuple) and c for c in data):
+            trace.customdata = [[*c[:-1], ""] if str(c[-1]).startswith("/") else list(c) for c in data]
 
 
 def install(app: FastAPI) -> None:

@@ -111,6 +111,8 @@ class Split:
     budget_eur: Decimal = ZERO
     # received in euros at the receipt months' rates minus the same amounts at the pledges' own rates
     fx_difference_eur: Decimal = ZERO
+    # Σ max(budget − pledged, 0) over the projects under this label neither completed nor cancelled
+    gap_eur: Decimal = ZERO
 
 
 def _received_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any, Any]) -> dict[str, Decimal]:
@@ -200,25 +202,58 @@ def by_beneficiary(session: Session, filters: Filters, names: dict[str, str]) ->
     ]
 
 
+def _budget_and_gap_by(
+    session: Session, filters: Filters, key: Any, project_column: Any
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """key → (Σ budget, open gap) over the projects a page counts, joined through ``project_column``."""
+    pledged = _pledged_per_project(filters)
+    shortfall = shortfall_column(pledged)
+    is_open = col(Project.status).not_in(CLOSED)
+    rows = session.execute(
+        sa_select(
+            key,
+            func.sum(col(Project.budget_eur)),
+            func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
+        )
+        .join(Project, col(Project.id) == project_column)
+        .outerjoin(pledged, pledged.c.project_id == col(Project.id))
+        .where(col(Project.id).in_(selected_projects(filters)))
+        .group_by(key)
+    ).all()
+    return {str(k): (_money(b), _money(g)) for k, b, g in rows}
+
+
 def by_area(session: Session, filters: Filters) -> list[Split]:
-    """Per area; a project in both SALW and SCA counts in full for each."""
+    """Per area, with budget and open gap; a project in both SALW and SCA counts in full for each."""
     link = (ProjectArea, col(ProjectArea.project_id) == col(Pledge.project_id))
     key = col(ProjectArea.area)
     pledged = _pledged_by(session, filters, key, link)
     received = _received_by(session, filters, key, link)
+    budgets = _budget_and_gap_by(session, filters, key, col(ProjectArea.project_id))
     return [
-        Split(k, k, pledged.get(k, ZERO), received.get(k, ZERO))
-        for k in sorted(pledged.keys() | received.keys())
+        Split(k, k, pledged.get(k, ZERO), received.get(k, ZERO), *_budget_gap(budgets, k))
+        for k in sorted(pledged.keys() | received.keys() | budgets.keys())
     ]
 
 
+def _budget_gap(budgets: dict[str, tuple[Decimal, Decimal]], key: str) -> tuple[Decimal, Decimal, Decimal]:
+    """(budget, fx difference, gap) in the order :class:`Split` takes them after pledged and received."""
+    budget, gap = budgets.get(key, (ZERO, ZERO))
+    return budget, ZERO, gap
+
+
 def by_activity(session: Session, filters: Filters, labels: dict[str, str]) -> list[Split]:
+    """Per activity type, with budget and open gap; a project counts in full for each of its types."""
     link = (ProjectActivity, col(ProjectActivity.project_id) == col(Pledge.project_id))
     key = col(ProjectActivity.activity_type)
     pledged = _pledged_by(session, filters, key, link)
     received = _received_by(session, filters, key, link)
-    keys = sorted(pledged.keys() | received.keys(), key=lambda k: (-pledged.get(k, ZERO), k))
-    return [Split(k, labels.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO)) for k in keys]
+    budgets = _budget_and_gap_by(session, filters, key, col(ProjectActivity.project_id))
+    keys = sorted(pledged.keys() | received.keys() | budgets.keys(), key=lambda k: (-pledged.get(k, ZERO), k))
+    return [
+        Split(k, labels.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO), *_budget_gap(budgets, k))
+        for k in keys
+    ]
 
 
 def by_kind(session: Session, filters: Filters, labels: dict[str, str]) -> list[Split]:
@@ -235,6 +270,12 @@ class Quarter:
     received_eur: Decimal
     pledged_cumulative: Decimal
     received_cumulative: Decimal
+
+    @property
+    def start(self) -> date:
+        """The quarter's first day: where it sits on a date axis."""
+        year, number = self.label.split("-Q")
+        return date(int(year), 3 * int(number) - 2, 1)
 
 
 def over_time(session: Session, filters: Filters) -> list[Quarter]:
@@ -521,6 +562,7 @@ class Attention:
     record: str
     detail: str
     since: date | None
+    project_id: int | None = None  # the project the record belongs to, for a link to its page
 
 
 def needs_attention(
@@ -529,7 +571,13 @@ def needs_attention(
     today = today or date.today()
     stale_before = today - timedelta(days=90)
     stale = session.execute(
-        sa_select(col(Project.code), col(Project.title), col(Project.status), col(Project.updated_at))
+        sa_select(
+            col(Project.code),
+            col(Project.title),
+            col(Project.status),
+            col(Project.updated_at),
+            col(Project.id),
+        )
         .where(
             col(Project.id).in_(selected_projects(filters)),
             col(Project.status).not_in(["completed", "cancelled"]),
@@ -539,7 +587,7 @@ def needs_attention(
         .order_by(col(Project.updated_at))
     ).all()
     overdue = session.execute(
-        sa_select(col(Project.code), col(Milestone.title), col(Milestone.due_on))
+        sa_select(col(Project.code), col(Milestone.title), col(Milestone.due_on), col(Project.id))
         .join(Project, col(Project.id) == col(Milestone.project_id))
         .where(
             col(Project.id).in_(selected_projects(filters)),
@@ -557,6 +605,7 @@ def needs_attention(
             col(Pledge.amount),
             col(Pledge.currency),
             col(Pledge.pledged_on),
+            col(Project.id),
         )
         .join(Project, col(Project.id) == col(Pledge.project_id))
         .where(
@@ -568,9 +617,11 @@ def needs_attention(
         .order_by(col(Pledge.pledged_on))
     ).all()
     return {
-        "stale_projects": [Attention("stale", c, f"{t} ({s})", u.date()) for c, t, s, u in stale],
-        "overdue_milestones": [Attention("overdue", c, t, d) for c, t, d in overdue],
-        "unpaid_commitments": [Attention("unpaid", c, f"{d}: {a} {cur}", p) for c, d, a, cur, p in unpaid],
+        "stale_projects": [Attention("stale", c, f"{t} ({s})", u.date(), i) for c, t, s, u, i in stale],
+        "overdue_milestones": [Attention("overdue", c, t, d, i) for c, t, d, i in overdue],
+        "unpaid_commitments": [
+            Attention("unpaid", c, f"{d}: {a} {cur}", p, i) for c, d, a, cur, p, i in unpaid
+        ],
         # A non-euro amount cannot be recorded without its month's rate (the API refuses it with a 422),
         # so this list stays empty unless rows were written around the application.
         "missing_rates": [],
@@ -652,3 +703,46 @@ def open_interests(
         key=lambda line: (-line.estimate_eur, line.label),
     )
     return OpenInterests(sum(counts.values()), sum(euros.values(), ZERO), by_donor, without)
+
+
+# -- added for the charts: each project's indicators, the donors' index ---------------------------
+
+
+@dataclass(frozen=True)
+class ProjectIndicator:
+    """One indicator of one project, against its own target (in its own unit)."""
+
+    project_id: int
+    project_code: str
+    name: str
+    unit: str
+    target: Decimal
+    actual: Decimal | None
+
+    @property
+    def share(self) -> Decimal | None:
+        """Actual ÷ target (1 = the target reached); none without a target above zero or an actual."""
+        return None if self.actual is None else money.ratio(self.actual, self.target)
+
+
+def project_indicators(session: Session, filters: Filters) -> list[ProjectIndicator]:
+    """Every indicator of the projects a page counts, by project code then indicator name: one query."""
+    rows = session.execute(
+        sa_select(
+            col(Project.id),
+            col(Project.code),
+            col(Indicator.name),
+            col(Indicator.unit),
+            col(Indicator.target),
+            col(Indicator.actual),
+        )
+        .join(Project, col(Project.id) == col(Indicator.project_id))
+        .where(col(Project.id).in_(selected_projects(filters)))
+        .order_by(col(Project.code), col(Indicator.name), col(Indicator.id))
+    ).all()
+    return [
+        ProjectIndicator(
+            int(i), str(c), str(n), str(u), Decimal(str(t)), None if a is None else Decimal(str(a))
+        )
+        for i, c, n, u, t, a in rows
+    ]

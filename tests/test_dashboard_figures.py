@@ -407,8 +407,29 @@ def money(amount: Decimal) -> str:
     return EN.money(amount)
 
 
+def whole(amount: Decimal, lang: str = "en") -> str:
+    """A hover's amount, to the euro, written here without Babel: €5,492,943 or 5 492 943 €."""
+    digits = f"{amount.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+    return f"€{digits}" if lang == "en" else digits.replace(",", "\u202f") + "\u00a0€"
+
+
 def customdata(trace: Any) -> list[Any]:
     return [list(c) if isinstance(c, list | tuple) else c for c in trace.customdata]
+
+
+def amounts(trace: Any) -> list[str]:
+    """Each point's exact amount: the first item of its customdata."""
+    return [c[0] for c in customdata(trace)]
+
+
+def hovers(trace: Any) -> list[str]:
+    """Each point's amount as its hover writes it: the second item of its customdata."""
+    return [c[1] for c in customdata(trace)]
+
+
+def links(trace: Any) -> list[str]:
+    """Each point's page: the last item of its customdata."""
+    return [c[-1] for c in customdata(trace)]
 
 
 def categories(trace: Any) -> list[str]:
@@ -420,16 +441,21 @@ def heights(trace: Any) -> list[float]:
 
 
 def assert_split_panel(panel: figures.Panel, expected: list[tuple[str, Decimal, Decimal]]) -> None:
-    """Pledged and received traces and the table carry exactly these (label, pledged, received)."""
-    pledged, received = panel.figure.data
+    """Pledged and received traces and the table carry exactly these (label, pledged, received); with the
+    budget and the gap (areas, activities), those traces come before and after them."""
+    traces = {t.name: t for t in panel.figure.data}
+    pledged, received = traces[EN["pledged"]], traces[EN["received"]]
     labels = [html.escape(label, quote=False) for label, _, _ in expected]
-    assert (pledged.name, received.name) == (EN["pledged"], EN["received"])
     assert categories(pledged) == categories(received) == labels
-    assert customdata(pledged) == [str(p) for _, p, _ in expected]
-    assert customdata(received) == [str(r) for _, _, r in expected]
+    assert amounts(pledged) == [str(p) for _, p, _ in expected]
+    assert amounts(received) == [str(r) for _, _, r in expected]
+    assert hovers(pledged) == [whole(p) for _, p, _ in expected]
     assert heights(pledged) == [float(p) for _, p, _ in expected]
     assert heights(received) == [float(r) for _, _, r in expected]
-    assert [row[:3] for row in panel.table.rows] == [[label, money(p), money(r)] for label, p, r in expected]
+    first = 2 if EN["budget"] in traces else 1
+    assert [[row[0], *row[first : first + 2]] for row in panel.table.rows] == [
+        [label, money(p), money(r)] for label, p, r in expected
+    ]
 
 
 def splits_as_tuples(splits: list[queries.Split]) -> list[tuple[str, Decimal, Decimal]]:
@@ -484,15 +510,30 @@ def expected_by_beneficiary(pf: Portfolio, filters: Filters) -> list[queries.Spl
     ]
 
 
+def expected_budget_and_gap(
+    pf: Portfolio, filters: Filters, field: str
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """{area or activity type: (Σ budget, Σ max(budget − pledged, 0) over the open projects)}."""
+    out: dict[str, tuple[Decimal, Decimal]] = {}
+    for key in pf.selected(filters):
+        for k in PROJECTS[key][field]:
+            budget, gap = out.get(k, (ZERO, ZERO))
+            out[k] = (budget + pf.budget(key), gap + (pf.gap(key) if pf.is_open(key) else ZERO))
+    return out
+
+
 def expected_by_area(pf: Portfolio, filters: Filters) -> list[tuple[str, Decimal, Decimal]]:
+    """Every area with a project selected (pledged or not), its pledged and received."""
     sums = pf.sums_by(filters, lambda p: PROJECTS[p.project]["areas"])
-    return [(k, *sums[k]) for k in sorted(sums)]
+    keys = sums.keys() | expected_budget_and_gap(pf, filters, "areas").keys()
+    return [(k, *sums.get(k, [ZERO, ZERO])) for k in sorted(keys)]
 
 
 def expected_by_activity(pf: Portfolio, filters: Filters) -> list[tuple[str, Decimal, Decimal]]:
     sums = pf.sums_by(filters, lambda p: PROJECTS[p.project]["activity_types"])
-    order = sorted(sums, key=lambda k: (-sums[k][0], k))
-    return [(EN.word(k), *sums[k]) for k in order]
+    keys = sums.keys() | expected_budget_and_gap(pf, filters, "activity_types").keys()
+    order = sorted(keys, key=lambda k: (-sums.get(k, [ZERO])[0], k))
+    return [(EN.word(k), *sums.get(k, [ZERO, ZERO])) for k in order]
 
 
 def expected_by_kind(pf: Portfolio, filters: Filters) -> list[tuple[str, Decimal, Decimal]]:
@@ -712,9 +753,11 @@ def test_by_beneficiary_counts_a_two_state_project_in_full_for_each(db, portfoli
     panel = figures.by_beneficiary(splits, EN)
     budget, pledged, received = panel.figure.data
     assert categories(budget) == [s.label for s in expected]
-    assert customdata(budget) == [str(s.budget_eur) for s in expected]
-    assert customdata(pledged) == [str(s.pledged_eur) for s in expected]
-    assert customdata(received) == [str(s.received_eur) for s in expected]
+    assert amounts(budget) == [str(s.budget_eur) for s in expected]
+    assert amounts(pledged) == [str(s.pledged_eur) for s in expected]
+    assert amounts(received) == [str(s.received_eur) for s in expected]
+    # each bar and each row opens the register on that State
+    assert links(pledged) == [f"/projects?beneficiary={s.key}" for s in expected] == panel.table.links
     assert panel.table.rows == [
         [s.label, money(s.budget_eur), money(s.pledged_eur), money(s.received_eur)] for s in expected
     ]
@@ -723,7 +766,9 @@ def test_by_beneficiary_counts_a_two_state_project_in_full_for_each(db, portfoli
     choropleth = figures.beneficiary_map(splits, EN)
     (trace,) = choropleth.figure.data
     assert list(trace.locations) == [s.key for s in expected]
-    assert customdata(trace) == [str(s.pledged_eur) for s in expected]
+    assert amounts(trace) == [str(s.pledged_eur) for s in expected]
+    assert hovers(trace) == [whole(s.pledged_eur) for s in expected]
+    assert links(trace) == [f"/projects?beneficiary={s.key}" for s in expected]
     assert choropleth.table.rows == [[s.label, money(s.pledged_eur)] for s in expected]
 
 
@@ -735,8 +780,17 @@ def test_by_area_counts_a_two_area_project_for_each(db, portfolio):
     salw, sca = (s.pledged_eur for s in splits)
     # charlie is in both areas: the two bars add up to more than the total, by charlie's pledges.
     assert salw + sca == expected_totals(portfolio, ALL).pledged_eur + portfolio.pledged("charlie")
-    panel = figures.pledged_received("by-area", EN["by_area"], EN["area"], splits, EN)
+    budgets = expected_budget_and_gap(portfolio, ALL, "areas")
+    assert [(s.key, s.budget_eur, s.gap_eur) for s in splits] == [(k, *budgets[k]) for k, _, _ in expected]
+    panel = figures.pledged_received("by-area", EN["by_area"], EN["area"], splits, EN, with_budget=True)
     assert_split_panel(panel, expected)
+    # budget, pledged, received and the open gap, in that order, in the chart and in the table
+    budget, _, _, gap = panel.figure.data
+    assert (budget.name, gap.name) == (EN["budget"], EN["gap"])
+    assert amounts(budget) == [str(budgets[k][0]) for k, _, _ in expected]
+    assert amounts(gap) == [str(budgets[k][1]) for k, _, _ in expected]
+    assert panel.table.columns == [EN["area"], EN["budget"], EN["pledged"], EN["received"], EN["gap"]]
+    assert [row[4] for row in panel.table.rows] == [money(budgets[k][1]) for k, _, _ in expected]
 
 
 def test_by_activity_and_by_kind(db, portfolio):
@@ -749,11 +803,19 @@ def test_by_activity_and_by_kind(db, portfolio):
     # stockpile security is in bravo and charlie: both projects' pledges, in full.
     stockpile = next(s for s in activities if s.key == "stockpile_security")
     assert stockpile.pledged_eur == portfolio.pledged("bravo") + portfolio.pledged("charlie")
-    assert "other" not in [s.key for s in activities]  # the project of that type has no pledge
-    assert_split_panel(
-        figures.pledged_received("by-activity", EN["by_activity"], EN["activity"], activities, EN, True),
-        expected,
+    # the project of type "other" has no pledge: the type is listed with its budget, all of it a gap
+    other = next(s for s in activities if s.key == "other")
+    budgets = expected_budget_and_gap(portfolio, ALL, "activity_types")
+    assert (other.pledged_eur, other.received_eur, other.budget_eur, other.gap_eur) == (
+        ZERO,
+        ZERO,
+        *budgets["other"],
     )
+    assert {s.key: (s.budget_eur, s.gap_eur) for s in activities} == budgets
+    panel = figures.pledged_received(
+        "by-activity", EN["by_activity"], EN["activity"], activities, EN, True, with_budget=True
+    )
+    assert_split_panel(panel, expected)
 
     expected_kinds = expected_by_kind(portfolio, ALL)
     assert [s.key for s in kinds] == ["cash", "in_kind"]
@@ -780,9 +842,12 @@ def test_over_time_quarters_and_cumulative_sums(db, portfolio):
     )
     panel = figures.over_time(quarters, EN)
     pledged, received = panel.figure.data
-    assert list(pledged.x) == list(received.x) == [q.label for q in expected]
-    assert customdata(pledged) == [str(q.pledged_cumulative) for q in expected]
-    assert customdata(received) == [str(q.received_cumulative) for q in expected]
+    # on a date axis, each quarter at its first day
+    assert list(pledged.x) == list(received.x) == ["2023-07-01", "2023-10-01", "2024-01-01", "2024-04-01"]
+    assert panel.figure.layout.xaxis.type == "date"
+    assert amounts(pledged) == [str(q.pledged_cumulative) for q in expected]
+    assert amounts(received) == [str(q.received_cumulative) for q in expected]
+    assert hovers(received) == [whole(q.received_cumulative) for q in expected]
     assert list(pledged.y) == [float(q.pledged_cumulative) for q in expected]
     assert panel.table.rows == [
         [
@@ -815,10 +880,20 @@ def test_funding_page_panels_carry_the_same_sums(db, portfolio):
     assert_split_panel(panels["by-activity"], expected_by_activity(portfolio, ALL))
     assert_split_panel(panels["by-kind"], expected_by_kind(portfolio, ALL))
     beneficiaries = expected_by_beneficiary(portfolio, ALL)
-    assert customdata(panels["by-beneficiary"].figure.data[1]) == [str(s.pledged_eur) for s in beneficiaries]
-    assert customdata(panels["map"].figure.data[0]) == [str(s.pledged_eur) for s in beneficiaries]
+    assert amounts(panels["by-beneficiary"].figure.data[1]) == [str(s.pledged_eur) for s in beneficiaries]
+    assert amounts(panels["map"].figure.data[0]) == [str(s.pledged_eur) for s in beneficiaries]
     quarters = expected_over_time(portfolio, ALL)
-    assert customdata(panels["over-time"].figure.data[0]) == [str(q.pledged_cumulative) for q in quarters]
+    assert amounts(panels["over-time"].figure.data[0]) == [str(q.pledged_cumulative) for q in quarters]
+    # the donors' bars and rows open each donor's view (the "others" bar, folded, opens nothing)
+    donors = panels["by-donor"]
+    codes = {name: code for code, name in STATE_NAMES.items()}
+    expected_links = [
+        f"/dashboards/donors/{codes[label]}" for label, _, _ in expected_by_donor(portfolio, ALL)
+    ]
+    assert links(donors.figure.data[0]) == expected_links == donors.table.links
+    # areas and activity types open the register filtered on them
+    assert panels["by-area"].table.links == ["/projects?area=SALW", "/projects?area=SCA"]
+    assert "/projects?activity_type=stockpile_security" in links(panels["by-activity"].figure.data[0])
     t = expected_totals(portfolio, ALL)
     assert page.kpi("open-gap").value == t.open_gap_eur
 
@@ -863,11 +938,14 @@ def test_gaps_every_open_project_short_of_its_budget_largest_gap_first(db, portf
     # on hold counts; over-pledged bravo (no gap) and completed delta do not
     assert [p.code for p in lines] == ["FIG-ALPHA", "FIG-XSS", "FIG-CHARLIE"]
     panel = figures.gaps(lines, EN)
-    gap, pledged = panel.figure.data
+    pledged, gap = panel.figure.data  # stacked: what is pledged, then what is missing up to the budget
     assert (gap.name, pledged.name) == (EN["gap"], EN["pledged"])
-    assert customdata(gap) == [str(g) for _, _, _, g in expected]
-    assert customdata(pledged) == [str(p) for _, _, p, _ in expected]
+    assert amounts(gap) == [str(g) for _, _, _, g in expected]
+    assert amounts(pledged) == [str(p) for _, _, p, _ in expected]
     assert list(gap.x) == [float(g) for _, _, _, g in expected]
+    # every bar and every row opens the project's page
+    pages = [f"/projects/{portfolio.ids[k]}" for k in ["alpha", "xss", "charlie"]]
+    assert links(gap) == links(pledged) == pages == panel.table.links
     assert panel.table.rows == [
         [
             code,
@@ -889,13 +967,13 @@ def test_gaps_every_open_project_short_of_its_budget_largest_gap_first(db, portf
 def test_user_text_is_escaped_in_figures(client, db, portfolio):
     with db.session() as session:
         gaps = figures.gaps(queries.project_lines(session, ALL, open_gaps_only=True), EN)
-        indicators = figures.indicators(queries.indicators(session, ALL), EN)
+        indicators = figures.indicators(queries.project_indicators(session, ALL), EN)
     labels = categories(gaps.figure.data[0])
     assert "FIG-XSS — &lt;script&gt;alert(1)&lt;/script&gt;" in labels
     assert not any("<script" in label for label in labels)
     assert "<script" not in gaps.figure.to_json()
     assert XSS in [row[1] for row in gaps.table.rows]  # the table keeps the text; the template escapes it
-    assert "Depots &amp; sites &lt;secured&gt; (sites)" in list(indicators.figure.data[0].x)
+    assert "FIG-CHARLIE · Depots &amp; sites &lt;secured&gt;" in list(indicators.figure.data[0].y)
     assert "<secured" not in indicators.figure.to_json()
     # The page: the table cell escaped by the template, the figure JSON unable to close its <script>.
     page = client.get("/dashboards/gaps")
@@ -906,9 +984,10 @@ def test_user_text_is_escaped_in_figures(client, db, portfolio):
 
 def panel_amounts(panel: figures.Panel) -> list[Decimal]:
     """Every amount a money trace of the panel carries in its customdata."""
-    amounts = []
+    amounts: list[Decimal] = []
     for trace in panel.figure.data:
-        for value in customdata(trace) if trace.customdata is not None else []:
+        for point in customdata(trace) if trace.customdata is not None else []:
+            value = point[0] if isinstance(point, list) else point
             if isinstance(value, str) and re.fullmatch(r"-?\d+\.\d\d", value):
                 amounts.append(Decimal(value))
     return amounts
@@ -947,7 +1026,9 @@ def test_by_status_projects_and_budget(db, portfolio):
     (bar,) = panel.figure.data
     order = ["seeking_funding", "implementation", "on_hold", "completed"]
     assert list(bar.x) == [EN.word(s) for s in order]
-    assert customdata(bar) == [str(expected[s][1]) for s in order]
+    assert amounts(bar) == [str(expected[s][1]) for s in order]
+    assert hovers(bar) == [whole(expected[s][1]) for s in order]
+    assert links(bar) == [f"/projects?status={s}" for s in order] == panel.table.links
     assert list(bar.text) == [str(expected[s][0]) for s in order]
     assert panel.table.rows == [[EN.word(s), str(expected[s][0]), money(expected[s][1])] for s in order]
     assert sum((b for _, b in expected.values()), ZERO) == expected_totals(portfolio, ALL).budget_eur
@@ -960,13 +1041,40 @@ def test_indicators_summed_per_name_and_unit(db, portfolio):
     assert [(i.name, i.unit, i.projects, i.target, i.actual) for i in lines] == expected
     weapons = next(i for i in lines if i.name == "Weapons marked")
     assert (weapons.projects, weapons.target, weapons.actual) == (2, Decimal("7500.5"), Decimal("1200"))
+
+
+def test_indicators_per_project_against_their_own_targets(db, portfolio):
+    """Each project's indicator at actual ÷ its own target, a target mark per row at 100 %, the numbers in
+    the indicator's unit beside it; never one bar of summed targets drawn at 100 % for everyone."""
+    with db.session() as session:
+        lines = queries.project_indicators(session, ALL)
+    code = {k: str(PROJECTS[k]["code"]) for k in PROJECTS}
+    expected = sorted(
+        (code[k], name, unit, Decimal(t), None if a is None else Decimal(a))
+        for k, name, unit, t, a in INDICATORS
+    )
+    assert [(i.project_code, i.name, i.unit, i.target, i.actual) for i in lines] == expected
     panel = figures.indicators(lines, EN)
-    target, actual = panel.figure.data
-    assert customdata(target) == [f"{EN.number(t)} {html.escape(u)}" for _, u, _, t, _ in expected]
-    assert customdata(actual) == [f"{EN.number(a)} {html.escape(u)}" for _, u, _, _, a in expected]
-    assert list(actual.y) == [float(a / t * 100) for _, _, _, t, a in expected]
-    assert panel.table.rows == [[n, u, str(c), EN.number(t), EN.number(a)] for n, u, c, t, a in expected]
-    assert ["Weapons marked", "weapons", "2", "7,500.5", "1,200"] in panel.table.rows
+    bars, targets, words = panel.figure.data
+    assert bars.type == "bar" and bars.orientation == "h"
+    assert list(bars.y) == [html.escape(f"{c} · {n}", quote=False) for c, n, _, _, _ in expected]
+    # Bravo destroyed 310.25 of its own 300 tonnes: 103.42 %, beyond its target; charlie's 80.0625 of
+    # 120.125 tonnes is 66.65 %; charlie's weapons marked have no actual yet: 0, written as a dash.
+    shares = dict(zip(bars.y, bars.x, strict=True))
+    assert shares["FIG-BRAVO · Ammunition destroyed"] == pytest.approx(103.42, abs=0.005)
+    assert shares["FIG-CHARLIE · Ammunition destroyed"] == pytest.approx(66.65, abs=0.005)
+    assert shares["FIG-CHARLIE · Weapons marked"] == 0
+    assert shares["FIG-ALPHA · Weapons marked"] == 24.0  # 1200 of 5000, not of the 7500.5 summed
+    # one target mark per row, each at 100 % of that row's own target
+    assert targets.mode == "markers" and list(targets.x) == [100.0] * len(expected)
+    assert list(targets.y) == list(bars.y)
+    assert "310.25 of 300 tonnes" in list(words.text)
+    assert "– of 2,500.5 weapons" in list(words.text)
+    assert panel.figure.layout.xaxis.title.text == "% of its own target"
+    assert "own target" in panel.note
+    ids = {str(PROJECTS[k]["code"]): portfolio.ids[k] for k in PROJECTS}
+    assert links(bars) == [f"/projects/{ids[c]}" for c, _, _, _, _ in expected] == panel.table.links
+    assert panel.table.rows[1] == ["FIG-BRAVO", "Ammunition destroyed", "tonnes", "300", "310.25", "103.4%"]
 
 
 def test_timeline_counts_overdue_milestones_per_project(db, portfolio):
@@ -1195,9 +1303,13 @@ def check_filtered_aggregates(session: Any, pf: Portfolio, filters: Filters, key
     }
     panels = {p.id: p for p in page.panels}
     assert_split_panel(panels["by-area"], [(EN.word(k), p, r) for k, p, r in expected_by_area(pf, filters)])
+    budgets = expected_budget_and_gap(pf, filters, "areas")
+    assert [(s.budget_eur, s.gap_eur) for s in queries.by_area(session, filters)] == [
+        budgets[k] for k, _, _ in expected_by_area(pf, filters)
+    ]
     assert_split_panel(panels["by-kind"], expected_by_kind(pf, filters))
     gaps = figures.gaps(gap_lines, EN)
-    assert customdata(gaps.figure.data[0]) == [str(g) for _, _, _, g in expected_gap_lines(pf, filters)]
+    assert amounts(gaps.figure.data[1]) == [str(g) for _, _, _, g in expected_gap_lines(pf, filters)]
 
 
 def test_filters_narrow_every_aggregate(db, portfolio, subtests):
@@ -1287,3 +1399,160 @@ def test_outstanding_is_owed_pledge_by_pledge():
     ]
     panel = figures.donor_received(pledges, EN)
     assert list(panel.figure.data[0].customdata) == ["105.00", "40.00"]
+
+
+# -- charts that tell the truth: axes, frames, titles, legends, the page's language ---------------
+
+FR = Labels("fr")
+
+
+def quarters_of(*rows: tuple[str, str, str]) -> list[queries.Quarter]:
+    out, running_p, running_r = [], ZERO, ZERO
+    for label, p, r in rows:
+        running_p += Decimal(p)
+        running_r += Decimal(r)
+        out.append(queries.Quarter(label, Decimal(p), Decimal(r), running_p, running_r))
+    return out
+
+
+def test_over_time_puts_quarters_on_a_date_axis_with_the_missing_ones_in_between():
+    """2023-Q2 and 2026-Q4 are 14 quarters apart, not neighbours: every quarter between is drawn and
+    listed, adding nothing, so the line is flat where no money moved."""
+    panel = figures.over_time(quarters_of(("2023-Q2", "100.00", "0.00"), ("2026-Q4", "50.50", "25.25")), EN)
+    pledged, received = panel.figure.data
+    axis = panel.figure.layout.xaxis
+    assert axis.type == "date" and axis.tickformat == "%Y-Q%q" and axis.dtick == "M3"
+    assert len(pledged.x) == 15
+    assert (pledged.x[0], pledged.x[1], pledged.x[-1]) == ("2023-04-01", "2023-07-01", "2026-10-01")
+    assert amounts(pledged) == ["100.00"] * 14 + ["150.50"]
+    assert amounts(received) == ["0.00"] * 14 + ["25.25"]
+    assert [row[0] for row in panel.table.rows][:3] == ["2023-Q2", "2023-Q3", "2023-Q4"]
+    assert panel.table.rows[5] == ["2024-Q3", "€0.00", "€0.00", "€100.00", "€0.00"]
+    assert panel.table.rows[-1] == ["2026-Q4", "€50.50", "€25.25", "€150.50", "€25.25"]
+    # hovers: the quarter, the running total and what the quarter added, in words
+    assert customdata(pledged)[-1][1:] == ["€151", "", "2026-Q4", "€51"]
+    # in French the quarters are "T" (trimestre)
+    french = figures.over_time(quarters_of(("2023-Q2", "100.00", "0.00"), ("2023-Q4", "1.00", "0.00")), FR)
+    assert french.figure.layout.xaxis.tickformat == "%Y-T%q"
+    assert [row[0] for row in french.table.rows] == ["2023-T2", "2023-T3", "2023-T4"]
+    # many years: a tick a year, not one per quarter
+    long = figures.over_time(quarters_of(("2015-Q1", "1.00", "0.00"), ("2024-Q4", "1.00", "0.00")), EN)
+    assert long.figure.layout.xaxis.dtick == "M12" and len(long.figure.data[0].x) == 40
+    assert figures.over_time([], EN).table.rows == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [(EN, "€5,492,943"), (FR, "5\u202f492\u202f943\u00a0€")],
+    ids=["en", "fr"],
+)
+def test_hovers_write_money_in_the_pages_language(labels, expected):
+    splits = [queries.Split("DEU", "Germany", Decimal("5492943.00"), Decimal("5492942.50"))]
+    panel = figures.pledged_received("by-donor", "t", "Donor", splits, labels, horizontal=True)
+    pledged, received = panel.figure.data
+    assert hovers(pledged) == [expected]
+    assert hovers(received) == [expected]  # .50 rounds half up to the euro
+    assert amounts(pledged) == ["5492943.00"]  # the exact amount stays beside it
+    for trace in panel.figure.data:
+        assert "%{customdata[1]}" in trace.hovertemplate and "€ %{customdata}" not in trace.hovertemplate
+    assert hovers(figures.beneficiary_map([replace_key(splits[0], "SRB")], labels).figure.data[0]) == [
+        expected
+    ]
+    assert whole(Decimal("5492943.00"), labels.lang) == expected  # written without Babel, the same
+    layout = panel.figure.layout
+    assert layout.separators == (", " if labels.lang == "fr" else ".,")
+    axis = layout.xaxis
+    assert (axis.tickprefix, axis.ticksuffix) == (("", "\u00a0€") if labels.lang == "fr" else ("€", ""))
+    assert axis.tickformat == "~s" and axis.rangemode == "tozero"
+
+
+def replace_key(split: queries.Split, key: str) -> queries.Split:
+    from dataclasses import replace
+
+    return replace(split, key=key)
+
+
+def beneficiaries(*rows: tuple[str, str]) -> list[queries.Split]:
+    return [queries.Split(code, STATE_NAMES.get(code, code), Decimal(p), ZERO) for code, p in rows]
+
+
+def test_the_map_frames_the_osce_area_with_a_colour_scale_from_zero():
+    panel = figures.beneficiary_map(beneficiaries(("SRB", "335200.00"), ("MDA", "1000.00")), EN)
+    geo = panel.figure.layout.geo
+    west, east = geo.lonaxis.range
+    south, north = geo.lataxis.range
+    # Lisbon (−9.1°) to Mongolia's east (119.9°), Cyprus (34.6°N) to the Arctic coast of Scandinavia (70°N)
+    assert west <= -9.1 and east >= 119.9 and south <= 34.6 and north >= 70
+    assert east - west < 180 and north - south < 45  # not the whole world: the Balkans stay readable
+    (trace,) = panel.figure.data
+    assert (trace.zmin, trace.zmax) == (0, 335200.0) and trace.showscale is True
+    assert trace.colorbar.tickprefix == "€" and trace.colorbar.tickformat == "~s"
+    # one State: a colour bar from 335.1998k to 335.2004k would compare nothing; it is hidden
+    one = figures.beneficiary_map(beneficiaries(("SRB", "335200.00")), EN)
+    (single,) = one.figure.data
+    assert single.showscale is False and (single.zmin, single.zmax) == (0, 335200.0)
+    assert "One State only" in one.note
+    # a beneficiary in North America widens the frame to it
+    wide = figures.beneficiary_map(beneficiaries(("SRB", "1.00"), ("USA", "1.00")), EN).figure.layout.geo
+    assert wide.lonaxis.range[0] <= -125 and wide.lonaxis.range[1] >= 119.9
+    assert figures.beneficiary_map([], EN).figure.data[0].showscale is False
+
+
+def figures_of(session: Any) -> list[tuple[str, figures.Panel]]:
+    out = []
+    for name in ["funding", "gaps", "progress", "national-processes", "data-quality", "donors"]:
+        for panel in build(name, session, ALL).panels:
+            if panel.figure is not None:
+                out.append((name, panel))
+    return out
+
+
+def test_every_chart_has_one_title_and_its_legend_clear_of_the_axes(db, portfolio):
+    with db.session() as session:
+        panels = figures_of(session)
+    assert len(panels) == 13
+    for name, panel in panels:
+        layout = panel.figure.layout
+        # the page's <h2> is the chart's one title: the figure draws none of its own
+        assert layout.title.text is None, (name, panel.id)
+        assert panel.title
+        # the legend to the right of the plot area (x ≥ 1, anchored on its left), never over a tick label
+        assert layout.legend.x >= 1 and layout.legend.xanchor == "left", (name, panel.id)
+        assert layout.legend.orientation == "v", (name, panel.id)
+
+
+def test_money_axes_start_at_zero_and_count_axes_tick_whole_numbers(db, portfolio):
+    with db.session() as session:
+        panels = {p.id: p for _, p in figures_of(session)}
+    for key in ["by-donor", "by-activity", "gaps"]:
+        assert panels[key].figure.layout.xaxis.rangemode == "tozero", key
+        assert panels[key].figure.layout.xaxis.tickprefix == "€", key
+    for key in ["by-beneficiary", "over-time", "by-area", "by-kind", "by-status"]:
+        assert panels[key].figure.layout.yaxis.rangemode == "tozero", key
+    changes = panels["stage-changes"].figure.layout.yaxis
+    assert changes.tickformat == ",d" and changes.dtick >= 1 and changes.dtick == int(changes.dtick)
+    assert panels["stage-changes"].figure.layout.xaxis.type == "category"  # years are names, not 2,020.5
+    assert panels["timeline"].figure.layout.xaxis.type == "date"
+
+
+@pytest.mark.parametrize(
+    ("largest", "step"), [(0, 1), (1, 1), (5, 1), (7, 2), (12, 2), (30, 5), (45, 10), (400, 100)]
+)
+def test_a_count_axis_steps_by_a_whole_number(largest, step):
+    axis = figures.count_axis("Changes", largest)
+    assert axis["dtick"] == step and axis["tickformat"] == ",d" and axis["tick0"] == 0
+
+
+def test_every_point_that_stands_for_a_project_state_or_donor_links_to_its_page(db, portfolio):
+    with db.session() as session:
+        panels = {p.id: p for _, p in figures_of(session)}
+    project_pages = {f"/projects/{i}" for i in portfolio.ids.values()}
+    for key in ["gaps", "timeline", "indicators"]:
+        bars = panels[key].figure.data[0]
+        assert set(links(bars)) <= project_pages and links(bars), key
+        assert panels[key].table.links == links(bars), key
+    assert links(panels["map"].figure.data[0]) == panels["map"].table.links
+    assert all(u.startswith("/projects?beneficiary=") for u in links(panels["map"].figure.data[0]))
+    assert all(u.startswith("/dashboards/donors/") for u in links(panels["by-donor"].figure.data[0]))
+    # the kinds (cash, in kind) have no page: no links
+    assert set(links(panels["by-kind"].figure.data[0])) == {""} and panels["by-kind"].table.links is None

@@ -108,6 +108,9 @@ def test_filters_narrow_the_page_and_stay_in_its_links(client, portfolio):
     assert "500,00\u00a0€" in salw
     assert "1\u202f500,00" not in salw
     links = [link for link in re.findall(r'href="(/dashboards/[^"]+)"', salw) if "/static/" not in link]
+    # the main menu's entries are the site's own (unfiltered); every other dashboard link keeps the filters
+    assert '<a href="/dashboards/donors">Donateurs</a>' in salw
+    links = [link for link in links if link != "/dashboards/donors"]
     assert len(links) > 8
     for link in links:
         assert "area=SALW" in link and "year_from=2020" in link and "lang=fr" in link, link
@@ -587,7 +590,8 @@ def test_the_pages_sit_in_the_sites_layout_with_a_menu_of_the_dashboards(client,
     assert '<nav aria-label="Main">' in page  # the site's menu, with the dashboards marked as current
     assert '<a href="/dashboards" aria-current="page">Dashboards</a>' in page
     subnav = page.split('<nav class="subnav" aria-label="Dashboards">', 1)[1].split("</nav>", 1)[0]
-    assert subnav.count("<a ") == len(PAGES)
+    assert subnav.count("<a ") == len(PAGES) + 1  # and the donors' index
+    assert '<a href="/dashboards/donors?area=SCA">Donors</a>' in subnav
     assert '<a href="/dashboards/gaps?area=SCA" aria-current="page">Funding gaps</a>' in subnav
     assert 'action="/logout"' in page  # the site's one logout
     assert client.post("/dashboards/logout").status_code in (404, 405)
@@ -603,3 +607,122 @@ def test_without_lang_in_the_query_the_pages_speak_the_language_chosen_before(cl
     client.cookies.clear()
     browser = client.get("/dashboards/funding", headers={"Accept-Language": "fr-FR,fr;q=0.8"})
     assert '<html lang="fr">' in browser.text
+
+
+# -- the donors' index ---------------------------------------------------------------------------------
+
+
+def sql_donor_totals(db) -> dict[str, tuple[Decimal, Decimal]]:
+    """Per donor State, pledged (not withdrawn) and received in euros, summed here in plain SQL."""
+    from sqlalchemy import text
+
+    with db.session() as session:
+        pledged = dict(
+            session.execute(
+                text("SELECT donor, SUM(amount_eur) FROM pledge WHERE status <> 'withdrawn' GROUP BY donor")
+            ).all()
+        )
+        received = dict(
+            session.execute(
+                text(
+                    "SELECT p.donor, SUM(r.amount_eur) FROM receipt r JOIN pledge p ON p.id = r.pledge_id"
+                    " GROUP BY p.donor"
+                )
+            ).all()
+        )
+        # SQLite keeps money as whole cents (an exact integer); PostgreSQL as NUMERIC(18, 2)
+        unit = Decimal("0.01") if session.get_bind().dialect.name == "sqlite" else Decimal(1)
+
+    def euros(value: object) -> Decimal:
+        return (Decimal(str(value or 0)) * unit).quantize(Decimal("0.01"))
+
+    return {d: (euros(pledged.get(d)), euros(received.get(d))) for d in pledged.keys() | received.keys()}
+
+
+def donor_rows(page: str) -> dict[str, tuple[str, str, str]]:
+    """The donors' table: {link: (name, pledged, received)} as the page shows them."""
+    body = page.split('id="donors"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(
+        r'<tr><td><a href="([^"]+)">([^<]+)</a></td><td>([^<]+)</td><td>([^<]+)</td></tr>', body
+    )
+    return {html.unescape(href): (name, pledged, received) for href, name, pledged, received in rows}
+
+
+def test_the_donors_index_lists_every_donor_with_its_sums_to_the_cent(client, db, portfolio):
+    make_pledge(client, portfolio["marking"]["id"], donor="USA", amount="0.35")  # a second US pledge, cents
+    withdrawn = make_pledge(client, portfolio["depot"]["id"], donor="NOR", amount="999.00")
+    ok(client.patch(f"/api/v1/pledges/{withdrawn['id']}", json={"status": "withdrawn"}))
+    expected = sql_donor_totals(db)
+    assert expected["USA"] == (Decimal("90.35"), Decimal("45.00"))  # 100 USD × 0.9 + 0.35; 50 USD × 0.9
+    page = client.get("/dashboards/donors")
+    assert page.status_code == 200
+    rows = donor_rows(page.text)
+    # Norway's one pledge was withdrawn: nothing pledged, nothing received, not a donor of these projects
+    assert "NOR" not in expected
+    assert set(rows) == {"/dashboards/donors/USA", "/dashboards/donors/DEU"}
+    for code, (pledged, received) in expected.items():
+        _name, shown_pledged, shown_received = rows[f"/dashboards/donors/{code}"]
+        assert (shown_pledged, shown_received) == (f"€{pledged:,.2f}", f"€{received:,.2f}"), code
+    # the CSV holds the same sums as plain numbers
+    lines = list(csv.reader(io.StringIO(client.get("/dashboards/donors.csv?table=donors").text)))
+    assert lines[0] == ["Donor", "Pledged (EUR)", "Received (EUR)"]
+    by_name = {row[0]: (Decimal(row[1]), Decimal(row[2])) for row in lines[1:]}
+    assert by_name["United States of America"] == expected["USA"]
+    assert sum(p for p, _ in by_name.values()) == sum(p for p, _ in expected.values())
+    # in French, with the filters kept in each link
+    french = client.get("/dashboards/donors?lang=fr&area=SALW").text
+    assert "<h1>Donateurs</h1>" in french
+    salw = donor_rows(french)
+    assert salw["/dashboards/donors/DEU?area=SALW&lang=fr"][1] == "200,00\u00a0€"
+    assert salw["/dashboards/donors/USA?area=SALW&lang=fr"][1] == "0,35\u00a0€"
+
+
+@pytest.mark.parametrize("role", ["staff", "manager", "admin"])
+def test_the_donors_index_is_in_the_menu_of_every_role_but_donors(anon, accounts, portfolio, role):
+    login(anon, accounts[role].email)
+    home = anon.get("/").text
+    menu = home.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    assert '<a href="/dashboards/donors">Donors</a>' in menu
+    page = anon.get("/dashboards/donors")
+    assert page.status_code == 200 and "/dashboards/donors/USA" in page.text
+
+
+def test_a_donor_has_no_donors_index(anon, accounts, portfolio):
+    login(anon, accounts["donor"].email)
+    menu = anon.get("/").text.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    assert '/dashboards/donors"' not in menu and "/dashboards/donors/DEU" in menu
+    for url in ("/dashboards/donors", "/dashboards/donors.csv?table=donors", "/dashboards/donors?lang=fr"):
+        response = anon.get(url, follow_redirects=False)
+        assert response.status_code == 303, url
+        assert response.headers["location"] == "/dashboards/donors/DEU", url
+
+
+def test_table_cells_link_to_the_pages_of_projects_states_and_donors(client, portfolio):
+    depot, marking = portfolio["depot"]["id"], portfolio["marking"]["id"]
+    funding = client.get("/dashboards/funding").text
+    assert '<a href="/dashboards/donors/USA">United States of America</a>' in funding
+    assert '<a href="/projects?beneficiary=SRB">Serbia</a>' in funding
+    assert '<a href="/projects?area=SCA">SCA</a>' in funding
+    gaps = client.get("/dashboards/gaps").text
+    assert f'<a href="/projects/{depot}">DQ-DEPOT</a>' in gaps and f'<a href="/projects/{marking}">' in gaps
+    progress = client.get("/dashboards/progress").text
+    assert f'<a href="/projects/{depot}">DQ-DEPOT</a>' in progress  # the timeline
+    assert '<a href="/projects?status=seeking_funding">seeking funding</a>' in progress
+    quality = client.get("/dashboards/data-quality").text
+    assert f'<a href="/projects/{depot}">DQ-DEPOT</a>' in quality  # its overdue milestone
+    processes = client.get("/dashboards/national-processes").text
+    assert '<a href="/projects?beneficiary=SRB">Serbia</a>' in processes
+    # and every one of them answers
+    for link in ("/projects?beneficiary=SRB", f"/projects/{depot}", "/projects?status=seeking_funding"):
+        assert client.get(link).status_code == 200, link
+    assert "DQ-DEPOT" in client.get("/projects?beneficiary=SRB").text
+    assert "DQ-MARK" not in client.get("/projects?beneficiary=SRB").text
+
+
+def test_french_pages_load_plotlys_french_locale_from_the_app(client, anon, portfolio):
+    french = client.get("/dashboards/funding?lang=fr").text
+    assert '<script src="/dashboards/static/plotly-locales/fr.js"></script>' in french
+    assert "plotly-locales" not in client.get("/dashboards/funding").text
+    script = anon.get("/dashboards/static/plotly-locales/fr.js")
+    assert script.status_code == 200 and 'name:"fr"' in script.text and 'decimal:","' in script.text
+    assert "MIT License" in anon.get("/dashboards/static/plotly-locales/LICENSE").text

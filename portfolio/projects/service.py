@@ -766,6 +766,8 @@ def codes_and_titles(session: Session, ids: list[int]) -> dict[int, tuple[str, s
 def measures() -> tuple[Measure, ...]:
     """The catalogue of standard measures an indicator may carry."""
     return MEASURES
+
+
 # -- the norms projects implement -------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
     if may(user, "imports", "write"):
         items.append(("/imports", _("Import")))
     items.append(("/dashboards", _("Dashboards")))
+    items.append(("/dashboards/donors", _("Donors")))
     if may(user, "users", "write"):
         items.append(("/accounts", _("Accounts")))
     items.append(("/reports/period", _("Period report")))

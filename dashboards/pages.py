@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import plotly
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -21,13 +21,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
-from dashboards import figures, queries, results_queries
+from dashboards import figures, queries, results_queries, statement
 from dashboards import results_figures as results
 from dashboards.filters import Filters, parse
 from dashboards.labels import Labels
-from portfolio import money
 from portfolio.db import SessionDep
-from portfolio.errors import NotFound
+from portfolio.errors import Forbidden, NotFound
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
@@ -231,13 +230,10 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
             (max(p.amount_eur - p.received_eur, Decimal("0.00")) for p in active), Decimal("0.00")
         )
         fx = queries.fx_difference_by_donor(session, filters, code).get(code, Decimal("0.00"))
-        everyone = queries.totals(session, filters).pledged_eur
-        share = money.ratio(own, everyone)
         kpis = [
             _money_kpi("pledged", "pledged", own, "def_pledged", labels),
             _money_kpi("received", "received", received, "def_received", labels),
             _money_kpi("outstanding", "outstanding", outstanding, "def_outstanding", labels),
-            Kpi("share", labels["donor_share"], share, labels.percent(share), labels["def_share"]),
             _money_kpi("fx-difference", "fx_difference", fx, "def_fx_difference", labels),
         ]
         note = labels["scope_note"]
@@ -247,7 +243,6 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         panels = [
             figures.donor_pledges(pledges, labels),
             figures.donor_received(pledges, labels),
-            figures.donor_share(own, everyone, labels),
             figures.process_list(
                 "donor-processes",
                 labels["donor_processes"],
@@ -474,36 +469,76 @@ def plotly_js() -> FileResponse:
 
 
 @router.get("/donors/{code}.csv")
-def donor_csv(
-    session: SessionDep,
-    user: Viewer,
-    code: str,
-    filters: PageFilters,
-    table: str = "",
-) -> Response:
-    code = code.upper()
-    _check_donor_view(user, code)
-    return csv_response(session, "donor", filters, table, code)
+def donor_csv(request: Request, session: SessionDep, user: Viewer, code: str, table: str = "") -> Response:
+    """One table of the donor's statement as CSV, for the period asked (``?from=&to=``)."""
+    code = _check_donor_view(session, user, code)
+    lang = request.query_params.get("lang") or request_lang(request)
+    asked = statement.parse_period(request.query_params, lang)
+    if asked.errors:
+        return _plain_text("\n".join(asked.errors.values()), 422)
+    text = statement.csv_text(statement.build(session, code, asked.period, lang), table)
+    if text is None:
+        return _plain_text(Labels(lang)["no_table"].format(table=table), 404)
+    built_name = f"statement-{code}-{asked.period.start}-{asked.period.end}-{table}.csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{built_name}"', **SECURITY_HEADERS},
+    )
+
+
+@router.get("/donors/{code}.pdf")
+def donor_pdf(request: Request, session: SessionDep, user: Viewer, code: str) -> Response:
+    """The donor's statement for the period asked, as an A4 PDF in the language asked."""
+    code = _check_donor_view(session, user, code)
+    lang = request.query_params.get("lang") or request_lang(request)
+    lang = lang if lang in ("en", "fr") else "en"
+    asked = statement.parse_period(request.query_params, lang)
+    if asked.errors:
+        return _plain_text("\n".join(asked.errors.values()), 422)
+    built = statement.build(session, code, asked.period, lang)
+    return Response(
+        statement.pdf(built),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{statement.filename(built, "pdf")}"',
+            **SECURITY_HEADERS,
+        },
+    )
 
 
 @router.get("/donors/{code}")
-def donor_page(
-    request: Request,
-    session: SessionDep,
-    user: Viewer,
-    code: str,
-    filters: PageFilters,
-) -> HTMLResponse:
+def donor_page(request: Request, session: SessionDep, user: Viewer, code: str) -> HTMLResponse:
+    """The donor's statement for a period (``?from=YYYY-MM-DD&to=YYYY-MM-DD``; by default from 1 January of
+    last year to today): a refused date makes it a 422 that says why beside the field."""
+    code = _check_donor_view(session, user, code)
+    lang = request_lang(request)
+    asked = statement.parse_period(request.query_params, lang)
+    built = statement.build(session, code, asked.period, lang)
+    query = urlencode({"from": asked.period.start.isoformat(), "to": asked.period.end.isoformat()})
+    return templates.render(
+        request,
+        "statement.html",
+        422 if asked.errors else 200,
+        lang=lang,
+        user=user,
+        asked=asked,
+        query=query,
+        pdf_name=statement.filename(built, "pdf"),
+        pages=PAGES,
+        **statement.context(built),
+    )
+
+
+def _check_donor_view(session: Session, user: User, code: str) -> str:
+    """The State's code, upper case: a donor account may read its own State's statement only (403 for
+    any other), and a code no State has is a 404."""
     code = code.upper()
-    _check_donor_view(user, code)
-    if code not in queries.state_names(session, "en"):
-        raise NotFound(Labels(filters.lang)["no_state"].format(code=code))
-    return page_response(request, session, "donor", filters, user, code)
-
-
-def _check_donor_view(user: User, code: str) -> None:
     if user.role == "donor" and user.state != code:
-        raise OwnViewOnly(user.state or "")
+        raise Forbidden(f"This account reads the statement of {user.state} only.")
+    if code not in queries.state_names(session, "en"):
+        raise NotFound(Labels("en")["no_state"].format(code=code))
+    return code
 
 
 def _page_route(name: str) -> None:

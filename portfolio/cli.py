@@ -487,3 +487,42 @@ def report_period(
 
 if __name__ == "__main__":
     app()
+
+
+@report_app.command("donor")
+def report_donor(
+    state: Annotated[str, typer.Argument(help="The donor State's ISO alpha-3 code, e.g. DEU.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the PDF.")],
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="First day of the period, YYYY-MM-DD (default: 1 January of last year)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day of the period, YYYY-MM-DD (default: today).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+) -> None:
+    """Write a donor's statement for a period as an A4 PDF (the page's "Download as PDF", offline)."""
+    from dashboards import queries, statement
+    from portfolio.db import Database
+
+    code = state.strip().upper()
+    problems = [] if lang in ("en", "fr") else ["--lang must be en or fr"]
+    asked = statement.parse_period({"from": start or "", "to": end or ""}, "en")
+    problems += [f"--{key}: {message}" for key, message in asked.errors.items()]
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        with db.session() as session:
+            if code not in queries.state_names(session, "en"):
+                problems.append(f"STATE: no OSCE participating State or Partner has the code {code}")
+            if problems:
+                typer.echo("; ".join(problems), err=True)
+                raise typer.Exit(code=2)
+            built = statement.build(session, code, asked.period, lang)
+            document = statement.pdf(built)
+    finally:
+        db.dispose()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(document)
+    typer.echo(f"wrote {out} ({len(document):,} bytes)")

@@ -237,7 +237,7 @@ def test_csv_download_holds_numbers_as_numbers_and_dates_iso(client, portfolio, 
 # -- filters as a form sends them ----------------------------------------------------------------
 
 
-FORM_PAGES = [*PAGES, "donors/USA"]
+FORM_PAGES = PAGES  # a donor's statement takes a period instead: tests/test_statement.py
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -483,16 +483,16 @@ def test_a_donor_lands_on_its_own_view_and_cannot_leave_it(anon, accounts, portf
     assert "DQ-MARK" in own.text  # Germany's pledge
     assert "DQ-DEPOT" not in own.text  # only the United States funds that one
     for url in (
-        "/dashboards/donors/USA",
         "/dashboards/funding",
         "/dashboards/gaps",
         "/dashboards/data-quality",
         "/dashboards/funding.csv?table=by-donor",
-        "/dashboards/donors/USA.csv?table=donor-pledges",
     ):
         response = anon.get(url, follow_redirects=False)
         assert response.status_code == 303, url
         assert response.headers["location"] == "/dashboards/donors/DEU", url
+    for url in ("/dashboards/donors/USA", "/dashboards/donors/USA.csv?table=pledges"):
+        assert anon.get(url, follow_redirects=False).status_code == 403, url  # another State's statement
 
 
 def test_a_manager_may_open_any_donors_view(anon, accounts, portfolio):

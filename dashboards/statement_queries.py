@@ -1,0 +1,365 @@
+"""What a donor's statement reads: one donor's own pledges and receipts, the projects it funds and what they
+achieved, for one period. A fixed number of queries whatever the donor's size; every money sum is SQL's
+over exact NUMERIC columns.
+
+Nothing here returns another donor's pledge, amount or name: the only figure that involves every donor is
+a project's own total pledged (to show the project's gap, as the project page does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from portfolio.funding.models import Pledge, Receipt
+from portfolio.funding.repository import COUNTS_AS_PLEDGED
+from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
+from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+
+ZERO = Decimal("0.00")
+CLOSED = ("completed", "cancelled")
+
+
+def _money(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(ZERO)
+
+
+def _exact(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+
+# -- the donor's pledges, with what arrived on them ---------------------------------------------------
+
+
+def _received(donor: str, period: Period) -> Any:
+    """pledge_id → received by the period's end and within the period (in the pledge's currency and in
+    euros at the receipts' own rates), over the donor's pledges only."""
+    by_end = col(Receipt.received_on) <= period.end
+    within = and_(col(Receipt.received_on) >= period.start, by_end)
+    return (
+        sa_select(
+            col(Receipt.pledge_id).label("pledge_id"),
+            func.sum(case((by_end, col(Receipt.amount)), else_=0)).label("to_end"),
+            func.sum(case((by_end, col(Receipt.amount_eur)), else_=0)).label("to_end_eur"),
+            func.sum(case((within, col(Receipt.amount_eur)), else_=0)).label("within_eur"),
+            func.count(case((within, 1))).label("within_count"),
+        )
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .where(col(Pledge.donor) == donor)
+        .group_by(col(Receipt.pledge_id))
+        .subquery("received")
+    )
+
+
+@dataclass(frozen=True)
+class PledgeRow:
+    id: int
+    project_id: int
+    kind: str
+    currency: str
+    amount: Decimal
+    eur_per_unit: Decimal
+    amount_eur: Decimal
+    status: str
+    pledged_on: date
+    received: Decimal  # by the period's end, in the pledge's currency
+    received_eur: Decimal  # by the period's end, in euros at the receipts' rates
+    received_in_period_eur: Decimal
+    receipts_in_period: int
+
+
+def pledges(session: Session, donor: str, period: Period) -> list[PledgeRow]:
+    """Every pledge of ``donor`` made by the period's end, with its receipts by then: the statement's totals
+    to date are sums over these rows, and its lists the rows that concern the period."""
+    received = _received(donor, period)
+    rows = session.execute(
+        sa_select(
+            col(Pledge.id),
+            col(Pledge.project_id),
+            col(Pledge.kind),
+            col(Pledge.currency),
+            col(Pledge.amount),
+            col(Pledge.eur_per_unit),
+            col(Pledge.amount_eur),
+            col(Pledge.status),
+            col(Pledge.pledged_on),
+            func.coalesce(received.c.to_end, 0),
+            func.coalesce(received.c.to_end_eur, 0),
+            func.coalesce(received.c.within_eur, 0),
+            func.coalesce(received.c.within_count, 0),
+        )
+        .outerjoin(received, received.c.pledge_id == col(Pledge.id))
+        .where(col(Pledge.donor) == donor, col(Pledge.pledged_on) <= period.end)
+        .order_by(col(Pledge.project_id), col(Pledge.pledged_on), col(Pledge.id))
+    ).all()
+    return [
+        PledgeRow(
+            int(i),
+            int(p),
+            str(k),
+            str(cur),
+            _money(a),
+            Decimal(str(rate)),
+            _money(e),
+            str(s),
+            on,
+            _money(r),
+            _money(re),
+            _money(rw),
+            int(n),
+        )
+        for i, p, k, cur, a, rate, e, s, on, r, re, rw, n in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    pledge_id: int
+    project_id: int
+    received_on: date
+    currency: str
+    amount: Decimal
+    eur_per_unit: Decimal
+    amount_eur: Decimal
+    pledge_eur_per_unit: Decimal
+
+
+def receipts(session: Session, donor: str, period: Period) -> list[ReceiptRow]:
+    """The money that arrived from ``donor`` within the period, oldest first, with its pledge's rate."""
+    rows = session.execute(
+        sa_select(
+            col(Receipt.pledge_id),
+            col(Pledge.project_id),
+            col(Receipt.received_on),
+            col(Pledge.currency),
+            col(Receipt.amount),
+            col(Receipt.eur_per_unit),
+            col(Receipt.amount_eur),
+            col(Pledge.eur_per_unit),
+        )
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .where(
+            col(Pledge.donor) == donor,
+            col(Receipt.received_on) >= period.start,
+            col(Receipt.received_on) <= period.end,
+        )
+        .order_by(col(Receipt.received_on), col(Receipt.id))
+    ).all()
+    return [
+        ReceiptRow(int(pid), int(prj), on, str(cur), _money(a), Decimal(str(r)), _money(e), Decimal(str(pr)))
+        for pid, prj, on, cur, a, r, e, pr in rows
+    ]
+
+
+# -- the projects it funds ------------------------------------------------------------------------
+
+
+def listed_projects(donor: str, period: Period) -> Select[Any]:
+    """The ids of the projects a statement lists: those with a pledge of ``donor`` made by the period's end
+    that was made in the period, received money in it, is still outstanding at its end, or whose project
+    was not yet closed when the period began (a project closed before it is history)."""
+    in_period = and_(col(Pledge.pledged_on) >= period.start, col(Pledge.pledged_on) <= period.end)
+    received_in_period = col(Pledge.id).in_(
+        sa_select(col(Receipt.pledge_id)).where(
+            col(Receipt.received_on) >= period.start, col(Receipt.received_on) <= period.end
+        )
+    )
+    received_by_end = (
+        sa_select(func.coalesce(func.sum(col(Receipt.amount)), 0))
+        .where(col(Receipt.pledge_id) == col(Pledge.id), col(Receipt.received_on) <= period.end)
+        .scalar_subquery()
+    )
+    outstanding = and_(COUNTS_AS_PLEDGED, col(Pledge.amount) > received_by_end)
+    closed_before = (
+        sa_select(col(Project.id))
+        .join(ProjectStatusChange, col(ProjectStatusChange.project_id) == col(Project.id))
+        .where(
+            col(Project.status).in_(CLOSED),
+            col(ProjectStatusChange.to_status) == col(Project.status),
+            col(ProjectStatusChange.changed_on) < period.start,
+        )
+    )
+    open_then = and_(COUNTS_AS_PLEDGED, col(Pledge.project_id).not_in(closed_before))
+    return (
+        sa_select(col(Pledge.project_id))
+        .where(col(Pledge.donor) == donor, col(Pledge.pledged_on) <= period.end)
+        .where(or_(in_period, received_in_period, outstanding, open_then))
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    id: int
+    code: str
+    title: str
+    status: str
+    budget_eur: Decimal
+    project_pledged_eur: Decimal  # every donor's, for the project's gap only
+    milestones: int
+    milestones_done: int  # done by the period's end
+
+
+def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
+    every_pledge = (
+        sa_select(col(Pledge.project_id).label("project_id"), func.sum(col(Pledge.amount_eur)).label("eur"))
+        .where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(listed_projects(donor, period)))
+        .group_by(col(Pledge.project_id))
+        .subquery("every_pledge")
+    )
+    done = and_(col(Milestone.done_on).is_not(None), col(Milestone.done_on) <= period.end)
+    milestones = (
+        sa_select(
+            col(Milestone.project_id).label("project_id"),
+            func.count().label("total"),
+            func.count(case((done, 1))).label("done"),
+        )
+        .where(col(Milestone.project_id).in_(listed_projects(donor, period)))
+        .group_by(col(Milestone.project_id))
+        .subquery("milestones")
+    )
+    rows = session.execute(
+        sa_select(
+            col(Project.id),
+            col(Project.code),
+            col(Project.title),
+            col(Project.status),
+            col(Project.budget_eur),
+            func.coalesce(every_pledge.c.eur, 0),
+            func.coalesce(milestones.c.total, 0),
+            func.coalesce(milestones.c.done, 0),
+        )
+        .outerjoin(every_pledge, every_pledge.c.project_id == col(Project.id))
+        .outerjoin(milestones, milestones.c.project_id == col(Project.id))
+        .where(col(Project.id).in_(listed_projects(donor, period)))
+        .order_by(col(Project.code))
+    ).all()
+    return [
+        ProjectRow(int(i), str(c), str(t), str(s), _money(b), _money(p), int(m), int(d))
+        for i, c, t, s, b, p, m, d in rows
+    ]
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    project_id: int
+    name: str
+    unit: str
+    measure: str | None
+    target: Decimal
+    actual: Decimal | None
+    target_women: Decimal | None
+    target_men: Decimal | None
+    actual_women: Decimal | None
+    actual_men: Decimal | None
+
+
+def indicators(session: Session, donor: str, period: Period) -> list[IndicatorRow]:
+    rows = session.execute(
+        sa_select(
+            col(Indicator.project_id),
+            col(Indicator.name),
+            col(Indicator.unit),
+            col(Indicator.measure),
+            col(Indicator.target),
+            col(Indicator.actual),
+            col(Indicator.target_women),
+            col(Indicator.target_men),
+            col(Indicator.actual_women),
+            col(Indicator.actual_men),
+        )
+        .where(col(Indicator.project_id).in_(listed_projects(donor, period)))
+        .order_by(col(Indicator.project_id), col(Indicator.id))
+    ).all()
+    return [
+        IndicatorRow(
+            int(p),
+            str(n),
+            str(u),
+            m,
+            Decimal(str(t)),
+            _exact(a),
+            _exact(tw),
+            _exact(tm),
+            _exact(aw),
+            _exact(am),
+        )
+        for p, n, u, m, t, a, tw, tm, aw, am in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    id: int
+    state: str
+    name: str
+    kind: str
+    stage: str
+    project_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StageMove:
+    process_id: int
+    from_stage: str | None
+    to_stage: str
+    changed_on: date
+
+
+def processes(session: Session, donor: str, period: Period) -> tuple[list[ProcessRow], list[StageMove]]:
+    """The national structures and procedures linked to the listed projects, and their stage moves within
+    the period."""
+    links = session.execute(
+        sa_select(col(NationalProcessProject.process_id), col(NationalProcessProject.project_id)).where(
+            col(NationalProcessProject.project_id).in_(listed_projects(donor, period))
+        )
+    ).all()
+    linked: dict[int, list[int]] = {}
+    for process_id, project_id in links:
+        linked.setdefault(int(process_id), []).append(int(project_id))
+    if not linked:
+        return [], []
+    ids = sorted(linked)
+    rows = session.execute(
+        sa_select(
+            col(NationalProcess.id),
+            col(NationalProcess.state),
+            col(NationalProcess.name),
+            col(NationalProcess.kind),
+            col(NationalProcess.stage),
+        )
+        .where(col(NationalProcess.id).in_(ids))
+        .order_by(col(NationalProcess.state), col(NationalProcess.name))
+    ).all()
+    moves = session.execute(
+        sa_select(
+            col(NationalProcessStageChange.process_id),
+            col(NationalProcessStageChange.from_stage),
+            col(NationalProcessStageChange.to_stage),
+            col(NationalProcessStageChange.changed_on),
+        )
+        .where(
+            col(NationalProcessStageChange.process_id).in_(ids),
+            col(NationalProcessStageChange.changed_on) >= period.start,
+            col(NationalProcessStageChange.changed_on) <= period.end,
+        )
+        .order_by(col(NationalProcessStageChange.changed_on), col(NationalProcessStageChange.id))
+    ).all()
+    return (
+        [
+            ProcessRow(int(i), str(s), str(n), str(k), str(g), tuple(sorted(linked[int(i)])))
+            for i, s, n, k, g in rows
+        ],
+        [StageMove(int(p), f, str(t), on) for p, f, t, on in moves],
+    )

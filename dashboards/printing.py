@@ -66,8 +66,9 @@ def pdf_from_html(html: str, *, title: str, lang: str) -> bytes:
 
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    with plt.rc_context({"svg.fonttype": "none", "font.family": FONT_FAMILY}):
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
+    # No date and a fixed salt for the element ids: the same figures draw the same SVG, byte for byte.
+    with plt.rc_context({"svg.fonttype": "none", "font.family": FONT_FAMILY, "svg.hashsalt": "portfolio"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inlined in HTML

@@ -83,7 +83,7 @@ def upgrade() -> None:
         sa.Column("created_at", portfolio.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("code"),
     )
-    now = datetime.now(UTC)
+    now = datetime(2026, 12, 2, tzinfo=UTC)  # when the catalogue shipped: the same in every database
     op.bulk_insert(
         norm,
         [

@@ -41,13 +41,20 @@ from rich.table import Table
 from benchmarks.common import Config, Result, console, load_average
 from benchmarks.databases import Backend, Datasets, PostgresBackend, SQLiteBackend
 from benchmarks.importing import FileMaker, import_case
-from benchmarks.latency import curve_case, funding_case, list_case, register_case
+from benchmarks.latency import (
+    curve_case,
+    funding_case,
+    list_case,
+    period_case,
+    register_case,
+    statement_case,
+)
 from benchmarks.memory import memory_case
 from benchmarks.server import APP, ROOT, Server, server_env
 from benchmarks.throughput import throughput_case
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-CASES = ("list", "register", "funding", "throughput", "memory", "curve", "import")
+CASES = ("list", "register", "funding", "period", "statement", "throughput", "memory", "curve", "import")
 SMALL = (100, 1_000)  # the memory case's small portfolio: 1k pledges
 FUZZ_TIMEOUT_S = 3600
 
@@ -161,7 +168,7 @@ def run_backend(
         f"\n[bold cyan]── {backend.version()} ── load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     try:
-        if cfg.cases & {"list", "register", "funding", "throughput"}:
+        if cfg.cases & {"list", "register", "funding", "period", "statement", "throughput"}:
             main = datasets.get(cfg.projects, cfg.pledges)
             with Server(APP, server_env(main.url), work_dir / f"server-{db}-main.log") as server:
                 if "list" in cfg.cases:
@@ -170,6 +177,10 @@ def run_backend(
                     attempt(results, "project register", db, lambda: register_case(cfg, main, server))
                 if "funding" in cfg.cases:
                     attempt(results, "funding page", db, lambda: funding_case(cfg, main, server))
+                if "period" in cfg.cases:
+                    attempt(results, "period report", db, lambda: period_case(cfg, main, server))
+                if "statement" in cfg.cases:
+                    attempt(results, "donor statement", db, lambda: statement_case(cfg, main, server))
                 if "throughput" in cfg.cases:
                     attempt(
                         results,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -33,6 +33,10 @@ from portfolio.web.render import Templates
 HERE = Path(__file__).parent
 ZERO = Decimal("0.00")
 CHART_ROWS = 12  # bars a chart draws: the largest; the tables hold every line
+# Rows of one list shown on the page and printed in the PDF (a document to forward, laid out at about a
+# third of a second a page); the CSV always holds them all.
+SHOWN = 500
+PRINTED = 100
 templates = Templates(HERE / "templates")
 
 
@@ -137,6 +141,7 @@ TEXT: dict[str, str] = {
     "c_projects": _("Its projects"),
     "of": _("{done} of {total}"),
     "nothing": _("Nothing in this period."),
+    "first_rows": _("The first {shown} rows of {count}; the CSV holds them all."),
     "total": _("Total"),
     # charts
     "ch_projects": _("Its pledges and receipts by project, in euros"),
@@ -236,16 +241,36 @@ class Kpi:
 
 @dataclass
 class Table:
+    """One list of the statement. Its rows are written out only when asked for: the page shows the first
+    ``SHOWN``, the PDF the first ``PRINTED``, and the CSV holds them all."""
+
     id: str
     title: str
     columns: list[str]
-    rows: list[list[str]]  # as the page writes them
-    values: list[list[str]]  # as the CSV holds them: plain numbers, ISO dates
+    items: Sequence[Any]  # the records, one per row
+    show: Callable[[Any], list[str]]  # a row as the page writes it
+    plain: Callable[[Any], list[str]]  # a row as the CSV holds it: plain numbers, ISO dates
     numeric: set[int] = field(default_factory=set)  # the columns aligned right
-    links: Sequence[str | None] = field(default_factory=list)  # the first cell's link, per row
+    link: Callable[[Any], str | None] | None = None  # the first cell's link
     note: str = ""
     foot: list[str] = field(default_factory=list)  # a totals row, when the table has one
     csv_columns: list[str] = field(default_factory=list)  # when the CSV splits a column (amount, currency)
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def first(self, limit: int) -> list[tuple[list[str], str | None]]:
+        """The first ``limit`` rows as the page writes them, each with its link."""
+        return [(self.show(item), self.link(item) if self.link else None) for item in self.items[:limit]]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [self.show(item) for item in self.items]
+
+    @property
+    def values(self) -> list[list[str]]:
+        return [self.plain(item) for item in self.items]
 
 
 @dataclass(frozen=True)
@@ -357,39 +382,50 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         if p.status != "withdrawn":
             own[p.project_id] = own.get(p.project_id, ZERO) + p.amount_eur
         own_received[p.project_id] = own_received.get(p.project_id, ZERO) + p.received_eur
-    project_rows, project_values, project_links = [], [], []
-    for pr in projects:
+
+    def project_line(pr: sq.ProjectRow) -> tuple[Decimal, Decimal | None, Decimal, Decimal]:
         mine = own.get(pr.id, ZERO)
-        share = money.ratio(mine, pr.budget_eur)
-        gap = money.shortfall(pr.budget_eur, pr.project_pledged_eur)
-        done = words["of"].format(done=pr.milestones_done, total=pr.milestones)
-        project_rows.append(
-            [
-                pr.code,
-                pr.title,
-                words.word(pr.status),
-                words.money(pr.budget_eur),
-                words.money(mine),
-                words.percent(share),
-                words.money(own_received.get(pr.id, ZERO)),
-                words.money(gap),
-                done,
-            ]
+        return (
+            mine,
+            money.ratio(mine, pr.budget_eur),
+            own_received.get(pr.id, ZERO),
+            money.shortfall(pr.budget_eur, pr.project_pledged_eur),
         )
-        project_values.append(
-            [
-                pr.code,
-                pr.title,
-                pr.status,
-                _plain(pr.budget_eur),
-                _plain(mine),
-                _plain(share),
-                _plain(own_received.get(pr.id, ZERO)),
-                _plain(gap),
-                f"{pr.milestones_done}/{pr.milestones}",
-            ]
-        )
-        project_links.append(f"/projects/{pr.id}")
+
+    def project_show(pr: sq.ProjectRow) -> list[str]:
+        mine, share, received, gap = project_line(pr)
+        return [
+            pr.code,
+            pr.title,
+            words.word(pr.status),
+            words.money(pr.budget_eur),
+            words.money(mine),
+            words.percent(share),
+            words.money(received),
+            words.money(gap),
+            words["of"].format(done=pr.milestones_done, total=pr.milestones),
+        ]
+
+    def project_plain(pr: sq.ProjectRow) -> list[str]:
+        mine, share, received, gap = project_line(pr)
+        return [
+            pr.code,
+            pr.title,
+            pr.status,
+            _plain(pr.budget_eur),
+            _plain(mine),
+            _plain(share),
+            _plain(received),
+            _plain(gap),
+            f"{pr.milestones_done}/{pr.milestones}",
+        ]
+
+    def project_link(pr: sq.ProjectRow) -> str:
+        return f"/projects/{pr.id}"
+
+    def its_project(row: sq.PledgeRow | sq.IndicatorRow) -> str:
+        return f"/projects/{row.project_id}"
+
     t = words.__getitem__
     project_table = Table(
         "projects",
@@ -408,10 +444,11 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                 "c_milestones",
             )
         ],
-        project_rows,
-        project_values,
+        projects,
+        project_show,
+        project_plain,
         {3, 4, 5, 6, 7},
-        project_links,
+        project_link,
     )
 
     # -- its pledges that concern the period ----------------------------------------------------------
@@ -421,38 +458,35 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         if p.project_id in by_id
         and (p.pledged_on >= period.start or p.receipts_in_period or p.id in outstanding)
     ]
-    pledge_rows, pledge_values, pledge_links = [], [], []
-    for p in shown:
-        pr = by_id[p.project_id]
-        left = outstanding.get(p.id, ZERO)
-        pledge_rows.append(
-            [
-                pr.code,
-                words.date(p.pledged_on),
-                words.word(p.kind),
-                words.money(p.amount, p.currency),
-                words.number(p.eur_per_unit),
-                words.money(p.amount_eur),
-                words.word(p.status),
-                words.money(p.received, p.currency),
-                words.money(left, p.currency),
-            ]
-        )
-        pledge_values.append(
-            [
-                pr.code,
-                p.pledged_on.isoformat(),
-                p.kind,
-                p.currency,
-                _plain(p.amount),
-                _plain(p.eur_per_unit),
-                _plain(p.amount_eur),
-                p.status,
-                _plain(p.received),
-                _plain(left),
-            ]
-        )
-        pledge_links.append(f"/projects/{pr.id}")
+    shown.sort(key=lambda p: (by_id[p.project_id].code, p.pledged_on, p.id))  # as the projects' list
+
+    def pledge_show(p: sq.PledgeRow) -> list[str]:
+        return [
+            by_id[p.project_id].code,
+            words.date(p.pledged_on),
+            words.word(p.kind),
+            words.money(p.amount, p.currency),
+            words.number(p.eur_per_unit),
+            words.money(p.amount_eur),
+            words.word(p.status),
+            words.money(p.received, p.currency),
+            words.money(outstanding.get(p.id, ZERO), p.currency),
+        ]
+
+    def pledge_plain(p: sq.PledgeRow) -> list[str]:
+        return [
+            by_id[p.project_id].code,
+            p.pledged_on.isoformat(),
+            p.kind,
+            p.currency,
+            _plain(p.amount),
+            _plain(p.eur_per_unit),
+            _plain(p.amount_eur),
+            p.status,
+            _plain(p.received),
+            _plain(outstanding.get(p.id, ZERO)),
+        ]
+
     pledge_table = Table(
         "pledges",
         t("t_pledges"),
@@ -470,10 +504,11 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                 "c_outstanding_cur",
             )
         ],
-        pledge_rows,
-        pledge_values,
+        shown,
+        pledge_show,
+        pledge_plain,
         {3, 4, 5, 7, 8},
-        pledge_links,
+        its_project,
         note=t("n_pledges"),
     )
     pledge_csv_columns = [
@@ -490,41 +525,52 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
     ]
 
     # -- receipts in the period -----------------------------------------------------------------------
-    receipt_rows, receipt_values, receipt_links = [], [], []
-    for r, fx in zip(receipts, fx_rows, strict=True):
-        receipt_project = by_id.get(r.project_id)
-        project_code = receipt_project.code if receipt_project else ""
-        at_pledge = money.to_eur(r.amount, r.pledge_eur_per_unit)
-        receipt_rows.append(
-            [
-                project_code,
-                words.date(r.received_on),
-                words.money(r.amount, r.currency),
-                words.money(r.amount_eur),
-                words.money(at_pledge),
-                words.money(fx),
-            ]
-        )
-        receipt_values.append(
-            [
-                project_code,
-                r.received_on.isoformat(),
-                r.currency,
-                _plain(r.amount),
-                _plain(r.amount_eur),
-                _plain(at_pledge),
-                _plain(fx),
-            ]
-        )
-        receipt_links.append(f"/projects/{r.project_id}" if receipt_project else None)
+    at_pledge = [money.to_eur(r.amount, r.pledge_eur_per_unit) for r in receipts]
+
+    def receipt_code(r: sq.ReceiptRow) -> str:
+        project = by_id.get(r.project_id)
+        return project.code if project else ""
+
+    receipt_lines = sorted(
+        zip(receipts, at_pledge, fx_rows, strict=True),
+        key=lambda line: (line[0].received_on, receipt_code(line[0])),  # stable: by id within a day
+    )
+
+    def receipt_show(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> list[str]:
+        r, eur_at_pledge, fx = line
+        return [
+            receipt_code(r),
+            words.date(r.received_on),
+            words.money(r.amount, r.currency),
+            words.money(r.amount_eur),
+            words.money(eur_at_pledge),
+            words.money(fx),
+        ]
+
+    def receipt_plain(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> list[str]:
+        r, eur_at_pledge, fx = line
+        return [
+            receipt_code(r),
+            r.received_on.isoformat(),
+            r.currency,
+            _plain(r.amount),
+            _plain(r.amount_eur),
+            _plain(eur_at_pledge),
+            _plain(fx),
+        ]
+
+    def receipt_link(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> str | None:
+        return f"/projects/{line[0].project_id}" if line[0].project_id in by_id else None
+
     receipt_table = Table(
         "receipts",
         t("t_receipts"),
         [t(k) for k in ("c_project", "c_received_on", "c_amount", "c_receipt_eur", "c_pledge_eur", "c_fx")],
-        receipt_rows,
-        receipt_values,
+        receipt_lines,
+        receipt_show,
+        receipt_plain,
         {2, 3, 4, 5},
-        receipt_links,
+        receipt_link,
     )
     if receipts:
         receipt_table.foot = [
@@ -532,7 +578,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             "",
             "",
             words.money(sum((r.amount_eur for r in receipts), ZERO)),
-            words.money(sum((money.to_eur(r.amount, r.pledge_eur_per_unit) for r in receipts), ZERO)),
+            words.money(sum(at_pledge, ZERO)),
             words.money(sum(fx_rows, ZERO)),
         ]
 
@@ -549,14 +595,14 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         "outstanding",
         t("t_outstanding"),
         [t("c_currency"), t("c_outstanding_cur"), t("c_outstanding_eur"), t("c_pledge_count")],
-        [
-            [c, words.money(per_currency[c][0], c), words.money(per_currency[c][1]), str(per_currency[c][2])]
-            for c in currencies
+        currencies,
+        lambda c: [
+            c,
+            words.money(per_currency[c][0], c),
+            words.money(per_currency[c][1]),
+            str(per_currency[c][2]),
         ],
-        [
-            [c, _plain(per_currency[c][0]), _plain(per_currency[c][1]), str(per_currency[c][2])]
-            for c in currencies
-        ],
+        lambda c: [c, _plain(per_currency[c][0]), _plain(per_currency[c][1]), str(per_currency[c][2])],
         {1, 2, 3},
     )
     if currencies:
@@ -568,41 +614,44 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         ]
 
     # -- results: indicators --------------------------------------------------------------------------
-    result_rows, result_values, result_links = [], [], []
-    for ind in indicators:
-        pr = by_id[ind.project_id]
+    def result_parts(ind: sq.IndicatorRow) -> tuple[Any, bool, str]:
         measure = BY_CODE.get(ind.measure or "")
-        people = measure is not None and measure.people
-        unit = measure.unit if measure is not None else ind.unit
+        return (
+            measure,
+            measure is not None and measure.people,
+            measure.unit if measure is not None else ind.unit,
+        )
+
+    def result_show(ind: sq.IndicatorRow) -> list[str]:
+        measure, people, unit = result_parts(ind)
         women = f"{words.number(ind.actual_women)} / {words.number(ind.target_women)}" if people else ""
         men = f"{words.number(ind.actual_men)} / {words.number(ind.target_men)}" if people else ""
-        result_rows.append(
-            [
-                pr.code,
-                ind.name,
-                words.gettext(measure.label) if measure else "",
-                words.gettext(unit),
-                words.number(ind.target),
-                words.number(ind.actual),
-                women,
-                men,
-            ]
-        )
-        result_values.append(
-            [
-                pr.code,
-                ind.name,
-                ind.measure or "",
-                unit,
-                _count(ind.target),
-                _count(ind.actual),
-                _count(ind.actual_women) if people else "",
-                _count(ind.target_women) if people else "",
-                _count(ind.actual_men) if people else "",
-                _count(ind.target_men) if people else "",
-            ]
-        )
-        result_links.append(f"/projects/{pr.id}")
+        return [
+            by_id[ind.project_id].code,
+            ind.name,
+            words.gettext(measure.label) if measure else "",
+            words.gettext(unit),
+            words.number(ind.target),
+            words.number(ind.actual),
+            women,
+            men,
+        ]
+
+    def result_plain(ind: sq.IndicatorRow) -> list[str]:
+        _measure, people, unit = result_parts(ind)
+        return [
+            by_id[ind.project_id].code,
+            ind.name,
+            ind.measure or "",
+            unit,
+            _count(ind.target),
+            _count(ind.actual),
+            _count(ind.actual_women) if people else "",
+            _count(ind.target_women) if people else "",
+            _count(ind.actual_men) if people else "",
+            _count(ind.target_men) if people else "",
+        ]
+
     result_table = Table(
         "results",
         t("t_results"),
@@ -619,52 +668,48 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                 "c_men",
             )
         ],
-        result_rows,
-        result_values,
+        indicators,
+        result_show,
+        result_plain,
         {4, 5, 6, 7},
-        result_links,
+        its_project,
     )
 
     # -- national processes ---------------------------------------------------------------------------
     moved: dict[int, list[sq.StageMove]] = {}
     for m in moves:
         moved.setdefault(m.process_id, []).append(m)
-    process_rows, process_values = [], []
-    for proc in processes:
-        codes = ", ".join(by_id[i].code for i in proc.project_ids if i in by_id)
+
+    def process_codes(proc: sq.ProcessRow) -> str:
+        return ", ".join(by_id[i].code for i in proc.project_ids if i in by_id)
+
+    def process_show(proc: sq.ProcessRow) -> list[str]:
         steps = "; ".join(
             f"{words.date(m.changed_on)}: {_stage(words, m.from_stage)} → {words.word(m.to_stage)}"
             for m in moved.get(proc.id, [])
         )
-        process_rows.append(
-            [
-                names.get(proc.state, proc.state),
-                proc.name,
-                words.word(proc.kind),
-                words.word(proc.stage),
-                codes,
-                steps,
-            ]
+        return [
+            names.get(proc.state, proc.state),
+            proc.name,
+            words.word(proc.kind),
+            words.word(proc.stage),
+            process_codes(proc),
+            steps,
+        ]
+
+    def process_plain(proc: sq.ProcessRow) -> list[str]:
+        steps = "; ".join(
+            f"{m.changed_on.isoformat()}:{m.from_stage or ''}>{m.to_stage}" for m in moved.get(proc.id, [])
         )
-        process_values.append(
-            [
-                proc.state,
-                proc.name,
-                proc.kind,
-                proc.stage,
-                codes,
-                "; ".join(
-                    f"{m.changed_on.isoformat()}:{m.from_stage or ''}>{m.to_stage}"
-                    for m in moved.get(proc.id, [])
-                ),
-            ]
-        )
+        return [proc.state, proc.name, proc.kind, proc.stage, process_codes(proc), steps]
+
     process_table = Table(
         "processes",
         t("t_processes"),
         [t("c_state"), t("c_process"), t("c_kind"), t("c_stage"), t("c_projects"), t("c_moves")],
-        process_rows,
-        process_values,
+        processes,
+        process_show,
+        process_plain,
     )
 
     # -- charts ---------------------------------------------------------------------------------------
@@ -802,6 +847,8 @@ def context(statement: Statement) -> dict[str, Any]:
     return {
         "st": statement,
         "words": words,
+        "shown_rows": SHOWN,
+        "printed_rows": PRINTED,
         "title": words["title"].format(donor=statement.donor),
         "period_line": words["period_line"].format(
             start=words.date(statement.period.start), end=words.date(statement.period.end)

@@ -92,6 +92,7 @@ TABLE = {
     ("GET", "/api/v1/interests/{interest_id}"): "read",
     ("POST", "/api/v1/interests/{interest_id}/withdraw"): "interests",
     ("POST", "/api/v1/interests/{interest_id}/pledge"): "write",
+    ("GET", "/api/v1/measures"): "read",
     ("GET", "/api/v1/norms"): "read",
     ("GET", "/api/v1/norms/{norm_code}"): "read",
     ("POST", "/api/v1/norms"): "admin",

@@ -140,6 +140,7 @@ def test_project_create_records_every_field_with_old_null(client, accounts):
         "areas": ["SALW", "SCA"],
         "activity_types": ["stockpile_security", "surplus_destruction_salw"],
         "beneficiaries": ["BIH", "SRB"],
+        "norms": [],
     }
     assert same_instant(entry["changes"]["created_at"][1], project["created_at"])
 
@@ -264,6 +265,7 @@ def test_project_delete_keeps_the_full_last_state(client, accounts):
         "areas": ["SALW"],
         "activity_types": ["marking_and_tracing"],
         "beneficiaries": ["MDA"],
+        "norms": [],
         "milestones": [],
         "indicators": [],
     }
@@ -491,7 +493,12 @@ def test_indicator_create_update_delete(client, accounts):
         "project_id": project["id"],
         "name": "Ammunition destroyed",
         "unit": "tonnes",
+        "measure": None,
         "actual": None,
+        "target_women": None,
+        "target_men": None,
+        "actual_women": None,
+        "actual_men": None,
         "version": 1,
         "created_at": ANY,
         "updated_at": ANY,

@@ -76,7 +76,7 @@ COLUMNS = {
         "actual_men",
     ],
     "national-processes": [
-        "state", "name", "kind", "areas", "stage", "established_on", "project_codes", "description",
+        "state", "name", "kind", "areas", "stage", "established_on", "stage_changed_on", "project_codes", "description",
     ],
     "exchange-rates": ["currency", "month", "eur_per_unit"],
 }  # fmt: skip
@@ -266,7 +266,7 @@ def portfolio_view(client: TestClient) -> dict[str, Any]:
         "gaps": ["gaps"],
         "progress": ["by-status", "timeline", "indicators"],
         "national-processes": ["matrix"],
-        "donors/DEU": ["donor-pledges", "donor-received", "donor-share", "donor-processes"],
+        "donors/DEU": ["projects", "pledges", "receipts", "outstanding", "results", "processes"],
         "data-quality": ["overdue_milestones", "unpaid_commitments", "missing_rates"],
     }
     for page_name, ids in tables.items():

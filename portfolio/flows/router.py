@@ -4,6 +4,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -91,7 +93,12 @@ def turn_into_pledge(
         str | None, Query(max_length=4000, description="The pledge's note: the interest's if left out.")
     ] = None,
 ) -> PledgeRead:
-    body = InterestConvert(pledged_on=pledged_on, note=note)
+    try:
+        body = InterestConvert(pledged_on=pledged_on, note=note)
+    except ValidationError as exc:  # the rules beyond the query's own (control characters…): a 422 too
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
     _interest, pledge = interests_flow.turn_into_pledge(
         session, actor, facts, interest_id, body, precondition
     )

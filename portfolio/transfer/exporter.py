@@ -119,6 +119,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
         ]
     if kind == Kind.national_processes:
         found, codes = repository.processes(session, filters.processes)
+        reached = repository.stage_dates(session)
         return [
             [
                 n.state,
@@ -127,6 +128,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
                 n.areas,
                 n.stage,
                 n.established_on,
+                reached.get(n.id) if n.id is not None else None,
                 sorted(codes[i] for i in n.project_ids if i in codes),
                 n.description,
             ]

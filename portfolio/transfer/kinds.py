@@ -195,6 +195,12 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("areas", "list", "SALW", "SALW, SCA or SALW;SCA.", codes="areas"),
         _c("stage", "text", "established", "planned, established, operational or sustained.", codes="stages"),
         _c("established_on", "date", "2023-05-10", "When it was established."),
+        _c(
+            "stage_changed_on",
+            "date",
+            "2024-02-01",
+            "When it reached its stage (a new process is dated by it; today when empty).",
+        ),
         _c("project_codes", "list", "SAMPLE-SCA-2024-03", "Codes of the projects that helped build it, ';'."),
         _c("description", "text", "", "Free text."),
     ),

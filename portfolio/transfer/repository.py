@@ -17,7 +17,7 @@ from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.funding.repository import PledgeFilters
 from portfolio.processes import repository as processes_repository
-from portfolio.processes.models import NationalProcess, NationalProcessProject
+from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.processes.repository import ProcessFilters
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
@@ -91,6 +91,19 @@ def receipts(session: Session, filters: PledgeFilters) -> Sequence[Row[Receipt, 
             col(Receipt.id),
         )
     ).all()
+
+
+def stage_dates(session: Session) -> dict[int, date]:
+    """process id → the day of its latest stage move: when it reached the stage it is at."""
+    return {
+        int(pid): on
+        for pid, on in session.execute(
+            sa_select(
+                col(NationalProcessStageChange.process_id),
+                func.max(col(NationalProcessStageChange.changed_on)),
+            ).group_by(col(NationalProcessStageChange.process_id))
+        ).all()
+    }
 
 
 def processes(session: Session, filters: ProcessFilters) -> tuple[Sequence[NationalProcess], dict[int, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from io import BytesIO
 from pathlib import Path
 
@@ -83,6 +83,12 @@ def _affixes(lang: str, currency: str | None) -> tuple[str, str, str, str, str, 
     return head, tail, minus_head, minus_tail, symbols["group"], symbols["decimal"]
 
 
+@lru_cache(maxsize=8192)
+def _date(lang: str, day: date) -> str:
+    """A date as the locale writes it; a long list repeats the same few hundred days."""
+    return format_date(day, format="medium", locale=lang)
+
+
 PERCENT = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
 
 
@@ -95,6 +101,7 @@ class Formats:
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
+        self.locale = Locale.parse(lang)  # parsed once: Babel parses a locale name on every call
 
     def _write(self, digits: str, negative: bool, currency: str | None) -> str:
         head, tail, minus_head, minus_tail, group, decimal = _affixes(self.lang, currency)
@@ -111,7 +118,7 @@ class Formats:
     def number(self, value: Decimal | int | None) -> str:
         if value is None:
             return "–"
-        return format_decimal(value, locale=self.lang, decimal_quantization=False)
+        return format_decimal(value, locale=self.locale, decimal_quantization=False)
 
     def percent(self, ratio: Decimal | None) -> str:
         """A ratio as a percentage to one decimal, half up as the API rounds: 45.0% (en), 45,0 % (fr)."""
@@ -121,7 +128,7 @@ class Formats:
         return self._write(f"{abs(tenths):,.1f}", tenths < 0, None)
 
     def date(self, day: date | None) -> str:
-        return "–" if day is None else format_date(day, format="medium", locale=self.lang)
+        return "–" if day is None else _date(self.lang, day)
 
     def datetime(self, moment: datetime | None) -> str:
         return (

@@ -76,7 +76,8 @@ COLUMNS = {
         "actual_men",
     ],
     "national-processes": [
-        "state", "name", "kind", "areas", "stage", "established_on", "stage_changed_on", "project_codes", "description",
+        "state", "name", "kind", "areas", "stage", "established_on", "stage_changed_on", "project_codes",
+        "description",
     ],
     "exchange-rates": ["currency", "month", "eur_per_unit"],
 }  # fmt: skip

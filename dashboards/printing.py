@@ -59,7 +59,10 @@ def pdf_from_html(html: str, *, title: str, lang: str) -> bytes:
     fonts = FontConfiguration()
     document = HTML(string=html, base_url=str(Path(__file__).parent))
     stylesheet = CSS(string=print_css(), font_config=fonts)
-    pdf = document.write_pdf(stylesheets=[stylesheet], font_config=fonts, pdf_variant=None, lang=lang)
+    rendered = document.render(stylesheets=[stylesheet], font_config=fonts)
+    rendered.metadata.title = title
+    rendered.metadata.lang = lang
+    pdf = rendered.write_pdf(pdf_variant=None)
     assert pdf is not None
     return bytes(pdf)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
@@ -62,8 +62,7 @@ def _received(donor: str, period: Period) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class PledgeRow:
+class PledgeRow(NamedTuple):
     id: int
     project_id: int
     kind: str
@@ -123,8 +122,7 @@ def pledges(session: Session, donor: str, period: Period) -> list[PledgeRow]:
     ]
 
 
-@dataclass(frozen=True)
-class ReceiptRow:
+class ReceiptRow(NamedTuple):
     pledge_id: int
     project_id: int
     received_on: date
@@ -199,8 +197,7 @@ def listed_projects(donor: str, period: Period) -> Select[Any]:
     )
 
 
-@dataclass(frozen=True)
-class ProjectRow:
+class ProjectRow(NamedTuple):
     id: int
     code: str
     title: str
@@ -251,8 +248,7 @@ def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
     ]
 
 
-@dataclass(frozen=True)
-class IndicatorRow:
+class IndicatorRow(NamedTuple):
     project_id: int
     name: str
     unit: str
@@ -309,8 +305,7 @@ class ProcessRow:
     project_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class StageMove:
+class StageMove(NamedTuple):
     process_id: int
     from_stage: str | None
     to_stage: str

@@ -341,8 +341,8 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
     pledges = sq.pledges(session, code, period)
     receipts = sq.receipts(session, code, period)
     projects = sq.projects(session, code, period)
-    indicators = sq.indicators(session, code, period)
-    processes, moves = sq.processes(session, code, period)
+    indicators = sq.indicators(session, code, period, projects)
+    processes, moves = sq.processes(session, code, period, projects)
     by_id = {p.id: p for p in projects}
 
     counted = [p for p in pledges if p.status != "withdrawn"]

@@ -7,6 +7,7 @@ a project's own total pledged (to show the project's gap, as the project page do
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -197,6 +198,22 @@ def listed_projects(donor: str, period: Period) -> Select[Any]:
     )
 
 
+# Up to this many listed projects are sent as a list of ids, read once; beyond it (far above any donor's
+# portfolio, and under SQLite's limit of bound parameters) the queries repeat the subquery instead.
+IDS_AS_LIST = 20_000
+
+
+def listed_ids(session: Session, donor: str, period: Period) -> Any:
+    """The listed projects' ids as a list when they are few enough, else as the subquery itself."""
+    ids = [int(i) for (i,) in session.execute(listed_projects(donor, period).limit(IDS_AS_LIST + 1)).all()]
+    return ids if len(ids) <= IDS_AS_LIST else listed_projects(donor, period)
+
+
+def _ids(projects: Sequence[ProjectRow], donor: str, period: Period) -> Any:
+    """The ids of the projects already read, as a list (the same selection, not read again)."""
+    return [p.id for p in projects] if len(projects) <= IDS_AS_LIST else listed_projects(donor, period)
+
+
 class ProjectRow(NamedTuple):
     id: int
     code: str
@@ -209,9 +226,10 @@ class ProjectRow(NamedTuple):
 
 
 def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
+    listed = listed_ids(session, donor, period)
     every_pledge = (
         sa_select(col(Pledge.project_id).label("project_id"), func.sum(col(Pledge.amount_eur)).label("eur"))
-        .where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(listed_projects(donor, period)))
+        .where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(listed))
         .group_by(col(Pledge.project_id))
         .subquery("every_pledge")
     )
@@ -222,7 +240,7 @@ def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
             func.count().label("total"),
             func.count(case((done, 1))).label("done"),
         )
-        .where(col(Milestone.project_id).in_(listed_projects(donor, period)))
+        .where(col(Milestone.project_id).in_(listed))
         .group_by(col(Milestone.project_id))
         .subquery("milestones")
     )
@@ -239,7 +257,7 @@ def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
         )
         .outerjoin(every_pledge, every_pledge.c.project_id == col(Project.id))
         .outerjoin(milestones, milestones.c.project_id == col(Project.id))
-        .where(col(Project.id).in_(listed_projects(donor, period)))
+        .where(col(Project.id).in_(listed))
         .order_by(col(Project.code))
     ).all()
     return [
@@ -261,7 +279,10 @@ class IndicatorRow(NamedTuple):
     actual_men: Decimal | None
 
 
-def indicators(session: Session, donor: str, period: Period) -> list[IndicatorRow]:
+def indicators(
+    session: Session, donor: str, period: Period, projects: Sequence[ProjectRow] | None = None
+) -> list[IndicatorRow]:
+    listed = listed_ids(session, donor, period) if projects is None else _ids(projects, donor, period)
     rows = session.execute(
         sa_select(
             col(Indicator.project_id),
@@ -275,7 +296,7 @@ def indicators(session: Session, donor: str, period: Period) -> list[IndicatorRo
             col(Indicator.actual_women),
             col(Indicator.actual_men),
         )
-        .where(col(Indicator.project_id).in_(listed_projects(donor, period)))
+        .where(col(Indicator.project_id).in_(listed))
         .order_by(col(Indicator.project_id), col(Indicator.id))
     ).all()
     return [
@@ -312,12 +333,15 @@ class StageMove(NamedTuple):
     changed_on: date
 
 
-def processes(session: Session, donor: str, period: Period) -> tuple[list[ProcessRow], list[StageMove]]:
+def processes(
+    session: Session, donor: str, period: Period, projects: Sequence[ProjectRow] | None = None
+) -> tuple[list[ProcessRow], list[StageMove]]:
     """The national structures and procedures linked to the listed projects, and their stage moves within
     the period."""
+    listed = listed_ids(session, donor, period) if projects is None else _ids(projects, donor, period)
     links = session.execute(
         sa_select(col(NationalProcessProject.process_id), col(NationalProcessProject.project_id)).where(
-            col(NationalProcessProject.project_id).in_(listed_projects(donor, period))
+            col(NationalProcessProject.project_id).in_(listed)
         )
     ).all()
     linked: dict[int, list[int]] = {}

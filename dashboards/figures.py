@@ -39,7 +39,7 @@ from dashboards.queries import (
     StageCount,
     StatusLine,
 )
-from portfolio.money import plain, ratio
+from portfolio.money import plain
 
 COLOURS = {"pledged": "#1f5f99", "received": "#4aa35a", "budget": "#b9c4cf", "gap": "#d0623b"}
 STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#08519c"]
@@ -997,29 +997,6 @@ def donor_received(pledges: list[DonorPledge], labels: Labels) -> Panel:
         labels,
     )
     return Panel("donor-received", labels["donor_received"], fig, numbers)
-
-
-def donor_share(own: Decimal, everyone: Decimal, labels: Labels) -> Panel:
-    others = max(everyone - own, Decimal("0.00"))
-    fig = go.Figure(
-        go.Pie(
-            labels=[labels["this_donor"], labels["other_donors"]],
-            values=[float(own), float(others)],
-            customdata=[str(own), str(others)],
-            hole=0.45,
-            sort=False,
-            marker={"colors": [COLOURS["pledged"], COLOURS["budget"]]},
-            hovertemplate="%{label}: € %{customdata} (%{percent})<extra></extra>",
-        )
-    )
-    _layout(fig, labels["donor_share"])
-    share = ratio(own, everyone)
-    numbers = table(
-        [(labels["this_donor"], MONEY), (labels["other_donors"], MONEY), (labels["donor_share"], PERCENT)],
-        [[own, others, share]],
-        labels,
-    )
-    return Panel("donor-share", labels["donor_share"], fig, numbers)
 
 
 def process_list(

@@ -1117,7 +1117,6 @@ def test_donor_figures_for_one_donor(db, portfolio):
     )
     with db.session() as session:
         rows = queries.donor_pledges(session, ALL, "GBR")
-        everyone = queries.totals(session, ALL).pledged_eur
     assert [
         (r.project_code, r.status, r.kind, r.currency, r.amount, r.amount_eur, r.received_eur) for r in rows
     ] == [
@@ -1142,17 +1141,6 @@ def test_donor_figures_for_one_donor(db, portfolio):
     received_panel = figures.donor_received(rows, EN)
     assert customdata(received_panel.figure.data[0]) == [str(received), str(pledged - received)]
     assert received_panel.table.rows == [[money(pledged), money(received), money(pledged - received)]]
-
-    assert everyone == expected_totals(portfolio, ALL).pledged_eur
-    share = figures.donor_share(pledged, everyone, EN)
-    assert customdata(share.figure.data[0]) == [str(pledged), str(everyone - pledged)]
-    assert share.table.rows == [
-        [
-            money(pledged),
-            money(everyone - pledged),
-            EN.percent((pledged / everyone).quantize(Decimal("0.0001"))),
-        ]
-    ]
 
 
 def test_donor_page_leaves_a_withdrawn_pledge_out_of_received_and_share(db, portfolio):

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from portfolio.documents import service as documents_service
 from portfolio.documents.models import Document, DocumentChunk
 from portfolio.documents.service import CHUNK_SIZE
 from portfolio.security import create_token
@@ -427,3 +428,19 @@ def test_an_upload_cut_off_half_way_leaves_no_document_and_no_bytes(client, db, 
     )
     assert 400 <= response.status_code < 500
     assert count(db, Document) == 0 and count(db, DocumentChunk) == 0
+
+
+def test_bytes_that_change_after_the_check_cut_the_download_short_before_its_last_chunk(client, db, project):
+    """The check runs before the response starts; should the bytes change between the check and the
+    sending, the stream hashes them again and withholds the last chunk, so the client never holds a
+    complete file that is not the one uploaded."""
+    data = PDF_BYTES + bytes(3 * CHUNK_SIZE)
+    created = ok(upload(client, project["id"], data), 201)
+    with db.session() as session:
+        stored = documents_service.stored(session.get(Document, created["id"]))
+    corrupt(db, created["id"], seq=1)
+    sent: list[bytes] = []
+    blocks = documents_service.stream(db, stored)
+    with pytest.raises(documents_service.StreamBroken):
+        sent.extend(blocks)
+    assert sent and sum(map(len, sent)) < len(data)

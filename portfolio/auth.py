@@ -10,6 +10,7 @@
 | imports (templates, CSV/XLSX uploads)                | rw    | rw    | –       | –                  |
 | exports (CSV, XLSX, IATI)                            | r     | r     | r       | r, pledges: own    |
 | norms catalogue                                      | rw    | r     | r       | r                  |
+| documents (purging: admins)                          | rw    | rw    | r       | r, shared or own   |
 
 Every route declares its resource with :func:`authorize`; the donor's restriction to its own State's
 pledges is applied by the funding service, which answers 404 for another State's pledge.
@@ -51,6 +52,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "own-account": {"read": EVERYONE},
     "interests": {"read": EVERYONE, "write": frozenset({"admin", "staff", "donor"})},
     "norms": {"read": EVERYONE, "write": frozenset({"admin"})},
+    "documents": {"read": EVERYONE, "write": WRITERS},
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

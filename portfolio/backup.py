@@ -3,15 +3,20 @@ restore that loads one into an empty database in a single transaction. This is a
 from the embedded SQLite file to PostgreSQL without losing a cent: back up one, restore into the other.
 
 Amounts travel as decimal strings, dates and timestamps as ISO 8601, so nothing passes through a float.
+Documents' bytes travel as base64, one row per chunk of at most 256 KiB as they are stored, and a restore
+checks that each document's chunks still hash to its SHA-256 before anything is written.
 The reference States are not in the file: every database gets them from its migrations."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String, Table, func, insert, select, text
+from sqlalchemy import Date, DateTime, LargeBinary, String, Table, func, insert, select, text
 from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
@@ -34,6 +39,8 @@ def _tables() -> list[Table]:
 
 
 def _to_json(value: Any) -> Any:
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -52,7 +59,45 @@ def _from_json(table: Table, column: str, value: Any) -> Any:
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if isinstance(kind, Date):
         return date.fromisoformat(value)
+    if isinstance(kind, LargeBinary):
+        return base64.b64decode(value, validate=True)
     return value
+
+
+def _document_problems(tables: dict[str, Any]) -> list[FieldError]:
+    """Every document of the backup whose chunks are not valid base64 or do not hash to its SHA-256."""
+    digests: dict[Any, Any] = {}
+    sizes: dict[Any, int] = {}
+    problems: list[FieldError] = []
+    chunks = tables.get("document_chunk", [])
+
+    def in_order(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
+        seq = item[1].get("seq")
+        return str(item[1].get("document_id")), seq if isinstance(seq, int) else -1
+
+    for index, row in sorted(enumerate(chunks), key=in_order):
+        try:
+            data = base64.b64decode(row.get("data") or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            problems.append(
+                FieldError(("file", "tables", "document_chunk", index, "data"), "not valid base64")
+            )
+            continue
+        key = row.get("document_id")
+        digests.setdefault(key, hashlib.sha256()).update(data)
+        sizes[key] = sizes.get(key, 0) + len(data)
+    for index, row in enumerate(tables.get("document", [])):
+        key = row.get("id")
+        digest = digests[key].hexdigest() if key in digests else hashlib.sha256().hexdigest()
+        if digest != row.get("sha256") or sizes.get(key, 0) != row.get("size"):
+            problems.append(
+                FieldError(
+                    ("file", "tables", "document", index, "sha256"),
+                    f"document id {key}: its bytes in the backup do not match its SHA-256; the file is "
+                    "damaged",
+                )
+            )
+    return problems
 
 
 def dump(session: Session) -> dict[str, Any]:
@@ -180,6 +225,13 @@ def restore(session: Session, document: dict[str, Any], *, replace: bool = False
         if not isinstance(rows, list) or any(not isinstance(r, dict) or set(r) - columns for r in rows):
             raise ValidationFailed.field(("file", "tables", table.name), "rows with unknown columns")
     problems = _control_problems(tables)
+    damaged = _document_problems(tables)
+    if damaged:
+        raise ValidationFailed(
+            f"{len(damaged)} documents are damaged in the backup; nothing was restored: "
+            + "; ".join(p.msg for p in damaged[:10]),
+            errors=damaged,
+        )
     if problems:
         shown = "; ".join(p.msg for p in problems[:10])
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""

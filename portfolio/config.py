@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         default="Organization for Security and Co-operation in Europe",
         description="Name of the reporting organisation in the IATI export.",
     )
+    document_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest document upload accepted (413 beyond)."
+    )
+    public_document_base_url: str | None = Field(
+        default=None,
+        description="Where the documents shared with donors and marked public are published (e.g. "
+        "https://example.org/documents): the IATI export links each as BASE/ID/FILENAME. Unset: the export "
+        "links no document.",
+    )
 
 
 @lru_cache

@@ -15,6 +15,8 @@ from portfolio import __version__, migrate
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
+from portfolio.documents.router import router as documents_router
+from portfolio.documents.service import too_large
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.flows.delete_norm import router as norm_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
@@ -68,6 +70,11 @@ TAGS = [
         "into pledges.",
     },
     {"name": "Norms", "description": "The OSCE Documents and Best Practice Guides projects implement."},
+    {
+        "name": "Documents",
+        "description": "Files attached to projects, agreements, obligations, national processes and "
+        "indicators, kept in the database and checked against their SHA-256 on every download.",
+    },
 ]
 
 
@@ -96,6 +103,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
     app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
+    app.add_middleware(
+        UploadLimit,
+        limit=lambda: app.state.settings.document_max_bytes,
+        paths=("/api/v1/documents",),
+        refusal=lambda _scope, limit: problem(413, "File too large", too_large(limit), "payload-too-large"),
+    )
     routers = (
         auth_router,
         me_router,
@@ -116,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         interest_flows_router,
         norms_router,
         norm_flows_router,
+        documents_router,
     )
     for router in routers:
         app.include_router(router)

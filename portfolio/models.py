@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from portfolio.audit.models import AuditEntry
+from portfolio.documents.models import Document, DocumentChunk
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.interests.models import Interest
 from portfolio.norms.models import Norm
@@ -24,6 +25,8 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEntry",
+    "Document",
+    "DocumentChunk",
     "ExchangeRate",
     "Indicator",
     "Interest",

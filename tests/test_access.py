@@ -98,6 +98,12 @@ TABLE = {
     ("POST", "/api/v1/norms"): "admin",
     ("PATCH", "/api/v1/norms/{norm_code}"): "admin",
     ("DELETE", "/api/v1/norms/{norm_code}"): "admin",
+    ("POST", "/api/v1/documents"): "write",
+    ("GET", "/api/v1/documents"): "read",
+    ("GET", "/api/v1/documents/{document_id}"): "read",
+    ("GET", "/api/v1/documents/{document_id}/content"): "read",
+    ("PATCH", "/api/v1/documents/{document_id}"): "write",
+    ("DELETE", "/api/v1/documents/{document_id}"): "write",
 }
 
 
@@ -137,7 +143,12 @@ def world(client, accounts):
     move(client, seeking["id"], "assessment", "planning", "seeking_funding")
     body = {"donor": "DEU", "amount": "10.00", "currency": "EUR"}
     interest = ok(client.post(f"/api/v1/projects/{seeking['id']}/interests", json=body), 201)
+    form = {"owner_type": "project", "owner_id": project["id"], "category": "A07", "title": "Review"}
+    shared = form | {"shared_with_donor": "true"}  # the donor's State funds the project: it may read it
+    files = {"file": ("review.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    document = ok(client.post("/api/v1/documents", data=shared, files=files), 201)
     return {
+        "document_id": document["id"],
         "interest_id": interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -308,7 +319,14 @@ def confidential(client, accounts):
     )
     other_interest = {"donor": "USA", "amount": "7654.32", "currency": "EUR", "note": SECRET_NOTE}
     ok(client.post(f"/api/v1/projects/{project['id']}/interests", json=other_interest), 201)
+    form = {"owner_type": "project", "owner_id": project["id"], "category": "A07", "title": "Review"}
+    files = {"file": ("review.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    shared = form | {"shared_with_donor": "true"}
+    document = ok(client.post("/api/v1/documents", data=shared, files=files), 201)
+    internal = form | {"title": SECRET_NOTE}  # not shared with donors: no output may show it
+    ok(client.post("/api/v1/documents", data=internal, files=files), 201)
     ids = {
+        "document_id": document["id"],
         "interest_id": own_interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],

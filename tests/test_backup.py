@@ -1,6 +1,8 @@
 """Backups: sample data → backup → restore into a fresh database → every API response identical, on each
 database and from SQLite into PostgreSQL (the README's way of moving to PostgreSQL)."""
 
+import base64
+import hashlib
 import json
 import re
 from datetime import timedelta
@@ -10,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from portfolio import migrate
-from portfolio.backup import dump, restore
+from portfolio.backup import dump, is_empty, restore
 from portfolio.cli import app as cli
 from portfolio.demo import load_demo_data
 from portfolio.errors import Conflict, ValidationFailed
@@ -56,6 +58,7 @@ def responses(app) -> dict[str, object]:
             "/api/v1/national-processes?limit=500",
             "/api/v1/users?limit=500",
             "/api/v1/audit?limit=500",
+            "/api/v1/documents?limit=500",
             "/dashboards/funding",
             "/dashboards/progress",
             "/dashboards/donors/DEU",
@@ -228,3 +231,59 @@ def test_restore_refuses_text_with_a_control_character_naming_table_column_and_r
     assert "project id" in caught.value.detail and "nothing was restored" in caught.value.detail
     with sample.state.db.session() as session:  # --replace deleted nothing: the check comes first
         assert dump(session)["tables"] == document["tables"]
+
+
+def _upload_documents(app) -> list[dict]:
+    """A small document and one of three chunks, with the files they were made from."""
+    with TestClient(app, headers=admin_headers(app)) as client:
+        project = client.get("/api/v1/projects", params={"limit": 1}).json()["items"][0]
+        made = []
+        for name, data in (
+            ("small.pdf", b"%PDF-1.4\n%%EOF\n"),
+            ("large.pdf", b"%PDF-1.7\n" + bytes(600_000)),
+        ):
+            form = {"owner_type": "project", "owner_id": project["id"], "category": "A07", "title": name}
+            response = client.post(
+                "/api/v1/documents", data=form, files={"file": (name, data, "application/pdf")}
+            )
+            assert response.status_code == 201, response.text
+            made.append(response.json() | {"bytes": data})
+    return made
+
+
+def test_documents_and_their_bytes_survive_a_round_trip(sample, empty_database_url):
+    made = _upload_documents(sample)
+    with sample.state.db.session() as session:
+        document = dump(session)
+    assert len(document["tables"]["document_chunk"]) == 4  # 1 + 3 chunks, each its own row
+    target = restored_app(empty_database_url, document)
+    try:
+        with TestClient(target, headers=admin_headers(target)) as client:
+            listed = client.get("/api/v1/documents").json()["items"]
+            assert {d["id"]: d["sha256"] for d in listed} == {d["id"]: d["sha256"] for d in made}
+            for original in made:
+                got = client.get(f"/api/v1/documents/{original['id']}/content")
+                assert got.status_code == 200, got.text
+                assert hashlib.sha256(got.content).hexdigest() == original["sha256"]
+                assert got.content == original["bytes"]
+    finally:
+        target.state.db.dispose()
+
+
+def test_restore_refuses_a_backup_whose_document_bytes_do_not_match_their_sha256(sample, empty_database_url):
+    made = _upload_documents(sample)
+    with sample.state.db.session() as session:
+        document = dump(session)
+    chunk = next(c for c in document["tables"]["document_chunk"] if c["document_id"] == made[1]["id"])
+    chunk["data"] = base64.b64encode(b"%PDF-1.7 altered").decode()
+    migrate.upgrade(empty_database_url)
+    target = create_app(make_settings(empty_database_url))
+    try:
+        with pytest.raises(ValidationFailed) as refused, target.state.db.session(write=True) as session:
+            restore(session, json.loads(json.dumps(document)))
+        assert f"document id {made[1]['id']}" in str(refused.value)
+        assert [e.loc[:3] for e in refused.value.errors] == [("file", "tables", "document")]
+        with target.state.db.session() as session:
+            assert is_empty(session)
+    finally:
+        target.state.db.dispose()

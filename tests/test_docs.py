@@ -55,6 +55,15 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
             "user_id": accounts["staff"].id,
             "process_id": ok(admin.get("/api/v1/national-processes"))["items"][0]["id"],
             "norm_code": "bpg-salw-collection",  # the norm the POST example adds
+            "document_id": ok(
+                admin.post(
+                    "/api/v1/documents",
+                    data={"owner_type": "project", "owner_id": open_project["id"], "category": "A07"}
+                    | {"title": "Mid-term review"},
+                    files={"file": ("review.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+                ),
+                201,
+            )["id"],
         }
         tried = 0
         for path, item in document["paths"].items():

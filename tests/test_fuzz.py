@@ -119,6 +119,7 @@ class Seeds:
         self.ids["milestone_id"] = [self.new_milestone_id()]
         self.ids["indicator_id"] = [self.new_indicator_id()]
         self.ids["process_id"] = [self.new_process_id()]
+        self.ids["document_id"] = [self.new_document_id()]
         return self
 
     def new_project_id(self) -> int:
@@ -145,6 +146,12 @@ class Seeds:
             "project_ids": [self.ids["project_id"][0]],
         }
         return int(ok(self.client.post("/api/v1/national-processes", json=body), 201)["id"])
+
+    def new_document_id(self) -> int:
+        form = {"owner_type": "project", "owner_id": self.ids["project_id"][0], "category": "A07"}
+        form |= {"title": "Mid-term review", "shared_with_donor": "true"}  # Germany funds the project
+        files = {"file": ("review.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+        return int(ok(self.client.post("/api/v1/documents", data=form, files=files), 201)["id"])
 
     def replace_if_deleted(self, case: Any, status: int) -> None:
         if case.method.upper() != "DELETE" or status != 204:

@@ -106,10 +106,15 @@ CODED = {
     ("receiver-org", "type"): "OrganisationType",
     ("result", "type"): "ResultType",
     ("indicator", "measure"): "IndicatorMeasure",
+    ("category", "code"): "DocumentCategory",
 }
 # Coded attributes whose codelists are not kept here, with the one value the export may use.
 FIXED = {
     ("policy-marker", "vocabulary"): "1",  # PolicyMarkerVocabulary 1: OECD DAC CRS
+}
+# Coded attributes whose codelists are not kept here, with the form their values must have.
+PATTERNED = {
+    ("language", "code"): r"[a-z]{2}",  # ISO 639-1
 }
 ORGANISATIONS = ("reporting-org", "participating-org", "provider-org", "receiver-org")
 CODE_ATTRIBUTES = {"code", "type", "role", "vocabulary", "significance", "measure", "status", "currency"}
@@ -127,6 +132,8 @@ def check_codes(doc: etree._Element, org_ref: str = OSCE_REF) -> None:
                 assert value in codelist(CODED[key]), f"{key}={value!r} is not in {CODED[key]}"
             elif key in FIXED:
                 assert value == FIXED[key], key
+            elif key in PATTERNED:
+                assert re.fullmatch(PATTERNED[key], value), key
             else:
                 assert attribute not in CODE_ATTRIBUTES, f"{key} is not checked against a codelist"
     assert {s.get("vocabulary") for s in doc.iter("sector")} <= {"1"}
@@ -1147,3 +1154,58 @@ def test_women_and_men_of_a_people_count_are_targets_and_actuals_with_a_sex_dime
     assert int(people.find("period/target").get("value")) >= 40 + 70  # the total holds the unrecorded too
     assert values(rifles, "target") == [("900", [])] and values(rifles, "actual") == []
     assert people.findtext("title/narrative") == "Border guards trained (people)"
+
+
+def _attach(client, owner_id, title, owner_type="project", **form):
+    fields = {"owner_type": owner_type, "owner_id": owner_id, "category": "A07", "title": title}
+    fields |= {k: str(v).lower() for k, v in form.items()}
+    files = {"file": (f"{title}.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    return ok(client.post("/api/v1/documents", data=fields, files=files), 201)
+
+
+def test_documents_shared_and_public_are_linked_only_when_a_public_address_is_set(db, client, settings):
+    project = make_project(client, code="P-DOC")
+    indicator = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/indicators",
+            json={"name": "Sites", "unit": "sites", "target": "3"},
+        ),
+        201,
+    )
+    published = _attach(
+        client, project["id"], "Évaluation finale", shared_with_donor=True, public=True, language="fr"
+    )
+    _attach(client, project["id"], "Shared only", shared_with_donor=True)
+    _attach(client, project["id"], "Public only", public=True)
+    _attach(
+        client,
+        indicator["id"],
+        "Of an indicator",
+        owner_type="indicator",
+        shared_with_donor=True,
+        public=True,
+    )
+    deleted = _attach(client, project["id"], "Deleted", shared_with_donor=True, public=True)
+    assert client.delete(f"/api/v1/documents/{deleted['id']}").status_code == 204
+
+    assert activity(export(db, settings), "P-DOC").findall("document-link") == []
+    public = settings.model_copy(update={"public_document_base_url": "https://osce.example.org/documents/"})
+    links = activity(export(db, public), "P-DOC").findall("document-link")  # valid against the 2.03 schema
+    assert [
+        (
+            link.get("url"),
+            link.get("format"),
+            link.findtext("title/narrative"),
+            link.find("category").get("code"),
+            link.find("language").get("code"),
+        )
+        for link in links
+    ] == [
+        (
+            f"https://osce.example.org/documents/{published['id']}/%C3%89valuation%20finale.pdf",
+            "application/pdf",
+            "Évaluation finale",
+            "A07",
+            "fr",
+        )
+    ]

@@ -26,6 +26,7 @@ class Entity(StrEnum):
     user = "user"
     interest = "interest"
     norm = "norm"
+    document = "document"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

@@ -24,11 +24,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
 from importlib import resources
+from urllib.parse import quote
 
 from lxml import etree
 from sqlmodel import Session
 
 from portfolio.config import Settings
+from portfolio.documents import service as documents_service
+from portfolio.documents.models import Document
 from portfolio.errors import Conflict
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.projects import repository as projects_repository
@@ -217,9 +220,10 @@ class _Portfolio:
     entered: dict[int, dict[str, date]] = field(default_factory=lambda: defaultdict(dict))
     outstanding: set[int] = field(default_factory=set)
     updated: dict[int, datetime] = field(default_factory=dict)
+    documents: dict[int, list[Document]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _load(session: Session, filters: ProjectFilters, viewer: Actor) -> _Portfolio:
+def _load(session: Session, filters: ProjectFilters, viewer: Actor, *, documents: bool = False) -> _Portfolio:
     donor = viewer.state if viewer.is_donor else None
     ids: AnySelect
     if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
@@ -254,6 +258,9 @@ def _load(session: Session, filters: ProjectFilters, viewer: Actor) -> _Portfoli
         portfolio.entered[change.project_id].setdefault(change.to_status, change.changed_on)
     portfolio.outstanding = repository.projects_outstanding(session, ids)
     portfolio.updated = repository.last_updated(session, ids, donor)
+    if documents:  # only with a public address to link them to
+        for document in documents_service.publishable(session, [p.id for p in projects if p.id is not None]):
+            portfolio.documents[document.owner_id].append(document)
     return portfolio
 
 
@@ -312,6 +319,7 @@ class _Builder:
         self.org_ref = clean_text(settings.iati_org_ref)
         self.org_name = settings.iati_org_name
         self.today = today
+        self.document_base = (settings.public_document_base_url or "").rstrip("/")
 
     def state_name(self, code: str) -> str:
         state = self.portfolio.states.get(code)
@@ -374,8 +382,18 @@ class _Builder:
         self.budgets(activity, project)
         for transaction in self.transactions(pledges):
             self.transaction(activity, transaction)
+        for document in self.portfolio.documents.get(project.id, []):
+            self.document_link(activity, document)
         for indicator in self.portfolio.indicators.get(project.id, []):
             self.result(activity, project, indicator)
+
+    def document_link(self, activity: etree._Element, document: Document) -> None:
+        """A document shared with donors and public, at its address under the public base URL."""
+        url = f"{self.document_base}/{document.id}/{quote(document.filename, safe='')}"
+        link = _sub(activity, "document-link", url=url, format=document.media_type)
+        _with_narrative(link, "title", document.title)
+        _sub(link, "category", code=document.category)
+        _sub(link, "language", code=document.language)
 
     def budgets(self, activity: etree._Element, project: Project) -> None:
         """The budget in yearly (or shorter) periods; none without both a start and an end date."""
@@ -527,7 +545,7 @@ def iati_export(
     Raises :class:`IatiIdentifierClash` when two selected projects' codes differ only in characters
     IATI identifiers may not contain (``A/1`` and ``A-1``): an identifier must name one activity.
     """
-    portfolio = _load(session, filters, viewer)
+    portfolio = _load(session, filters, viewer, documents=bool(settings.public_document_base_url))
     builder = _Builder(portfolio, settings, today or date.today())
     seen: dict[str, str] = {}
     for project in portfolio.projects:

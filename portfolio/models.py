@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from portfolio.agreements.models import Agreement, Obligation
 from portfolio.audit.models import AuditEntry
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
 from portfolio.interests.models import Interest
@@ -23,6 +24,7 @@ from portfolio.users.models import User
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Agreement",
     "AuditEntry",
     "ExchangeRate",
     "Indicator",
@@ -32,6 +34,7 @@ __all__ = [
     "NationalProcessProject",
     "NationalProcessStageChange",
     "Norm",
+    "Obligation",
     "Pledge",
     "Project",
     "ProjectActivity",

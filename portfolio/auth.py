@@ -51,6 +51,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "own-account": {"read": EVERYONE},
     "interests": {"read": EVERYONE, "write": frozenset({"admin", "staff", "donor"})},
     "norms": {"read": EVERYONE, "write": frozenset({"admin"})},
+    "agreements": {"read": EVERYONE, "write": WRITERS},
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -12,11 +12,14 @@ from sqlalchemy import text
 from dashboards import pages as dashboards
 from dashboards import period as period_report
 from portfolio import __version__, migrate
+from portfolio.agreements.router import agreements_router as agreement_reads_router
+from portfolio.agreements.router import router as obligations_router
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.flows.delete_norm import router as norm_flows_router
+from portfolio.flows.router import agreements_router as agreement_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         interest_flows_router,
         norms_router,
         norm_flows_router,
+        agreement_reads_router,
+        agreement_flows_router,
+        obligations_router,
     )
     for router in routers:
         app.include_router(router)

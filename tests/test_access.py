@@ -7,6 +7,7 @@
 | lifecycle moves | rw | rw | reopen only | – |
 | pledges and receipts | rw | rw | r | r (its own State's only) |
 | audit trail | r | r | r | – |
+| agreements and reporting obligations | rw | rw | r | r (its own State's only) |
 | imports (templates, uploads) | rw | rw | – | – |
 | exports (CSV, XLSX, IATI) | r | r | r | r (pledges and receipts: its own State's only) |
 """
@@ -98,6 +99,13 @@ TABLE = {
     ("POST", "/api/v1/norms"): "admin",
     ("PATCH", "/api/v1/norms/{norm_code}"): "admin",
     ("DELETE", "/api/v1/norms/{norm_code}"): "admin",
+    ("GET", "/api/v1/pledges/{pledge_id}/agreement"): "read",
+    ("POST", "/api/v1/pledges/{pledge_id}/agreement"): "write",
+    ("PATCH", "/api/v1/pledges/{pledge_id}/agreement"): "write",
+    ("GET", "/api/v1/obligations"): "read",
+    ("POST", "/api/v1/obligations"): "write",
+    ("GET", "/api/v1/obligations/{obligation_id}"): "read",
+    ("PATCH", "/api/v1/obligations/{obligation_id}"): "write",
 }
 
 
@@ -137,7 +145,12 @@ def world(client, accounts):
     move(client, seeking["id"], "assessment", "planning", "seeking_funding")
     body = {"donor": "DEU", "amount": "10.00", "currency": "EUR"}
     interest = ok(client.post(f"/api/v1/projects/{seeking['id']}/interests", json=body), 201)
+    agreement = {"reference": "SAMPLE-CA-1", "signed_on": "2024-04-01"}
+    agreement = ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=agreement), 201)
+    due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+    obligation = ok(client.post("/api/v1/obligations", json=due), 201)
     return {
+        "obligation_id": obligation["id"],
         "interest_id": interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -308,7 +321,17 @@ def confidential(client, accounts):
     )
     other_interest = {"donor": "USA", "amount": "7654.32", "currency": "EUR", "note": SECRET_NOTE}
     ok(client.post(f"/api/v1/projects/{project['id']}/interests", json=other_interest), 201)
+    own_agreement = {"reference": "SAMPLE-CA-DEU", "signed_on": "2024-04-01"}
+    own_agreement = ok(client.post(f"/api/v1/pledges/{own['id']}/agreement", json=own_agreement), 201)
+    other_agreement = {"reference": "SAMPLE-CA-9876", "signed_on": "2024-04-01", "conditions": SECRET_NOTE}
+    other_agreement = ok(client.post(f"/api/v1/pledges/{other['id']}/agreement", json=other_agreement), 201)
+    for agreement in (own_agreement, other_agreement):
+        due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+        obligation = ok(client.post("/api/v1/obligations", json=due), 201)
+    ok(client.patch(f"/api/v1/obligations/{obligation['id']}", json={"note": SECRET_NOTE}))
+    own_obligation = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"][0]
     ids = {
+        "obligation_id": own_obligation["id"],
         "interest_id": own_interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -323,6 +346,7 @@ def confidential(client, accounts):
     # all other donors pledged together, project total minus Germany's own, is the project's total.)
     forbidden = ["USA", "United States", "4321.98", "4,321.98", "123.46", "61.73", SECRET_NOTE]
     forbidden += ["7654.32", "7,654.32"]  # the other State's expression of interest
+    forbidden += ["SAMPLE-CA-9876"]  # the other State's agreement
     return {"ids": ids, "own": own["id"], "other": other["id"], "forbidden": forbidden}
 
 

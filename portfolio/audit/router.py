@@ -26,6 +26,8 @@ class Entity(StrEnum):
     user = "user"
     interest = "interest"
     norm = "norm"
+    agreement = "agreement"
+    obligation = "obligation"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

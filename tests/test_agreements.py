@@ -4,6 +4,8 @@ refusals naming their field, who sees which, the list's filters and overdue read
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -348,3 +350,33 @@ def test_overdue_is_read_from_the_date_never_stored(client, db):
         False,
         TODAY.isoformat(),
     )
+
+
+def quality_table(client: TestClient, table: str) -> list[list[str]]:
+    response = client.get("/dashboards/data-quality.csv", params={"table": table})
+    assert response.status_code == 200, response.text
+    return list(csv.reader(io.StringIO(response.text)))[1:]
+
+
+def test_the_data_quality_page_shows_unsigned_commitments_and_overdue_reports(client):
+    committed = pledge_with_project(client, status="committed", amount="1234.00")
+    signed = pledge_with_project(client, amount="5678.00")
+    ok(record(client, signed["id"]), 201)  # final pair due 2026-03-31: overdue
+    unsigned = quality_table(client, "pledges_without_agreement")
+    codes = {row[0] for row in unsigned}
+    project_codes = {
+        p["id"]: p["code"] for p in ok(client.get("/api/v1/projects", params={"limit": 500}))["items"]
+    }
+    assert codes == {project_codes[committed["project_id"]]}  # the signed one is committed, with an agreement
+    assert unsigned[0][1] == "DEU: 1234.00 EUR"
+    late = quality_table(client, "overdue_obligations")
+    assert [row[1:] for row in late] == [
+        ["DEU, SAMPLE-CA-001: final narrative", "2026-03-31"],
+        ["DEU, SAMPLE-CA-001: financial statement", "2026-03-31"],
+    ]
+    page = client.get("/dashboards/data-quality", params={"lang": "fr"}).text
+    assert "Engagements sans accord de contribution" in page
+    assert "Obligations de rapport en retard" in page
+    final = obligations(client, project=signed["project_id"])[0]
+    ok(client.patch(f"/api/v1/obligations/{final['id']}", json={"status": "submitted"}))
+    assert len(quality_table(client, "overdue_obligations")) == 1

@@ -380,3 +380,19 @@ def test_the_data_quality_page_shows_unsigned_commitments_and_overdue_reports(cl
     final = obligations(client, project=signed["project_id"])[0]
     ok(client.patch(f"/api/v1/obligations/{final['id']}", json={"status": "submitted"}))
     assert len(quality_table(client, "overdue_obligations")) == 1
+
+
+def test_the_home_page_lists_overdue_reports_and_a_donor_sees_its_own(client, accounts):
+    own = pledge_with_project(client)
+    other = pledge_with_project(client, donor="USA")
+    ok(record(client, own["id"]), 201)
+    ok(record(client, other["id"], reference="SAMPLE-CA-USA"), 201)
+    staff = client.get("/", headers=accounts["staff"].headers)
+    assert staff.status_code == 200
+    section = staff.text.split('id="h-reports"')[1].split("</section>")[0]
+    assert "(4)" in section and "Final narrative report" in section and "United States" in section
+    donor = client.get("/", headers=accounts["donor"].headers)
+    section = donor.text.split('id="h-reports"')[1].split("</section>")[0]
+    assert "(2)" in section and "Germany" in section and "United States" not in section
+    french = client.get("/", headers=accounts["staff"].headers | {"Accept-Language": "fr"})
+    assert "Rapport narratif final" in french.text

@@ -356,3 +356,9 @@ def update_obligation(
         audit.record(session, actor, "update", "obligation", obligation_id, changes, found.project_id)
         session.flush()
     return obligation, changes
+
+
+def overdue_obligations(session: Session, viewer: Actor, limit: int) -> tuple[list[ObligationRow], int]:
+    """The obligations still due whose date has passed, longest overdue first, as ``viewer`` may see
+    them (a donor: its own State's), and how many there are."""
+    return list_obligations(session, viewer, ObligationFilters(status="overdue"), PageParams(limit, 0))

@@ -396,3 +396,22 @@ def test_the_home_page_lists_overdue_reports_and_a_donor_sees_its_own(client, ac
     assert "(2)" in section and "Germany" in section and "United States" not in section
     french = client.get("/", headers=accounts["staff"].headers | {"Accept-Language": "fr"})
     assert "Rapport narratif final" in french.text
+
+
+def test_the_donors_statement_lists_its_overdue_reports_only(client, accounts):
+    own = pledge_with_project(client)
+    other = pledge_with_project(client, donor="USA")
+    ok(record(client, own["id"], reference="SAMPLE-CA-DEU-7"), 201)
+    ok(record(client, other["id"], reference="SAMPLE-CA-USA-8"), 201)
+    donor = accounts["donor"].headers
+    url = "/dashboards/donors/DEU.csv"
+    response = client.get(url, params={"table": "obligations", "from": "2024-01-01"}, headers=donor)
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.text)))[1:]
+    late = str((TODAY - date(2026, 3, 31)).days)
+    assert [row[1:] for row in rows] == [
+        ["SAMPLE-CA-DEU-7", "final_narrative", "2026-03-31", late],
+        ["SAMPLE-CA-DEU-7", "financial_statement", "2026-03-31", late],
+    ]
+    page = client.get("/dashboards/donors/DEU", params={"from": "2024-01-01"}, headers=donor).text
+    assert "Final narrative report" in page and "SAMPLE-CA-USA-8" not in page

@@ -21,6 +21,7 @@ from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, 
 from portfolio.flows.delete_norm import router as norm_flows_router
 from portfolio.flows.router import agreements_router as agreement_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
+from portfolio.flows.router import pledges_router as pledge_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.interests.router import router as interests_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         norm_flows_router,
         agreement_reads_router,
         agreement_flows_router,
+        pledge_flows_router,
         obligations_router,
     )
     for router in routers:

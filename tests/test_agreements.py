@@ -415,3 +415,13 @@ def test_the_donors_statement_lists_its_overdue_reports_only(client, accounts):
     ]
     page = client.get("/dashboards/donors/DEU", params={"from": "2024-01-01"}, headers=donor).text
     assert "Final narrative report" in page and "SAMPLE-CA-USA-8" not in page
+
+
+def test_a_pledge_with_an_agreement_is_withdrawn_not_deleted(client):
+    pledge = pledge_with_project(client)
+    ok(record(client, pledge["id"], signed_on=None), 201)
+    problem = assert_problem(client.delete(f"/api/v1/pledges/{pledge['id']}"), 409)
+    assert "withdraw it instead" in problem["detail"]
+    assert ok(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"))["pledge_id"] == pledge["id"]
+    bare = pledge_with_project(client)
+    assert client.delete(f"/api/v1/pledges/{bare['id']}").status_code == 204

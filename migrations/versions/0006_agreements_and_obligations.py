@@ -1,7 +1,8 @@
 """Contribution agreements and the reporting obligations they bind the FSC to.
 
 - ``agreement`` holds one pledge's contribution agreement: reference, signature and validity dates,
-  earmarking, conditions, the reporting schedule (JSON) and the donor's contact. It goes with its pledge.
+  earmarking, conditions, the reporting schedule (JSON) and the donor's contact. A pledge with an
+  agreement cannot be deleted (it is withdrawn instead).
 - ``obligation`` holds each report due under an agreement (interim and final narrative, financial
   statement, audit certificate, other): its due date, status (due, submitted, accepted: overdue is read
   from the date, never stored), the responsible staff member and the document that fulfilled it (a plain
@@ -40,7 +41,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", portfolio.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", portfolio.db.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["pledge_id"], ["pledge.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["pledge_id"], ["pledge.id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("pledge_id"),
         sqlite_autoincrement=True,

@@ -17,7 +17,7 @@ class Agreement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     pledge_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("pledge.id", ondelete="CASCADE"), nullable=False, unique=True)
+        sa_column=Column(Integer, ForeignKey("pledge.id", ondelete="RESTRICT"), nullable=False, unique=True)
     )
     reference: str = Field(max_length=100)
     signed_on: date | None = Field(default=None)

@@ -136,6 +136,10 @@ def get_agreement(session: Session, viewer: Actor, pledge_id: int) -> AgreementR
     return row
 
 
+def has_agreement(session: Session, pledge_id: int) -> bool:
+    return repository.agreement_of_pledge(session, pledge_id) is not None
+
+
 def create_agreement(session: Session, actor: Actor, pledge: PledgeFacts, data: AgreementCreate) -> Agreement:
     """Record a pledge's agreement, audited, and generate its obligations when it is signed."""
     if pledge.status == "withdrawn":

@@ -1,8 +1,9 @@
 """Contribution agreements, where they meet the pledges and the projects: recording a signed agreement
 commits a pledge still only pledged (through the funding rules, audited, in the same transaction); the
-obligations are generated against the project's end date; and a project whose end date changes moves its
-agreements' generated obligations not yet submitted. Every project update goes through
-:func:`update_project` here, so that no path can move an end date and leave the obligations behind."""
+obligations are generated against the project's end date; a project whose end date changes moves its
+agreements' generated obligations not yet submitted; and a pledge with an agreement is never deleted.
+Every project update goes through :func:`update_project` here, so that no path can move an end date and
+leave the obligations behind."""
 
 from __future__ import annotations
 
@@ -11,14 +12,21 @@ from sqlmodel import Session
 from portfolio.agreements import service as agreements_service
 from portfolio.agreements.models import Agreement
 from portfolio.agreements.schemas import AgreementCreate, AgreementUpdate
+from portfolio.errors import Conflict
 from portfolio.facts import Facts
 from portfolio.funding import service as funding_service
+from portfolio.funding.models import Pledge
 from portfolio.funding.schemas import PledgeStatus, PledgeUpdate
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectUpdate
 from portfolio.security import Actor
+
+
+class PledgeHasAgreement(Conflict):
+    slug = "pledge-has-agreement"
+    title = "Pledge has an agreement"
 
 
 def pledge_facts(session: Session, actor: Actor, pledge_id: int) -> agreements_service.PledgeFacts:
@@ -82,3 +90,13 @@ def update_project(
     if "end_date" in changes:
         end_date_moved(session, actor, project)
     return project, changes
+
+
+def delete_pledge(session: Session, actor: Actor, pledge_id: int, precondition: Precondition = ANY) -> Pledge:
+    """A pledge recorded in error goes, unless a contribution agreement commits it (and reports are owed
+    under it): that one is withdrawn instead."""
+    if agreements_service.has_agreement(session, pledge_id):
+        raise PledgeHasAgreement(
+            f"Pledge {pledge_id} has a contribution agreement and cannot be deleted; withdraw it instead."
+        )
+    return funding_service.delete_pledge(session, actor, pledge_id, precondition)

@@ -66,6 +66,20 @@ def update_project(
     return read
 
 
+pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"], dependencies=requires("pledges"))
+
+
+@pledges_router.delete(
+    "/{pledge_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a pledge recorded in error (one without receipts)",
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
+)
+def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:
+    agreements_flow.delete_pledge(session, actor, pledge_id, precondition)
+
+
 # -- donors' expressions of interest: expressing one, and turning one into a pledge ---------------------
 
 interests_router = APIRouter(prefix="/api/v1", tags=["Interests"])

@@ -425,3 +425,19 @@ def test_a_pledge_with_an_agreement_is_withdrawn_not_deleted(client):
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"))["pledge_id"] == pledge["id"]
     bare = pledge_with_project(client)
     assert client.delete(f"/api/v1/pledges/{bare['id']}").status_code == 204
+
+
+def test_a_generated_report_given_another_kind_is_staffs_own_and_stays(client):
+    pledge = pledge_with_project(client)
+    ok(record(client, pledge["id"]), 201)
+    final, _financial = obligations(client, project=pledge["project_id"])
+    changed = ok(client.patch(f"/api/v1/obligations/{final['id']}", json={"kind": "other"}))
+    assert (changed["kind"], changed["generated"]) == ("other", False)
+    project = ok(client.get(f"/api/v1/projects/{pledge['project_id']}"))
+    ok(client.patch(f"/api/v1/projects/{project['id']}", json={"end_date": "2026-06-30"}))
+    after = obligations(client, project=pledge["project_id"])
+    assert sorted(schedule_of(after)) == [
+        ("final_narrative", "2026-09-30"),
+        ("financial_statement", "2026-09-30"),
+        ("other", "2026-03-31"),
+    ]

@@ -139,7 +139,8 @@ def get_obligation(
     summary="Record a submission or acceptance, move an obligation, name its owner (staff)",
     description=(
         "Send the ETag as If-Match; a stale one gets 412. A generated obligation edited by hand is still "
-        "moved by the schedule and the project's end date until it is submitted."
+        "moved by the schedule and the project's end date until it is submitted, unless its `kind` changes: "
+        "it is then staff's own (`generated` false) and the schedule adds its report again."
     ),
     responses=problem_responses(401, 403, 404, 412, 422, 503),
 )

@@ -355,6 +355,9 @@ def update_obligation(
         if old != value:
             changes[name] = [old, value]
             setattr(obligation, name, value)
+    if "kind" in changes and obligation.generated:  # another report than the schedule's: staff's own now
+        obligation.generated = False
+        changes["generated"] = [True, False]
     if changes:
         obligation.updated_at = utcnow()
         audit.record(session, actor, "update", "obligation", obligation_id, changes, found.project_id)

@@ -441,3 +441,20 @@ def test_a_generated_report_given_another_kind_is_staffs_own_and_stays(client):
         ("financial_statement", "2026-09-30"),
         ("other", "2026-03-31"),
     ]
+
+
+def test_an_imported_end_date_moves_the_reports_too(client):
+    pledge = pledge_with_project(client)
+    ok(record(client, pledge["id"]), 201)
+    exported = client.get("/api/v1/exports/projects.csv", params={"q": ""}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    code = ok(client.get(f"/api/v1/projects/{pledge['project_id']}"))["code"]
+    row = next(r for r in rows if r["code"] == code)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(row), lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row | {"end_date": "2026-01-31"})
+    files = {"file": ("projects.csv", out.getvalue().encode())}
+    report = ok(client.post("/api/v1/imports/projects", params={"dry_run": "false"}, files=files))
+    assert report["updated"] == 1, report
+    assert {o["due_on"] for o in obligations(client, project=pledge["project_id"])} == {"2026-04-30"}

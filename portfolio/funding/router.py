@@ -109,6 +109,10 @@ def update_pledge(
     return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 
+# Deleting a pledge (DELETE /pledges/{id}) is a route of portfolio.flows.router: one with a contribution
+# agreement is refused.
+
+
 def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:
     fields = {name: getattr(receipt, name) for name in ReceiptRead.model_fields if name != "currency"}
     return ReceiptRead(**fields, currency=currency)

@@ -164,6 +164,10 @@ async def get_project(session: SessionDep, project_id: int, response: Response) 
     return _with_etag(response, await run_in_threadpool(read))
 
 
+# Changing a project's details (PATCH /projects/{id}) and deleting one are routes of portfolio.flows.router:
+# a new end date moves the reporting obligations of its agreements.
+
+
 @lifecycle_router.post(
     "/{project_id}/transitions",
     summary="Move a project through its lifecycle, or reopen it",

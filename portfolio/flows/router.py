@@ -73,7 +73,7 @@ pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"], dependenc
     "/{pledge_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    summary="Delete a pledge recorded in error (one without receipts)",
+    summary="Delete a pledge recorded in error (one without receipts or an agreement)",
     responses=problem_responses(401, 403, 404, 409, 412, 503),
 )
 def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:

@@ -94,6 +94,8 @@ CATALOGUE: dict[str, str] = {
     "stale_projects": _("Projects without a change in 90 days"),
     "overdue_milestones": _("Overdue milestones"),
     "unpaid_commitments": _("Committed pledges with nothing received after 12 months"),
+    "pledges_without_agreement": _("Committed pledges without a contribution agreement"),
+    "overdue_obligations": _("Overdue reporting obligations"),
     "missing_rates": _("Non-euro pledges or receipts without an exchange rate"),
     "missing_rates_note": _(
         "The API refuses a non-euro amount whose month has no rate, so this list stays empty."

@@ -256,7 +256,13 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         items = queries.needs_attention(session, filters)
         panels = [
             figures.attention(key, items[key], labels)
-            for key in ("stale_projects", "overdue_milestones", "unpaid_commitments")
+            for key in (
+                "stale_projects",
+                "overdue_milestones",
+                "unpaid_commitments",
+                "pledges_without_agreement",
+                "overdue_obligations",
+            )
         ]
         panels.append(
             figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from dashboards.filters import Filters
 from portfolio import money
+from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
@@ -616,8 +617,52 @@ def needs_attention(
         )
         .order_by(col(Pledge.pledged_on))
     ).all()
+    with_agreement = sa_select(col(Agreement.pledge_id))
+    unsigned = session.execute(
+        sa_select(
+            col(Project.code),
+            col(Pledge.donor),
+            col(Pledge.amount),
+            col(Pledge.currency),
+            col(Pledge.pledged_on),
+            col(Project.id),
+        )
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .where(
+            col(Pledge.project_id).in_(selected_projects(filters)),
+            col(Pledge.status) == "committed",
+            col(Pledge.id).not_in(with_agreement),
+        )
+        .order_by(col(Pledge.pledged_on), col(Pledge.id))
+    ).all()
+    late_reports = session.execute(
+        sa_select(
+            col(Project.code),
+            col(Pledge.donor),
+            col(Agreement.reference),
+            col(Obligation.kind),
+            col(Obligation.due_on),
+            col(Project.id),
+        )
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .where(
+            col(Pledge.project_id).in_(selected_projects(filters)),
+            col(Obligation.status) == "due",
+            col(Obligation.due_on) < today,
+        )
+        .order_by(col(Obligation.due_on), col(Obligation.id))
+    ).all()
     return {
         "stale_projects": [Attention("stale", c, f"{t} ({s})", u.date(), i) for c, t, s, u, i in stale],
+        "pledges_without_agreement": [
+            Attention("no-agreement", c, f"{d}: {a} {cur}", p, i) for c, d, a, cur, p, i in unsigned
+        ],
+        "overdue_obligations": [
+            Attention("overdue-report", c, f"{d}, {ref}: {kind.replace('_', ' ')}", due, i)
+            for c, d, ref, kind, due, i in late_reports
+        ],
         "overdue_milestones": [Attention("overdue", c, t, d, i) for c, t, d, i in overdue],
         "unpaid_commitments": [
             Attention("unpaid", c, f"{d}: {a} {cur}", p, i) for c, d, a, cur, p, i in unpaid

@@ -103,6 +103,19 @@ TEXT: dict[str, str] = {
     "t_outstanding": _("Outstanding at the period's end, by currency"),
     "t_results": _("What the projects achieved: indicators"),
     "t_processes": _("National structures and procedures the projects support"),
+    "t_obligations": _("Reports to it now overdue"),
+    "n_obligations": _(
+        "Reports its agreements call for, due and not yet submitted on the day this was written."
+    ),
+    "c_agreement": _("Agreement"),
+    "c_report": _("Report"),
+    "c_due_on": _("Due on"),
+    "c_days_late": _("Days late"),
+    "k_interim_narrative": _("Interim narrative report"),
+    "k_final_narrative": _("Final narrative report"),
+    "k_financial_statement": _("Financial statement"),
+    "k_audit_certificate": _("Audit certificate"),
+    "k_other": _("Other report"),
     "c_project": _("Project"),
     "c_title": _("Title"),
     "c_status": _("Status"),
@@ -712,6 +725,39 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         process_plain,
     )
 
+    # -- reporting obligations overdue ----------------------------------------------------------------
+    today = date.today()
+    obligations = sq.overdue_obligations(session, code, today)
+    kinds = {k: t(f"k_{k}") for k in sorted({o.kind for o in obligations})}
+
+    def obligation_code(ob: sq.ObligationRow) -> str:
+        found = by_id.get(ob.project_id)
+        return found.code if found is not None else str(ob.project_id)
+
+    obligation_table = Table(
+        "obligations",
+        t("t_obligations"),
+        [t("c_project"), t("c_agreement"), t("c_report"), t("c_due_on"), t("c_days_late")],
+        obligations,
+        lambda ob: [
+            obligation_code(ob),
+            ob.reference,
+            kinds[ob.kind],
+            words.date(ob.due_on),
+            words.number(Decimal((today - ob.due_on).days)),
+        ],
+        lambda ob: [
+            obligation_code(ob),
+            ob.reference,
+            ob.kind,
+            ob.due_on.isoformat(),
+            str((today - ob.due_on).days),
+        ],
+        {4},
+        lambda ob: f"/projects/{ob.project_id}",
+        note=t("n_obligations"),
+    )
+
     # -- charts ---------------------------------------------------------------------------------------
     charts: list[Chart] = []
     largest = sorted(projects, key=lambda pr: (-own.get(pr.id, ZERO), pr.code))
@@ -773,6 +819,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
 
     charts = [Chart(c.id, c.title, _own_ids(c.svg, c.id)) for c in charts]
     tables = [project_table, pledge_table, receipt_table, outstanding_table, result_table, process_table]
+    tables.append(obligation_table)
     pledge_table.csv_columns = pledge_csv_columns
     receipt_table.csv_columns = [
         t("c_project"),

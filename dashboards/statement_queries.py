@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
@@ -382,3 +383,25 @@ def processes(
         ],
         [StageMove(int(p), f, str(t), on) for p, f, t, on in moves],
     )
+
+
+class ObligationRow(NamedTuple):
+    project_id: int
+    reference: str
+    kind: str
+    due_on: date
+
+
+def overdue_obligations(session: Session, donor: str, today: date) -> list[ObligationRow]:
+    """The donor's reporting obligations still due whose date has passed on ``today``, longest overdue first:
+    its own agreements only."""
+    rows = session.execute(
+        sa_select(
+            col(Pledge.project_id), col(Agreement.reference), col(Obligation.kind), col(Obligation.due_on)
+        )
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .where(col(Pledge.donor) == donor, col(Obligation.status) == "due", col(Obligation.due_on) < today)
+        .order_by(col(Obligation.due_on), col(Obligation.id))
+    ).all()
+    return [ObligationRow(*row) for row in rows]

@@ -53,6 +53,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "interests": {"read": EVERYONE, "write": frozenset({"admin", "staff", "donor"})},
     "norms": {"read": EVERYONE, "write": frozenset({"admin"})},
     "documents": {"read": EVERYONE, "write": WRITERS},
+    "agreements": {"read": EVERYONE, "write": WRITERS},
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

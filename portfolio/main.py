@@ -12,6 +12,8 @@ from sqlalchemy import text
 from dashboards import pages as dashboards
 from dashboards import period as period_report
 from portfolio import __version__, migrate
+from portfolio.agreements.router import agreements_router as agreement_reads_router
+from portfolio.agreements.router import router as obligations_router
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
 from portfolio.db import Database
@@ -19,7 +21,9 @@ from portfolio.documents.router import router as documents_router
 from portfolio.documents.service import too_large
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.flows.delete_norm import router as norm_flows_router
+from portfolio.flows.router import agreements_router as agreement_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
+from portfolio.flows.router import pledges_router as pledge_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.interests.router import router as interests_router
@@ -130,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         norms_router,
         norm_flows_router,
         documents_router,
+        agreement_reads_router,
+        agreement_flows_router,
+        pledge_flows_router,
+        obligations_router,
     )
     for router in routers:
         app.include_router(router)

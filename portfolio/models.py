@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from portfolio.agreements.models import Agreement, Obligation
 from portfolio.audit.models import AuditEntry
 from portfolio.documents.models import Document, DocumentChunk
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
@@ -24,6 +25,7 @@ from portfolio.users.models import User
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Agreement",
     "AuditEntry",
     "Document",
     "DocumentChunk",
@@ -35,6 +37,7 @@ __all__ = [
     "NationalProcessProject",
     "NationalProcessStageChange",
     "Norm",
+    "Obligation",
     "Pledge",
     "Project",
     "ProjectActivity",

@@ -7,6 +7,7 @@
 | lifecycle moves | rw | rw | reopen only | – |
 | pledges and receipts | rw | rw | r | r (its own State's only) |
 | audit trail | r | r | r | – |
+| agreements and reporting obligations | rw | rw | r | r (its own State's only) |
 | imports (templates, uploads) | rw | rw | – | – |
 | exports (CSV, XLSX, IATI) | r | r | r | r (pledges and receipts: its own State's only) |
 """
@@ -104,6 +105,13 @@ TABLE = {
     ("GET", "/api/v1/documents/{document_id}/content"): "read",
     ("PATCH", "/api/v1/documents/{document_id}"): "write",
     ("DELETE", "/api/v1/documents/{document_id}"): "write",
+    ("GET", "/api/v1/pledges/{pledge_id}/agreement"): "read",
+    ("POST", "/api/v1/pledges/{pledge_id}/agreement"): "write",
+    ("PATCH", "/api/v1/pledges/{pledge_id}/agreement"): "write",
+    ("GET", "/api/v1/obligations"): "read",
+    ("POST", "/api/v1/obligations"): "write",
+    ("GET", "/api/v1/obligations/{obligation_id}"): "read",
+    ("PATCH", "/api/v1/obligations/{obligation_id}"): "write",
 }
 
 
@@ -147,8 +155,13 @@ def world(client, accounts):
     shared = form | {"shared_with_donor": "true"}  # the donor's State funds the project: it may read it
     files = {"file": ("review.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
     document = ok(client.post("/api/v1/documents", data=shared, files=files), 201)
+    agreement = {"reference": "SAMPLE-CA-1", "signed_on": "2024-04-01"}
+    agreement = ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=agreement), 201)
+    due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+    obligation = ok(client.post("/api/v1/obligations", json=due), 201)
     return {
         "document_id": document["id"],
+        "obligation_id": obligation["id"],
         "interest_id": interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -325,8 +338,18 @@ def confidential(client, accounts):
     document = ok(client.post("/api/v1/documents", data=shared, files=files), 201)
     internal = form | {"title": SECRET_NOTE}  # not shared with donors: no output may show it
     ok(client.post("/api/v1/documents", data=internal, files=files), 201)
+    own_agreement = {"reference": "SAMPLE-CA-DEU", "signed_on": "2024-04-01"}
+    own_agreement = ok(client.post(f"/api/v1/pledges/{own['id']}/agreement", json=own_agreement), 201)
+    other_agreement = {"reference": "SAMPLE-CA-9876", "signed_on": "2024-04-01", "conditions": SECRET_NOTE}
+    other_agreement = ok(client.post(f"/api/v1/pledges/{other['id']}/agreement", json=other_agreement), 201)
+    for agreement in (own_agreement, other_agreement):
+        due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+        obligation = ok(client.post("/api/v1/obligations", json=due), 201)
+    ok(client.patch(f"/api/v1/obligations/{obligation['id']}", json={"note": SECRET_NOTE}))
+    own_obligation = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"][0]
     ids = {
         "document_id": document["id"],
+        "obligation_id": own_obligation["id"],
         "interest_id": own_interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -341,6 +364,7 @@ def confidential(client, accounts):
     # all other donors pledged together, project total minus Germany's own, is the project's total.)
     forbidden = ["USA", "United States", "4321.98", "4,321.98", "123.46", "61.73", SECRET_NOTE]
     forbidden += ["7654.32", "7,654.32"]  # the other State's expression of interest
+    forbidden += ["SAMPLE-CA-9876"]  # the other State's agreement
     return {"ids": ids, "own": own["id"], "other": other["id"], "forbidden": forbidden}
 
 

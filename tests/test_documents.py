@@ -351,6 +351,35 @@ def test_a_donor_reads_shared_documents_of_projects_it_funds_and_nothing_else(cl
     assert manager["total"] == 4
 
 
+def test_a_donor_reads_every_document_of_its_own_agreements_and_reports_and_none_of_anothers(
+    client, accounts, norway
+):
+    project = make_project(client)
+    documents = {}
+    for donor in ("DEU", "NOR"):
+        pledge = make_pledge(client, project["id"], donor=donor)
+        body = {"reference": f"CA-{donor}", "signed_on": "2024-04-01"}
+        agreement = ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=body), 201)
+        due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+        obligation = ok(client.post("/api/v1/obligations", json=due), 201)
+        # Not marked shared: an agreement's and a report's papers are the donor's own anyway.
+        documents[donor] = [
+            ok(upload(client, agreement["id"], owner_type="agreement"), 201),
+            ok(upload(client, obligation["id"], owner_type="obligation"), 201),
+        ]
+    germany = accounts["donor"].headers
+    listed = ok(client.get("/api/v1/documents", headers=germany))
+    assert sorted(d["id"] for d in listed["items"]) == sorted(d["id"] for d in documents["DEU"])
+    for own in documents["DEU"]:
+        assert client.get(f"/api/v1/documents/{own['id']}/content", headers=germany).content == PDF_BYTES
+    for theirs in documents["NOR"]:
+        assert_problem(client.get(f"/api/v1/documents/{theirs['id']}", headers=germany), 404)
+        assert_problem(client.get(f"/api/v1/documents/{theirs['id']}/content", headers=germany), 404)
+        assert (
+            client.get(f"/api/v1/documents/{theirs['id']}/content", headers=norway.headers).status_code == 200
+        )
+
+
 def test_donors_and_managers_may_not_upload_change_or_delete(client, accounts, project):
     created = ok(upload(client, project["id"]), 201)
     for role in ("donor", "manager"):

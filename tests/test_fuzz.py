@@ -120,6 +120,10 @@ class Seeds:
         self.ids["indicator_id"] = [self.new_indicator_id()]
         self.ids["process_id"] = [self.new_process_id()]
         self.ids["document_id"] = [self.new_document_id()]
+        agreement = {"reference": "SAMPLE-CA-FUZZ", "signed_on": "2024-04-01"}
+        agreement = ok(self.client.post(f"/api/v1/pledges/{own['id']}/agreement", json=agreement), 201)
+        due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
+        self.ids["obligation_id"] = [ok(self.client.post("/api/v1/obligations", json=due), 201)["id"]]
         return self
 
     def new_project_id(self) -> int:

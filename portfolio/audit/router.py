@@ -27,6 +27,8 @@ class Entity(StrEnum):
     interest = "interest"
     norm = "norm"
     document = "document"
+    agreement = "agreement"
+    obligation = "obligation"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

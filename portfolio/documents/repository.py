@@ -3,6 +3,7 @@ documents a donor State may read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, false, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
+from portfolio.agreements.models import Agreement, Obligation
 from portfolio.documents.models import Document, DocumentChunk
 from portfolio.documents.schemas import OwnerType
 from portfolio.funding.models import Pledge
@@ -17,18 +19,39 @@ from portfolio.pagination import PageParams, paged
 from portfolio.processes.models import NationalProcess
 from portfolio.projects.models import Indicator, Project
 
-# The table each kind of owner lives in. Agreements and obligations have none yet: until their models
-# are added here, no such owner exists and an upload naming one is refused.
+# The table each kind of owner lives in.
 OWNER_MODELS: dict[OwnerType, type[SQLModel] | None] = {
     OwnerType.project: Project,
     OwnerType.national_process: NationalProcess,
     OwnerType.indicator: Indicator,
-    OwnerType.agreement: None,
-    OwnerType.obligation: None,
+    OwnerType.agreement: Agreement,
+    OwnerType.obligation: Obligation,
 }
-# Owners that belong to one donor State: kind → (the owner's id column, its donor State column). A donor
-# reads every document of its own. Agreements and obligations go here with their models.
-DONOR_OWNED: dict[OwnerType, tuple[Any, Any]] = {}
+
+
+def _own_agreements(donor: str) -> Any:
+    return (
+        sa_select(col(Agreement.id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .where(col(Pledge.donor) == donor)
+    )
+
+
+def _own_obligations(donor: str) -> Any:
+    return (
+        sa_select(col(Obligation.id))
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .where(col(Pledge.donor) == donor)
+    )
+
+
+# Owners that belong to one donor State: kind → the ids of that State's own. A donor reads every document
+# of its own agreements and obligations.
+DONOR_OWNED: dict[OwnerType, Callable[[str], Any]] = {
+    OwnerType.agreement: _own_agreements,
+    OwnerType.obligation: _own_obligations,
+}
 
 
 @dataclass(frozen=True)
@@ -66,8 +89,8 @@ def readable_by_donor(donor: str) -> ColumnElement[bool]:
             col(Document.owner_id).in_(funded),
         )
     ]
-    for owner_type, (id_column, donor_column) in DONOR_OWNED.items():
-        own = sa_select(id_column).where(donor_column == donor)
+    for owner_type, own_ids in DONOR_OWNED.items():
+        own = own_ids(donor)
         clauses.append(and_(col(Document.owner_type) == owner_type.value, col(Document.owner_id).in_(own)))
     return or_(false(), *clauses)
 

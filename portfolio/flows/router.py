@@ -6,11 +6,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlmodel import Session
 
+from portfolio.agreements import router as agreements_router_module
+from portfolio.agreements import service as agreements_service
+from portfolio.agreements.schemas import AgreementCreate, AgreementRead, AgreementUpdate
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.facts import FactsDep
+from portfolio.flows import agreements as agreements_flow
 from portfolio.flows import delete_project as delete_project_flow
 from portfolio.flows import interests as interests_flow
 from portfolio.funding import router as pledges_router_module
@@ -19,6 +24,10 @@ from portfolio.funding.schemas import PledgeRead
 from portfolio.interests import router as interests_router_module
 from portfolio.interests.schemas import InterestConvert, InterestCreate, InterestRead
 from portfolio.preconditions import IfMatch, set_etag
+from portfolio.projects import router as projects_router_module
+from portfolio.projects import service as projects_service
+from portfolio.projects.schemas import ProjectRead, ProjectUpdate
+from portfolio.security import Actor
 
 projects_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("projects"))
 
@@ -32,6 +41,43 @@ projects_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], depend
 )
 def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
     delete_project_flow.delete_project(session, actor, project_id, precondition)
+
+
+@projects_router.patch(
+    "/{project_id}",
+    summary="Change a project's details",
+    description=(
+        "A new `end_date` moves the reporting obligations its agreements' schedules generated and that are "
+        "not yet submitted (final reports, and the interim reports that fall before the end)."
+    ),
+    responses=projects_router_module.WRITE_ERRORS,
+)
+def update_project(
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    body: ProjectUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> ProjectRead:
+    agreements_flow.update_project(session, actor, project_id, body, precondition)
+    read = projects_router_module.to_read(projects_service.get_project_row(session, project_id))
+    set_etag(response, read.version)
+    return read
+
+
+pledges_router = APIRouter(prefix="/api/v1/pledges", tags=["Pledges"], dependencies=requires("pledges"))
+
+
+@pledges_router.delete(
+    "/{pledge_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a pledge recorded in error (one without receipts or an agreement)",
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
+)
+def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:
+    agreements_flow.delete_pledge(session, actor, pledge_id, precondition)
 
 
 # -- donors' expressions of interest: expressing one, and turning one into a pledge ---------------------
@@ -106,3 +152,66 @@ def turn_into_pledge(
     read = pledges_router_module.to_read(funding_service.get_pledge_row(session, actor, pledge.id))
     set_etag(response, read.version)
     return read
+
+
+# -- contribution agreements: recording and changing one commits its pledge ----------------------------
+
+agreements_router = APIRouter(prefix="/api/v1", tags=["Agreements"], dependencies=requires("agreements"))
+
+AGREEMENT_DESCRIPTION = (
+    "One agreement per pledge. With `signed_on` (not in the future) the pledge, if still pledged, becomes "
+    "committed (audited, in the same transaction) and the schedule generates the reporting obligations: "
+    "an interim narrative report every `interim_every_months` months from signature while it falls "
+    "before the project's end date, and the final narrative report and the financial statement (and the "
+    "audit certificate when asked for) `final_after_months` months after the end date. Without a "
+    "schedule, the final pair 3 months after the end date. A project without an end date gets its final "
+    "reports when it gets one. `valid_until` before `signed_on` is a 422 naming the field."
+)
+
+
+def _agreement(session: Session, actor: Actor, pledge_id: int, response: Response) -> AgreementRead:
+    row = agreements_service.get_agreement(session, actor, pledge_id)
+    return agreements_router_module.agreement_read(row, response)
+
+
+@agreements_router.post(
+    "/pledges/{pledge_id}/agreement",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a pledge's contribution agreement (staff)",
+    description=AGREEMENT_DESCRIPTION,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def record_agreement(
+    session: SessionDep,
+    actor: CurrentActor,
+    facts: FactsDep,
+    pledge_id: int,
+    body: AgreementCreate,
+    response: Response,
+) -> AgreementRead:
+    agreements_flow.record_agreement(session, actor, facts, pledge_id, body)
+    return _agreement(session, actor, pledge_id, response)
+
+
+@agreements_router.patch(
+    "/pledges/{pledge_id}/agreement",
+    summary="Change a pledge's contribution agreement (staff)",
+    description=(
+        "Send the agreement's ETag as If-Match; a stale one gets 412. Setting `signed_on` commits the "
+        "pledge; "
+        "a new signature or schedule regenerates the generated obligations not yet submitted (submitted "
+        "and accepted ones, and those added by hand, stay)."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def change_agreement(
+    session: SessionDep,
+    actor: CurrentActor,
+    facts: FactsDep,
+    pledge_id: int,
+    body: AgreementUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> AgreementRead:
+    agreements_flow.change_agreement(session, actor, facts, pledge_id, body, precondition)
+    return _agreement(session, actor, pledge_id, response)

@@ -109,15 +109,8 @@ def update_pledge(
     return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 
-@pledges_router.delete(
-    "/{pledge_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete a pledge recorded in error (one without receipts)",
-    responses=problem_responses(401, 403, 404, 409, 412, 503),
-)
-def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:
-    service.delete_pledge(session, actor, pledge_id, precondition)
+# Deleting a pledge (DELETE /pledges/{id}) is a route of portfolio.flows.router: one with a contribution
+# agreement is refused.
 
 
 def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:

@@ -34,7 +34,6 @@ from portfolio.projects.schemas import (
     ProjectRead,
     ProjectSort,
     ProjectStatus,
-    ProjectUpdate,
     StatusChangeRead,
     TransitionCreate,
 )
@@ -165,17 +164,8 @@ async def get_project(session: SessionDep, project_id: int, response: Response) 
     return _with_etag(response, await run_in_threadpool(read))
 
 
-@router.patch("/{project_id}", summary="Change a project's details", responses=WRITE_ERRORS)
-def update_project(
-    session: SessionDep,
-    actor: CurrentActor,
-    project_id: int,
-    body: ProjectUpdate,
-    precondition: IfMatch,
-    response: Response,
-) -> ProjectRead:
-    service.update_project(session, actor, project_id, body, precondition)
-    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
+# Changing a project's details (PATCH /projects/{id}) and deleting one are routes of portfolio.flows.router:
+# a new end date moves the reporting obligations of its agreements.
 
 
 @lifecycle_router.post(

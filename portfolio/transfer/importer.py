@@ -35,6 +35,7 @@ from sqlmodel import Session
 from portfolio.audit.service import jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.facts import Facts
+from portfolio.flows import agreements as agreements_flow
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
 from portfolio.funding.models import Pledge
@@ -512,7 +513,7 @@ class _Importer:
             **({"status": (existing.status, status)} if moved else {}),
         )
         if changes:
-            projects_service.update_project(
+            agreements_flow.update_project(
                 self.session, self.actor, existing.id, ProjectUpdate.model_validate(changes)
             )
         if status is not None and moved:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.errors import AppError, PreconditionFailed, ValidationFailed
+from portfolio.flows import agreements as agreements_flow
 from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import (
     ExchangeRateCreate,
@@ -286,7 +287,7 @@ async def delete_pledge(
         )
     try:
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
-        funding_service.delete_pledge(session, actor, pledge_id, precondition)
+        agreements_flow.delete_pledge(session, actor, pledge_id, precondition)
     except PreconditionFailed:
         session.rollback()
         changes = changed_meanwhile(session, "pledge", pledge_id, loaded_at)

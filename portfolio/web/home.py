@@ -1,7 +1,8 @@
 """Home: the work waiting for the person logged in. Staff, admins and managers see the requests awaiting
 assessment, the projects seeking funding with their gap, the overdue milestones, the committed pledges
-whose money has not all arrived, and the latest changes; a donor State's account sees its own State's
-pledges and the way to its donor view, nothing of other donors."""
+whose money has not all arrived, the overdue reporting obligations and the latest changes; a donor State's
+account sees its own State's pledges and overdue reports and the way to its donor view, nothing of other
+donors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from portfolio.agreements import service as agreements_service
 from portfolio.audit import service as audit_service
 from portfolio.audit.models import AuditEntry
 from portfolio.db import SessionDep
@@ -54,7 +56,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     lang = request_lang(request)
     if actor.is_donor:
         rows, total = funding_service.list_pledges(session, actor, PledgeFilters(), DONOR_ROWS, 0)
-        projects = projects_service.codes_and_titles(session, sorted({r.pledge.project_id for r in rows}))
+        late, late_total = agreements_service.overdue_obligations(session, actor, ROWS)
+        ids = {r.pledge.project_id for r in rows} | {o.project_id for o in late}
+        projects = projects_service.codes_and_titles(session, sorted(ids))
         return templates.render(
             request,
             "home.html",
@@ -67,6 +71,10 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
             ),
             received_eur=sum((r.received_eur for r in rows), Decimal("0.00")),
             state_name=state_names(session, lang).get(user.state or "", user.state),
+            late=late,
+            late_total=late_total,
+            names=state_names(session, lang),
+            today=date.today(),
         )
     requested, requested_total = projects_service.list_projects(
         session, actor, REQUESTED, "request_date", ROWS, 0
@@ -74,7 +82,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     seeking, seeking_total = projects_service.list_projects(session, actor, SEEKING, "-gap_eur", ROWS, 0)
     overdue, overdue_total = projects_service.overdue_milestones(session, date.today(), ROWS)
     awaiting, awaiting_total = funding_service.pledges_awaiting_money(session, actor, ROWS)
-    projects = projects_service.codes_and_titles(session, sorted({r.pledge.project_id for r in awaiting}))
+    late, late_total = agreements_service.overdue_obligations(session, actor, ROWS)
+    ids = {r.pledge.project_id for r in awaiting} | {o.project_id for o in late}
+    projects = projects_service.codes_and_titles(session, sorted(ids))
     recent = audit_service.recent_entries(session, RECENT)
     return templates.render(
         request,
@@ -90,6 +100,8 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
         overdue_total=overdue_total,
         awaiting=[(r, funding_service.outstanding(r)) for r in awaiting],
         awaiting_total=awaiting_total,
+        late=late,
+        late_total=late_total,
         projects=projects,
         names=state_names(session, lang),
         recent=[(line, record_link(line.entry)) for line in trail_lines(recent, emails_of(session))],

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.errors import AppError, Conflict, PreconditionFailed, ValidationFailed
+from portfolio.flows import agreements as agreements_flow
 from portfolio.norms import service as norms_service
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
@@ -301,7 +302,7 @@ async def save_project(
     fields = {k: v for k, v in values.items() if k in PROJECT_FIELDS}
     try:
         body = update_body(ProjectUpdate, project_wire(fields))
-        projects_service.update_project(
+        agreements_flow.update_project(
             session, actor_of(user), project_id, body, Precondition(frozenset({version}))
         )
     except PreconditionFailed:

@@ -19,6 +19,7 @@ from portfolio.projects.models import (
     ProjectNorm,
     ProjectStatusChange,
 )
+from portfolio.reminders.models import CalendarFeed, ReminderSent
 from portfolio.states.models import State
 from portfolio.users.models import User
 
@@ -27,6 +28,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Agreement",
     "AuditEntry",
+    "CalendarFeed",
     "Document",
     "DocumentChunk",
     "ExchangeRate",
@@ -46,6 +48,7 @@ __all__ = [
     "ProjectNorm",
     "ProjectStatusChange",
     "Receipt",
+    "ReminderSent",
     "State",
     "User",
     "metadata",

@@ -1,0 +1,1 @@
+"""Reminders of reporting obligations by e-mail, and the per-account calendar feeds."""

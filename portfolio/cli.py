@@ -27,6 +27,11 @@ report_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(report_app, name="report")
+reminders_app = typer.Typer(
+    help="E-mail reminders of reporting obligations (SMTP from the PORTFOLIO_SMTP_* settings).",
+    no_args_is_help=True,
+)
+app.add_typer(reminders_app, name="reminders")
 
 
 @app.command()
@@ -526,3 +531,52 @@ def report_donor(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(document)
     typer.echo(f"wrote {out} ({len(document):,} bytes)")
+
+
+@reminders_app.command("send")
+def reminders_send(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be sent; send nothing and write nothing.")
+    ] = False,
+    today: Annotated[
+        str | None,
+        typer.Option(help="Act as if today were this day (YYYY-MM-DD), e.g. to catch up; default: today."),
+    ] = None,
+) -> None:
+    """E-mail today's reminders of reporting obligations still due, each once; meant for cron or a systemd
+    timer, daily.
+
+    A reminder goes PORTFOLIO_REMINDER_DAYS days before a due date (default 14,3) and on the first day
+    overdue, to the obligation's owner, else to every staff account. Running it twice, or on two hosts at
+    once, sends nothing twice. A reminder the SMTP server did not take is tried again on the next run; the
+    command then exits with status 1."""
+    from datetime import date
+
+    from portfolio.db import Database
+    from portfolio.reminders.mailer import SmtpMailer
+    from portfolio.reminders.service import send_reminders
+
+    try:
+        day = date.fromisoformat(today) if today else date.today()
+    except ValueError as exc:
+        typer.echo(f"--today: {today!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(code=2) from exc
+    settings = get_settings()
+    db = Database(settings.database_url, settings)
+    try:
+        report = send_reminders(db, settings, SmtpMailer(settings), day, dry_run=dry_run)
+    finally:
+        db.dispose()
+    verb = "would send" if dry_run else "sent"
+    for reminder in report.sent:
+        typer.echo(f"{verb}: {reminder.recipient}: {reminder.subject}")
+    for reminder, reason in report.failed:
+        line = f"not sent, the next run retries: {reminder.recipient}: {reminder.subject}: {reason}"
+        typer.echo(line, err=True)
+    typer.echo(
+        f"{len(report.sent)} reminder(s) {verb}, {len(report.skipped)} sent before"
+        + (f", {len(report.failed)} failed" if report.failed else "")
+        + f" ({day.isoformat()})."
+    )
+    if report.failed:
+        raise typer.Exit(code=1)

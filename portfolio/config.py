@@ -1,9 +1,10 @@
 """Settings, read from the environment (prefix ``PORTFOLIO_``) or a ``.env`` file."""
 
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./portfolio.db"
 
@@ -55,6 +56,32 @@ class Settings(BaseSettings):
         "https://example.org/documents): the IATI export links each as BASE/ID/FILENAME. Unset: the export "
         "links no document.",
     )
+    smtp_host: str = Field(default="localhost", description="SMTP server that sends the reminders.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server's port (587 with STARTTLS).")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset: no authentication.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password, with smtp_user.")
+    smtp_from: str = Field(
+        default="portfolio@localhost", description="The reminders' From address, e.g. portfolio@example.org."
+    )
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="How long to wait on the SMTP server.")
+    reminder_days: Annotated[list[int], NoDecode] = Field(
+        default=[14, 3],
+        description="How many days before a report's due date its reminders go, comma-separated (default "
+        "14,3); one more goes on the first day overdue.",
+    )
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _comma_separated_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("reminder_days must be whole numbers of days separated by commas, e.g. 14,3")
+            value = [int(part) for part in parts]
+        if isinstance(value, list) and any(isinstance(day, int) and day < 0 for day in value):
+            raise ValueError("reminder_days must not be negative")
+        return sorted(set(value), reverse=True) if isinstance(value, list) else value
 
 
 @lru_cache

@@ -1,0 +1,145 @@
+"""The reminders' rules: which obligation is reminded to whom and when, each reminder once.
+
+A reminder goes ``N`` days before an obligation's due date for each ``N`` of the settings' reminder_days
+(default 14 and 3), and once more on the first day overdue, to the obligation's owner, or, when it has none,
+to every staff account. Only obligations still due are reminded (not those submitted or accepted). A run
+that was missed is caught up: the nearest reminder not yet sent goes, never an older one as well, and an
+overdue reminder is caught up for a week at most.
+
+Each reminder is claimed by writing its ``reminder_sent`` row, under a lock that two senders cannot both
+hold (PostgreSQL: an advisory transaction lock; SQLite: the write transaction), in the transaction that
+then sends it: two runs, on one host or two, never both send it. When the SMTP server refuses or cannot be
+reached, the claim is rolled back, so the next run tries again.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import make_msgid
+
+from portfolio.config import Settings
+from portfolio.db import Database
+from portfolio.reminders import repository as repo
+from portfolio.reminders.mailer import Mailer
+from portfolio.reminders.repository import OpenObligation
+
+OVERDUE = "overdue"
+OVERDUE_CATCH_UP_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Reminder:
+    obligation_id: int
+    kind: str  # before-14, before-3, overdue
+    due_on: date
+    recipient: str
+    subject: str
+    body: str
+
+
+@dataclass
+class RunReport:
+    sent: list[Reminder]
+    skipped: list[Reminder]  # sent before (by an earlier run or another host)
+    failed: list[tuple[Reminder, str]]
+
+
+def reminder_kind(due_on: date, today: date, days: list[int]) -> str | None:
+    """The reminder due for an obligation today: the nearest ``before-N`` whose day has come, or
+    ``overdue`` within a week of the first day overdue, or none."""
+    left = (due_on - today).days
+    if left < 0:
+        return OVERDUE if -left <= OVERDUE_CATCH_UP_DAYS else None
+    reached = [n for n in days if left <= n]
+    return f"before-{min(reached)}" if reached else None
+
+
+def _kind_label(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def compose(item: OpenObligation, kind: str, recipient: str, today: date) -> Reminder:
+    what = f"{_kind_label(item.kind)} report"
+    if kind == OVERDUE:
+        subject = f"Overdue: {item.project_code} {what} was due {item.due_on.isoformat()}"
+        when = f"was due on {item.due_on:%d %B %Y} and has not been recorded as submitted"
+    else:
+        left = (item.due_on - today).days
+        in_days = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+        subject = f"Reminder: {item.project_code} {what} due {item.due_on.isoformat()} ({in_days})"
+        when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
+    body = (
+        f"The {what} to {item.donor} on project {item.project_code} ({item.project_title}) {when}.\n\n"
+        "What to do: prepare the report and send it to the donor; then record its submission on the "
+        'reporting obligation in the portfolio tracker (status "submitted" and the date), which stops '
+        "further reminders. If the date has moved, change the obligation's due date instead.\n\n"
+        f"Reporting obligation #{item.obligation_id}. You receive this as its owner or, as it has no "
+        "owner, as a member of the FSC support staff.\n"
+    )
+    return Reminder(item.obligation_id, kind, item.due_on, recipient, subject, body)
+
+
+def due_reminders(db: Database, settings: Settings, today: date) -> list[Reminder]:
+    """Every reminder that today's run should send, sent before or not."""
+    days = settings.reminder_days
+    with db.session() as session:
+        earliest = today - timedelta(days=OVERDUE_CATCH_UP_DAYS)
+        items = repo.open_obligations(session, earliest, today + timedelta(days=max(days, default=0)))
+        staff = repo.staff_emails(session)
+    reminders = []
+    for item in items:
+        kind = reminder_kind(item.due_on, today, days)
+        if kind is None:
+            continue
+        for recipient in [item.owner_email] if item.owner_email else staff:
+            reminders.append(compose(item, kind, recipient, today))
+    return reminders
+
+
+def message(reminder: Reminder, settings: Settings) -> EmailMessage:
+    # Headers are kept on one line (RFC 5322 allows 998 characters): Python's folding would start a long
+    # subject on a continuation line, which some clients show with a leading space.
+    mail = EmailMessage(policy=SMTP.clone(max_line_length=998))
+    mail["From"] = settings.smtp_from
+    mail["To"] = reminder.recipient
+    mail["Subject"] = reminder.subject
+    mail["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
+    mail.set_content(reminder.body)
+    return mail
+
+
+class _NotSent(Exception):
+    pass
+
+
+def send_reminders(
+    db: Database, settings: Settings, mailer: Mailer, today: date, *, dry_run: bool = False
+) -> RunReport:
+    """Send today's reminders, each once. A dry run sends and writes nothing; it reports what would go."""
+    report = RunReport([], [], [])
+    for reminder in due_reminders(db, settings, today):
+        key = (reminder.obligation_id, reminder.kind, reminder.due_on, reminder.recipient)
+        if dry_run:
+            with db.session() as session:
+                (report.skipped if repo.was_sent(session, *key) else report.sent).append(reminder)
+            continue
+        try:
+            with db.session(write=True) as session:
+                repo.lock_senders(session)
+                if repo.was_sent(session, *key):
+                    report.skipped.append(reminder)
+                    continue
+                repo.claim(session, *key)
+                try:
+                    mailer.send(message(reminder, settings))
+                except (smtplib.SMTPException, OSError) as exc:
+                    raise _NotSent(str(exc) or type(exc).__name__) from exc
+        except _NotSent as failure:  # the claim is rolled back: the next run tries again
+            report.failed.append((reminder, str(failure)))
+            continue
+        report.sent.append(reminder)
+    return report

@@ -33,6 +33,8 @@ from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router, measures_router
 from portfolio.projects.router import router as projects_router
 from portfolio.projects.router import trail_router as project_trail_router
+from portfolio.reminders.router import feed_router as calendar_feed_router
+from portfolio.reminders.router import me_router as calendar_feed_me_router
 from portfolio.security import password_hasher, resolve_secret_key
 from portfolio.states.router import router as states_router
 from portfolio.transfer.router import UploadLimit, exports_router, imports_router
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agreement_flows_router,
         pledge_flows_router,
         obligations_router,
+        calendar_feed_me_router,
+        calendar_feed_router,
     )
     for router in routers:
         app.include_router(router)

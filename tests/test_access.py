@@ -112,6 +112,9 @@ TABLE = {
     ("POST", "/api/v1/obligations"): "write",
     ("GET", "/api/v1/obligations/{obligation_id}"): "read",
     ("PATCH", "/api/v1/obligations/{obligation_id}"): "write",
+    ("POST", "/api/v1/users/me/calendar-feed"): "read",  # every account makes and revokes its own
+    ("DELETE", "/api/v1/users/me/calendar-feed"): "read",
+    ("GET", "/api/v1/calendar.ics"): "public",  # by the feed's token: calendar clients cannot log in
 }
 
 
@@ -415,6 +418,9 @@ def test_no_output_shows_a_donor_another_states_money(app, anon, accounts, confi
     donor = accounts["donor"].headers
     urls = _donor_urls(app, confidential)
     assert any("iati" in u for u in urls) and any(u.endswith(".xlsx") for u in urls)
+    # The calendar feed is read with its token, as a calendar client would.
+    feed = ok(anon.post("/api/v1/users/me/calendar-feed", headers=donor), 201)["token"]
+    urls = [f"{u}?token={feed}" if u == "/api/v1/calendar.ics" else u for u in urls]
     seen = 0
     for url in urls:
         response = anon.get(url, headers=donor, follow_redirects=True)

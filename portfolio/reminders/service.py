@@ -14,18 +14,26 @@ reached, the claim is rolled back, so the next run tries again.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import smtplib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
 
+from icalendar import Calendar, Event
+from sqlmodel import Session
+
+from portfolio.audit import service as audit
 from portfolio.config import Settings
-from portfolio.db import Database
+from portfolio.db import Database, utcnow
+from portfolio.errors import NotFound
 from portfolio.reminders import repository as repo
 from portfolio.reminders.mailer import Mailer
 from portfolio.reminders.repository import OpenObligation
+from portfolio.security import Actor
 
 OVERDUE = "overdue"
 OVERDUE_CATCH_UP_DAYS = 7
@@ -143,3 +151,88 @@ def send_reminders(
             continue
         report.sent.append(reminder)
     return report
+
+
+# -- calendar feeds ------------------------------------------------------------------------------------
+
+FEED_TOKEN_BYTES = 32
+UID_DOMAIN = "portfolio"
+
+
+class FeedNotFound(NotFound):
+    pass
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 of a feed token, as stored: the token itself is shown once and never kept."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed(session: Session, actor: Actor) -> str:
+    """A new calendar feed token for the actor's account, revoking any earlier one; audited."""
+    assert actor.user_id is not None
+    earlier = repo.active_feeds(session, actor.user_id)
+    now = utcnow()
+    if earlier:
+        repo.revoke(session, earlier, now)
+        for feed in earlier:
+            audit.record(session, actor, "update", "calendar_feed", feed.id, {"revoked_at": [None, now]})
+    token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
+    feed = repo.add_feed(session, actor.user_id, token_digest(token))
+    audit.record(session, actor, "create", "calendar_feed", feed.id, {"user_id": [None, actor.user_id]})
+    return token
+
+
+def revoke_feeds(session: Session, actor: Actor) -> int:
+    """Revoke the actor's calendar feed (its old URL answers 404 from now on); audited. How many were."""
+    assert actor.user_id is not None
+    feeds = repo.active_feeds(session, actor.user_id)
+    now = utcnow()
+    repo.revoke(session, feeds, now)
+    for feed in feeds:
+        audit.record(session, actor, "update", "calendar_feed", feed.id, {"revoked_at": [None, now]})
+    return len(feeds)
+
+
+def calendar(session: Session, token: str) -> bytes:
+    """The RFC 5545 calendar of the feed with this token: every reporting obligation and every open
+    milestone with a due date that its account may see, as all-day events. 404 for an unknown or revoked
+    token, or an account no longer active."""
+    user = repo.feed_owner(session, token_digest(token)) if token else None
+    if user is None:
+        raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
+    donor = user.state if user.role == "donor" else None
+    stamp = utcnow()
+    cal = Calendar()
+    cal.add("prodid", "-//OSCE FSC Support Section//SALW-SCA assistance portfolio//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Assistance portfolio: reports and milestones")
+    for o in repo.calendar_obligations(session, donor):
+        state = "" if o.status == "due" else f" ({o.status})"
+        event = _event(
+            f"obligation-{o.obligation_id}@{UID_DOMAIN}",
+            stamp,
+            o.due_on,
+            f"{o.project_code}: {_kind_label(o.kind)} report due to {o.donor}{state}",
+        )
+        event.add("categories", ["Reporting obligation"])
+        cal.add_component(event)
+    for m in repo.calendar_milestones(session, donor):
+        event = _event(
+            f"milestone-{m.milestone_id}@{UID_DOMAIN}", stamp, m.due_on, f"{m.project_code}: {m.title}"
+        )
+        event.add("categories", ["Milestone"])
+        cal.add_component(event)
+    return bytes(cal.to_ical())
+
+
+def _event(uid: str, stamp: datetime, day: date, summary: str) -> Event:
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    return event

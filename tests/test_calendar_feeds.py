@@ -1,0 +1,118 @@
+"""Calendar feeds: a per-account URL with a token (shown once, only its SHA-256 kept), read without logging
+in by calendar clients; obligations and open milestones as all-day RFC 5545 events, parsed back with the
+icalendar library; a donor's feed holds its own State's only; a new feed or a revocation makes the old URL
+404."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlmodel import select
+
+from portfolio.reminders.models import CalendarFeed
+from portfolio.reminders.service import token_digest
+from tests.factories import assert_problem, make_pledge, make_project, ok
+
+
+def feed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    return ok(client.post("/api/v1/users/me/calendar-feed", headers=headers), 201)  # type: ignore[no-any-return]
+
+
+def events(anon: TestClient, url: str) -> dict[str, Any]:
+    response = anon.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/calendar")
+    parsed = Calendar.from_ical(response.content)
+    return {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+
+
+def funded_project(client: TestClient, donor: str, due_on: str) -> dict[str, Any]:
+    project = make_project(client, start_date="2024-01-01", end_date="2025-12-31")
+    pledge = make_pledge(client, project["id"], donor=donor)
+    agreement = ok(
+        client.post(
+            f"/api/v1/pledges/{pledge['id']}/agreement", json={"reference": "CA", "signed_on": "2024-04-01"}
+        ),
+        201,
+    )
+    body = {"agreement_id": agreement["id"], "kind": "audit_certificate", "due_on": due_on}
+    obligation = ok(client.post("/api/v1/obligations", json=body), 201)
+    milestone = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/milestones", json={"title": "Depot fenced", "due_on": due_on}
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/milestones",
+            json={"title": "Kick-off", "due_on": "2024-02-01", "done_on": "2024-02-01"},
+        ),
+        201,
+    )
+    return {"project": project, "obligation": obligation, "milestone": milestone}
+
+
+def test_a_feed_lists_obligations_and_open_milestones_as_all_day_events(client, anon, accounts, db):
+    own = funded_project(client, "DEU", "2026-03-31")
+    made = feed(client, accounts["staff"].headers)
+    assert made["url"].endswith(f"/api/v1/calendar.ics?token={made['token']}")
+    with db.session() as session:
+        stored = session.exec(select(CalendarFeed)).one()
+        assert stored.token_hash == token_digest(made["token"]) != made["token"]
+
+    found = events(anon, made["url"])
+    obligation_uid = f"obligation-{own['obligation']['id']}@portfolio"
+    milestone_uid = f"milestone-{own['milestone']['id']}@portfolio"
+    obligation_ids = [u for u in found if u.startswith("obligation-")]
+    assert obligation_uid in obligation_ids and milestone_uid in found
+    assert [u for u in found if u.startswith("milestone-")] == [milestone_uid]  # not the one done
+    event = found[obligation_uid]
+    code = own["project"]["code"]
+    assert str(event["SUMMARY"]) == f"{code}: audit certificate report due to DEU"
+    assert event.decoded("DTSTART") == date(2026, 3, 31)
+    assert event.decoded("DTEND") == date(2026, 3, 31) + timedelta(days=1)
+    assert "DTSTAMP" in event
+    assert str(found[milestone_uid]["SUMMARY"]) == f"{code}: Depot fenced"
+    assert set(events(anon, made["url"])) == set(found)  # the UIDs stay the same from one read to the next
+
+
+def test_a_donors_feed_holds_only_its_own_states_obligations_and_funded_projects(client, anon, accounts):
+    own = funded_project(client, "DEU", "2026-03-31")
+    other = funded_project(client, "USA", "2026-04-30")
+    uids = set(events(anon, feed(anon, accounts["donor"].headers)["url"]))
+    assert f"obligation-{own['obligation']['id']}@portfolio" in uids
+    assert f"milestone-{own['milestone']['id']}@portfolio" in uids
+    assert f"obligation-{other['obligation']['id']}@portfolio" not in uids
+    assert f"milestone-{other['milestone']['id']}@portfolio" not in uids
+    manager = set(events(anon, feed(anon, accounts["manager"].headers)["url"]))
+    assert f"obligation-{other['obligation']['id']}@portfolio" in manager
+
+
+def test_revoking_or_renewing_a_feed_makes_the_old_url_404(anon, accounts):
+    headers = accounts["manager"].headers
+    first = feed(anon, headers)
+    second = feed(anon, headers)
+    assert_problem(anon.get(first["url"]), 404)
+    events(anon, second["url"])
+    assert anon.delete("/api/v1/users/me/calendar-feed", headers=headers).status_code == 204
+    assert_problem(anon.get(second["url"]), 404)
+    assert_problem(anon.get("/api/v1/calendar.ics", params={"token": "not-a-token"}), 404)
+    assert_problem(anon.get("/api/v1/calendar.ics"), 422, ["query", "token"])
+
+
+def test_making_and_revoking_a_feed_is_audited(anon, accounts, db):
+    from portfolio.audit.models import AuditEntry
+
+    headers = accounts["donor"].headers
+    feed(anon, headers)
+    anon.delete("/api/v1/users/me/calendar-feed", headers=headers)
+    with db.session() as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.entity == "calendar_feed")).all()
+        assert [(e.action, e.user_id) for e in entries] == [
+            ("create", accounts["donor"].id),
+            ("update", accounts["donor"].id),
+        ]

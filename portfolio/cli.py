@@ -490,10 +490,6 @@ def report_period(
             typer.echo(f"wrote {target}")
 
 
-if __name__ == "__main__":
-    app()
-
-
 @report_app.command("donor")
 def report_donor(
     state: Annotated[str, typer.Argument(help="The donor State's ISO alpha-3 code, e.g. DEU.")],
@@ -580,3 +576,7 @@ def reminders_send(
     )
     if report.failed:
         raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":
+    app()

@@ -160,7 +160,10 @@ class Seeds:
     def replace_if_deleted(self, case: Any, status: int) -> None:
         if case.method.upper() != "DELETE" or status != 204:
             return
-        name = re.findall(r"{(\w+)}", case.operation.path)[-1]
+        names = re.findall(r"{(\w+)}", case.operation.path)
+        if not names:  # e.g. revoking one's own calendar feed: no seeded record is gone
+            return
+        name = names[-1]
         deleted = (case.path_parameters or {}).get(name)
         if deleted in self.ids.get(name, []):
             self.ids[name].remove(deleted)

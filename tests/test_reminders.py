@@ -251,3 +251,12 @@ def test_reminder_days_are_read_from_a_comma_separated_setting(monkeypatch):
     monkeypatch.setenv("PORTFOLIO_REMINDER_DAYS", "two weeks")
     with pytest.raises(ValueError, match="reminder_days"):
         Settings()
+
+
+def test_an_unreachable_smtp_server_sends_nothing_and_logs_nothing(client, accounts, db, database_url):
+    obligation(client, TODAY + timedelta(days=3), owner_id=accounts["admin"].id)
+    nowhere = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout_s=2)
+    report = run(db, nowhere)
+    assert (len(report.sent), len(report.failed)) == (0, 1)
+    with db.session() as session:
+        assert repository.reminders_sent(session) == []

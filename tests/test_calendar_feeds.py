@@ -116,3 +116,9 @@ def test_making_and_revoking_a_feed_is_audited(anon, accounts, db):
             ("create", accounts["donor"].id),
             ("update", accounts["donor"].id),
         ]
+
+
+def test_the_audit_trail_filters_on_calendar_feeds(client, anon, accounts):
+    feed(anon, accounts["manager"].headers)
+    page = ok(client.get("/api/v1/audit", params={"entity": "calendar_feed"}))
+    assert [(e["action"], e["user_id"]) for e in page["items"]] == [("create", accounts["manager"].id)]

@@ -29,6 +29,7 @@ class Entity(StrEnum):
     document = "document"
     agreement = "agreement"
     obligation = "obligation"
+    calendar_feed = "calendar_feed"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

@@ -111,6 +111,9 @@ def reminders_sent(session: Session) -> list[ReminderSent]:
 
 
 def active_feeds(session: Session, user_id: int) -> list[CalendarFeed]:
+    """The account's feeds not yet revoked, locking its row: two requests for a new feed queue, and only
+    the last one's token stays valid."""
+    session.exec(select(User.id).where(col(User.id) == user_id).with_for_update()).first()
     query = select(CalendarFeed).where(
         col(CalendarFeed.user_id) == user_id, col(CalendarFeed.revoked_at).is_(None)
     )

@@ -598,42 +598,36 @@ def needs_attention(
         )
         .order_by(col(Milestone.due_on))
     ).all()
-    received = sa_select(col(Receipt.pledge_id))
+
+    def committed(*conditions: Any) -> Any:
+        """The selected projects' committed pledges that meet ``conditions``, as the lists show them."""
+        return (
+            sa_select(
+                col(Project.code),
+                col(Pledge.donor),
+                col(Pledge.amount),
+                col(Pledge.currency),
+                col(Pledge.pledged_on),
+                col(Project.id),
+            )
+            .join(Project, col(Project.id) == col(Pledge.project_id))
+            .where(
+                col(Pledge.project_id).in_(selected_projects(filters)),
+                col(Pledge.status) == "committed",
+                *conditions,
+            )
+        )
+
     unpaid = session.execute(
-        sa_select(
-            col(Project.code),
-            col(Pledge.donor),
-            col(Pledge.amount),
-            col(Pledge.currency),
-            col(Pledge.pledged_on),
-            col(Project.id),
-        )
-        .join(Project, col(Project.id) == col(Pledge.project_id))
-        .where(
-            col(Pledge.project_id).in_(selected_projects(filters)),
-            col(Pledge.status) == "committed",
+        committed(
             col(Pledge.pledged_on) < today - timedelta(days=365),
-            col(Pledge.id).not_in(received),
-        )
-        .order_by(col(Pledge.pledged_on))
+            col(Pledge.id).not_in(sa_select(col(Receipt.pledge_id))),
+        ).order_by(col(Pledge.pledged_on))
     ).all()
-    with_agreement = sa_select(col(Agreement.pledge_id))
     unsigned = session.execute(
-        sa_select(
-            col(Project.code),
-            col(Pledge.donor),
-            col(Pledge.amount),
-            col(Pledge.currency),
-            col(Pledge.pledged_on),
-            col(Project.id),
+        committed(col(Pledge.id).not_in(sa_select(col(Agreement.pledge_id)))).order_by(
+            col(Pledge.pledged_on), col(Pledge.id)
         )
-        .join(Project, col(Project.id) == col(Pledge.project_id))
-        .where(
-            col(Pledge.project_id).in_(selected_projects(filters)),
-            col(Pledge.status) == "committed",
-            col(Pledge.id).not_in(with_agreement),
-        )
-        .order_by(col(Pledge.pledged_on), col(Pledge.id))
     ).all()
     late_reports = session.execute(
         sa_select(

@@ -94,7 +94,7 @@ RESULT_OUTPUT, MEASURE_UNIT = "1", "1"
 # Women and men of a people count, each as a target or actual of its own carrying a ``dimension``
 # (result/indicator/period/target|actual/dimension, 2.03: name and value are free text, "a category used
 # for disaggregating the result by gender, age, etc."). IATI has no codelist for sex: the shipped
-# codelists (portfolio/reference/iati/codelists, /work/shared/reference/iati/codelists) hold none, and
+# codelists (portfolio/reference/iati/codelists) hold none, nor does the full set the Standard publishes, and
 # the Standard's annotated activity example writes <dimension name="sex" value="female"/>; that spelling
 # is used, rather than 1 and 2, which ISO/IEC 5218 reads the other way round (1 male, 2 female).
 SEX_DIMENSION = "sex"

@@ -71,6 +71,37 @@ class Settings(BaseSettings):
         "14,3); one more goes on the first day overdue.",
     )
 
+    follow_up_months: Annotated[list[int], NoDecode] = Field(
+        default=[12, 24],
+        description="How many months after a national process becomes operational its sustainability "
+        "follow-up checks fall due, comma-separated (default 12,24).",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="Where the staff pages are reached (e.g. https://tracker.example.org): the reminders "
+        "link to the project or process page under it. Unset: the reminders carry no link.",
+    )
+
+    @field_validator("follow_up_months", mode="before")
+    @classmethod
+    def _comma_separated_months(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError(
+                    "follow_up_months must be whole numbers of months separated by commas, e.g. 12,24"
+                )
+            value = [int(part) for part in parts]
+        if isinstance(value, list) and any(isinstance(m, int) and not 1 <= m <= 240 for m in value):
+            raise ValueError("follow_up_months must be between 1 and 240")
+        return sorted(set(value)) if isinstance(value, list) else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/")
+        return value or None
+
     @field_validator("reminder_days", mode="before")
     @classmethod
     def _comma_separated_days(cls, value: Any) -> Any:

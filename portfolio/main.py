@@ -22,12 +22,14 @@ from portfolio.documents.service import too_large
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
 from portfolio.flows.delete_norm import router as norm_flows_router
 from portfolio.flows.router import agreements_router as agreement_flows_router
+from portfolio.flows.router import follow_ups_router as follow_up_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
 from portfolio.flows.router import pledges_router as pledge_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.interests.router import router as interests_router
 from portfolio.norms.router import router as norms_router
+from portfolio.processes.router import follow_ups_router
 from portfolio.processes.router import router as processes_router
 from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router, measures_router
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pledges_router,
         rates_router,
         processes_router,
+        follow_ups_router,
+        follow_up_flows_router,
         states_router,
         audit_router,
         project_trail_router,

@@ -30,6 +30,7 @@ class Entity(StrEnum):
     agreement = "agreement"
     obligation = "obligation"
     calendar_feed = "calendar_feed"
+    follow_up_check = "follow_up_check"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

@@ -13,7 +13,8 @@ class AuditEntryRead(Output):
     user_id: int | None = Field(description="Who made the change; null for the system or an anonymous login.")
     action: str = Field(
         examples=["update"],
-        description="create, update, delete, transition, reopen, stage_change, login_failed, lock",
+        description="create, update, delete, transition, reopen, stage_change, outcome (a follow-up check's "
+        "result), login_failed, lock",
     )
     entity: str = Field(examples=["pledge"])
     entity_id: int | None

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -17,6 +17,7 @@ from portfolio.errors import problem_responses
 from portfolio.facts import FactsDep
 from portfolio.flows import agreements as agreements_flow
 from portfolio.flows import delete_project as delete_project_flow
+from portfolio.flows import follow_ups as follow_ups_flow
 from portfolio.flows import interests as interests_flow
 from portfolio.funding import router as pledges_router_module
 from portfolio.funding import service as funding_service
@@ -24,6 +25,8 @@ from portfolio.funding.schemas import PledgeRead
 from portfolio.interests import router as interests_router_module
 from portfolio.interests.schemas import InterestConvert, InterestCreate, InterestRead
 from portfolio.preconditions import IfMatch, set_etag
+from portfolio.processes import router as processes_router_module
+from portfolio.processes.schemas import FollowUpRead, FollowUpUpdate
 from portfolio.projects import router as projects_router_module
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectRead, ProjectUpdate
@@ -215,3 +218,39 @@ def change_agreement(
 ) -> AgreementRead:
     agreements_flow.change_agreement(session, actor, facts, pledge_id, body, precondition)
     return _agreement(session, actor, pledge_id, response)
+
+
+# -- sustainability follow-up checks: their evidence is a document of the process -------------------
+
+follow_ups_router = APIRouter(
+    prefix="/api/v1/follow-ups", tags=["National processes"], dependencies=requires("processes")
+)
+
+
+@follow_ups_router.patch(
+    "/{follow_up_id}",
+    summary="Record a follow-up check's outcome, move it or name its owner (staff)",
+    description=(
+        "Send the check's ETag as If-Match; a stale one gets 412. `outcome` is recorded once (a check "
+        "already done: 409), dated `checked_on` (today if left out; neither in the future nor before the "
+        "process became operational or its last stage change: 422), and changes the process's stage on "
+        "that day, in its history and audited: `sustained` → stage sustained; `regressed` → one stage back "
+        "(operational → established, which drops its other open checks; sustained → operational, which "
+        "starts new checks from that day). `evidence_document_id` must be a document of the same national "
+        "process (upload it with `POST /api/v1/documents`, `owner_type` national_process). `due_on` moves a "
+        "check still due; `owner_id` names the staff member responsible."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def update_follow_up(
+    session: SessionDep,
+    actor: CurrentActor,
+    follow_up_id: int,
+    body: FollowUpUpdate,
+    precondition: IfMatch,
+    request: Request,
+    response: Response,
+) -> FollowUpRead:
+    months = processes_router_module.follow_up_months(request)
+    follow_ups_flow.update_follow_up(session, actor, follow_up_id, body, precondition, months)
+    return processes_router_module.read_follow_up(session, follow_up_id, response)

@@ -2,13 +2,22 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from portfolio.pagination import PageParams, paged
-from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
+from portfolio.processes.models import (
+    FollowUpCheck,
+    NationalProcess,
+    NationalProcessProject,
+    NationalProcessStageChange,
+)
 from portfolio.projects.models import Project
+from portfolio.users.models import User
 
 
 @dataclass(frozen=True)
@@ -129,3 +138,78 @@ def project_ids_by_code(session: Session, codes: Iterable[str]) -> dict[str, int
         return {}
     rows = session.exec(select(Project.code, Project.id).where(col(Project.code).in_(wanted))).all()
     return {code: int(pid) for code, pid in rows if pid is not None}
+
+
+# -- sustainability follow-up checks ------------------------------------------------------------
+
+
+class FollowUpRow(NamedTuple):
+    check: FollowUpCheck
+    state: str
+    process_name: str
+
+
+@dataclass(frozen=True)
+class FollowUpFilters:
+    process_id: int | None = None
+    state: str | None = None
+    status: str | None = None  # as read: due, overdue, done
+    due_before: date | None = None
+    due_after: date | None = None
+
+
+def _follow_up_rows() -> Any:
+    return sa_select(FollowUpCheck, col(NationalProcess.state), col(NationalProcess.name)).join(
+        NationalProcess, col(NationalProcess.id) == col(FollowUpCheck.process_id)
+    )
+
+
+def list_follow_ups(
+    session: Session, filters: FollowUpFilters, page: PageParams, today: date
+) -> tuple[list[FollowUpRow], int]:
+    """One page of follow-up checks, soonest due first, and how many match."""
+    query = _follow_up_rows()
+    if filters.process_id is not None:
+        query = query.where(col(FollowUpCheck.process_id) == filters.process_id)
+    if filters.state is not None:
+        query = query.where(col(NationalProcess.state) == filters.state)
+    if filters.status == "overdue":
+        query = query.where(col(FollowUpCheck.status) == "due", col(FollowUpCheck.due_on) < today)
+    elif filters.status == "due":
+        query = query.where(col(FollowUpCheck.status) == "due", col(FollowUpCheck.due_on) >= today)
+    elif filters.status is not None:
+        query = query.where(col(FollowUpCheck.status) == filters.status)
+    if filters.due_before is not None:
+        query = query.where(col(FollowUpCheck.due_on) < filters.due_before)
+    if filters.due_after is not None:
+        query = query.where(col(FollowUpCheck.due_on) > filters.due_after)
+    rows, total = paged(session, query, page, col(FollowUpCheck.due_on), col(FollowUpCheck.id))
+    return [FollowUpRow(*r) for r in rows], total
+
+
+def follow_up_row(session: Session, check_id: int) -> FollowUpRow | None:
+    row = session.execute(_follow_up_rows().where(col(FollowUpCheck.id) == check_id)).first()
+    return None if row is None else FollowUpRow(*row)
+
+
+def lock_follow_up(session: Session, check_id: int) -> FollowUpCheck | None:
+    return session.exec(select(FollowUpCheck).where(FollowUpCheck.id == check_id).with_for_update()).first()
+
+
+def follow_ups_of(session: Session, process_id: int) -> list[FollowUpCheck]:
+    """A process's checks, soonest due first, locked: its stage is changing."""
+    query = (
+        select(FollowUpCheck)
+        .where(FollowUpCheck.process_id == process_id)
+        .order_by(col(FollowUpCheck.due_on), col(FollowUpCheck.id))
+        .with_for_update()
+    )
+    return list(session.exec(query).all())
+
+
+def active_staff(session: Session, user_id: int) -> User | None:
+    """An active staff or admin account: who may be responsible for a check."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role not in ("staff", "admin"):
+        return None
+    return user

@@ -1,6 +1,7 @@
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
@@ -8,8 +9,11 @@ from portfolio.errors import problem_responses
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.processes import service
-from portfolio.processes.repository import ProcessFilters
+from portfolio.processes.repository import FollowUpFilters, FollowUpRow, ProcessFilters
 from portfolio.processes.schemas import (
+    FollowUpPage,
+    FollowUpRead,
+    FollowUpState,
     NationalProcessCreate,
     NationalProcessPage,
     NationalProcessRead,
@@ -35,6 +39,11 @@ def process_filters(
     return ProcessFilters(state, kind, stage, project_id)
 
 
+def follow_up_months(request: Request) -> list[int]:
+    """The months after which an operational process's follow-up checks fall due (the settings')."""
+    return list(request.app.state.settings.follow_up_months)
+
+
 ProcessFilterParams = Annotated[ProcessFilters, Depends(process_filters)]
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 503)
@@ -44,12 +53,20 @@ READ_ERRORS = problem_responses(401, 403, 404, 503)
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Record a national structure or procedure",
+    description=(
+        "A process recorded as `operational` gets its sustainability follow-up checks, due "
+        "`PORTFOLIO_FOLLOW_UP_MONTHS` (default 12 and 24) months after `stage_changed_on`."
+    ),
     responses=problem_responses(401, 403, 409, 422, 503),
 )
 def create_process(
-    session: SessionDep, actor: CurrentActor, body: NationalProcessCreate, response: Response
+    session: SessionDep,
+    actor: CurrentActor,
+    body: NationalProcessCreate,
+    request: Request,
+    response: Response,
 ) -> NationalProcessRead:
-    process = service.create_process(session, actor, body)
+    process = service.create_process(session, actor, body, follow_up_months(request))
     set_etag(response, process.version)
     return NationalProcessRead.model_validate(process)
 
@@ -69,16 +86,28 @@ def get_process(session: SessionDep, process_id: int, response: Response) -> Nat
     return NationalProcessRead.model_validate(process)
 
 
-@router.patch("/{process_id}", summary="Change a national process (e.g. its stage)", responses=WRITE_ERRORS)
+@router.patch(
+    "/{process_id}",
+    summary="Change a national process (e.g. its stage)",
+    description=(
+        "A move to `operational` gives the process sustainability follow-up checks due "
+        "`PORTFOLIO_FOLLOW_UP_MONTHS` (default 12 and 24) months after `stage_changed_on`, replacing any "
+        "still open; a move back to `established` or `planned` drops the open ones. Done checks stay."
+    ),
+    responses=WRITE_ERRORS,
+)
 def update_process(
     session: SessionDep,
     actor: CurrentActor,
     process_id: int,
     body: NationalProcessUpdate,
     precondition: IfMatch,
+    request: Request,
     response: Response,
 ) -> NationalProcessRead:
-    process, _ = service.update_process(session, actor, process_id, body, precondition)
+    process, _ = service.update_process(
+        session, actor, process_id, body, precondition, follow_up_months(request)
+    )
     set_etag(response, process.version)
     return NationalProcessRead.model_validate(process)
 
@@ -97,3 +126,64 @@ def delete_process(session: SessionDep, actor: CurrentActor, process_id: int, pr
 @router.get("/{process_id}/history", summary="Every stage change with its date", responses=READ_ERRORS)
 def history(session: SessionDep, process_id: int) -> list[StageChangeRead]:
     return [StageChangeRead.model_validate(c) for c in service.stage_history(session, process_id)]
+
+
+follow_ups_router = APIRouter(
+    prefix="/api/v1/follow-ups", tags=["National processes"], dependencies=requires("processes")
+)
+
+
+def follow_up_read(row: FollowUpRow, today: date | None = None) -> FollowUpRead:
+    check = row.check
+    today = today or date.today()
+    state = FollowUpState.overdue if check.status == "due" and check.due_on < today else check.status
+    return FollowUpRead.model_validate(
+        {
+            **check.model_dump(exclude={"status"}),
+            "status": state,
+            "overdue": state == FollowUpState.overdue,
+            "state": row.state,
+            "process_name": row.process_name,
+        }
+    )
+
+
+def read_follow_up(session: SessionDep, check_id: int, response: Response) -> FollowUpRead:
+    read = follow_up_read(service.get_follow_up(session, check_id))
+    set_etag(response, read.version)
+    return read
+
+
+@follow_ups_router.get(
+    "",
+    summary="List sustainability follow-up checks of national processes, soonest due first",
+    description=(
+        "A national process gets a check `PORTFOLIO_FOLLOW_UP_MONTHS` (default 12 and 24) months after it "
+        "became operational. `status` is read as a person reads it: `overdue` is a check still due whose "
+        "`due_on` has passed; `due` one whose date has not; `done` one whose outcome is recorded. "
+        "`due_before` and `due_after` are exclusive."
+    ),
+    responses=problem_responses(401, 403, 422, 503),
+)
+def list_follow_ups(
+    session: SessionDep,
+    paging: Paging,
+    process: Annotated[int | None, Query(description="The national process's id.")] = None,
+    state: StateCode | None = None,
+    status_: Annotated[FollowUpState | None, Query(alias="status")] = None,
+    due_before: Annotated[date | None, Query(description="Due strictly before this day.")] = None,
+    due_after: Annotated[date | None, Query(description="Due strictly after this day.")] = None,
+) -> FollowUpPage:
+    filters = FollowUpFilters(process, state, status_, due_before, due_after)
+    rows, total = service.list_follow_ups(session, filters, paging)
+    today = date.today()
+    return FollowUpPage.of([follow_up_read(r, today) for r in rows], total, paging)
+
+
+@follow_ups_router.get(
+    "/{follow_up_id}",
+    summary="One sustainability follow-up check",
+    responses=problem_responses(401, 403, 404, 503),
+)
+def get_follow_up(session: SessionDep, follow_up_id: int, response: Response) -> FollowUpRead:
+    return read_follow_up(session, follow_up_id, response)

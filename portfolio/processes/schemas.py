@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -79,6 +80,39 @@ class NationalProcessUpdate(_ProcessFields, Patch):
     stage_note: Note | None = Field(default=None, description="With a new stage: why it changed.")
 
 
+class FollowUpStatus(StrEnum):
+    """What is stored: due or done. Overdue is read from the date, never stored."""
+
+    due = "due"
+    done = "done"
+
+
+class FollowUpState(StrEnum):
+    """The status as a person reads it: ``overdue`` is a check still due whose date has passed."""
+
+    due = "due"
+    overdue = "overdue"
+    done = "done"
+
+
+class FollowUpOutcome(StrEnum):
+    sustained = "sustained"
+    regressed = "regressed"
+
+
+class FollowUpSummary(Output):
+    """A follow-up check as the process read lists it; ``GET /api/v1/follow-ups/{id}`` has the rest."""
+
+    id: int
+    months_after: int
+    due_on: date
+    status: FollowUpState = Field(
+        validation_alias="status_now", description="due, overdue (still due and due_on has passed) or done."
+    )
+    checked_on: date | None
+    outcome: FollowUpOutcome | None
+
+
 class NationalProcessRead(Output):
     id: int
     state: str
@@ -89,6 +123,13 @@ class NationalProcessRead(Output):
     established_on: date | None
     project_ids: list[int]
     description: str
+    follow_ups: list[FollowUpSummary] = Field(
+        default_factory=list,
+        description=(
+            "Its sustainability follow-up checks, soonest due first; `GET /api/v1/follow-ups?process=ID` "
+            "has each in full."
+        ),
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -103,3 +144,56 @@ class StageChangeRead(Output):
     on: date = Field(validation_alias="changed_on")
     note: str
     recorded_at: datetime
+
+
+class FollowUpUpdate(Patch):
+    model_config = example(
+        outcome="sustained",
+        checked_on="2026-05-20",
+        note="Sample data: the commission met four times on the national budget.",
+    )
+    not_null = frozenset({"outcome", "due_on", "note"})
+
+    outcome: FollowUpOutcome | None = Field(
+        default=None,
+        description=(
+            "Record the check's result, once: `sustained` (still running on national resources) moves the "
+            "process to stage sustained; `regressed` moves it back one stage (operational → established, "
+            "sustained → operational). A check already done: 409."
+        ),
+    )
+    checked_on: date | None = Field(
+        default=None,
+        description="With an outcome: when the check was made (today if left out; not in the future).",
+    )
+    note: Note | None = Field(default=None, description="What the check found.")
+    evidence_document_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+        default=None,
+        description="A document of this national process (`owner_type` national_process) that shows it.",
+    )
+    due_on: date | None = Field(default=None, description="Move a check still due to another day.")
+    owner_id: int | None = Field(default=None, description="The staff member responsible (an account id).")
+
+
+class FollowUpRead(Output):
+    id: int
+    process_id: int
+    state: str = Field(description="The process's participating State.")
+    process_name: str
+    operational_on: date = Field(description="When the process became operational: the checks count from it.")
+    months_after: int
+    due_on: date
+    status: FollowUpState = Field(description="due, overdue (still due and due_on has passed) or done.")
+    overdue: bool = Field(description="True when status is overdue.")
+    checked_on: date | None
+    outcome: FollowUpOutcome | None
+    note: str
+    evidence_document_id: int | None
+    owner_id: int | None
+    recorded_by: int | None = Field(description="The account that recorded the outcome.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+FollowUpPage = Page[FollowUpRead]

@@ -1,24 +1,47 @@
 """The rules of national management processes: the structures and procedures a participating State
 runs itself, and how they mature (planned → established → operational → sustained, and back).
+
+Sustainability follow-ups: when a process becomes operational (on creation or by a stage change), it gets
+one follow-up check per ``follow_up_months`` (default 12 and 24) months after the day it did. A process
+that becomes operational again (after a regression) starts its checks afresh from that day; one that goes
+back to established or planned loses its open checks; checks already done always stay, they are its
+history. Recording a check's outcome — ``sustained`` or ``regressed`` — is a stage change made here, through
+:func:`update_process`, dated by the check: sustained moves the process to stage sustained, regressed one
+stage back (operational → established, sustained → operational).
+
 Knows nothing of HTTP; never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import calendar
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
+from portfolio.config import get_settings
 from portfolio.db import utcnow
 from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository
-from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
-from portfolio.processes.repository import ProcessFilters
-from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
+from portfolio.processes.models import (
+    FollowUpCheck,
+    NationalProcess,
+    NationalProcessProject,
+    NationalProcessStageChange,
+)
+from portfolio.processes.repository import FollowUpFilters, FollowUpRow, ProcessFilters
+from portfolio.processes.schemas import (
+    FollowUpOutcome,
+    FollowUpStatus,
+    FollowUpUpdate,
+    NationalProcessCreate,
+    NationalProcessUpdate,
+    Stage,
+)
 from portfolio.projects import repository as projects_repository
 from portfolio.security import Actor
 from portfolio.states import service as states_service
@@ -72,7 +95,12 @@ def _require_projects(session: Session, ids: list[int], field: str) -> None:
         raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
 
 
-def create_process(session: Session, actor: Actor, data: NationalProcessCreate) -> NationalProcess:
+def create_process(
+    session: Session,
+    actor: Actor,
+    data: NationalProcessCreate,
+    follow_up_months: Sequence[int] | None = None,
+) -> NationalProcess:
     states_service.require_states(session, [data.state], ("body", "state"), participating_only=True)
     _require_projects(session, data.project_ids, "project_ids")
     _check_name_free(session, data.state, data.name)
@@ -92,6 +120,8 @@ def create_process(session: Session, actor: Actor, data: NationalProcessCreate) 
     )
     session.flush()
     audit.created(session, actor, "national_process", process, project_ids=process.project_ids)
+    if data.stage == Stage.operational:
+        _follow_stage(session, actor, process, None, Stage.operational, on, follow_up_months)
     return process
 
 
@@ -101,7 +131,10 @@ def update_process(
     process_id: int,
     data: NationalProcessUpdate,
     precondition: Precondition = ANY,
+    follow_up_months: Sequence[int] | None = None,
 ) -> tuple[NationalProcess, Changes]:
+    """Change a process; a new stage is dated and kept in its history, and moves its follow-up checks
+    (see the module's docstring)."""
     process = get_process(session, process_id, for_update=True, precondition=precondition)
     values = data.changes()
     on_value = values.pop("stage_changed_on", None)
@@ -158,6 +191,9 @@ def update_process(
             changes["stage_changed_on"] = [None, on]
         audit.record(session, actor, action, "national_process", process_id, changes)
         session.flush()
+    if "stage" in changes:
+        old_stage, new_stage = changes["stage"]
+        _follow_stage(session, actor, process, old_stage, new_stage, on, follow_up_months)
     return process, changes
 
 
@@ -242,3 +278,190 @@ def project_ids_for_codes(session: Session, codes: list[str], field: str) -> lis
         error.codes = tuple(unknown)
         raise error
     return list(dict.fromkeys(ids))
+
+
+# -- sustainability follow-up checks ----------------------------------------------------------------
+
+LIVE_STAGES = (Stage.operational, Stage.sustained)
+ONE_STAGE_BACK = {Stage.operational: Stage.established, Stage.sustained: Stage.operational}
+
+
+class FollowUpNotFound(NotFound):
+    pass
+
+
+class FollowUpDone(Conflict):
+    slug = "follow-up-done"
+    title = "Follow-up check already done"
+
+
+class ProcessNotLive(Conflict):
+    slug = "process-not-operational"
+    title = "National process neither operational nor sustained"
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day so many months later; a day the month lacks becomes its last."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _months(follow_up_months: Sequence[int] | None) -> list[int]:
+    return sorted(set(get_settings().follow_up_months if follow_up_months is None else follow_up_months))
+
+
+def _follow_stage(
+    session: Session,
+    actor: Actor,
+    process: NationalProcess,
+    old_stage: str | None,
+    new_stage: str,
+    on: date,
+    follow_up_months: Sequence[int] | None,
+) -> None:
+    """Move a process's follow-up checks with its new stage: becoming operational starts them afresh from
+    ``on``; going back to established or planned drops the open ones; done checks always stay."""
+    if new_stage == Stage.sustained or old_stage == new_stage:
+        return
+    assert process.id is not None
+    checks = repository.follow_ups_of(session, process.id) if old_stage is not None else []
+    for check in checks:
+        if check.status == FollowUpStatus.due:
+            audit.deleted(session, actor, "follow_up_check", check)
+            session.delete(check)
+    session.flush()
+    if new_stage == Stage.operational:
+        taken = {(c.operational_on, c.months_after) for c in checks}
+        for months in _months(follow_up_months):
+            if (on, months) in taken:
+                continue
+            check = FollowUpCheck(
+                process_id=process.id, operational_on=on, months_after=months, due_on=add_months(on, months)
+            )
+            session.add(check)
+            session.flush()
+            audit.created(session, actor, "follow_up_check", check)
+    session.flush()
+    session.expire(process, ["follow_up_rows"])
+
+
+def list_follow_ups(
+    session: Session, filters: FollowUpFilters, page: PageParams
+) -> tuple[list[FollowUpRow], int]:
+    return repository.list_follow_ups(session, filters, page, date.today())
+
+
+def get_follow_up(session: Session, check_id: int) -> FollowUpRow:
+    row = repository.follow_up_row(session, check_id)
+    if row is None:
+        raise FollowUpNotFound(f"Follow-up check {check_id} does not exist.")
+    return row
+
+
+def lock_follow_up(session: Session, check_id: int, precondition: Precondition = ANY) -> FollowUpCheck:
+    """The check, locked, after its ETag is checked (412 when stale, 404 when there is none)."""
+    check = repository.lock_follow_up(session, check_id)
+    if check is None:
+        raise FollowUpNotFound(f"Follow-up check {check_id} does not exist.")
+    precondition.check(check.version, f"Follow-up check {check_id}")
+    return check
+
+
+def _outcome_note(check: FollowUpCheck, outcome: str, note: str) -> str:
+    head = f"{check.months_after}-month follow-up check: {outcome}"
+    return f"{head}. {note}"[:4000] if note else head
+
+
+def update_follow_up(
+    session: Session,
+    actor: Actor,
+    check_id: int,
+    data: FollowUpUpdate,
+    precondition: Precondition = ANY,
+    follow_up_months: Sequence[int] | None = None,
+) -> tuple[FollowUpCheck, Changes]:
+    """Record a check's outcome (once: a done check is a 409), move a check still due, name its owner,
+    change its note or evidence. An outcome changes the process's stage, dated by the check. The evidence
+    document is the caller's to check (:mod:`portfolio.flows.follow_ups`)."""
+    check = lock_follow_up(session, check_id, precondition)
+    values = data.changes()
+    outcome = values.pop("outcome", None)
+    checked_on = values.pop("checked_on", None)
+    done = check.status == FollowUpStatus.done
+    if outcome is not None and done:
+        raise FollowUpDone(
+            f"Follow-up check {check_id} was recorded as {check.outcome} on {check.checked_on}; "
+            "an outcome is recorded once."
+        )
+    if "due_on" in values and done:
+        raise FollowUpDone(f"Follow-up check {check_id} is done: its due date is history.")
+    errors: list[FieldError] = []
+    if checked_on is not None and outcome is None:
+        errors.append(FieldError(("body", "checked_on"), "give the outcome with the day of the check"))
+    if values.get("owner_id") is not None and repository.active_staff(session, values["owner_id"]) is None:
+        errors.append(
+            FieldError(
+                ("body", "owner_id"), f"account {values['owner_id']} is not an active staff or admin account"
+            )
+        )
+    process = get_process(session, check.process_id, for_update=True)
+    today = date.today()
+    on = checked_on or today
+    if outcome is not None:
+        history = repository.stage_history(session, process.id or 0)
+        if on > today:
+            errors.append(FieldError(("body", "checked_on"), f"{on} is in the future"))
+        elif on < check.operational_on:
+            errors.append(
+                FieldError(
+                    ("body", "checked_on"),
+                    f"{on} is before the process became operational on {check.operational_on}",
+                )
+            )
+        elif history and on < history[-1].changed_on:
+            errors.append(
+                FieldError(
+                    ("body", "checked_on"),
+                    f"{on} is before the process's last stage change on {history[-1].changed_on}",
+                )
+            )
+    if errors:
+        raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
+    if outcome is not None and process.stage not in LIVE_STAGES:
+        raise ProcessNotLive(
+            f"National process {process.id} is {process.stage}: only an operational or sustained process "
+            "is checked."
+        )
+
+    changes: Changes = {}
+    for name, value in values.items():
+        old = getattr(check, name)
+        if old != value:
+            changes[name] = [old, value]
+            setattr(check, name, value)
+    if outcome is not None:
+        for name, value in (
+            ("status", FollowUpStatus.done.value),
+            ("checked_on", on),
+            ("outcome", FollowUpOutcome(outcome).value),
+            ("recorded_by", actor.user_id),
+        ):
+            changes[name] = [getattr(check, name), value]
+            setattr(check, name, value)
+    if not changes:
+        return check, changes
+    check.updated_at = utcnow()
+    audit.record(
+        session, actor, "outcome" if outcome is not None else "update", "follow_up_check", check_id, changes
+    )
+    session.flush()
+    if outcome is not None:
+        stage = Stage(process.stage)
+        new_stage = Stage.sustained if outcome == FollowUpOutcome.sustained else ONE_STAGE_BACK[stage]
+        if new_stage != stage:
+            move = NationalProcessUpdate(
+                stage=new_stage, stage_changed_on=on, stage_note=_outcome_note(check, outcome, check.note)
+            )
+            update_process(session, actor, check.process_id, move, follow_up_months=follow_up_months)
+    return check, changes

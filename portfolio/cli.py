@@ -539,13 +539,14 @@ def reminders_send(
         typer.Option(help="Act as if today were this day (YYYY-MM-DD), e.g. to catch up; default: today."),
     ] = None,
 ) -> None:
-    """E-mail today's reminders of reporting obligations still due, each once; meant for cron or a systemd
-    timer, daily.
+    """E-mail today's reminders of reporting obligations and sustainability follow-up checks still due,
+    each once; meant for cron or a systemd timer, daily.
 
     A reminder goes PORTFOLIO_REMINDER_DAYS days before a due date (default 14,3) and on the first day
-    overdue, to the obligation's owner, else to every staff account. Running it twice, or on two hosts at
-    once, sends nothing twice. A reminder the SMTP server did not take is tried again on the next run; the
-    command then exits with status 1."""
+    overdue, to the obligation's or check's owner, else to every staff account; with
+    PORTFOLIO_PUBLIC_BASE_URL set it links to the project or process page. Running it twice, or on two
+    hosts at once, sends nothing twice. A reminder the SMTP server did not take is tried again on the next
+    run; the command then exits with status 1."""
     from datetime import date
 
     from portfolio.db import Database

@@ -1,10 +1,11 @@
 """Every query of the reminders and calendar feeds: the open obligations with their project and owner, the
-staff accounts, the log of reminders sent, the lock that serialises senders, the feeds' tokens."""
+open follow-up checks of national processes with their process and owner, the staff accounts, the log of
+reminders sent, the lock that serialises senders, the feeds' tokens."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
@@ -13,8 +14,10 @@ from sqlmodel import Session, col, select
 
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge
+from portfolio.processes.models import FollowUpCheck, NationalProcess
 from portfolio.projects.models import Milestone, Project
 from portfolio.reminders.models import CalendarFeed, ReminderSent
+from portfolio.states.models import State
 from portfolio.users.models import User
 
 # The key of the PostgreSQL advisory lock that two senders of reminders cannot both hold.
@@ -22,14 +25,40 @@ REMINDER_LOCK_KEY = 0x5245_4D49  # "REMI"
 OPEN_STATUS = "due"  # submitted and accepted obligations are reminded no more
 
 
+OBLIGATION = "obligation"
+FOLLOW_UP = "follow_up"
+
+
 class OpenObligation(NamedTuple):
     obligation_id: int
     kind: str
     due_on: date
+    project_id: int
     project_code: str
     project_title: str
     donor: str
+    donor_name: str
     owner_email: str | None
+
+
+class OpenFollowUp(NamedTuple):
+    check_id: int
+    months_after: int
+    operational_on: date
+    due_on: date
+    process_id: int
+    process_name: str
+    state: str
+    state_name: str
+    owner_email: str | None
+
+
+class CalendarFollowUp(NamedTuple):
+    check_id: int
+    months_after: int
+    due_on: date
+    process_name: str
+    state: str
 
 
 class CalendarObligation(NamedTuple):
@@ -57,20 +86,49 @@ def open_obligations(session: Session, due_from: date, due_to: date) -> list[Ope
             col(Obligation.id),
             col(Obligation.kind),
             col(Obligation.due_on),
+            col(Project.id),
             col(Project.code),
             col(Project.title),
             col(Pledge.donor),
+            col(State.name),
             col(owner.email),
         )
         .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
         .join(Project, col(Project.id) == col(Pledge.project_id))
+        .join(State, col(State.code) == col(Pledge.donor))
         .outerjoin(owner, (col(owner.id) == col(Obligation.owner_id)) & col(owner.active))
         .where(col(Obligation.status) == OPEN_STATUS)
         .where(col(Obligation.due_on) >= due_from, col(Obligation.due_on) <= due_to)
         .order_by(col(Obligation.due_on), col(Obligation.id))
     )
     return [OpenObligation(*row) for row in session.execute(query).all()]
+
+
+def open_follow_ups(session: Session, due_from: date, due_to: date) -> list[OpenFollowUp]:
+    """Follow-up checks of national processes still due between the two days, inclusive, with their
+    process, its State's name and the e-mail of their owner when the owner's account is active."""
+    owner = aliased(User)
+    query = (
+        sa_select(
+            col(FollowUpCheck.id),
+            col(FollowUpCheck.months_after),
+            col(FollowUpCheck.operational_on),
+            col(FollowUpCheck.due_on),
+            col(NationalProcess.id),
+            col(NationalProcess.name),
+            col(NationalProcess.state),
+            col(State.name),
+            col(owner.email),
+        )
+        .join(NationalProcess, col(NationalProcess.id) == col(FollowUpCheck.process_id))
+        .join(State, col(State.code) == col(NationalProcess.state))
+        .outerjoin(owner, (col(owner.id) == col(FollowUpCheck.owner_id)) & col(owner.active))
+        .where(col(FollowUpCheck.status) == OPEN_STATUS)
+        .where(col(FollowUpCheck.due_on) >= due_from, col(FollowUpCheck.due_on) <= due_to)
+        .order_by(col(FollowUpCheck.due_on), col(FollowUpCheck.id))
+    )
+    return [OpenFollowUp(*row) for row in session.execute(query).all()]
 
 
 def staff_emails(session: Session) -> list[str]:
@@ -86,9 +144,16 @@ def lock_senders(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REMINDER_LOCK_KEY})
 
 
-def was_sent(session: Session, obligation_id: int, kind: str, due_on: date, recipient: str) -> bool:
+def _subject_column(subject: str) -> Any:
+    return col(ReminderSent.follow_up_id) if subject == FOLLOW_UP else col(ReminderSent.obligation_id)
+
+
+def was_sent(
+    session: Session, subject: str, subject_id: int, kind: str, due_on: date, recipient: str
+) -> bool:
+    """Whether this reminder of an obligation or a follow-up check (``subject``) went already."""
     query = select(func.count()).where(
-        col(ReminderSent.obligation_id) == obligation_id,
+        _subject_column(subject) == subject_id,
         col(ReminderSent.kind) == kind,
         col(ReminderSent.due_on) == due_on,
         col(ReminderSent.recipient) == recipient,
@@ -96,8 +161,16 @@ def was_sent(session: Session, obligation_id: int, kind: str, due_on: date, reci
     return bool(session.exec(query).one())
 
 
-def claim(session: Session, obligation_id: int, kind: str, due_on: date, recipient: str) -> ReminderSent:
-    sent = ReminderSent(obligation_id=obligation_id, kind=kind, due_on=due_on, recipient=recipient)
+def claim(
+    session: Session, subject: str, subject_id: int, kind: str, due_on: date, recipient: str
+) -> ReminderSent:
+    sent = ReminderSent(
+        obligation_id=None if subject == FOLLOW_UP else subject_id,
+        follow_up_id=subject_id if subject == FOLLOW_UP else None,
+        kind=kind,
+        due_on=due_on,
+        recipient=recipient,
+    )
     session.add(sent)
     session.flush()
     return sent
@@ -178,3 +251,21 @@ def calendar_milestones(session: Session, donor: str | None) -> list[CalendarMil
         funded = sa_select(col(Pledge.project_id)).where(col(Pledge.donor) == donor)
         query = query.where(col(Milestone.project_id).in_(funded))
     return [CalendarMilestone(*row) for row in session.execute(query).all()]
+
+
+def calendar_follow_ups(session: Session) -> list[CalendarFollowUp]:
+    """Every follow-up check of a national process still due, by due date (every account may read the
+    national processes, so every feed has them)."""
+    query = (
+        sa_select(
+            col(FollowUpCheck.id),
+            col(FollowUpCheck.months_after),
+            col(FollowUpCheck.due_on),
+            col(NationalProcess.name),
+            col(NationalProcess.state),
+        )
+        .join(NationalProcess, col(NationalProcess.id) == col(FollowUpCheck.process_id))
+        .where(col(FollowUpCheck.status) == OPEN_STATUS)
+        .order_by(col(FollowUpCheck.due_on), col(FollowUpCheck.id))
+    )
+    return [CalendarFollowUp(*row) for row in session.execute(query).all()]

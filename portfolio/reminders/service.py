@@ -1,8 +1,10 @@
-"""The reminders' rules: which obligation is reminded to whom and when, each reminder once.
+"""The reminders' rules: which obligation or follow-up check is reminded to whom and when, each reminder
+once.
 
-A reminder goes ``N`` days before an obligation's due date for each ``N`` of the settings' reminder_days
-(default 14 and 3), and once more on the first day overdue, to the obligation's owner, or, when it has none,
-to every staff account. Only obligations still due are reminded (not those submitted or accepted). A run
+A reminder goes ``N`` days before an obligation's (or a national process's sustainability follow-up
+check's) due date for each ``N`` of the settings' reminder_days (default 14 and 3), and once more on the
+first day overdue, to its owner, or, when it has none, to every staff account. Only obligations still due
+are reminded (not those submitted or accepted), and only checks still due (not those done). A run
 that was missed is caught up: the nearest reminder not yet sent goes, never an older one as well, and an
 overdue reminder is caught up for a week at most.
 
@@ -32,7 +34,7 @@ from portfolio.db import Database, utcnow
 from portfolio.errors import NotFound
 from portfolio.reminders import repository as repo
 from portfolio.reminders.mailer import Mailer
-from portfolio.reminders.repository import OpenObligation
+from portfolio.reminders.repository import FOLLOW_UP, OBLIGATION, OpenFollowUp, OpenObligation
 from portfolio.security import Actor
 
 OVERDUE = "overdue"
@@ -41,7 +43,8 @@ OVERDUE_CATCH_UP_DAYS = 7
 
 @dataclass(frozen=True)
 class Reminder:
-    obligation_id: int
+    subject_kind: str  # obligation or follow_up
+    subject_id: int
     kind: str  # before-14, before-3, overdue
     due_on: date
     recipient: str
@@ -70,33 +73,76 @@ def _kind_label(kind: str) -> str:
     return kind.replace("_", " ")
 
 
-def compose(item: OpenObligation, kind: str, recipient: str, today: date) -> Reminder:
+def _in_days(due_on: date, today: date) -> str:
+    left = (due_on - today).days
+    return "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+
+
+def _link(base_url: str | None, path: str, what: str) -> str:
+    """A line with the page's address, when the tracker's public address is set; else nothing."""
+    return f"{what}: {base_url}{path}\n\n" if base_url else ""
+
+
+def compose(
+    item: OpenObligation, kind: str, recipient: str, today: date, base_url: str | None = None
+) -> Reminder:
     what = f"{_kind_label(item.kind)} report"
     if kind == OVERDUE:
         subject = f"Overdue: {item.project_code} {what} was due {item.due_on.isoformat()}"
         when = f"was due on {item.due_on:%d %B %Y} and has not been recorded as submitted"
     else:
-        left = (item.due_on - today).days
-        in_days = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+        in_days = _in_days(item.due_on, today)
         subject = f"Reminder: {item.project_code} {what} due {item.due_on.isoformat()} ({in_days})"
         when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
     body = (
-        f"The {what} to {item.donor} on project {item.project_code} ({item.project_title}) {when}.\n\n"
+        f"The {what} to {item.donor_name} ({item.donor}) on project {item.project_code} "
+        f"({item.project_title}) {when}.\n\n"
         "What to do: prepare the report and send it to the donor; then record its submission on the "
         'reporting obligation in the portfolio tracker (status "submitted" and the date), which stops '
         "further reminders. If the date has moved, change the obligation's due date instead.\n\n"
+        f"{_link(base_url, f'/projects/{item.project_id}', 'Project page')}"
         f"Reporting obligation #{item.obligation_id}. You receive this as its owner or, as it has no "
         "owner, as a member of the FSC support staff.\n"
     )
-    return Reminder(item.obligation_id, kind, item.due_on, recipient, subject, body)
+    return Reminder(OBLIGATION, item.obligation_id, kind, item.due_on, recipient, subject, body)
+
+
+def compose_follow_up(
+    item: OpenFollowUp, kind: str, recipient: str, today: date, base_url: str | None = None
+) -> Reminder:
+    what = f"{item.months_after}-month sustainability check"
+    name = f"{item.state} {item.process_name}"
+    if kind == OVERDUE:
+        subject = f"Overdue: {name} {what} was due {item.due_on.isoformat()}"
+        when = f"was due on {item.due_on:%d %B %Y} and has not been recorded"
+    else:
+        in_days = _in_days(item.due_on, today)
+        subject = f"Reminder: {name} {what} due {item.due_on.isoformat()} ({in_days})"
+        when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
+    body = (
+        f"The {what} of the national process {item.process_name!r} of {item.state_name} ({item.state}), "
+        f"operational since {item.operational_on:%d %B %Y}, {when}.\n\n"
+        "What to do: find out with the national authorities whether it still runs on national resources; "
+        "then record the check's outcome on the process's page in the portfolio tracker (sustained or "
+        "regressed, the date, a note and the evidence), which stops further reminders. If the date has "
+        "moved, change the check's due date instead.\n\n"
+        f"{_link(base_url, f'/processes/{item.process_id}', 'Process page')}"
+        f"Follow-up check #{item.check_id}. You receive this as its owner or, as it has no owner, as a "
+        "member of the FSC support staff.\n"
+    )
+    return Reminder(FOLLOW_UP, item.check_id, kind, item.due_on, recipient, subject, body)
 
 
 def due_reminders(db: Database, settings: Settings, today: date) -> list[Reminder]:
-    """Every reminder that today's run should send, sent before or not."""
+    """Every reminder that today's run should send, sent before or not: obligations first, then
+    follow-up checks."""
     days = settings.reminder_days
+    base_url = settings.public_base_url
+    earliest = today - timedelta(days=OVERDUE_CATCH_UP_DAYS)
+    latest = today + timedelta(days=max(days, default=0))
     with db.session() as session:
-        earliest = today - timedelta(days=OVERDUE_CATCH_UP_DAYS)
-        items = repo.open_obligations(session, earliest, today + timedelta(days=max(days, default=0)))
+        items = repo.open_obligations(session, earliest, latest)
+        checks = repo.open_follow_ups(session, earliest, latest)
         staff = repo.staff_emails(session)
     reminders = []
     for item in items:
@@ -104,7 +150,13 @@ def due_reminders(db: Database, settings: Settings, today: date) -> list[Reminde
         if kind is None:
             continue
         for recipient in [item.owner_email] if item.owner_email else staff:
-            reminders.append(compose(item, kind, recipient, today))
+            reminders.append(compose(item, kind, recipient, today, base_url))
+    for check in checks:
+        kind = reminder_kind(check.due_on, today, days)
+        if kind is None:
+            continue
+        for recipient in [check.owner_email] if check.owner_email else staff:
+            reminders.append(compose_follow_up(check, kind, recipient, today, base_url))
     return reminders
 
 
@@ -130,7 +182,7 @@ def send_reminders(
     """Send today's reminders, each once. A dry run sends and writes nothing; it reports what would go."""
     report = RunReport([], [], [])
     for reminder in due_reminders(db, settings, today):
-        key = (reminder.obligation_id, reminder.kind, reminder.due_on, reminder.recipient)
+        key = (reminder.subject_kind, reminder.subject_id, reminder.kind, reminder.due_on, reminder.recipient)
         if dry_run:
             with db.session() as session:
                 (report.skipped if repo.was_sent(session, *key) else report.sent).append(reminder)
@@ -196,8 +248,9 @@ def revoke_feeds(session: Session, actor: Actor) -> int:
 
 def calendar(session: Session, token: str) -> bytes:
     """The RFC 5545 calendar of the feed with this token: every reporting obligation and every open
-    milestone with a due date that its account may see, as all-day events. 404 for an unknown or revoked
-    token, or an account no longer active."""
+    milestone with a due date that its account may see, and every follow-up check of a national process
+    still due (every account may read those), as all-day events. 404 for an unknown or revoked token, or
+    an account no longer active."""
     user = repo.feed_owner(session, token_digest(token)) if token else None
     if user is None:
         raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
@@ -207,7 +260,7 @@ def calendar(session: Session, token: str) -> bytes:
     cal.add("prodid", "-//OSCE FSC Support Section//SALW-SCA assistance portfolio//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Assistance portfolio: reports and milestones")
+    cal.add("x-wr-calname", "Assistance portfolio: reports, milestones and sustainability checks")
     for o in repo.calendar_obligations(session, donor):
         state = "" if o.status == "due" else f" ({o.status})"
         event = _event(
@@ -223,6 +276,15 @@ def calendar(session: Session, token: str) -> bytes:
             f"milestone-{m.milestone_id}@{UID_DOMAIN}", stamp, m.due_on, f"{m.project_code}: {m.title}"
         )
         event.add("categories", ["Milestone"])
+        cal.add_component(event)
+    for f in repo.calendar_follow_ups(session):
+        event = _event(
+            f"follow-up-{f.check_id}@{UID_DOMAIN}",
+            stamp,
+            f.due_on,
+            f"{f.state} {f.process_name}: {f.months_after}-month sustainability check",
+        )
+        event.add("categories", ["Sustainability check"])
         cal.add_component(event)
     return bytes(cal.to_ical())
 

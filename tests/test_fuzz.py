@@ -119,6 +119,7 @@ class Seeds:
         self.ids["milestone_id"] = [self.new_milestone_id()]
         self.ids["indicator_id"] = [self.new_indicator_id()]
         self.ids["process_id"] = [self.new_process_id()]
+        self.ids["follow_up_id"] = [self.new_follow_up_id()]
         self.ids["document_id"] = [self.new_document_id()]
         agreement = {"reference": "SAMPLE-CA-FUZZ", "signed_on": "2024-04-01"}
         agreement = ok(self.client.post(f"/api/v1/pledges/{own['id']}/agreement", json=agreement), 201)
@@ -150,6 +151,13 @@ class Seeds:
             "project_ids": [self.ids["project_id"][0]],
         }
         return int(ok(self.client.post("/api/v1/national-processes", json=body), 201)["id"])
+
+    def new_follow_up_id(self) -> int:
+        """The first follow-up check of a process made operational: an outcome may be recorded on it."""
+        body = {"state": "MKD", "name": f"Depot inspection body {next(_names)}", "kind": "structure"}
+        body |= {"stage": "operational", "stage_changed_on": "2024-03-31"}
+        process = ok(self.client.post("/api/v1/national-processes", json=body), 201)
+        return int(process["follow_ups"][0]["id"])
 
     def new_document_id(self) -> int:
         form = {"owner_type": "project", "owner_id": self.ids["project_id"][0], "category": "A07"}

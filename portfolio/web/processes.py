@@ -1,6 +1,7 @@
 """National processes on the staff pages: the structures and procedures a participating State runs
-itself, how far each has matured (its stage, with the date and reason of every move), and the projects
-that helped build it, named by their codes."""
+itself, how far each has matured (its stage, with the date and reason of every move), the projects
+that helped build it, named by their codes, and its sustainability follow-up checks: when each is due,
+when it was checked and with what result, and the form on which staff record a check's outcome."""
 
 from __future__ import annotations
 
@@ -12,14 +13,24 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import UploadFile
 
 from portfolio.db import SessionDep
+from portfolio.documents import service as documents_service
+from portfolio.documents.content import ACCEPTED
 from portfolio.errors import AppError, PreconditionFailed
+from portfolio.flows import follow_ups as follow_ups_flow
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
 from portfolio.processes import service as processes_service
-from portfolio.processes.models import NationalProcess
-from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, ProcessKind, Stage
+from portfolio.processes.models import FollowUpCheck, NationalProcess
+from portfolio.processes.schemas import (
+    FollowUpUpdate,
+    NationalProcessCreate,
+    NationalProcessUpdate,
+    ProcessKind,
+    Stage,
+)
 from portfolio.projects.schemas import Area
 from portfolio.states import service as states_service
 from portfolio.users.models import User
@@ -27,7 +38,7 @@ from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
-from portfolio.web.session import PageUser, actor_of, csrf_protect, writer_of
+from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 ProcessWriter = Annotated[User, Depends(writer_of("processes"))]
@@ -134,6 +145,8 @@ def list_processes(
         form=Form(query),
         query="&".join(f"{k}={v}" for k, v in query.items() if v),
         names=names,
+        last_checks={p.id: last_check(p) for p in items},
+        outcome_labels=outcome_labels(lang),
         **choices,
     )
 
@@ -144,6 +157,7 @@ def _created_notice(request: Request, done: str) -> str:
         "created": _("The national process has been recorded."),
         "saved": _("Your changes have been saved."),
         "moved": _("The stage has been changed."),
+        "checked": _("The outcome of the follow-up check has been recorded."),
     }.get(done, "")
 
 
@@ -157,21 +171,7 @@ def new_process(request: Request, session: SessionDep, user: ProcessWriter) -> R
 def show_process(
     request: Request, session: SessionDep, user: PageUser, process_id: int, done: str = ""
 ) -> Response:
-    lang = request_lang(request)
-    process = processes_service.get_process(session, process_id)
-    history = processes_service.stage_history(session, process_id)
-    projects = processes_service.project_labels(session, process.project_ids)
-    state = states_service.get_state(session, process.state)
-    return templates.render(
-        request,
-        "process.html",
-        process=process,
-        history=history,
-        projects=sorted(projects.items(), key=lambda p: p[1][0]),
-        state_name=state.name_fr if lang == "fr" else state.name,
-        notice=_created_notice(request, done),
-        **_choices(session, lang),
-    )
+    return _process_page(request, session, user, process_id, notice=_created_notice(request, done))
 
 
 # -- the form -----------------------------------------------------------------------------------
@@ -314,3 +314,178 @@ async def update_process(
         return _form_page(request, session, form.refused(exc, FIELDS), status, process=process, **context)
     done = "moved" if process.stage != stage_before else "saved"
     return RedirectResponse(f"/processes/{process_id}?done={done}", status_code=303)
+
+
+# -- sustainability follow-up checks ------------------------------------------------------------------
+
+FOLLOW_UP_FIELDS = ("checked_on", "outcome", "note", "evidence")
+
+
+def outcome_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {"sustained": _("Sustained"), "regressed": _("Regressed")}
+
+
+def outcome_choices(lang: str) -> list[tuple[str, str]]:
+    _ = translations(lang).gettext
+    return [
+        ("sustained", _("Sustained: it still runs on national resources")),
+        ("regressed", _("Regressed: it moves back one stage")),
+    ]
+
+
+def check_status_labels(lang: str) -> dict[str, str]:
+    _ = translations(lang).gettext
+    return {"due": _("To be checked"), "overdue": _("Overdue"), "done": _("Done")}
+
+
+def last_check(process: NationalProcess) -> tuple[str, FollowUpCheck | None]:
+    """What the process list says of a process's checks: ``overdue`` when one is overdue, else ``done``
+    with the last check recorded, else ``none``."""
+    checks = process.follow_ups
+    if any(c.status_now == "overdue" for c in checks):
+        return "overdue", None
+    done = [c for c in checks if c.status == "done"]
+    if done:
+        return "done", max(done, key=lambda c: (c.checked_on or date.min, c.id or 0))
+    return "none", None
+
+
+def _evidence_titles(session: Session, user: User, checks: list[FollowUpCheck]) -> dict[int, str]:
+    """The titles of the checks' evidence documents the person may read, by document id."""
+    titles: dict[int, str] = {}
+    for check in checks:
+        if check.evidence_document_id is None:
+            continue
+        try:
+            document = documents_service.get_document(session, actor_of(user), check.evidence_document_id)
+        except documents_service.DocumentNotFound:
+            continue
+        titles[check.evidence_document_id] = document.title
+    return titles
+
+
+def _follow_up_messages(request: Request, exc: Exception, form: Form) -> Form:
+    """The refusal of a check's form in the page's language, each message beside its field."""
+    lang = request_lang(request)
+    _ = translations(lang).gettext
+    if isinstance(exc, documents_service.UnsupportedDocumentType):
+        return Form(
+            form.values, {"evidence": _("The evidence must be a %(types)s file.") % {"types": ACCEPTED}}
+        )
+    if isinstance(exc, documents_service.DocumentTooLarge):
+        message = _("The evidence file is larger than the %(size)s bytes a document may have.")
+        return Form(
+            form.values, {"evidence": message % {"size": request.app.state.settings.document_max_bytes}}
+        )
+    refused = form.refused(exc, FOLLOW_UP_FIELDS)
+    words = {
+        "outcome": _("Choose the outcome of the check."),
+        "checked_on": _(
+            "Give the day of the check: a date neither in the future nor before the process became "
+            "operational or last changed stage."
+        ),
+        "note": _("The note may have at most 4000 characters, and no control characters."),
+    }
+    errors = {name: words.get(name, message) for name, message in refused.errors.items()}
+    return Form(form.values, errors, refused.message)
+
+
+def _process_page(
+    request: Request,
+    session: Session,
+    user: User,
+    process_id: int,
+    *,
+    notice: str = "",
+    follow_form: Form | None = None,
+    status_code: int = 200,
+) -> Response:
+    lang = request_lang(request)
+    process = processes_service.get_process(session, process_id)
+    history = processes_service.stage_history(session, process_id)
+    projects = processes_service.project_labels(session, process.project_ids)
+    state = states_service.get_state(session, process.state)
+    checks = process.follow_ups
+    open_check = next((c for c in checks if c.status == "due"), None)
+    today = date.today().isoformat()
+    return templates.render(
+        request,
+        "process.html",
+        status_code,
+        process=process,
+        history=history,
+        projects=sorted(projects.items(), key=lambda p: p[1][0]),
+        state_name=state.name_fr if lang == "fr" else state.name,
+        notice=notice,
+        checks=checks,
+        evidence_titles=_evidence_titles(session, user, checks),
+        open_check=open_check if may(user, "processes", "write") else None,
+        follow_form=follow_form or Form({"checked_on": today}),
+        outcome_labels=outcome_labels(lang),
+        outcome_choices=outcome_choices(lang),
+        check_status_labels=check_status_labels(lang),
+        today=today,
+        **_choices(session, lang),
+    )
+
+
+@router.post("/processes/{process_id}/follow-ups")
+async def record_follow_up(
+    request: Request, session: SessionDep, user: ProcessWriter, process_id: int
+) -> Response:
+    """Record the outcome of a process's open follow-up check, with an optional evidence file."""
+    processes_service.get_process(session, process_id)
+    form_data = await request.form()
+    values = typed(form_data)
+    values.pop("evidence", None)
+    form = Form(values)
+    _ = translations(request_lang(request)).gettext
+    raw_id = str(values.get("check_id", ""))
+    check = processes_service.get_follow_up(session, int(raw_id)) if raw_id.isdigit() else None
+    if check is None or check.check.process_id != process_id:
+        raise processes_service.FollowUpNotFound(f"National process {process_id} has no such check.")
+    sent = form_data.get("evidence")
+    evidence = None
+    if isinstance(sent, UploadFile) and sent.filename:
+        title = _("Evidence of the %(months)s-month follow-up check") % {"months": check.check.months_after}
+        evidence = (sent.file, sent.filename, title)
+    settings = request.app.state.settings
+    try:
+        data = build(
+            FollowUpUpdate,
+            {
+                "outcome": values.get("outcome") or None,
+                "checked_on": values.get("checked_on", ""),
+                "note": values.get("note", ""),
+            },
+        )
+        precondition = Precondition(frozenset({str(values.get("version", ""))}))
+        follow_ups_flow.record_with_evidence(
+            session,
+            actor_of(user),
+            check.check.id or 0,
+            data,
+            evidence,
+            settings.document_max_bytes,
+            precondition,
+            list(settings.follow_up_months),
+        )
+    except PreconditionFailed:
+        session.rollback()
+        message = _("Someone recorded or changed this check meanwhile: it is shown as it is now.")
+        return _process_page(
+            request, session, user, process_id, follow_form=Form(values, {}, message), status_code=412
+        )
+    except processes_service.FollowUpDone:
+        session.rollback()
+        message = _("This check has already been recorded.")
+        return _process_page(
+            request, session, user, process_id, follow_form=Form(values, {}, message), status_code=409
+        )
+    except (AppError, ValidationError) as exc:
+        session.rollback()
+        status = exc.status if isinstance(exc, AppError) else 422
+        refused = _follow_up_messages(request, exc, form)
+        return _process_page(request, session, user, process_id, follow_form=refused, status_code=status)
+    return RedirectResponse(f"/processes/{process_id}?done=checked", status_code=303)

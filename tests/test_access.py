@@ -115,6 +115,9 @@ TABLE = {
     ("POST", "/api/v1/users/me/calendar-feed"): "read",  # every account makes and revokes its own
     ("DELETE", "/api/v1/users/me/calendar-feed"): "read",
     ("GET", "/api/v1/calendar.ics"): "public",  # by the feed's token: calendar clients cannot log in
+    ("GET", "/api/v1/follow-ups"): "read",
+    ("GET", "/api/v1/follow-ups/{follow_up_id}"): "read",
+    ("PATCH", "/api/v1/follow-ups/{follow_up_id}"): "write",
 }
 
 
@@ -150,6 +153,8 @@ def world(client, accounts):
         ),
         201,
     )
+    operational = {"state": "BIH", "name": "Registry", "kind": "structure", "stage": "operational"}
+    follow_up = ok(client.post("/api/v1/national-processes", json=operational), 201)["follow_ups"][0]
     seeking = make_project(client)
     move(client, seeking["id"], "assessment", "planning", "seeking_funding")
     body = {"donor": "DEU", "amount": "10.00", "currency": "EUR"}
@@ -165,6 +170,7 @@ def world(client, accounts):
     return {
         "document_id": document["id"],
         "obligation_id": obligation["id"],
+        "follow_up_id": follow_up["id"],
         "interest_id": interest["id"],
         "project_id": project["id"],
         "project_code": project["code"],
@@ -323,6 +329,8 @@ def confidential(client, accounts):
         ),
         201,
     )
+    operational = {"state": "BIH", "name": "Registry", "kind": "structure", "stage": "operational"}
+    follow_up = ok(client.post("/api/v1/national-processes", json=operational), 201)["follow_ups"][0]
     move(
         client, project["id"], "assessment", "planning", "seeking_funding", "implementation", on="2024-06-01"
     )
@@ -359,6 +367,7 @@ def confidential(client, accounts):
         "milestone_id": milestone["id"],
         "indicator_id": indicator["id"],
         "process_id": process["id"],
+        "follow_up_id": follow_up["id"],
         "user_id": accounts["donor"].id,
         "code": "DEU",
         "norm_code": "doc-sca",

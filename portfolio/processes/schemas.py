@@ -148,9 +148,7 @@ class StageChangeRead(Output):
 
 class FollowUpUpdate(Patch):
     model_config = example(
-        outcome="sustained",
-        checked_on="2026-05-20",
-        note="Sample data: the commission met four times on the national budget.",
+        outcome="sustained", note="Sample data: the commission met four times on the national budget."
     )
     not_null = frozenset({"outcome", "due_on", "note"})
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import ok
 from tests.test_web_funding import ARTIFACTS, browse_as, error_of, hidden, login, token_of
+from tests.test_web_processes import create, edit
 
 PROCESSES = "/api/v1/national-processes"
 
@@ -68,6 +69,16 @@ def test_the_page_lists_the_checks_and_records_an_outcome_with_an_evidence_file(
     check = ok(client.get(f"/api/v1/follow-ups/{api['follow_ups'][0]['id']}"))
     document = ok(client.get(f"/api/v1/documents/{check['evidence_document_id']}"))
     assert (document["owner_type"], document["owner_id"]) == ("national_process", process["id"])
+
+
+def test_moving_a_process_to_operational_on_its_form_gives_it_its_checks(client, staff):
+    process_id = create(staff, stage="established", stage_changed_on="2023-05-01")
+    assert "No follow-up check" in staff.get(f"/processes/{process_id}").text
+    response = edit(staff, process_id, stage="operational", stage_changed_on="2024-01-31", stage_note="")
+    assert response.status_code == 303, response.text
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", staff.get(f"/processes/{process_id}").text))
+    assert "12 months Jan 31, 2025 Overdue" in text and "24 months Jan 31, 2026" in text
+    assert "Record the 12-month check (due Jan 31, 2025)" in text
 
 
 @pytest.mark.parametrize(

@@ -218,7 +218,8 @@ async def create_process(request: Request, session: SessionDep, user: ProcessWri
         data = _body_values(session, values)
         data.pop("stage_note", None)
         body = build(NationalProcessCreate, data)
-        process = processes_service.create_process(session, actor_of(user), body)
+        months = list(request.app.state.settings.follow_up_months)
+        process = processes_service.create_process(session, actor_of(user), body, months)
     except processes_service.UnknownProjectCodes as exc:
         session.rollback()
         return _form_page(request, session, _unknown_codes(request, exc, form), 422)
@@ -293,8 +294,9 @@ async def update_process(
     try:
         body = _update_body(_body_values(session, values))
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
+        months = list(request.app.state.settings.follow_up_months)
         process, _changes = processes_service.update_process(
-            session, actor_of(user), process_id, body, precondition
+            session, actor_of(user), process_id, body, precondition, months
         )
     except PreconditionFailed:
         session.rollback()

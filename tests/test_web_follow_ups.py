@@ -97,6 +97,7 @@ def test_moving_a_process_to_operational_on_its_form_gives_it_its_checks(client,
 )
 def test_a_refusal_is_beside_its_field_and_nothing_is_written(client, staff, fields, field, message):
     process = operational(client)
+    fields = dict(fields)  # the parameters are shared by both databases
     response = record(staff, process["id"], note=fields.pop("note", "Kept"), **fields)
     assert response.status_code == 422
     assert message in error_of(response, field)

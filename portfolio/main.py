@@ -63,7 +63,11 @@ TAGS = [
     {"name": "Projects", "description": "Assistance projects, their lifecycle, milestones and indicators."},
     {"name": "Pledges", "description": "Extra-budgetary pledges and the receipts against them."},
     {"name": "Exchange rates", "description": "Monthly euro rates that convert pledges and receipts."},
-    {"name": "National processes", "description": "National structures and procedures built by projects."},
+    {
+        "name": "National processes",
+        "description": "National structures and procedures built by projects, and the sustainability "
+        "follow-up checks they get once operational.",
+    },
     {
         "name": "Import and export",
         "description": "Spreadsheet templates and imports (with a dry run), CSV/XLSX exports, IATI 2.03.",

@@ -223,14 +223,14 @@ async def upload(request: Request, session: SessionDep, user: DocumentWriter) ->
     values.pop("file", None)
     form = Form(values)
     settings: Settings = request.app.state.settings
-    _t = translations(request_lang(request)).gettext
+    gettext = translations(request_lang(request)).gettext
     try:
         fields = UploadFields.model_validate(
             {**values, "shared_with_donor": values.get("shared_with_donor") == "yes"}
         )
         file = chosen_file(sent)
         if file is None:
-            raise ValidationFailed.field(("file",), _t("Choose the file to upload."))
+            raise ValidationFailed.field(("file",), gettext("Choose the file to upload."))
         data = documents_service.Upload(
             fields.owner_type,
             fields.owner_id,

@@ -7,13 +7,15 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.factories import PASSWORD, make_pledge, make_project, ok
+from tests.browser import VIEWPORT, shoot
+from tests.factories import PASSWORD, live_server, make_pledge, make_project, ok
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -443,3 +445,171 @@ def test_the_french_pages_speak_french(client, staff, funded):
     assert "Enregistrer l’accord" in words and "Calendrier des rapports" in words
     listed = text_of(staff.get("/obligations"))
     assert "Obligations de rapport" in listed and "En retard" in listed
+
+
+# -- in a browser, on SQLite and on PostgreSQL -------------------------------------------------------
+
+
+def browse_as(browser: Any, server: str, role: str, problems: list[str]) -> tuple[Any, Any]:
+    """A new browser context logged in through the form as one of the test accounts."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if m.type == "error" and "status of 4" not in m.text else None,
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{server}/login")
+    page.get_by_label("E-mail").fill(f"{role}@test.example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
+    return context, page
+
+
+def accessible(page: Any) -> list[str]:
+    """The serious and critical axe-core findings on the page (none when axe is not installed)."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        return []
+    found = Axe().run(page).response["violations"]
+    return [f"{page.url}: {v['id']}" for v in found if v["impact"] in ("serious", "critical")]
+
+
+def test_an_agreement_its_reports_and_documents_in_the_browser(app, client, funded, browser):
+    project_id, german, norwegian = funded["project"]["id"], funded["german"]["id"], funded["norwegian"]["id"]
+    problems: list[str] = []
+    findings: list[str] = []
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    with live_server(app) as server:
+        context, page = browse_as(browser, server, "staff", problems)
+        try:
+            page.goto(f"{server}/projects/{project_id}")
+            page.get_by_role("link", name="Record the agreement of Germany").click()
+            page.wait_for_load_state("load")
+            assert page.url == f"{server}/pledges/{german}/agreement"
+            page.get_by_label("Reference").fill("SAMPLE-CA-2026-014")
+            page.get_by_label("Signed on").fill("2025-01-15")
+            page.get_by_label("Valid until").fill("2024-12-31")  # before the signature: refused
+            page.get_by_label("Earmarking").select_option(label="To this project")
+            page.get_by_label("Conditions").fill("Sample data: the depot upgrade only.")
+            page.get_by_label("Interim report every … months").fill("6")
+            page.get_by_label("An audit certificate is due with the final reports").check()
+            page.get_by_label("Donor contact name").fill("Sample contact, Federal Foreign Office")
+            page.get_by_label("Donor contact e-mail").fill("contact@example.org")
+            page.get_by_role("button", name="Record the agreement").click()
+            page.wait_for_load_state("load")
+            assert "is before the signature" in page.locator("#f-valid_until-error").text_content()
+            assert page.evaluate("document.activeElement.id") == "f-valid_until"
+            assert page.get_by_label("Reference").input_value() == "SAMPLE-CA-2026-014"
+            page.get_by_label("Valid until").fill("2026-12-31")
+            page.get_by_role("button", name="Record the agreement").click()
+            page.wait_for_load_state("load")
+            assert "The agreement was recorded." in page.locator("main").text_content()
+            assert page.locator("#pledge-status").text_content().startswith("Committed")
+            reports = page.locator("table.obligations tbody tr")
+            assert reports.count() == 4
+            assert "Interim narrative report" in reports.nth(0).text_content()
+            assert "Audit certificate" in page.locator("table.obligations").text_content()
+
+            page.get_by_text("Upload a document").click()
+            page.get_by_label("File (required)").set_input_files(
+                files=[{"name": "signed agreement.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+            )
+            page.get_by_label("Title").fill("Signed contribution agreement")
+            page.get_by_label("Category").select_option(label="Contract (A11)")
+            page.get_by_role("button", name="Upload document").click()
+            page.wait_for_load_state("load")
+            assert "The document was uploaded." in page.locator("main").text_content()
+            assert page.get_by_role("link", name="Signed contribution agreement", exact=True).is_visible()
+            findings += accessible(page)
+            shoot(page, "staff-agreement")
+
+            page.get_by_text("Upload a document").click()
+            page.get_by_label("File (required)").set_input_files(
+                files=[
+                    {"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00not a pdf"}
+                ]
+            )
+            page.get_by_label("Title").fill("Minutes")
+            page.get_by_role("button", name="Upload document").click()
+            page.wait_for_load_state("load")
+            assert "is not PDF, DOCX" in page.locator("#f-file-error").text_content()
+            assert page.get_by_label("Title").input_value() == "Minutes"
+            shoot(page, "staff-upload-refused")
+
+            page.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Reporting obligations"
+            ).click()
+            page.get_by_label("Donor State").select_option(label="Germany")
+            page.get_by_label("Status").select_option(label="Overdue")
+            page.get_by_role("button", name="Show obligations").click()
+            page.wait_for_load_state("load")
+            assert "Showing 1–4 of 4 obligations" in page.locator("main").text_content()
+            findings += accessible(page)
+            shoot(page, "staff-obligations")
+            page.get_by_role("link", name="Interim narrative report").click()
+            page.wait_for_load_state("load")
+            assert "Overdue" in page.locator("#obligation-status").text_content()
+            page.get_by_label("Status").select_option(label="Submitted")
+            page.get_by_label("Submitted on").fill("2999-01-01")
+            page.get_by_role("button", name="Save the obligation").click()
+            page.wait_for_load_state("load")
+            assert "is in the future" in page.locator("#f-submitted_on-error").text_content()
+            page.get_by_label("Submitted on").fill(yesterday)
+            page.get_by_label("Report file").set_input_files(
+                files=[{"name": "interim report.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+            )
+            page.get_by_label("Responsible").select_option(label="Test staff (staff@test.example.org)")
+            page.get_by_role("button", name="Save the obligation").click()
+            page.wait_for_load_state("load")
+            assert "The obligation was saved." in page.locator("main").text_content()
+            assert page.locator("#obligation-status").text_content().strip() == "Submitted"
+            assert page.get_by_role("link", name="Interim narrative report (").first.is_visible()
+            findings += accessible(page)
+            shoot(page, "staff-obligation")
+
+            page.get_by_role("link", name="Français").click()
+            page.wait_for_load_state("load")
+            assert page.get_by_role("heading", name="Enregistrer l’avancement").is_visible()
+            assert page.get_by_label("Remis le").input_value() == yesterday
+            assert page.get_by_role("heading", name="Documents de l’obligation").is_visible()
+            shoot(page, "staff-obligation-fr")
+            page.goto(f"{server}/pledges/{german}/agreement")
+            assert page.get_by_role("heading", name="Calendrier des rapports").count() == 0  # shown as facts
+            assert "Calendrier des rapports" in page.locator("main").text_content()
+            page.goto(f"{server}/language?to=en&next=/")
+        finally:
+            context.close()
+
+        theirs = funded["theirs"][0]["id"]
+        context, page = browse_as(browser, server, "donor", problems)
+        try:
+            page.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Reporting obligations"
+            ).click()
+            page.wait_for_load_state("load")
+            assert page.locator("table.obligations tbody tr").count() == 4  # Germany's own four
+            page.goto(f"{server}/pledges/{german}/agreement")
+            with page.expect_download() as download:
+                page.get_by_role("link", name="Signed contribution agreement", exact=True).click()
+            assert download.value.suggested_filename == "signed agreement.pdf"
+            assert Path(download.value.path()).read_bytes() == PDF
+            answer = page.goto(f"{server}/obligations/{theirs}")
+            assert answer is not None and answer.status == 404
+            assert answer.headers["content-type"].startswith("text/html")
+            assert page.get_by_role("heading", name="Not found").is_visible()
+            answer = page.goto(f"{server}/pledges/{norwegian}/agreement")
+            assert answer is not None and answer.status == 404
+            shoot(page, "donor-other-obligation-404")
+        finally:
+            context.close()
+    assert problems == []
+    assert findings == []
+    submitted = ok(
+        client.get(
+            f"/api/v1/obligations/{ok(client.get('/api/v1/obligations', params={'donor': 'DEU'}))['items'][0]['id']}"
+        )
+    )
+    assert (submitted["status"], submitted["submitted_on"]) == ("submitted", yesterday)

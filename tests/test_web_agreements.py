@@ -607,9 +607,6 @@ def test_an_agreement_its_reports_and_documents_in_the_browser(app, client, fund
             context.close()
     assert problems == []
     assert findings == []
-    submitted = ok(
-        client.get(
-            f"/api/v1/obligations/{ok(client.get('/api/v1/obligations', params={'donor': 'DEU'}))['items'][0]['id']}"
-        )
-    )
+    first = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"][0]
+    submitted = ok(client.get(f"/api/v1/obligations/{first['id']}"))
     assert (submitted["status"], submitted["submitted_on"]) == ("submitted", yesterday)

@@ -447,6 +447,37 @@ def test_the_french_pages_speak_french(client, staff, funded):
     assert "Obligations de rapport" in listed and "En retard" in listed
 
 
+def test_the_pages_cost_the_same_statements_however_many_reports_and_documents(app, client, staff):
+    from tests.test_dashboard_figures import count_statements
+
+    pages = {}
+    for n in (1, 6):
+        project = make_project(client, start_date="2024-01-01", end_date="2026-12-31")
+        pledge = make_pledge(client, project["id"], donor="NOR")
+        body = {
+            "reference": f"SAMPLE-{n}",
+            "signed_on": "2024-02-01",
+            "schedule": {"interim_every_months": 12 // n},
+        }
+        agreement = ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=body), 201)
+        for i in range(n):
+            files = {"file": (f"doc{i}.pdf", PDF, "application/pdf")}
+            for owner_type, owner_id in (("project", project["id"]), ("agreement", agreement["id"])):
+                data = {"owner_type": owner_type, "owner_id": owner_id, "category": "A07", "title": f"D{i}"}
+                ok(client.post("/api/v1/documents", data=data, files=files), 201)
+        pages[n] = (
+            f"/projects/{project['id']}",
+            f"/pledges/{pledge['id']}/agreement",
+            f"/obligations?project={project['id']}",
+        )
+    staff.get(pages[1][0])  # warm up
+    counts = {
+        n: [count_statements(app.state.db, lambda url=url: staff.get(url)) for url in urls]
+        for n, urls in pages.items()
+    }
+    assert counts[1] == counts[6], counts
+
+
 # -- in a browser, on SQLite and on PostgreSQL -------------------------------------------------------
 
 

@@ -275,6 +275,35 @@ def test_a_bad_obligation_change_is_refused_beside_its_field(
     assert ok(client.get("/api/v1/documents"))["total"] == 0  # a refusal leaves no file behind
 
 
+def test_an_obligation_saved_over_a_newer_version_shows_what_changed(client, staff, funded):
+    obligation = funded["theirs"][0]
+    _page, fields = obligation_form(staff, obligation["id"])
+    etag = client.get(f"/api/v1/obligations/{obligation['id']}").headers["etag"]
+    moved = {"due_on": "2026-06-30", "note": "Moved by a colleague"}
+    ok(client.patch(f"/api/v1/obligations/{obligation['id']}", json=moved, headers={"If-Match": etag}))
+    response = staff.post(f"/obligations/{obligation['id']}", data=fields | {"note": "Mine"})
+    assert response.status_code == 412
+    assert "Someone else changed this record while you were editing it" in response.text
+    assert "Moved by a colleague" in response.text and ">Mine</textarea>" in response.text
+    assert ok(client.get(f"/api/v1/obligations/{obligation['id']}"))["note"] == "Moved by a colleague"
+
+
+def test_a_withdrawn_pledge_offers_no_agreement_form(client, staff, funded):
+    pledge = funded["german"]
+    etag = client.get(f"/api/v1/pledges/{pledge['id']}").headers["etag"]
+    ok(
+        client.patch(
+            f"/api/v1/pledges/{pledge['id']}", json={"status": "withdrawn"}, headers={"If-Match": etag}
+        )
+    )
+    page = staff.get(f"/pledges/{pledge['id']}/agreement")
+    assert page.status_code == 200 and 'action="/pledges/' not in page.text
+    refused = record_agreement(
+        staff, funded["norwegian"]["id"]
+    )  # it has one already: 409, said above the form
+    assert refused.status_code == 409 and "already has an agreement" in refused.text
+
+
 def test_a_report_added_by_hand_from_the_agreement_page(client, staff, funded, accounts):
     pledge_id = funded["norwegian"]["id"]
     agreement_page = staff.get(f"/pledges/{pledge_id}/agreement")

@@ -599,6 +599,13 @@ def test_an_agreement_its_reports_and_documents_in_the_browser(app, client, fund
             assert page.get_by_label("Title").input_value() == "Minutes"
             shoot(page, "staff-upload-refused")
 
+            page.get_by_role("link", name="Back").click()
+            page.get_by_role("link", name=f"{funded['project']['code']} — ").click()
+            page.wait_for_load_state("load")
+            assert "6 overdue." in page.locator("#h-obligations + p").text_content()
+            findings += accessible(page)
+            shoot(page, "staff-project-obligations")
+
             page.get_by_role("navigation", name="Main").get_by_role(
                 "link", name="Reporting obligations"
             ).click()

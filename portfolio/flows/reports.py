@@ -23,14 +23,16 @@ def record_report(
     actor: Actor,
     obligation_id: int,
     data: ObligationUpdate,
+    *,
+    limit: int,
     report: documents_service.Upload | None = None,
     file: BinaryIO | None = None,
     filename: str | None = None,
-    limit: int = 0,
     precondition: Precondition = ANY,
 ) -> Obligation:
     """Change an obligation (its submission, acceptance, due date, owner, note); with ``file``, store it
-    as the obligation's document first and name it as the document that fulfilled the obligation."""
+    as the obligation's document first (at most ``limit`` bytes) and name it as the document that
+    fulfilled the obligation."""
     agreements_service.get_obligation(session, actor, obligation_id)  # 404 before anything is stored
     if report is not None and file is not None:
         owned = documents_service.Upload(

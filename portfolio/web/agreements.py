@@ -605,11 +605,11 @@ async def update_obligation(
             actor,
             obligation_id,
             body,
-            report,
-            file.file if file is not None else None,
-            file.filename if file is not None else None,
-            settings.document_max_bytes,
-            Precondition(frozenset({version})),
+            limit=settings.document_max_bytes,
+            report=report,
+            file=file.file if file is not None else None,
+            filename=file.filename if file is not None else None,
+            precondition=Precondition(frozenset({version})),
         )
     except PreconditionFailed:
         session.rollback()

@@ -18,7 +18,7 @@ from tests.browser import log_in, shoot, skip_module_without_browser
 skip_module_without_browser()
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python")
 # Links a crawler must not follow: downloads, the API's own documentation, and leaving the session.
-SKIP = re.compile(r"(\.pdf|\.csv|\.xlsx|\.json|/docs|/redoc|/openapi|/logout|/language|/api/)")
+SKIP = re.compile(r"(/download|\.pdf|\.csv|\.xlsx|\.json|/docs|/redoc|/openapi|/logout|/language|/api/)")
 MAX_PAGES = 60
 # Chromium reports on its console each 4xx answer, which the crawl asks for on purpose.
 REFUSALS = ("the server responded with a status of 4",)

@@ -319,7 +319,8 @@ def test_the_project_page_costs_the_same_statements_whatever_its_size(
     for pid in (small, large):
         counts[pid] = count_statements(db, lambda pid=pid: ok_page(browser.get(f"/projects/{pid}")))
     assert counts[small] == counts[large], counts
-    assert counts[small] <= 17, counts  # 15, and the Interests section's own fixed cost
+    # 15, the Interests section's own fixed cost, and the agreements, obligations and documents sections'
+    assert counts[small] <= 21, counts
     print(f"project page: {counts[small]} statements")
 
 

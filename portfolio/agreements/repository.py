@@ -128,3 +128,13 @@ def staff_account(session: Session, user_id: int) -> User | None:
     if user is None or not user.active or user.role not in ("staff", "admin"):
         return None
     return user
+
+
+def staff_accounts(session: Session) -> list[User]:
+    """The active staff and admin accounts, by name: who may be responsible for an obligation."""
+    query = (
+        select(User)
+        .where(col(User.active).is_(True), col(User.role).in_(("staff", "admin")))
+        .order_by(col(User.full_name), col(User.email))
+    )
+    return list(session.exec(query).all())

@@ -38,6 +38,7 @@ from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor
+from portfolio.users.models import User
 
 Changes = dict[str, list[Any]]
 FINAL_KINDS = (ObligationKind.final_narrative, ObligationKind.financial_statement)
@@ -251,6 +252,21 @@ def get_obligation(session: Session, viewer: Actor, obligation_id: int) -> Oblig
     if row is None or not _visible_to(viewer, row.donor):
         raise ObligationNotFound(f"Obligation {obligation_id} does not exist.")
     return row
+
+
+def agreement_obligations(session: Session, viewer: Actor, pledge_id: int) -> list[ObligationRow]:
+    """The obligations of a pledge's agreement, by due date (a donor: of its own State's pledges only)."""
+    row = get_agreement(session, viewer, pledge_id)
+    assert row.agreement.id is not None
+    return [
+        ObligationRow(o, row.agreement.pledge_id, row.project_id, row.donor)
+        for o in repository.agreement_obligations(session, row.agreement.id)
+    ]
+
+
+def possible_owners(session: Session) -> list[User]:
+    """The accounts that may be named responsible for an obligation: active staff and admins, by name."""
+    return repository.staff_accounts(session)
 
 
 def _check_owner(session: Session, owner_id: int | None) -> None:

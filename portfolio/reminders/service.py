@@ -235,6 +235,12 @@ def issue_feed(session: Session, actor: Actor) -> str:
     return token
 
 
+def has_feed(session: Session, actor: Actor) -> bool:
+    """Whether the actor's account has a calendar feed URL that works."""
+    assert actor.user_id is not None
+    return bool(repo.active_feeds(session, actor.user_id))
+
+
 def revoke_feeds(session: Session, actor: Actor) -> int:
     """Revoke the actor's calendar feed (its old URL answers 404 from now on); audited. How many were."""
     assert actor.user_id is not None

@@ -1,4 +1,4 @@
-"""The account's own page: changing one's password (every role)."""
+"""The account's own page: changing one's password, and one's calendar feed (every role)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from portfolio.db import SessionDep
 from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.reminders import service as reminders_service
 from portfolio.users import service as users_service
 from portfolio.web.forms import Form, typed
 from portfolio.web.i18n import request_lang, translations
@@ -18,15 +19,52 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 FIELDS = ("current_password", "new_password", "repeat_password")
 
 
-def _page(request: Request, form: Form, status_code: int = 200, notice: str = "") -> Response:
-    return templates.render(request, "account_password.html", status_code, form=form, notice=notice)
+def _page(
+    request: Request,
+    form: Form,
+    status_code: int = 200,
+    notice: str = "",
+    *,
+    has_feed: bool = False,
+    feed_url: str = "",
+) -> Response:
+    return templates.render(
+        request,
+        "account_password.html",
+        status_code,
+        form=form,
+        notice=notice,
+        has_feed=has_feed,
+        feed_url=feed_url,
+    )
 
 
 @router.get("/account/password")
-def password_form(request: Request, user: PageUser, done: str = "") -> Response:
+def password_form(
+    request: Request, session: SessionDep, user: PageUser, done: str = "", feed: str = ""
+) -> Response:
     _ = translations(request_lang(request)).gettext
     notice = _("Your password has been changed.") if done else ""
-    return _page(request, Form(), notice=notice)
+    if feed == "revoked":
+        notice = _("Your calendar feed URL was revoked: calendars subscribed to it no longer update.")
+    has_feed = reminders_service.has_feed(session, actor_of(user))
+    return _page(request, Form(), notice=notice, has_feed=has_feed)
+
+
+@router.post("/account/calendar-feed")
+def create_calendar_feed(request: Request, session: SessionDep, user: PageUser) -> Response:
+    """A new calendar feed URL for this account (revoking the one before), shown this once."""
+    token = reminders_service.issue_feed(session, actor_of(user))
+    url = str(request.url_for("calendar_feed").include_query_params(token=token))
+    _ = translations(request_lang(request)).gettext
+    notice = _("Your calendar feed URL is below. Copy it now: it is shown only this once.")
+    return _page(request, Form(), notice=notice, has_feed=True, feed_url=url)
+
+
+@router.post("/account/calendar-feed/revoke")
+def revoke_calendar_feed(request: Request, session: SessionDep, user: PageUser) -> Response:
+    reminders_service.revoke_feeds(session, actor_of(user))
+    return RedirectResponse("/account/password?feed=revoked", status_code=303)
 
 
 @router.post("/account/password")
@@ -53,7 +91,8 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
             exc = ValidationFailed(
                 "password", errors=[FieldError(("new_password",), str(e["msg"])) for e in exc.errors()]
             )
-        return _page(request, form.refused(exc, FIELDS), 422)
+        has_feed = reminders_service.has_feed(session, actor_of(user))
+        return _page(request, form.refused(exc, FIELDS), 422, has_feed=has_feed)
     # A new password revokes every earlier token, this session's cookie too: log in again with it.
     response = RedirectResponse("/login?next=/account/password%3Fdone%3D1", status_code=303)
     response.delete_cookie(COOKIE, path="/")

@@ -17,9 +17,11 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
+from portfolio.agreements import service as agreements_service
 from portfolio.audit import service as audit_service
 from portfolio.audit.models import AuditEntry
 from portfolio.db import SessionDep
+from portfolio.documents.schemas import OwnerType
 from portfolio.funding import service as funding_service
 from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.pagination import PageParams
@@ -36,8 +38,12 @@ from portfolio.transfer.kinds import Kind
 from portfolio.users import service as users_service
 from portfolio.users.models import User
 from portfolio.web.conflict import loaded_now
+from portfolio.web.documents import NOTICES as DOCUMENT_NOTICES
+from portfolio.web.documents import documents_panel, uploader_names
 from portfolio.web.forms import Form
 from portfolio.web.i18n import request_lang, translations
+from portfolio.web.obligation_labels import KIND_LABELS as OBLIGATION_KIND_LABELS
+from portfolio.web.obligation_labels import STATE_LABELS as OBLIGATION_STATE_LABELS
 from portfolio.web.project_interests import hub_context as interests_context
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
@@ -46,6 +52,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 PER_PAGE = 50
 TRAIL_LENGTH = 50
+OBLIGATION_ROWS = 50
 FILTER_FIELDS = ("status", "area", "beneficiary", "donor", "activity_type", "q", "funding")
 
 
@@ -69,6 +76,7 @@ NOTICES = {
     "indicator-added": _("The indicator was added."),
     "indicator-saved": _("The indicator was saved."),
     "indicator-deleted": _("The indicator was deleted."),
+    **DOCUMENT_NOTICES,
 }
 
 STATUS_LABELS = {
@@ -402,9 +410,28 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     reopen_to = projects_service.reopen_target(history) if status in FINAL else None
     done = request.query_params.get("done", "")
     today = date.today()
+    with_agreement = {a.pledge_id for a in agreements_service.project_agreements(session, project_id)}
+    obligations, obligation_total = agreements_service.list_obligations(
+        session,
+        actor,
+        agreements_service.ObligationFilters(project_id=project_id),  # type: ignore[attr-defined]
+        PageParams(OBLIGATION_ROWS, 0),
+    )
+    states = {o.obligation.id: agreements_service.state_of(o.obligation, today) for o in obligations}
+    back = f"/projects/{project_id}"
     return templates.render(
         request,
         "project.html",
+        with_agreement=with_agreement,
+        obligations=obligations,
+        obligation_total=obligation_total,
+        states=states,
+        next_due=next((o for o in obligations if states[o.obligation.id] == "due"), None),
+        overdue_count=sum(1 for s in states.values() if s == "overdue"),
+        owners=uploader_names(session) if obligations else {},
+        obligation_kind_labels=OBLIGATION_KIND_LABELS,
+        obligation_state_labels=OBLIGATION_STATE_LABELS,
+        documents=documents_panel(session, user, lang, OwnerType.project, project_id, back),
         project=project,
         row=row,
         funding=projects_service.funding_of(row),

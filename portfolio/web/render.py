@@ -41,11 +41,13 @@ def navigation(user: User | None, lang: str) -> list[tuple[str, str]]:
             ("/projects", _("Projects")),
             (f"/dashboards/donors/{user.state}", _("Donor view")),
             ("/seeking-funding", _("Seeking funding")),
+            ("/obligations", _("Reporting obligations")),
         ]
     items = [
         ("/", _("Home")),
         ("/projects", _("Projects")),
         ("/processes", _("National processes")),
+        ("/obligations", _("Reporting obligations")),
         ("/exchange-rates", _("Exchange rates")),
     ]
     if may(user, "imports", "write"):

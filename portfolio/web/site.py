@@ -11,7 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from portfolio.web import (
     account,
     accounts,
+    agreements,
     core,
+    documents,
     errors,
     funding,
     home,
@@ -37,6 +39,8 @@ ROUTERS = (
     accounts.router,
     interests.router,
     norms.router,
+    agreements.router,
+    documents.router,
 )
 
 

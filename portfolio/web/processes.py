@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 from portfolio.db import SessionDep
 from portfolio.documents import service as documents_service
 from portfolio.documents.content import ACCEPTED
+from portfolio.documents.schemas import OwnerType
 from portfolio.errors import AppError, PreconditionFailed
 from portfolio.flows import follow_ups as follow_ups_flow
 from portfolio.pagination import PageParams
@@ -35,6 +36,7 @@ from portfolio.projects.schemas import Area
 from portfolio.states import service as states_service
 from portfolio.users.models import User
 from portfolio.web.conflict import changed_meanwhile, loaded_now
+from portfolio.web.documents import documents_panel
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
@@ -428,6 +430,9 @@ def _process_page(
         outcome_choices=outcome_choices(lang),
         check_status_labels=check_status_labels(lang),
         today=today,
+        documents=documents_panel(
+            session, user, lang, OwnerType.national_process, process_id, f"/processes/{process_id}"
+        ),
         **_choices(session, lang),
     )
 

@@ -307,7 +307,10 @@ def dashboards_export(
         typer.echo(f"wrote {path}")
 
 
-KINDS = "projects, pledges, receipts, milestones, indicators, national-processes or exchange-rates"
+KINDS = (
+    "projects, pledges, receipts, milestones, indicators, national-processes, exchange-rates or agreements"
+)
+EXPORT_KINDS = f"{KINDS.replace(' or ', ', ')} or obligations"
 
 
 @app.command("import")
@@ -404,7 +407,7 @@ def import_file(
 @app.command("export")
 def export_file(
     kind: Annotated[
-        str, typer.Option(help=f"What to export: {KINDS}; with --format iati, the projects.")
+        str, typer.Option(help=f"What to export: {EXPORT_KINDS}; with --format iati, the projects.")
     ] = "projects",
     format_: Annotated[str, typer.Option("--format", help="csv, xlsx or iati (IATI 2.03 XML).")] = "csv",
     out: Annotated[Path, typer.Option(help="The file to write.")] = Path("export.csv"),
@@ -424,7 +427,7 @@ def export_file(
     try:
         chosen = Kind(kind)
     except ValueError:
-        typer.echo(f"--kind must be one of: {KINDS}", err=True)
+        typer.echo(f"--kind must be one of: {EXPORT_KINDS}", err=True)
         raise typer.Exit(code=2) from None
     settings = get_settings()
     db = Database(settings.database_url, settings)

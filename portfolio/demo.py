@@ -8,6 +8,7 @@ currency and month, by State and name) is left alone.
 
 from __future__ import annotations
 
+import io
 import math
 import random
 from dataclasses import dataclass, field
@@ -17,6 +18,19 @@ from decimal import ROUND_DOWN, Decimal
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
+from portfolio.agreements import service as agreements_service
+from portfolio.agreements.schemas import (
+    AgreementCreate,
+    Earmarking,
+    ObligationCreate,
+    ObligationKind,
+    ObligationStatus,
+    ObligationUpdate,
+    Schedule,
+)
+from portfolio.documents import service as documents_service
+from portfolio.documents.schemas import OwnerType
+from portfolio.flows import agreements as agreements_flow
 from portfolio.funding import repository as funding_repository
 from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import (
@@ -286,13 +300,18 @@ class Report:
     receipts: int = 0
     rates: int = 0
     processes: int = 0
+    agreements: int = 0
+    obligations: int = 0
+    documents: int = 0
+    overdue: int = 0  # reports left unsent (see OVERDUE_REPORTS)
     accounts: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         created = (
             f"{self.projects} projects, {self.pledges} pledges, {self.receipts} receipts, "
-            f"{self.rates} exchange rates, {self.processes} national processes"
+            f"{self.rates} exchange rates, {self.processes} national processes, {self.agreements} "
+            f"agreements with {self.obligations} reporting obligations, {self.documents} documents"
         )
         text = f"Sample data: created {created}" + (
             f"; {len(self.skipped)} already present" if self.skipped else ""
@@ -435,6 +454,8 @@ def _load_project(session: Session, n: int, report: Report) -> None:
         _load_pledges(session, rng, project.id, budget, target, funding_open, report)
     if target in (ProjectStatus.implementation, ProjectStatus.completed, ProjectStatus.on_hold):
         _load_progress(session, rng, project.id, template, start, end, target)
+    if funding_open is not None:
+        _load_agreements(session, n, project.id, code, template, end, target, report)
 
 
 def _load_pledges(
@@ -570,6 +591,256 @@ def _load_progress(
                 **breakdown,
             ),
         )
+
+
+# -- contribution agreements, the reports they ask for, and a few documents -------------------------------
+
+
+OVERDUE_REPORTS = 2  # the first financial statements of implementation projects left unsent: overdue
+# Reports a donor asked for on top of the schedule, added by hand and due after the sample's last day.
+EXTRA_REPORTS = [
+    date(2027, 1, 31),
+    date(2027, 3, 31),
+    date(2027, 6, 30),
+    date(2027, 9, 30),
+    date(2028, 1, 31),
+]
+
+
+def sample_pdf(title: str, *lines: str) -> bytes:
+    """A small, valid one-page PDF (PDF 1.4, Helvetica) that says it is sample data: written by hand, with
+    its cross-reference table, so that no library and no download is needed."""
+
+    def text(value: str) -> bytes:
+        plain = value.encode("cp1252", "replace")  # the font's WinAnsiEncoding
+        return plain.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+    body = [b"BT /F1 16 Tf 56 780 Td (" + text(title) + b") Tj ET"]
+    for i, line in enumerate((SAMPLE_NOTE, *lines)):
+        body.append(b"BT /F1 10 Tf 56 %d Td (" % (750 - 16 * i) + text(line) + b") Tj ET")
+    stream = b"\n".join(body)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _add_document(
+    session: Session,
+    owner_type: OwnerType,
+    owner_id: int,
+    title: str,
+    category: str,
+    filename: str,
+    lines: tuple[str, ...],
+    report: Report,
+    *,
+    shared: bool,
+    public: bool = False,
+) -> int:
+    data = documents_service.Upload(
+        owner_type=owner_type,
+        owner_id=owner_id,
+        category=category,
+        title=title,
+        language="en",
+        shared_with_donor=shared,
+        public=public,
+    )
+    pdf = io.BytesIO(sample_pdf(title, *lines))
+    document = documents_service.upload(session, SYSTEM, data, pdf, filename, limit=1024 * 1024)
+    report.documents += 1
+    assert document.id is not None
+    return document.id
+
+
+def _load_agreements(
+    session: Session,
+    n: int,
+    project_id: int,
+    code: str,
+    template: Template,
+    end: date,
+    target: ProjectStatus,
+    report: Report,
+) -> None:
+    """A contribution agreement on most committed pledges (a draft on a few still only pledged), the
+    reports their schedules ask for — accepted, submitted or still due, a few overdue — and a few
+    documents. A generator of its own, so that the rest of the sample stays as it was."""
+    rng = random.Random(f"{SEED}-agreements-{n}")
+    staff = users_repository.get_by_email(session, "staff@example.org")
+    owner = staff.id if staff is not None else None
+    rows = funding_repository.project_pledge_rows(session, project_id)
+    for k, row in enumerate(rows):
+        pledge = row.pledge
+        assert pledge.id is not None
+        if pledge.status == PledgeStatus.withdrawn:
+            continue
+        committed = pledge.status != PledgeStatus.pledged
+        if committed and rng.random() < 0.15:
+            continue  # committed before any agreement was recorded: the data-quality page lists it
+        if not committed and rng.random() < 0.6:
+            continue
+        signed = min(pledge.pledged_on + timedelta(days=rng.randint(14, 75)), LAST_DAY) if committed else None
+        interim = rng.choices([None, 6, 12], [45, 40, 15])[0]
+        schedule = Schedule(
+            interim_every_months=interim,
+            final_after_months=rng.choice([3, 3, 3, 6]),
+            audit_certificate=rng.random() < 0.2,
+        )
+        donor = states_service.get_state(session, pledge.donor).name
+        reference = f"SAMPLE-CA-{(signed or pledge.pledged_on).year}-{n * 4 + k + 1:03d}"
+        earmarking = Earmarking.project if rng.random() < 0.8 else Earmarking.area
+        conditions = rng.choice(
+            [
+                "",
+                f"Sample data: funds to be spent on {template.title.split(' {')[0].lower()} only.",
+                "Sample data: unspent funds to be returned within six months of the end date.",
+                "Sample data: donor visibility at the destruction site; prior notice of media events.",
+            ]
+        )
+        agreement = agreements_flow.record_agreement(
+            session,
+            SYSTEM,
+            LiveFacts(session),
+            pledge.id,
+            AgreementCreate(
+                reference=reference,
+                signed_on=signed,
+                valid_until=agreements_service.add_months(end, 6) if signed else None,
+                earmarking=earmarking,
+                conditions=conditions,
+                schedule=schedule,
+                contact_name=f"Sample contact, Ministry of Foreign Affairs of {donor}",
+                contact_email=f"contact.{pledge.donor.lower()}@example.org",
+            ),
+        )
+        report.agreements += 1
+        assert agreement.id is not None
+        if signed is not None and rng.random() < 0.2:
+            _add_document(
+                session,
+                OwnerType.agreement,
+                agreement.id,
+                f"Contribution agreement {reference}, signed copy",
+                "A11",
+                f"{reference}.pdf",
+                (f"Project {code}; donor: {donor}.", f"Signed on {signed.isoformat()}."),
+                report,
+                shared=True,
+            )
+        running = target == ProjectStatus.implementation
+        _settle_reports(session, rng, agreement.id, reference, code, owner, report, running=running)
+        if running and signed is not None and report.agreements % 3 == 0 and len(EXTRA_REPORTS) > 0:
+            due = EXTRA_REPORTS[(report.agreements // 3) % len(EXTRA_REPORTS)]
+            extra = agreements_service.create_obligation(
+                session,
+                SYSTEM,
+                ObligationCreate(
+                    agreement_id=agreement.id,
+                    kind=ObligationKind.other,
+                    due_on=due,
+                    owner_id=owner,
+                    note="Sample data: a briefing note the donor asked for, for its annual review.",
+                ),
+            )
+            assert extra.id is not None
+            report.obligations += 1
+    if n % 6 == 1 and rows:
+        _add_document(
+            session,
+            OwnerType.project,
+            project_id,
+            "Project plan and budget",
+            "A05",
+            f"{code}-plan.pdf",
+            (f"Project {code}.", "Outputs, activities, timeline and budget as approved."),
+            report,
+            shared=True,
+            public=n % 12 == 1,
+        )
+    if n % 10 == 2:
+        _add_document(
+            session,
+            OwnerType.project,
+            project_id,
+            "Needs assessment visit, internal notes",
+            "A01",
+            f"{code}-assessment.pdf",
+            (f"Project {code}.", "Internal: not shared with donors."),
+            report,
+            shared=False,
+        )
+
+
+def _settle_reports(
+    session: Session,
+    rng: random.Random,
+    agreement_id: int,
+    reference: str,
+    code: str,
+    owner: int | None,
+    report: Report,
+    *,
+    running: bool,
+) -> None:
+    """What became of the reports an agreement asks for, as of the sample's last day: those due before
+    it accepted (some only submitted, awaiting the donor's acceptance), those due after it still due;
+    the first :data:`OVERDUE_REPORTS` financial statements of projects still running never sent."""
+    obligations = agreements_service.agreement_obligations(session, agreement_id)
+    report.obligations += len(obligations)
+    for obligation in obligations:
+        assert obligation.id is not None
+        due = obligation.due_on
+        if due > LAST_DAY - timedelta(days=15):
+            if owner is not None:
+                agreements_service.update_obligation(
+                    session, SYSTEM, obligation.id, ObligationUpdate(owner_id=owner)
+                )
+            continue
+        if running and obligation.kind == "financial_statement" and report.overdue < OVERDUE_REPORTS:
+            report.overdue += 1
+            agreements_service.update_obligation(
+                session, SYSTEM, obligation.id, ObligationUpdate(owner_id=owner)
+            )
+            continue  # never sent: overdue
+        submitted = min(due + timedelta(days=rng.randint(-12, 18)), LAST_DAY)
+        accepted = submitted + timedelta(days=rng.randint(10, 45))
+        values: dict[str, object] = {
+            "status": ObligationStatus.submitted,
+            "submitted_on": submitted,
+            "owner_id": owner,
+        }
+        if accepted <= LAST_DAY and rng.random() < 0.85:
+            values |= {"status": ObligationStatus.accepted, "accepted_on": accepted}
+        if obligation.kind == "interim_narrative" and rng.random() < 0.12:
+            values["document_id"] = _add_document(
+                session,
+                OwnerType.obligation,
+                obligation.id,
+                f"Interim narrative report, {reference}",
+                "A07",
+                f"{reference}-interim-{due.isoformat()}.pdf",
+                (f"Project {code}.", f"Report due {due.isoformat()}, sent {submitted.isoformat()}."),
+                report,
+                shared=True,
+            )
+        update = ObligationUpdate.model_validate(values)
+        agreements_service.update_obligation(session, SYSTEM, obligation.id, update)
 
 
 # The standard measure each sample indicator is counted in (the others are free indicators).

@@ -252,15 +252,22 @@ def _upload_documents(app) -> list[dict]:
 
 
 def test_documents_and_their_bytes_survive_a_round_trip(sample, empty_database_url):
+    with TestClient(sample, headers=admin_headers(sample)) as client:
+        samples = client.get("/api/v1/documents", params={"limit": 200}).json()["items"]
+    assert samples  # the sample portfolio's own small PDFs, one chunk each
     made = _upload_documents(sample)
     with sample.state.db.session() as session:
         document = dump(session)
-    assert len(document["tables"]["document_chunk"]) == 4  # 1 + 3 chunks, each its own row
+    assert len(document["tables"]["document_chunk"]) == len(samples) + 4  # 1 + 3 chunks, each its own row
     target = restored_app(empty_database_url, document)
     try:
         with TestClient(target, headers=admin_headers(target)) as client:
-            listed = client.get("/api/v1/documents").json()["items"]
-            assert {d["id"]: d["sha256"] for d in listed} == {d["id"]: d["sha256"] for d in made}
+            listed = client.get("/api/v1/documents", params={"limit": 200}).json()["items"]
+            expected = {d["id"]: d["sha256"] for d in [*samples, *made]}
+            assert {d["id"]: d["sha256"] for d in listed} == expected
+            for original in samples:
+                got = client.get(f"/api/v1/documents/{original['id']}/content")
+                assert hashlib.sha256(got.content).hexdigest() == original["sha256"]
             for original in made:
                 got = client.get(f"/api/v1/documents/{original['id']}/content")
                 assert got.status_code == 200, got.text

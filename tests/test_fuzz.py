@@ -59,6 +59,21 @@ DEFAULT_EXAMPLES = {"sqlite": 20, "postgresql": 10}
 ANONYMOUS_EXAMPLES = 4
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path
 THROWAWAY_EMAIL = "throwaway@test.example.org"
+DOCUMENTS_URL = "/api/v1/documents"
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+# The operations of contribution agreements, reporting obligations, documents and calendar feeds: each
+# must be among those fuzzed, with the body its document declares (an upload's is multipart).
+NEW_OPERATIONS = {
+    ("POST", "/api/v1/pledges/{pledge_id}/agreement"): "application/json",
+    ("PATCH", "/api/v1/pledges/{pledge_id}/agreement"): "application/json",
+    ("POST", "/api/v1/obligations"): "application/json",
+    ("PATCH", "/api/v1/obligations/{obligation_id}"): "application/json",
+    ("POST", "/api/v1/documents"): "multipart/form-data",
+    ("PATCH", "/api/v1/documents/{document_id}"): "application/json",
+    ("DELETE", "/api/v1/documents/{document_id}"): None,
+    ("POST", "/api/v1/users/me/calendar-feed"): None,
+    ("DELETE", "/api/v1/users/me/calendar-feed"): None,
+}
 # Reads first, then creations and changes, deletions last: the seeded records live as long as possible.
 METHOD_ORDER = {"get": 0, "post": 1, "put": 2, "patch": 3, "delete": 4}
 _names = count(1)
@@ -210,6 +225,24 @@ def load_schema(app: Any, seeds: Seeds, fuzzing_user_ids: set[int]) -> Any:
 
     @schema.hook
     def flatmap_body(context: Any, body: Any) -> Any:
+        # An upload's multipart body: now and then a real PDF for a seeded project, so that uploads are
+        # stored (and then read, changed and deleted), not only refused for their random bytes.
+        if (
+            context.operation is not None
+            and context.operation.path == DOCUMENTS_URL
+            and isinstance(body, dict)
+        ):
+            if context.operation.method.lower() != "post":
+                return st.just(body)
+            steered = {
+                "file": st.sampled_from([body.get("file"), SAMPLE_PDF]),
+                "owner_type": st.sampled_from([body.get("owner_type"), "project"]),
+                "owner_id": st.sampled_from([body.get("owner_id"), *seeds.ids["project_id"]]),
+                "category": st.sampled_from([body.get("category"), "A07"]),
+            }
+            return st.fixed_dictionaries(steered).map(
+                lambda chosen: {**body, **{k: v for k, v in chosen.items() if v is not None}}
+            )
         # Log in with a real account now and then: wrong passwords (up to the 429 lock-out) and right ones.
         if context.operation is None or context.operation.path != TOKEN_URL or not isinstance(body, dict):
             return st.just(body)
@@ -339,6 +372,37 @@ def test_every_operation_without_a_token(app, accounts, client, backend):
     examples = max(1, examples_per_operation(backend) * ANONYMOUS_EXAMPLES // DEFAULT_EXAMPLES[backend])
     outcome = fuzz(app, seeds, ordered_operations(schema), {}, examples)
     report(backend, "anonymous", outcome, started)
+
+
+def test_the_agreements_documents_and_calendar_operations_are_fuzzed_with_their_bodies(app, accounts, client):
+    """The operations of issue 14 are among those the fuzzer sends, each with the body its document
+    declares; the upload's is multipart, and what the fuzzer sends as one is a multipart request."""
+    seeds = Seeds(client, accounts["admin"].headers).plant()
+    schema = load_schema(app, seeds, {account.id for account in accounts.values()})
+    fuzzed = {(op.method.upper(), op.path): op for op in ordered_operations(schema)}
+    for key, media_type in NEW_OPERATIONS.items():
+        assert key in fuzzed, f"{key} is not fuzzed"
+        bodies = [body.media_type for body in fuzzed[key].body]
+        assert bodies == ([media_type] if media_type else []), (key, bodies)
+
+    upload = fuzzed[("POST", DOCUMENTS_URL)]
+    seen: list[Any] = []
+
+    @settings(max_examples=30, derandomize=True, database=None, deadline=None, phases=[Phase.generate])
+    @given(case=upload.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def collect(case: Any) -> None:
+        seen.append(case)
+
+    collect()
+    statuses = set()
+    for case in seen:
+        request = case.as_transport_kwargs()
+        assert case.media_type == "multipart/form-data"
+        response = case.call(headers=accounts["staff"].headers, app=app)
+        statuses.add(response.status_code)
+        assert response.status_code < 500, (request, response.text)
+    # The steered cases store real uploads; the random ones are refused for their content or their owner.
+    assert 201 in statuses and statuses & {415, 422}
 
 
 # -- what the fuzzer found: one concrete request each -----------------------------------------------

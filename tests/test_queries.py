@@ -141,9 +141,10 @@ class Portfolio:
         return {"project": self.projects[0], "pledge": self.pledges[0], "process": self.processes[0]}
 
     def grow_to(self, n: int) -> None:
-        """n of everything: projects (each with a pledge, a receipt, a milestone, an indicator and a
-        national process), rates and accounts; and n milestones, indicators and history entries on the
-        first project, n receipts on its pledge and n stage changes on its process."""
+        """n of everything: projects (each with a pledge, its agreement and obligations, a receipt, a
+        milestone, an indicator and a national process), rates and accounts; and n milestones, indicators
+        and history entries on the first project, n receipts on its pledge and n stage changes on its
+        process."""
         client = self.client
         while self.rates < n:
             year, month = divmod(self.rates, 12)
@@ -200,6 +201,11 @@ class Portfolio:
         )
         pledge = ok(client.post("/api/v1/pledges", json=body), 201)
         self._add_receipt(pledge["id"])
+        # Germany's agreements wait for signature (its pledges stay pledged); Switzerland's are signed.
+        agreement: dict[str, Any] = {"reference": f"CA-{i}", "schedule": {"interim_every_months": 12}}
+        if i % 2:
+            agreement["signed_on"] = "2022-02-01"
+        ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=agreement), 201)
         self._add_milestone(pid, i)
         self._add_indicator(pid, i)
         process = {

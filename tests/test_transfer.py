@@ -49,6 +49,7 @@ KINDS = (
     "milestones",
     "indicators",
     "national-processes",
+    "agreements",
 )
 
 # The columns as the README and the templates document them (written out here, not read from the code, so
@@ -80,7 +81,17 @@ COLUMNS = {
         "description",
     ],
     "exchange-rates": ["currency", "month", "eur_per_unit"],
+    "agreements": [
+        "project_code", "donor", "donor_name", "pledged_on", "pledge_amount", "reference", "signed_on",
+        "valid_until", "earmarking", "conditions", "interim_every_months", "final_after_months",
+        "audit_certificate", "contact_name", "contact_email",
+    ],
 }  # fmt: skip
+# Exported, never imported: no template.
+OBLIGATION_COLUMNS = [
+    "project_code", "donor", "donor_name", "pledged_on", "reference", "kind", "due_on", "status",
+    "submitted_on", "accepted_on", "owner_email", "note", "generated",
+]  # fmt: skip
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -212,6 +223,8 @@ def copy(empty_database_url: str):
 #   record stands, not how it got there. A project imported with a status has the request and one change,
 #   noted 'Imported' and dated by the file's status_on: the day it reached that status (asserted below); a
 #   backup carries the whole history.
+# * the reporting obligations: the copy generates them again from each agreement's schedule, all due (a
+#   spreadsheet of obligations is exported, never imported: their submissions stay with the API).
 # * the audit trail (the copy's records what the import did), the accounts (no spreadsheet holds them) and
 #   the dashboards' "stale projects" and "stage changes" tables, computed from update times and stage history.
 VOLATILE = {"id", "version", "created_at", "updated_at", "recorded_at", "pledge_id"}
@@ -250,7 +263,9 @@ def portfolio_view(client: TestClient) -> dict[str, Any]:
         key += (pledge["amount"],)
         seen[key] = seen.get(key, -1) + 1
         receipts = [clean(r) for r in get(f"/api/v1/pledges/{pledge['id']}/receipts")]
-        view[f"pledge {key} #{seen[key]}"] = clean(pledge) | {"receipts": receipts}
+        found = client.get(f"/api/v1/pledges/{pledge['id']}/agreement")
+        agreement = clean(found.json()) if found.status_code == 200 else None
+        view[f"pledge {key} #{seen[key]}"] = clean(pledge) | {"receipts": receipts, "agreement": agreement}
     processes = get("/api/v1/national-processes?limit=500")
     assert processes["total"] == len(processes["items"])
     for process in processes["items"]:
@@ -854,10 +869,11 @@ UNWRITABLE = "\x07\x1b\x7f\ufffe"
 
 
 def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
-    app, client, small_portfolio, backend
+    app, client, agreed_portfolio, backend
 ):
     from sqlalchemy import text, update
 
+    from portfolio.agreements.models import Agreement, Obligation
     from portfolio.funding.models import Pledge
     from portfolio.processes.models import NationalProcess
     from portfolio.projects.models import Indicator, Milestone, Project
@@ -869,10 +885,12 @@ def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
         session.execute(update(Indicator).values(name=bell + Indicator.name, unit=bell))
         session.execute(update(Pledge).values(note=bell))
         session.execute(update(NationalProcess).values(name=bell + NationalProcess.name, description=bell))
+        session.execute(update(Agreement).values(conditions=bell, contact_name=bell))
+        session.execute(update(Obligation).values(note=bell))
         if backend == "sqlite":  # SQLite keeps text even in a number column
             session.execute(text("UPDATE project SET gender_marker = 'high' WHERE code = 'EXP-SRB-1'"))
 
-    for kind in COLUMNS:
+    for kind in [*COLUMNS, "obligations"]:
         for fmt in ("csv", "xlsx"):
             body = download(client, f"/api/v1/exports/{kind}.{fmt}")
             if fmt == "csv":
@@ -882,6 +900,251 @@ def test_every_export_of_every_kind_writes_records_that_hold_control_characters(
             assert not any(ch in c for c in cells for ch in UNWRITABLE), (kind, fmt)
             if kind not in ("receipts", "exchange-rates"):
                 assert any(c.startswith("Depot fenced") for c in cells), (kind, fmt)
+
+
+# -- 6b. agreements and obligations in spreadsheets -------------------------------------------------------
+
+
+@pytest.fixture
+def agreed_portfolio(client, small_portfolio) -> dict[str, int]:
+    """The small portfolio with a signed agreement on each pledge: Germany's, every six months with an
+    audit certificate, on a project ending in 2025; the United States', without a schedule."""
+    srb = small_portfolio["srb"]
+    etag = client.get(f"/api/v1/projects/{srb}").headers["etag"]
+    ok(client.patch(f"/api/v1/projects/{srb}", json={"end_date": "2025-12-31"}, headers={"If-Match": etag}))
+    pledges = {p["donor"]: p["id"] for p in ok(client.get("/api/v1/pledges"))["items"]}
+    germany = {
+        "reference": "EXP-CA-2024-001",
+        "signed_on": "2024-04-01",
+        "valid_until": "2026-06-30",
+        "conditions": "Depot fenced first",
+        "schedule": {"interim_every_months": 6, "final_after_months": 3, "audit_certificate": True},
+        "contact_name": "Ms Example",
+        "contact_email": "contact@example.org",
+    }
+    ok(client.post(f"/api/v1/pledges/{pledges['DEU']}/agreement", json=germany), 201)
+    usa = {"reference": "EXP-CA-2023-002", "signed_on": "2023-03-20", "earmarking": "area"}
+    ok(client.post(f"/api/v1/pledges/{pledges['USA']}/agreement", json=usa), 201)
+    first = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"][0]
+    body = {"status": "submitted", "submitted_on": "2024-09-28", "note": "Sent by e-mail"}
+    ok(
+        client.patch(
+            f"/api/v1/obligations/{first['id']}", json=body, headers={"If-Match": f'"{first["version"]}"'}
+        )
+    )
+    return small_portfolio | {"deu_pledge": pledges["DEU"], "usa_pledge": pledges["USA"]}
+
+
+def test_agreements_and_obligations_export_with_their_pledges_and_donors_and_no_money(
+    client, agreed_portfolio
+):
+    rows = csv_rows(download(client, "/api/v1/exports/agreements.csv"))
+    assert rows == [
+        COLUMNS["agreements"],
+        ["EXP-BIH-2", "USA", "United States of America", "2023-03-05", "", "EXP-CA-2023-002", "2023-03-20",
+         "", "area", "", "", "3", "no", "", ""],
+        ["EXP-SRB-1", "DEU", "Germany", "2024-03-10", "", "EXP-CA-2024-001", "2024-04-01", "2026-06-30",
+         "project", "Depot fenced first", "6", "3", "yes", "Ms Example", "contact@example.org"],
+    ]  # fmt: skip
+    assert not any("1000" in cell for row in rows for cell in row)  # no amount: neither pledge needs one
+
+    obligations = csv_rows(download(client, "/api/v1/exports/obligations.csv"))
+    assert obligations[0] == OBLIGATION_COLUMNS
+    cells = [dict(zip(OBLIGATION_COLUMNS, row, strict=True)) for row in obligations[1:]]
+    germany = [(c["kind"], c["due_on"], c["status"]) for c in cells if c["donor"] == "DEU"]
+    assert germany == [
+        ("interim_narrative", "2024-10-01", "submitted"),
+        ("interim_narrative", "2025-04-01", "overdue"),
+        ("interim_narrative", "2025-10-01", "overdue"),
+        ("audit_certificate", "2026-03-31", "overdue" if date.today() > date(2026, 3, 31) else "due"),
+        ("final_narrative", "2026-03-31", "overdue" if date.today() > date(2026, 3, 31) else "due"),
+        ("financial_statement", "2026-03-31", "overdue" if date.today() > date(2026, 3, 31) else "due"),
+    ]
+    submitted = cells[0]
+    assert (submitted["reference"], submitted["submitted_on"], submitted["note"]) == (
+        "EXP-CA-2024-001",
+        "2024-09-28",
+        "Sent by e-mail",
+    )
+    assert submitted["generated"] == "yes" and submitted["donor_name"] == "Germany"
+    assert not [c for c in cells if c["donor"] == "USA"]  # its project has no end date: nothing due yet
+
+    # The obligation list's filters, as the list reads them.
+    def kinds(**params: Any) -> list[tuple[str, str]]:
+        found = csv_rows(download(client, "/api/v1/exports/obligations.csv", **params))[1:]
+        return [(row[5], row[6]) for row in found]
+
+    assert kinds(status="submitted") == [("interim_narrative", "2024-10-01")]
+    assert kinds(kind="interim_narrative", due_after="2025-01-01") == [
+        ("interim_narrative", "2025-04-01"), ("interim_narrative", "2025-10-01"),
+    ]  # fmt: skip
+    assert kinds(project=agreed_portfolio["bih"]) == []
+    assert kinds(status="overdue", due_before="2025-06-01") == [("interim_narrative", "2025-04-01")]
+    assert_problem(client.get("/api/v1/exports/obligations.csv", params={"status": "late"}), 422)
+    agreements = csv_rows(download(client, "/api/v1/exports/agreements.csv", donor="USA"))
+    assert [row[5] for row in agreements[1:]] == ["EXP-CA-2023-002"]
+
+    book = xlsx_sheets(download(client, "/api/v1/exports/obligations.xlsx"))
+    assert list(book) == ["obligations"] and book["obligations"][1][6] == datetime(2024, 10, 1)
+    book = xlsx_sheets(download(client, "/api/v1/exports/agreements.xlsx"))
+    assert book["agreements"][2][6] == datetime(2024, 4, 1)
+
+
+def test_a_donor_exports_only_its_own_states_agreements_and_obligations(client, accounts, agreed_portfolio):
+    donor = accounts["donor"].headers
+    for kind, columns in (("agreements", COLUMNS["agreements"]), ("obligations", OBLIGATION_COLUMNS)):
+        everything = csv_rows(download(client, f"/api/v1/exports/{kind}.csv"))
+        assert {row[1] for row in everything[1:]} >= {"DEU"}
+        for fmt in ("csv", "xlsx"):
+            own = client.get(f"/api/v1/exports/{kind}.{fmt}", headers=donor)
+            assert own.status_code == 200, own.text
+            rows = csv_rows(own.content) if fmt == "csv" else xlsx_sheets(own.content)[kind]
+            assert {row[1] for row in rows[1:]} == {"DEU"}
+            text = own.content if fmt == "csv" else str(rows).encode()
+            assert b"USA" not in text and b"United States" not in text and b"EXP-CA-2023" not in text
+        others = client.get(f"/api/v1/exports/{kind}.csv", params={"donor": "USA"}, headers=donor)
+        assert csv_rows(others.content) == [columns]
+    usa_rows = csv_rows(download(client, "/api/v1/exports/agreements.csv"))
+    assert "USA" in {row[1] for row in usa_rows[1:]}  # staff see the other State's
+
+
+def agreement_sheet(*rows: dict[str, str], header: list[str] | None = None) -> bytes:
+    columns = header or COLUMNS["agreements"]
+    return csv_bytes([columns, *[[row.get(c, "") for c in columns] for row in rows]])
+
+
+def test_an_agreements_import_commits_the_pledge_and_generates_its_obligations_once(client):
+    project = make_project(client, code="AGR-1", end_date="2025-12-31", start_date="2024-02-01")
+    pledge = make_pledge(client, project["id"], pledged_on="2024-03-10")
+    assert pledge["status"] == "pledged"
+    row = {
+        "project_code": "AGR-1", "donor": "DEU", "pledged_on": "2024-03-10", "reference": "AGR-CA-2024-009",
+        "signed_on": "2024-04-01", "interim_every_months": "6", "audit_certificate": "yes",
+        "contact_email": "contact@example.org",
+    }  # fmt: skip
+    body = agreement_sheet(row)
+    dry = imported(client, "agreements", body, dry_run=True)
+    assert counts(dry) == (1, 1, 0, 0) and dry["written"] is False
+    assert ok(client.get(f"/api/v1/pledges/{pledge['id']}"))["status"] == "pledged"
+    assert_problem(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"), 404)
+
+    assert counts(imported(client, "agreements", body)) == (1, 1, 0, 0)
+    assert ok(client.get(f"/api/v1/pledges/{pledge['id']}"))["status"] == "committed"
+    agreement = ok(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"))
+    assert agreement["schedule"] == {
+        "interim_every_months": 6,
+        "final_after_months": 3,
+        "audit_certificate": True,
+    }
+    due = [(o["kind"], o["due_on"]) for o in ok(client.get("/api/v1/obligations"))["items"]]
+    assert due == [
+        ("interim_narrative", "2024-10-01"), ("interim_narrative", "2025-04-01"),
+        ("interim_narrative", "2025-10-01"), ("audit_certificate", "2026-03-31"),
+        ("final_narrative", "2026-03-31"), ("financial_statement", "2026-03-31"),
+    ]  # fmt: skip
+
+    # The same file again changes nothing; a changed schedule updates the agreement and its obligations.
+    assert counts(imported(client, "agreements", body)) == (1, 0, 0, 1)
+    changed = agreement_sheet(row | {"interim_every_months": "", "valid_until": "2026-06-30"})
+    report = imported(client, "agreements", changed)
+    assert counts(report) == (1, 0, 1, 0)
+    assert report["changes"] == [
+        {"row": 2, "record": "agreement AGR-CA-2024-009 of the pledge from DEU on 2024-03-10 to AGR-1",
+         "fields": {"valid_until": {"old": None, "new": "2026-06-30"},
+                    "interim_every_months": {"old": 6, "new": None}}},
+    ]  # fmt: skip
+    due = [o["kind"] for o in ok(client.get("/api/v1/obligations"))["items"]]
+    assert due == ["audit_certificate", "final_narrative", "financial_statement"]
+    # A file without the schedule's columns leaves the schedule alone.
+    short = [c for c in COLUMNS["agreements"] if c not in ("interim_every_months", "audit_certificate")]
+    same = row | {"valid_until": "2026-06-30"}
+    assert counts(imported(client, "agreements", agreement_sheet(same, header=short))) == (1, 0, 0, 1)
+    assert (
+        ok(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"))["schedule"]["audit_certificate"] is True
+    )
+
+    # What the export writes imports back unchanged.
+    exported = download(client, "/api/v1/exports/agreements.xlsx")
+    assert counts(imported(client, "agreements", exported, name="a.xlsx")) == (1, 0, 0, 1)
+
+
+def test_an_agreements_import_reports_every_bad_cell_and_writes_nothing(client):
+    project = make_project(client, code="AGR-2", end_date="2025-12-31")
+    make_pledge(client, project["id"], pledged_on="2024-03-10", amount="1000.00")
+    make_pledge(client, project["id"], pledged_on="2024-03-10", amount="2000.00")
+    for day in range(1, 6):  # one pledge for each row with a bad agreement cell
+        make_pledge(client, project["id"], pledged_on=f"2024-06-0{day}")
+    single = make_pledge(client, project["id"], donor="NOR", currency="EUR", pledged_on="2024-05-01")
+    ok(
+        client.patch(
+            f"/api/v1/pledges/{single['id']}", json={"status": "withdrawn"}, headers={"If-Match": '"1"'}
+        )
+    )
+    base = {"project_code": "AGR-2", "donor": "DEU", "pledged_on": "2024-03-10", "pledge_amount": "1000.00",
+            "reference": "AGR-CA-1"}  # fmt: skip
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    rows = [
+        base,  # row 2: good
+        base | {"reference": "AGR-CA-2"},  # 3: the same pledge again
+        base | {"pledge_amount": ""},  # 4: two pledges that day
+        base | {"pledge_amount": "1500.00"},  # 5: none of that amount
+        base | {"project_code": "NOPE"},  # 6
+        base | {"donor": "Germany"},  # 7
+        base | {"pledged_on": "10/03/2024"},  # 8
+        base | {"pledged_on": "2024-06-01", "pledge_amount": "", "signed_on": tomorrow},  # 9
+        base
+        | {
+            "pledged_on": "2024-06-02",
+            "pledge_amount": "",
+            "signed_on": "2024-07-01",
+            "valid_until": "2024-01-01",
+        },  # 10
+        base
+        | {
+            "pledged_on": "2024-06-03",
+            "pledge_amount": "",
+            "earmarking": "tight",
+            "interim_every_months": "0",
+        },  # 11
+        base
+        | {
+            "pledged_on": "2024-06-04",
+            "pledge_amount": "",
+            "audit_certificate": "perhaps",
+            "contact_email": "nobody",
+        },  # 12
+        base | {"pledged_on": "2024-06-05", "pledge_amount": "", "reference": ""},  # 13
+        {"project_code": "AGR-2", "donor": "NOR", "pledged_on": "2024-05-01", "reference": "AGR-CA-3"},  # 14
+        base | {"pledged_on": "2024-03-11"},  # 15
+    ]
+    report = ok(upload(client, "agreements", agreement_sheet(*rows), dry_run=True))
+    found = sorted((p["row"], p["column"]) for p in report["problems"])
+    assert found == [
+        (3, None), (4, "pledge_amount"), (5, "pledge_amount"), (6, "project_code"), (7, "donor"),
+        (8, "pledged_on"), (9, "signed_on"), (10, "valid_until"), (11, "earmarking"),
+        (11, "interim_every_months"), (12, "audit_certificate"), (12, "contact_email"), (13, "reference"),
+        (14, "pledged_on"), (15, "pledged_on"),
+    ]  # fmt: skip
+    messages = {(p["row"], p["column"]): p["message"] for p in report["problems"]}
+    assert "give the pledge's amount" in messages[(4, "pledge_amount")]
+    assert "1000.00 EUR, 2000.00 EUR" in messages[(4, "pledge_amount")]
+    assert "already appears on row 2" in messages[(3, None)]
+    assert "withdrawn" in messages[(14, "pledged_on")]
+    assert "e.g. DEU" in messages[(7, "donor")]
+    # A real run: the same problems as a 422, and nothing written.
+    problem = assert_problem(upload(client, "agreements", agreement_sheet(*rows)), 422)
+    assert len(problem["problems"]) == len(report["problems"])
+    assert ok(client.get("/api/v1/obligations"))["total"] == 0
+    assert {p["status"] for p in ok(client.get("/api/v1/pledges"))["items"]} == {"pledged", "withdrawn"}
+    # The good row alone goes in.
+    assert counts(imported(client, "agreements", agreement_sheet(base))) == (1, 1, 0, 0)
+
+
+def test_obligations_are_exported_but_never_imported(client):
+    body = csv_bytes([OBLIGATION_COLUMNS])
+    assert_problem(upload(client, "obligations", body), 422, ["path", "kind"])
+    assert_problem(client.get("/api/v1/imports/templates/obligations.csv"), 422, ["path", "kind"])
+    assert csv_rows(download(client, "/api/v1/exports/obligations.csv")) == [OBLIGATION_COLUMNS]
 
 
 # -- 7. templates ----------------------------------------------------------------------------------------
@@ -922,6 +1185,9 @@ CODED = {
     ("national-processes", "stage"): (["planned", "established", "operational", "sustained"], None),
     ("exchange-rates", "currency"): (["USD", "NOK"], None),
     ("indicators", "measure"): (["people_trained", "ammunition_destroyed"], "people"),
+    ("agreements", "donor"): (["DEU", "JPN"], None),
+    ("agreements", "earmarking"): (["project", "area", "unearmarked"], None),
+    ("agreements", "audit_certificate"): (["yes", "no"], None),
 }
 
 

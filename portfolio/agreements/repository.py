@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,8 @@ from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge
 from portfolio.pagination import PageParams, paged
 from portfolio.users.models import User
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 
 class AgreementRow(NamedTuple):
@@ -78,11 +81,9 @@ def _obligation_rows() -> Any:
     )
 
 
-def list_obligations(
-    session: Session, filters: ObligationFilters, page: PageParams, today: date
-) -> tuple[list[ObligationRow], int]:
-    """One page of obligations, soonest due first, and how many match."""
-    query = _obligation_rows()
+def filter_obligations(query: Q, filters: ObligationFilters, today: date) -> Q:
+    """``query`` (over obligations joined to their agreement and pledge) restricted to what the filters
+    select; ``status`` as a person reads it: overdue is a due obligation whose date is before ``today``."""
     if filters.project_id is not None:
         query = query.where(col(Pledge.project_id) == filters.project_id)
     if filters.donor is not None:
@@ -99,6 +100,14 @@ def list_obligations(
         query = query.where(col(Obligation.due_on) < filters.due_before)
     if filters.due_after is not None:
         query = query.where(col(Obligation.due_on) > filters.due_after)
+    return query
+
+
+def list_obligations(
+    session: Session, filters: ObligationFilters, page: PageParams, today: date
+) -> tuple[list[ObligationRow], int]:
+    """One page of obligations, soonest due first, and how many match."""
+    query = filter_obligations(_obligation_rows(), filters, today)
     rows, total = paged(session, query, page, col(Obligation.due_on), col(Obligation.id))
     return [ObligationRow(*r) for r in rows], total
 

@@ -230,6 +230,11 @@ def sync_obligations(
     return touched
 
 
+def agreement_obligations(session: Session, agreement_id: int) -> list[Obligation]:
+    """An agreement's obligations, by due date."""
+    return repository.agreement_obligations(session, agreement_id)
+
+
 def project_agreements(session: Session, project_id: int) -> list[Agreement]:
     return repository.project_agreements(session, project_id)
 

@@ -1,10 +1,12 @@
 """Exporting records as spreadsheet rows in the import templates' columns, so that an export can be
-edited and imported back. A donor account gets only what it may read: its own State's pledges."""
+edited and imported back. A donor account gets only what it may read: its own State's pledges, and the
+agreements and reporting obligations that go with them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Any
 import pycountry
 from sqlmodel import Session
 
+from portfolio.agreements.repository import ObligationFilters
+from portfolio.agreements.schemas import Earmarking, ObligationKind, ObligationState
 from portfolio.funding.repository import PledgeFilters
 from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.processes.repository import ProcessFilters
@@ -28,6 +32,7 @@ from portfolio.transfer.kinds import CodeList, Kind, column_names
 from portfolio.transfer.sheets import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
+    importable,
     write_csv,
     write_template,
     write_xlsx,
@@ -55,6 +60,7 @@ class ExportFilters:
     pledges: PledgeFilters = field(default_factory=PledgeFilters)
     processes: ProcessFilters = field(default_factory=ProcessFilters)
     rates: RateFilters = field(default_factory=RateFilters)
+    obligations: ObligationFilters = field(default_factory=ObligationFilters)
 
 
 Rows = list[list[Any]]
@@ -117,6 +123,59 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
             [code, p.donor, p.pledged_on, p.currency, p.amount, r.received_on, r.amount]
             for r, p, code in repository.receipts(session, pledge_filters)
         ]
+    if kind == Kind.agreements:
+        pledge_filters = _visible(viewer, filters.pledges)
+        if pledge_filters is None:
+            return []
+        crowded = repository.crowded_pledges(session, pledge_filters)
+        out: Rows = []
+        for a, p, code, donor_name in repository.agreements(session, pledge_filters):
+            schedule = a.schedule or {}
+            out.append(
+                [
+                    code,
+                    p.donor,
+                    donor_name,
+                    p.pledged_on,
+                    p.amount if p.id in crowded else None,
+                    a.reference,
+                    a.signed_on,
+                    a.valid_until,
+                    a.earmarking,
+                    a.conditions,
+                    schedule.get("interim_every_months"),
+                    schedule.get("final_after_months", 3),
+                    _yes_no(bool(schedule.get("audit_certificate", False))),
+                    a.contact_name,
+                    a.contact_email,
+                ]
+            )
+        return out
+    if kind == Kind.obligations:
+        obligation_filters = _visible_obligations(viewer, filters.obligations)
+        if obligation_filters is None:
+            return []
+        today = date.today()
+        return [
+            [
+                code,
+                p.donor,
+                donor_name,
+                p.pledged_on,
+                a.reference,
+                o.kind,
+                o.due_on,
+                ObligationState.overdue.value
+                if o.status == ObligationState.due and o.due_on < today
+                else o.status,
+                o.submitted_on,
+                o.accepted_on,
+                owner,
+                o.note,
+                _yes_no(o.generated),
+            ]
+            for o, a, p, code, donor_name, owner in repository.obligations(session, obligation_filters, today)
+        ]
     if kind == Kind.national_processes:
         found, codes = repository.processes(session, filters.processes)
         reached = repository.stage_dates(session)
@@ -149,6 +208,18 @@ def _visible(viewer: Actor, filters: PledgeFilters) -> PledgeFilters | None:
     return replace(filters, donor=viewer.state)
 
 
+def _visible_obligations(viewer: Actor, filters: ObligationFilters) -> ObligationFilters | None:
+    if not viewer.is_donor:
+        return filters
+    if filters.donor is not None and filters.donor != viewer.state:
+        return None  # another State's obligations do not exist for a donor
+    return replace(filters, donor=viewer.state or "")
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 def render(kind: Kind, fmt: Format, data: Sequence[Sequence[Any]]) -> bytes:
     if fmt == Format.csv:
         return write_csv(column_names(kind), data)
@@ -177,12 +248,18 @@ def code_lists(session: Session) -> dict[CodeList, list[str]]:
         "process_kinds": [k.value for k in ProcessKind],
         "stages": [s.value for s in Stage],
         "measures": [m.code for m in MEASURES],
+        "earmarkings": [e.value for e in Earmarking],
+        "obligation_kinds": [k.value for k in ObligationKind],
+        "obligation_states": [s.value for s in ObligationState],
+        "yes_no": ["yes", "no"],
     }
 
 
 def template(kind: Kind, fmt: Format, codes: dict[CodeList, list[str]]) -> bytes:
     """An empty file for ``kind``: the header row and no data row. The XLSX adds a sheet describing
-    each column with an example and its allowed values, and offers those values as drop-downs."""
+    each column with an example and its allowed values, and offers those values as drop-downs. A kind
+    that is only exported has no template (422)."""
+    importable(kind)
     if fmt == Format.csv:
         return write_csv(column_names(kind), [])
     return write_template(kind, codes)

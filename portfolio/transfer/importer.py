@@ -10,7 +10,9 @@ Rows are matched to stored records by natural key, so importing the same file tw
 * project: ``code``; national process: ``state`` + ``name``; exchange rate: ``currency`` + ``month``;
 * pledge: project code + donor + pledged_on + currency + amount;
 * receipt: the pledge's key + received_on + amount;
-* milestone: project code + title; indicator: project code + name.
+* milestone: project code + title; indicator: project code + name;
+* agreement (one per pledge): its pledge's project code + donor + pledged_on, and the pledge's amount
+  when the project has several pledges from the donor on that day.
 
 Keys that may legitimately repeat (two equal receipts on one day) are matched by occurrence: the second
 such row in a file is the second such record. Cells left empty take the API's default; a column left out
@@ -32,6 +34,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlmodel import Session
 
+from portfolio.agreements import service as agreements_service
+from portfolio.agreements.schemas import AgreementCreate, AgreementUpdate, Schedule
 from portfolio.audit.service import jsonable
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.facts import Facts
@@ -72,7 +76,7 @@ from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, Kind
-from portfolio.transfer.sheets import Table
+from portfolio.transfer.sheets import Table, importable
 
 Progress = Callable[[int, int], None]
 Record = TypeVar("Record", Pledge, Milestone, Indicator)
@@ -158,7 +162,10 @@ BLAME: list[tuple[type[AppError], str]] = [
     (funding_service.PledgeWithdrawn, "pledge_amount"),
     (projects_service.DuplicateProjectCode, "code"),
     (processes_service.DuplicateProcess, "name"),
+    (agreements_service.PledgeNotOpen, "pledged_on"),
+    (agreements_service.AgreementExists, "reference"),
 ]
+SCHEDULE_COLUMNS = ("interim_every_months", "final_after_months", "audit_certificate")
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -178,6 +185,7 @@ def run_import(
     Raises :class:`ImportFailed` when a real run found problems. The caller commits a clean real run.
     """
     report = ImportReport(kind=kind, dry_run=dry_run, rows=len(table.rows))
+    importable(kind)
     importer = _Importer(session, actor, kind, dry_run=dry_run)
     bad_cells: dict[int, list[RowProblem]] = defaultdict(list)
     for r, c, v, m in table.cell_problems:
@@ -693,6 +701,123 @@ class _Importer:
         assert existing.id is not None
         processes_service.update_process(
             self.session, self.actor, existing.id, NationalProcessUpdate.model_validate(changes)
+        )
+        return Outcome.updated
+
+    def _agreement_pledge(self, cells: dict[str, str], values: dict[str, Any]) -> tuple[Pledge, str]:
+        """The pledge an agreement row names, and how the report names it."""
+        project_id = self._project_id(cells.get("project_code", ""))
+        problems: list[tuple[str | None, str]] = []
+        try:
+            key = PledgeCreate.model_validate(
+                {
+                    "project_id": project_id,
+                    "donor": values.get("donor"),
+                    "pledged_on": values.get("pledged_on"),
+                    "currency": "EUR",
+                    "amount": values.get("pledge_amount", "1"),
+                }
+            )
+        except ValidationError as exc:
+            problems += [({"amount": "pledge_amount"}.get(str(c), c), m) for c, m in self._problems(exc)]
+            raise RowError(problems) from None
+        code = cells.get("project_code", "").strip()
+        named = f"pledge from {key.donor} on {key.pledged_on} to {code}"
+        found = list(transfer_repository.pledges_on(self.session, project_id, key.donor, key.pledged_on))
+        if not found:
+            raise RowError(
+                [("pledged_on", f"project {code} has no pledge from {key.donor} on {key.pledged_on}")]
+            )
+        if "pledge_amount" in values:
+            found = [p for p in found if p.amount == key.amount]
+            if not found:
+                raise RowError(
+                    [
+                        (
+                            "pledge_amount",
+                            f"no pledge from {key.donor} on {key.pledged_on} to {code} is of {key.amount} "
+                            "(in the pledge's currency)",
+                        )
+                    ]
+                )
+        elif len({(p.amount, p.currency) for p in found}) > 1:
+            amounts = ", ".join(f"{p.amount} {p.currency}" for p in found)
+            raise RowError(
+                [
+                    (
+                        "pledge_amount",
+                        f"project {code} has {len(found)} pledges from {key.donor} on {key.pledged_on} "
+                        f"({amounts}): give the pledge's amount to say which",
+                    )
+                ]
+            )
+        # Pledges equal in every key column: the one whose agreement has this reference, else the first
+        # that has none yet.
+        stored = transfer_repository.agreements_of(self.session, [p.id for p in found if p.id is not None])
+        reference = str(values.get("reference", "")).strip()
+        chosen = next((p for p in found if p.id in stored and stored[p.id].reference == reference), None)
+        chosen = chosen or next((p for p in found if p.id not in stored), None) or found[0]
+        if len(found) > 1 or "pledge_amount" in values:
+            named = (
+                f"pledge of {chosen.amount} {chosen.currency} from {key.donor} on {key.pledged_on} to {code}"
+            )
+        return chosen, named
+
+    def _schedule(self, values: dict[str, Any], present: set[str], stored: dict[str, Any]) -> Schedule | None:
+        """The schedule the row asks for: its columns over the stored one (an empty cell: the default);
+        None for a new agreement whose row gives none."""
+        given = {n: values[n] for n in SCHEDULE_COLUMNS if n in values}
+        if not stored and not given:
+            return None
+        kept = {n: v for n, v in stored.items() if n in SCHEDULE_COLUMNS and n not in present}
+        try:
+            return Schedule.model_validate(kept | given)
+        except ValidationError as exc:
+            raise RowError(self._problems(exc)) from None
+
+    def _agreements(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        values = self._values(cells, skip=("project_code", "donor_name"))
+        pledge, named = self._agreement_pledge(cells, values)
+        assert pledge.id is not None
+        found = transfer_repository.agreements_of(self.session, [pledge.id]).get(pledge.id)
+        problems: list[tuple[str | None, str]] = []
+        schedule: Schedule | None = None
+        try:
+            schedule = self._schedule(values, present, found.schedule if found is not None else {})
+        except RowError as exc:
+            problems += exc.problems
+        fields = {n: v for n, v in values.items() if n in AgreementCreate.model_fields and n != "schedule"}
+        try:
+            data = AgreementCreate.model_validate(fields)
+        except ValidationError as exc:
+            problems += self._problems(exc)
+        if problems:
+            raise RowError(problems)
+        self._unique(("agreement", pledge.id), f"the agreement of the {named}")
+        if found is None:
+            data = data.model_copy(update={"schedule": schedule})
+            agreements_flow.record_agreement(self.session, self.actor, self.facts, pledge.id, data)
+            return Outcome.created
+        names = [n for n in AgreementUpdate.model_fields if n != "schedule"]
+        changes = self._changed(data, present, found, names)
+        shown: dict[str, tuple[Any, Any]] = {}
+        if (
+            schedule is not None
+            and schedule.model_dump() != agreements_service.schedule_of(found).model_dump()
+        ):
+            changes["schedule"] = schedule
+            old = agreements_service.schedule_of(found).model_dump()
+            shown = {n: (old[n], v) for n, v in schedule.model_dump().items() if old[n] != v}
+        if not changes:
+            return Outcome.unchanged
+        self._note(
+            f"agreement {found.reference} of the {named}",
+            found,
+            {n: v for n, v in changes.items() if n != "schedule"},
+            **shown,
+        )
+        agreements_flow.change_agreement(
+            self.session, self.actor, self.facts, pledge.id, AgreementUpdate.model_validate(changes)
         )
         return Outcome.updated
 

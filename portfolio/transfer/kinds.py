@@ -28,6 +28,10 @@ CodeList = Literal[
     "process_kinds",
     "stages",
     "measures",
+    "earmarkings",
+    "obligation_kinds",
+    "obligation_states",
+    "yes_no",
 ]
 
 
@@ -39,6 +43,14 @@ class Kind(StrEnum):
     indicators = "indicators"
     national_processes = "national-processes"
     exchange_rates = "exchange-rates"
+    agreements = "agreements"
+    obligations = "obligations"
+
+
+# Kinds that are exported but never imported: a reporting obligation follows from its agreement's schedule
+# (or is added by hand through the API), and its status is recorded one report at a time.
+EXPORT_ONLY = frozenset({Kind.obligations})
+IMPORTABLE = tuple(k for k in Kind if k not in EXPORT_ONLY)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ _PEOPLE = (
     "the {total} (which may hold people whose sex was not recorded)."
 )
 _PROJECT_CODE = _c("project_code", "text", "SAMPLE-SCA-2024-03", "Code of the project.", required=True)
+_DONOR_NAME = _c("donor_name", "text", "Germany", "The donor's name, for reading; the import ignores it.")
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {
     Kind.projects: (
@@ -208,6 +221,95 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("currency", "text", "USD", "ISO 4217 code (key).", required=True, codes="currencies"),
         _c("month", "month", "2024-10", "YYYY-MM (key).", required=True),
         _c("eur_per_unit", "decimal", "0.91720000", "Euros per unit of the currency.", required=True),
+    ),
+    Kind.agreements: (
+        _PROJECT_CODE,
+        _c("donor", "text", "DEU", "The pledge's donor (key).", required=True, codes="states"),
+        _DONOR_NAME,
+        _c("pledged_on", "date", "2024-10-01", "The pledge's date (key).", required=True),
+        _c(
+            "pledge_amount",
+            "decimal",
+            "",
+            "Only when the project has several pledges from the donor on that day: the pledge's amount, "
+            "in its currency, to tell them apart (the export fills it in only then).",
+        ),
+        _c("reference", "text", "SAMPLE-CA-2024-017", "The agreement's reference.", required=True),
+        _c(
+            "signed_on",
+            "date",
+            "2024-11-15",
+            "When it was signed (not in the future); a signed agreement commits its pledge and generates "
+            "its reporting obligations. Empty: not yet signed.",
+        ),
+        _c("valid_until", "date", "2026-12-31", "Its last day of validity (not before signed_on)."),
+        _c(
+            "earmarking",
+            "text",
+            "project",
+            "project, area or unearmarked; project when empty.",
+            codes="earmarkings",
+        ),
+        _c("conditions", "text", "", "Conditions the donor attached, as text."),
+        _c(
+            "interim_every_months",
+            "int",
+            "6",
+            "An interim narrative report every so many months from signature (1-120); empty: none.",
+        ),
+        _c(
+            "final_after_months",
+            "int",
+            "3",
+            "The final report and the financial statement fall due so many months after the project's "
+            "end date (0-120); 3 when empty.",
+        ),
+        _c(
+            "audit_certificate",
+            "text",
+            "no",
+            "yes: an audit certificate is due with the final reports; no when empty.",
+            codes="yes_no",
+        ),
+        _c("contact_name", "text", "Sample contact, Federal Foreign Office", "The donor's contact."),
+        _c("contact_email", "text", "contact@example.org", "That contact's e-mail address."),
+    ),
+    Kind.obligations: (
+        _PROJECT_CODE,
+        _c("donor", "text", "DEU", "The donor the report is owed to.", required=True, codes="states"),
+        _DONOR_NAME,
+        _c(
+            "pledged_on", "date", "2024-10-01", "The date of the pledge the agreement commits.", required=True
+        ),
+        _c("reference", "text", "SAMPLE-CA-2024-017", "The agreement's reference.", required=True),
+        _c(
+            "kind",
+            "text",
+            "interim_narrative",
+            "interim_narrative, final_narrative, financial_statement, audit_certificate or other.",
+            required=True,
+            codes="obligation_kinds",
+        ),
+        _c("due_on", "date", "2025-05-15", "When the report is due.", required=True),
+        _c(
+            "status",
+            "text",
+            "submitted",
+            "due, overdue (still due and its date has passed), submitted or accepted.",
+            required=True,
+            codes="obligation_states",
+        ),
+        _c("submitted_on", "date", "2025-05-10", "When it was submitted."),
+        _c("accepted_on", "date", "", "When the donor accepted it."),
+        _c("owner_email", "text", "staff@example.org", "The staff member responsible."),
+        _c("note", "text", "", "Free text."),
+        _c(
+            "generated",
+            "text",
+            "yes",
+            "yes: generated from the agreement's schedule; no: added by hand.",
+            codes="yes_no",
+        ),
     ),
 }
 

@@ -12,6 +12,9 @@ from sqlalchemy import Row, false, func, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from portfolio.agreements import repository as agreements_repository
+from portfolio.agreements.models import Agreement, Obligation
+from portfolio.agreements.repository import ObligationFilters
 from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
@@ -23,6 +26,7 @@ from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.states.models import State
+from portfolio.users.models import User
 
 
 def projects(session: Session, filters: ProjectFilters) -> Sequence[Project]:
@@ -93,6 +97,56 @@ def receipts(session: Session, filters: PledgeFilters) -> Sequence[Row[Receipt, 
     ).all()
 
 
+def agreements(session: Session, filters: PledgeFilters) -> Sequence[Row[Agreement, Pledge, str, str]]:
+    """The agreements of the selected pledges, each with its pledge, project code and donor's name."""
+    query = (
+        sa_select(Agreement, Pledge, col(Project.code), col(State.name))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .join(State, col(State.code) == col(Pledge.donor))
+    )
+    return session.execute(
+        funding_repository.filter_pledges(query, filters).order_by(
+            col(Project.code), col(Pledge.pledged_on), col(Pledge.id)
+        )
+    ).all()
+
+
+def crowded_pledges(session: Session, filters: PledgeFilters) -> set[int]:
+    """The selected pledges that share their project, donor and date with another pledge: those a
+    spreadsheet tells apart by amount."""
+    others = (
+        sa_select(col(Pledge.project_id), col(Pledge.donor), col(Pledge.pledged_on))
+        .group_by(col(Pledge.project_id), col(Pledge.donor), col(Pledge.pledged_on))
+        .having(func.count() > 1)
+    )
+    crowded = others.subquery()
+    query = sa_select(col(Pledge.id)).join(
+        crowded,
+        (crowded.c.project_id == col(Pledge.project_id))
+        & (crowded.c.donor == col(Pledge.donor))
+        & (crowded.c.pledged_on == col(Pledge.pledged_on)),
+    )
+    return {int(i) for i in session.scalars(funding_repository.filter_pledges(query, filters)).all()}
+
+
+def obligations(
+    session: Session, filters: ObligationFilters, today: date
+) -> Sequence[Row[Obligation, Agreement, Pledge, str, str, str | None]]:
+    """The selected obligations, soonest due first, each with its agreement, pledge, project code, donor's
+    name and owner's e-mail."""
+    query = (
+        sa_select(Obligation, Agreement, Pledge, col(Project.code), col(State.name), col(User.email))
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .join(State, col(State.code) == col(Pledge.donor))
+        .outerjoin(User, col(User.id) == col(Obligation.owner_id))
+    )
+    query = agreements_repository.filter_obligations(query, filters, today)
+    return session.execute(query.order_by(col(Obligation.due_on), col(Obligation.id))).all()
+
+
 def stage_dates(session: Session) -> dict[int, date]:
     """process id → the day of its latest stage move: when it reached the stage it is at."""
     return {
@@ -151,6 +205,23 @@ def pledges_with_key(
         )
         .order_by(col(Pledge.id))
     ).all()
+
+
+def pledges_on(session: Session, project_id: int, donor: str, pledged_on: date) -> Sequence[Pledge]:
+    """A project's pledges from one donor on one day, in id order."""
+    return session.exec(
+        select(Pledge)
+        .where(Pledge.project_id == project_id, Pledge.donor == donor, Pledge.pledged_on == pledged_on)
+        .order_by(col(Pledge.id))
+    ).all()
+
+
+def agreements_of(session: Session, pledge_ids: Sequence[int]) -> dict[int, Agreement]:
+    """pledge id → its agreement, for those of ``pledge_ids`` that have one."""
+    if not pledge_ids:
+        return {}
+    found = session.exec(select(Agreement).where(col(Agreement.pledge_id).in_(list(pledge_ids)))).all()
+    return {a.pledge_id: a for a in found}
 
 
 def receipts_matching(

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portfolio.agreements.repository import ObligationFilters
+from portfolio.agreements.schemas import ObligationKind, ObligationState
 from portfolio.auth import CurrentActor, requires
 from portfolio.config import Settings
 from portfolio.db import SessionDep
@@ -20,6 +22,7 @@ from portfolio.funding.schemas import Month
 from portfolio.money import CurrencyCode
 from portfolio.processes.router import ProcessFilterParams
 from portfolio.projects.router import ProjectFilterParams
+from portfolio.schemas import StateCode
 from portfolio.security import Actor
 from portfolio.transfer import exporter, iati, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format, RateFilters
@@ -113,7 +116,8 @@ def _report(report: importer.ImportReport) -> ImportReportRead:
     description=(
         "The CSV holds the header row only. The XLSX adds a `columns` sheet with each column's meaning, "
         "an example and its allowed values, and offers the allowed values of every coded column as a "
-        "drop-down (read from a hidden `lists` sheet)."
+        "drop-down (read from a hidden `lists` sheet). Obligations, which are exported only, have none "
+        "(422)."
     ),
     response_class=Response,
     responses={**FILE_RESPONSES, **problem_responses(401, 403, 422, 503)},
@@ -131,15 +135,19 @@ def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
         "are YYYY-MM-DD, amounts use `.` as the decimal mark. Rows are matched to stored records by "
         "natural key (project `code`; pledge: project code + donor + pledged_on + currency + amount; "
         "receipt: the pledge's key + received_on + amount; national process: state + name; milestone: "
-        "project code + title; indicator: project code + name; rate: currency + month), so importing a "
-        "file twice changes nothing and changed rows update their records.\n\n"
+        "project code + title; indicator: project code + name; rate: currency + month; agreement: its "
+        "pledge's project code + donor + pledged_on, and pledge_amount where that day's pledges need "
+        "telling apart), so importing a file twice changes nothing and changed rows update their records.\n\n"
         "With `dry_run=true` every row is checked and every problem reported (row, column, value, "
         "message saying what to type instead, e.g. a State's three-letter code for its name), and "
         "`changes` lists, for each row that updates a stored record, the fields it changes "
         "from what to what; nothing is written. A real run writes every row in one transaction, or — with "
         "any problem — nothing, answering 422: a problem document whose `errors` name each cell "
         '(`loc`: `["file", row, column]`) and which carries the same members as a dry run\'s report '
-        "(`rows`, `created`, `updated`, `unchanged`, `problems`, `changes`…)."
+        "(`rows`, `created`, `updated`, `unchanged`, `problems`, `changes`…).\n\n"
+        "An agreement row goes through the same rules as `POST|PATCH /api/v1/pledges/{id}/agreement`: a "
+        "signed one commits its pledge and generates its reporting obligations. Obligations are exported "
+        "only (422)."
     ),
     responses=problem_responses(400, 401, 403, 413, 415, 422, 503),
 )
@@ -280,6 +288,21 @@ def _rate_export(
     return _export(session, actor, Kind.exchange_rates, fmt, filters)
 
 
+def _obligation_export(
+    session: SessionDep,
+    actor: CurrentActor,
+    fmt: Format,
+    project: Annotated[int | None, Query(description="The project's id.")] = None,
+    donor: StateCode | None = None,
+    kind: ObligationKind | None = None,
+    status_: Annotated[ObligationState | None, Query(alias="status")] = None,
+    due_before: Annotated[date | None, Query(description="Due strictly before this day.")] = None,
+    due_after: Annotated[date | None, Query(description="Due strictly after this day.")] = None,
+) -> Response:
+    chosen = ObligationFilters(project, donor, kind, status_, due_before, due_after)
+    return _export(session, actor, Kind.obligations, fmt, ExportFilters(obligations=chosen))
+
+
 EXPORTS: list[tuple[Kind, Callable[..., Response], str]] = [
     (Kind.projects, _project_export(Kind.projects), "the project list's filters"),
     (Kind.milestones, _project_export(Kind.milestones), "the project list's filters (whose milestones)"),
@@ -288,6 +311,18 @@ EXPORTS: list[tuple[Kind, Callable[..., Response], str]] = [
     (Kind.receipts, _pledge_export(Kind.receipts), "the pledge list's filters (whose receipts)"),
     (Kind.national_processes, _process_export, "the national-process list's filters"),
     (Kind.exchange_rates, _rate_export, "the exchange-rate list's filters"),
+    (
+        Kind.agreements,
+        _pledge_export(Kind.agreements),
+        "the pledge list's filters (whose agreements); a donor gets its own State's. No amounts, except a "
+        "pledge's where the project has several from the donor on that day (the import's key)",
+    ),
+    (
+        Kind.obligations,
+        _obligation_export,
+        "the obligation list's filters (`status=overdue` as there); a donor gets its own State's. Exported "
+        "only: obligations are not imported",
+    ),
 ]
 for _kind, _endpoint, _filters in EXPORTS:
     exports_router.add_api_route(

@@ -27,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.schemas import CONTROL_CHARACTERS
 from portfolio.transfer.copy import collector_paused
-from portfolio.transfer.kinds import COLUMNS, CodeList, Column, Kind
+from portfolio.transfer.kinds import COLUMNS, EXPORT_ONLY, CodeList, Column, Kind
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,6 +43,25 @@ class NotASpreadsheet(AppError):
 class BadSpreadsheet(ValidationFailed):
     slug = "bad-spreadsheet"
     title = "The spreadsheet cannot be read"
+
+
+class NotImportable(ValidationFailed):
+    slug = "not-importable"
+    title = "This kind is exported, not imported"
+
+    def __init__(self, kind: Kind) -> None:
+        super().__init__(
+            f"{kind.value} are exported only: a reporting obligation follows from its agreement's schedule "
+            "(import the agreements) or is added through the API, and its status is recorded there.",
+            errors=[FieldError(("path", "kind"), f"{kind.value} cannot be imported")],
+        )
+
+
+def importable(kind: Kind) -> Kind:
+    """``kind``, or a 422 when it is one that is only exported."""
+    if kind in EXPORT_ONLY:
+        raise NotImportable(kind)
+    return kind
 
 
 @dataclass
@@ -79,7 +98,9 @@ def _restore(text: str) -> str:
 
 
 def read_table(data: bytes, kind: Kind, filename: str | None = None) -> Table:
-    """Read a CSV or XLSX file (told apart by content, not by name) into a :class:`Table`."""
+    """Read a CSV or XLSX file (told apart by content, not by name) into a :class:`Table`; a kind that is
+    only exported is refused before the file is looked at."""
+    importable(kind)
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, kind)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

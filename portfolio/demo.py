@@ -43,7 +43,13 @@ from portfolio.funding.schemas import (
 from portfolio.money import EUR
 from portfolio.processes import repository as processes_repository
 from portfolio.processes import service as processes_service
-from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate, Stage
+from portfolio.processes.schemas import (
+    FollowUpOutcome,
+    FollowUpUpdate,
+    NationalProcessCreate,
+    NationalProcessUpdate,
+    Stage,
+)
 from portfolio.projects import repository as projects_repository
 from portfolio.projects import service as projects_service
 from portfolio.projects.facts import LiveFacts
@@ -801,7 +807,7 @@ def _settle_reports(
     """What became of the reports an agreement asks for, as of the sample's last day: those due before
     it accepted (some only submitted, awaiting the donor's acceptance), those due after it still due;
     the first :data:`OVERDUE_REPORTS` financial statements of projects still running never sent."""
-    obligations = agreements_service.agreement_obligations(session, agreement_id)
+    obligations = agreements_service.obligations_of_agreement(session, agreement_id)
     report.obligations += len(obligations)
     for obligation in obligations:
         assert obligation.id is not None
@@ -966,8 +972,34 @@ def load_demo_data(session: Session, hasher: PasswordHash) -> Report:
     for n in range(len(STATUSES)):
         _load_project(session, n, report)
     _load_processes(session, report)
+    _check_sustained_processes(session)
     _load_norms(session)
     return report
+
+
+def _check_sustained_processes(session: Session) -> None:
+    """A sample process that reached ``sustained`` passed its follow-up checks: each one that fell due is
+    recorded done, on its due day or, when it fell due before the process became sustained, on that day."""
+    today = date.today()
+    for process in processes_repository.list_processes(
+        session, processes_repository.ProcessFilters(stage=Stage.sustained), 1000, 0
+    )[0]:
+        assert process.id is not None
+        history = processes_repository.stage_history(session, process.id)
+        for check in process.follow_ups:
+            if check.status != "due" or check.due_on > today:
+                continue
+            assert check.id is not None
+            processes_service.update_follow_up(
+                session,
+                SYSTEM,
+                check.id,
+                FollowUpUpdate(
+                    outcome=FollowUpOutcome.sustained,
+                    checked_on=max(check.due_on, history[-1].changed_on),
+                    note="Sample data: still running on the national budget.",
+                ),
+            )
 
 
 # -- the norms the sample projects implement --------------------------------------------------------

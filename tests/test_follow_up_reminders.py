@@ -143,6 +143,7 @@ def test_reminders_name_the_donor_state_and_link_the_page_when_the_public_addres
     by_kind = {r.subject_kind: r.body for r in sent}
     assert "to Germany (DEU) on project" in by_kind["obligation"]
     assert f"Project page: https://tracker.example.org/projects/{project['id']}\n" in by_kind["obligation"]
+    assert "Record the submission: https://tracker.example.org/obligations/" in by_kind["obligation"]
     assert f"Process page: https://tracker.example.org/processes/{process['id']}\n" in by_kind["follow_up"]
     mails = [m.get_content() for m in inbox.messages]
     assert any(f"https://tracker.example.org/projects/{project['id']}" in m for m in mails)

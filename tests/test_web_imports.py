@@ -92,7 +92,8 @@ def test_the_form_offers_every_kind_the_templates_and_a_file_chooser(staff):
     assert 'enctype="multipart/form-data"' in html
     assert 'type="file"' in html
     assert '<label for="f-file">' in html
-    for kind in ("projects", "pledges", "receipts", "milestones", "indicators", "national-processes"):
+    kinds = ("projects", "pledges", "receipts", "milestones", "indicators", "national-processes", "agreements")
+    for kind in kinds:
         assert f'<option value="{kind}"' in html
         assert f'href="/imports/templates/{kind}.csv"' in html
         assert f'href="/imports/templates/{kind}.xlsx"' in html
@@ -171,6 +172,16 @@ def test_a_file_that_is_no_spreadsheet_gets_the_415_message_on_the_form(staff):
     assert 'id="f-file-error"' in page.text
     assert "is not a spreadsheet" in page.text
     assert 'enctype="multipart/form-data"' in page.text  # the form, ready for another file
+
+
+@pytest.mark.parametrize("kind", ["obligations", "nonsense"])
+def test_a_kind_the_form_does_not_offer_is_a_message_beside_the_kind_field(staff, kind):
+    # Reporting obligations are exported, never imported: the schedule of an agreement makes them.
+    assert '<option value="obligations"' not in staff.get("/imports").text
+    page = check(staff, b"kind,due_on\r\n", kind=kind, name="obligations.csv")
+    assert page.status_code == 422
+    assert "Choose what the file holds." in text_of(page.text)
+    assert 'id="f-kind-error"' in page.text
 
 
 def test_no_file_chosen_is_a_message_beside_the_file_field(staff):

@@ -230,7 +230,7 @@ def sync_obligations(
     return touched
 
 
-def agreement_obligations(session: Session, agreement_id: int) -> list[Obligation]:
+def obligations_of_agreement(session: Session, agreement_id: int) -> list[Obligation]:
     """An agreement's obligations, by due date."""
     return repository.agreement_obligations(session, agreement_id)
 

@@ -100,6 +100,7 @@ def compose(
         "What to do: prepare the report and send it to the donor; then record its submission on the "
         'reporting obligation in the portfolio tracker (status "submitted" and the date), which stops '
         "further reminders. If the date has moved, change the obligation's due date instead.\n\n"
+        f"{_link(base_url, f'/obligations/{item.obligation_id}', 'Record the submission')}"
         f"{_link(base_url, f'/projects/{item.project_id}', 'Project page')}"
         f"Reporting obligation #{item.obligation_id}. You receive this as its owner or, as it has no "
         "owner, as a member of the FSC support staff.\n"

@@ -23,7 +23,7 @@ from portfolio.db import SessionDep
 from portfolio.errors import AppError
 from portfolio.transfer import exporter, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, Format
-from portfolio.transfer.kinds import Kind
+from portfolio.transfer.kinds import IMPORTABLE, Kind
 from portfolio.transfer.router import UploadLimit
 from portfolio.transfer.sheets import NotASpreadsheet, read_table
 from portfolio.users.models import User
@@ -48,6 +48,7 @@ REGISTERS: dict[Kind, str] = {
     Kind.indicators: "/projects",
     Kind.national_processes: "/processes",
     Kind.exchange_rates: "/exchange-rates",
+    Kind.agreements: "/obligations",
 }
 
 
@@ -62,6 +63,7 @@ def kind_labels(lang: str) -> dict[Kind, str]:
         Kind.indicators: _("Indicators"),
         Kind.national_processes: _("National processes"),
         Kind.exchange_rates: _("Exchange rates"),
+        Kind.agreements: _("Contribution agreements"),
     }
 
 
@@ -170,7 +172,10 @@ async def _upload(request: Request) -> tuple[_Upload | None, Form, int]:
     kind: Kind | None = None
     try:
         kind = Kind(str(values.get("kind", "")))
+        if kind not in IMPORTABLE:
+            raise ValueError(kind)
     except ValueError:
+        kind = None
         errors["kind"] = _("Choose what the file holds.")
     sent = form_data.get("file")
     data = b""

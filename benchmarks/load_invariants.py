@@ -47,7 +47,7 @@ class Snapshot:
 def snapshot(store: Store) -> Snapshot:
     max_ids = {
         table: int(store.rows(f"SELECT COALESCE(MAX(id), 0) FROM {table}")[0][0])  # noqa: S608 - fixed names
-        for table in ("project", "pledge", "receipt", "audit_entry")
+        for table in ("project", "pledge", "receipt", "audit_entry", "document")
     }
     sums = {
         int(r[0]): store.money(r[1])
@@ -326,4 +326,62 @@ def check(
             f"{len(unaudited)} acknowledged writes are missing from the audit trail: {_sample(unaudited, 2)}"
         )
     verdict.numbers["refused_writes_checked"] = len(refused)
+
+    # 6. Documents: every acknowledged upload stored once, with the size and sha256 acknowledged, its chunks
+    # adding up to it; no chunk without its document; every download the bytes uploaded.
+    documents = {
+        int(r[0]): (int(r[1]), str(r[2]), str(r[3]))
+        for r in store.rows(
+            f"SELECT id, size, sha256, title FROM document WHERE id > {before.max_ids['document']}"  # noqa: S608 - an integer
+        )
+    }
+    chunked = {
+        int(r[0]): int(r[1])
+        for r in store.rows("SELECT document_id, SUM(LENGTH(data)) FROM document_chunk GROUP BY document_id")
+    }
+    acked_documents = {c.wrote["id"]: c for c in acked if c.wrote and c.wrote["entity"] == "document"}
+    lost_docs = [i for i in acked_documents if i not in documents]
+    if lost_docs:
+        verdict.fail(f"{len(lost_docs)} acknowledged uploads are not stored: {_sample(lost_docs)}")
+    altered = [
+        i
+        for i, c in acked_documents.items()
+        if i in documents
+        and (
+            documents[i][:2] != (c.wrote["size"], c.wrote["sha256"])  # type: ignore[index]
+            or chunked.get(i) != documents[i][0]
+        )
+    ]
+    if altered:
+        verdict.fail(
+            f"{len(altered)} stored documents differ from the upload acknowledged: {_sample(altered)}"
+        )
+    doubtful_docs = {c.marker for c in in_doubt if c.op == "upload_document"}
+    strays = [
+        i
+        for i in documents
+        if i not in acked_documents and not any(m in documents[i][2] for m in doubtful_docs)
+    ]
+    if strays:
+        verdict.fail(
+            f"{len(strays)} documents are stored that no acknowledged upload wrote: {_sample(strays)}"
+        )
+    orphans = int(
+        store.rows(
+            "SELECT COUNT(*) FROM document_chunk c"
+            " WHERE NOT EXISTS (SELECT 1 FROM document d WHERE d.id = c.document_id)"
+        )[0][0]
+    )
+    if orphans:
+        verdict.fail(f"{orphans} stored chunks belong to no document")
+    bad_downloads = [c for c in calls if c.op == "download_document" and c.error.startswith("download")]
+    if bad_downloads:
+        verdict.fail(
+            f"{len(bad_downloads)} downloads did not match their upload: {_sample(bad_downloads, 2)}"
+        )
+    verdict.numbers["documents_uploaded_and_checked"] = len(acked_documents)
+    verdict.numbers["document_downloads_checked"] = sum(
+        c.op == "download_document" and c.status == 200 for c in calls
+    )
+    verdict.numbers["orphan_chunks"] = orphans
     return verdict

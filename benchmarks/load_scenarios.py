@@ -4,7 +4,9 @@ request with what each acknowledged write stored."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -41,6 +43,8 @@ OPERATIONS: dict[str, int] = {
     "patch_pledge_amount_blind": 2,
     "patch_project": 8,
     "transition": 10,
+    "upload_document": 4,
+    "download_document": 4,
 }
 # The answers each operation may get (besides a 503 while the database is away). Anything else is a bug,
 # of the app or of this script: a 409 on a transition read a moment before, a 422 on a body built here.
@@ -58,11 +62,14 @@ EXPECTED: dict[str, set[int]] = {
     "patch_pledge_stale": {412},
     "patch_project_stale": {412},
     "transition_stale": {412},
+    "upload_document": {201},
+    "download_document": {200},
 }
 READ_STATUSES = {200}
 STALE_SHARE = 0.2  # of the If-Match PATCHes, how many send an old ETag on purpose
 OVER_SHARE = 0.2  # of the receipts, how many ask for more than the pledge has outstanding
 HOT_PLEDGES = 24  # receipts mostly go to a few pledges, so that clients race on them
+CHUNK = 256 * 1024  # the documents' stored chunk: uploads run from under one to three of them
 
 
 # -- the request log ----------------------------------------------------------------------------------
@@ -104,6 +111,7 @@ class World:
     run: str
     deadline: float
     max_requests: int
+    documents: dict[int, str] = field(default_factory=dict)  # uploaded here and acknowledged: id -> sha256
     calls: list[Call] = field(default_factory=list)
     script_errors: list[str] = field(default_factory=list)
     t0: float = 0.0
@@ -244,11 +252,20 @@ class Client:
         if self.dashboard_login != account:
             self.http.cookies.clear()
             self.dashboard_login = None
+            form = await self.call("login_form", "GET", "/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text) if form is not None else None
+            if token is None:
+                return
             response = await self.call(
                 "dashboard_login",
                 "POST",
-                "/dashboards/login",
-                data={"email": account, "password": PASSWORD, "next": "/dashboards"},
+                "/login",
+                data={
+                    "email": account,
+                    "password": PASSWORD,
+                    "next": "/dashboards",
+                    "csrf_token": token.group(1),
+                },
             )
             if response is None or response.status_code != 303:
                 return
@@ -330,6 +347,53 @@ class Client:
             world.open_projects.append(project["id"])
             world.movable_projects.add(project["id"])
             world.all_projects.append(project["id"])
+
+    async def upload_document(self) -> None:
+        """A PDF of up to three stored chunks, its bytes unique to this request (the marker)."""
+        rng, world = self.rng, self.world
+        marker = self.marker()
+        size = rng.choice([2_000, CHUNK - 100, CHUNK + 1, 2 * CHUNK + rng.randrange(1, CHUNK)])
+        head = f"%PDF-1.4\n% {marker}\n".encode()
+        body = head + rng.randbytes(max(0, size - len(head) - 6)) + b"\n%%EOF"
+        sha = hashlib.sha256(body).hexdigest()
+        form = {
+            "owner_type": "project",
+            "owner_id": str(rng.choice(world.all_projects)),
+            "category": "A07",
+            "title": f"Load test {marker}",
+        }
+        response = await self.call(
+            "upload_document",
+            "POST",
+            "/api/v1/documents",
+            data=form,
+            files={"file": ("report.pdf", body, "application/pdf")},
+            marker=marker,
+            sent={**form, "sha256": sha, "size": len(body)},
+        )
+        if response is not None and response.status_code == 201:
+            stored = response.json()
+            self._wrote(
+                {"entity": "document", "id": stored["id"], "sha256": stored["sha256"], "size": stored["size"]}
+            )
+            if stored["sha256"] != sha or stored["size"] != len(body):
+                world.script_errors.append(
+                    f"upload_document: document {stored['id']} answered another sha256"
+                )
+            world.documents[stored["id"]] = sha
+
+    async def download_document(self) -> None:
+        """Read back a document uploaded in this run: the bytes must hash to what was uploaded."""
+        world = self.world
+        if not world.documents:
+            return
+        document_id = self.rng.choice(list(world.documents))
+        response = await self.call("download_document", "GET", f"/api/v1/documents/{document_id}/content")
+        if response is not None and response.status_code == 200:
+            got = hashlib.sha256(response.content).hexdigest()
+            assert self.last is not None
+            if got != world.documents[document_id]:
+                self.last.error = f"download of document {document_id}: sha256 {got} is not the one uploaded"
 
     def _wrote(self, what: dict[str, Any]) -> None:
         assert self.last is not None

@@ -88,6 +88,8 @@ TABLE = {
     ("GET", "/api/v1/exports/receipts.{fmt}"): "read",
     ("GET", "/api/v1/exports/national-processes.{fmt}"): "read",
     ("GET", "/api/v1/exports/exchange-rates.{fmt}"): "read",
+    ("GET", "/api/v1/exports/agreements.{fmt}"): "read",
+    ("GET", "/api/v1/exports/obligations.{fmt}"): "read",
     ("POST", "/api/v1/projects/{project_id}/interests"): "interests",
     ("GET", "/api/v1/interests"): "read",
     ("GET", "/api/v1/interests/{interest_id}"): "read",

@@ -405,6 +405,31 @@ def test_documents_on_the_project_page_upload_share_and_delete(client, staff, do
     assert staff.get(f"/documents/{docs['Depot assessment']['id']}/download").status_code == 404
 
 
+def test_the_obligations_list_shows_what_is_still_to_deliver_unless_asked_for_more(client, staff, funded):
+    record_agreement(staff, funded["german"]["id"])
+    items = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"]
+    done = items[0]
+    ok(
+        client.patch(
+            f"/api/v1/obligations/{done['id']}",
+            json={"status": "submitted", "submitted_on": "2025-07-10"},
+            headers={"If-Match": f'"{done["version"]}"'},
+        )
+    )
+    page = staff.get("/obligations")
+    assert '<option value="open" selected>Still to deliver (due or overdue)</option>' in page.text
+    assert f'href="/obligations/{done["id"]}"' not in page.text
+    assert "Showing 1–5 of 5 obligations" in text_of(page)  # six for Germany and Norway, one delivered
+    every = staff.get("/obligations", params={"status": "any"})
+    assert f'href="/obligations/{done["id"]}"' in every.text and "Showing 1–6 of 6 obligations" in text_of(
+        every
+    )
+    submitted = staff.get("/obligations", params={"status": "submitted"})
+    assert "Showing 1–1 of 1 obligations" in text_of(submitted) or "Showing 1–1 of 1 obligation" in text_of(
+        submitted
+    )
+
+
 def test_a_donor_sees_its_own_obligations_and_gets_404_pages_for_others(client, staff, donor, funded):
     record_agreement(staff, funded["german"]["id"])
     own = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"]
@@ -657,7 +682,12 @@ def test_an_agreement_its_reports_and_documents_in_the_browser(app, client, fund
                 "link", name="Reporting obligations"
             ).click()
             page.wait_for_load_state("load")
-            assert page.locator("table.obligations tbody tr").count() == 4  # Germany's own four
+            # Germany's own four, one of them submitted: three still to deliver unless asked for all.
+            assert page.locator("table.obligations tbody tr").count() == 3
+            page.get_by_label("Status").select_option(label="Any status")
+            page.get_by_role("button", name="Show obligations").click()
+            page.wait_for_load_state("load")
+            assert page.locator("table.obligations tbody tr").count() == 4
             page.goto(f"{server}/pledges/{german}/agreement")
             with page.expect_download() as download:
                 page.get_by_role("link", name="Signed contribution agreement", exact=True).click()

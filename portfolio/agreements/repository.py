@@ -92,6 +92,8 @@ def filter_obligations(query: Q, filters: ObligationFilters, today: date) -> Q:
         query = query.where(col(Obligation.kind) == filters.kind)
     if filters.status == "overdue":
         query = query.where(col(Obligation.status) == "due", col(Obligation.due_on) < today)
+    elif filters.status == "open":  # still to deliver: due, overdue or not
+        query = query.where(col(Obligation.status) == "due")
     elif filters.status == "due":
         query = query.where(col(Obligation.status) == "due", col(Obligation.due_on) >= today)
     elif filters.status is not None:

@@ -403,13 +403,21 @@ CHECKS: dict[str, TypeAdapter[Any]] = {
 }
 
 
+OPEN, ANY_STATUS = "open", "any"
+STATUS_FILTER = {OPEN: "open", ANY_STATUS: None}
+
+
 def selection(query: Mapping[str, str], gettext: Callable[[str], str]) -> Selection:
     """The list's query string read as the API reads its query: a blank field means any; a value the API
     would refuse gets a message beside its field."""
     values = {name: query.get(name, "").strip() for name in (*LIST_FILTERS, "page")}
+    # What waits to be delivered unless another status is asked for; "any" lists every status.
+    values["status"] = values["status"] or OPEN
     errors: dict[str, str] = {}
     chosen: dict[str, Any] = {}
     for name, check in CHECKS.items():
+        if name == "status" and values[name] in (OPEN, ANY_STATUS):
+            continue
         if values[name]:
             try:
                 chosen[name] = check.validate_python(values[name])
@@ -433,7 +441,7 @@ def selection(query: Mapping[str, str], gettext: Callable[[str], str]) -> Select
         project_id=chosen.get("project"),
         donor=chosen.get("donor"),
         kind=str(chosen["kind"]) if "kind" in chosen else None,
-        status=str(chosen["status"]) if "status" in chosen else None,
+        status=str(chosen["status"]) if "status" in chosen else STATUS_FILTER.get(values["status"]),
         due_before=chosen.get("due_before"),
         due_after=chosen.get("due_after"),
     )
@@ -487,7 +495,11 @@ def obligations(request: Request, session: SessionDep, user: PageUser) -> Respon
         project_options=[(str(pid), f"{code} — {title}") for pid, (code, title) in titles.items()],
         state_options=sorted(names.items(), key=lambda item: item[1]),
         kind_options=options(KIND_LABELS, gettext),
-        status_options=options(STATE_LABELS, gettext),
+        status_options=[
+            (OPEN, gettext("Still to deliver (due or overdue)")),
+            *options(STATE_LABELS, gettext),
+            (ANY_STATUS, gettext("Any status")),
+        ],
         kind_labels=KIND_LABELS,
         state_labels=STATE_LABELS,
     )

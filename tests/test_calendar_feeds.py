@@ -80,6 +80,26 @@ def test_a_feed_lists_obligations_and_open_milestones_as_all_day_events(client, 
     assert set(events(anon, made["url"])) == set(found)  # the UIDs stay the same from one read to the next
 
 
+def test_each_event_says_what_it_is_and_links_to_its_page_when_the_address_is_known(
+    app, client, anon, accounts
+):
+    own = funded_project(client, "DEU", "2026-03-31")
+    url = feed(client, accounts["staff"].headers)["url"]
+    obligation_uid = f"obligation-{own['obligation']['id']}@portfolio"
+    milestone_uid = f"milestone-{own['milestone']['id']}@portfolio"
+    found = events(anon, url)
+    description = str(found[obligation_uid]["DESCRIPTION"])
+    assert "Contribution agreement CA with DEU" in description and own["project"]["code"] in description
+    assert "URL" not in found[obligation_uid]  # no public address set: no link
+    assert "Milestone of project" in str(found[milestone_uid]["DESCRIPTION"])
+
+    base = "https://tracker.example.org"
+    app.state.settings = app.state.settings.model_copy(update={"public_base_url": base})
+    found = events(anon, url)
+    assert str(found[obligation_uid]["URL"]) == f"{base}/obligations/{own['obligation']['id']}"
+    assert str(found[milestone_uid]["URL"]) == f"{base}/projects/{own['project']['id']}"
+
+
 def test_a_donors_feed_holds_only_its_own_states_obligations_and_funded_projects(client, anon, accounts):
     own = funded_project(client, "DEU", "2026-03-31")
     other = funded_project(client, "USA", "2026-04-30")

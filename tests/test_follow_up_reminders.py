@@ -188,3 +188,8 @@ def test_every_feed_has_the_open_follow_up_checks_with_stable_uids(app, client, 
         assert str(event["SUMMARY"]) == "SRB National SALW Commission: 24-month sustainability check"
         assert event.decoded("DTSTART") == date(2026, 3, 31)
         assert event.decoded("DTEND") == date(2026, 4, 1)
+        assert "24 months after it became operational" in str(event["DESCRIPTION"])
+    app.state.settings = app.state.settings.model_copy(update={"public_base_url": "https://t.example.org"})
+    response = anon.get(made["url"])
+    event = {str(e["UID"]): e for e in Calendar.from_ical(response.content).walk("VEVENT")}[checks[0]]
+    assert str(event["URL"]) == f"https://t.example.org/processes/{process['id']}"

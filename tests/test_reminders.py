@@ -128,6 +128,7 @@ def test_reminders_go_the_days_before_and_on_the_first_day_overdue_to_the_owner(
     assert first["From"] == "portfolio@example.org"
     text = first.get_content()
     assert "record its submission" in text and code in text and "DEU" in text
+    assert "owed under contribution agreement CA-1" in text
 
 
 def test_without_an_owner_every_staff_account_is_told_and_a_submitted_report_is_not(

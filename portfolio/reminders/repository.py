@@ -39,6 +39,7 @@ class OpenObligation(NamedTuple):
     donor: str
     donor_name: str
     owner_email: str | None
+    agreement_reference: str
 
 
 class OpenFollowUp(NamedTuple):
@@ -57,6 +58,7 @@ class CalendarFollowUp(NamedTuple):
     check_id: int
     months_after: int
     due_on: date
+    process_id: int
     process_name: str
     state: str
 
@@ -66,14 +68,18 @@ class CalendarObligation(NamedTuple):
     kind: str
     due_on: date
     status: str
+    project_id: int
     project_code: str
+    project_title: str
     donor: str
+    agreement_reference: str
 
 
 class CalendarMilestone(NamedTuple):
     milestone_id: int
     title: str
     due_on: date
+    project_id: int
     project_code: str
 
 
@@ -92,6 +98,7 @@ def open_obligations(session: Session, due_from: date, due_to: date) -> list[Ope
             col(Pledge.donor),
             col(State.name),
             col(owner.email),
+            col(Agreement.reference),
         )
         .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
@@ -226,8 +233,11 @@ def calendar_obligations(session: Session, donor: str | None) -> list[CalendarOb
             col(Obligation.kind),
             col(Obligation.due_on),
             col(Obligation.status),
+            col(Project.id),
             col(Project.code),
+            col(Project.title),
             col(Pledge.donor),
+            col(Agreement.reference),
         )
         .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
@@ -242,7 +252,9 @@ def calendar_obligations(session: Session, donor: str | None) -> list[CalendarOb
 def calendar_milestones(session: Session, donor: str | None) -> list[CalendarMilestone]:
     """Every open milestone with a due date (a donor's: of the projects it funds), by due date."""
     query = (
-        sa_select(col(Milestone.id), col(Milestone.title), col(Milestone.due_on), col(Project.code))
+        sa_select(
+            col(Milestone.id), col(Milestone.title), col(Milestone.due_on), col(Project.id), col(Project.code)
+        )
         .join(Project, col(Project.id) == col(Milestone.project_id))
         .where(col(Milestone.done_on).is_(None), col(Milestone.due_on).is_not(None))
         .order_by(col(Milestone.due_on), col(Milestone.id))
@@ -261,6 +273,7 @@ def calendar_follow_ups(session: Session) -> list[CalendarFollowUp]:
             col(FollowUpCheck.id),
             col(FollowUpCheck.months_after),
             col(FollowUpCheck.due_on),
+            col(NationalProcess.id),
             col(NationalProcess.name),
             col(NationalProcess.state),
         )

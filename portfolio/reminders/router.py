@@ -49,11 +49,14 @@ def revoke_calendar_feed(session: SessionDep, actor: CurrentActor) -> Response:
 @feed_router.get(
     "/calendar.ics",
     name="calendar_feed",
-    summary="A calendar feed: reporting obligations and open milestones (by the feed's token, no login)",
+    summary="A calendar feed: reports, milestones and sustainability checks (by the feed's token, no login)",
     description=(
-        "Answers text/calendar: one all-day event per reporting obligation (UID obligation-ID@portfolio) and "
-        "per open milestone with a due date (UID milestone-ID@portfolio), each titled with the project's "
-        "code. The token comes from POST /api/v1/users/me/calendar-feed; an unknown or revoked one is a 404."
+        "Answers text/calendar: one all-day event per reporting obligation (UID obligation-ID@portfolio), "
+        "per open milestone with a due date (UID milestone-ID@portfolio) and per national process's "
+        "follow-up check still due (UID follow-up-ID@portfolio), each titled with the project's code or "
+        "the process's State and name, described (an obligation names its contribution agreement) and, "
+        "when PORTFOLIO_PUBLIC_BASE_URL is set, with the URL of the page where it is recorded. The token "
+        "comes from POST /api/v1/users/me/calendar-feed; an unknown or revoked one is a 404."
     ),
     response_class=Response,
     responses={
@@ -62,11 +65,12 @@ def revoke_calendar_feed(session: SessionDep, actor: CurrentActor) -> Response:
     },
 )
 def calendar_feed(
+    request: Request,
     session: SessionDep,
     token: Annotated[str, Query(description="The feed's token.", max_length=100)],
 ) -> Response:
     return Response(
-        service.calendar(session, token),
+        service.calendar(session, token, request.app.state.settings.public_base_url),
         media_type="text/calendar; charset=utf-8",
         headers={
             "Cache-Control": "private, no-store",

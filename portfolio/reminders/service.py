@@ -96,7 +96,8 @@ def compose(
         when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
     body = (
         f"The {what} to {item.donor_name} ({item.donor}) on project {item.project_code} "
-        f"({item.project_title}) {when}.\n\n"
+        f"({item.project_title}), owed under contribution agreement {item.agreement_reference}, "
+        f"{when}.\n\n"
         "What to do: prepare the report and send it to the donor; then record its submission on the "
         'reporting obligation in the portfolio tracker (status "submitted" and the date), which stops '
         "further reminders. If the date has moved, change the obligation's due date instead.\n\n"
@@ -253,11 +254,12 @@ def revoke_feeds(session: Session, actor: Actor) -> int:
     return len(feeds)
 
 
-def calendar(session: Session, token: str) -> bytes:
+def calendar(session: Session, token: str, base_url: str | None = None) -> bytes:
     """The RFC 5545 calendar of the feed with this token: every reporting obligation and every open
     milestone with a due date that its account may see, and every follow-up check of a national process
-    still due (every account may read those), as all-day events. 404 for an unknown or revoked token, or
-    an account no longer active."""
+    still due (every account may read those), as all-day events with a description and, when the
+    tracker's public address is known, the URL of the page where each is recorded. 404 for an unknown or
+    revoked token, or an account no longer active."""
     user = repo.feed_owner(session, token_digest(token)) if token else None
     if user is None:
         raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
@@ -276,12 +278,20 @@ def calendar(session: Session, token: str) -> bytes:
             o.due_on,
             f"{o.project_code}: {_kind_label(o.kind)} report due to {o.donor}{state}",
         )
+        event.add(
+            "description",
+            f"Contribution agreement {o.agreement_reference} with {o.donor}, project {o.project_code} "
+            f"({o.project_title}). Reporting obligation #{o.obligation_id}, {o.status}.",
+        )
+        _add_url(event, base_url, f"/obligations/{o.obligation_id}")
         event.add("categories", ["Reporting obligation"])
         cal.add_component(event)
     for m in repo.calendar_milestones(session, donor):
         event = _event(
             f"milestone-{m.milestone_id}@{UID_DOMAIN}", stamp, m.due_on, f"{m.project_code}: {m.title}"
         )
+        event.add("description", f"Milestone of project {m.project_code}, not yet done.")
+        _add_url(event, base_url, f"/projects/{m.project_id}")
         event.add("categories", ["Milestone"])
         cal.add_component(event)
     for f in repo.calendar_follow_ups(session):
@@ -291,9 +301,21 @@ def calendar(session: Session, token: str) -> bytes:
             f.due_on,
             f"{f.state} {f.process_name}: {f.months_after}-month sustainability check",
         )
+        event.add(
+            "description",
+            f"Is the national process still running on national resources {f.months_after} months after "
+            f"it became operational? Follow-up check #{f.check_id}.",
+        )
+        _add_url(event, base_url, f"/processes/{f.process_id}")
         event.add("categories", ["Sustainability check"])
         cal.add_component(event)
     return bytes(cal.to_ical())
+
+
+def _add_url(event: Event, base_url: str | None, path: str) -> None:
+    """The page's address as the event's URL, when the tracker's public address is set."""
+    if base_url:
+        event.add("url", f"{base_url}{path}")
 
 
 def _event(uid: str, stamp: datetime, day: date, summary: str) -> Event:

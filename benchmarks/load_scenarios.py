@@ -136,7 +136,9 @@ class Client:
             base_url=base_url, timeout=httpx.Timeout(CLIENT_TIMEOUT_S, connect=5.0), follow_redirects=False
         )
         self.token: str | None = None
-        self.dashboard_login: str | None = None
+        # One browser session per account, as a manager and a donor each keep theirs: a client logs in
+        # through the form once per account, not again each time it reads as the other one.
+        self.page_sessions: dict[str, httpx.Cookies] = {}
         self.seq = 0
         self.last: Call | None = None
 
@@ -249,9 +251,9 @@ class Client:
         rng = self.rng
         donor_view = rng.random() < 0.2
         account = DONOR if donor_view else MANAGER
-        if self.dashboard_login != account:
-            self.http.cookies.clear()
-            self.dashboard_login = None
+        saved = self.page_sessions.get(account)
+        self.http.cookies = saved if saved is not None else httpx.Cookies()
+        if saved is None:
             form = await self.call("login_form", "GET", "/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', form.text) if form is not None else None
             if token is None:
@@ -269,7 +271,6 @@ class Client:
             )
             if response is None or response.status_code != 303:
                 return
-            self.dashboard_login = account
         params: dict[str, Any] = {}
         if rng.random() < 0.4:
             params["year_from"] = rng.randrange(2010, 2022)
@@ -281,6 +282,7 @@ class Client:
             params["lang"] = "fr"
         path = "/dashboards/donors/DEU" if donor_view else f"/dashboards/{rng.choice(DASHBOARD_PAGES)}"
         await self.call("dashboard", "GET", path, params=params)
+        self.page_sessions[account] = httpx.Cookies(self.http.cookies)
 
     # -- writes ---------------------------------------------------------------------------------------
 

@@ -103,7 +103,9 @@ def test_each_event_says_what_it_is_and_links_to_its_page_when_the_address_is_kn
 def test_a_donors_feed_holds_only_its_own_states_obligations_and_funded_projects(client, anon, accounts):
     own = funded_project(client, "DEU", "2026-03-31")
     other = funded_project(client, "USA", "2026-04-30")
-    uids = set(events(anon, feed(anon, accounts["donor"].headers)["url"]))
+    donor_url = feed(anon, accounts["donor"].headers)["url"]
+    uids = set(events(anon, donor_url))
+    assert b"USA" not in anon.get(donor_url).content  # nor in any event's summary or description
     assert f"obligation-{own['obligation']['id']}@portfolio" in uids
     assert f"milestone-{own['milestone']['id']}@portfolio" in uids
     assert f"obligation-{other['obligation']['id']}@portfolio" not in uids

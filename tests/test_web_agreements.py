@@ -425,9 +425,13 @@ def test_the_obligations_list_shows_what_is_still_to_deliver_unless_asked_for_mo
         every
     )
     submitted = staff.get("/obligations", params={"status": "submitted"})
-    assert "Showing 1–1 of 1 obligations" in text_of(submitted) or "Showing 1–1 of 1 obligation" in text_of(
-        submitted
-    )
+    assert "Showing 1–1 of 1 obligation" in text_of(submitted)
+    # "All reporting obligations" on the home page means all of them, the delivered one too.
+    home = staff.get("/")
+    link = re.search(r'<a href="([^"]+)">All reporting obligations</a>', home.text)
+    assert link is not None
+    followed = staff.get(html.unescape(link.group(1)))
+    assert f'href="/obligations/{done["id"]}"' in followed.text
 
 
 def test_a_donor_sees_its_own_obligations_and_gets_404_pages_for_others(client, staff, donor, funded):

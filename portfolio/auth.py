@@ -65,12 +65,12 @@ _CHECKED_MAX = 4096
 _checked: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
 
 
-def _claims(key: str, token: str) -> TokenClaims:
+def _claims(key: str, token: str, leeway_s: float) -> TokenClaims:
     """:func:`read_token`, remembered until the token expires."""
     found = _checked.get((key, token))
     if found is not None and time.time() < found[1]:
         return found[0]
-    claims = read_token(key, token)  # InvalidToken when forged, damaged or expired
+    claims = read_token(key, token, leeway_s)  # InvalidToken when forged, damaged or expired
     expires = float(jwt.decode(token, options={"verify_signature": False})["exp"])
     if len(_checked) >= _CHECKED_MAX:
         _checked.clear()
@@ -86,7 +86,7 @@ def account_of(request: Request, session: Session, token: str) -> User:
     """The active account a token stands for, read afresh (so that revocation is immediate); the one
     check behind the API's bearer tokens and the dashboards' session cookie."""
     try:
-        claims = _claims(request.app.state.secret_key, token)
+        claims = _claims(request.app.state.secret_key, token, request.app.state.settings.token_leeway_s)
     except InvalidToken as exc:
         raise TokenRefused("The token is invalid or has expired; log in again.") from exc
     user = users_repository.get_account(session, claims.user_id)

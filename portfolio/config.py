@@ -29,14 +29,42 @@ class Settings(BaseSettings):
         "first start and kept beside the database file (mode 0600). Required with PostgreSQL.",
     )
     token_ttl_minutes: int = Field(default=480, ge=1, description="How long an access token stays valid.")
-    login_max_failures: int = Field(default=5, ge=1, description="Failed logins that lock an account …")
+    token_leeway_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="How far the app hosts' clocks may disagree: a token's issue and expiry times are "
+        "checked with this many seconds to spare.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Login attempts one client address may make for one e-mail …"
+    )
     login_lock_minutes: int = Field(
-        default=15, ge=1, description="… within this many minutes, and for as long."
+        default=15, ge=1, description="… within this many minutes (429 beyond, until they are over)."
+    )
+    login_account_max_attempts: int = Field(
+        default=20, ge=1, description="Login attempts for one e-mail from all addresses together …"
+    )
+    login_account_window_s: int = Field(
+        default=60, ge=1, le=3600, description="… within this many seconds (429 beyond, until they are over)."
+    )
+    login_concurrent_checks: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Password checks (Argon2id, argon2_memory_kib each) one worker process runs at once; "
+        "further logins wait their turn.",
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes per password hash.")
     argon2_memory_kib: int = Field(default=65536, ge=1024, description="Argon2id memory per password hash.")
     import_max_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, description="Largest spreadsheet upload accepted (413 beyond)."
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body (JSON, forms) any other route accepts, signed in or not: 413 "
+        "beyond, before the body is read. Imports and document uploads have their own limits.",
     )
     iati_org_ref: str = Field(
         default="XM-DAC-47131",

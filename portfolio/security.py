@@ -18,6 +18,9 @@ from portfolio.config import Settings
 
 ALGORITHM = "HS256"
 MIN_KEY_LENGTH = 32
+# How far the clocks of two app hosts may disagree: a token one host issues is accepted by the others though
+# its issue time lies this far in their future, and for as long past its expiry (PORTFOLIO_TOKEN_LEEWAY_S).
+DEFAULT_LEEWAY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,31 @@ class Actor:
     @property
     def is_donor(self) -> bool:
         return self.role == "donor"
+
+    def sees_donor(self, state: str | None) -> bool:
+        """Whether this account may see money given by ``state``: a donor State's account its own State's
+        only; every other role every State's."""
+        return not self.is_donor or (state is not None and state == self.state)
+
+    def donor_filter(self, requested: str | None) -> str | None:
+        """A filter on *who funds* a record (``?donor=``), as this account may apply it. The one rule behind
+        every list, export, page and file: a donor naming another State gets :data:`NO_STATE`, which no
+        record matches, so the answer is the one a State that funds nothing would get — it learns nothing
+        of what another State funds. No filter stays no filter (a donor sees every project's totals)."""
+        if requested is None or self.sees_donor(requested):
+            return requested
+        return NO_STATE
+
+    def own_donor_filter(self, requested: str | None) -> str | None:
+        """A filter on the donor of money listed *line by line* (pledges, receipts, agreements,
+        obligations): a donor's account always gets its own State's lines, or none when it names another."""
+        if not self.is_donor:
+            return requested
+        return self.donor_filter(requested) or self.state or NO_STATE
+
+
+# The State filter that matches no record: what a donor's filter naming another State becomes.
+NO_STATE = "-"
 
 
 SYSTEM = Actor(user_id=None, role="admin")
@@ -96,10 +124,17 @@ def create_token(key: str, user_id: int, token_version: int, ttl: timedelta) -> 
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def read_token(key: str, token: str) -> TokenClaims:
-    """The claims of a token this server signed and that has not expired; InvalidToken otherwise."""
+def read_token(key: str, token: str, leeway_s: float = DEFAULT_LEEWAY_S) -> TokenClaims:
+    """The claims of a token this server signed and that has not expired; InvalidToken otherwise. Its times
+    (iat, nbf, exp) are checked with ``leeway_s`` seconds to spare, for hosts whose clocks disagree."""
     try:
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "tv"]})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "tv"]},
+            leeway=leeway_s,
+        )
         return TokenClaims(user_id=int(claims["sub"]), token_version=int(claims["tv"]))
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc

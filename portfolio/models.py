@@ -21,7 +21,7 @@ from portfolio.projects.models import (
 )
 from portfolio.reminders.models import CalendarFeed, ReminderSent
 from portfolio.states.models import State
-from portfolio.users.models import User
+from portfolio.users.models import LoginThrottle, SignInFailure, User
 
 metadata = SQLModel.metadata
 
@@ -34,6 +34,7 @@ __all__ = [
     "ExchangeRate",
     "Indicator",
     "Interest",
+    "LoginThrottle",
     "Milestone",
     "NationalProcess",
     "NationalProcessProject",
@@ -49,6 +50,7 @@ __all__ = [
     "ProjectStatusChange",
     "Receipt",
     "ReminderSent",
+    "SignInFailure",
     "State",
     "User",
     "metadata",

@@ -47,3 +47,6 @@ class CalendarFeed(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_read_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When a calendar last read the feed (to the minute)."
+    )

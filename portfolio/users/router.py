@@ -19,28 +19,48 @@ users_router = APIRouter(prefix="/api/v1/users", tags=["Accounts"], dependencies
 AUTH_ERRORS = problem_responses(401, 403, 503)
 
 
+LOGIN_RULE = (
+    "Every attempt is counted before its password is checked. One client address may make "
+    "PORTFOLIO_LOGIN_MAX_FAILURES (5) attempts for one e-mail within PORTFOLIO_LOGIN_LOCK_MINUTES (15) "
+    "minutes of the first; all addresses together PORTFOLIO_LOGIN_ACCOUNT_MAX_ATTEMPTS (20) within "
+    "PORTFOLIO_LOGIN_ACCOUNT_WINDOW_S (60) seconds. Beyond either, 429 with Retry-After until the window is "
+    "over; a right password clears its address's count. An unknown e-mail is answered exactly as a known one."
+)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: as uvicorn's proxy headers set it)."""
+    return request.client.host if request.client is not None else ""
+
+
 @auth_router.post(
     "/token",
     response_model=Token,
     summary="Log in: e-mail and password for a bearer token",
+    description=LOGIN_RULE,
     responses={**problem_responses(422, 429, 503), 401: {"description": "Wrong e-mail or password"}},
 )
-def login(
-    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+async def login(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token | JSONResponse:
     state = request.app.state
-    result = service.authenticate(
-        session, state.settings, state.hasher, state.secret_key, form.username, form.password
+    result = await service.authenticate(
+        state.db,
+        state.settings,
+        state.hasher,
+        state.secret_key,
+        form.username,
+        form.password,
+        client_address(request),
     )
-    # Failures are answered, not raised, so that the failed attempt is committed and counted.
     if result.locked_for is not None:
-        minutes = int(result.locked_for.total_seconds() // 60) + 1
+        seconds = int(result.locked_for.total_seconds()) + 1
         return problem(
             429,
             "Too many requests",
-            f"Too many failed logins: this account is locked for {minutes} more minute(s).",
+            "Too many login attempts for this e-mail; try again later.",
             "too-many-requests",
-            headers={"Retry-After": str(int(result.locked_for.total_seconds()) + 1)},
+            headers={"Retry-After": str(seconds)},
         )
     if result.token is None:
         return problem(

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from pwdlib import PasswordHash
 from sqlmodel import Session
 
-from portfolio.audit import repository as audit_repository
 from portfolio.audit import service as audit
 from portfolio.config import Settings
-from portfolio.db import utcnow
+from portfolio.db import Database, utcnow
 from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor, create_token
 from portfolio.states import service as states_service
 from portfolio.users import repository
-from portfolio.users.models import User
+from portfolio.users.models import ADDRESS_MAX, TYPED_EMAIL_MAX, SignInFailure, User
 from portfolio.users.schemas import Role, UserCreate, UserUpdate
 
 Changes = dict[str, list[Any]]
@@ -118,14 +123,15 @@ def update_user(
     if password is not None:
         user.password_hash = hasher.hash(password)
         changes["password"] = ["(hidden)", "(hidden)"]
-        if user.locked_until is not None:
-            changes["locked_until"] = [user.locked_until, None]
-            user.locked_until = None
-        changes["failures_counted_from"] = [user.failures_counted_from, utcnow()]
-        user.failures_counted_from = changes["failures_counted_from"][1]
+        repository.clear_attempts(session, email=user.email)  # a reset lifts the login throttle
     if password is not None or changes.get("active") == [True, False]:
         changes["token_version"] = [user.token_version, user.token_version + 1]
         user.token_version += 1  # every token issued before stops working at once
+    if changes.get("active") == [True, False] or (password is not None and actor.user_id != user.id):
+        # Deactivation and an administrator's reset end the calendar feeds too (not one's own new password).
+        now = utcnow()
+        changes["feeds_valid_from"] = [user.feeds_valid_from, now]
+        user.feeds_valid_from = now
     if changes:
         user.updated_at = utcnow()
         audit.record(session, actor, "update", "user", user.id, changes)
@@ -134,6 +140,23 @@ def update_user(
 
 
 # -- logging in ---------------------------------------------------------------------------------
+#
+# The rule. Every login attempt is counted in the database before its password is checked, in one atomic
+# statement per counter, so that no burst, on any worker or host, gets more checks than the limits:
+#
+# - per (e-mail as typed, client address): ``login_max_failures`` attempts within ``login_lock_minutes``
+#   from the first of them; beyond, 429 until that window is over. A right password clears the counter.
+# - per e-mail as typed, from every address together: ``login_account_max_attempts`` within
+#   ``login_account_window_s`` seconds; beyond, 429 until that short window is over. An attempt refused
+#   this way is not counted against its address, and one refused by its address's counter is not counted
+#   here, so strangers cannot keep the account's holder out for longer than that short window.
+#
+# The counters are keyed by the e-mail as typed, whether or not an account has it: an unknown e-mail is
+# answered exactly as a known one (the same statuses, bodies and password check). The password is checked
+# outside any transaction, at most ``login_concurrent_checks`` at once per worker process.
+
+PRUNE_ONE_IN = 64  # about one attempt in so many drops the expired counters and the old failed sign-ins
+KEEP_FAILURES = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -143,63 +166,132 @@ class LoginResult:
     locked_for: timedelta | None = None
 
 
+@dataclass(frozen=True)
+class _Claim:
+    refused_for: timedelta | None
+    pair_key: str
+    account_key: str
+    user_id: int | None = None
+    password_hash: str | None = None
+    active: bool = False
+    token_version: int = 0
+
+
 @lru_cache(maxsize=4)
 def _dummy_hash(hasher: PasswordHash) -> str:
     return hasher.hash(secrets.token_urlsafe(16))
 
 
-def authenticate(
-    session: Session, settings: Settings, hasher: PasswordHash, key: str, email: str, password: str
-) -> LoginResult:
-    """A token for the right password; otherwise a failure that is counted, and locks the account
-    after ``login_max_failures`` within ``login_lock_minutes``. Unknown e-mails cost the same time."""
-    now = utcnow()
-    user = repository.get_by_email(session, email)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        hasher.verify(password, _dummy_hash(hasher))
-        return LoginResult(locked_for=user.locked_until - now)
-    if user is None:
-        hasher.verify(password, _dummy_hash(hasher))
-        audit.record(
-            session,
-            Actor(None, "anonymous"),
-            "login_failed",
-            "user",
-            None,
-            {"email": [None, email.lower()]},
+def typed_email(email: str) -> str:
+    """What a login keeps of the e-mail typed: lower-case, at most 254 characters."""
+    return email.lower()[:TYPED_EMAIL_MAX]
+
+
+def _counter_key(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _claim(db: Database, settings: Settings, email: str, address: str, now: datetime) -> _Claim:
+    """Count this attempt on its address's counter and the e-mail's, atomically; read the account."""
+    pair_key = _counter_key("pair", email, address)
+    account_key = _counter_key("account", email)
+    with db.session(write=True) as session:
+        pair_window = now + timedelta(minutes=settings.login_lock_minutes)
+        attempts, ends = repository.claim_attempt(session, pair_key, email, now, pair_window)
+        if attempts > settings.login_max_failures:
+            return _Claim(ends - now, pair_key, account_key)
+        account_window = now + timedelta(seconds=settings.login_account_window_s)
+        attempts, ends = repository.claim_attempt(session, account_key, email, now, account_window)
+        if attempts > settings.login_account_max_attempts:
+            repository.release_attempt(session, pair_key)  # not held against the address
+            repository.release_attempt(session, account_key)
+            return _Claim(ends - now, pair_key, account_key)
+        user = repository.get_by_email(session, email)
+        if user is None:
+            return _Claim(None, pair_key, account_key)
+        return _Claim(
+            None, pair_key, account_key, user.id, user.password_hash, user.active, user.token_version
         )
-        return LoginResult()
-    if not hasher.verify(password, user.password_hash) or not user.active:
-        window = timedelta(minutes=settings.login_lock_minutes)
-        audit.record(
-            session,
-            Actor(None, "anonymous"),
-            "login_failed",
-            "user",
-            user.id,
-            {"email": [None, user.email]},
-        )
-        session.flush()
-        assert user.id is not None
-        since = max(now - window, user.failures_counted_from or now - window)
-        failures = audit_repository.count_since(session, "user", user.id, "login_failed", since)
-        if failures >= settings.login_max_failures:
-            user.locked_until = now + window
-            audit.record(
-                session,
-                Actor(None, "anonymous"),
-                "lock",
-                "user",
-                user.id,
-                {"locked_until": [None, user.locked_until]},
+
+
+def _settle(db: Database, claim: _Claim, email: str, address: str, now: datetime, *, success: bool) -> None:
+    """After the check: a right password clears its address's counter (and is not held against the
+    e-mail); a wrong one is recorded, in one statement, for the administrators' security view."""
+    with db.session(write=True) as session:
+        if success:
+            repository.clear_attempts(session, key=claim.pair_key)
+            repository.release_attempt(session, claim.account_key)
+        else:
+            reason = (
+                "unknown-email"
+                if claim.user_id is None
+                else "inactive"
+                if not claim.active
+                else "wrong-password"
             )
+            repository.add_sign_in_failure(
+                session,
+                SignInFailure(
+                    at=now, email=email, user_id=claim.user_id, address=address[:ADDRESS_MAX], reason=reason
+                ),
+            )
+        if secrets.randbelow(PRUNE_ONE_IN) == 0:
+            repository.prune_sign_in_records(session, now - timedelta(days=1), now - KEEP_FAILURES)
+
+
+_check_limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[int, CapacityLimiter]] = (
+    WeakKeyDictionary()
+)
+
+
+def _checks_limiter(size: int) -> CapacityLimiter:
+    """This worker process's bound on password checks at once (one per event loop, i.e. per process)."""
+    loop = asyncio.get_running_loop()
+    found = _check_limiters.get(loop)
+    if found is None or found[0] != size:
+        found = _check_limiters[loop] = (size, CapacityLimiter(size))
+    return found[1]
+
+
+async def authenticate(
+    db: Database,
+    settings: Settings,
+    hasher: PasswordHash,
+    key: str,
+    email: str,
+    password: str,
+    address: str,
+) -> LoginResult:
+    """A token for the right password of an active account; otherwise a refusal, counted as the rule above
+    says. No transaction is open while the password is checked."""
+    now = utcnow()
+    email = typed_email(email)
+    claim = await anyio.to_thread.run_sync(_claim, db, settings, email, address, now)
+    if claim.refused_for is not None:
+        return LoginResult(locked_for=claim.refused_for)
+    known = claim.password_hash if claim.user_id is not None else None
+    right = await anyio.to_thread.run_sync(
+        hasher.verify,
+        password,
+        known or _dummy_hash(hasher),
+        limiter=_checks_limiter(settings.login_concurrent_checks),
+    )
+    success = bool(right and known is not None and claim.active)
+    await anyio.to_thread.run_sync(
+        functools.partial(_settle, db, claim, email, address, now, success=success)
+    )
+    if not success:
         return LoginResult()
-    assert user.id is not None
-    user.failures_counted_from = now  # a success wipes the slate
+    assert claim.user_id is not None
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     return LoginResult(
-        token=create_token(key, user.id, user.token_version, ttl), expires_in=int(ttl.total_seconds())
+        token=create_token(key, claim.user_id, claim.token_version, ttl), expires_in=int(ttl.total_seconds())
     )
+
+
+def sign_in_failures(session: Session, page: PageParams) -> tuple[list[SignInFailure], int]:
+    """The failed sign-ins, newest first: the administrators' security view."""
+    return repository.list_sign_in_failures(session, page.limit, page.offset)
 
 
 def revoke_tokens(session: Session, actor: Actor, user: User) -> None:

@@ -55,17 +55,17 @@ def login_form(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
-    session: SessionDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     request.state.user = None
     state = request.app.state
-    result = users_service.authenticate(
-        session, state.settings, state.hasher, state.secret_key, email, password
+    address = request.client.host if request.client is not None else ""
+    result = await users_service.authenticate(
+        state.db, state.settings, state.hasher, state.secret_key, email, password, address
     )
     _ = translations(request_lang(request)).gettext
     if result.token is None:

@@ -1,5 +1,6 @@
 """Settings, read from the environment (prefix ``PORTFOLIO_``) or a ``.env`` file."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -104,6 +105,12 @@ class Settings(BaseSettings):
         description="How many months after a national process becomes operational its sustainability "
         "follow-up checks fall due, comma-separated (default 12,24).",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=["127.0.0.1", "::1"],
+        description="The balancers or reverse proxies in front of the app, comma-separated addresses or "
+        "networks (e.g. 10.0.0.0/8); * trusts any. Their X-Forwarded-Proto and X-Forwarded-For are believed "
+        "(HTTPS cookies are then Secure and links https://); anyone else's are ignored.",
+    )
     public_base_url: str | None = Field(
         default=None,
         description="Where the staff pages are reached (e.g. https://tracker.example.org): the reminders "
@@ -123,6 +130,24 @@ class Settings(BaseSettings):
         if isinstance(value, list) and any(isinstance(m, int) and not 1 <= m <= 240 for m in value):
             raise ValueError("follow_up_months must be between 1 and 240")
         return sorted(set(value)) if isinstance(value, list) else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_addresses(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list):
+            return value
+        proxies = [str(part).strip() for part in value if str(part).strip()]
+        for proxy in proxies:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"trusted_proxies: {proxy!r} is not an IP address nor a network such as 10.0.0.0/8"
+                    ) from None
+        return proxies
 
     @field_validator("public_base_url")
     @classmethod

@@ -35,6 +35,7 @@ from portfolio.projects.facts import LiveFacts
 from portfolio.projects.router import lifecycle_router, measures_router
 from portfolio.projects.router import router as projects_router
 from portfolio.projects.router import trail_router as project_trail_router
+from portfolio.proxies import TrustedProxies
 from portfolio.reminders.router import feed_router as calendar_feed_router
 from portfolio.reminders.router import me_router as calendar_feed_me_router
 from portfolio.security import password_hasher, resolve_secret_key
@@ -158,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     staff_pages.install(app)  # after every other handler: it wraps them with HTML pages
 
     generate_openapi = app.openapi
+    # Outside every other middleware: what trusted proxies say of the original request is believed first.
+    app.add_middleware(TrustedProxies, proxies=lambda: app.state.settings.trusted_proxies)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

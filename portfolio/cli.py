@@ -48,20 +48,27 @@ def serve(
 
     import uvicorn
 
+    from portfolio.proxies import uvicorn_value
+    from portfolio.serving import SUPERVISOR_ENV
+
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     # Migrated once here; the workers need not race each other to do it again.
     os.environ["PORTFOLIO_MIGRATE_ON_START"] = "false"
+    # Each worker ends itself when this process is gone, even killed outright (portfolio.serving).
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
     get_settings.cache_clear()
     typer.echo(f"Serving on http://{host}:{port} (API docs at http://{host}:{port}/docs)")
     uvicorn.run(
-        "portfolio.main:create_app",
+        "portfolio.serving:worker_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
         reload=reload,
+        # The balancers named by PORTFOLIO_TRUSTED_PROXIES, and only they, speak for the original request.
         proxy_headers=True,
+        forwarded_allow_ips=uvicorn_value(settings.trusted_proxies),
     )
 
 

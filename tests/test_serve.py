@@ -1,0 +1,162 @@
+"""`portfolio serve` as the hosts behind a balancer run it: real processes on real ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.factories import PASSWORD
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_env(database_url: str, **settings: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PORTFOLIO_DATABASE_URL": database_url,
+        "PORTFOLIO_SECRET_KEY": "a-signing-key-for-tests-only-0123456789abcdef",
+        "PORTFOLIO_ARGON2_TIME_COST": "1",
+        "PORTFOLIO_ARGON2_MEMORY_KIB": "1024",
+    }
+    env.update({f"PORTFOLIO_{k.upper()}": v for k, v in settings.items()})
+    return env
+
+
+def create_account(env: dict[str, str], cwd: Path, email: str, role: str = "staff") -> None:
+    subprocess.run(
+        [sys.executable, "-m", "portfolio.cli", "users", "create", "--email", email, "--role", role,
+         "--password", PASSWORD],
+        env=env, cwd=cwd, check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+
+
+@contextmanager
+def served(
+    env: dict[str, str], cwd: Path, *args: str, port: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``portfolio serve`` on a free port until it answers /healthz; stopped (TERM, then KILL) afterwards."""
+    port = port or free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "portfolio.cli", "serve", "--port", str(port), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start within 60 s"
+                time.sleep(0.2)
+        yield server, url
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def token(url: str, email: str) -> str:
+    response = httpx.post(
+        f"{url}/api/v1/auth/token", data={"username": email, "password": PASSWORD}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+# -- trusted proxies -----------------------------------------------------------------------------------
+
+
+def _feed_url(url: str, bearer: str) -> str:
+    headers = {"Authorization": f"Bearer {bearer}", "X-Forwarded-Proto": "https"}
+    made = httpx.post(f"{url}/api/v1/users/me/calendar-feed", headers=headers, timeout=10)
+    assert made.status_code == 201, made.text
+    return str(made.json()["url"])
+
+
+def test_serve_believes_forwarded_https_only_from_the_trusted_proxies(tmp_path: Path):
+    env = serve_env(f"sqlite:///{tmp_path / 'served.db'}", trusted_proxies="127.0.0.1")
+    create_account(env, tmp_path, "staff@example.org")
+    with served(env, tmp_path) as (_, url):
+        assert _feed_url(url, token(url, "staff@example.org")).startswith("https://127.0.0.1:")
+    # The balancer is elsewhere: this client's header is ignored, though Uvicorn alone trusts 127.0.0.1.
+    with served({**env, "PORTFOLIO_TRUSTED_PROXIES": "10.0.0.0/8"}, tmp_path) as (_, url):
+        assert _feed_url(url, token(url, "staff@example.org")).startswith("http://127.0.0.1:")
+
+
+# -- workers exit with their supervisor ----------------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found |= {child} | descendants(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; it waits only for its (new) parent to reap it
+
+
+def port_free(url: str) -> bool:
+    port = int(url.rsplit(":", 1)[1])
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server restarting on it would
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_killing_the_supervisor_outright_ends_its_workers_and_frees_the_port(tmp_path: Path):
+    env = serve_env(f"sqlite:///{tmp_path / 'served.db'}")
+    with served(env, tmp_path, "--workers", "2") as (server, url):
+        deadline = time.monotonic() + 30
+        while len(workers := descendants(server.pid)) < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        killed = time.monotonic()
+        while any(alive(pid) for pid in workers) or not port_free(url):
+            assert time.monotonic() - killed < 5, (
+                f"still running 5 s after the supervisor was killed: {workers}"
+            )
+            time.sleep(0.1)
+        gone_after = time.monotonic() - killed
+    with served(env, tmp_path, port=int(url.rsplit(":", 1)[1])) as (_, again):  # the same port
+        assert httpx.get(f"{again}/healthz", timeout=5).status_code == 200
+    print(f"workers gone and port free {gone_after:.2f} s after kill -9 of the supervisor")

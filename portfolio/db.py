@@ -25,7 +25,10 @@ from fastapi.concurrency import contextmanager_in_threadpool
 from sqlalchemy import BigInteger, DateTime, Numeric, event
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql import functions
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -81,7 +84,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        if dialect.name == "sqlite":
+        if dialect.name == "sqlite":  # an INTEGER, or a sum's exact digits beyond 64 bits (see _ExactSum)
             return (Decimal(int(value)) / self._factor).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)
 
@@ -127,6 +130,8 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
         dbapi_connection.isolation_level = None
         # SQLite's own lower() knows only ASCII; searches must find "Čačak" when asked for "čačak".
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+        # SUM() of 64-bit integers overflows at 92,233,720,368,547,758.07 euros: every sum is exact instead.
+        dbapi_connection.create_aggregate(EXACT_SUM, 1, _ExactSum)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
@@ -140,6 +145,52 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
 
 def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
+
+
+# SQLite's SUM() adds 64-bit integers and fails the whole query ("integer overflow") past 2**63 - 1 — 92
+# of the largest pledges, counted in cents. No bound on one record bounds a sum of many, so on SQLite every
+# SUM() is this aggregate instead: Python integers, which never overflow. A total that fits in 64 bits is
+# an INTEGER as before; a larger one is its exact digits as TEXT, which ExactDecimal reads back exactly and
+# which this aggregate adds exactly when it sums sums. (SQL arithmetic on such a total, as in a shortfall,
+# is SQLite's REAL: exact to 15 digits, and only ever past 92 million billion euros.)
+EXACT_SUM = "portfolio_sum"
+_INT64 = range(-(2**63), 2**63)
+
+
+class _ExactSum:
+    __slots__ = ("total",)
+
+    def __init__(self) -> None:
+        self.total: int | float | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, str | bytes):  # a sum of sums, beyond 64 bits; other text counts as SUM() does
+            value = _number(value)
+        self.total = value if self.total is None else self.total + value
+
+    def finalize(self) -> Any:
+        total = self.total
+        if isinstance(total, int) and total not in _INT64:
+            return str(total)
+        return total
+
+
+def _number(text: str | bytes) -> int | float:
+    text = text.decode() if isinstance(text, bytes) else text
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return 0
+
+
+@compiles(functions.sum, "sqlite")
+def _compile_exact_sum(element: functions.sum[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{EXACT_SUM}{compiler.function_argspec(element, **kw)}"
 
 
 def _sqlite_begin(conn: Connection) -> None:

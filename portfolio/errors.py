@@ -248,6 +248,15 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def operational_error(_request: Request, exc: OperationalError) -> JSONResponse:
+        if not_computable(exc):
+            log.error("a figure cannot be computed: %s", exc.orig)
+            return problem(
+                500,
+                "A figure cannot be computed",
+                f"A figure this request asks for cannot be computed ({exc.orig}); the database is up and "
+                "every record is kept.",
+                "figure-not-computable",
+            )
         log.warning("database unavailable: %s", exc.orig)
         return _unavailable(exc)
 
@@ -255,6 +264,17 @@ def install_handlers(app: FastAPI) -> None:
     async def pool_timeout(_request: Request, exc: PoolTimeoutError) -> JSONResponse:
         log.warning("database pool exhausted: %s", exc)
         return _unavailable(exc)
+
+
+# SQLite reports arithmetic it cannot do (a 64-bit overflow) and a failing SQL function of the app's own as
+# an OperationalError, as it does a locked or missing database: those are one figure, not the database.
+_NOT_COMPUTABLE = ("integer overflow", "user-defined function raised", "user-defined aggregate")
+
+
+def not_computable(exc: DBAPIError) -> bool:
+    """True when the database answered but could not compute what was asked."""
+    message = str(exc.orig).lower()
+    return any(marker in message for marker in _NOT_COMPUTABLE)
 
 
 def _unavailable(exc: DBAPIError | PoolTimeoutError) -> JSONResponse:

@@ -18,6 +18,8 @@ EUR = "EUR"
 # rates), so that no accepted amount, euro value or sum can overflow the database.
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_RATE = Decimal(1000)
+# The largest euro value of one pledge, receipt or interest: the largest amount at the largest rate.
+MAX_EUR = MAX_AMOUNT * MAX_RATE
 CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.00000001")
 

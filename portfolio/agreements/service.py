@@ -245,10 +245,7 @@ def project_agreements(session: Session, project_id: int) -> list[Agreement]:
 def list_obligations(
     session: Session, viewer: Actor, filters: ObligationFilters, page: PageParams
 ) -> tuple[list[ObligationRow], int]:
-    if viewer.is_donor:
-        if filters.donor is not None and filters.donor != viewer.state:
-            return [], 0  # another State's obligations do not exist for a donor
-        filters = replace(filters, donor=viewer.state or "")
+    filters = replace(filters, donor=viewer.own_donor_filter(filters.donor))
     return repository.list_obligations(session, filters, page, date.today())
 
 

@@ -121,10 +121,7 @@ def _visible_to(viewer: Actor, donor: str) -> bool:
 def list_pledges(
     session: Session, viewer: Actor, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
-    if viewer.is_donor:
-        if filters.donor is not None and filters.donor != viewer.state:
-            return [], 0  # another State's pledges do not exist for a donor
-        filters = replace(filters, donor=viewer.state)
+    filters = replace(filters, donor=viewer.own_donor_filter(filters.donor))
     return repository.list_pledges(session, filters, limit, offset)
 
 

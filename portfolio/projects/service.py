@@ -4,7 +4,7 @@ funding and progress are summarised. Knows nothing of HTTP; never commits."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -133,8 +133,7 @@ def progress_of(row: ProjectRow) -> ProgressSummary:
 def list_projects(
     session: Session, viewer: Actor, filters: ProjectFilters, sort: str, limit: int, offset: int
 ) -> tuple[list[ProjectRow], int]:
-    if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
-        return [], 0  # a donor does not learn what another State funds
+    filters = replace(filters, donor=viewer.donor_filter(filters.donor))
     return repository.list_projects(session, filters, sort, limit, offset)
 
 

@@ -67,7 +67,9 @@ Rows = list[list[Any]]
 
 
 def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) -> Rows:
-    """The rows of one kind, in the order of its columns."""
+    """The rows of one kind, in the order of its columns, as ``viewer`` may see them: every filter naming
+    a donor goes through the account's donor rule (:meth:`Actor.donor_filter`) before anything is read."""
+    filters = seen_by(viewer, filters)
     if kind == Kind.projects:
         reached = repository.status_dates(session, filters.projects)
         return [
@@ -111,9 +113,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
             for i, code in repository.parts(session, Indicator, filters.projects)
         ]
     if kind in (Kind.pledges, Kind.receipts):
-        pledge_filters = _visible(viewer, filters.pledges)
-        if pledge_filters is None:
-            return []
+        pledge_filters = filters.pledges
         if kind == Kind.pledges:
             return [
                 [code, p.donor, p.kind, p.amount, p.currency, p.pledged_on, p.status, p.note]
@@ -124,9 +124,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
             for r, p, code in repository.receipts(session, pledge_filters)
         ]
     if kind == Kind.agreements:
-        pledge_filters = _visible(viewer, filters.pledges)
-        if pledge_filters is None:
-            return []
+        pledge_filters = filters.pledges
         crowded = repository.crowded_pledges(session, pledge_filters)
         out: Rows = []
         for a, p, code, donor_name in repository.agreements(session, pledge_filters):
@@ -152,9 +150,7 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
             )
         return out
     if kind == Kind.obligations:
-        obligation_filters = _visible_obligations(viewer, filters.obligations)
-        if obligation_filters is None:
-            return []
+        obligation_filters = filters.obligations
         today = date.today()
         return [
             [
@@ -200,20 +196,15 @@ def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) ->
     ]
 
 
-def _visible(viewer: Actor, filters: PledgeFilters) -> PledgeFilters | None:
-    if not viewer.is_donor:
-        return filters
-    if filters.donor is not None and filters.donor != viewer.state:
-        return None  # another State's pledges do not exist for a donor
-    return replace(filters, donor=viewer.state)
-
-
-def _visible_obligations(viewer: Actor, filters: ObligationFilters) -> ObligationFilters | None:
-    if not viewer.is_donor:
-        return filters
-    if filters.donor is not None and filters.donor != viewer.state:
-        return None  # another State's obligations do not exist for a donor
-    return replace(filters, donor=viewer.state or "")
+def seen_by(viewer: Actor, filters: ExportFilters) -> ExportFilters:
+    """The filters as ``viewer`` may apply them: which projects a donor funds, and whose pledges,
+    agreements and obligations are listed line by line."""
+    return replace(
+        filters,
+        projects=replace(filters.projects, donor=viewer.donor_filter(filters.projects.donor)),
+        pledges=replace(filters.pledges, donor=viewer.own_donor_filter(filters.pledges.donor)),
+        obligations=replace(filters.obligations, donor=viewer.own_donor_filter(filters.obligations.donor)),
+    )
 
 
 def _yes_no(value: bool) -> str:

@@ -19,7 +19,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
@@ -225,11 +225,9 @@ class _Portfolio:
 
 def _load(session: Session, filters: ProjectFilters, viewer: Actor, *, documents: bool = False) -> _Portfolio:
     donor = viewer.state if viewer.is_donor else None
-    ids: AnySelect
-    if viewer.is_donor and filters.donor is not None and filters.donor != viewer.state:
-        ids = repository.no_project_ids()  # a donor does not learn what another State funds
-    else:
-        ids = projects_repository.filtered_ids(filters)
+    ids: AnySelect = projects_repository.filtered_ids(
+        replace(filters, donor=viewer.donor_filter(filters.donor))
+    )
     projects = list(repository.iati_projects(session, ids))
     projects.sort(key=lambda p: p.code)  # code order, the same on every database (no collation)
     portfolio = _Portfolio(projects, {s.code: s for s in states_repository.list_states(session)})

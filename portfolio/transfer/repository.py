@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, false, func, union_all
+from sqlalchemy import Row, func, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -251,11 +251,6 @@ def parts_named(
 
 
 # -- the IATI publication's loading: a fixed number of statements for the whole selection -----------
-
-
-def no_project_ids() -> AnySelect:
-    """A selection of no project."""
-    return select(col(Project.id)).where(false())
 
 
 def iati_projects(session: Session, ids: AnySelect) -> Sequence[Project]:

@@ -61,8 +61,8 @@ Viewer = Annotated[User, Depends(viewer)]
 
 def page_filters(request: Request, session: SessionDep) -> Filters:
     """The page's filters from its query string: blank means "any"; a bad value is named, not applied.
-    Without ``?lang=``, the language the person chose before (or the browser's)."""
-    raw = {**request.query_params, "lang": request.query_params.get("lang") or request_lang(request)}
+    Without a known ``?lang=``, the language the person chose before (or the browser's, else English)."""
+    raw = {**request.query_params, "lang": request_lang(request)}
     return parse(raw, lambda: queries.participating_states(session))
 
 
@@ -478,7 +478,7 @@ def plotly_js() -> FileResponse:
 def donor_csv(request: Request, session: SessionDep, user: Viewer, code: str, table: str = "") -> Response:
     """One table of the donor's statement as CSV, for the period asked (``?from=&to=``)."""
     code = _check_donor_view(session, user, code)
-    lang = request.query_params.get("lang") or request_lang(request)
+    lang = request_lang(request)
     asked = statement.parse_period(request.query_params, lang)
     if asked.errors:
         return _plain_text("\n".join(asked.errors.values()), 422)
@@ -497,8 +497,7 @@ def donor_csv(request: Request, session: SessionDep, user: Viewer, code: str, ta
 def donor_pdf(request: Request, session: SessionDep, user: Viewer, code: str) -> Response:
     """The donor's statement for the period asked, as an A4 PDF in the language asked."""
     code = _check_donor_view(session, user, code)
-    lang = request.query_params.get("lang") or request_lang(request)
-    lang = lang if lang in ("en", "fr") else "en"
+    lang = request_lang(request)
     asked = statement.parse_period(request.query_params, lang)
     if asked.errors:
         return _plain_text("\n".join(asked.errors.values()), 422)

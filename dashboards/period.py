@@ -32,7 +32,7 @@ from portfolio.errors import Forbidden, NotFound
 from portfolio.projects.measures import BY_CODE
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
-from portfolio.web.i18n import LOCALES, Formats, request_lang, translations
+from portfolio.web.i18n import Formats, request_lang, translations
 from portfolio.web.render import SECURITY_HEADERS, Templates
 from portfolio.web.session import page_user
 
@@ -585,9 +585,8 @@ def reader(request: Request, session: SessionDep) -> User:
 Reader = Annotated[User, Depends(reader)]
 
 
-def _form(request: Request, lang: str | None = None) -> PeriodForm:
-    chosen = lang if lang in LOCALES else request_lang(request)
-    return parse_period(request.query_params, chosen or "en")
+def _form(request: Request) -> PeriodForm:
+    return parse_period(request.query_params, request_lang(request))
 
 
 def _refused(form: PeriodForm) -> Response:
@@ -616,8 +615,8 @@ def period_page(request: Request, session: SessionDep, user: Reader) -> HTMLResp
 
 
 @router.get("/period.pdf")
-def period_pdf(request: Request, session: SessionDep, user: Reader, lang: str = "") -> Response:
-    form = _form(request, lang)
+def period_pdf(request: Request, session: SessionDep, user: Reader) -> Response:
+    form = _form(request)
     if form.errors:
         return _refused(form)
     suffix = "" if form.lang == "en" else f"-{form.lang}"

@@ -51,17 +51,25 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def known_lang(value: str | None) -> str | None:
+    """The page language ``value`` names — any case, with or without a region ("FR", "fr-CA", "fr_BE") —
+    or None for anything else ("xx", "zz-ZZ", "../", blank)."""
+    if not value:
+        return None
+    tag = value.strip().replace("_", "-").split("-")[0].lower()
+    return tag if tag in LOCALES else None
+
+
 def request_lang(request: Request) -> str:
-    """``?lang=`` when given, else the language chosen before (a cookie), else the browser's, else English."""
-    asked = request.query_params.get("lang")
-    if asked in LOCALES:
+    """The one place a request's language is decided, for every page and file: ``?lang=`` when it names a
+    language of the site, else the language chosen before (a cookie), else the browser's, else English. An
+    unknown ``?lang=`` is ignored, never an error."""
+    asked = known_lang(request.query_params.get("lang")) or known_lang(request.cookies.get(LANG_COOKIE))
+    if asked:
         return asked
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LOCALES:
-        return chosen
     for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
-        if tag in LOCALES:
+        tag = known_lang(part.split(";")[0])
+        if tag:
             return tag
     return DEFAULT
 

@@ -141,7 +141,7 @@ def documents_panel(
     return DocumentsPanel(
         owner_type=owner_type.value,
         owner_id=owner_id,
-        back=back,
+        back=safe_next(back),
         items=[(d, names.get(d.uploaded_by or 0, "–"), size_text(d.size, lang)) for d in items],
         total=total,
         writer=may(user, "documents", "write"),
@@ -191,7 +191,9 @@ def _upload_page(
         owner_id = int(str(values.get("owner_id", "")))
     except ValueError as exc:
         raise NotFound("There is no such record to attach a document to.") from exc
-    panel = documents_panel(session, user, lang, owner_type, owner_id, str(values.get("next", "/")))
+    panel = documents_panel(
+        session, user, lang, owner_type, owner_id, safe_next(str(values.get("next", "/")))
+    )
     panel.form = panel_form
     return templates.render(request, "document_upload.html", status, panel=panel)
 
@@ -221,6 +223,7 @@ async def upload(request: Request, session: SessionDep, user: DocumentWriter) ->
     sent = await request.form()
     values: dict[str, Any] = typed(sent)
     values.pop("file", None)
+    values["next"] = safe_next(str(values.get("next", "/")))  # the Back link and where an upload returns
     form = Form(values)
     settings: Settings = request.app.state.settings
     gettext = translations(request_lang(request)).gettext

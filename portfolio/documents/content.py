@@ -79,11 +79,26 @@ FORM_ESCAPES = {"%22": '"', "%0D": "\r", "%0A": "\n"}
 UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f"\\/:*?<>|;]+')
 
 
+# Characters that are not seen but change what is seen: every format character (Unicode category Cf: the
+# direction controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F and U+061C, the zero-width U+200B–U+200D,
+# U+2060 and U+FEFF, the soft hyphen, tags…) and the line and paragraph separators. "report\u202eexe.pdf"
+# shows as "reportfdp.exe".
+INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+
+
+def without_invisible(text: str) -> str:
+    """``text`` without the characters of :data:`INVISIBLE_CATEGORIES`."""
+    if text.isascii():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) not in INVISIBLE_CATEGORIES)
+
+
 def stored_filename(uploaded: str | None, media_type: str) -> str:
-    """The name a document keeps: the uploaded name's last path segment, without control characters,
-    quotes or separators, its extension that of the type found in the content (a PDF uploaded as
+    """The name a document keeps: the uploaded name's last path segment, without invisible characters
+    (direction controls, zero-width and other format characters), with control characters, quotes and
+    separators replaced, its extension that of the type found in the content (a PDF uploaded as
     ``report.docx`` is ``report.pdf``)."""
-    name = (uploaded or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = without_invisible((uploaded or "").replace("\\", "/").rsplit("/", 1)[-1])
     for encoded, char in FORM_ESCAPES.items():  # how browsers and HTTP clients send these in a form
         name = name.replace(encoded, char)
     stem = name.rsplit(".", 1)[0] if "." in name else name

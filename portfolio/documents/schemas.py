@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+from portfolio.documents.content import without_invisible
 from portfolio.pagination import Page
 from portfolio.reference import codelist
 from portfolio.schemas import Output, Patch, control_character_problem, example
@@ -49,11 +50,26 @@ Category = Annotated[
         examples=["A07"],
     ),
 ]
+def _visible(value: object) -> object:
+    """A title without invisible characters (direction controls, zero-width…), its tabs and line breaks
+    as spaces: it is one line, shown as it reads."""
+    if not isinstance(value, str):
+        return value
+    for line_break in "\t\r\n\u2028\u2029":
+        value = value.replace(line_break, " ")
+    return without_invisible(value)
+
+
 Title = Annotated[
     str,
+    BeforeValidator(_visible),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_text),
-    Field(description="What the document is, as people will look for it.", examples=["Mid-term review"]),
+    Field(
+        description="What the document is, as people will look for it (direction controls, zero-width and "
+        "other invisible characters are removed; tabs and line breaks become spaces).",
+        examples=["Mid-term review"],
+    ),
 ]
 Language = Annotated[
     str,
@@ -91,8 +107,9 @@ class DocumentRead(Output):
     title: str
     language: str
     filename: str = Field(
-        description="The name it is downloaded under: the uploaded name made safe, with the extension of the "
-        "type found in its content."
+        description="The name it is downloaded under: the uploaded name made safe (its last path segment, "
+        "without direction controls, zero-width or other invisible characters, control characters, quotes "
+        "and separators replaced), with the extension of the type found in its content."
     )
     media_type: str = Field(description="The type judged from the content, never from the name.")
     size: int = Field(description="Bytes.")

@@ -53,6 +53,7 @@ def serve(
 
     settings = get_settings()
     migrate.upgrade(settings.database_url)
+    _warn_of_connection_shortfall(settings.database_url, workers)
     # Migrated once here; the workers need not race each other to do it again.
     os.environ["PORTFOLIO_MIGRATE_ON_START"] = "false"
     # Each worker ends itself when this process is gone, even killed outright (portfolio.serving).
@@ -70,6 +71,23 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=uvicorn_value(settings.trusted_proxies),
     )
+
+
+def _warn_of_connection_shortfall(database_url: str, workers: int) -> None:
+    """On PostgreSQL: say so when this host's workers may open more connections than the server has left."""
+    from portfolio.connections import service as connections
+    from portfolio.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(database_url, settings)
+    try:
+        warning = connections.check(engine, workers, settings.db_pool_size)
+    except Exception as exc:  # the check must never keep the server from starting
+        warning = f"warning: could not count PostgreSQL's connections ({type(exc).__name__}: {exc})"
+    finally:
+        engine.dispose()
+    if warning:
+        typer.echo(warning, err=True)
 
 
 @db_app.command("upgrade")
@@ -556,7 +574,8 @@ def reminders_send(
     overdue, to the obligation's or check's owner, else to every staff account; with
     PORTFOLIO_PUBLIC_BASE_URL set it links to the project or process page. Running it twice, or on two
     hosts at once, sends nothing twice. A reminder the SMTP server did not take is tried again on the next
-    run; the command then exits with status 1."""
+    run; a record no reminder can be made for is named and passed over, the others still go; in either
+    case the command then exits with status 1."""
     from datetime import date
 
     from portfolio.db import Database
@@ -585,7 +604,11 @@ def reminders_send(
         + (f", {len(report.failed)} failed" if report.failed else "")
         + f" ({day.isoformat()})."
     )
-    if report.failed:
+    for what, reason in report.broken:
+        typer.echo(f"passed over, no reminder could be made or sent: {what}: {reason}", err=True)
+    if report.broken:
+        typer.echo(f"{len(report.broken)} record(s) passed over; the others were sent.", err=True)
+    if report.failed or report.broken:
         raise typer.Exit(code=1)
 
 

@@ -26,8 +26,10 @@ from portfolio.flows.router import follow_ups_router as follow_up_flows_router
 from portfolio.flows.router import interests_router as interest_flows_router
 from portfolio.flows.router import pledges_router as pledge_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
+from portfolio.flows.router import users_router as account_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.interests.router import router as interests_router
+from portfolio.limits import BodyLimit, NoStore
 from portfolio.norms.router import router as norms_router
 from portfolio.processes.router import follow_ups_router
 from portfolio.processes.router import router as processes_router
@@ -53,8 +55,8 @@ projects leave behind (Ministerial declaration on SALW and SCA, 2018, paragraphs
 * Money is exact: every amount is a decimal **string** (e.g. `"250000.00"`); the portfolio counts in euros.
 * Errors are `application/problem+json` (RFC 9457); a 422 lists every bad field in `errors`.
 * Lists are paged with `limit` (≤ 500) and `offset` and return `{items, total, limit, offset}`.
-* Every call but `/healthz` and the token endpoint needs a bearer token: **Authorize** above with an
-  account's e-mail and password. Roles: admin, staff (read and write), manager (read), donor (reads;
+* Every call but `/healthz`, `/readyz` and the token endpoint needs a bearer token: **Authorize** above
+  with an account's e-mail and password. Roles: admin, staff (read and write), manager (read), donor (reads;
   pledges of its own State only).
 * Single records carry an `ETag` (their `version`); send it back as `If-Match` on PATCH or DELETE and a
   change made meanwhile by someone else gets 412 instead of being overwritten.
@@ -76,7 +78,7 @@ TAGS = [
     {"name": "States", "description": "OSCE participating States and Partners for Co-operation."},
     {"name": "Accounts", "description": "Logging in, and accounts (admin)."},
     {"name": "Audit trail", "description": "Who changed what, when, and what it was before."},
-    {"name": "Health", "description": "Liveness and schema revision."},
+    {"name": "Health", "description": "Liveness (`/healthz`); readiness, database and schema (`/readyz`)."},
     {
         "name": "Interests",
         "description": "Donors' expressions of interest in projects seeking funding, and their conversion "
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
+    # Every request's body is bounded before any route reads it; the uploads' own limits stand in front.
+    app.add_middleware(BodyLimit, settings=lambda: app.state.settings)
     app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
     app.add_middleware(
         UploadLimit,
@@ -126,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         me_router,
         users_router,
+        account_flows_router,
         projects_router,
         lifecycle_router,
         project_flows_router,
@@ -157,10 +162,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dashboards.install(app)
     period_report.install(app)
     staff_pages.install(app)  # after every other handler: it wraps them with HTML pages
-
-    generate_openapi = app.openapi
     # Outside every other middleware: what trusted proxies say of the original request is believed first.
     app.add_middleware(TrustedProxies, proxies=lambda: app.state.settings.trusted_proxies)
+    app.add_middleware(NoStore)  # outermost: every answer to a signed-in request, even a 413
+
+    generate_openapi = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -169,13 +175,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
+    @app.get("/healthz", tags=["Health"], summary="Liveness: the process answers")
+    async def healthz() -> JSONResponse:
+        """Answered on the event loop, touching neither the database nor the thread pool, so that it answers
+        at once however busy the requests are: what a load balancer's health check should call."""
+        return JSONResponse({"status": "ok"})
+
     @app.get(
-        "/healthz",
+        "/readyz",
         tags=["Health"],
-        summary="Database reachable and schema revision",
+        summary="Readiness: database reachable and schema revision",
         responses={503: {"description": "Database unreachable, or migrations pending"}},
     )
-    def healthz(request: Request) -> JSONResponse:
+    def readyz(request: Request) -> JSONResponse:
         db: Database = request.app.state.db
         try:
             with db.engine.connect() as conn:

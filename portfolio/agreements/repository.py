@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge
 from portfolio.pagination import PageParams, paged
-from portfolio.users.models import User
+from portfolio.users.models import RESPONSIBLE_ROLES, User
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
@@ -136,7 +136,7 @@ def agreement_obligations(session: Session, agreement_id: int) -> list[Obligatio
 def staff_account(session: Session, user_id: int) -> User | None:
     """An active staff or admin account: who may be responsible for an obligation."""
     user = session.get(User, user_id)
-    if user is None or not user.active or user.role not in ("staff", "admin"):
+    if user is None or not user.active or user.role not in RESPONSIBLE_ROLES:
         return None
     return user
 
@@ -145,7 +145,20 @@ def staff_accounts(session: Session) -> list[User]:
     """The active staff and admin accounts, by name: who may be responsible for an obligation."""
     query = (
         select(User)
-        .where(col(User.active).is_(True), col(User.role).in_(("staff", "admin")))
+        .where(col(User.active).is_(True), col(User.role).in_(RESPONSIBLE_ROLES))
         .order_by(col(User.full_name), col(User.email))
     )
     return list(session.exec(query).all())
+
+
+def owned_obligations(session: Session, user_id: int) -> list[tuple[Obligation, int]]:
+    """The obligations still due whose owner is this account, each with its project's id, locked."""
+    query = (
+        select(Obligation, col(Pledge.project_id))
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .where(col(Obligation.owner_id) == user_id, col(Obligation.status) == "due")
+        .order_by(col(Obligation.id))
+        .with_for_update(of=Obligation)  # type: ignore[arg-type]
+    )
+    return [(o, project_id) for o, project_id in session.exec(query).all()]

@@ -383,6 +383,21 @@ def update_obligation(
     return obligation, changes
 
 
+def release_owned(session: Session, actor: Actor, user_id: int) -> int:
+    """Leave without an owner every obligation still due that this account owned (it may own none any
+    more: deactivated, or no longer staff or admin), so that its reminders go to all staff; audited. How
+    many."""
+    now = utcnow()
+    owned = repository.owned_obligations(session, user_id)
+    for obligation, project_id in owned:
+        obligation.owner_id = None
+        obligation.updated_at = now
+        changes: Changes = {"owner_id": [user_id, None]}
+        audit.record(session, actor, "update", "obligation", obligation.id, changes, project_id)
+    session.flush()
+    return len(owned)
+
+
 def overdue_obligations(session: Session, viewer: Actor, limit: int) -> tuple[list[ObligationRow], int]:
     """The obligations still due whose date has passed, longest overdue first, as ``viewer`` may see
     them (a donor: its own State's), and how many there are."""

@@ -15,6 +15,7 @@ from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.facts import FactsDep
+from portfolio.flows import accounts as accounts_flow
 from portfolio.flows import agreements as agreements_flow
 from portfolio.flows import delete_project as delete_project_flow
 from portfolio.flows import follow_ups as follow_ups_flow
@@ -31,6 +32,7 @@ from portfolio.projects import router as projects_router_module
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectRead, ProjectUpdate
 from portfolio.security import Actor
+from portfolio.users.schemas import UserRead, UserUpdate
 
 projects_router = APIRouter(prefix="/api/v1/projects", tags=["Projects"], dependencies=requires("projects"))
 
@@ -254,3 +256,32 @@ def update_follow_up(
     months = processes_router_module.follow_up_months(request)
     follow_ups_flow.update_follow_up(session, actor, follow_up_id, body, precondition, months)
     return processes_router_module.read_follow_up(session, follow_up_id, response)
+
+
+users_router = APIRouter(prefix="/api/v1/users", tags=["Accounts"], dependencies=requires("users"))
+
+
+@users_router.patch(
+    "/{user_id}",
+    summary="Change an account: role, State, deactivate, reset password (admin)",
+    description=(
+        "An account deactivated, or moved to a role that may not be responsible for reports and checks "
+        "(manager, donor), lets go of the reporting obligations and follow-up checks still due that it "
+        "owned: they are left without an owner (audited), so that their reminders go to all staff."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def update_user(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    user_id: int,
+    body: UserUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> UserRead:
+    user, _ = accounts_flow.update_account(
+        session, actor, user_id, body, request.app.state.hasher, precondition
+    )
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)

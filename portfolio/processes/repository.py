@@ -17,7 +17,7 @@ from portfolio.processes.models import (
     NationalProcessStageChange,
 )
 from portfolio.projects.models import Project
-from portfolio.users.models import User
+from portfolio.users.models import RESPONSIBLE_ROLES, User
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,17 @@ def follow_ups_of(session: Session, process_id: int) -> list[FollowUpCheck]:
 def active_staff(session: Session, user_id: int) -> User | None:
     """An active staff or admin account: who may be responsible for a check."""
     user = session.get(User, user_id)
-    if user is None or not user.active or user.role not in ("staff", "admin"):
+    if user is None or not user.active or user.role not in RESPONSIBLE_ROLES:
         return None
     return user
+
+
+def owned_checks(session: Session, user_id: int) -> list[FollowUpCheck]:
+    """The follow-up checks still due whose owner is this account, locked."""
+    query = (
+        select(FollowUpCheck)
+        .where(col(FollowUpCheck.owner_id) == user_id, col(FollowUpCheck.status) == "due")
+        .order_by(col(FollowUpCheck.id))
+        .with_for_update()
+    )
+    return list(session.exec(query).all())

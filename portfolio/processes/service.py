@@ -465,3 +465,16 @@ def update_follow_up(
             )
             update_process(session, actor, check.process_id, move, follow_up_months=follow_up_months)
     return check, changes
+
+
+def release_owned(session: Session, actor: Actor, user_id: int) -> int:
+    """Leave without an owner every follow-up check still due that this account owned (it may own none
+    any more), so that its reminders go to all staff; audited. How many."""
+    now = utcnow()
+    owned = repository.owned_checks(session, user_id)
+    for check in owned:
+        check.owner_id = None
+        check.updated_at = now
+        audit.record(session, actor, "update", "follow_up_check", check.id, {"owner_id": [user_id, None]})
+    session.flush()
+    return len(owned)

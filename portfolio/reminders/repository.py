@@ -14,11 +14,11 @@ from sqlmodel import Session, col, select
 
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge
-from portfolio.processes.models import FollowUpCheck, NationalProcess
+from portfolio.processes.models import FollowUpCheck, NationalProcess, NationalProcessProject
 from portfolio.projects.models import Milestone, Project
 from portfolio.reminders.models import CalendarFeed, ReminderSent
 from portfolio.states.models import State
-from portfolio.users.models import User
+from portfolio.users.models import RESPONSIBLE_ROLES, User
 
 # The key of the PostgreSQL advisory lock that two senders of reminders cannot both hold.
 REMINDER_LOCK_KEY = 0x5245_4D49  # "REMI"
@@ -83,9 +83,15 @@ class CalendarMilestone(NamedTuple):
     project_code: str
 
 
+def _may_be_reminded(owner: Any) -> Any:
+    """An owner is reminded while its account is active and of a role that may be responsible (an account
+    made a donor's or a manager's since is not: the report falls back to all staff)."""
+    return col(owner.active) & col(owner.role).in_(RESPONSIBLE_ROLES)
+
+
 def open_obligations(session: Session, due_from: date, due_to: date) -> list[OpenObligation]:
     """Obligations still due (neither submitted nor accepted) due between the two days, inclusive, with
-    their project and the e-mail of their owner when the owner's account is active."""
+    their project and the e-mail of their owner when it may be reminded."""
     owner = aliased(User)
     query = (
         sa_select(
@@ -104,7 +110,7 @@ def open_obligations(session: Session, due_from: date, due_to: date) -> list[Ope
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
         .join(Project, col(Project.id) == col(Pledge.project_id))
         .join(State, col(State.code) == col(Pledge.donor))
-        .outerjoin(owner, (col(owner.id) == col(Obligation.owner_id)) & col(owner.active))
+        .outerjoin(owner, (col(owner.id) == col(Obligation.owner_id)) & _may_be_reminded(owner))
         .where(col(Obligation.status) == OPEN_STATUS)
         .where(col(Obligation.due_on) >= due_from, col(Obligation.due_on) <= due_to)
         .order_by(col(Obligation.due_on), col(Obligation.id))
@@ -114,7 +120,7 @@ def open_obligations(session: Session, due_from: date, due_to: date) -> list[Ope
 
 def open_follow_ups(session: Session, due_from: date, due_to: date) -> list[OpenFollowUp]:
     """Follow-up checks of national processes still due between the two days, inclusive, with their
-    process, its State's name and the e-mail of their owner when the owner's account is active."""
+    process, its State's name and the e-mail of their owner when it may be reminded."""
     owner = aliased(User)
     query = (
         sa_select(
@@ -130,7 +136,7 @@ def open_follow_ups(session: Session, due_from: date, due_to: date) -> list[Open
         )
         .join(NationalProcess, col(NationalProcess.id) == col(FollowUpCheck.process_id))
         .join(State, col(State.code) == col(NationalProcess.state))
-        .outerjoin(owner, (col(owner.id) == col(FollowUpCheck.owner_id)) & col(owner.active))
+        .outerjoin(owner, (col(owner.id) == col(FollowUpCheck.owner_id)) & _may_be_reminded(owner))
         .where(col(FollowUpCheck.status) == OPEN_STATUS)
         .where(col(FollowUpCheck.due_on) >= due_from, col(FollowUpCheck.due_on) <= due_to)
         .order_by(col(FollowUpCheck.due_on), col(FollowUpCheck.id))
@@ -265,9 +271,9 @@ def calendar_milestones(session: Session, donor: str | None) -> list[CalendarMil
     return [CalendarMilestone(*row) for row in session.execute(query).all()]
 
 
-def calendar_follow_ups(session: Session) -> list[CalendarFollowUp]:
-    """Every follow-up check of a national process still due, by due date (every account may read the
-    national processes, so every feed has them)."""
+def calendar_follow_ups(session: Session, donor: str | None) -> list[CalendarFollowUp]:
+    """Every follow-up check of a national process still due, by due date (a donor's: of the processes
+    linked to projects it funds, as its milestones are)."""
     query = (
         sa_select(
             col(FollowUpCheck.id),
@@ -281,4 +287,10 @@ def calendar_follow_ups(session: Session) -> list[CalendarFollowUp]:
         .where(col(FollowUpCheck.status) == OPEN_STATUS)
         .order_by(col(FollowUpCheck.due_on), col(FollowUpCheck.id))
     )
+    if donor is not None:
+        funded = sa_select(col(Pledge.project_id)).where(col(Pledge.donor) == donor)
+        linked = sa_select(col(NationalProcessProject.process_id)).where(
+            col(NationalProcessProject.project_id).in_(funded)
+        )
+        query = query.where(col(FollowUpCheck.process_id).in_(linked))
     return [CalendarFollowUp(*row) for row in session.execute(query).all()]

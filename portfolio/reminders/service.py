@@ -17,9 +17,11 @@ reached, the claim is rolled back, so the next run tries again.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import smtplib
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -40,6 +42,8 @@ from portfolio.security import Actor
 OVERDUE = "overdue"
 OVERDUE_CATCH_UP_DAYS = 7
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Reminder:
@@ -57,6 +61,16 @@ class RunReport:
     sent: list[Reminder]
     skipped: list[Reminder]  # sent before (by an earlier run or another host)
     failed: list[tuple[Reminder, str]]
+    # records no reminder could be made or sent for, with why: logged and passed over, never stopping
+    # the others
+    broken: list[tuple[str, str]] = field(default_factory=list)
+
+
+def one_line(text: str) -> str:
+    """Text for a header: line breaks (of any kind), tabs and other control or format characters become
+    single spaces, so that a multi-line name typed into a form or an Excel cell cannot break a header."""
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+    return " ".join(cleaned.split())
 
 
 def reminder_kind(due_on: date, today: date, days: list[int]) -> str | None:
@@ -106,7 +120,7 @@ def compose(
         f"Reporting obligation #{item.obligation_id}. You receive this as its owner or, as it has no "
         "owner, as a member of the FSC support staff.\n"
     )
-    return Reminder(OBLIGATION, item.obligation_id, kind, item.due_on, recipient, subject, body)
+    return Reminder(OBLIGATION, item.obligation_id, kind, item.due_on, recipient, one_line(subject), body)
 
 
 def compose_follow_up(
@@ -132,12 +146,16 @@ def compose_follow_up(
         f"Follow-up check #{item.check_id}. You receive this as its owner or, as it has no owner, as a "
         "member of the FSC support staff.\n"
     )
-    return Reminder(FOLLOW_UP, item.check_id, kind, item.due_on, recipient, subject, body)
+    return Reminder(FOLLOW_UP, item.check_id, kind, item.due_on, recipient, one_line(subject), body)
 
 
-def due_reminders(db: Database, settings: Settings, today: date) -> list[Reminder]:
+def due_reminders(
+    db: Database, settings: Settings, today: date, broken: list[tuple[str, str]] | None = None
+) -> list[Reminder]:
     """Every reminder that today's run should send, sent before or not: obligations first, then
-    follow-up checks."""
+    follow-up checks. A record no reminder can be made for is logged and named in ``broken``; the others
+    go on."""
+    broken = [] if broken is None else broken
     days = settings.reminder_days
     base_url = settings.public_base_url
     earliest = today - timedelta(days=OVERDUE_CATCH_UP_DAYS)
@@ -146,20 +164,31 @@ def due_reminders(db: Database, settings: Settings, today: date) -> list[Reminde
         items = repo.open_obligations(session, earliest, latest)
         checks = repo.open_follow_ups(session, earliest, latest)
         staff = repo.staff_emails(session)
-    reminders = []
+    reminders: list[Reminder] = []
     for item in items:
         kind = reminder_kind(item.due_on, today, days)
         if kind is None:
             continue
         for recipient in [item.owner_email] if item.owner_email else staff:
-            reminders.append(compose(item, kind, recipient, today, base_url))
+            try:
+                reminders.append(compose(item, kind, recipient, today, base_url))
+            except Exception as exc:  # one bad record never stops the others
+                _broken(broken, f"reporting obligation #{item.obligation_id}", exc)
     for check in checks:
         kind = reminder_kind(check.due_on, today, days)
         if kind is None:
             continue
         for recipient in [check.owner_email] if check.owner_email else staff:
-            reminders.append(compose_follow_up(check, kind, recipient, today, base_url))
+            try:
+                reminders.append(compose_follow_up(check, kind, recipient, today, base_url))
+            except Exception as exc:
+                _broken(broken, f"follow-up check #{check.check_id}", exc)
     return reminders
+
+
+def _broken(broken: list[tuple[str, str]], what: str, exc: Exception) -> None:
+    log.exception("No reminder could be made or sent for %s; the others go on.", what)
+    broken.append((what, f"{type(exc).__name__}: {exc}"))
 
 
 def message(reminder: Reminder, settings: Settings) -> EmailMessage:
@@ -183,7 +212,7 @@ def send_reminders(
 ) -> RunReport:
     """Send today's reminders, each once. A dry run sends and writes nothing; it reports what would go."""
     report = RunReport([], [], [])
-    for reminder in due_reminders(db, settings, today):
+    for reminder in due_reminders(db, settings, today, report.broken):
         key = (reminder.subject_kind, reminder.subject_id, reminder.kind, reminder.due_on, reminder.recipient)
         if dry_run:
             with db.session() as session:
@@ -202,6 +231,10 @@ def send_reminders(
                     raise _NotSent(str(exc) or type(exc).__name__) from exc
         except _NotSent as failure:  # the claim is rolled back: the next run tries again
             report.failed.append((reminder, str(failure)))
+            continue
+        except Exception as exc:  # the claim is rolled back; one bad record never stops the others
+            what = f"{reminder.subject_kind.replace('_', '-')} #{reminder.subject_id} to {reminder.recipient}"
+            _broken(report.broken, what, exc)
             continue
         report.sent.append(reminder)
     return report
@@ -256,14 +289,14 @@ def revoke_feeds(session: Session, actor: Actor) -> int:
 
 def calendar(session: Session, token: str, base_url: str | None = None) -> bytes:
     """The RFC 5545 calendar of the feed with this token: every reporting obligation and every open
-    milestone with a due date that its account may see, and every follow-up check of a national process
-    still due (every account may read those), as all-day events with a description and, when the
-    tracker's public address is known, the URL of the page where each is recorded. 404 for an unknown or
-    revoked token, or an account no longer active."""
+    milestone with a due date that its account may see, and every follow-up check still due of a national
+    process (a donor's: of the processes linked to projects it funds), as all-day events with a
+    description and, when the tracker's public address is known, the URL of the page where each is
+    recorded. 404 for an unknown or revoked token, or an account no longer active."""
     user = repo.feed_owner(session, token_digest(token)) if token else None
     if user is None:
         raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
-    donor = user.state if user.role == "donor" else None
+    donor = Actor(user.id, user.role, user.state).own_donor_filter(None)  # a donor's: its own State's
     stamp = utcnow()
     cal = Calendar()
     cal.add("prodid", "-//OSCE FSC Support Section//SALW-SCA assistance portfolio//EN")
@@ -294,7 +327,7 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> bytes
         _add_url(event, base_url, f"/projects/{m.project_id}")
         event.add("categories", ["Milestone"])
         cal.add_component(event)
-    for f in repo.calendar_follow_ups(session):
+    for f in repo.calendar_follow_ups(session, donor):
         event = _event(
             f"follow-up-{f.check_id}@{UID_DOMAIN}",
             stamp,

@@ -7,6 +7,9 @@ from portfolio.db import NEVER_REUSE_IDS, UTCDateTime, utcnow
 from portfolio.versioning import versioned
 
 TYPED_EMAIL_MAX = 254  # what a failed sign-in keeps of the e-mail typed (RFC 5321's longest address)
+# The roles that may be responsible for a report owed or a follow-up check (and so receive its reminders):
+# those that may write agreements and national processes in the role table (portfolio.auth).
+RESPONSIBLE_ROLES = ("staff", "admin")
 ADDRESS_MAX = 64  # what it keeps of the client's address (an IPv6 address with its zone fits)
 
 

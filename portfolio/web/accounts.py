@@ -2,7 +2,7 @@
 role and State; deactivating and reactivating it; setting a new password for it).
 
 Every write goes through :func:`portfolio.users.service.create_user` and
-:func:`~portfolio.users.service.update_user`, as the API's ``/api/v1/users`` does: the same rules (a donor
+:func:`portfolio.flows.accounts.update_account`, as the API's ``/api/v1/users`` does: the same rules (a donor
 names its State, an e-mail has one account), the same audit entry, and deactivating or resetting the
 password revokes every token the account holds, on every host. No page ever shows a password or its
 hash: a refused form comes back with its password field empty."""
@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.errors import AppError, PreconditionFailed
+from portfolio.flows import accounts as accounts_flow
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
 from portfolio.states import service as states_service
@@ -115,12 +116,48 @@ def _without_passwords(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "password": ""}
 
 
-def _refused(exc: Exception, form: Form) -> tuple[Form, int]:
+def _refused(exc: Exception, form: Form, lang: str = "en") -> tuple[Form, int]:
     """The form with the service's or the schema's messages beside the fields, and the status to answer."""
     if isinstance(exc, users_service.DuplicateEmail):
         return Form(form.values, {"email": exc.detail}), exc.status
+    if isinstance(exc, users_service.WeakPassword):
+        _ = translations(lang).gettext
+        message = _(
+            "This password is too easy to guess: it is a common or breached password, a pattern such as aaaa "
+            "or 1234, or made of the account's e-mail or name. Choose a passphrase of several unrelated words."
+        )
+        return Form(form.values, {"password": message}), exc.status
+    if isinstance(exc, users_service.LastAdmin):
+        _ = translations(lang).gettext
+        message = _(
+            "This is the only active administrator account: it may not stop being an administrator or be "
+            "deactivated until another account is an active administrator."
+        )
+        return Form(form.values, {}, message), exc.status
     refused = form.refused(exc, FIELDS)
     return refused, exc.status if isinstance(exc, AppError) else 422
+
+
+@router.get("/accounts/sign-in-failures")
+def sign_in_failures(request: Request, session: SessionDep, admin: Admin, page: int = 1) -> Response:
+    """The security view: the latest failed sign-ins (who was typed, the account, the address, when, why)."""
+    page = max(page, 1)
+    failures, total = users_service.sign_in_failures(session, PageParams(PAGE_SIZE, (page - 1) * PAGE_SIZE))
+    _ = translations(request_lang(request)).gettext
+    reasons = {
+        "wrong-password": _("Wrong password"),
+        "unknown-email": _("No such account"),
+        "inactive": _("Account deactivated"),
+    }
+    return templates.render(
+        request,
+        "sign_in_failures.html",
+        failures=failures,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        reasons=reasons,
+    )
 
 
 @router.get("/accounts/new")
@@ -137,7 +174,7 @@ async def create_account(request: Request, session: SessionDep, admin: Admin) ->
         user = users_service.create_user(session, actor_of(admin), body, request.app.state.hasher)
     except (AppError, ValidationError) as exc:
         session.rollback()
-        refused, status = _refused(exc, form)
+        refused, status = _refused(exc, form, request_lang(request))
         return _form_page(request, session, refused, status)
     return RedirectResponse(f"/accounts/{user.id}?done=created", status_code=303)
 
@@ -192,7 +229,7 @@ async def update_account(request: Request, session: SessionDep, admin: Admin, ui
     form = Form(_without_passwords(values))
     try:
         body = _update(values, action)
-        users_service.update_user(
+        accounts_flow.update_account(
             session,
             actor_of(admin),
             uid,
@@ -208,7 +245,7 @@ async def update_account(request: Request, session: SessionDep, admin: Admin, ui
         return _form_page(request, session, kept, 412, account=current, changes=changes)
     except (AppError, ValidationError) as exc:
         session.rollback()
-        refused, status = _refused(exc, form)
+        refused, status = _refused(exc, form, request_lang(request))
         current = users_service.get_user(session, uid)
         return _form_page(request, session, refused, status, account=current)
     done = {"save": "saved", "deactivate": "deactivated", "reactivate": "reactivated", "password": "password"}

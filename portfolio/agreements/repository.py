@@ -159,6 +159,6 @@ def owned_obligations(session: Session, user_id: int) -> list[tuple[Obligation, 
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
         .where(col(Obligation.owner_id) == user_id, col(Obligation.status) == "due")
         .order_by(col(Obligation.id))
-        .with_for_update(of=Obligation)  # type: ignore[arg-type]
+        .with_for_update(of=Obligation)
     )
     return [(o, project_id) for o, project_id in session.exec(query).all()]

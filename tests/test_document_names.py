@@ -104,4 +104,4 @@ def test_the_page_stores_and_shows_names_and_titles_without_invisible_characters
     assert (document["items"][0]["filename"], document["items"][0]["title"]) == (stored, shown)
     page = staff.get(f"/projects/{project['id']}").text
     assert shown in page
-    assert not any(char in page for char in BIDI + ["\u200b", "\u2060", "\ufeff"])
+    assert not any(char in page for char in [*BIDI, "\u200b", "\u2060", "\ufeff"])

@@ -50,6 +50,8 @@ Category = Annotated[
         examples=["A07"],
     ),
 ]
+
+
 def _visible(value: object) -> object:
     """A title without invisible characters (direction controls, zero-width…), its tabs and line breaks
     as spaces: it is one line, shown as it reads."""

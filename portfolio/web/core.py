@@ -28,7 +28,7 @@ YEAR = 365 * 24 * 3600
 def safe_next(target: str) -> str:
     """Only a path of this site, for every return address a page takes (``next``, a Back link): one "/" then
     no second "/" or "\\", no scheme ("javascript:", "https://…" do not start with "/"), no backslash, and
-    no control character or space (a browser drops the tab of "/<tab>/evil.example", leaving "//evil.example").
+    no control character or space (a browser drops the tab of "/<tab>/evil.example": "//evil.example").
     Anything else is "/": a link must never send anyone elsewhere."""
     if (
         not target.startswith("/")

@@ -136,6 +136,9 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             # refuse_nul answers 400 before any route runs, so every operation may return it.
             responses.setdefault("400", {"description": "Bad request: the address contains a NUL character"})
+            if "requestBody" in operation:  # portfolio.limits refuses a body over the limit before any route
+                too_large = "The request body is larger than the limit (1 MB; an upload: its own)"
+                responses.setdefault("413", {"description": too_large})
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {PROBLEM_JSON: {"schema": ref}}

@@ -222,3 +222,12 @@ def test_a_bearer_header_alone_is_enough_and_a_stricter_header_is_kept(anon: Tes
     assert response.headers.get_list("cache-control") == ["no-store"]
     feed = anon.get("/api/v1/me/calendar-feed", headers=accounts["manager"].headers)
     assert feed.headers.get_list("cache-control") in (["no-store"], ["private, no-store"]), feed.status_code
+
+
+def test_the_api_documents_the_413_wherever_a_body_is_sent(app):
+    paths = app.openapi()["paths"]
+    assert "413" in paths["/api/v1/projects"]["post"]["responses"]
+    assert "413" in paths["/api/v1/auth/token"]["post"]["responses"]
+    assert "413" not in paths["/api/v1/projects"]["get"]["responses"]
+    with_body = [op for item in paths.values() for op in item.values() if "requestBody" in op]
+    assert with_body and all("413" in op["responses"] for op in with_body)

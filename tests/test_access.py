@@ -38,10 +38,12 @@ RULES = {
 TABLE = {
     ("POST", "/api/v1/auth/token"): "public",
     ("GET", "/healthz"): "public",
+    ("GET", "/readyz"): "public",
     ("GET", "/api/v1/users/me"): "read",
     ("GET", "/api/v1/users"): "admin",
     ("POST", "/api/v1/users"): "admin",
     ("GET", "/api/v1/users/{user_id}"): "admin",
+    ("GET", "/api/v1/users/sign-in-failures"): "admin",
     ("PATCH", "/api/v1/users/{user_id}"): "admin",
     ("GET", "/api/v1/states"): "read",
     ("GET", "/api/v1/states/{code}"): "read",

@@ -1,7 +1,7 @@
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, case, delete, update
+from sqlalchemy import Integer, bindparam, case, delete, func, text, update
 from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,6 +33,20 @@ def get_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(col(User.email) == email.lower())).first()
 
 
+def lock_admins(session: Session) -> None:
+    """Serialise the changes that could leave no administrator: on PostgreSQL a transaction-scoped advisory
+    lock (SQLite's write transaction already is one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('portfolio-last-admin'))"))
+
+
+def count_active_admins(session: Session, other_than: int) -> int:
+    query = select(func.count()).where(
+        col(User.role) == "admin", col(User.active).is_(True), col(User.id) != other_than
+    )
+    return int(session.exec(query).one())
+
+
 def list_users(session: Session, limit: int, offset: int) -> tuple[list[User], int]:
     return paged(session, select(User), PageParams(limit, offset), col(User.email))
 
@@ -61,12 +75,14 @@ def claim_attempt(
     return int(attempts), ends
 
 
-def release_attempt(session: Session, key: str) -> None:
-    """Take back one attempt counted on ``key`` (an attempt refused before its password was checked, or a
-    right password): one statement."""
+def release_attempt(session: Session, key: str, count: int = 1) -> None:
+    """Take back ``count`` attempts counted on ``key`` (an attempt refused before its password was checked;
+    a right password and the attempts counted before it), never below 0: one statement."""
     table = LoginThrottle.__table__  # type: ignore[attr-defined]
     session.execute(
-        update(table).where(table.c.key == key, table.c.attempts > 0).values(attempts=table.c.attempts - 1)
+        update(table)
+        .where(table.c.key == key)
+        .values(attempts=case((table.c.attempts > count, table.c.attempts - count), else_=0))
     )
 
 

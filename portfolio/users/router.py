@@ -10,7 +10,14 @@ from portfolio.errors import problem, problem_responses
 from portfolio.pagination import Paging
 from portfolio.preconditions import set_etag
 from portfolio.users import service
-from portfolio.users.schemas import SignInFailurePage, SignInFailureRead, Token, UserCreate, UserPage, UserRead
+from portfolio.users.schemas import (
+    SignInFailurePage,
+    SignInFailureRead,
+    Token,
+    UserCreate,
+    UserPage,
+    UserRead,
+)
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["Accounts"])
 me_router = APIRouter(prefix="/api/v1/users", tags=["Accounts"], dependencies=requires("own-account"))

@@ -18,7 +18,10 @@ class Role(StrEnum):
 Password = Annotated[
     str,
     StringConstraints(strip_whitespace=False, min_length=12, max_length=200),
-    Field(description="At least 12 characters, kept exactly as typed."),
+    Field(
+        description="At least 12 characters, kept exactly as typed; not a common or breached password, a "
+        "pattern such as aaaa or 1234, nor the account's e-mail (422 naming this field)."
+    ),
 ]
 
 
@@ -71,3 +74,17 @@ class Token(Output):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class SignInFailureRead(Output):
+    """A refused login whose password was checked (attempts refused by the throttle are counted, not kept)."""
+
+    id: int
+    at: datetime
+    email: str = Field(description="The e-mail as typed, lower-case, cut to 254 characters.")
+    user_id: int | None = Field(description="The account with that e-mail, if any.")
+    address: str = Field(description="The client's address.")
+    reason: str = Field(description="wrong-password, unknown-email or inactive.")
+
+
+SignInFailurePage = Page[SignInFailureRead]

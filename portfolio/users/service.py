@@ -25,7 +25,7 @@ from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor, create_token
 from portfolio.states import service as states_service
-from portfolio.users import repository
+from portfolio.users import passwords, repository
 from portfolio.users.models import ADDRESS_MAX, TYPED_EMAIL_MAX, SignInFailure, User
 from portfolio.users.schemas import Role, UserCreate, UserUpdate
 
@@ -39,6 +39,26 @@ class UserNotFound(NotFound):
 class DuplicateEmail(Conflict):
     slug = "duplicate-email"
     title = "E-mail already used"
+
+
+class LastAdmin(Conflict):
+    slug = "last-admin"
+    title = "The last administrator"
+
+
+LAST_ADMIN = (
+    "This is the only active administrator account: it may not stop being an administrator or be "
+    "deactivated until another account is an active administrator."
+)
+
+
+def _keep_an_admin(session: Session, user: User, role: str, active: bool) -> None:
+    """Refuse a change that would leave no active administrator (only the command line could make one)."""
+    if user.role != Role.admin or not user.active or (role == Role.admin and active):
+        return
+    repository.lock_admins(session)  # two administrators demoting each other at once: one of them waits
+    if repository.count_active_admins(session, other_than=user.id or 0) == 0:
+        raise LastAdmin(LAST_ADMIN)
 
 
 def _check_role_state(session: Session, role: str, state: str | None) -> None:
@@ -63,8 +83,20 @@ def _check_email_free(session: Session, email: str, own_id: int | None = None) -
         raise DuplicateEmail(f"{email} already has an account.")
 
 
+class WeakPassword(ValidationFailed):
+    pass
+
+
+def _check_password(password: str, email: str, full_name: str) -> None:
+    """Refuse a common, breached or guessable password, or one made of the account's e-mail (NIST SP
+    800-63B): a 422 naming the password field."""
+    if passwords.too_easy(password, email, full_name):
+        raise WeakPassword.field(("body", "password"), passwords.TOO_EASY_MESSAGE)
+
+
 def create_user(session: Session, actor: Actor, data: UserCreate, hasher: PasswordHash) -> User:
     email = data.email.lower()
+    _check_password(data.password, email, data.full_name)
     _check_email_free(session, email)
     _check_role_state(session, data.role, data.state)
     user = User(
@@ -113,9 +145,12 @@ def update_user(
     if role != Role.donor and "role" in values and "state" not in values:
         state = values["state"] = None  # leaving the donor role drops the State
     _check_role_state(session, role, state)
+    _keep_an_admin(session, user, role, values.get("active", user.active))
 
     changes: Changes = {}
     password = values.pop("password", None)
+    if password is not None:
+        _check_password(password, values.get("email", user.email), values.get("full_name", user.full_name))
     for name, value in values.items():
         if getattr(user, name) != value:
             changes[name] = [getattr(user, name), value]
@@ -145,7 +180,8 @@ def update_user(
 # statement per counter, so that no burst, on any worker or host, gets more checks than the limits:
 #
 # - per (e-mail as typed, client address): ``login_max_failures`` attempts within ``login_lock_minutes``
-#   from the first of them; beyond, 429 until that window is over. A right password clears the counter.
+#   from the first of them; beyond, 429 until that window is over. A right password takes back itself
+#   and the attempts counted before it (not those of a burst counted after it).
 # - per e-mail as typed, from every address together: ``login_account_max_attempts`` within
 #   ``login_account_window_s`` seconds; beyond, 429 until that short window is over. An attempt refused
 #   this way is not counted against its address, and one refused by its address's counter is not counted
@@ -171,6 +207,7 @@ class _Claim:
     refused_for: timedelta | None
     pair_key: str
     account_key: str
+    pair_count: int = 0
     user_id: int | None = None
     password_hash: str | None = None
     active: bool = False
@@ -197,8 +234,8 @@ def _claim(db: Database, settings: Settings, email: str, address: str, now: date
     account_key = _counter_key("account", email)
     with db.session(write=True) as session:
         pair_window = now + timedelta(minutes=settings.login_lock_minutes)
-        attempts, ends = repository.claim_attempt(session, pair_key, email, now, pair_window)
-        if attempts > settings.login_max_failures:
+        pair_count, ends = repository.claim_attempt(session, pair_key, email, now, pair_window)
+        if pair_count > settings.login_max_failures:
             return _Claim(ends - now, pair_key, account_key)
         account_window = now + timedelta(seconds=settings.login_account_window_s)
         attempts, ends = repository.claim_attempt(session, account_key, email, now, account_window)
@@ -208,18 +245,26 @@ def _claim(db: Database, settings: Settings, email: str, address: str, now: date
             return _Claim(ends - now, pair_key, account_key)
         user = repository.get_by_email(session, email)
         if user is None:
-            return _Claim(None, pair_key, account_key)
+            return _Claim(None, pair_key, account_key, pair_count)
         return _Claim(
-            None, pair_key, account_key, user.id, user.password_hash, user.active, user.token_version
+            None,
+            pair_key,
+            account_key,
+            pair_count,
+            user.id,
+            user.password_hash,
+            user.active,
+            user.token_version,
         )
 
 
 def _settle(db: Database, claim: _Claim, email: str, address: str, now: datetime, *, success: bool) -> None:
-    """After the check: a right password clears its address's counter (and is not held against the
-    e-mail); a wrong one is recorded, in one statement, for the administrators' security view."""
+    """After the check: a right password takes back its address's count up to itself (and is not held
+    against the e-mail); a wrong one is recorded, in one statement, for the administrators' security view."""
     with db.session(write=True) as session:
         if success:
-            repository.clear_attempts(session, key=claim.pair_key)
+            # The slate is wiped up to this attempt; attempts counted after it (a burst) still count.
+            repository.release_attempt(session, claim.pair_key, claim.pair_count)
             repository.release_attempt(session, claim.account_key)
         else:
             reason = (

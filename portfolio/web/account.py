@@ -87,6 +87,20 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
         )
     except (AppError, ValidationError) as exc:
         session.rollback()
+        if isinstance(exc, users_service.WeakPassword):
+            exc = ValidationFailed(
+                "password",
+                errors=[
+                    FieldError(
+                        ("new_password",),
+                        _(
+                            "This password is too easy to guess: it is a common or breached password, a "
+                            "pattern such as aaaa or 1234, or made of the account's e-mail or name. Choose a "
+                            "passphrase of several unrelated words."
+                        ),
+                    )
+                ],
+            )
         if isinstance(exc, ValidationError):  # the API's password rule, reported on this form's field
             exc = ValidationFailed(
                 "password", errors=[FieldError(("new_password",), str(e["msg"])) for e in exc.errors()]

@@ -123,8 +123,9 @@ def _refused(exc: Exception, form: Form, lang: str = "en") -> tuple[Form, int]:
     if isinstance(exc, users_service.WeakPassword):
         _ = translations(lang).gettext
         message = _(
-            "This password is too easy to guess: it is a common or breached password, a pattern such as aaaa "
-            "or 1234, or made of the account's e-mail or name. Choose a passphrase of several unrelated words."
+            "This password is too easy to guess: it is a common or breached password, a pattern such as "
+            "aaaa or 1234, or made of the account's e-mail or name. Choose a passphrase of several unrelated "
+            "words."
         )
         return Form(form.values, {"password": message}), exc.status
     if isinstance(exc, users_service.LastAdmin):

@@ -29,6 +29,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 
 ROWS = 10
 RECENT = 15
+SIGN_IN_ACTIONS = frozenset({"login_failed", "lock"})
 DONOR_ROWS = 200
 
 REQUESTED = ProjectFilters(status="requested")
@@ -85,7 +86,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     late, late_total = agreements_service.overdue_obligations(session, actor, ROWS)
     ids = {r.pledge.project_id for r in awaiting} | {o.project_id for o in late}
     projects = projects_service.codes_and_titles(session, sorted(ids))
-    recent = audit_service.recent_entries(session, RECENT)
+    # Failed sign-ins are the administrators' (Accounts → Failed sign-ins), not staff's recent changes; older
+    # databases still hold some in the audit trail.
+    recent = [e for e in audit_service.recent_entries(session, RECENT) if e.action not in SIGN_IN_ACTIONS]
     return templates.render(
         request,
         "home.html",

@@ -22,13 +22,15 @@ import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.concurrency import contextmanager_in_threadpool
-from sqlalchemy import BigInteger, DateTime, Numeric, event
+from sqlalchemy import BigInteger, DateTime, Numeric, Table, event
 from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-from sqlalchemy.sql import functions
+from sqlalchemy.sql import functions, visitors
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
+from sqlalchemy.sql.selectable import ScalarSelect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -132,6 +134,7 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         # SUM() of 64-bit integers overflows at 92,233,720,368,547,758.07 euros: every sum is exact instead.
         dbapi_connection.create_aggregate(EXACT_SUM, 1, _ExactSum)
+        dbapi_connection.create_function(SUM_OF_HALVES, 2, _sum_of_halves, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
@@ -149,11 +152,18 @@ def _unicode_lower(value: Any) -> Any:
 
 # SQLite's SUM() adds 64-bit integers and fails the whole query ("integer overflow") past 2**63 - 1 — 92
 # of the largest pledges, counted in cents. No bound on one record bounds a sum of many, so on SQLite every
-# SUM() is this aggregate instead: Python integers, which never overflow. A total that fits in 64 bits is
-# an INTEGER as before; a larger one is its exact digits as TEXT, which ExactDecimal reads back exactly and
-# which this aggregate adds exactly when it sums sums. (SQL arithmetic on such a total, as in a shortfall,
-# is SQLite's REAL: exact to 15 digits, and only ever past 92 million billion euros.)
+# SUM() the app asks for is exact at any size, two ways:
+# - over a table's columns (integers: ExactDecimal's cents, counts), SUM(x) is SQLite's own SUM() of the
+#   high and the low 32 bits of each value, which cannot overflow before two billion rows, put together
+#   by portfolio_sum_of_halves once per group in Python, whose integers never overflow;
+# - over a subquery's or a derived table's column, which may itself be a sum past 64 bits, it is the
+#   aggregate portfolio_sum, which adds Python integers row by row (about ten times SUM()'s cost, on the
+#   few rows such sums cover).
+# A total that fits in 64 bits is an INTEGER as before; a larger one is its exact digits as TEXT, which
+# ExactDecimal reads back exactly and portfolio_sum adds exactly. (SQL arithmetic on such a total, as in a
+# shortfall, is SQLite's REAL: exact to 15 digits, and only ever past 92 million billion euros.)
 EXACT_SUM = "portfolio_sum"
+SUM_OF_HALVES = "portfolio_sum_of_halves"
 _INT64 = range(-(2**63), 2**63)
 
 
@@ -171,10 +181,7 @@ class _ExactSum:
         self.total = value if self.total is None else self.total + value
 
     def finalize(self) -> Any:
-        total = self.total
-        if isinstance(total, int) and total not in _INT64:
-            return str(total)
-        return total
+        return _exact(self.total)
 
 
 def _number(text: str | bytes) -> int | float:
@@ -188,9 +195,37 @@ def _number(text: str | bytes) -> int | float:
             return 0
 
 
+def _exact(total: int | float | None) -> Any:
+    if isinstance(total, int) and total not in _INT64:
+        return str(total)
+    return total
+
+
+def _sum_of_halves(high: int | None, low: int | None) -> Any:
+    """The sum of the high 32 bits of each value (``x >> 32``) and the sum of the low (``x & 0xFFFFFFFF``):
+    ``x = (x >> 32) * 2**32 + (x & 0xFFFFFFFF)`` holds for every 64-bit integer, negative ones too."""
+    if high is None or low is None:
+        return None
+    return _exact(high * 2**32 + low)
+
+
+def _reads_a_derived_column(element: ClauseElement) -> bool:
+    """Whether the sum reads anything but a table's own columns: a subquery's, a derived table's, a
+    scalar subquery (any of which may be a sum past 64 bits)."""
+    return any(
+        isinstance(node, ScalarSelect)
+        or (isinstance(node, ColumnClause) and node.table is not None and not isinstance(node.table, Table))
+        for node in visitors.iterate(element)
+    )
+
+
 @compiles(functions.sum, "sqlite")
 def _compile_exact_sum(element: functions.sum[Any], compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{EXACT_SUM}{compiler.function_argspec(element, **kw)}"
+    if _reads_a_derived_column(element):
+        return f"{EXACT_SUM}{compiler.function_argspec(element, **kw)}"
+    high = compiler.process(element.clauses, **kw)
+    low = compiler.process(element.clauses, **kw)  # its parameters, if any, bound a second time
+    return f"{SUM_OF_HALVES}(sum(({high}) >> 32), sum(({low}) & 4294967295))"
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -18,8 +18,14 @@ EUR = "EUR"
 # rates), so that no accepted amount, euro value or sum can overflow the database.
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_RATE = Decimal(1000)
-# The largest euro value of one pledge, receipt or interest: the largest amount at the largest rate.
+# The largest euro value of one pledge, receipt or interest: the largest amount at the largest rate, inside
+# NUMERIC(18,2) and one 64-bit count of cents. No bound on one record bounds a sum of many: the sums are
+# exact instead (NUMERIC on PostgreSQL, an aggregate of Python integers on SQLite; see portfolio.db).
 MAX_EUR = MAX_AMOUNT * MAX_RATE
+EURO_VALUE = (
+    "The amount in euros at the rate of its month, rounded half up to the cent, once: at most "
+    "1000000000000000.00 (the largest amount at the largest rate)."
+)
 CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.00000001")
 
@@ -112,7 +118,8 @@ Amount = Annotated[
     Field(
         gt=0,
         le=MAX_AMOUNT,
-        description='A positive amount as a decimal string, e.g. "250000.00" (at most one trillion).',
+        description='A positive amount as a decimal string, e.g. "250000.00" (at most one trillion; in '
+        "another currency, at most 1,000 euros a unit, so at most 10¹⁵ euros).",
         examples=["250000.00"],
     ),
     _max_places(2),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from portfolio.money import Amount, CurrencyCode, MoneyOut, Rate
+from portfolio.money import EURO_VALUE, Amount, CurrencyCode, MoneyOut, Rate
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Note, Output, Patch, StateCode, example
 
@@ -83,7 +83,7 @@ class PledgeRead(Output):
     pledged_on: date
     status: PledgeStatus
     eur_per_unit: Annotated[MoneyOut, Field(description="The rate of the pledge's month, frozen.")]
-    amount_eur: MoneyOut
+    amount_eur: MoneyOut = Field(description=EURO_VALUE)
     received: MoneyOut = Field(description="Sum of receipts, in the pledge's currency.")
     received_eur: MoneyOut
     outstanding: MoneyOut = Field(
@@ -118,7 +118,7 @@ class ReceiptRead(Output):
     currency: str
     received_on: date
     eur_per_unit: MoneyOut
-    amount_eur: MoneyOut
+    amount_eur: MoneyOut = Field(description=EURO_VALUE)
     created_at: datetime
 
 

@@ -164,7 +164,8 @@ def test_a_valid_token_made_the_same_way_is_accepted(anon, accounts):
 @pytest.mark.parametrize(
     ("path", "marker"),
     [
-        pytest.param("/healthz", "revision", id="healthz"),
+        pytest.param("/healthz", "ok", id="healthz"),
+        pytest.param("/readyz", "revision", id="readyz"),
         pytest.param("/openapi.json", "/api/v1/auth/token", id="openapi"),
         pytest.param("/docs", "swagger", id="docs"),
     ],

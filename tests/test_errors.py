@@ -51,7 +51,8 @@ def test_database_unavailable_is_a_503_problem_not_a_500(backend, tmp_path):
         response = client.get("/api/v1/projects")
         assert_problem(response, 503)
         assert response.headers["retry-after"]
-        assert_problem(client.get("/healthz"), 503)
+        assert_problem(client.get("/readyz"), 503)
+        assert client.get("/healthz").status_code == 200  # the process itself is alive
 
 
 def test_the_openapi_document_declares_errors_as_problem_documents(anon):

@@ -507,7 +507,7 @@ def test_deleting_a_part_with_a_stale_etag_is_a_declared_412(app, client, part, 
 # -- not from the fuzzer, which cannot break the database, but the same kind of gap ------------------
 
 
-def test_healthz_declares_its_503_when_the_database_is_unreachable(backend, tmp_path):
+def test_readyz_declares_its_503_when_the_database_is_unreachable(backend, tmp_path):
     url = (
         f"sqlite:///{tmp_path}/missing-folder/portfolio.db"
         if backend == "sqlite"
@@ -515,18 +515,18 @@ def test_healthz_declares_its_503_when_the_database_is_unreachable(backend, tmp_
     )
     app = create_app(make_settings(database_url=url, migrate_on_start=False))
     with TestClient(app) as anon:
-        response = anon.get("/healthz")
+        response = anon.get("/readyz")
     assert_problem(response, 503)
-    assert_declared(app, "GET", "/healthz", response)
+    assert_declared(app, "GET", "/readyz", response)
 
 
-def test_healthz_declares_its_503_when_migrations_are_pending(empty_database_url):
+def test_readyz_declares_its_503_when_migrations_are_pending(empty_database_url):
     app = create_app(make_settings(database_url=empty_database_url, migrate_on_start=False))
     with TestClient(app) as anon:
-        response = anon.get("/healthz")
+        response = anon.get("/readyz")
     app.state.db.dispose()
     assert response.status_code == 503
-    assert_declared(app, "GET", "/healthz", response)
+    assert_declared(app, "GET", "/readyz", response)
 
 
 # -- junk stored anywhere breaks no output ------------------------------------------------------------
@@ -565,7 +565,7 @@ def every_output(app: Any, headers: dict[str, str]) -> list[str]:
     client = TestClient(app, raise_server_exceptions=False)
     urls = []
     for path, item in app.openapi()["paths"].items():
-        if "get" not in item or path in ("/healthz",):
+        if "get" not in item or path in ("/healthz", "/readyz"):
             continue
         if "{fmt}" in path:
             urls += [path.replace("{fmt}", fmt) for fmt in ("csv", "xlsx")]

@@ -67,19 +67,19 @@ def test_the_server_applies_pending_migrations_when_it_starts(empty_database_url
 
     app = create_app(make_settings(database_url=empty_database_url, migrate_on_start=True))
     with TestClient(app) as client:
-        health = client.get("/healthz").json()
+        health = client.get("/readyz").json()
         assert health["status"] == "ok"
         assert health["revision"] == migrate.head_revision()
     assert state_count(empty_database_url) == 68
     app.state.db.dispose()
 
 
-def test_healthz_reports_pending_migrations_as_503(empty_database_url):
+def test_readyz_reports_pending_migrations_as_503(empty_database_url):
     from fastapi.testclient import TestClient
 
     app = create_app(make_settings(database_url=empty_database_url, migrate_on_start=False))
     with TestClient(app) as client:
-        response = client.get("/healthz")
+        response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["revision"] is None
     app.state.db.dispose()

@@ -13,7 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import create_engine
 
+from portfolio.connections import service as connections
+from portfolio.connections.repository import server_connections
 from tests.factories import PASSWORD
 
 
@@ -160,3 +164,31 @@ def test_killing_the_supervisor_outright_ends_its_workers_and_frees_the_port(tmp
     with served(env, tmp_path, port=int(url.rsplit(":", 1)[1])) as (_, again):  # the same port
         assert httpx.get(f"{again}/healthz", timeout=5).status_code == 200
     print(f"workers gone and port free {gone_after:.2f} s after kill -9 of the supervisor")
+
+
+# -- PostgreSQL's connection budget --------------------------------------------------------------------
+
+
+@pytest.mark.postgresql
+def test_serve_warns_when_its_workers_cannot_fit_in_postgresqls_connections(pg_databases, tmp_path: Path):
+    url = pg_databases.create()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = server_connections(conn)
+        assert found.max_connections > 0 and found.in_use >= 1
+        too_many = found.max_connections // 2 + 1  # two workers' pools and overflows: over max_connections
+        assert connections.check(engine, workers=2, pool_size=too_many) is not None
+        assert connections.check(engine, workers=1, pool_size=1) is None
+    finally:
+        engine.dispose()
+    env = serve_env(url, db_pool_size=str(too_many))
+    with served(env, tmp_path, "--workers", "2") as (server, _):
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert f"2 worker(s) × 2 × PORTFOLIO_DB_POOL_SIZE={too_many} may open {4 * too_many}" in output, output
+    assert f"the server allows {found.max_connections} (max_connections)" in output
+    assert "hosts × workers × 2 × PORTFOLIO_DB_POOL_SIZE + reserve ≤ max_connections" in output
+    with served(serve_env(url, db_pool_size="1"), tmp_path) as (server, _):
+        server.terminate()
+        assert "warning" not in server.communicate(timeout=30)[0].decode()

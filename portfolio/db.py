@@ -132,7 +132,7 @@ def _sqlite_pragmas(url: URL, busy_timeout_s: float) -> Any:
         dbapi_connection.isolation_level = None
         # SQLite's own lower() knows only ASCII; searches must find "Čačak" when asked for "čačak".
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
-        # SUM() of 64-bit integers overflows at 92,233,720,368,547,758.07 euros: every sum is exact instead.
+        # SUM() of 64-bit integers overflows past 92,233,720,368,547,758.07 euros: every sum is exact.
         dbapi_connection.create_aggregate(EXACT_SUM, 1, _ExactSum)
         dbapi_connection.create_function(SUM_OF_HALVES, 2, _sum_of_halves, deterministic=True)
         cursor = dbapi_connection.cursor()
@@ -150,7 +150,7 @@ def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-# SQLite's SUM() adds 64-bit integers and fails the whole query ("integer overflow") past 2**63 - 1 — 92
+# SQLite's SUM() adds 64-bit integers and fails the whole query ("integer overflow") past 2**63 - 1 — 93
 # of the largest pledges, counted in cents. No bound on one record bounds a sum of many, so on SQLite every
 # SUM() the app asks for is exact at any size, two ways:
 # - over a table's columns (integers: ExactDecimal's cents, counts), SUM(x) is SQLite's own SUM() of the

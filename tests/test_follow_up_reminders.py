@@ -165,7 +165,10 @@ def test_the_public_address_setting_is_read_without_its_trailing_slash(monkeypat
 
 
 def test_every_feed_has_the_open_follow_up_checks_with_stable_uids(app, client, anon, accounts):
-    process = operational_process(client)
+    # the donor's feed has the checks of a process linked to a project it funds (its own test says the rest)
+    funded = make_project(client)
+    make_pledge(client, funded["id"], donor=accounts["donor"].state)
+    process = operational_process(client, project_ids=[funded["id"]])
     first, second = process["checks"]
     ok(
         client.patch(

@@ -56,6 +56,10 @@ class Facts(Protocol):
         """The codes of the norms catalogue (the norms a project may name)."""
         ...
 
+    def agreement_of(self, pledge_id: int) -> str | None:
+        """The reference of the contribution agreement recorded on this pledge, if one is."""
+        ...
+
 
 FactsFactory = Callable[[Session], Facts]
 

@@ -53,6 +53,12 @@ def agreement_of_pledge(session: Session, pledge_id: int) -> AgreementRow | None
     return None if row is None else AgreementRow(*row)
 
 
+def reference_of_pledge(session: Session, pledge_id: int) -> str | None:
+    """The reference of the agreement recorded on a pledge, if one is."""
+    query = select(Agreement.reference).where(col(Agreement.pledge_id) == pledge_id)
+    return session.exec(query).first()
+
+
 def agreement_row(session: Session, agreement_id: int) -> AgreementRow | None:
     row = session.execute(_agreement_rows().where(col(Agreement.id) == agreement_id)).first()
     return None if row is None else AgreementRow(*row)

@@ -239,6 +239,31 @@ def create_pledge(
     return pledge
 
 
+# What a contribution agreement fixes: it is signed with this donor, in this currency, for this project.
+FIXED_BY_AGREEMENT = {"donor": "donor", "currency": "currency", "project_id": "project"}
+
+
+def _check_fixed_by_agreement(pledge: Pledge, values: dict[str, Any], facts: Facts) -> None:
+    """Once an agreement is recorded on a pledge, its donor, currency and project are those the agreement
+    was made with: a wrong one is withdrawn and recorded again, never moved under the agreement."""
+    changed = [n for n in FIXED_BY_AGREEMENT if n in values and values[n] != getattr(pledge, n)]
+    if not changed:
+        return
+    assert pledge.id is not None
+    reference = facts.agreement_of(pledge.id)
+    if reference is None:
+        return
+    errors = [
+        FieldError(
+            ("body", name),
+            f"the {FIXED_BY_AGREEMENT[name]} cannot change: contribution agreement {reference} was made on "
+            "this pledge; withdraw the pledge and record a new one instead",
+        )
+        for name in changed
+    ]
+    raise ValidationFailed("; ".join(f"body.{e.loc[1]}: {e.msg}" for e in errors), errors=errors)
+
+
 def update_pledge(
     session: Session,
     actor: Actor,
@@ -252,6 +277,7 @@ def update_pledge(
     received = repository.received_on_pledge(session, pledge_id)
     has_receipts = repository.count_receipts(session, pledge_id) > 0
 
+    _check_fixed_by_agreement(pledge, values, facts)
     if "project_id" in values and values["project_id"] != pledge.project_id:
         _check_project_open(facts, values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from portfolio.agreements import repository as agreements_repository
 from portfolio.facts import ProjectFact
 from portfolio.funding import repository as funding_repository
 from portfolio.norms import repository as norms_repository
@@ -54,6 +55,9 @@ class LiveFacts:
     def norm_codes(self) -> frozenset[str]:
         return frozenset(norms_repository.all_codes(self.session))
 
+    def agreement_of(self, pledge_id: int) -> str | None:
+        return agreements_repository.reference_of_pledge(self.session, pledge_id)
+
 
 class LoadedFacts:
     """Facts loaded once for a whole file: every State, the projects the file names (by code) and,
@@ -91,3 +95,6 @@ class LoadedFacts:
         if self.norms is None:
             self.norms = frozenset(norms_repository.all_codes(self.session))
         return self.norms
+
+    def agreement_of(self, pledge_id: int) -> str | None:
+        return agreements_repository.reference_of_pledge(self.session, pledge_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -43,6 +44,30 @@ class NotASpreadsheet(AppError):
 class BadSpreadsheet(ValidationFailed):
     slug = "bad-spreadsheet"
     title = "The spreadsheet cannot be read"
+
+
+# What a workbook may unpack to before a byte of it is parsed (a "zip bomb" of a few hundred KB can unpack
+# to gigabytes, or declare a sheet of seventeen billion cells): openpyxl reads the shared strings whole and
+# takes some 10-100 µs a cell, so the cells read bound the time and the memory of an import.
+MB = 1024 * 1024
+UNPACKED_MAX_BYTES = 100 * MB  # all its parts together (a 100,000-row pledges workbook: 45 MB)
+PACKING_RATIO_MAX = 100  # unpacked / packed, of a part over 1 MB (XML packs about 10:1)
+CELLS_MAX = 2_000_000  # a sheet's cells, as its <dimension> declares them and as read (100,000 rows × 20)
+DIMENSION_READ_BYTES = 64 * 1024  # how far into a sheet's XML its <dimension> is looked for
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3}[0-9]{1,7}(?::[A-Za-z]{1,3}[0-9]{1,7})?)\""
+)
+
+
+class SpreadsheetTooLarge(AppError):
+    """A workbook that would unpack to more than an import reads: refused before it is parsed."""
+
+    status = 413
+    slug = "spreadsheet-too-large"
+    title = "The workbook is too large once unpacked"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, errors=[FieldError(("file",), detail)])
 
 
 class NotImportable(ValidationFailed):
@@ -102,7 +127,7 @@ def read_table(data: bytes, kind: Kind, filename: str | None = None) -> Table:
     only exported is refused before the file is looked at."""
     importable(kind)
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data, kind)
+        return _read_xlsx(data, kind, filename or "The workbook")
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise NotASpreadsheet(
             "This is an old Excel .xls file (or another OLE document); save it as .xlsx or CSV UTF-8."
@@ -171,13 +196,14 @@ def _read_csv_rows(data: bytes, kind: Kind) -> Table:
     return Table(columns, rows)
 
 
-def _read_xlsx(data: bytes, kind: Kind) -> Table:
+def _read_xlsx(data: bytes, kind: Kind, name: str) -> Table:
     try:
+        check_unpacked(data, name)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise NotASpreadsheet(_DAMAGED) from exc
     try:
-        return _read_sheet(workbook, kind)
+        return _read_sheet(workbook, kind, name)
     except SyntaxError as exc:  # damaged XML inside the archive, found while the rows are read
         raise NotASpreadsheet(_DAMAGED) from exc
     finally:
@@ -187,7 +213,50 @@ def _read_xlsx(data: bytes, kind: Kind) -> Table:
 _DAMAGED = "The file looks like a ZIP archive but is not a readable XLSX workbook; save it again as .xlsx."
 
 
-def _read_sheet(workbook: Any, kind: Kind) -> Table:
+def check_unpacked(data: bytes, name: str) -> None:
+    """Refuse (413) a workbook that unpacks to more than :data:`UNPACKED_MAX_BYTES`, has a part packed more
+    tightly than :data:`PACKING_RATIO_MAX` to one, or a sheet whose ``<dimension>`` declares more than
+    :data:`CELLS_MAX` cells — from the archive's directory and the first bytes of each sheet, before any of
+    it is parsed."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = archive.infolist()
+        unpacked = sum(part.file_size for part in parts)
+        if unpacked > UNPACKED_MAX_BYTES:
+            raise SpreadsheetTooLarge(
+                f"{name} unpacks to {_mb(unpacked)}, more than the {_mb(UNPACKED_MAX_BYTES)} an import "
+                "reads. Split it into smaller files."
+            )
+        for part in parts:
+            ratio = part.file_size / max(part.compress_size, 1)
+            if part.file_size > MB and ratio > PACKING_RATIO_MAX:
+                raise SpreadsheetTooLarge(
+                    f"{name} is packed {ratio:.0f} to 1 ({part.filename}: {_mb(part.file_size)} in "
+                    f"{part.compress_size / 1024:.0f} KB), more than the {PACKING_RATIO_MAX} to 1 a workbook "
+                    "of data is: it is refused unread. Save the data again as a new .xlsx or CSV UTF-8."
+                )
+        for part in parts:
+            if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+                continue
+            with archive.open(part) as sheet:
+                start = sheet.read(DIMENSION_READ_BYTES)
+            found = _DIMENSION.search(start)
+            if found is None:
+                continue
+            min_col, min_row, max_col, max_row = range_boundaries(found.group(1).decode().upper())
+            cells = ((max_col or 1) - (min_col or 1) + 1) * ((max_row or 1) - (min_row or 1) + 1)
+            if cells > CELLS_MAX:
+                raise SpreadsheetTooLarge(
+                    f"{name}: a sheet ({part.filename}) declares {cells:,} cells "
+                    f"({found.group(1).decode()}), more than the {CELLS_MAX:,} an import reads. Delete the "
+                    "rows and columns past the data (or split the file) and save it again."
+                )
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:,.1f} MB"
+
+
+def _read_sheet(workbook: Any, kind: Kind, name: str = "The workbook") -> Table:
     sheet = _pick_sheet(workbook.sheetnames, kind)
     worksheet = workbook[sheet]
     worksheet.reset_dimensions()  # the sheet's real extent: some programs declare a wrong one
@@ -204,19 +273,28 @@ def _read_sheet(workbook: Any, kind: Kind) -> Table:
     columns = _check_header(header, kind)
     table = Table(columns, [])
     types = {c.name: c for c in COLUMNS[kind]}
+    with_problems: set[int] = set()
+    cells_read = len(header_cells)
     for number, cells in enumerate(rows_iter, start=2):
+        cells_read += max(len(cells), 1)
+        if cells_read > CELLS_MAX:  # a sheet whose <dimension> understates it
+            raise SpreadsheetTooLarge(
+                f"{name}: the sheet '{sheet}' holds more than the {CELLS_MAX:,} cells an import reads "
+                f"(row {number}). Split it into smaller files."
+            )
         values: dict[str, str] = {}
-        for i, name in enumerate(columns):
+        for i, column in enumerate(columns):
             cell = cells[i] if i < len(cells) else None
             raw = getattr(cell, "value", None)
             if getattr(cell, "data_type", None) == "f" or (isinstance(raw, str) and raw.startswith("=")):
                 table.cell_problems.append(
-                    (number, name, str(raw), "a formula, not a value: paste the values instead")
+                    (number, column, str(raw), "a formula, not a value: paste the values instead")
                 )
-                values[name] = ""
+                with_problems.add(number)
+                values[column] = ""
                 continue
-            values[name] = _cell_text(raw, types[name])
-        if any(values.values()) or any(p[0] == number for p in table.cell_problems):
+            values[column] = _cell_text(raw, types[column])
+        if any(values.values()) or number in with_problems:
             table.rows.append((number, values))
     return table
 

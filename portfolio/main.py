@@ -28,6 +28,8 @@ from portfolio.flows.router import pledges_router as pledge_flows_router
 from portfolio.flows.router import projects_router as project_flows_router
 from portfolio.flows.router import users_router as account_flows_router
 from portfolio.funding.router import pledges_router, rates_router
+from portfolio.idempotency.middleware import IdempotencyKeys
+from portfolio.idempotency.middleware import document as document_idempotency
 from portfolio.interests.router import router as interests_router
 from portfolio.limits import BodyLimit, NoStore
 from portfolio.norms.router import router as norms_router
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
+    # Inside the body limits: a POST with an Idempotency-Key is read whole only once they let it through.
+    app.add_middleware(IdempotencyKeys, state=lambda: app.state)
     # Every request's body is bounded before any route reads it; the uploads' own limits stand in front.
     app.add_middleware(BodyLimit, settings=lambda: app.state.settings)
     app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
@@ -170,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_problems(generate_openapi())
+            document_problems(document_idempotency(generate_openapi()))
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

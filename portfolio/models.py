@@ -6,6 +6,7 @@ from portfolio.agreements.models import Agreement, Obligation
 from portfolio.audit.models import AuditEntry
 from portfolio.documents.models import Document, DocumentChunk
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.idempotency.models import IdempotencyKey
 from portfolio.interests.models import Interest
 from portfolio.norms.models import Norm
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
@@ -32,6 +33,7 @@ __all__ = [
     "Document",
     "DocumentChunk",
     "ExchangeRate",
+    "IdempotencyKey",
     "Indicator",
     "Interest",
     "LoginThrottle",

@@ -32,6 +32,7 @@ from portfolio.idempotency.middleware import IdempotencyKeys
 from portfolio.idempotency.middleware import document as document_idempotency
 from portfolio.interests.router import router as interests_router
 from portfolio.limits import BodyLimit, NoStore
+from portfolio.logs import redact_access_log
 from portfolio.norms.router import router as norms_router
 from portfolio.processes.router import follow_ups_router
 from portfolio.processes.router import router as processes_router
@@ -119,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
+    # A calendar feed's token is in its URL: it never reaches the access log.
+    redact_access_log()
     # Inside the body limits: a POST with an Idempotency-Key is read whole only once they let it through.
     app.add_middleware(IdempotencyKeys, state=lambda: app.state)
     # Every request's body is bounded before any route reads it; the uploads' own limits stand in front.

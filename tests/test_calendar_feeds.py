@@ -1,7 +1,8 @@
 """Calendar feeds: a per-account URL with a token (shown once, only its SHA-256 kept), read without logging
 in by calendar clients; obligations and open milestones as all-day RFC 5545 events, parsed back with the
 icalendar library; a donor's feed holds its own State's only; a new feed or a revocation makes the old URL
-404."""
+404, and so does deactivating the account or an administrator's reset of its password; the account page
+says when a calendar last read it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlmodel import select
+from sqlmodel import col, select
 
 from portfolio.reminders.models import CalendarFeed
 from portfolio.reminders.service import token_digest
 from tests.factories import assert_problem, make_pledge, make_project, ok
+from tests.test_web_imports import log_in, text_of
 
 
 def feed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -144,3 +146,55 @@ def test_the_audit_trail_filters_on_calendar_feeds(client, anon, accounts):
     feed(anon, accounts["manager"].headers)
     page = ok(client.get("/api/v1/audit", params={"entity": "calendar_feed"}))
     assert [(e["action"], e["user_id"]) for e in page["items"]] == [("create", accounts["manager"].id)]
+
+
+# -- a feed ends with its account's access, and says when it was read ------------------------------------
+
+
+def test_deactivating_the_account_ends_its_feed_for_good(anon, accounts):
+    admin, donor = accounts["admin"], accounts["donor"]
+    url = feed(anon, donor.headers)["url"]
+    assert anon.get(url).status_code == 200
+    ok(anon.patch(f"/api/v1/users/{donor.id}", json={"active": False}, headers=admin.headers))
+    assert_problem(anon.get(url), 404)
+    ok(anon.patch(f"/api/v1/users/{donor.id}", json={"active": True}, headers=admin.headers))
+    assert_problem(anon.get(url), 404)  # back in, the old address stays dead: a new one must be made
+
+
+def test_an_administrators_password_reset_ends_the_feed_but_ones_own_change_does_not(anon, accounts):
+    admin, manager = accounts["admin"], accounts["manager"]
+    url = feed(anon, manager.headers)["url"]
+    new = {"password": "a brand new passphrase of five words"}
+    ok(anon.patch(f"/api/v1/users/{manager.id}", json=new, headers=admin.headers))
+    assert_problem(anon.get(url), 404)
+
+    own = ok(anon.post("/api/v1/auth/token", data={"username": manager.email, "password": new["password"]}))
+    headers = {"Authorization": f"Bearer {own['access_token']}"}
+    url = feed(anon, headers)["url"]
+    ok(
+        anon.patch(
+            f"/api/v1/users/{admin.id}",
+            json={"password": "yet another passphrase of five"},
+            headers=admin.headers,
+        )
+    )
+    assert anon.get(url).status_code == 200  # another account's reset leaves this feed alone
+
+
+def test_the_account_page_says_when_a_calendar_last_read_the_feed(app, anon, accounts, db):
+    browser = log_in(app, accounts["staff"].email)
+    assert "calendar feed yet" in text_of(browser.get("/account/password").text)
+    url = feed(anon, accounts["staff"].headers)["url"]
+    page = text_of(browser.get("/account/password").text)
+    assert "Last read by a calendar Not yet read" in page
+    assert anon.get(url).status_code == 200
+    with db.session() as session:
+        [read_at] = session.exec(
+            select(CalendarFeed.last_read_at).where(col(CalendarFeed.revoked_at).is_(None))
+        ).all()
+    assert read_at is not None
+    page = text_of(browser.get("/account/password").text)
+    assert "Not yet read" not in page
+    assert f"Last read by a calendar {read_at:%b} {read_at.day}, {read_at.year}" in page
+    french = text_of(browser.get("/account/password?lang=fr").text)
+    assert "Dernière lecture par un calendrier" in french and "Pas encore lu" not in french

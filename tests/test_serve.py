@@ -192,3 +192,21 @@ def test_serve_warns_when_its_workers_cannot_fit_in_postgresqls_connections(pg_d
     with served(serve_env(url, db_pool_size="1"), tmp_path) as (server, _):
         server.terminate()
         assert "warning" not in server.communicate(timeout=30)[0].decode()
+
+
+# -- what reaches the log --------------------------------------------------------------------------------
+
+
+def test_a_calendar_feeds_token_never_reaches_the_access_log(tmp_path: Path):
+    env = serve_env(f"sqlite:///{tmp_path / 'served.db'}")
+    create_account(env, tmp_path, "staff@example.org")
+    with served(env, tmp_path, "--workers", "2") as (server, url):
+        feed = _feed_url(url, token(url, "staff@example.org"))
+        secret = feed.split("token=", 1)[1]
+        for _ in range(4):  # both workers, most likely
+            assert httpx.get(feed.replace("https://", "http://"), timeout=10).status_code == 200
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    log = output.decode()
+    assert 'GET /api/v1/calendar.ics?token=[redacted] HTTP/1.1" 200' in log, log
+    assert secret not in log

@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, text
+from sqlalchemy import and_, func, or_, text
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -220,15 +221,45 @@ def revoke(session: Session, feeds: list[CalendarFeed], when: datetime) -> None:
     session.flush()
 
 
-def feed_owner(session: Session, token_hash: str) -> User | None:
-    """The active account whose unrevoked feed has this token."""
+def _working() -> Any:
+    """A feed works while it is not revoked and was made after its account last ended its feeds."""
+    return and_(
+        col(CalendarFeed.revoked_at).is_(None),
+        or_(col(User.feeds_valid_from).is_(None), col(CalendarFeed.created_at) > col(User.feeds_valid_from)),
+    )
+
+
+def working_feed(session: Session, user_id: int) -> CalendarFeed | None:
+    """The account's calendar feed that works, if any (without locking anything)."""
     query = (
-        select(User)
-        .join(CalendarFeed, col(CalendarFeed.user_id) == col(User.id))
-        .where(col(CalendarFeed.token_hash) == token_hash, col(CalendarFeed.revoked_at).is_(None))
-        .where(col(User.active))
+        select(CalendarFeed)
+        .join(User, col(CalendarFeed.user_id) == col(User.id))
+        .where(col(CalendarFeed.user_id) == user_id, _working())
+        .order_by(col(CalendarFeed.id).desc())
     )
     return session.exec(query).first()
+
+
+def feed_owner(session: Session, token_hash: str) -> tuple[User, CalendarFeed] | None:
+    """The active account whose working feed has this token, and the feed."""
+    query = (
+        select(User, CalendarFeed)
+        .join(CalendarFeed, col(CalendarFeed.user_id) == col(User.id))
+        .where(col(CalendarFeed.token_hash) == token_hash, _working())
+        .where(col(User.active))
+    )
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def mark_read(session: Session, feed_id: int, now: datetime, earlier_than: datetime) -> None:
+    """Note that a calendar read the feed now, unless that was already noted since ``earlier_than``."""
+    session.execute(
+        sa_update(CalendarFeed)
+        .where(col(CalendarFeed.id) == feed_id)
+        .where(or_(col(CalendarFeed.last_read_at).is_(None), col(CalendarFeed.last_read_at) < earlier_than))
+        .values(last_read_at=now)
+    )
 
 
 def calendar_obligations(session: Session, donor: str | None) -> list[CalendarObligation]:

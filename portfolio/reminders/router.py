@@ -3,18 +3,21 @@ token alone, since calendar clients cannot log in."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.exc import OperationalError
 
 from portfolio.auth import CurrentActor, requires
-from portfolio.db import SessionDep
+from portfolio.db import Database, SessionDep
 from portfolio.errors import problem_responses
 from portfolio.reminders import service
 from portfolio.reminders.schemas import CalendarFeedRead
 
 me_router = APIRouter(prefix="/api/v1/users/me", tags=["Accounts"], dependencies=requires("calendar-feed"))
 feed_router = APIRouter(prefix="/api/v1", tags=["Calendar"])
+log = logging.getLogger("portfolio")
 
 
 @me_router.post(
@@ -69,11 +72,24 @@ def calendar_feed(
     session: SessionDep,
     token: Annotated[str, Query(description="The feed's token.", max_length=100)],
 ) -> Response:
+    feed = service.calendar(session, token, request.app.state.settings.public_base_url)
+    if feed.to_note:
+        _note_read(request.app.state.db, feed.feed_id)
     return Response(
-        service.calendar(session, token, request.app.state.settings.public_base_url),
+        feed.body,
         media_type="text/calendar; charset=utf-8",
         headers={
             "Cache-Control": "private, no-store",
             "Content-Disposition": 'inline; filename="portfolio.ics"',
         },
     )
+
+
+def _note_read(db: Database, feed_id: int) -> None:
+    """Note the reading for the account page, in a write of its own; a calendar is answered all the same
+    when the database is too busy to note it (it is noted at the next reading)."""
+    try:
+        with db.session(write=True) as session:
+            service.note_read(session, feed_id)
+    except OperationalError as exc:
+        log.warning("calendar feed %s: its reading was not noted (%s)", feed_id, exc.orig)

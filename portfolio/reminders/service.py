@@ -270,10 +270,37 @@ def issue_feed(session: Session, actor: Actor) -> str:
     return token
 
 
-def has_feed(session: Session, actor: Actor) -> bool:
-    """Whether the actor's account has a calendar feed URL that works."""
+@dataclass(frozen=True)
+class FeedStatus:
+    """An account's calendar feed that works: when it was made and when a calendar last read it."""
+
+    made_at: datetime
+    last_read_at: datetime | None
+
+
+def feed_status(session: Session, actor: Actor) -> FeedStatus | None:
+    """The actor's calendar feed that works, if it has one."""
     assert actor.user_id is not None
-    return bool(repo.active_feeds(session, actor.user_id))
+    feed = repo.working_feed(session, actor.user_id)
+    return FeedStatus(feed.created_at, feed.last_read_at) if feed is not None else None
+
+
+@dataclass(frozen=True)
+class FeedCalendar:
+    """A feed's calendar, and whether its reading is still to be noted (see :func:`note_read`)."""
+
+    body: bytes
+    feed_id: int
+    to_note: bool
+
+
+READ_NOTED_EVERY = timedelta(minutes=1)
+
+
+def note_read(session: Session, feed_id: int) -> None:
+    """Note that a calendar read the feed (to the minute: a calendar polling often writes once a minute)."""
+    now = utcnow()
+    repo.mark_read(session, feed_id, now, now - READ_NOTED_EVERY)
 
 
 def revoke_feeds(session: Session, actor: Actor) -> int:
@@ -287,15 +314,18 @@ def revoke_feeds(session: Session, actor: Actor) -> int:
     return len(feeds)
 
 
-def calendar(session: Session, token: str, base_url: str | None = None) -> bytes:
+def calendar(session: Session, token: str, base_url: str | None = None) -> FeedCalendar:
     """The RFC 5545 calendar of the feed with this token: every reporting obligation and every open
     milestone with a due date that its account may see, and every follow-up check still due of a national
     process (a donor's: of the processes linked to projects it funds), as all-day events with a
     description and, when the tracker's public address is known, the URL of the page where each is
-    recorded. 404 for an unknown or revoked token, or an account no longer active."""
-    user = repo.feed_owner(session, token_digest(token)) if token else None
-    if user is None:
+    recorded. 404 for an unknown or revoked token, a feed made before its account was deactivated or its
+    password reset by an administrator, or an account no longer active."""
+    found = repo.feed_owner(session, token_digest(token)) if token else None
+    if found is None:
         raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
+    user, feed = found
+    assert feed.id is not None
     donor = Actor(user.id, user.role, user.state).own_donor_filter(None)  # a donor's: its own State's
     stamp = utcnow()
     cal = Calendar()
@@ -342,7 +372,8 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> bytes
         _add_url(event, base_url, f"/processes/{f.process_id}")
         event.add("categories", ["Sustainability check"])
         cal.add_component(event)
-    return bytes(cal.to_ical())
+    stale = feed.last_read_at is None or feed.last_read_at < stamp - READ_NOTED_EVERY
+    return FeedCalendar(bytes(cal.to_ical()), feed.id, stale)
 
 
 def _add_url(event: Event, base_url: str | None, path: str) -> None:

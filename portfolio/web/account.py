@@ -25,7 +25,7 @@ def _page(
     status_code: int = 200,
     notice: str = "",
     *,
-    has_feed: bool = False,
+    feed: reminders_service.FeedStatus | None = None,
     feed_url: str = "",
 ) -> Response:
     return templates.render(
@@ -34,7 +34,7 @@ def _page(
         status_code,
         form=form,
         notice=notice,
-        has_feed=has_feed,
+        feed=feed,
         feed_url=feed_url,
     )
 
@@ -47,8 +47,8 @@ def password_form(
     notice = _("Your password has been changed.") if done else ""
     if feed == "revoked":
         notice = _("Your calendar feed URL was revoked: calendars subscribed to it no longer update.")
-    has_feed = reminders_service.has_feed(session, actor_of(user))
-    return _page(request, Form(), notice=notice, has_feed=has_feed)
+    status = reminders_service.feed_status(session, actor_of(user))
+    return _page(request, Form(), notice=notice, feed=status)
 
 
 @router.post("/account/calendar-feed")
@@ -58,7 +58,8 @@ def create_calendar_feed(request: Request, session: SessionDep, user: PageUser) 
     url = str(request.url_for("calendar_feed").include_query_params(token=token))
     _ = translations(request_lang(request)).gettext
     notice = _("Your calendar feed URL is below. Copy it now: it is shown only this once.")
-    return _page(request, Form(), notice=notice, has_feed=True, feed_url=url)
+    feed = reminders_service.feed_status(session, actor_of(user))
+    return _page(request, Form(), notice=notice, feed=feed, feed_url=url)
 
 
 @router.post("/account/calendar-feed/revoke")
@@ -105,8 +106,8 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
             exc = ValidationFailed(
                 "password", errors=[FieldError(("new_password",), str(e["msg"])) for e in exc.errors()]
             )
-        has_feed = reminders_service.has_feed(session, actor_of(user))
-        return _page(request, form.refused(exc, FIELDS), 422, has_feed=has_feed)
+        feed = reminders_service.feed_status(session, actor_of(user))
+        return _page(request, form.refused(exc, FIELDS), 422, feed=feed)
     # A new password revokes every earlier token, this session's cookie too: log in again with it.
     response = RedirectResponse("/login?next=/account/password%3Fdone%3D1", status_code=303)
     response.delete_cookie(COOKIE, path="/")

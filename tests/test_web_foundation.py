@@ -284,13 +284,32 @@ def test_money_and_percentages_are_written_exactly_as_babel_writes_them():
                     cents, currency, locale=lang, currency_digits=False
                 )
             ratio = Decimal(rng.randint(-2_000_000, 2_000_000)) / 1_000_000
-            if abs(ratio * 1000) % 1 == Decimal("0.5"):
-                continue  # a tie: see above
+            if abs(ratio * 1000) % 1 == Decimal("0.5") or Decimal("0.9995") <= ratio < 1:
+                continue  # a tie (see above), or short of one (never written 100%: see below)
             assert formats.percent(ratio) == format_percent(ratio, format=PERCENT[lang], locale=lang)
     assert Formats("en").percent(Decimal("0.00125")) == "0.1%"
     assert Formats("en").percent(Decimal("0.00015")) == "0.0%"
     assert Formats("fr").money(Decimal("250000")) == "250\u202f000,00\u00a0€"
     assert Formats("en").money(Decimal("0.005")) == "€0.01"  # half up
+
+
+def test_a_coverage_short_of_one_is_never_written_100_percent():
+    from portfolio.web.i18n import Formats
+
+    assert Formats("en").percent(Decimal("0.99969")) == "99.9%"  # a gap of €61.92 on €200,000
+    assert Formats("fr").percent(Decimal("0.9999999")) == "99,9\u00a0%"
+    assert Formats("en").percent(Decimal("1")) == "100.0%"
+    assert Formats("en").percent(Decimal("1.0004")) == "100.0%"  # over-pledged, rounded as before
+    assert Formats("en").percent(Decimal("0.99949")) == "99.9%"
+
+
+def test_money_follows_each_currencys_minor_unit():
+    from portfolio.web.i18n import Formats
+
+    assert Formats("en").money(Decimal("176000000.00"), "JPY") == "¥176,000,000"
+    assert Formats("fr").money(Decimal("176000000"), "JPY") == "176\u202f000\u202f000\u00a0JPY"
+    assert Formats("en").money(Decimal("1000.50"), "JPY") == "¥1,000.50"  # cents recorded are not hidden
+    assert Formats("en").money(Decimal("250000"), "EUR") == "€250,000.00"
 
 
 def test_the_language_switch_of_a_page_opened_in_french_leads_back_to_english(client):

@@ -19,7 +19,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
 from fastapi import Request
 
 LOCALES = ("en", "fr")
@@ -91,6 +91,12 @@ def _affixes(lang: str, currency: str | None) -> tuple[str, str, str, str, str, 
     return head, tail, minus_head, minus_tail, symbols["group"], symbols["decimal"]
 
 
+@cache
+def _minor_unit(currency: str) -> int:
+    """How many decimals the currency's minor unit has (2 for the euro, 0 for the yen), as Babel knows."""
+    return int(get_currency_precision(currency))
+
+
 @lru_cache(maxsize=8192)
 def _date(lang: str, day: date) -> str:
     """A date as the locale writes it; a long list repeats the same few hundred days."""
@@ -117,10 +123,15 @@ class Formats:
         return f"{minus_head}{text}{minus_tail}" if negative else f"{head}{text}{tail}"
 
     def money(self, amount: Decimal | None, currency: str = "EUR") -> str:
-        """To the cent, half up, as the API rounds: €250,000.00 (en), 250 000,00 € (fr)."""
+        """To the cent, half up, as the API rounds: €250,000.00 (en), 250 000,00 € (fr); in a currency
+        without cents, to its own minor unit (Babel's ISO 4217 data: ¥176,000,000, not ¥176,000,000.00),
+        unless the amount has cents that would be lost."""
         if amount is None:
             return "–"
         cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        places = _minor_unit(currency)
+        if places < 2 and cents == cents.quantize(Decimal(1).scaleb(-places)):
+            return self._write(f"{abs(cents):,.{places}f}", cents < 0, currency)
         return self._write(f"{abs(cents):,.2f}", cents < 0, currency)
 
     def number(self, value: Decimal | int | None) -> str:
@@ -129,10 +140,15 @@ class Formats:
         return format_decimal(value, locale=self.locale, decimal_quantization=False)
 
     def percent(self, ratio: Decimal | None) -> str:
-        """A ratio as a percentage to one decimal, half up as the API rounds: 45.0% (en), 45,0 % (fr)."""
+        """A ratio as a percentage to one decimal, half up as the API rounds: 45.0% (en), 45,0 % (fr) —
+        except that a ratio short of one never shows as 100.0%: a coverage of 99.97% with a gap of €61.92
+        left is written 99.9%, so "100%" always means nothing is missing."""
         if ratio is None:
             return "–"
-        tenths = (Decimal(ratio) * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+        ratio = Decimal(ratio)
+        tenths = (ratio * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+        if ratio < 1 and tenths >= 100:
+            tenths = Decimal("99.9")
         return self._write(f"{abs(tenths):,.1f}", tenths < 0, None)
 
     def date(self, day: date | None) -> str:

@@ -152,7 +152,7 @@ def test_a_bad_filter_shows_its_message_beside_the_field(browser, server, lang):
 
 # The main menu's other entries (projects, processes, rates, imports, accounts) are the staff pages' own,
 # each checked by their tests; here: every link the dashboards themselves show, and the layout's.
-OWN_LINKS = ("/dashboards", "/language", "/docs", "/account/password")
+OWN_LINKS = ("/dashboards", "/language", "/docs", "/account")
 
 
 def test_every_link_on_every_page_answers(browser, server):

@@ -6,6 +6,7 @@ says when a calendar last read it."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -74,7 +75,7 @@ def test_a_feed_lists_obligations_and_open_milestones_as_all_day_events(client, 
     assert [u for u in found if u.startswith("milestone-")] == [milestone_uid]  # not the one done
     event = found[obligation_uid]
     code = own["project"]["code"]
-    assert str(event["SUMMARY"]) == f"{code}: audit certificate report due to DEU"
+    assert str(event["SUMMARY"]) == f"{code}: Audit certificate due to Germany"
     assert event.decoded("DTSTART") == date(2026, 3, 31)
     assert event.decoded("DTEND") == date(2026, 3, 31) + timedelta(days=1)
     assert "DTSTAMP" in event
@@ -91,7 +92,7 @@ def test_each_event_says_what_it_is_and_links_to_its_page_when_the_address_is_kn
     milestone_uid = f"milestone-{own['milestone']['id']}@portfolio"
     found = events(anon, url)
     description = str(found[obligation_uid]["DESCRIPTION"])
-    assert "Contribution agreement CA with DEU" in description and own["project"]["code"] in description
+    assert "Contribution agreement CA with Germany" in description and own["project"]["code"] in description
     assert "URL" not in found[obligation_uid]  # no public address set: no link
     assert "Milestone of project" in str(found[milestone_uid]["DESCRIPTION"])
 
@@ -107,7 +108,8 @@ def test_a_donors_feed_holds_only_its_own_states_obligations_and_funded_projects
     other = funded_project(client, "USA", "2026-04-30")
     donor_url = feed(anon, accounts["donor"].headers)["url"]
     uids = set(events(anon, donor_url))
-    assert b"USA" not in anon.get(donor_url).content  # nor in any event's summary or description
+    content = anon.get(donor_url).content
+    assert b"USA" not in content and b"United States" not in content  # nor in any summary or description
     assert f"obligation-{own['obligation']['id']}@portfolio" in uids
     assert f"milestone-{own['milestone']['id']}@portfolio" in uids
     assert f"obligation-{other['obligation']['id']}@portfolio" not in uids
@@ -183,9 +185,9 @@ def test_an_administrators_password_reset_ends_the_feed_but_ones_own_change_does
 
 def test_the_account_page_says_when_a_calendar_last_read_the_feed(app, anon, accounts, db):
     browser = log_in(app, accounts["staff"].email)
-    assert "calendar feed yet" in text_of(browser.get("/account/password").text)
+    assert "calendar feed yet" in text_of(browser.get("/account").text)
     url = feed(anon, accounts["staff"].headers)["url"]
-    page = text_of(browser.get("/account/password").text)
+    page = text_of(browser.get("/account").text)
     assert "Last read by a calendar Not yet read" in page
     assert anon.get(url).status_code == 200
     with db.session() as session:
@@ -193,8 +195,24 @@ def test_the_account_page_says_when_a_calendar_last_read_the_feed(app, anon, acc
             select(CalendarFeed.last_read_at).where(col(CalendarFeed.revoked_at).is_(None))
         ).all()
     assert read_at is not None
-    page = text_of(browser.get("/account/password").text)
+    page = text_of(browser.get("/account").text)
     assert "Not yet read" not in page
     assert f"Last read by a calendar {read_at:%b} {read_at.day}, {read_at.year}" in page
     french = text_of(browser.get("/account/password?lang=fr").text)
     assert "Dernière lecture par un calendrier" in french and "Pas encore lu" not in french
+
+
+def test_the_home_page_leads_to_the_feed_on_the_account_page(app, accounts):
+    for lang, pointer, title in (
+        ("en", "your calendar feed", "Your account"),
+        ("fr", "votre flux de calendrier", "Votre compte"),
+    ):
+        browser = log_in(app, accounts["donor"].email)
+        home = browser.get("/", params={"lang": lang}).text
+        link = re.search(r'<a href="([^"]+)">' + pointer + "</a>", home)
+        assert link, home
+        account = browser.get(link.group(1))
+        assert account.url.path == "/account" and link.group(1).endswith("#calendar-feed")
+        assert f"<h1>{title}</h1>" in account.text and 'id="calendar-feed"' in account.text
+        # the address it had keeps working
+        assert browser.get("/account/password").url.path == "/account"

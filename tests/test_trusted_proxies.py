@@ -50,7 +50,7 @@ def _sign_in_and_make_a_feed(app, accounts, proxy_address: str) -> tuple[Browser
         token = CSRF.search(browser.send("GET", "/login").text).group(1)  # type: ignore[union-attr]
         data = {"email": accounts["staff"].email, "password": PASSWORD, "next": "/", "csrf_token": token}
         assert browser.send("POST", "/login", data=data).status_code == 303
-        page = browser.send("GET", "/account/password")
+        page = browser.send("GET", "/account")
         assert page.status_code == 200, page.text
         token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
         made = browser.send("POST", "/account/calendar-feed", data={"csrf_token": token})

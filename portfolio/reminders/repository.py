@@ -74,6 +74,7 @@ class CalendarObligation(NamedTuple):
     project_title: str
     donor: str
     agreement_reference: str
+    donor_name: str
 
 
 class CalendarMilestone(NamedTuple):
@@ -275,10 +276,12 @@ def calendar_obligations(session: Session, donor: str | None) -> list[CalendarOb
             col(Project.title),
             col(Pledge.donor),
             col(Agreement.reference),
+            col(State.name),
         )
         .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
         .join(Project, col(Project.id) == col(Pledge.project_id))
+        .join(State, col(State.code) == col(Pledge.donor))
         .order_by(col(Obligation.due_on), col(Obligation.id))
     )
     if donor is not None:

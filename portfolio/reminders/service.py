@@ -30,6 +30,7 @@ from email.utils import make_msgid
 from icalendar import Calendar, Event
 from sqlmodel import Session
 
+from portfolio.agreements.labels import KIND_LABELS
 from portfolio.audit import service as audit
 from portfolio.config import Settings
 from portfolio.db import Database, utcnow
@@ -84,7 +85,9 @@ def reminder_kind(due_on: date, today: date, days: list[int]) -> str | None:
 
 
 def _kind_label(kind: str) -> str:
-    return kind.replace("_", " ")
+    """What the pages call a report, in a sentence: "financial statement", "interim narrative report"."""
+    label = KIND_LABELS.get(kind, KIND_LABELS["other"])
+    return label[0].lower() + label[1:]
 
 
 def _in_days(due_on: date, today: date) -> str:
@@ -100,7 +103,7 @@ def _link(base_url: str | None, path: str, what: str) -> str:
 def compose(
     item: OpenObligation, kind: str, recipient: str, today: date, base_url: str | None = None
 ) -> Reminder:
-    what = f"{_kind_label(item.kind)} report"
+    what = _kind_label(item.kind)
     if kind == OVERDUE:
         subject = f"Overdue: {item.project_code} {what} was due {item.due_on.isoformat()}"
         when = f"was due on {item.due_on:%d %B %Y} and has not been recorded as submitted"
@@ -339,11 +342,11 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> FeedC
             f"obligation-{o.obligation_id}@{UID_DOMAIN}",
             stamp,
             o.due_on,
-            f"{o.project_code}: {_kind_label(o.kind)} report due to {o.donor}{state}",
+            f"{o.project_code}: {KIND_LABELS.get(o.kind, KIND_LABELS['other'])} due to {o.donor_name}{state}",
         )
         event.add(
             "description",
-            f"Contribution agreement {o.agreement_reference} with {o.donor}, project {o.project_code} "
+            f"Contribution agreement {o.agreement_reference} with {o.donor_name}, project {o.project_code} "
             f"({o.project_title}). Reporting obligation #{o.obligation_id}, {o.status}.",
         )
         _add_url(event, base_url, f"/obligations/{o.obligation_id}")

@@ -1,4 +1,5 @@
-"""The account's own page: changing one's password, and one's calendar feed (every role)."""
+"""The account's own page, ``/account`` ("Your account", every role): who one is, one's calendar feed, and
+changing one's password. ``/account/password``, its former address, leads there."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _page(
 ) -> Response:
     return templates.render(
         request,
-        "account_password.html",
+        "account.html",
         status_code,
         form=form,
         notice=notice,
@@ -40,7 +41,14 @@ def _page(
 
 
 @router.get("/account/password")
-def password_form(
+def former_address(request: Request, user: PageUser) -> Response:
+    """The page's former address (bookmarks, older e-mails): the account page, with what it was to say."""
+    query = request.url.query
+    return RedirectResponse(f"/account?{query}" if query else "/account", status_code=303)
+
+
+@router.get("/account")
+def account_page(
     request: Request, session: SessionDep, user: PageUser, done: str = "", feed: str = ""
 ) -> Response:
     _ = translations(request_lang(request)).gettext
@@ -65,7 +73,7 @@ def create_calendar_feed(request: Request, session: SessionDep, user: PageUser) 
 @router.post("/account/calendar-feed/revoke")
 def revoke_calendar_feed(request: Request, session: SessionDep, user: PageUser) -> Response:
     reminders_service.revoke_feeds(session, actor_of(user))
-    return RedirectResponse("/account/password?feed=revoked", status_code=303)
+    return RedirectResponse("/account?feed=revoked#calendar-feed", status_code=303)
 
 
 @router.post("/account/password")
@@ -109,7 +117,7 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
         feed = reminders_service.feed_status(session, actor_of(user))
         return _page(request, form.refused(exc, FIELDS), 422, feed=feed)
     # A new password revokes every earlier token, this session's cookie too: log in again with it.
-    response = RedirectResponse("/login?next=/account/password%3Fdone%3D1", status_code=303)
+    response = RedirectResponse("/login?next=/account%3Fdone%3D1", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     del changed
     return response

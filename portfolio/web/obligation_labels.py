@@ -1,29 +1,7 @@
-"""What the pages call the reports an agreement asks for, their statuses and the agreements' earmarking
-(English, marked for the catalogue; translated where they are shown)."""
+"""What the pages call the reports an agreement asks for, their statuses and the agreements' earmarking: the
+agreements' own words (:mod:`portfolio.agreements.labels`), which the reminders and the calendar feed use
+too; translated where they are shown."""
 
-from __future__ import annotations
+from portfolio.agreements.labels import EARMARKING_LABELS, KIND_LABELS, STATE_LABELS
 
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
-
-KIND_LABELS = {
-    "interim_narrative": _("Interim narrative report"),
-    "final_narrative": _("Final narrative report"),
-    "financial_statement": _("Financial statement"),
-    "audit_certificate": _("Audit certificate"),
-    "other": _("Other report"),
-}
-STATE_LABELS = {
-    "due": _("Due"),
-    "overdue": _("Overdue"),
-    "submitted": _("Submitted"),
-    "accepted": _("Accepted"),
-}
-EARMARKING_LABELS = {
-    "project": _("To this project"),
-    "area": _("To an area of work (SALW or SCA), not to one project"),
-    "unearmarked": _("Not earmarked"),
-}
+__all__ = ["EARMARKING_LABELS", "KIND_LABELS", "STATE_LABELS"]

@@ -362,7 +362,7 @@ def import_file(
     from portfolio.db import Database
     from portfolio.errors import AppError
     from portfolio.security import SYSTEM
-    from portfolio.transfer.importer import ImportFailed, ImportReport, run_import
+    from portfolio.transfer.importer import ImportFailed, ImportReport, import_table, run_import
     from portfolio.transfer.kinds import Kind
     from portfolio.transfer.sheets import read_table
 
@@ -394,15 +394,12 @@ def import_file(
                 if done == total or done % max(1, total // 10) == 0:
                     typer.echo(f"{label}: {done}/{total} rows", err=True)
 
-            with db.session(write=True) as session:
-                report = run_import(
-                    session,
-                    SYSTEM,
-                    chosen,
-                    table,
-                    dry_run=dry_run,
-                    progress=(bar if console.is_terminal else lines) if show else None,
-                )
+            tick = (bar if console.is_terminal else lines) if show else None
+            if dry_run:  # a read session: the server's writes go on while the file is checked
+                report = import_table(db, SYSTEM, chosen, table, dry_run=True, progress=tick)
+            else:
+                with db.session(write=True) as session:
+                    report = run_import(session, SYSTEM, chosen, table, dry_run=False, progress=tick)
     except ImportFailed as exc:
         report = exc.report
     except OSError as exc:

@@ -12,11 +12,11 @@ import select
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from anyio import CancelScope, CapacityLimiter
@@ -370,6 +370,7 @@ class Database:
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 API_PREFIX = "/api/"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 @asynccontextmanager
@@ -399,10 +400,22 @@ async def _close(unit: AbstractContextManager[Session], session: Session, exc: B
     return bool(await anyio.to_thread.run_sync(unit.__exit__, *args, limiter=CapacityLimiter(1)))
 
 
+# Marks a route that opens its own write session (``db.session(write=True)``) only for as long as it writes.
+OWN_WRITES = "portfolio_own_writes"
+
+
+def writes_on_its_own(endpoint: Endpoint) -> Endpoint:
+    """Mark a route (an import) that takes a write session of its own, and only to write: the session of
+    its request, which its dependencies read the account through, is then a read one even on a POST, so
+    that no write lock is held while it reads and checks."""
+    setattr(endpoint, OWN_WRITES, True)
+    return endpoint
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one transaction per request, committed before the response is sent."""
     db: Database = request.app.state.db
-    if request.method in READ_METHODS:
+    if request.method in READ_METHODS or getattr(request.scope.get("endpoint"), OWN_WRITES, False):
         async with _read_session(db, statements=request.url.path.startswith(API_PREFIX)) as session:
             yield session
     else:

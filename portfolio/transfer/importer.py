@@ -22,21 +22,23 @@ of the file leaves that field of existing records as it is.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from sqlmodel import Session
 
 from portfolio.agreements import service as agreements_service
 from portfolio.agreements.schemas import AgreementCreate, AgreementUpdate, Schedule
 from portfolio.audit.service import jsonable
+from portfolio.db import Database
 from portfolio.errors import AppError, FieldError, ValidationFailed
 from portfolio.facts import Facts
 from portfolio.flows import agreements as agreements_flow
@@ -210,6 +212,49 @@ def run_import(
     return report
 
 
+def import_table(
+    db: Database, actor: Actor, kind: Kind, table: Table, *, dry_run: bool, progress: Progress | None = None
+) -> ImportReport:
+    """:func:`run_import` in the sessions it needs, holding the write lock only to write.
+
+    A dry run is a read session: it takes no write lock, and other writes go on while a file is checked.
+    On SQLite, whose writers queue for one lock taken at BEGIN, a real run is first checked so too: a file
+    with problems is answered (:class:`ImportFailed`) without the lock, and a good one is imported in a
+    write session, checked again in its transaction (records may have changed since). On PostgreSQL a
+    write session locks no more than the rows it changes, and a real run goes to it at once.
+
+    The check writes the rows that reach stored records into its transaction (rolled back at the end),
+    and SQLite refuses that to a read session when another writer holds the lock or has written since the
+    check began: the file is then checked, or imported, in a write session, as any writer waits its turn.
+    """
+    checks_first = dry_run or db.dialect == "sqlite"
+    if checks_first:
+        try:
+            with db.session() as session:
+                report = run_import(session, actor, kind, table, dry_run=True, progress=progress)
+        except OperationalError as exc:
+            if not write_refused(exc):
+                raise
+        else:
+            if dry_run:
+                return report
+            if report.problems:
+                raise ImportFailed(replace(report, dry_run=False))
+    with db.session(write=True) as session:
+        return run_import(session, actor, kind, table, dry_run=dry_run, progress=progress)
+
+
+def write_refused(exc: OperationalError) -> bool:
+    """Whether SQLite refused a write to a transaction begun as a read (another writer holds the lock, or
+    wrote after the transaction's first read): the write may be tried again under the write lock."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return (
+        isinstance(exc.orig, sqlite3.OperationalError)
+        and code is not None
+        and code & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
 _CODE = {Kind.projects: "code", Kind.pledges: "project_code"}
 
 
@@ -337,6 +382,8 @@ class _Importer:
             column = next((c for kind, c in BLAME if isinstance(exc, kind)), None)
             found = [(self._column(e.loc), e.msg) for e in exc.errors] or [(column, exc.detail)]
         except (DataError, StatementError) as exc:
+            if isinstance(exc, OperationalError) and write_refused(exc):
+                raise  # not the row's fault: the check is done again under the write lock (import_table)
             if isinstance(exc, IntegrityError):
                 found = [(None, "conflicts with a stored record")]
             else:

@@ -15,7 +15,7 @@ from portfolio.agreements.repository import ObligationFilters
 from portfolio.agreements.schemas import ObligationKind, ObligationState
 from portfolio.auth import CurrentActor, requires
 from portfolio.config import Settings
-from portfolio.db import SessionDep
+from portfolio.db import SessionDep, writes_on_its_own
 from portfolio.errors import AppError, NotFound, problem, problem_responses
 from portfolio.funding.router import PledgeFilterParams
 from portfolio.funding.schemas import Month
@@ -151,9 +151,9 @@ def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
     ),
     responses=problem_responses(400, 401, 403, 413, 415, 422, 503),
 )
+@writes_on_its_own
 def import_file(
     request: Request,
-    session: SessionDep,
     actor: CurrentActor,
     kind: Kind,
     file: Annotated[UploadFile, File(description="The CSV (UTF-8) or XLSX file.")],
@@ -165,7 +165,7 @@ def import_file(
         raise PayloadTooLarge(_too_large(settings.import_max_bytes))
     table = read_table(data, kind, file.filename)
     try:
-        report = importer.run_import(session, actor, kind, table, dry_run=dry_run)
+        report = importer.import_table(request.app.state.db, actor, kind, table, dry_run=dry_run)
     except importer.ImportFailed as exc:
         exc.extensions = _report(exc.report).model_dump(mode="json")  # the dry run's shape
         raise

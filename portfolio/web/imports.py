@@ -1,9 +1,10 @@
 """Importing a spreadsheet from the pages: choose what the file holds, upload it, read the dry run's
 report (every problem by row, column, value and message, in the importer's words), then confirm.
 
-The check and the import run the API's own importer (:func:`portfolio.transfer.importer.run_import`),
-first with the dry run on, then for real. Between the two requests the file is kept nowhere: the app runs
-on several hosts over one database, so the confirmation form asks for the same file again, and carries
+The check and the import run the API's own importer (:func:`portfolio.transfer.importer.import_table`),
+first with the dry run on, then for real: the check takes no write lock (others keep writing while a file
+is checked), the import takes it only to write. Between the two requests the file is kept nowhere: the app
+runs on several hosts over one database, so the confirmation form asks for the same file again, and carries
 the SHA-256 of the file that was checked. A different file is checked afresh instead of being imported
 unseen; the real run checks every row again anyway, and writes all of them or none."""
 
@@ -13,13 +14,13 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.datastructures import UploadFile
 from starlette.types import Scope
 
-from portfolio.db import SessionDep
+from portfolio.db import Database, SessionDep, writes_on_its_own
 from portfolio.errors import AppError
 from portfolio.transfer import exporter, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, Format
@@ -224,14 +225,16 @@ def _report(
     )
 
 
-def _check(session: Session, user: User, upload: _Upload) -> importer.ImportReport:
+def _import(request: Request, user: User, upload: _Upload, *, dry_run: bool) -> importer.ImportReport:
+    """The importer's dry run (a read session: no write lock), or its real run (the write lock only to
+    write): :func:`portfolio.transfer.importer.import_table`."""
     table = read_table(upload.data, upload.kind, upload.filename)
-    return importer.run_import(session, actor_of(user), upload.kind, table, dry_run=True)
+    db: Database = request.app.state.db
+    return importer.import_table(db, actor_of(user), upload.kind, table, dry_run=dry_run)
 
 
-def _refused(request: Request, session: Session, form: Form, exc: Exception) -> Response:
+def _refused(request: Request, form: Form, exc: Exception) -> Response:
     """The upload form again, the reason beside the file field (a file that is no spreadsheet: 415)."""
-    session.rollback()
     if isinstance(exc, NotASpreadsheet):
         return _page(request, Form(form.values, {"file": exc.detail}), 415)
     refused = form.refused(exc, FIELDS)
@@ -242,20 +245,22 @@ def _refused(request: Request, session: Session, form: Form, exc: Exception) -> 
 
 
 @router.post("/imports")
-async def check_file(request: Request, session: SessionDep, user: Writer) -> Response:
+@writes_on_its_own
+async def check_file(request: Request, user: Writer) -> Response:
     """The dry run: every row checked, every problem reported, nothing written."""
     upload, form, status = await _upload(request)
     if upload is None:
         return _page(request, form, status)
     try:
-        report = _check(session, user, upload)
+        report = await run_in_threadpool(_import, request, user, upload, dry_run=True)
     except (AppError, ValidationError) as exc:
-        return _refused(request, session, form, exc)
+        return _refused(request, form, exc)
     return _report(request, upload, report)
 
 
 @router.post("/imports/confirm")
-async def confirm_import(request: Request, session: SessionDep, user: Writer) -> Response:
+@writes_on_its_own
+async def confirm_import(request: Request, user: Writer) -> Response:
     """The real import of the file that was checked: every row in one transaction, or none."""
     upload, form, status = await _upload(request)
     if upload is None:
@@ -264,19 +269,17 @@ async def confirm_import(request: Request, session: SessionDep, user: Writer) ->
     checked = (await request.form()).get("checked")
     try:
         if checked != upload.digest:
-            report = _check(session, user, upload)
+            report = await run_in_threadpool(_import, request, user, upload, dry_run=True)
             message = _(
                 "This is not the file that was checked. Here is the check of this file; nothing was imported."
             )
             return _report(request, upload, report, 409, message=message)
-        table = read_table(upload.data, upload.kind, upload.filename)
-        report = importer.run_import(session, actor_of(user), upload.kind, table, dry_run=False)
+        report = await run_in_threadpool(_import, request, user, upload, dry_run=False)
     except importer.ImportFailed as exc:
-        session.rollback()
         message = _("The file has problems now (the records changed since the check); nothing was imported.")
         return _report(request, upload, exc.report, 422, message=message)
     except (AppError, ValidationError) as exc:
-        return _refused(request, session, form, exc)
+        return _refused(request, form, exc)
     query = (
         f"done=imported&kind={upload.kind.value}&rows={report.rows}&created={report.created}"
         f"&updated={report.updated}&unchanged={report.unchanged}"

@@ -25,6 +25,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -393,6 +394,7 @@ class _Importer:
                 report.changes.append(self.change)
             return outcome
         checked = {p.column for p in known if p.column is not None}
+        found = [*found, *self._more_problems(cells, checked | {c for c, _ in found if c is not None})]
         problems = known + [
             RowProblem(number, c, cells.get(c) if c else None, _advice(m))
             for c, m in found
@@ -404,6 +406,48 @@ class _Importer:
         if self.change is not None:
             report.changes.append(self.change)
         return outcome
+
+    def _more_problems(self, cells: dict[str, str], bad: set[str]) -> list[tuple[str | None, str]]:
+        """The problems of a row's other cells that its first problems hid: the rules that compare cells
+        or look at the database run only once every cell reads, so the row is put through its kind's
+        rules again with each bad cell replaced by its column's example (in a savepoint undone at once,
+        and without counting the row among those seen), until no new cell is found wrong. A problem of a
+        replaced cell, or of no cell, is not reported: the example, not the person, would have caused
+        it."""
+        found: list[tuple[str | None, str]] = []
+        bad = {c for c in bad if c in self.columns}
+        kept = {k: copy(v) for k, v in vars(self).items() if isinstance(v, dict | set | list)}
+        change = self.change
+        try:
+            for _ in range(len(self.columns)):
+                if not bad:
+                    break
+                trial = {**cells, **{c: self.columns[c].example for c in bad if c in cells}}
+                problems: list[tuple[str | None, str]] = []
+                savepoint = self.session.begin_nested()
+                try:
+                    self.handler(trial, set(cells))
+                except RowError as exc:
+                    problems = exc.problems
+                except ValidationError as exc:
+                    problems = self._problems(exc)
+                except AppError as exc:
+                    problems = [(self._column(e.loc), e.msg) for e in exc.errors]
+                except (DataError, StatementError) as exc:
+                    if isinstance(exc, OperationalError) and write_refused(exc):
+                        raise
+                finally:
+                    savepoint.rollback()
+                fresh = [(c, m) for c, m in problems if c is not None and c not in bad]
+                if not fresh:
+                    break
+                found += fresh
+                bad |= {c for c, _ in fresh}
+        finally:
+            for name, value in kept.items():
+                setattr(self, name, value)
+            self.change = change
+        return found
 
     # -- cells ----------------------------------------------------------------------------------
 

@@ -77,15 +77,37 @@ def turn_into_pledge(
     return interests_service.mark_converted(session, actor, interest, pledge.id), pledge
 
 
+SEEKING_SORTS = ("code", "-gap_eur", "start_date")
+
+
 def seeking_projects(
-    session: Session, viewer: Actor, limit: int, offset: int
+    session: Session,
+    viewer: Actor,
+    limit: int,
+    offset: int,
+    *,
+    area: str | None = None,
+    beneficiary: str | None = None,
+    sort: str = "code",
 ) -> tuple[list[ProjectRow], int]:
-    """The projects seeking funding, then those in implementation, that have an open gap (code order):
-    one page of them across both, and how many there are."""
+    """The projects seeking funding, and those in implementation, that have an open gap — of one area or
+    for one beneficiary State when asked: one page of them, and how many there are. By ``code``: those
+    seeking funding first, each group in code order; by ``-gap_eur`` (the largest gap first) or
+    ``start_date`` (the earliest planned start first, those without one last): both groups together."""
+    if sort != "code":
+        filters = ProjectFilters(
+            statuses=(ProjectStatus.seeking_funding.value, ProjectStatus.implementation.value),
+            funding="underfunded",
+            area=area,
+            beneficiary=beneficiary,
+        )
+        return projects_service.list_projects(session, viewer, filters, sort, limit, offset)
     rows: list[ProjectRow] = []
     total = 0
     for status in (ProjectStatus.seeking_funding, ProjectStatus.implementation):
-        filters = ProjectFilters(status=status.value, funding="underfunded")
+        filters = ProjectFilters(
+            status=status.value, funding="underfunded", area=area, beneficiary=beneficiary
+        )
         skip = max(0, offset - total)
         room = max(0, limit - len(rows))
         found, count = projects_service.list_projects(session, viewer, filters, "code", max(room, 1), skip)

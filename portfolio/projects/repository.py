@@ -43,6 +43,7 @@ class ProjectFilters:
     requested_from: date | None = None  # request dates, both ends included
     requested_to: date | None = None
     norm: str | None = None  # projects implementing this norm (its code)
+    statuses: tuple[str, ...] = ()  # any of these statuses (beside ``status``)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ Q = TypeVar("Q", bound=AnySelect)
 def _filtered(query: Q, filters: ProjectFilters, pledged: Subquery) -> Q:
     if filters.status is not None:
         query = query.where(col(Project.status) == filters.status)
+    if filters.statuses:
+        query = query.where(col(Project.status).in_(filters.statuses))
     if filters.requested_from is not None:
         query = query.where(col(Project.request_date) >= filters.requested_from)
     if filters.requested_to is not None:
@@ -159,6 +162,7 @@ SORTS = {
     "title": col(Project.title),
     "request_date": col(Project.request_date),
     "budget_eur": col(Project.budget_eur),
+    "start_date": col(Project.start_date),
 }
 
 
@@ -223,7 +227,7 @@ def list_projects(
     ids = sa_select(col(Project.id)).outerjoin(pledged, pledged.c.project_id == col(Project.id))
     field = sort.removeprefix("-")
     key = gap_column(pledged) if field == "gap_eur" else SORTS[field]
-    order = key.desc() if sort.startswith("-") else key.asc()
+    order = (key.desc() if sort.startswith("-") else key.asc()).nulls_last()  # no date: after those with one
     rows, total = paged(
         session,
         query,

@@ -72,11 +72,13 @@ class ProjectSort(StrEnum):
     request_date_asc = "request_date"
     budget_eur_asc = "budget_eur"
     gap_eur_asc = "gap_eur"
+    start_date_asc = "start_date"
     code_desc = "-code"
     title_desc = "-title"
     request_date_desc = "-request_date"
     budget_eur_desc = "-budget_eur"
     gap_eur_desc = "-gap_eur"
+    start_date_desc = "-start_date"
 
 
 Weight = Annotated[

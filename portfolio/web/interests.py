@@ -6,7 +6,9 @@ the button that turns one into a pledge. Every write goes through the interests'
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -20,6 +22,7 @@ from portfolio.interests import service as interests_service
 from portfolio.interests.schemas import InterestCreate
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
+from portfolio.states import service as states_service
 from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.funding import currency_options, donor_groups
@@ -48,11 +51,52 @@ PROJECT_STATUS_LABELS = {"seeking_funding": _("Seeking funding"), "implementatio
 # -- the Seeking funding page --------------------------------------------------------------------------
 
 
+SEEKING_SORT_LABELS = {
+    "code": _("Seeking funding first, by code"),
+    "-gap_eur": _("Funding gap (largest first)"),
+    "start_date": _("Start date (earliest first)"),
+}
+VIEW_FIELDS = ("area", "beneficiary", "sort")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows: the area and beneficiary State chosen (None: any), the order, the page.
+    A value that is not one of the choices is ignored, as a filter naming nothing."""
+
+    area: str | None = None
+    beneficiary: str | None = None
+    sort: str = "code"
+    page: int = 1
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], states: Mapping[str, str]) -> View:
+        area = str(values.get("area", "")).strip()
+        beneficiary = str(values.get("beneficiary", "")).strip().upper()
+        sort = str(values.get("sort", "")).strip()
+        return cls(
+            area if area in AREA_LABELS else None,
+            beneficiary if beneficiary in states else None,
+            sort if sort in SEEKING_SORT_LABELS else "code",
+            max(1, min(_page_of(values), 10_000)),
+        )
+
+    def query(self, page: int | None = None) -> str:
+        """This view's query string, on another page when given."""
+        pairs = [("area", self.area), ("beneficiary", self.beneficiary)]
+        page = page or self.page
+        pairs += [
+            ("sort", self.sort if self.sort != "code" else None),
+            ("page", str(page) if page > 1 else None),
+        ]
+        return urlencode([(k, v) for k, v in pairs if v])
+
+
 def _seeking_page(
     request: Request,
     session: Session,
     user: User,
-    page: int,
+    values: Mapping[str, Any],
     status_code: int = 200,
     *,
     forms: Mapping[int, Form] | None = None,
@@ -61,9 +105,18 @@ def _seeking_page(
     lang = request_lang(request)
     gettext = translations(lang).gettext
     actor = actor_of(user)
-    page = max(1, min(page, 10_000))
-    rows, total = interests_flow.seeking_projects(session, actor, PER_PAGE, (page - 1) * PER_PAGE)
     names = state_names(session, lang)
+    view = View.of(values, names)
+    page = view.page
+    rows, total = interests_flow.seeking_projects(
+        session,
+        actor,
+        PER_PAGE,
+        (page - 1) * PER_PAGE,
+        area=view.area,
+        beneficiary=view.beneficiary,
+        sort=view.sort,
+    )
     own, own_total = interests_service.recent_interests(session, actor, OWN_LIMIT)
     done = request.query_params.get("done", "")
     donor = user.role == "donor"
@@ -90,13 +143,25 @@ def _seeking_page(
         activity_labels=ACTIVITY_LABELS,
         area_labels=AREA_LABELS,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
+        view=view,
+        filter_form=Form({"area": view.area or "", "beneficiary": view.beneficiary or "", "sort": view.sort}),
+        area_options=[(v, gettext(t)) for v, t in AREA_LABELS.items()],
+        state_options=sorted(
+            (
+                (s.code, names[s.code])
+                for s in states_service.list_states(session)
+                if s.kind == "participating"
+            ),
+            key=lambda item: item[1],
+        ),
+        sort_options=[(v, gettext(t)) for v, t in SEEKING_SORT_LABELS.items()],
         path="/seeking-funding",  # a refused form answers at its own address: the menu still shows this page
     )
 
 
 @router.get("/seeking-funding")
-def seeking_funding(request: Request, session: SessionDep, user: PageUser, page: int = 1) -> Response:
-    return _seeking_page(request, session, user, page)
+def seeking_funding(request: Request, session: SessionDep, user: PageUser) -> Response:
+    return _seeking_page(request, session, user, request.query_params)
 
 
 def _page_of(values: Mapping[str, Any]) -> int:
@@ -111,7 +176,7 @@ async def express_interest(
     request: Request, session: SessionDep, user: InterestWriter, project_id: int
 ) -> Response:
     values = typed(await request.form())
-    page = _page_of(values)
+    back = View.of(values, state_names(session, request_lang(request))).query()
     fields = {k: v for k, v in values.items() if k in FIELDS}
     if user.role == "donor":
         fields.pop("donor", None)  # the account's own State, whatever was sent
@@ -126,8 +191,10 @@ async def express_interest(
         form = Form(values).refused(exc, FIELDS if user.role != "donor" else FIELDS[1:])
         gettext = translations(request_lang(request)).gettext
         refusal = gettext("Your expression of interest was not recorded.")
-        return _seeking_page(request, session, user, page, status, forms={project_id: form}, refusal=refusal)
-    return RedirectResponse(f"/seeking-funding?done=interest-added&page={page}", status_code=303)
+        return _seeking_page(
+            request, session, user, values, status, forms={project_id: form}, refusal=refusal
+        )
+    return RedirectResponse(f"/seeking-funding?done=interest-added&{back}", status_code=303)
 
 
 @router.post("/interests/{interest_id}/withdraw")
@@ -135,14 +202,14 @@ async def withdraw_interest(
     request: Request, session: SessionDep, user: InterestWriter, interest_id: int
 ) -> Response:
     values = typed(await request.form())
-    page = _page_of(values)
+    back = View.of(values, state_names(session, request_lang(request))).query()
     try:
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         interests_service.withdraw(session, actor_of(user), interest_id, precondition)
     except AppError as exc:
         session.rollback()
-        return _seeking_page(request, session, user, page, exc.status, refusal=exc.detail)
-    return RedirectResponse(f"/seeking-funding?done=interest-withdrawn&page={page}", status_code=303)
+        return _seeking_page(request, session, user, values, exc.status, refusal=exc.detail)
+    return RedirectResponse(f"/seeking-funding?done=interest-withdrawn&{back}", status_code=303)
 
 
 @router.post("/interests/{interest_id}/pledge")

@@ -122,6 +122,8 @@ SORT_LABELS = {
     "-budget_eur": _("Budget (largest first)"),
     "gap_eur": _("Funding gap (smallest first)"),
     "-gap_eur": _("Funding gap (largest first)"),
+    "start_date": _("Start date (earliest first)"),
+    "-start_date": _("Start date (latest first)"),
 }
 PROCESS_KIND_LABELS = {"structure": _("Structure"), "procedure": _("Procedure")}
 STAGE_LABELS = {

@@ -28,6 +28,7 @@ from portfolio.funding.schemas import (
 from portfolio.money import EUR, to_eur
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
+from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
 from portfolio.users.models import User
 from portfolio.web.conflict import changed_meanwhile, loaded_now
@@ -160,6 +161,8 @@ def _pledge_page(
 @router.get("/projects/{project_id}/pledges/new")
 def new_pledge(request: Request, session: SessionDep, user: PledgeWriter, project_id: int) -> Response:
     project = projects_service.get_project(session, project_id)
+    if project.status == ProjectStatus.cancelled:  # no form to fill in only to be refused
+        return RedirectResponse(f"/projects/{project_id}#no-new-pledge", status_code=303)
     values = {"kind": "cash", "currency": EUR, "status": "pledged", "pledged_on": date.today().isoformat()}
     return _pledge_page(request, session, Form(values), project)
 

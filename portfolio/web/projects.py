@@ -231,6 +231,12 @@ def options(labels: Mapping[str, str], gettext: Callable[[str], str]) -> list[tu
     return [(value, gettext(text)) for value, text in labels.items()]
 
 
+def _deleted_notice(request: Request, gettext: Callable[[str], str]) -> str | None:
+    """What the register says after a project was deleted from its page (``?deleted=CODE``)."""
+    code = request.query_params.get("deleted", "").strip()[:40]
+    return gettext("The project %(code)s was deleted.") % {"code": code} if code else None
+
+
 @router.get("/projects")
 def register(request: Request, session: SessionDep, user: PageUser) -> Response:
     gettext = gettext_of(request)
@@ -268,6 +274,7 @@ def register(request: Request, session: SessionDep, user: PageUser) -> Response:
         funding_options=options(FUNDING_LABELS, gettext),
         sort_options=[(s.value, gettext(SORT_LABELS[s.value])) for s in ProjectSort],
         labels=STATUS_LABELS,
+        notice=_deleted_notice(request, gettext),
     )
 
 

@@ -21,6 +21,7 @@ from portfolio.web import (
     interests,
     norms,
     processes,
+    project_delete,
     project_forms,
     projects,
 )
@@ -32,6 +33,7 @@ ROUTERS = (
     account.router,
     home.router,
     project_forms.router,
+    project_delete.router,
     projects.router,
     funding.router,
     processes.router,

@@ -29,6 +29,7 @@ class ProjectFact:
     id: int
     code: str
     cancelled: bool
+    requested: date | None = None  # when the State's request arrived: no pledge to it is made before
 
 
 class Facts(Protocol):
@@ -58,6 +59,14 @@ class Facts(Protocol):
 
     def agreement_of(self, pledge_id: int) -> str | None:
         """The reference of the contribution agreement recorded on this pledge, if one is."""
+        ...
+
+    def agreement_signed_on(self, pledge_id: int) -> date | None:
+        """When the contribution agreement recorded on this pledge was signed, if one is and was."""
+        ...
+
+    def first_pledged_on(self, project_id: int) -> date | None:
+        """The day of the project's earliest pledge (withdrawn ones too), if it has any."""
         ...
 
 

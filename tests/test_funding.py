@@ -139,8 +139,9 @@ def test_withdrawn_pledges_are_not_counted(client, project):
     assert funding["pledged_eur"] == kept["amount_eur"]
 
 
-def test_pledge_list_filters(client, project):
-    other = make_project(client)
+def test_pledge_list_filters(client):
+    project = make_project(client, request_date="2023-05-02")
+    other = make_project(client, request_date="2022-11-21")
     make_rate(client, "USD", "2023-06", "0.92")
     make_pledge(client, project["id"], donor="DEU", pledged_on="2024-03-01")
     make_pledge(

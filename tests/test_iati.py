@@ -560,7 +560,9 @@ def test_every_activity_type_has_a_sector():
 def test_pledges_commitments_and_receipts(db, client, settings):
     make_rate(client, "USD", "2024-03", "0.9")
     make_rate(client, "USD", "2024-05", "0.92")
-    project = make_project(client, code="P-MONEY", implementing_partner="OSCE Mission to Serbia")
+    project = make_project(
+        client, code="P-MONEY", implementing_partner="OSCE Mission to Serbia", request_date="2023-12-12"
+    )
     committed = make_pledge(
         client, project["id"], donor="USA", currency="USD", amount="100000.00", status="committed"
     )

@@ -698,6 +698,7 @@ def small_portfolio(client) -> dict[str, int]:
         areas=["SALW"],
         activity_types=["marking_and_tracing"],
         beneficiaries=["BIH"],
+        request_date="2023-02-20",
         budget_eur="500000.00",
     )
     deu = make_pledge(client, srb["id"], donor="DEU", amount="1000000.00", status="committed")

@@ -114,10 +114,17 @@ def _visible_to(viewer: Actor, donor: str) -> bool:
     return not viewer.is_donor or viewer.state == donor
 
 
-def _check_dates(signed_on: date | None, valid_until: date | None) -> None:
+def _check_dates(signed_on: date | None, valid_until: date | None, pledged_on: date | None) -> None:
     errors = []
     if signed_on is not None and signed_on > date.today():
         errors.append(FieldError(("body", "signed_on"), f"{signed_on} is in the future"))
+    elif signed_on is not None and pledged_on is not None and signed_on < pledged_on:
+        errors.append(
+            FieldError(
+                ("body", "signed_on"),
+                f"An agreement cannot be signed before its pledge (pledged on {pledged_on}).",
+            )
+        )
     if signed_on is not None and valid_until is not None and valid_until < signed_on:
         errors.append(
             FieldError(("body", "valid_until"), f"{valid_until} is before the signature ({signed_on})")
@@ -147,7 +154,7 @@ def create_agreement(session: Session, actor: Actor, pledge: PledgeFacts, data: 
         raise PledgeNotOpen(f"Pledge {pledge.id} is withdrawn; it takes no agreement.")
     if repository.agreement_of_pledge(session, pledge.id) is not None:
         raise AgreementExists(f"Pledge {pledge.id} already has an agreement; change it instead.")
-    _check_dates(data.signed_on, data.valid_until)
+    _check_dates(data.signed_on, data.valid_until, repository.pledged_on(session, pledge.id))
     values = data.model_dump(exclude={"schedule"})
     schedule = data.schedule or Schedule()
     agreement = Agreement(pledge_id=pledge.id, schedule=schedule.model_dump(), **values)
@@ -174,9 +181,10 @@ def update_agreement(
     values = data.changes()
     if "schedule" in values:
         values["schedule"] = Schedule.model_validate(values["schedule"]).model_dump()
-    _check_dates(
-        values.get("signed_on", agreement.signed_on), values.get("valid_until", agreement.valid_until)
-    )
+    signed_on = values.get("signed_on", agreement.signed_on)
+    # A new signature is checked against the pledge's date; one already recorded is left as it is.
+    pledged_on = repository.pledged_on(session, pledge.id) if signed_on != agreement.signed_on else None
+    _check_dates(signed_on, values.get("valid_until", agreement.valid_until), pledged_on)
     changes: Changes = {}
     for name, value in values.items():
         old = getattr(agreement, name)

@@ -150,6 +150,16 @@ def received_on_pledge(session: Session, pledge_id: int) -> Decimal:
     return total if total is not None else ZERO
 
 
+def first_received_on(session: Session, pledge_id: int) -> date | None:
+    """The day of the pledge's earliest receipt, if it has any."""
+    return session.exec(select(func.min(Receipt.received_on)).where(Receipt.pledge_id == pledge_id)).one()
+
+
+def first_pledged_on(session: Session, project_id: int) -> date | None:
+    """The day of the project's earliest pledge (withdrawn ones too), if it has any."""
+    return session.exec(select(func.min(Pledge.pledged_on)).where(Pledge.project_id == project_id)).one()
+
+
 def count_receipts(session: Session, pledge_id: int) -> int:
     return session.exec(select(func.count()).where(Receipt.pledge_id == pledge_id)).one()
 

@@ -148,6 +148,58 @@ def _check_project_open(facts: Facts, project_id: int) -> None:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
 
+# -- dates in order: the request, then the pledge, then its money and its agreement -----------------
+
+
+def before_request(pledged_on: date, project: ProjectFact | None) -> str | None:
+    """Why a pledge of ``pledged_on`` cannot go to ``project``: made before the request (None: it can)."""
+    if project is None or project.requested is None or pledged_on >= project.requested:
+        return None
+    return f"A pledge cannot be made before its project's request (requested on {project.requested})."
+
+
+def before_pledge(received_on: date, pledged_on: date) -> str | None:
+    """Why a receipt of ``received_on`` cannot be recorded on a pledge of ``pledged_on`` (None: it can)."""
+    if received_on >= pledged_on:
+        return None
+    return f"A receipt cannot be dated before its pledge (pledged on {pledged_on})."
+
+
+def _pledge_date_problems(
+    session: Session, facts: Facts, pledge: Pledge, values: dict[str, Any]
+) -> list[FieldError]:
+    """A changed pledge date (or project) against what surrounds it: the project's request before it, its
+    receipts and its agreement's signature after it. Each problem is on the field that changed: the date,
+    else the project."""
+    assert pledge.id is not None
+    pledged_on: date = values.get("pledged_on", pledge.pledged_on)
+    project_id: int = values.get("project_id", pledge.project_id)
+    date_moved = pledged_on != pledge.pledged_on
+    problems: list[FieldError] = []
+    if date_moved or project_id != pledge.project_id:
+        found = before_request(pledged_on, facts.project(project_id))
+        if found is not None:
+            problems.append(FieldError(("body", "pledged_on" if date_moved else "project_id"), found))
+    if date_moved:
+        received = repository.first_received_on(session, pledge.id)
+        if received is not None and received < pledged_on:
+            problems.append(
+                FieldError(
+                    ("body", "pledged_on"),
+                    f"A pledge cannot be dated after money received against it (received on {received}).",
+                )
+            )
+        signed = facts.agreement_signed_on(pledge.id)
+        if signed is not None and signed < pledged_on:
+            problems.append(
+                FieldError(
+                    ("body", "pledged_on"),
+                    f"A pledge cannot be dated after its contribution agreement (signed on {signed}).",
+                )
+            )
+    return problems
+
+
 def count_pledges(session: Session, project_id: int) -> int:
     return repository.count_pledges_for_project(session, project_id)
 
@@ -175,6 +227,8 @@ def check_new_pledge(
             )
     if data.pledged_on > date.today():
         errors.append(FieldError(("body", "pledged_on"), f"{data.pledged_on} is in the future"))
+    elif (early := before_request(data.pledged_on, project)) is not None:
+        errors.append(FieldError(("body", "pledged_on"), early))
     errors += states_service.state_problems(
         [data.donor],
         {data.donor: donor} if donor is not None else {},
@@ -282,6 +336,8 @@ def update_pledge(
         _check_project_open(facts, values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():
         raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
+    if problems := _pledge_date_problems(session, facts, pledge, values):
+        raise ValidationFailed("; ".join(f"body.{e.loc[1]}: {e.msg}" for e in problems), errors=problems)
     if "donor" in values:
         states_service.require_states(session, [values["donor"]], ("body", "donor"), participating_only=False)
     if has_receipts and values.get("currency", pledge.currency) != pledge.currency:
@@ -368,6 +424,8 @@ def add_receipt(
         raise PledgeWithdrawn(f"Pledge {pledge_id} was withdrawn and takes no receipts.")
     if data.received_on > date.today():
         raise ValidationFailed.field(("body", "received_on"), f"{data.received_on} is in the future")
+    if (early := before_pledge(data.received_on, pledge.pledged_on)) is not None:
+        raise ValidationFailed.field(("body", "received_on"), early)
     received = repository.received_on_pledge(session, pledge_id)
     if received + data.amount > pledge.amount:
         raise ReceiptExceedsPledge(

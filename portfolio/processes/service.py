@@ -80,12 +80,23 @@ def _check_name_free(session: Session, state: str, name: str, own_id: int | None
         raise DuplicateProcess(f"{state} already has a national process named '{name}' (id {other.id}).")
 
 
-def _change_date(on: date | None) -> date:
+def _check_established_on(established_on: date | None) -> None:
+    if established_on is not None and established_on > date.today():
+        raise ValidationFailed.field(("body", "established_on"), f"{established_on} is in the future")
+
+
+def _change_date(on: date | None, established_on: date | None = None) -> tuple[date, str]:
+    """The day of a stage change and the field it was given in: ``stage_changed_on`` when given; else, for
+    the change that first takes the process out of planned, the ``established_on`` given (the day it left
+    planned); else today. Never in the future."""
+    if on is None and established_on is not None:
+        _check_established_on(established_on)
+        return established_on, "established_on"
     today = date.today()
     on = on or today
     if on > today:
         raise ValidationFailed.field(("body", "stage_changed_on"), f"{on} is in the future")
-    return on
+    return on, "stage_changed_on"
 
 
 def _require_projects(session: Session, ids: list[int], field: str) -> None:
@@ -104,7 +115,9 @@ def create_process(
     states_service.require_states(session, [data.state], ("body", "state"), participating_only=True)
     _require_projects(session, data.project_ids, "project_ids")
     _check_name_free(session, data.state, data.name)
-    on = _change_date(data.stage_changed_on)
+    _check_established_on(data.established_on)
+    left_planned = data.established_on if data.stage != Stage.planned else None
+    on, _field = _change_date(data.stage_changed_on, left_planned)
     values = data.model_dump(exclude={"project_ids", "stage_changed_on"})
     if data.stage != Stage.planned and data.established_on is None:
         values["established_on"] = on  # it left "planned" when it reached its present stage
@@ -147,6 +160,8 @@ def update_process(
         _check_name_free(
             session, values.get("state", process.state), values.get("name", process.name), process.id
         )
+    if values.get("established_on", process.established_on) != process.established_on:
+        _check_established_on(values["established_on"])
 
     changes: Changes = {}
     for name, value in values.items():
@@ -167,14 +182,15 @@ def update_process(
             setattr(process, name, new)
 
     if "stage" in changes:
-        on = _change_date(on_value)
+        old_stage, new_stage = changes["stage"]
         history = repository.stage_history(session, process_id)
+        leaves_planned = new_stage != Stage.planned and all(h.to_stage == Stage.planned for h in history)
+        on, field = _change_date(on_value, process.established_on if leaves_planned else None)
         if history and on < history[-1].changed_on:
             raise ValidationFailed.field(
-                ("body", "stage_changed_on"),
+                ("body", field),
                 f"{on} is before the previous stage change on {history[-1].changed_on}",
             )
-        old_stage, new_stage = changes["stage"]
         session.add(
             NationalProcessStageChange(
                 process_id=process_id, from_stage=old_stage, to_stage=new_stage, changed_on=on, note=note

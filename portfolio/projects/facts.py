@@ -26,7 +26,12 @@ from portfolio.states.models import State
 def fact_of(project: Project | None) -> ProjectFact | None:
     if project is None or project.id is None:
         return None
-    return ProjectFact(project.id, project.code, cancelled=project.status == ProjectStatus.cancelled)
+    return ProjectFact(
+        project.id,
+        project.code,
+        cancelled=project.status == ProjectStatus.cancelled,
+        requested=project.request_date,
+    )
 
 
 class LiveFacts:
@@ -57,6 +62,12 @@ class LiveFacts:
 
     def agreement_of(self, pledge_id: int) -> str | None:
         return agreements_repository.reference_of_pledge(self.session, pledge_id)
+
+    def agreement_signed_on(self, pledge_id: int) -> date | None:
+        return agreements_repository.signed_on_of_pledge(self.session, pledge_id)
+
+    def first_pledged_on(self, project_id: int) -> date | None:
+        return funding_repository.first_pledged_on(self.session, project_id)
 
 
 class LoadedFacts:
@@ -98,3 +109,9 @@ class LoadedFacts:
 
     def agreement_of(self, pledge_id: int) -> str | None:
         return agreements_repository.reference_of_pledge(self.session, pledge_id)
+
+    def agreement_signed_on(self, pledge_id: int) -> date | None:
+        return agreements_repository.signed_on_of_pledge(self.session, pledge_id)
+
+    def first_pledged_on(self, project_id: int) -> date | None:
+        return funding_repository.first_pledged_on(self.session, project_id)

@@ -341,9 +341,18 @@ def create_project(
     return project
 
 
-def _move_request(session: Session, project_id: int, requested: date) -> None:
-    """The request opens the status history: moving its date moves that first entry, within the history."""
+def _move_request(session: Session, facts: Facts, project: Project, requested: date) -> None:
+    """The request opens the status history: moving its date moves that first entry, within the history.
+    A new date comes before every pledge to the project, too."""
+    assert project.id is not None
+    project_id = project.id
     _check_request_date(requested)
+    pledged = facts.first_pledged_on(project_id) if requested != project.request_date else None
+    if pledged is not None and requested > pledged:
+        raise ValidationFailed.field(
+            ("body", "request_date"),
+            f"A request cannot be dated after a pledge to its project (pledged on {pledged}).",
+        )
     history = repository.status_history(session, project_id)
     if history and history[0].from_status is None:
         later = history[1].changed_on if len(history) > 1 else None
@@ -370,15 +379,16 @@ def update_project(
 ) -> tuple[Project, Changes]:
     project = get_project(session, project_id, for_update=True, precondition=precondition)
     values = data.changes()
+    facts = LiveFacts(session)
     if "code" in values:
-        _check_code_free(LiveFacts(session), values["code"], project.id)
+        _check_code_free(facts, values["code"], project.id)
     if "beneficiaries" in values:
         states_service.require_states(
             session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True
         )
     _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
     if "request_date" in values:
-        _move_request(session, project_id, values["request_date"])
+        _move_request(session, facts, project, values["request_date"])
     if values.get("norms"):
         norms_service.check_codes(session, values["norms"])
 

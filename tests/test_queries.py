@@ -189,6 +189,7 @@ class Portfolio:
             areas=["SALW", "SCA"],
             activity_types=["stockpile_security", "training_and_capacity"],
             beneficiaries=["SRB", "ALB"],
+            request_date="2021-11-15",
             start_date="2024-02-01",
             end_date="2026-12-31",
         )

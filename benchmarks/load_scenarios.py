@@ -103,6 +103,7 @@ class World:
     """What the clients know of the portfolio, shared between them (one event loop: no locks needed)."""
 
     open_projects: list[int]  # not cancelled: they take pledges
+    requested: dict[int, date]  # each project's request date: no pledge is made before it
     movable_projects: set[int]  # not final: they may change status
     all_projects: list[int]
     pledges: list[int]  # not withdrawn: they take receipts
@@ -292,12 +293,15 @@ class Client:
             return
         project_id = rng.choice(world.open_projects)
         amount = (Decimal(rng.randrange(100_000, 20_000_000)) * CENT).quantize(CENT)
-        if rng.random() < 0.75 or not world.rate_months:
-            currency, pledged_on = "EUR", date.today() - timedelta(days=rng.randrange(0, 2000))
+        requested = world.requested.get(project_id, date.today() - timedelta(days=2000))
+        months = [m for m in world.rate_months if m[1] >= requested.strftime("%Y-%m")]
+        if rng.random() < 0.75 or not months:
+            days = max((date.today() - requested).days, 0)
+            currency, pledged_on = "EUR", date.today() - timedelta(days=rng.randrange(0, days + 1))
         else:
-            currency, month = rng.choice(world.rate_months)
+            currency, month = rng.choice(months)
             first = date(int(month[:4]), int(month[5:]), 1)
-            pledged_on = min(first + timedelta(days=rng.randrange(0, 28)), date.today())
+            pledged_on = min(max(first + timedelta(days=rng.randrange(0, 28)), requested), date.today())
         marker = self.marker()
         body = {
             "project_id": project_id,
@@ -346,6 +350,7 @@ class Client:
         if response is not None and response.status_code == 201:
             project = response.json()
             self._wrote_project(project)
+            world.requested[project["id"]] = date.fromisoformat(body["request_date"])
             world.open_projects.append(project["id"])
             world.movable_projects.add(project["id"])
             world.all_projects.append(project["id"])
@@ -610,6 +615,10 @@ class Client:
 def world_from(store: Store, run: str, deadline: float, max_requests: int, seed: int) -> World:
     rng = random.Random(seed)  # noqa: S311
     projects = store.rows("SELECT id, status FROM project ORDER BY id")
+    requested = {
+        int(i): day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        for i, day in store.rows("SELECT id, request_date FROM project WHERE request_date IS NOT NULL")
+    }
     pledges = [int(r[0]) for r in store.rows("SELECT id FROM pledge WHERE status <> 'withdrawn' ORDER BY id")]
     outstanding = [
         int(r[0])
@@ -623,6 +632,7 @@ def world_from(store: Store, run: str, deadline: float, max_requests: int, seed:
     today = date.today().strftime("%Y-%m")
     return World(
         open_projects=[int(i) for i, s in projects if s != "cancelled"],
+        requested=requested,
         movable_projects={int(i) for i, s in projects if s not in FINAL},
         all_projects=[int(i) for i, _ in projects],
         pledges=pledges,

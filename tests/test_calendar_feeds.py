@@ -208,7 +208,8 @@ def test_the_home_page_leads_to_the_feed_on_the_account_page(app, accounts):
         ("fr", "votre flux de calendrier", "Votre compte"),
     ):
         browser = log_in(app, accounts["donor"].email)
-        home = browser.get("/", params={"lang": lang}).text
+        browser.get("/language", params={"to": lang, "next": "/"})  # the language switch, as a person does
+        home = browser.get("/").text
         link = re.search(r'<a href="([^"]+)">' + pointer + "</a>", home)
         assert link, home
         account = browser.get(link.group(1))

@@ -20,13 +20,12 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
-from fastapi import Request, Response
+from fastapi import Request
 
 LOCALES = ("en", "fr")
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "portfolio_lang"
-LANG_COOKIE_MAX_AGE = 365 * 24 * 3600  # a year
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
@@ -59,14 +58,6 @@ def known_lang(value: str | None) -> str | None:
         return None
     tag = value.strip().replace("_", "-").split("-")[0].lower()
     return tag if tag in LOCALES else None
-
-
-def remember_lang(request: Request, response: Response) -> None:
-    """A page opened with ``?lang=`` naming another language than the one chosen before keeps it: the
-    pages its links lead to are in that language too (as the language switch does it)."""
-    asked = known_lang(request.query_params.get("lang"))
-    if asked and asked != known_lang(request.cookies.get(LANG_COOKIE)):
-        response.set_cookie(LANG_COOKIE, asked, max_age=LANG_COOKIE_MAX_AGE, samesite="lax", path="/")
 
 
 def request_lang(request: Request) -> str:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from portfolio.users.models import User
-from portfolio.web.i18n import LOCALES, Formats, remember_lang, request_lang, translations
+from portfolio.web.i18n import LOCALES, Formats, request_lang, translations
 from portfolio.web.session import CSRF_FIELD, csrf_token, may
 
 HERE = Path(__file__).parent
@@ -112,11 +112,7 @@ class Templates:
             **context,
         }
         html = self.env(lang).get_template(name).render(context)
-        response = HTMLResponse(
-            html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
-        )
-        remember_lang(request, response)
-        return response
+        return HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
 
 
 templates = Templates()

@@ -74,7 +74,7 @@ def test_a_project_with_a_pledge_offers_no_delete_and_its_confirmation_says_why(
         r'name="csrf_token" value="([^"]+)"', staff.get(f"/projects/{funded['id']}").text
     ).group(1)
     refused = staff.post(f"/projects/{funded['id']}/delete", data={"csrf_token": token, "version": "1"})
-    assert refused.status_code == 409 and "n’a pas été supprimé" in text_of(refused.text)
+    assert refused.status_code == 409 and "The project was not deleted" in text_of(refused.text)
     assert client.get(f"/api/v1/projects/{funded['id']}").status_code == 200
 
 

@@ -65,6 +65,12 @@ class ProjectClosed(Conflict):
     title = "Project closed"
 
 
+def _on_field(kind: type[Conflict], field: str, detail: str) -> Conflict:
+    """A conflict about one field of the body: its problem document names the field, and a page shows the
+    message beside it."""
+    return kind(detail, errors=[FieldError(("body", field), detail)])
+
+
 class DuplicateRate(Conflict):
     slug = "duplicate-exchange-rate"
     title = "Exchange rate already recorded"
@@ -341,19 +347,25 @@ def update_pledge(
     if "donor" in values:
         states_service.require_states(session, [values["donor"]], ("body", "donor"), participating_only=False)
     if has_receipts and values.get("currency", pledge.currency) != pledge.currency:
-        raise PledgeHasReceipts(
-            f"Pledge {pledge_id} has receipts in {pledge.currency}; its currency cannot change."
+        raise _on_field(
+            PledgeHasReceipts,
+            "currency",
+            f"Pledge {pledge_id} has receipts in {pledge.currency}; its currency cannot change.",
         )
     amount = values.get("amount", pledge.amount)
     if amount < received:
-        raise ReceiptExceedsPledge(
-            f"{received} {pledge.currency} has already been received; the pledge cannot be less than that."
+        raise _on_field(
+            ReceiptExceedsPledge,
+            "amount",
+            f"{received} {pledge.currency} has already been received; the pledge cannot be less than that.",
         )
     new_status = values.get("status", pledge.status)
     if new_status == PledgeStatus.withdrawn and has_receipts:
-        raise PledgeHasReceipts(
+        raise _on_field(
+            PledgeHasReceipts,
+            "status",
             f"Pledge {pledge_id} has receipts of {received} {pledge.currency}; reduce its amount to what was "
-            "received instead of withdrawing it."
+            "received instead of withdrawing it.",
         )
     if new_status == PledgeStatus.paid and values.get("status") == PledgeStatus.paid and received < amount:
         raise ValidationFailed.field(
@@ -428,10 +440,12 @@ def add_receipt(
         raise ValidationFailed.field(("body", "received_on"), early)
     received = repository.received_on_pledge(session, pledge_id)
     if received + data.amount > pledge.amount:
-        raise ReceiptExceedsPledge(
+        raise _on_field(
+            ReceiptExceedsPledge,
+            "amount",
             f"A receipt of {data.amount} {pledge.currency} would bring the pledge to "
             f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
-            f"({pledge.amount - received} outstanding)."
+            f"({pledge.amount - received} outstanding).",
         )
     rate = rate_of(recorded_rate(session), pledge.currency, data.received_on, ("body", "received_on"))
     receipt = Receipt(

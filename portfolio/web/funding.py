@@ -355,10 +355,7 @@ async def add_receipt(request: Request, session: SessionDep, user: PledgeWriter,
     try:
         body = build(ReceiptCreate, values)
         funding_service.add_receipt(session, actor, pledge_id, body)
-    except funding_service.ReceiptExceedsPledge as exc:
-        session.rollback()  # the API's message, beside the amount it is about
-        return _receipt_page(request, session, Form(values, {"amount": exc.detail}), row, exc.status)
-    except (AppError, ValidationError) as exc:
+    except (AppError, ValidationError) as exc:  # each message beside the field it is about
         session.rollback()
         status = exc.status if isinstance(exc, AppError) else 422
         return _receipt_page(request, session, form.refused(exc, RECEIPT_FIELDS), row, status)

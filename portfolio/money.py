@@ -30,10 +30,28 @@ CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.00000001")
 
 
+# ISO 4217 codes that are no money a State pledges in: precious metals, testing and "no currency", the
+# IMF's and the bond markets' units of account, and the funds codes that stand beside a currency (a
+# unit of account indexed on it: BOV beside BOB, CLF beside CLP, and so on).
+NOT_MONEY = frozenset(
+    {
+        *("XAU", "XAG", "XPD", "XPT", "XTS", "XXX", "XDR", "XSU", "XUA"),
+        *("XBA", "XBB", "XBC", "XBD"),
+        *("BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW"),
+    }
+)
+
+
 @lru_cache(maxsize=1024)  # bounded: the codes come from users
 def is_currency(code: str) -> bool:
-    """True for an active ISO 4217 alphabetic code (from pycountry's copy of the standard)."""
-    return len(code) == 3 and pycountry.currencies.get(alpha_3=code) is not None
+    """True for an active ISO 4217 alphabetic code of a currency (from pycountry's copy of the standard),
+    not one of :data:`NOT_MONEY`."""
+    return len(code) == 3 and code not in NOT_MONEY and pycountry.currencies.get(alpha_3=code) is not None
+
+
+def currency_codes() -> list[str]:
+    """Every code :func:`is_currency` accepts, in alphabetical order."""
+    return sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in NOT_MONEY)
 
 
 def _currency(value: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import make_pledge, make_project, receive
+from tests.factories import make_pledge, make_project, ok, pledge_body, receive
 from tests.test_web_imports import log_in
 
 
@@ -51,3 +51,23 @@ def test_a_receipt_past_the_pledge_is_refused_beside_its_amount_on_the_api_too(c
     )
     assert api.status_code == 409
     assert [e["loc"] for e in api.json()["errors"]] == [["body", "amount"]]
+
+
+def test_the_currency_list_offers_money_only_those_in_use_first(app, client, accounts):
+    project = make_project(client)
+    ok(
+        client.post(
+            "/api/v1/exchange-rates", json={"currency": "NOK", "month": "2024-05", "eur_per_unit": "0.085"}
+        ),
+        201,
+    )
+    make_pledge(client, project["id"], currency="NOK", amount="1000.00", pledged_on="2024-05-01")
+    staff = log_in(app, accounts["staff"].email)
+    page = staff.get(f"/projects/{project['id']}/pledges/new").text
+    select = page.split('name="currency"', 1)[1].split("</select>", 1)[0]
+    codes = re.findall(r'<option value="([A-Z]{3})"', select)
+    assert codes[:2] == ["EUR", "NOK"] and "USD" in codes and "JPY" in codes
+    assert not {"XAU", "XTS", "XXX", "XDR", "CLF"} & set(codes)
+    refused = client.post("/api/v1/pledges", json={**pledge_body(project["id"]), "currency": "XAU"})
+    assert refused.status_code == 422
+    assert [e["loc"] for e in refused.json()["errors"]] == [["body", "currency"]]

@@ -11,13 +11,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-import pycountry
 from sqlmodel import Session
 
 from portfolio.agreements.repository import ObligationFilters
 from portfolio.agreements.schemas import Earmarking, ObligationKind, ObligationState
 from portfolio.funding.repository import PledgeFilters
 from portfolio.funding.schemas import PledgeKind, PledgeStatus
+from portfolio.money import currency_codes
 from portfolio.processes.repository import ProcessFilters
 from portfolio.processes.schemas import ProcessKind, Stage
 from portfolio.projects.measures import MEASURES
@@ -230,7 +230,7 @@ def code_lists(session: Session) -> dict[CodeList, list[str]]:
         "activity_types": [a.value for a in ActivityType],
         "participating_states": [s.code for s in states if s.kind == StateKind.participating],
         "states": [s.code for s in states],
-        "currencies": sorted(c.alpha_3 for c in pycountry.currencies),  # what the API accepts
+        "currencies": currency_codes(),  # what the API accepts
         "sdg_targets": list(sdg_targets()),
         "gender_markers": ["0", "1", "2"],
         "project_statuses": [s.value for s in ProjectStatus],

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-import pycountry
 from babel.numbers import get_currency_name
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -25,7 +24,7 @@ from portfolio.funding.schemas import (
     PledgeUpdate,
     ReceiptCreate,
 )
-from portfolio.money import EUR, to_eur
+from portfolio.money import EUR, currency_codes, to_eur
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
@@ -73,9 +72,10 @@ def donor_groups(session: Session, lang: str) -> list[tuple[str, list[tuple[str,
 
 
 def currency_options(session: Session, lang: str) -> list[tuple[str, str]]:
-    """ISO 4217 currencies as "code — name": the euro first, then those already in use, then the rest."""
+    """ISO 4217 currencies as "code — name": the euro first, then those already in use, then the rest
+    (money only: no gold, test code or unit of account)."""
     in_use = funding_service.currencies_in_use(session)
-    codes = sorted(c.alpha_3 for c in pycountry.currencies)
+    codes = currency_codes()
     order = [EUR, *(c for c in in_use if c != EUR), *(c for c in codes if c != EUR and c not in in_use)]
     return [(code, f"{code} — {get_currency_name(code, locale=lang)}") for code in order]
 

@@ -65,14 +65,30 @@ TEXTS: dict[str, str] = {
     "in_quarter": _("in the quarter"),
     "indicators": _("Indicators per project against their own targets"),
     "indicators_note": _(
-        "One bar per project and indicator: what it achieved as a share of its own target, the mark at"
-        " 100 % being that target; actual and target in the indicator's own unit are written beside it."
+        "One bar per project and indicator: how far it has come from its baseline towards its own target,"
+        " (actual − baseline) ÷ (target − baseline), so that a project that has done nothing since its"
+        " baseline is at 0 %; the mark at 100 % is that target. Actual and target in the indicator's own"
+        " unit are written beside it, with the baseline when there is one."
     ),
     "share_of_target": _("% of its own target"),
     "own_target": _("Its own target (100 %)"),
     "of_target": _("{actual} of {target} {unit}"),
+    "of_target_from": _("{actual} of {target} {unit}, from {baseline}"),
+    "baseline": _("Baseline"),
     "project": _("Project"),
+    "today": _("Today"),
+    "late_start": _("Not started a year after its planned start, still"),
+    "late_start_days": _("Days since its planned start, not started"),
+    "timeline_note": _(
+        "Each project from its planned start to its planned end; the dotted line is today. Orange: it has"
+        " overdue milestones (⚠ how many). Hatched and outlined, ⚑: its planned start passed over a year"
+        " ago and it is still requested, in assessment, in planning or seeking funding."
+    ),
     "map_one": _("One State only: its colour carries no comparison."),
+    "map_key": _(
+        "Blue: the euros pledged to a State (darker, more); amber: a State the projects help with nothing"
+        " pledged yet (€0); grey: a country no project selected helps; pale blue: sea."
+    ),
     "click_hint": _("Select a bar, point or State to open its page; the table below has the same links."),
 }
 QUARTER = {"en": "{year}-Q{number}", "fr": "{year}-T{number}"}
@@ -209,15 +225,14 @@ def esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _layout(
-    fig: go.Figure, title: str, x: str | None = None, y: str | None = None, height: int = 420
-) -> go.Figure:
+def _layout(fig: go.Figure, x: str | None = None, y: str | None = None, height: int = 420) -> go.Figure:
+    """Axes, height and style; no title of the figure's own: the panel's heading above it is the chart's one
+    title (and names it to screen readers), so the chart never repeats it."""
     fig.update_layout(
-        title={"text": esc(title)},
         xaxis_title=x,
         yaxis_title=y,
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        margin={"l": 60, "r": 20, "t": 30, "b": 60},
         legend={"orientation": "h", "y": -0.2},
         template="plotly_white",
         hoverlabel={"align": "left"},
@@ -454,9 +469,24 @@ def map_frame(codes: Sequence[str]) -> dict[str, Any]:
     return WITH_NORTH_AMERICA if NORTH_AMERICA & set(codes) else EURASIA
 
 
+ZERO_COLOUR = "#f6d58e"  # a beneficiary State with nothing pledged
+NO_DATA_COLOUR = "#e3e3e3"  # a country no project helps: left unpainted, the land's own grey
+SEA_COLOUR = "#eef5fb"  # seas, oceans and lakes
+
+
+def map_colours(largest: Decimal) -> list[list[Any]]:
+    """The map's colour scale: €0 in its own pale amber, any amount above it in blues that start well clear
+    of white (so that neither is taken for the sea, pale blue, or for a country with no project, grey)."""
+    # The amber covers €0 alone: the first blue starts a tenth of a cent above it.
+    step = 0.001 / float(largest) if largest > 0 else 0.001
+    return [[0.0, ZERO_COLOUR], [step, "#c6dbef"], [0.5, "#4292c6"], [1.0, "#08306b"]]
+
+
 def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
     """Pledged per beneficiary State on the OSCE area, from zero: the colour bar runs from €0 to the
-    largest State's amount (hidden when one State alone would make its colour mean nothing)."""
+    largest State's amount (hidden when one State alone would make its colour mean nothing). A State
+    helped with nothing pledged yet (€0) has a colour of its own; countries no project helps are left in
+    the land's grey, and the seas are pale blue, so that none of the three looks like another."""
     urls = [state_url(s.key) for s in splits]
     largest = max((s.pledged_eur for s in splits), default=Decimal(0))
     prefix, suffix = ("", "\u00a0€") if labels.lang == "fr" else ("€", "")
@@ -469,7 +499,7 @@ def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
             text=[esc(s.label) for s in splits],
             customdata=points([s.pledged_eur for s in splits], labels, urls),
             hovertemplate=f"%{{text}}<br>{esc(labels['pledged'])}: %{{customdata[1]}}<extra></extra>",
-            colorscale="Blues",
+            colorscale=map_colours(largest),
             showscale=len(splits) > 1,
             colorbar={
                 "title": {"text": labels["pledged"]},
@@ -486,7 +516,13 @@ def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
         showcountries=True,
         countrycolor="#bbb",
         showland=True,
-        landcolor="#f2f2f2",
+        landcolor=NO_DATA_COLOUR,
+        showocean=True,
+        oceancolor=SEA_COLOUR,
+        showlakes=True,
+        lakecolor=SEA_COLOUR,
+        showcoastlines=True,
+        coastlinecolor="#9aa9b8",
         showframe=False,
     )
     _frame(fig, labels, height=520)
@@ -497,7 +533,10 @@ def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
         labels,
         urls,
     )
-    note = labels["multi_count"] + ("" if len(splits) != 1 else " " + text(labels, "map_one"))
+    note = " ".join(
+        [labels["multi_count"], text(labels, "map_key")]
+        + ([text(labels, "map_one")] if len(splits) == 1 else [])
+    )
     return Panel("map", labels["map"], fig, numbers, note)
 
 
@@ -680,10 +719,37 @@ def by_status(lines: list[StatusLine], labels: Labels) -> Panel:
     return Panel("by-status", labels["by_status"], fig, numbers)
 
 
-def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
+# Statuses before a project starts: one still in them more than a year after its planned start is flagged.
+NOT_STARTED = ("requested", "assessment", "planning", "seeking_funding")
+LATE_START = timedelta(days=365)
+
+
+def shortened(title: str, width: int = 40) -> str:
+    """A long title cut to about ``width`` characters at a word, with an ellipsis; a short one whole."""
+    if len(title) <= width:
+        return title
+    cut = title[: width - 1].rsplit(" ", 1)[0] if " " in title[: width - 1] else title[: width - 1]
+    return cut.rstrip(" ,;:—-") + "…"
+
+
+def late_start(p: ProjectLine, today: date) -> int | None:
+    """Days since its planned start, for a project that should have started over a year ago and is still
+    requested, in assessment, in planning or seeking funding; None for any other."""
+    if p.start_date is None or p.status not in NOT_STARTED or today - p.start_date <= LATE_START:
+        return None
+    return (today - p.start_date).days
+
+
+def timeline(lines: list[ProjectLine], labels: Labels, today: date | None = None) -> Panel:
+    """Each dated project from its planned start to its end, named by code and (shortened) title, with its
+    percent complete and overdue milestones; a dotted line at today; a project still to start over a year
+    after its planned start is hatched and marked ⚑."""
+    today = today or date.today()
     dated = [p for p in lines if p.start_date and p.end_date]
     dated.sort(key=lambda p: p.start_date or date.min)
-    names = [esc(p.code) for p in dated]
+    names = [esc(f"{p.code} — {shortened(p.title)}") for p in dated]
+    late = [late_start(p, today) for p in dated]
+    late_words = text(labels, "late_start")
     fig = go.Figure(
         go.Bar(
             y=names,
@@ -695,26 +761,39 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
                 for p in dated
             ],
             orientation="h",
-            marker_color=["#d0623b" if p.overdue_milestones else "#1f5f99" for p in dated],
+            marker={
+                "color": ["#d0623b" if p.overdue_milestones else "#1f5f99" for p in dated],
+                "pattern": {
+                    "shape": ["/" if days is not None else "" for days in late],
+                    "fgcolor": "#ffffff",
+                    "solidity": 0.35,
+                },
+                "line": {
+                    "color": ["#7a2e00" if days is not None else "rgba(0,0,0,0)" for days in late],
+                    "width": 2,
+                },
+            },
             text=[
-                f"{labels.percent(p.percent / 100) if p.percent is not None else '–'}"
+                ("⚑ " if days is not None else "")
+                + f"{labels.percent(p.percent / 100) if p.percent is not None else '–'}"
                 + (f" ⚠ {p.overdue_milestones}" if p.overdue_milestones else "")
-                for p in dated
+                for p, days in zip(dated, late, strict=True)
             ],
             textposition="inside",
             customdata=[
                 [
-                    esc(p.title),
+                    esc(f"{p.code} — {p.title}"),
                     labels.formats.date(p.start_date),
                     labels.formats.date(p.end_date),
                     p.overdue_milestones,
+                    f"<br>⚑ {esc(late_words)}: {esc(labels.word(p.status))}" if days is not None else "",
                     project_url(p.id),
                 ]
-                for p in dated
+                for p, days in zip(dated, late, strict=True)
             ],
-            hovertemplate="%{y} — %{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>"
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>"
             f"{esc(labels['percent_complete'])}: %{{text}}<br>"
-            f"{esc(labels['overdue'])}: %{{customdata[3]}}<extra></extra>",
+            f"{esc(labels['overdue'])}: %{{customdata[3]}}%{{customdata[4]}}<extra></extra>",
             name=labels["timeline"],
             showlegend=False,
         )
@@ -727,6 +806,28 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
         height=max(380, 26 * len(dated) + 140),
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
+    # Today, as a dotted line across the bars, named at its top.
+    fig.add_shape(
+        type="line",
+        xref="x",
+        yref="paper",
+        x0=today.isoformat(),
+        x1=today.isoformat(),
+        y0=0,
+        y1=1,
+        line={"color": "#333333", "width": 1.5, "dash": "dot"},
+        name="today",
+    )
+    fig.add_annotation(
+        x=today.isoformat(),
+        xref="x",
+        y=1,
+        yref="paper",
+        yanchor="bottom",
+        text=esc(text(labels, "today")),
+        showarrow=False,
+        font={"size": 11, "color": "#333333"},
+    )
     numbers = table(
         [
             (labels["code"], TEXT),
@@ -736,6 +837,7 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
             (labels["end"], DATE),
             (labels["percent_complete"], PERCENT),
             (labels["overdue"], INTEGER),
+            (text(labels, "late_start_days"), INTEGER),
         ],
         [
             [
@@ -746,13 +848,14 @@ def timeline(lines: list[ProjectLine], labels: Labels) -> Panel:
                 p.end_date,
                 p.percent / 100 if p.percent is not None else None,
                 p.overdue_milestones,
+                days,
             ]
-            for p in dated
+            for p, days in zip(dated, late, strict=True)
         ],
         labels,
         [project_url(p.id) for p in dated],
     )
-    return Panel("timeline", labels["timeline"], fig, numbers)
+    return Panel("timeline", labels["timeline"], fig, numbers, text(labels, "timeline_note"))
 
 
 def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
@@ -761,12 +864,14 @@ def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
     indicator's unit beside the bar and in the hover."""
     rows = [esc(f"{i.project_code} · {i.name}") for i in lines]
     urls = [project_url(i.project_id) for i in lines]
-    shares = [float(i.share * 100) if i.share is not None else 0.0 for i in lines]
+    # a bar never reaches below zero (an indicator that moved away from its target): its table says how far
+    shares = [max(float(i.share * 100), 0.0) if i.share is not None else 0.0 for i in lines]
     words = [
-        text(labels, "of_target").format(
+        text(labels, "of_target_from" if i.baseline else "of_target").format(
             actual="–" if i.actual is None else labels.number(i.actual),
             target=labels.number(i.target),
             unit=esc(i.unit),
+            baseline=labels.number(i.baseline),
         )
         for i in lines
     ]
@@ -830,8 +935,9 @@ def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
             (labels["target"], NUMBER),
             (labels["actual"], NUMBER),
             (text(labels, "share_of_target"), PERCENT),
+            (text(labels, "baseline"), NUMBER),
         ],
-        [[i.project_code, i.name, i.unit, i.target, i.actual, i.share] for i in lines],
+        [[i.project_code, i.name, i.unit, i.target, i.actual, i.share, i.baseline] for i in lines],
         labels,
         urls,
     )
@@ -943,7 +1049,7 @@ def donor_pledges(pledges: list[DonorPledge], labels: Labels) -> Panel:
                 )
             )
     fig.update_layout(barmode="stack")
-    _layout(fig, labels["donor_pledges"], labels["code"], f"{labels['amount']} (EUR)")
+    _layout(fig, labels["code"], f"{labels['amount']} (EUR)")
     numbers = table(
         [
             (labels["code"], TEXT),
@@ -990,7 +1096,7 @@ def donor_received(pledges: list[DonorPledge], labels: Labels) -> Panel:
             name=labels["donor_received"],
         )
     )
-    _layout(fig, labels["donor_received"], None, f"{labels['amount']} (EUR)")
+    _layout(fig, None, f"{labels['amount']} (EUR)")
     numbers = table(
         [(labels["pledged"], MONEY), (labels["received"], MONEY), (labels["outstanding"], MONEY)],
         [[pledged, received, outstanding]],
@@ -1012,7 +1118,7 @@ def process_list(
             name=title,
         )
     )
-    _layout(fig, title, labels["stage"], labels["process"])
+    _layout(fig, labels["stage"], labels["process"])
     numbers = table(
         [
             (labels["state_col"], TEXT),
@@ -1026,13 +1132,28 @@ def process_list(
     return Panel(panel_id, title, fig, numbers)
 
 
-def attention(panel_id: str, items: list[Attention], labels: Labels, note: str = "") -> Panel:
+def attention(
+    panel_id: str,
+    items: list[Attention],
+    labels: Labels,
+    note: str = "",
+    names: dict[str, str] | None = None,
+) -> Panel:
+    """A list of records to look at. The page writes a pledge's amount as its language writes money in
+    that currency, its donor by name and a project's status in words; the CSV keeps the plain detail
+    (``DEU: 382000.00 DKK``)."""
+    names = names or {}
     numbers = table(
         [(labels["record"], TEXT), (labels["detail"], TEXT), (labels["since"], DATE)],
         [[a.record, a.detail, a.since] for a in items],
         labels,
         [project_url(a.project_id) if a.project_id is not None else "" for a in items],
     )
+    for row, a in zip(numbers.rows, items, strict=True):
+        if a.amount is not None:
+            row[1] = f"{names.get(a.donor, a.donor)}: {labels.formats.money(a.amount, a.currency)}"
+        elif a.status:
+            row[1] = a.detail.removesuffix(f" ({a.status})") + f" ({labels.word(a.status)})"
     return Panel(panel_id, labels[panel_id], None, numbers, note)
 
 

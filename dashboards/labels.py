@@ -98,7 +98,14 @@ CATALOGUE: dict[str, str] = {
     "overdue_obligations": _("Overdue reporting obligations"),
     "missing_rates": _("Non-euro pledges or receipts without an exchange rate"),
     "missing_rates_note": _(
-        "The API refuses a non-euro amount whose month has no rate, so this list stays empty."
+        "Would list each pledge or receipt in another currency than the euro whose month has no exchange"
+        " rate, and whose euros therefore cannot be counted. The API, the staff pages and the import refuse"
+        " such an amount, so the list stays empty unless rows were written straight into the database."
+    ),
+    "stale_note": _(
+        "Since: the project's last change, the latest of the days its records carry (its request, status"
+        " changes, pledges, receipts, milestones done) and of the last time anyone edited it or any of its"
+        " records. Loading the sample data is not a change: a sample project changes on its own dates."
     ),
     "record": _("Record"),
     "detail": _("Detail"),
@@ -106,14 +113,33 @@ CATALOGUE: dict[str, str] = {
     # headline figures and their definitions
     "open_gap": _("Open gap"),
     "open_gap_projects": _("Projects with an open gap"),
-    "def_budget": _("Σ budget of the projects selected."),
     "def_pledged": _("Σ pledges not withdrawn, in euros at each pledge's own rate."),
     "def_received": _("Σ receipts, in euros at the rate of the month each arrived."),
     "def_open_gap": _("Σ max(budget − pledged, 0) over the projects neither completed nor cancelled."),
     "def_open_gap_projects": _(
         "Projects neither completed nor cancelled whose budget exceeds what is pledged."
     ),
-    "def_coverage": _("Pledged ÷ budget."),
+    # the funding overview's headline figures, each saying which projects it counts
+    "open_budget": _("Budget of open projects"),
+    "open_coverage": _("Coverage of open projects"),
+    "pledged_any": _("Pledged (projects of any status)"),
+    "received_any": _("Received (projects of any status)"),
+    "def_open_budget": _(
+        "Σ budget of the projects selected that are neither completed nor cancelled: the projects the open "
+        "gap counts."
+    ),
+    "def_open_coverage": _(
+        "Pledged to the projects neither completed nor cancelled ÷ their budget: the projects the open gap "
+        "counts."
+    ),
+    "def_pledged_any": _(
+        "Σ pledges not withdrawn to every project selected, completed and cancelled ones included, in euros "
+        "at each pledge's own rate."
+    ),
+    "def_received_any": _(
+        "Σ receipts for every project selected, completed and cancelled ones included, in euros at the rate "
+        "of the month each arrived."
+    ),
     "def_seeking_funding": _("Projects in the status “seeking funding”."),
     "def_outstanding": _("Σ over pledges not withdrawn of max(pledged − received, 0)."),
     "def_share": _("This donor's pledges ÷ all pledges to the projects selected."),

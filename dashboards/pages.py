@@ -125,12 +125,18 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         areas = queries.by_area(session, filters)
         activities = queries.by_activity(session, filters, labels.words([a.value for a in ActivityType]))
         kpis = [
-            _money_kpi("budget", "budget", t.budget_eur, "def_budget", labels),
-            _money_kpi("pledged", "pledged", t.pledged_eur, "def_pledged", labels),
-            _money_kpi("received", "received", t.received_eur, "def_received", labels),
+            # Budget and coverage count the projects the open gap counts; pledged and received, every
+            # project selected (the charts below count the same money): each figure says which.
+            _money_kpi("budget", "open_budget", t.open_budget_eur, "def_open_budget", labels),
+            _money_kpi("pledged", "pledged_any", t.pledged_eur, "def_pledged_any", labels),
+            _money_kpi("received", "received_any", t.received_eur, "def_received_any", labels),
             _money_kpi("open-gap", "open_gap", t.open_gap_eur, "def_open_gap", labels),
             Kpi(
-                "coverage", labels["coverage"], t.coverage, labels.percent(t.coverage), labels["def_coverage"]
+                "coverage",
+                labels["open_coverage"],
+                t.open_coverage,
+                labels.percent(t.open_coverage),
+                labels["def_open_coverage"],
             ),
             Kpi(
                 "seeking-funding",
@@ -187,7 +193,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         _open_interests(session, filters, names, labels, kpis, panels)
         return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
     if name == "gaps":
-        lines = queries.project_lines(session, filters, open_gaps_only=True)
+        lines = queries.project_lines(session, filters, names, open_gaps_only=True)
         open_gap = sum((p.gap_eur for p in lines), Decimal("0.00"))
         kpis = [
             _money_kpi("open-gap", "open_gap", open_gap, "def_open_gap", labels),
@@ -201,7 +207,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         ]
         return Page(name, labels["gaps"], [figures.gaps(lines, labels)], kpis, note=labels["scope_note"])
     if name == "progress":
-        lines = queries.project_lines(session, filters)
+        lines = queries.project_lines(session, filters, names)
         panels = [
             figures.by_status(queries.by_status(session, filters), labels),
             figures.timeline(lines, labels),
@@ -255,7 +261,9 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
     if name == "data-quality":
         items = queries.needs_attention(session, filters)
         panels = [
-            figures.attention(key, items[key], labels)
+            figures.attention(
+                key, items[key], labels, labels["stale_note"] if key == "stale_projects" else "", names
+            )
             for key in (
                 "stale_projects",
                 "overdue_milestones",
@@ -333,7 +341,7 @@ def _results_page(session: Session, filters: Filters, labels: Labels, names: dic
             words["year"],
             by_year,
             words,
-            lambda y: words["no_end_date"] if y is None else str(y),
+            str,
             note=words["year_def"],
         ),
         results.unit_costs(costs, words),

@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, distinct, extract, func
+from sqlalchemy import Select, Subquery, and_, case, distinct, extract, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dashboards.filters import Filters
 from portfolio import money
 from portfolio.agreements.models import Agreement, Obligation
+from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
@@ -27,6 +28,7 @@ from portfolio.projects.models import (
     ProjectActivity,
     ProjectArea,
     ProjectBeneficiary,
+    ProjectStatusChange,
 )
 from portfolio.projects.repository import gap_column, percent_done, pledged_column, shortfall_column
 from portfolio.states.models import State
@@ -64,10 +66,19 @@ class Totals:
     gap_eur: Decimal  # every project's shortfall, closed ones included
     seeking_funding: int
     open_gap_eur: Decimal = ZERO  # Σ max(budget − pledged, 0) over projects neither completed nor cancelled
+    # The same projects as the open gap's (neither completed nor cancelled): their budgets, their pledges
+    open_budget_eur: Decimal = ZERO
+    open_pledged_eur: Decimal = ZERO
 
     @property
     def coverage(self) -> Decimal | None:
+        """Pledged ÷ budget over every project selected, closed ones included."""
         return money.ratio(self.pledged_eur, self.budget_eur)
+
+    @property
+    def open_coverage(self) -> Decimal | None:
+        """Pledged ÷ budget over the projects the open gap counts (neither completed nor cancelled)."""
+        return money.ratio(self.open_pledged_eur, self.open_budget_eur)
 
 
 def totals(session: Session, filters: Filters) -> Totals:
@@ -82,6 +93,8 @@ def totals(session: Session, filters: Filters) -> Totals:
             func.coalesce(func.sum(gap_column(pledged)), 0),
             func.count(case((col(Project.status) == "seeking_funding", 1))),
             func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
+            func.coalesce(func.sum(case((is_open, col(Project.budget_eur)), else_=0)), 0),
+            func.coalesce(func.sum(case((is_open, pledged_column(pledged)), else_=0)), 0),
         )
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
@@ -98,6 +111,8 @@ def totals(session: Session, filters: Filters) -> Totals:
         _money(row[3]),
         int(row[4]),
         _money(row[5]),
+        _money(row[6]),
+        _money(row[7]),
     )
 
 
@@ -329,10 +344,18 @@ class ProjectLine:
     overdue_milestones: int
 
 
-def project_lines(session: Session, filters: Filters, *, open_gaps_only: bool = False) -> list[ProjectLine]:
+def project_lines(
+    session: Session,
+    filters: Filters,
+    names: dict[str, str] | None = None,
+    *,
+    open_gaps_only: bool = False,
+) -> list[ProjectLine]:
     """One line per project: funding, progress, overdue milestones; a fixed number of queries.
+    ``names``: the beneficiary States' names in the page's language (their codes without it).
     ``open_gaps_only``: the projects that make up the open gap (neither completed nor cancelled, budget
     above what is pledged), whatever stage they are in."""
+    names = names or {}
     pledged = _pledged_per_project(filters)
     today = date.today()
     milestones = (
@@ -377,7 +400,7 @@ def project_lines(session: Session, filters: Filters, *, open_gaps_only: bool = 
                 title=project.title,
                 status=project.status,
                 areas="/".join(project.areas),
-                beneficiaries=", ".join(project.beneficiaries),
+                beneficiaries=", ".join(sorted(names.get(c, c) for c in project.beneficiaries)),
                 budget_eur=budget,
                 pledged_eur=pledged_eur,
                 gap_eur=money.shortfall(budget, pledged_eur),
@@ -561,32 +584,101 @@ def donor_processes(session: Session, filters: Filters, donor: str) -> list[Proc
 class Attention:
     what: str
     record: str
-    detail: str
+    detail: str  # as the CSV holds it: amounts as plain numbers ("DEU: 382000.00 DKK")
     since: date | None
     project_id: int | None = None  # the project the record belongs to, for a link to its page
+    # A pledge's amount, currency and donor, for the page to write in its language ("Denmark: DKK382,000.00")
+    amount: Decimal | None = None
+    currency: str = ""
+    donor: str = ""
+    status: str = ""  # a project's status, for the page to name in its language
+
+
+# How sample data is recognised: the sample loader (portfolio.demo) starts every project code with it.
+SAMPLE_PREFIX = "SAMPLE-"
+
+
+def is_sample(code: str) -> bool:
+    """A project of the sample portfolio, by its code."""
+    return code.startswith(SAMPLE_PREFIX)
+
+
+def sample_projects(code: Any) -> Any:
+    """The same, as a condition on a project code column."""
+    return code.startswith(SAMPLE_PREFIX)
+
+
+def stale_projects(session: Session, filters: Filters, before: date) -> list[Attention]:
+    """The selected projects, neither completed nor cancelled, whose last change came before ``before``,
+    oldest first, each with the day of that change.
+
+    A project's last change is the latest of the days its records carry (its request, its status changes,
+    its pledges, their receipts, its milestones done) and of the writes the audit trail holds for it or
+    any of its records (through the API, the staff pages or an import) — but for the sample loader's own
+    writes, which put the whole sample in at once on the day it is loaded: a sample project changes on its
+    sample days, and when someone edits it. ``updated_at`` alone misses a receipt or a milestone added to a
+    project, and is the loading day for every sample project."""
+    at = datetime(before.year, before.month, before.day, tzinfo=UTC)
+
+    def latest(column: Any, *where: Any, join: tuple[Any, Any] | None = None) -> Any:
+        query = sa_select(func.max(column))
+        if join is not None:
+            query = query.join(*join)
+        return query.where(*where).correlate(Project).scalar_subquery()
+
+    written = latest(
+        col(AuditEntry.at),
+        col(AuditEntry.project_id) == col(Project.id),
+        or_(col(AuditEntry.user_id).is_not(None), ~sample_projects(col(Project.code))),
+    )
+    days = [
+        latest(col(ProjectStatusChange.changed_on), col(ProjectStatusChange.project_id) == col(Project.id)),
+        latest(col(Pledge.pledged_on), col(Pledge.project_id) == col(Project.id)),
+        latest(
+            col(Receipt.received_on),
+            col(Pledge.project_id) == col(Project.id),
+            join=(Pledge, col(Pledge.id) == col(Receipt.pledge_id)),
+        ),
+        latest(col(Milestone.done_on), col(Milestone.project_id) == col(Project.id)),
+    ]
+    lines = (
+        sa_select(
+            col(Project.code).label("code"),
+            col(Project.title).label("title"),
+            col(Project.status).label("status"),
+            col(Project.id).label("id"),
+            col(Project.request_date).label("requested"),
+            written.label("written"),
+            *(day.label(f"day_{n}") for n, day in enumerate(days)),
+        )
+        .where(col(Project.id).in_(selected_projects(filters)), col(Project.status).not_in(CLOSED))
+        .subquery("lines")
+    )
+    dated = [lines.c[f"day_{n}"] for n in range(len(days))]
+    rows = session.execute(
+        sa_select(lines).where(
+            lines.c.requested < before,
+            or_(lines.c.written.is_(None), lines.c.written < at),
+            *(or_(day.is_(None), day < before) for day in dated),
+        )
+    ).all()
+    found = []
+    for row in rows:
+        moments = [row.requested, *(row._mapping[f"day_{n}"] for n in range(len(days)))]
+        if row.written is not None:
+            moments.append(row.written.date())
+        last = max(m for m in moments if m is not None)
+        found.append(
+            Attention("stale", row.code, f"{row.title} ({row.status})", last, row.id, status=row.status)
+        )
+    return sorted(found, key=lambda a: (a.since or date.min, a.record))
 
 
 def needs_attention(
     session: Session, filters: Filters, today: date | None = None
 ) -> dict[str, list[Attention]]:
     today = today or date.today()
-    stale_before = today - timedelta(days=90)
-    stale = session.execute(
-        sa_select(
-            col(Project.code),
-            col(Project.title),
-            col(Project.status),
-            col(Project.updated_at),
-            col(Project.id),
-        )
-        .where(
-            col(Project.id).in_(selected_projects(filters)),
-            col(Project.status).not_in(["completed", "cancelled"]),
-            col(Project.updated_at)
-            < datetime(stale_before.year, stale_before.month, stale_before.day, tzinfo=UTC),
-        )
-        .order_by(col(Project.updated_at))
-    ).all()
+    stale = stale_projects(session, filters, today - timedelta(days=90))
     overdue = session.execute(
         sa_select(col(Project.code), col(Milestone.title), col(Milestone.due_on), col(Project.id))
         .join(Project, col(Project.id) == col(Milestone.project_id))
@@ -649,9 +741,10 @@ def needs_attention(
         .order_by(col(Obligation.due_on), col(Obligation.id))
     ).all()
     return {
-        "stale_projects": [Attention("stale", c, f"{t} ({s})", u.date(), i) for c, t, s, u, i in stale],
+        "stale_projects": stale,
         "pledges_without_agreement": [
-            Attention("no-agreement", c, f"{d}: {a} {cur}", p, i) for c, d, a, cur, p, i in unsigned
+            Attention("no-agreement", c, f"{d}: {a} {cur}", p, i, a, cur, d)
+            for c, d, a, cur, p, i in unsigned
         ],
         "overdue_obligations": [
             Attention("overdue-report", c, f"{d}, {ref}: {kind.replace('_', ' ')}", due, i)
@@ -659,10 +752,11 @@ def needs_attention(
         ],
         "overdue_milestones": [Attention("overdue", c, t, d, i) for c, t, d, i in overdue],
         "unpaid_commitments": [
-            Attention("unpaid", c, f"{d}: {a} {cur}", p, i) for c, d, a, cur, p, i in unpaid
+            Attention("unpaid", c, f"{d}: {a} {cur}", p, i, a, cur, d) for c, d, a, cur, p, i in unpaid
         ],
-        # A non-euro amount cannot be recorded without its month's rate (the API refuses it with a 422),
-        # so this list stays empty unless rows were written around the application.
+        # A non-euro amount cannot be recorded without its month's rate (the API, the pages and the import
+        # refuse it with a 422), so this list stays empty unless rows were written around the application;
+        # the page says what it would hold.
         "missing_rates": [],
     }
 
@@ -757,11 +851,18 @@ class ProjectIndicator:
     unit: str
     target: Decimal
     actual: Decimal | None
+    baseline: Decimal = Decimal(0)  # the value before the project: no progress of its own
 
     @property
     def share(self) -> Decimal | None:
-        """Actual ÷ target (1 = the target reached); none without a target above zero or an actual."""
-        return None if self.actual is None else money.ratio(self.actual, self.target)
+        """The way from the baseline to the target covered so far: (actual − baseline) ÷ (target − baseline)
+        (0 = nothing done since the baseline, 1 = the target reached; for an indicator that is to fall, both
+        differences are negative). The actual and the target are values of the indicator, the baseline's
+        part of them being no progress: a project that has done nothing, its actual still the baseline, is
+        at 0, not at baseline ÷ target. None without an actual, or with a target equal to the baseline."""
+        if self.actual is None or self.target == self.baseline:
+            return None
+        return money.ratio(self.actual - self.baseline, self.target - self.baseline)
 
 
 def project_indicators(session: Session, filters: Filters) -> list[ProjectIndicator]:
@@ -774,6 +875,7 @@ def project_indicators(session: Session, filters: Filters) -> list[ProjectIndica
             col(Indicator.unit),
             col(Indicator.target),
             col(Indicator.actual),
+            col(Indicator.baseline),
         )
         .join(Project, col(Project.id) == col(Indicator.project_id))
         .where(col(Project.id).in_(selected_projects(filters)))
@@ -781,7 +883,13 @@ def project_indicators(session: Session, filters: Filters) -> list[ProjectIndica
     ).all()
     return [
         ProjectIndicator(
-            int(i), str(c), str(n), str(u), Decimal(str(t)), None if a is None else Decimal(str(a))
+            int(i),
+            str(c),
+            str(n),
+            str(u),
+            Decimal(str(t)),
+            None if a is None else Decimal(str(a)),
+            Decimal(str(b or 0)),
         )
-        for i, c, n, u, t, a in rows
+        for i, c, n, u, t, a, b in rows
     ]

@@ -68,10 +68,11 @@ TEXTS = {
         "Achieved, in each measure's unit. A project in several States or areas counts in full for each."
     ),
     "year_def": _(
-        "Achieved, in each measure's unit, by the year of the project's end date (planned or actual); "
-        "projects without an end date are counted apart."
+        "Achieved, in each measure's unit, by the year the indicator's actual was last recorded: results "
+        "carry no dates of their own yet, so an output counts in the year someone last entered or changed "
+        "its actual (the audit trail's latest such write; for an indicator written without one, its last "
+        "change), which may be later than the year the work was done."
     ),
-    "no_end_date": _("no end date"),
     "cost": _("Cost per unit of output, by project"),
     "cost_spread": _("Cost per unit: the portfolio's median and range"),
     "caveat": _(
@@ -184,7 +185,7 @@ def measures(totals: list[MeasureTotal], words: Words) -> Panel:
             hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
     )
-    _layout(fig, words["measures"], words["pct_target"], None, height=max(320, 40 * len(totals) + 160))
+    _layout(fig, words["pct_target"], None, height=max(320, 40 * len(totals) + 160))
     fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
         [
@@ -224,7 +225,7 @@ def people(totals: list[MeasureTotal], words: Words) -> Panel:
         ]
     )
     fig.update_layout(barmode="stack")
-    _layout(fig, words["people"], labels.gettext(UNIT_NAMES["people"]), None, 340)
+    _layout(fig, labels.gettext(UNIT_NAMES["people"]), None, 340)
     fig.update_layout(legend=LEGEND_ON_TOP, margin_t=96)
     fig.update_yaxes(autorange="reversed", automargin=True)
     numbers = table(
@@ -253,7 +254,7 @@ def split(
 ) -> Panel:
     """One row per key (an area, a State, a year), one column per measure found."""
     codes = [m.code for m in MEASURES if any(s.measure == m.code for s in splits)]
-    # Years in order (no end date last); areas and States by the name shown.
+    # Years in order; areas and States by the name shown.
     keys = sorted(
         {s.key for s in splits}, key=lambda k: (k is None, f"{k:06d}" if isinstance(k, int) else name(k))
     )
@@ -287,7 +288,7 @@ def unit_costs(costs: list[UnitCost], words: Words) -> Panel:
             )
         )
     title = words["cost"]
-    _layout(fig, title, f"{words['budget_per_unit']} (EUR)", None, height=max(320, 50 * len(fig.data) + 180))
+    _layout(fig, f"{words['budget_per_unit']} (EUR)", None, height=max(320, 50 * len(fig.data) + 180))
     fig.update_xaxes(type="log")
     fig.update_yaxes(automargin=True, autorange="reversed")
     numbers = table(
@@ -380,7 +381,7 @@ def norms(lines: list[NormLine], words: Words) -> Panel:
             ),
         ]
     )
-    _layout(fig, words["norms"], f"{words['budget']} (EUR)", None, height=max(340, 64 * len(shown) + 180))
+    _layout(fig, f"{words['budget']} (EUR)", None, height=max(340, 64 * len(shown) + 180))
     fig.update_layout(legend=LEGEND_ON_TOP, margin_t=96)
     fig.update_yaxes(autorange="reversed", automargin=True)
     codes = [m.code for m in MEASURES if any(m.code in n.outputs for n in lines)]

@@ -5,8 +5,10 @@ select (the same selection as the other dashboards); only the medians are taken 
 per project and measure.
 
 An indicator counts with its ``actual`` (what has been achieved; nothing while it is not measured) and
-its ``target``. A year is the year of the project's end date (planned or actual); a project without one
-is counted under "no end date"."""
+its ``target``. Results carry no dates of their own yet, so an output's year is the year its actual was
+last recorded: the latest write the audit trail holds that gave the indicator an actual (its creation
+with one, or a change of it), else, for an indicator written without an audit trail (the synthetic
+portfolio), the last time the indicator changed."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from sqlmodel import Session, col
 
 from dashboards.filters import Filters
 from dashboards.queries import selected_projects
+from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
 from portfolio.norms.models import Norm
 from portfolio.projects.measures import BY_CODE, MEASURES
@@ -80,7 +83,7 @@ def measure_totals(session: Session, filters: Filters) -> list[MeasureTotal]:
 
 @dataclass(frozen=True)
 class MeasureSplit:
-    """What was achieved of one measure under one key (an area, a State, a year; None: no end date)."""
+    """What was achieved of one measure under one key (an area, a State, a year)."""
 
     key: str | int | None
     measure: str
@@ -88,13 +91,14 @@ class MeasureSplit:
     projects: int
 
 
-def _split(session: Session, filters: Filters, key: Any, join: tuple[Any, Any] | None) -> list[MeasureSplit]:
+def _split(session: Session, filters: Filters, key: Any, join: tuple[Any, ...] | None) -> list[MeasureSplit]:
     query = sa_select(
         key, col(Indicator.measure), func.coalesce(func.sum(col(Indicator.actual)), 0),
         func.count(distinct(col(Indicator.project_id))),
     )  # fmt: skip
     if join is not None:
-        query = query.join(*join)
+        target, on, *options = join
+        query = query.join(target, on, **(options[0] if options else {}))
     rows = session.execute(
         query.where(_measured(), col(Indicator.project_id).in_(selected_projects(filters))).group_by(
             key, col(Indicator.measure)
@@ -117,9 +121,21 @@ def by_beneficiary(session: Session, filters: Filters) -> list[MeasureSplit]:
 
 
 def by_year(session: Session, filters: Filters) -> list[MeasureSplit]:
-    """By the year of the project's end date (None: the project has none)."""
-    join = (Project, col(Project.id) == col(Indicator.project_id))
-    return _split(session, filters, extract("year", col(Project.end_date)), join)
+    """By the year the indicator's actual was last recorded (see the module's note)."""
+    recorded = (
+        sa_select(col(AuditEntry.entity_id).label("indicator_id"), func.max(col(AuditEntry.at)).label("at"))
+        .where(
+            col(AuditEntry.entity) == "indicator",
+            col(AuditEntry.action).in_(("create", "update")),
+            # the write gave the indicator an actual: its changes hold "actual": [old, new], new not null
+            col(AuditEntry.changes)[("actual", 1)].as_string().is_not(None),
+        )
+        .group_by(col(AuditEntry.entity_id))
+        .subquery("recorded")
+    )
+    join = (recorded, recorded.c.indicator_id == col(Indicator.id), {"isouter": True})
+    year = extract("year", func.coalesce(recorded.c.at, col(Indicator.updated_at)))
+    return _split(session, filters, year, join)
 
 
 # -- cost-efficiency ------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ TEXT: dict[str, str] = {
     "bad_order": _("The end of the period ({value}) comes before its start."),
     "refused": _("The period was not applied: see the messages beside the dates."),
     "sample": _("Sample data: the projects and amounts in this statement are fictitious."),
+    "some_sample": _("Records whose code starts with SAMPLE- are fictitious sample data."),
     "only_own": _(
         "This statement shows this donor's own pledges and receipts only; a project's gap is the project's"
         " figure (budget minus every donor's pledges)."
@@ -315,9 +316,10 @@ class Statement:
     kpis: list[Kpi]
     charts: list[Chart]
     tables: list[Table]
-    sample: bool
+    sample: bool  # every project listed is sample data: the whole statement is fictitious
     written: str
     note: str = ""  # why more euros may have arrived than were pledged
+    some_sample: bool = False  # some of the projects listed are sample data, the others real
 
     def kpi(self, key: str) -> Kpi:
         return next(k for k in self.kpis if k.key == key)
@@ -852,6 +854,9 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             donor=donor, excess=words.money(received_to_date - pledged_to_date), fx=words.money(fx_to_date)
         )
         note = f"{note} {above}"
+    # Sample projects are recognised by their code (the sample loader gives every one SAMPLE-…): the
+    # statement is called fictitious only when everything it lists is.
+    sample = sum(1 for pr in projects if dashboard_queries.is_sample(pr.code))
     return Statement(
         code,
         donor,
@@ -860,9 +865,10 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         kpis,
         charts,
         tables,
-        sample=any(pr.code.startswith("SAMPLE-") for pr in projects),
+        sample=bool(projects) and sample == len(projects),
         written=words.date(datetime.now(UTC).date()),
         note=note,
+        some_sample=0 < sample < len(projects),
     )
 
 

@@ -110,7 +110,7 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "areas": ["SALW", "SCA"],
         "activity_types": ["surplus_destruction_ammunition", "stockpile_security"],
         "beneficiaries": ["MDA"],
-        "request_date": "2024-06-30",
+        "request_date": "2024-01-30",
         "start_date": "2022-09-01",
         "end_date": "2027-08-31",
         "budget_eur": "2500000.00",
@@ -122,7 +122,7 @@ PROJECTS: dict[str, dict[str, Any]] = {
         "areas": ["SCA"],
         "activity_types": ["other"],
         "beneficiaries": ["UKR"],
-        "request_date": "2024-11-01",
+        "request_date": "2024-02-01",
         "budget_eur": "300000.00",
         "status": "seeking_funding",
     },
@@ -489,6 +489,8 @@ def expected_totals(pf: Portfolio, filters: Filters) -> queries.Totals:
         gap_eur=sum((pf.gap(k) for k in keys), ZERO),
         seeking_funding=sum(1 for k in keys if PROJECTS[k]["status"] == "seeking_funding"),
         open_gap_eur=sum((pf.gap(k) for k in keys if pf.is_open(k)), ZERO),
+        open_budget_eur=sum((pf.budget(k) for k in keys if pf.is_open(k)), ZERO),
+        open_pledged_eur=sum((pf.pledged(k) for k in keys if pf.is_open(k)), ZERO),
     )
 
 
@@ -670,22 +672,25 @@ def test_funding_page_kpis_show_the_totals(client, portfolio, subtests):
             response = client.get(f"/dashboards/funding{query}")  # the bearer token logs the client in
             assert response.status_code == 200, response.text
             t = expected_totals(portfolio, filters)
+            # budget and coverage: the projects the open gap counts (neither completed nor cancelled)
             coverage = (
-                None if t.budget_eur == 0 else (t.pledged_eur / t.budget_eur).quantize(Decimal("0.0001"))
+                None
+                if t.open_budget_eur == 0
+                else (t.open_pledged_eur / t.open_budget_eur).quantize(Decimal("0.0001"))
             )
             assert kpis(response.text) == {
-                EN["budget"]: money(t.budget_eur),
-                EN["pledged"]: money(t.pledged_eur),
-                EN["received"]: money(t.received_eur),
+                EN["open_budget"]: money(t.open_budget_eur),
+                EN["pledged_any"]: money(t.pledged_eur),
+                EN["received_any"]: money(t.received_eur),
                 EN["open_gap"]: money(t.open_gap_eur),
-                EN["coverage"]: EN.percent(coverage),
+                EN["open_coverage"]: EN.percent(coverage),
                 EN["seeking_funding_count"]: str(t.seeking_funding),
                 # This portfolio has no interests; tests/test_web_interests.py checks the figure with some.
                 "Open interests (not pledges)": money(Decimal("0.00")),
             }
             values = dict(re.findall(r'data-kpi="([^"]+)" data-value="([^"]*)"', response.text))
             assert values == {
-                "budget": str(t.budget_eur),
+                "budget": str(t.open_budget_eur),
                 "pledged": str(t.pledged_eur),
                 "received": str(t.received_eur),
                 "open-gap": str(t.open_gap_eur),
@@ -1078,7 +1083,15 @@ def test_indicators_per_project_against_their_own_targets(db, portfolio):
     assert "own target" in panel.note
     ids = {str(PROJECTS[k]["code"]): portfolio.ids[k] for k in PROJECTS}
     assert links(bars) == [f"/projects/{ids[c]}" for c, _, _, _, _ in expected] == panel.table.links
-    assert panel.table.rows[1] == ["FIG-BRAVO", "Ammunition destroyed", "tonnes", "300", "310.25", "103.4%"]
+    assert panel.table.rows[1] == [
+        "FIG-BRAVO",
+        "Ammunition destroyed",
+        "tonnes",
+        "300",
+        "310.25",
+        "103.4%",
+        "0",  # its baseline
+    ]
 
 
 def test_timeline_counts_overdue_milestones_per_project(db, portfolio):
@@ -1099,10 +1112,15 @@ def test_timeline_counts_overdue_milestones_per_project(db, portfolio):
     dated = sorted(
         (k for k in PROJECTS if "start_date" in PROJECTS[k]), key=lambda k: PROJECTS[k]["start_date"]
     )
-    assert list(bar.y) == [portfolio.code(k) for k in dated]  # the project without dates is left out
+    # the project without dates is left out; each is named by code and (shortened) title
+    assert list(bar.y) == [
+        html.escape(f"{portfolio.code(k)} — {figures.shortened(str(PROJECTS[k]['title']))}", quote=False)
+        for k in dated
+    ]
     assert [c[3] for c in customdata(bar)] == [expected_overdue(k) for k in dated]
     assert list(bar.marker.color) == ["#d0623b" if expected_overdue(k) else "#1f5f99" for k in dated]
-    assert list(bar.text) == ["0.0% ⚠ 1", "33.3% ⚠ 1", "75.0%"]  # charlie, alpha, bravo
+    # charlie, alpha (still seeking funding years after its planned start: flagged), bravo
+    assert list(bar.text) == ["0.0% ⚠ 1", "⚑ 33.3% ⚠ 1", "75.0%"]
     assert [row[6] for row in panel.table.rows] == [str(expected_overdue(k)) for k in dated]
     assert [row[5] for row in panel.table.rows] == ["0.0%", "33.3%", "75.0%"]
 

@@ -875,9 +875,14 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
 # -- writing it out -----------------------------------------------------------------------------------
 
 
+# The file's name says what it is in the statement's own language: "releve-DEU-…" for a French one.
+FILE_WORDS = {"en": "statement", "fr": "releve"}
+
+
 def filename(statement: Statement, extension: str) -> str:
     period = statement.period
-    return f"statement-{statement.code}-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
+    word = FILE_WORDS.get(statement.lang, FILE_WORDS["en"])
+    return f"{word}-{statement.code}-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
 
 
 def csv_text(statement: Statement, table_id: str) -> str | None:

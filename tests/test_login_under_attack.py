@@ -43,6 +43,15 @@ def login(client: httpx.Client, email: str, password: str) -> httpx.Response:
     return client.post(TOKEN_URL, data={"username": email, "password": password})
 
 
+def attempts_of(app: Any, email: str) -> int:
+    """The most attempts any of this e-mail's counters holds."""
+    with app.state.db.session() as session:
+        counted = session.exec(
+            select(func.max(LoginThrottle.attempts)).where(col(LoginThrottle.email) == email.lower())
+        )
+        return int(counted.one() or 0)
+
+
 def failures_of(app: Any, email: str) -> int:
     with app.state.db.session() as session:
         return int(session.exec(select(func.count()).where(col(SignInFailure.email) == email.lower())).one())
@@ -134,8 +143,10 @@ def test_a_right_password_hidden_in_a_burst_is_not_checked_past_the_limit(app, s
     email = accounts["donor"].email
 
     def guess(i: int) -> int:
-        if i == 29:
-            time.sleep(0.05)
+        if i == 29:  # once the guesses have used up the limit, however slow the machine is to count them
+            deadline = time.monotonic() + 30
+            while attempts_of(app, email) < settings.login_max_failures and time.monotonic() < deadline:
+                time.sleep(0.01)
         with httpx.Client(base_url=hosts[i % 3], timeout=60) as c:
             return login(c, email, PASSWORD if i == 29 else f"wrong guess {i}").status_code
 

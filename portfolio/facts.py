@@ -32,6 +32,14 @@ class ProjectFact:
     requested: date | None = None  # when the State's request arrived: no pledge to it is made before
 
 
+@dataclass(frozen=True)
+class AgreementFact:
+    """What the other domains ask of the contribution agreement recorded on a pledge."""
+
+    reference: str
+    signed_on: date | None
+
+
 class Facts(Protocol):
     def project(self, project_id: int) -> ProjectFact | None:
         """The project with this id, if there is one."""
@@ -57,12 +65,8 @@ class Facts(Protocol):
         """The codes of the norms catalogue (the norms a project may name)."""
         ...
 
-    def agreement_of(self, pledge_id: int) -> str | None:
-        """The reference of the contribution agreement recorded on this pledge, if one is."""
-        ...
-
-    def agreement_signed_on(self, pledge_id: int) -> date | None:
-        """When the contribution agreement recorded on this pledge was signed, if one is and was."""
+    def agreement_of(self, pledge_id: int) -> AgreementFact | None:
+        """The contribution agreement recorded on this pledge (its reference, when it was signed), if any."""
         ...
 
     def first_pledged_on(self, project_id: int) -> date | None:

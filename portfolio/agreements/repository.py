@@ -53,21 +53,9 @@ def agreement_of_pledge(session: Session, pledge_id: int) -> AgreementRow | None
     return None if row is None else AgreementRow(*row)
 
 
-def reference_of_pledge(session: Session, pledge_id: int) -> str | None:
-    """The reference of the agreement recorded on a pledge, if one is."""
-    query = select(Agreement.reference).where(col(Agreement.pledge_id) == pledge_id)
-    return session.exec(query).first()
-
-
 def pledged_on(session: Session, pledge_id: int) -> date | None:
     """When the pledge an agreement is made on was made (None: no such pledge)."""
     return session.exec(select(col(Pledge.pledged_on)).where(col(Pledge.id) == pledge_id)).first()
-
-
-def signed_on_of_pledge(session: Session, pledge_id: int) -> date | None:
-    """When the agreement recorded on a pledge was signed, if one is and was."""
-    query = select(col(Agreement.signed_on)).where(col(Agreement.pledge_id) == pledge_id)
-    return session.exec(query).first()
 
 
 def agreement_row(session: Session, agreement_id: int) -> AgreementRow | None:

@@ -195,7 +195,8 @@ def _pledge_date_problems(
                     f"A pledge cannot be dated after money received against it (received on {received}).",
                 )
             )
-        signed = facts.agreement_signed_on(pledge.id)
+        agreement = facts.agreement_of(pledge.id)
+        signed = agreement.signed_on if agreement is not None else None
         if signed is not None and signed < pledged_on:
             problems.append(
                 FieldError(
@@ -310,9 +311,10 @@ def _check_fixed_by_agreement(pledge: Pledge, values: dict[str, Any], facts: Fac
     if not changed:
         return
     assert pledge.id is not None
-    reference = facts.agreement_of(pledge.id)
-    if reference is None:
+    agreement = facts.agreement_of(pledge.id)
+    if agreement is None:
         return
+    reference = agreement.reference
     errors = [
         FieldError(
             ("body", name),

@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from portfolio.agreements import repository as agreements_repository
-from portfolio.facts import ProjectFact
+from portfolio.facts import AgreementFact, ProjectFact
 from portfolio.funding import repository as funding_repository
 from portfolio.norms import repository as norms_repository
 from portfolio.projects import repository as projects_repository
@@ -34,7 +34,23 @@ def fact_of(project: Project | None) -> ProjectFact | None:
     )
 
 
-class LiveFacts:
+class _PerRecord:
+    """The questions both kinds of facts ask the database each time: about one pledge or one project,
+    which a file rarely asks twice."""
+
+    session: Session
+
+    def agreement_of(self, pledge_id: int) -> AgreementFact | None:
+        found = agreements_repository.agreement_of_pledge(self.session, pledge_id)
+        if found is None:
+            return None
+        return AgreementFact(found.agreement.reference, found.agreement.signed_on)
+
+    def first_pledged_on(self, project_id: int) -> date | None:
+        return funding_repository.first_pledged_on(self.session, project_id)
+
+
+class LiveFacts(_PerRecord):
     """Each fact looked up through the repositories when a rule asks for it."""
 
     def __init__(self, session: Session) -> None:
@@ -60,17 +76,8 @@ class LiveFacts:
     def norm_codes(self) -> frozenset[str]:
         return frozenset(norms_repository.all_codes(self.session))
 
-    def agreement_of(self, pledge_id: int) -> str | None:
-        return agreements_repository.reference_of_pledge(self.session, pledge_id)
 
-    def agreement_signed_on(self, pledge_id: int) -> date | None:
-        return agreements_repository.signed_on_of_pledge(self.session, pledge_id)
-
-    def first_pledged_on(self, project_id: int) -> date | None:
-        return funding_repository.first_pledged_on(self.session, project_id)
-
-
-class LoadedFacts:
+class LoadedFacts(_PerRecord):
     """Facts loaded once for a whole file: every State, the projects the file names (by code) and,
     for pledges, every exchange rate. A cancellation date is looked up once per project, when needed."""
 
@@ -106,12 +113,3 @@ class LoadedFacts:
         if self.norms is None:
             self.norms = frozenset(norms_repository.all_codes(self.session))
         return self.norms
-
-    def agreement_of(self, pledge_id: int) -> str | None:
-        return agreements_repository.reference_of_pledge(self.session, pledge_id)
-
-    def agreement_signed_on(self, pledge_id: int) -> date | None:
-        return agreements_repository.signed_on_of_pledge(self.session, pledge_id)
-
-    def first_pledged_on(self, project_id: int) -> date | None:
-        return funding_repository.first_pledged_on(self.session, project_id)

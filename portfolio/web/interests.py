@@ -28,7 +28,7 @@ from portfolio.web.forms import Form, build, typed
 from portfolio.web.funding import currency_options, donor_groups
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.project_interests import NOTICES, STATUS_LABELS, lines_of, state_names
-from portfolio.web.projects import ACTIVITY_LABELS, AREA_LABELS
+from portfolio.web.projects import ACTIVITY_LABELS, AREA_LABELS, SORT_LABELS
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
 
@@ -53,8 +53,7 @@ PROJECT_STATUS_LABELS = {"seeking_funding": _("Seeking funding"), "implementatio
 
 SEEKING_SORT_LABELS = {
     "code": _("Seeking funding first, by code"),
-    "-gap_eur": _("Funding gap (largest first)"),
-    "start_date": _("Start date (earliest first)"),
+    **{sort: SORT_LABELS[sort] for sort in ("-gap_eur", "start_date")},  # the register's words
 }
 VIEW_FIELDS = ("area", "beneficiary", "sort")
 

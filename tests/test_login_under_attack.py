@@ -117,9 +117,13 @@ def test_a_flood_of_bogus_logins_does_not_hold_up_other_users_writes(settings, a
     assert Counter(status for status, _ in timings) == {201: len(timings)}, timings
     slowest = max(seconds for _, seconds in timings)
     print(f"30 logins took {flood_s:.1f} s; {len(timings)} writes meanwhile, the slowest {slowest:.2f} s")
-    # The writes went on while the checks ran one after the other: none waited for the queue of checks.
+    # The writes went on while the checks ran one after the other: none waited for the queue of checks
+    # (before, a write waited about as long as the whole flood). A busy machine may pause any one request
+    # for a moment, so the slowest is held to half the flood and the typical write to a tenth of it.
     assert len(timings) >= 16
-    assert slowest < max(1.5, flood_s / 4), f"a write waited {slowest:.2f} s behind the logins"
+    typical = sorted(seconds for _, seconds in timings)[len(timings) // 2]
+    assert typical < max(0.5, flood_s / 10), f"writes typically waited {typical:.2f} s behind the logins"
+    assert slowest < max(1.5, flood_s / 2), f"a write waited {slowest:.2f} s behind the logins"
 
 
 # -- 2. a burst gets no more guesses than the limit, on every host --------------------------------------

@@ -634,7 +634,15 @@ def gaps(lines: list[ProjectLine], labels: Labels) -> Panel:
                 urls,
                 True,
             ),
-            _bar(labels["gap"], COLOURS["gap"], names, [p.gap_eur for p in lines], labels, urls, True),
+            _bar(
+                labels["gap"],
+                COLOURS["gap"],
+                names,
+                [p.gap_eur or Decimal("0.00") for p in lines],
+                labels,
+                urls,
+                True,
+            ),
         ]
     )
     fig.update_layout(barmode="stack")
@@ -1151,7 +1159,8 @@ def attention(
     )
     for row, a in zip(numbers.rows, items, strict=True):
         if a.amount is not None:
-            row[1] = f"{names.get(a.donor, a.donor)}: {labels.formats.money(a.amount, a.currency)}"
+            who = names.get(a.donor, a.donor) if a.donor else labels["budget"]
+            row[1] = labels["who_amount"] % {"who": who, "amount": labels.formats.money(a.amount, a.currency)}
         elif a.status:
             row[1] = a.detail.removesuffix(f" ({a.status})") + f" ({labels.word(a.status)})"
     return Panel(panel_id, labels[panel_id], None, numbers, note)

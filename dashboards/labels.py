@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from portfolio.web.i18n import Formats, translations
+from portfolio.web.i18n import PLEDGE_STATUS, Formats, translations
 
 
 def _(text: str) -> str:
     """Marks a text for translation; it is translated when a page is shown, in that page's language."""
+    return text
+
+
+def pgettext(context: str, text: str) -> str:
+    """Marks a text said in ``context`` for translation; it is translated with that context when shown."""
     return text
 
 
@@ -97,6 +102,13 @@ CATALOGUE: dict[str, str] = {
     "pledges_without_agreement": _("Committed pledges without a contribution agreement"),
     "overdue_obligations": _("Overdue reporting obligations"),
     "missing_rates": _("Non-euro pledges or receipts without an exchange rate"),
+    "who_amount": _("%(who)s: %(amount)s"),
+    "unusual_amounts": _("Amounts over ten times the largest other of their kind"),
+    "unusual_note": _(
+        "A budget over ten times every other project's, or a pledge worth over ten times every other pledge"
+        " in euros: a typo more often than not, and one that swamps every figure. The pages ask to confirm"
+        " such an amount when it is typed; if it is wrong, correct it on its project's page."
+    ),
     "missing_rates_note": _(
         "Would list each pledge or receipt in another currency than the euro whose month has no exchange"
         " rate, and whose euros therefore cannot be counted. The API, the staff pages and the import refuse"
@@ -182,10 +194,6 @@ WORDS: dict[str, str] = {
     "established": _("established"),
     "operational": _("operational"),
     "sustained": _("sustained"),
-    "pledged": _("pledged"),
-    "committed": _("committed"),
-    "paid": _("paid"),
-    "withdrawn": _("withdrawn"),
     "cash": _("cash"),
     "in_kind": _("in kind"),
     "structure": _("structure"),
@@ -206,6 +214,15 @@ WORDS: dict[str, str] = {
     "other": _("other"),
 }
 
+# A pledge's statuses, in the context "pledge status" (in French they agree with "une annonce": "annoncée"),
+# apart from the amounts "Pledged" and "Committed" and from the other vocabularies' words.
+PLEDGE_WORDS: dict[str, str] = {
+    "pledged": pgettext("pledge status", "pledged"),
+    "committed": pgettext("pledge status", "committed"),
+    "paid": pgettext("pledge status", "paid"),
+    "withdrawn": pgettext("pledge status", "withdrawn"),
+}
+
 
 class Labels:
     """``labels["pledged"]`` in the page's language; ``labels.word(status)`` for a vocabulary term."""
@@ -213,12 +230,15 @@ class Labels:
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.gettext = translations(lang).gettext
+        self.pgettext = translations(lang).pgettext
         self.formats = Formats(lang)
 
     def __getitem__(self, key: str) -> str:
         return self.gettext(CATALOGUE[key])
 
     def word(self, value: str) -> str:
+        if value in PLEDGE_WORDS:
+            return self.pgettext(PLEDGE_STATUS, PLEDGE_WORDS[value])
         return self.gettext(WORDS[value]) if value in WORDS else value
 
     def words(self, values: list[str] | tuple[str, ...]) -> dict[str, str]:

@@ -194,7 +194,7 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
     if name == "gaps":
         lines = queries.project_lines(session, filters, names, open_gaps_only=True)
-        open_gap = sum((p.gap_eur for p in lines), Decimal("0.00"))
+        open_gap = sum((p.gap_eur or Decimal("0.00") for p in lines), Decimal("0.00"))
         kpis = [
             _money_kpi("open-gap", "open_gap", open_gap, "def_open_gap", labels),
             Kpi(
@@ -260,12 +260,12 @@ def build(name: str, session: Session, filters: Filters, code: str | None = None
         return Page(name, f"{labels['donor']}: {names.get(code, code)}", panels, kpis, note)
     if name == "data-quality":
         items = queries.needs_attention(session, filters)
+        notes = {"stale_projects": labels["stale_note"], "unusual_amounts": labels["unusual_note"]}
         panels = [
-            figures.attention(
-                key, items[key], labels, labels["stale_note"] if key == "stale_projects" else "", names
-            )
+            figures.attention(key, items[key], labels, notes.get(key, ""), names)
             for key in (
                 "stale_projects",
+                "unusual_amounts",
                 "overdue_milestones",
                 "unpaid_commitments",
                 "pledges_without_agreement",

@@ -66,7 +66,8 @@ class Totals:
     gap_eur: Decimal  # every project's shortfall, closed ones included
     seeking_funding: int
     open_gap_eur: Decimal = ZERO  # Σ max(budget − pledged, 0) over projects neither completed nor cancelled
-    # The same projects as the open gap's (neither completed nor cancelled): their budgets, their pledges
+    # The same projects as the open gap's (neither completed nor cancelled, with a budget): their budgets,
+    # their pledges
     open_budget_eur: Decimal = ZERO
     open_pledged_eur: Decimal = ZERO
 
@@ -85,6 +86,8 @@ def totals(session: Session, filters: Filters) -> Totals:
     pledged = _pledged_per_project(filters)
     shortfall = shortfall_column(pledged)
     is_open = col(Project.status).not_in(CLOSED)
+    # The open gap's projects: neither completed nor cancelled, with a budget (a request may have none yet)
+    counted = and_(is_open, col(Project.budget_eur).is_not(None))
     row = session.execute(
         sa_select(
             func.count(col(Project.id)),
@@ -93,8 +96,8 @@ def totals(session: Session, filters: Filters) -> Totals:
             func.coalesce(func.sum(gap_column(pledged)), 0),
             func.count(case((col(Project.status) == "seeking_funding", 1))),
             func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
-            func.coalesce(func.sum(case((is_open, col(Project.budget_eur)), else_=0)), 0),
-            func.coalesce(func.sum(case((is_open, pledged_column(pledged)), else_=0)), 0),
+            func.coalesce(func.sum(case((counted, col(Project.budget_eur)), else_=0)), 0),
+            func.coalesce(func.sum(case((counted, pledged_column(pledged)), else_=0)), 0),
         )
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
         .where(col(Project.id).in_(selected_projects(filters)))
@@ -334,9 +337,9 @@ class ProjectLine:
     status: str
     areas: str
     beneficiaries: str
-    budget_eur: Decimal
+    budget_eur: Decimal | None  # None: a request with no budget yet (and so no gap)
     pledged_eur: Decimal
-    gap_eur: Decimal
+    gap_eur: Decimal | None
     coverage: Decimal | None
     start_date: date | None
     end_date: date | None
@@ -742,6 +745,7 @@ def needs_attention(
     ).all()
     return {
         "stale_projects": stale,
+        "unusual_amounts": unusual_amounts(session, filters),
         "pledges_without_agreement": [
             Attention("no-agreement", c, f"{d}: {a} {cur}", p, i, a, cur, d)
             for c, d, a, cur, p, i in unsigned
@@ -759,6 +763,40 @@ def needs_attention(
         # the page says what it would hold.
         "missing_rates": [],
     }
+
+
+def unusual_amounts(session: Session, filters: Filters) -> list[Attention]:
+    """The selected projects' budget or pledge over ten times the largest other of its kind in the whole
+    portfolio (:func:`portfolio.money.far_above`, the rule the pages confirm a typed amount by)."""
+    found: list[Attention] = []
+    budgets = session.execute(
+        sa_select(col(Project.id), col(Project.code), col(Project.budget_eur), col(Project.request_date))
+        .where(col(Project.budget_eur).is_not(None))
+        .order_by(col(Project.budget_eur).desc(), col(Project.id))
+        .limit(2)
+    ).all()
+    selected = set(session.execute(selected_projects(filters)).scalars())
+    if len(budgets) == 2 and money.far_above(budgets[0][2], budgets[1][2]) and budgets[0][0] in selected:
+        i, code, budget, requested = budgets[0]
+        found.append(
+            Attention("unusual-budget", code, f"budget: {budget} EUR", requested, i, budget, money.EUR)
+        )
+    pledges = session.execute(
+        sa_select(
+            col(Pledge.project_id),
+            col(Project.code),
+            col(Pledge.amount_eur),
+            col(Pledge.pledged_on),
+            col(Pledge.donor),
+        )
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .order_by(col(Pledge.amount_eur).desc(), col(Pledge.id))
+        .limit(2)
+    ).all()
+    if len(pledges) == 2 and money.far_above(pledges[0][2], pledges[1][2]) and pledges[0][0] in selected:
+        i, code, eur, on, donor = pledges[0]
+        found.append(Attention("unusual-pledge", code, f"{donor}: {eur} EUR", on, i, eur, money.EUR, donor))
+    return found
 
 
 def participating_states(session: Session) -> set[str]:

@@ -179,7 +179,11 @@ def unit_costs(session: Session, filters: Filters) -> list[UnitCost]:
         )
         .join(Project, col(Project.id) == col(Indicator.project_id))
         .outerjoin(received, received.c.project_id == col(Project.id))
-        .where(_measured(), col(Indicator.project_id).in_(selected_projects(filters)))
+        .where(
+            _measured(),
+            col(Indicator.project_id).in_(selected_projects(filters)),
+            col(Project.budget_eur).is_not(None),  # a cost per unit needs a budget
+        )
         .group_by(
             col(Indicator.measure),
             col(Project.id),

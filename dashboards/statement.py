@@ -185,7 +185,7 @@ class Words:
     def word(self, value: str) -> str:
         return self.labels.word(value)
 
-    def money(self, amount: Decimal, currency: str = "EUR") -> str:
+    def money(self, amount: Decimal | None, currency: str = "EUR") -> str:
         return self.formats.money(amount, currency)
 
     def number(self, value: Decimal | None) -> str:
@@ -398,7 +398,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             own[p.project_id] = own.get(p.project_id, ZERO) + p.amount_eur
         own_received[p.project_id] = own_received.get(p.project_id, ZERO) + p.received_eur
 
-    def project_line(pr: sq.ProjectRow) -> tuple[Decimal, Decimal | None, Decimal, Decimal]:
+    def project_line(pr: sq.ProjectRow) -> tuple[Decimal, Decimal | None, Decimal, Decimal | None]:
         mine = own.get(pr.id, ZERO)
         return (
             mine,
@@ -786,7 +786,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                 ),
             )
         )
-        shared = [pr for pr in largest if pr.budget_eur > 0][:CHART_ROWS]
+        shared = [pr for pr in largest if pr.budget_eur][:CHART_ROWS]
         if shared:
             share_title = (
                 t("ch_share")
@@ -799,7 +799,12 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                     share_title,
                     bar_chart_svg(
                         [pr.code for pr in shared],
-                        [(t("s_share"), [own.get(pr.id, ZERO) / pr.budget_eur * 100 for pr in shared])],
+                        [
+                            (
+                                t("s_share"),
+                                [own.get(pr.id, ZERO) / (pr.budget_eur or 1) * 100 for pr in shared],
+                            )
+                        ],
                         title=share_title,
                         tick=lambda x: words.percent(Decimal(str(x)) / 100),
                     ),

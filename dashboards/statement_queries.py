@@ -220,7 +220,7 @@ class ProjectRow(NamedTuple):
     code: str
     title: str
     status: str
-    budget_eur: Decimal
+    budget_eur: Decimal | None  # None: a request with no budget yet
     project_pledged_eur: Decimal  # every donor's, for the project's gap only
     milestones: int
     milestones_done: int  # done by the period's end
@@ -262,7 +262,9 @@ def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
         .order_by(col(Project.code))
     ).all()
     return [
-        ProjectRow(int(i), str(c), str(t), str(s), _money(b), _money(p), int(m), int(d))
+        ProjectRow(
+            int(i), str(c), str(t), str(s), None if b is None else _money(b), _money(p), int(m), int(d)
+        )
         for i, c, t, s, b, p, m, d in rows
     ]
 

@@ -8,10 +8,12 @@ validation and unexpected database conditions, as one problem document shape.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +27,44 @@ log = logging.getLogger("portfolio")
 
 PROBLEM_JSON = "application/problem+json"
 Loc = tuple[str | int, ...]
+
+
+class Amount(NamedTuple):
+    """Money put in a message: a page writes it as its language writes that currency."""
+
+    value: Decimal
+    currency: str = "EUR"
+
+    def __str__(self) -> str:
+        return f"{format(self.value, 'f')} {self.currency}"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class Said(str):
+    """A message a page can say in its own language: the English text (what the API answers), and the
+    template it was made from with the values put in it (``%(name)s``), for a page to translate the
+    template and write each value — an amount, a number, a date — as its language writes it.
+
+    ``Said("%(received)s has already been received", received=Amount(Decimal("6000.00"), "EUR"))`` is
+    "6000.00 EUR has already been received" to the API and "6 000,00 € ont déjà été versés" on a French page.
+    The template is the catalogue's message id."""
+
+    template: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, template: str, /, **params: Any) -> Said:
+        text = template % {k: _plain(v) for k, v in params.items()} if params else template
+        said = super().__new__(cls, text)
+        said.template = template
+        said.params = params
+        return said
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, overload
 
 import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
@@ -77,17 +77,28 @@ def rate_effect(received: Decimal, received_eur: Decimal, eur_per_unit: Decimal)
     return received_eur - to_eur(received, eur_per_unit)
 
 
-def shortfall(budget: Decimal, pledged: Decimal) -> Decimal:
-    """The funding gap: max(budget − pledged, 0)."""
-    return max(budget - pledged, Decimal("0.00"))
+@overload
+def shortfall(budget: Decimal, pledged: Decimal) -> Decimal: ...
+@overload
+def shortfall(budget: None, pledged: Decimal) -> None: ...
+@overload
+def shortfall(budget: Decimal | None, pledged: Decimal) -> Decimal | None: ...
+def shortfall(budget: Decimal | None, pledged: Decimal) -> Decimal | None:
+    """The funding gap: max(budget − pledged, 0); None while a project has no budget yet."""
+    return None if budget is None else max(budget - pledged, Decimal("0.00"))
 
 
 RATIO_QUANTUM = Decimal("0.0001")
 
 
-def ratio(part: Decimal, whole: Decimal) -> Decimal | None:
-    """part ÷ whole to four decimals, rounded half up (coverage, a donor's share); None when whole is 0."""
-    return None if whole == 0 else (part / whole).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_UP)
+def ratio(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    """part ÷ whole to four decimals, rounded half up (coverage, a donor's share); None when whole is 0
+    or unknown (a project with no budget yet)."""
+    return (
+        None
+        if whole is None or whole == 0
+        else (part / whole).quantize(RATIO_QUANTUM, rounding=ROUND_HALF_UP)
+    )
 
 
 def _max_places(places: int, *, pad: bool = True) -> AfterValidator:
@@ -171,3 +182,17 @@ Quantity = Annotated[
 ]
 # A quantity read back from the database, e.g. an indicator's value or a milestone's weight.
 QuantityOut = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
+
+
+# An amount far outside the portfolio's range — a typo more often than not (a trillion-euro budget):
+# pages ask the person to confirm it, and the data-quality page lists the ones stored.
+UNUSUAL_FACTOR = 10
+
+
+def far_above(amount: Decimal | None, largest_other: Decimal | None) -> bool:
+    """Whether ``amount`` is over ten times the largest other of its kind so far (a budget against every
+    other project's, a pledge's euros against every other pledge's); never while there is nothing to
+    compare with."""
+    if amount is None or largest_other is None or largest_other <= 0:
+        return False
+    return amount > UNUSUAL_FACTOR * largest_other

@@ -229,7 +229,7 @@ def test_the_pages_refuse_dates_out_of_order_beside_the_field(client, staff):
     assert receipt.status_code == 422
     assert (
         error_of(receipt, "received_on")
-        == "A receipt cannot be dated before its pledge (pledged on 2025-12-07)."
+        == "A receipt cannot be dated before its pledge (pledged on Dec 7, 2025)."
     )
 
     new_pledge = {"donor": "NOR", "kind": "cash", "amount": "500.00", "currency": "EUR", "status": "pledged"}
@@ -237,12 +237,12 @@ def test_the_pages_refuse_dates_out_of_order_beside_the_field(client, staff):
         staff, f"/projects/{project['id']}/pledges/new", {**new_pledge, "pledged_on": "2025-06-01"}
     )
     assert response.status_code == 422
-    assert "requested on 2025-06-02" in error_of(response, "pledged_on")
+    assert "requested on Jun 2, 2025" in error_of(response, "pledged_on")
 
     edit = {**new_pledge, "donor": "DEU", "amount": "1000.00", "pledged_on": "2025-05-01", "note": ""}
     response = send(staff, f"/pledges/{pledge['id']}/edit", edit)
     assert response.status_code == 422
-    assert "requested on 2025-06-02" in error_of(response, "pledged_on")
+    assert "requested on Jun 2, 2025" in error_of(response, "pledged_on")
 
     agreement = {
         "reference": "CA-WEB-1",

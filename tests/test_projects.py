@@ -98,7 +98,7 @@ def test_bad_project_input_is_a_422_naming_the_field_and_stores_nothing(client, 
     assert ok(client.get("/api/v1/projects"))["total"] == 0
 
 
-@pytest.mark.parametrize("missing", ["code", "title", "areas", "beneficiaries", "request_date", "budget_eur"])
+@pytest.mark.parametrize("missing", ["code", "title", "areas", "beneficiaries", "request_date"])
 def test_missing_required_field_is_named(client, missing):
     body = project_body()
     del body[missing]
@@ -128,7 +128,6 @@ def test_patch_changes_fields_and_bumps_the_version(client):
 BAD_PATCHES = [
     pytest.param({"title": None}, ["body", "title"], id="title-null"),
     pytest.param({"areas": None}, ["body", "areas"], id="areas-null"),
-    pytest.param({"budget_eur": None}, ["body", "budget_eur"], id="budget-null"),
     pytest.param({"budget_eur": "-5"}, ["body", "budget_eur"], id="budget-negative"),
     pytest.param({"beneficiaries": ["TUN"]}, ["body", "beneficiaries", 0], id="beneficiary-partner"),
     pytest.param({"end_date": "2020-01-01", "start_date": "2021-01-01"}, ["body", "end_date"], id="dates"),

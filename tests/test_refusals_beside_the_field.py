@@ -37,7 +37,7 @@ def test_a_pledge_below_what_was_received_is_refused_beside_the_amount(app, clie
     values = form_values(form) | {"amount": "5000.00"}
     refused = staff.post(f"/pledges/{pledge['id']}/edit", data=values)
     assert refused.status_code == 409
-    assert "6000.00 EUR has already been received" in field_error(refused.text, "amount")
+    assert "€6,000.00 has already been received" in field_error(refused.text, "amount")
     values = form_values(form) | {"currency": "USD"}
     refused = staff.post(f"/pledges/{pledge['id']}/edit", data=values)
     assert "its currency cannot change" in field_error(refused.text, "currency")

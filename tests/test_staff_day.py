@@ -169,7 +169,7 @@ def test_a_staff_members_day_in_the_browser(server: str) -> None:
             me.press("Record receipt")
             message = page.locator("#f-amount-error")
             assert message.is_visible()
-            assert "150000.00 outstanding" in message.inner_text(), message.inner_text()
+            assert "€150,000.00 outstanding" in message.inner_text(), message.inner_text()
             assert page.get_by_label(field("Amount in EUR")).input_value() == "200000"
             assert page.evaluate("document.activeElement.id") == "f-amount"
             me.shot("04-over-receipt-refused")

@@ -20,45 +20,64 @@ OPTIONS = {
     "**.py": {},
     "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"},
 }
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+# ``pgettext("pledge status", "Pledged")``: a message in a context, its own message beside "Pledged"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 
 
-def extracted() -> dict[str, list[str]]:
-    """Each msgid marked in the sources, with where it is (``portfolio/web/errors.py:34``)."""
-    found: dict[str, list[str]] = {}
+def extracted() -> dict[tuple[str, str | None], list[str]]:
+    """Each message marked in the sources — its msgid and its context, None for most — with where it is
+    (``portfolio/web/errors.py:34``)."""
+    found: dict[tuple[str, str | None], list[str]] = {}
     for top in SOURCES:
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT / top, METHODS, OPTIONS, keywords=KEYWORDS
         ):
             # a plural message is found, and translated, under its singular
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
-                found.setdefault(msgid, []).append(f"{top}/{filename}:{lineno}")
+                found.setdefault((msgid, context), []).append(f"{top}/{filename}:{lineno}")
     return found
 
 
+def shown(msgid: str, context: str | None) -> str:
+    return repr(msgid) if context is None else f"{msgid!r} (context {context!r})"
+
+
 @pytest.fixture(scope="module")
-def strings() -> dict[str, list[str]]:
+def strings() -> dict[tuple[str, str | None], list[str]]:
     return extracted()
 
 
 def test_the_extractor_finds_the_pages_strings(strings):
-    assert "Log in" in strings  # a template's
-    assert "Wrong e-mail or password." in strings  # Python's, in a route
-    assert "Funding overview" in strings  # the dashboards' labels
-    assert "Error %(status)s" in strings  # a newstyle placeholder
+    assert ("Log in", None) in strings  # a template's
+    assert ("Wrong e-mail or password.", None) in strings  # Python's, in a route
+    assert ("Funding overview", None) in strings  # the dashboards' labels
+    assert ("Error %(status)s", None) in strings  # a newstyle placeholder
+    assert ("Pledged", "pledge status") in strings  # a pledge's status, in its context
+    assert ("Pledged", None) in strings  # the amount pledged, without
     assert len(strings) > 150
 
 
 def test_every_visible_string_has_a_french_translation(strings):
     french = catalogue("fr")
-    missing = [
-        f"{', '.join(places)}: {msgid!r}"
-        for msgid, places in sorted(strings.items(), key=lambda kv: kv[1][0])
-        if msgid not in french or not french[msgid].string or french[msgid].fuzzy
-    ]
+    missing = []
+    for (msgid, context), places in sorted(strings.items(), key=lambda kv: kv[1][0]):
+        message = french.get(msgid, context=context)
+        if message is None or not message.string or message.fuzzy:
+            missing.append(f"{', '.join(places)}: {shown(msgid, context)}")
     assert not missing, f"{len(missing)} string(s) without French:\n" + "\n".join(missing)
+
+
+def test_every_message_in_a_context_is_one_the_sources_mark(strings):
+    """A ``msgctxt`` entry nothing asks for is French no page shows: a context misspelt in a catalogue or
+    in the code."""
+    unused = [
+        f"{message.id!r} (context {message.context!r})"
+        for message in catalogue("fr")
+        if message.context is not None and (message.id, message.context) not in strings
+    ]
+    assert not unused, "\n".join(unused)
 
 
 def test_no_translation_loses_or_invents_a_placeholder():
@@ -90,8 +109,8 @@ def test_the_extraction_config_for_pybabel_finds_the_same_strings(strings):
     with (LOCALE_DIR / "babel.cfg").open(encoding="utf-8") as f:
         methods, options = parse_mapping_cfg(f, "babel.cfg")
     found = {
-        message[0] if isinstance(message, tuple) else message
-        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        (message[0] if isinstance(message, tuple) else message, context)
+        for _filename, _lineno, message, _comments, context in extract_from_dir(
             ROOT, methods, options, keywords=KEYWORDS
         )
         if message

@@ -186,7 +186,7 @@ def test_receipt_and_over_receipt_refused_beside_the_amount(client, staff, proje
     response = send(staff, url, {"received_on": "2024-05-03", "amount": "700.00"})
     assert response.status_code == 409
     message = error_of(response, "amount")
-    assert "would bring the pledge to 1100.00 EUR, past its 1000.00 (600.00 outstanding)" in message
+    assert "would bring the pledge to €1,100.00, past its €1,000.00 (€600.00 outstanding)" in message
     assert value_of(response, "amount") == "700.00"
     assert value_of(response, "received_on") == "2024-05-03"
     receipts = ok(client.get(f"/api/v1/pledges/{pledge['id']}/receipts"))
@@ -345,7 +345,7 @@ def test_a_pledge_in_nok_previewed_then_received_and_over_received_in_the_browse
         page.get_by_label("Amount in NOK").fill("450000.00")
         page.get_by_role("button", name="Record receipt").click()
         message = page.locator("#f-amount-error").text_content()
-        assert "past its 500000.00 (400000.00 outstanding)" in message
+        assert "past its NOK500,000.00 (NOK400,000.00 outstanding)" in message
         assert page.get_by_label("Amount in NOK").input_value() == "450000.00"
         assert page.evaluate("document.activeElement.id") == "f-amount"
         page.screenshot(path=str(ARTIFACTS / "staff-receipt-refused.png"), full_page=True)

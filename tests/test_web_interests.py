@@ -172,7 +172,7 @@ def test_express_interest_refused_beside_the_amount_then_recorded(client, donor,
     url = f"/projects/{pid}/interests/new"
     refused = post_form(donor, url, {"amount": "0", "currency": "EUR", "note": "Tentative", "page": "1"})
     assert refused.status_code == 422
-    assert error_of(refused, pid, "amount") == "Input should be greater than 0"
+    assert error_of(refused, pid, "amount") == "More than 0."
     assert value_of(refused, pid, "amount") == "0" and value_of(refused, pid, "note") == "Tentative"
     assert f'aria-describedby="f-{pid}-amount-error"' in refused.text
     assert "Your expression of interest was not recorded." in refused.text

@@ -60,8 +60,8 @@ def test_only_an_administrator_opens_the_norms_page_and_its_menu_link(app, accou
     [
         ("code", "Bad Code", "String should match pattern"),
         ("code", "doc-sca", "already has a norm"),
-        ("title", "", "Field required"),
-        ("adopted", "1900", "greater than or equal to 1975"),
+        ("title", "", "Required."),
+        ("adopted", "1900", "At least 1975."),
     ],
 )
 def test_a_refused_norm_says_why_beside_its_field_and_keeps_what_was_typed(

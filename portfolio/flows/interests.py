@@ -29,9 +29,9 @@ def standing_of(row: ProjectRow) -> interests_service.ProjectStanding:
     """A project's status and open gap (budget − pledged, never below zero), as the interest rules see it."""
     project = row.project
     assert project.id is not None
-    return interests_service.ProjectStanding(
-        project.id, project.code, project.status, projects_service.funding_of(row).gap_eur
-    )
+    gap = projects_service.funding_of(row).gap_eur
+    # Only a project seeking funding takes interest, and it has a budget: no budget means no gap to fill.
+    return interests_service.ProjectStanding(project.id, project.code, project.status, gap or Decimal("0.00"))
 
 
 def express_interest(

@@ -308,3 +308,12 @@ def rates_in_months(session: Session, months: list[str]) -> list[ExchangeRate]:
     if not months:
         return []
     return list(session.exec(select(ExchangeRate).where(col(ExchangeRate.month).in_(months))))
+
+
+def largest_pledge_eur(session: Session, except_id: int | None = None) -> Decimal | None:
+    """The largest pledge in euros but ``except_id``; None when there is no other."""
+    query = sa_select(func.max(col(Pledge.amount_eur)))
+    if except_id is not None:
+        query = query.where(col(Pledge.id) != except_id)
+    value = session.execute(query).scalar_one()
+    return None if value is None else Decimal(str(value))

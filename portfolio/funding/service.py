@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, FieldError, Loc, NotFound, ValidationFailed
+from portfolio.errors import Amount, Conflict, FieldError, Loc, NotFound, Said, ValidationFailed
 from portfolio.facts import Facts, ProjectFact
 from portfolio.funding import repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
@@ -161,14 +161,19 @@ def before_request(pledged_on: date, project: ProjectFact | None) -> str | None:
     """Why a pledge of ``pledged_on`` cannot go to ``project``: made before the request (None: it can)."""
     if project is None or project.requested is None or pledged_on >= project.requested:
         return None
-    return f"A pledge cannot be made before its project's request (requested on {project.requested})."
+    return Said(
+        "A pledge cannot be made before its project's request (requested on %(requested)s).",
+        requested=project.requested,
+    )
 
 
 def before_pledge(received_on: date, pledged_on: date) -> str | None:
     """Why a receipt of ``received_on`` cannot be recorded on a pledge of ``pledged_on`` (None: it can)."""
     if received_on >= pledged_on:
         return None
-    return f"A receipt cannot be dated before its pledge (pledged on {pledged_on})."
+    return Said(
+        "A receipt cannot be dated before its pledge (pledged on %(pledged_on)s).", pledged_on=pledged_on
+    )
 
 
 def _pledge_date_problems(
@@ -233,7 +238,9 @@ def check_new_pledge(
                 f"Project {project.code} was cancelled on {cancelled} and takes no pledges made after it."
             )
     if data.pledged_on > date.today():
-        errors.append(FieldError(("body", "pledged_on"), f"{data.pledged_on} is in the future"))
+        errors.append(
+            FieldError(("body", "pledged_on"), Said("%(day)s is in the future", day=data.pledged_on))
+        )
     elif (early := before_request(data.pledged_on, project)) is not None:
         errors.append(FieldError(("body", "pledged_on"), early))
     errors += states_service.state_problems(
@@ -301,7 +308,14 @@ def create_pledge(
 
 
 # What a contribution agreement fixes: it is signed with this donor, in this currency, for this project.
-FIXED_BY_AGREEMENT = {"donor": "donor", "currency": "currency", "project_id": "project"}
+FIXED_BY_AGREEMENT = {
+    "donor": "the donor cannot change: contribution agreement %(reference)s was made on this pledge; "
+    "withdraw the pledge and record a new one instead",
+    "currency": "the currency cannot change: contribution agreement %(reference)s was made on this pledge; "
+    "withdraw the pledge and record a new one instead",
+    "project_id": "the project cannot change: contribution agreement %(reference)s was made on this pledge; "
+    "withdraw the pledge and record a new one instead",
+}
 
 
 def _check_fixed_by_agreement(pledge: Pledge, values: dict[str, Any], facts: Facts) -> None:
@@ -316,12 +330,7 @@ def _check_fixed_by_agreement(pledge: Pledge, values: dict[str, Any], facts: Fac
         return
     reference = agreement.reference
     errors = [
-        FieldError(
-            ("body", name),
-            f"the {FIXED_BY_AGREEMENT[name]} cannot change: contribution agreement {reference} was made on "
-            "this pledge; withdraw the pledge and record a new one instead",
-        )
-        for name in changed
+        FieldError(("body", name), Said(FIXED_BY_AGREEMENT[name], reference=reference)) for name in changed
     ]
     raise ValidationFailed("; ".join(f"body.{e.loc[1]}: {e.msg}" for e in errors), errors=errors)
 
@@ -343,7 +352,9 @@ def update_pledge(
     if "project_id" in values and values["project_id"] != pledge.project_id:
         _check_project_open(facts, values["project_id"])
     if "pledged_on" in values and values["pledged_on"] > date.today():
-        raise ValidationFailed.field(("body", "pledged_on"), f"{values['pledged_on']} is in the future")
+        raise ValidationFailed.field(
+            ("body", "pledged_on"), Said("%(day)s is in the future", day=values["pledged_on"])
+        )
     if problems := _pledge_date_problems(session, facts, pledge, values):
         raise ValidationFailed("; ".join(f"body.{e.loc[1]}: {e.msg}" for e in problems), errors=problems)
     if "donor" in values:
@@ -352,14 +363,21 @@ def update_pledge(
         raise _on_field(
             PledgeHasReceipts,
             "currency",
-            f"Pledge {pledge_id} has receipts in {pledge.currency}; its currency cannot change.",
+            Said(
+                "Pledge %(pledge)s has receipts in %(currency)s; its currency cannot change.",
+                pledge=str(pledge_id),
+                currency=pledge.currency,
+            ),
         )
     amount = values.get("amount", pledge.amount)
     if amount < received:
         raise _on_field(
             ReceiptExceedsPledge,
             "amount",
-            f"{received} {pledge.currency} has already been received; the pledge cannot be less than that.",
+            Said(
+                "%(received)s has already been received; the pledge cannot be less than that.",
+                received=Amount(received, pledge.currency),
+            ),
         )
     new_status = values.get("status", pledge.status)
     if new_status == PledgeStatus.withdrawn and has_receipts:
@@ -437,7 +455,9 @@ def add_receipt(
     if pledge.status == PledgeStatus.withdrawn:
         raise PledgeWithdrawn(f"Pledge {pledge_id} was withdrawn and takes no receipts.")
     if data.received_on > date.today():
-        raise ValidationFailed.field(("body", "received_on"), f"{data.received_on} is in the future")
+        raise ValidationFailed.field(
+            ("body", "received_on"), Said("%(day)s is in the future", day=data.received_on)
+        )
     if (early := before_pledge(data.received_on, pledge.pledged_on)) is not None:
         raise ValidationFailed.field(("body", "received_on"), early)
     received = repository.received_on_pledge(session, pledge_id)
@@ -445,9 +465,14 @@ def add_receipt(
         raise _on_field(
             ReceiptExceedsPledge,
             "amount",
-            f"A receipt of {data.amount} {pledge.currency} would bring the pledge to "
-            f"{received + data.amount} {pledge.currency}, past its {pledge.amount} "
-            f"({pledge.amount - received} outstanding).",
+            Said(
+                "A receipt of %(amount)s would bring the pledge to %(total)s, past its %(pledged)s "
+                "(%(outstanding)s outstanding).",
+                amount=Amount(data.amount, pledge.currency),
+                total=Amount(received + data.amount, pledge.currency),
+                pledged=Amount(pledge.amount, pledge.currency),
+                outstanding=Amount(pledge.amount - received, pledge.currency),
+            ),
         )
     rate = rate_of(recorded_rate(session), pledge.currency, data.received_on, ("body", "received_on"))
     receipt = Receipt(
@@ -563,3 +588,9 @@ def month_rates(session: Session, month: str) -> dict[str, ExchangeRate]:
 
 
 PledgeWithReceipts = PledgeRow  # a pledge and what has been received against it, as the pages show it
+
+
+def largest_other_pledge_eur(session: Session, pledge_id: int | None = None) -> Decimal | None:
+    """The largest pledge in euros of every other pledge: what :func:`portfolio.money.far_above` compares
+    a pledge with."""
+    return repository.largest_pledge_eur(session, pledge_id)

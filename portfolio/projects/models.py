@@ -19,6 +19,20 @@ PIPELINE = [
     ProjectStatus.completed,
 ]
 FINAL = {ProjectStatus.completed, ProjectStatus.cancelled}
+# A request and its assessment may have no budget yet; from planning on, a project has one.
+NEEDS_BUDGET = {
+    ProjectStatus.planning,
+    ProjectStatus.seeking_funding,
+    ProjectStatus.implementation,
+    ProjectStatus.completed,
+}
+
+
+def needs_budget(status: str, before_hold: str | None = None) -> bool:
+    """Whether a project in ``status`` (put on hold from ``before_hold``) must have a budget."""
+    return status in NEEDS_BUDGET or (status == ProjectStatus.on_hold and before_hold in NEEDS_BUDGET)
+
+
 HOLDABLE = {
     ProjectStatus.assessment,
     ProjectStatus.planning,
@@ -88,7 +102,9 @@ class Project(SQLModel, table=True):
     request_date: date = Field(index=True)
     start_date: date | None = None
     end_date: date | None = None
-    budget_eur: Decimal = Field(sa_type=Money, index=True)
+    budget_eur: Decimal | None = Field(
+        default=None, sa_type=Money, index=True, description="Null until the project is planned."
+    )
     gender_marker: int | None = Field(default=None, description="Null: not screened.")
     sdg_targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="requested", max_length=20, index=True)

@@ -88,15 +88,16 @@ def pledged_column(pledged: Subquery) -> ColumnElement[Decimal]:
     return func.coalesce(pledged.c.pledged_eur, 0)
 
 
-def shortfall_column(pledged: Subquery) -> ColumnElement[Decimal]:
-    """Budget minus pledged: negative when a project is pledged more than its budget."""
+def shortfall_column(pledged: Subquery) -> ColumnElement[Decimal | None]:
+    """Budget minus pledged: negative when a project is pledged more than its budget; null while it has
+    no budget (a request), so such a project is neither underfunded nor funded and has no gap."""
     return col(Project.budget_eur) - pledged_column(pledged)
 
 
-def gap_column(pledged: Subquery) -> ColumnElement[Decimal]:
+def gap_column(pledged: Subquery) -> ColumnElement[Decimal | None]:
     """What a project still lacks: the shortfall, never below zero."""
     shortfall = shortfall_column(pledged)
-    return case((shortfall > 0, shortfall), else_=0)
+    return case((shortfall.is_(None), None), (shortfall > 0, shortfall), else_=0)
 
 
 def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:
@@ -398,3 +399,12 @@ def codes_naming_norm(session: Session, norm_code: str) -> list[str]:
         .order_by(col(Project.code))
     )
     return list(session.execute(query).scalars())
+
+
+def largest_budget(session: Session, except_id: int | None = None) -> Decimal | None:
+    """The largest budget of the projects but ``except_id``; None when none has one."""
+    query = sa_select(func.max(col(Project.budget_eur)))
+    if except_id is not None:
+        query = query.where(col(Project.id) != except_id)
+    value = session.execute(query).scalar_one()
+    return None if value is None else _as_decimal(value)

@@ -162,7 +162,11 @@ class ProjectCreate(_ProjectFields):
     request_date: date = Field(description="When the State's request for assistance arrived.")
     start_date: date | None = None
     end_date: date | None = Field(default=None, description="On or after start_date.")
-    budget_eur: NonNegativeAmount
+    budget_eur: NonNegativeAmount | None = Field(
+        default=None,
+        description="The project's budget in euros. A request may have none yet; it is required from "
+        "planning on (a move to planning or further is refused without one).",
+    )
     gender_marker: GenderMarker | None = None
     sdg_targets: list[SdgTarget] = Field(default_factory=list, examples=[["16.4"]])
     norms: list[NormCode] = Field(
@@ -183,7 +187,6 @@ class ProjectUpdate(_ProjectFields, Patch):
             "activity_types",
             "beneficiaries",
             "request_date",
-            "budget_eur",
             "sdg_targets",
             "norms",
         }
@@ -206,12 +209,15 @@ class ProjectUpdate(_ProjectFields, Patch):
 
 
 class FundingSummary(Output):
-    budget_eur: MoneyOut
+    budget_eur: MoneyOut | None = Field(description="Null while the project has no budget yet (a request).")
     pledged_eur: MoneyOut = Field(description="Sum of pledges that are not withdrawn, in euros.")
     received_eur: MoneyOut = Field(description="Sum of receipts, in euros.")
-    gap_eur: MoneyOut = Field(description="max(budget − pledged, 0).")
+    gap_eur: MoneyOut | None = Field(description="max(budget − pledged, 0); null while there is no budget.")
     coverage: (
-        Annotated[Decimal, Field(description="pledged ÷ budget (4 decimals); null when the budget is 0.")]
+        Annotated[
+            Decimal,
+            Field(description="pledged ÷ budget (4 decimals); null when the budget is 0 or not set yet."),
+        ]
         | None
     )
 
@@ -242,7 +248,7 @@ class ProjectRead(Output):
     request_date: date
     start_date: date | None
     end_date: date | None
-    budget_eur: MoneyOut
+    budget_eur: MoneyOut | None = Field(description="Null while the project has no budget yet (a request).")
     gender_marker: int | None = Field(description="0, 1 or 2; null when not screened.")
     sdg_targets: list[str]
     norms: list[str] = Field(description="Codes of the OSCE norms the project implements.")

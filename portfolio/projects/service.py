@@ -34,6 +34,7 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectNorm,
     ProjectStatusChange,
+    needs_budget,
 )
 from portfolio.projects.repository import ProjectFilters, ProjectRow, percent_done
 from portfolio.projects.schemas import (
@@ -87,6 +88,16 @@ class ProjectHasPledges(Conflict):
     title = "Project has pledges"
 
 
+class BudgetRequired(Conflict):
+    slug = "budget-required"
+    title = "A budget is needed first"
+
+
+def _no_budget(code: str, to: str) -> BudgetRequired:
+    detail = f"Project {code} has no budget yet; give it one before moving it to {to}."
+    return BudgetRequired(detail, errors=[FieldError(("body", "budget_eur"), detail)])
+
+
 class DuplicateProjectCode(Conflict):
     slug = "duplicate-project-code"
     title = "Project code already used"
@@ -97,10 +108,10 @@ class DuplicateProjectCode(Conflict):
 
 @dataclass(frozen=True)
 class Funding:
-    budget_eur: Decimal
+    budget_eur: Decimal | None
     pledged_eur: Decimal
     received_eur: Decimal
-    gap_eur: Decimal
+    gap_eur: Decimal | None
     coverage: Decimal | None
 
 
@@ -248,6 +259,10 @@ def write_project(
         norms=facts.norm_codes() if data.norms else frozenset(),
     )
     move_to = status if status is not None and status != ProjectStatus.requested else None
+    if move_to is not None and data.budget_eur is None and needs_budget(move_to, _held_from(data.start_date)):
+        raise ValidationFailed.field(
+            ("body", "budget_eur"), f"a project in {move_to} needs a budget; only a request may have none yet"
+        )
     if move_to is not None:
         on = imported_on(
             move_to, requested=data.request_date, start=data.start_date, end=data.end_date, on=status_on
@@ -298,6 +313,12 @@ def imported_on(
     return max(own, requested) if own is not None and own <= today else today
 
 
+def _held_from(start: date | None) -> ProjectStatus:
+    """Where a project imported on hold resumes: implementation once it has started, planning before."""
+    started = start is not None and start <= date.today()
+    return ProjectStatus.implementation if started else ProjectStatus.planning
+
+
 def _write_imported_move(
     writer: Writer, actor: Actor, row: dict[str, Any], to: ProjectStatus, on: date
 ) -> None:
@@ -307,9 +328,7 @@ def _write_imported_move(
     current = ProjectStatus.requested
     columns: dict[str, Any] = {"status": to}
     if to == ProjectStatus.on_hold:
-        start = row["start_date"]
-        started = start is not None and start <= date.today()
-        columns["status_before_hold"] = ProjectStatus.implementation if started else ProjectStatus.planning
+        columns["status_before_hold"] = _held_from(row["start_date"])
     writer.update(Project, row, columns)
     writer.insert(
         ProjectStatusChange,
@@ -387,6 +406,15 @@ def update_project(
             session, values["beneficiaries"], ("body", "beneficiaries"), participating_only=True, indexed=True
         )
     _check_dates(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
+    if (
+        "budget_eur" in values
+        and values["budget_eur"] is None
+        and needs_budget(project.status, project.status_before_hold)
+    ):
+        raise ValidationFailed.field(
+            ("body", "budget_eur"),
+            f"a project in {project.status} keeps a budget; it may be empty only before planning",
+        )
     if "request_date" in values:
         _move_request(session, facts, project, values["request_date"])
     if values.get("norms"):
@@ -499,6 +527,8 @@ def transition(
                 f"A project cannot move from {current} to {to}. Allowed from {current}: {options}."
             )
         before_hold = current if to == ProjectStatus.on_hold else None
+    if project.budget_eur is None and needs_budget(to, before_hold):
+        raise _no_budget(project.code, to)
     today = date.today()
     on = on or today
     if on > today:
@@ -788,3 +818,9 @@ def projects_naming_norm(session: Session, norm_code: str) -> list[str]:
 def norm_titles(session: Session, codes: list[str]) -> dict[str, tuple[str, str]]:
     """English and French titles of these norms, by code: how a project's page names them."""
     return {c: (n.title, n.title_fr or n.title) for c, n in norms_service.titles(session, codes).items()}
+
+
+def largest_other_budget(session: Session, project_id: int | None = None) -> Decimal | None:
+    """The largest budget of every other project: what :func:`portfolio.money.far_above` compares a
+    budget with."""
+    return repository.largest_budget(session, project_id)

@@ -394,8 +394,8 @@ class _Builder:
         _sub(link, "language", code=document.language)
 
     def budgets(self, activity: etree._Element, project: Project) -> None:
-        """The budget in yearly (or shorter) periods; none without both a start and an end date."""
-        if project.start_date is None or project.end_date is None:
+        """The budget in yearly (or shorter) periods; none without a budget, a start and an end date."""
+        if project.budget_eur is None or project.start_date is None or project.end_date is None:
             return
         for first, last, amount in budget_periods(project.start_date, project.end_date, project.budget_eur):
             budget = _sub(activity, "budget", type=BUDGET_TYPE_ORIGINAL, status=BUDGET_STATUS_INDICATIVE)

@@ -112,7 +112,13 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
         _c("request_date", "date", "2024-03-15", "When the request arrived (YYYY-MM-DD).", required=True),
         _c("start_date", "date", "2024-09-01", "Planned or actual start."),
         _c("end_date", "date", "2026-08-31", "Planned or actual end."),
-        _c("budget_eur", "decimal", "1250000.00", "Budget in euros, '.' as decimal mark.", required=True),
+        _c(
+            "budget_eur",
+            "decimal",
+            "1250000.00",
+            "Budget in euros, '.' as decimal mark; may be empty for a request or an assessment, required "
+            "from planning on.",
+        ),
         _c("gender_marker", "int", "1", "OECD DAC gender marker: 0, 1 or 2.", codes="gender_markers"),
         _c("sdg_targets", "list", "16.4", "UN SDG targets, ';'.", codes="sdg_targets"),
         _c(

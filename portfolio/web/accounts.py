@@ -171,7 +171,7 @@ async def create_account(request: Request, session: SessionDep, admin: Admin) ->
     values = typed(await request.form())
     form = Form(_without_passwords(values))
     try:
-        body = build(UserCreate, values)
+        body = build(UserCreate, values, lang=request_lang(request))
         user = users_service.create_user(session, actor_of(admin), body, request.app.state.hasher)
     except (AppError, ValidationError) as exc:
         session.rollback()

@@ -30,9 +30,10 @@ from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
 from portfolio.users.models import User
+from portfolio.web import unusual
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import Formats, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, writer_of
 
@@ -86,12 +87,13 @@ def kind_options(lang: str) -> list[tuple[str, str]]:
 
 
 def status_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
+    """A pledge's statuses, in the context "pledge status": not the amounts "Pledged" and "Committed"."""
+    pgettext = translations(lang).pgettext
     return {
-        "pledged": _("Pledged"),
-        "committed": _("Committed"),
-        "paid": _("Paid"),
-        "withdrawn": _("Withdrawn"),
+        "pledged": pgettext("pledge status", "Pledged"),
+        "committed": pgettext("pledge status", "Committed"),
+        "paid": pgettext("pledge status", "Paid"),
+        "withdrawn": pgettext("pledge status", "Withdrawn"),
     }
 
 
@@ -178,8 +180,11 @@ async def create_pledge(
     if values.get("action") == "preview":
         return _pledge_page(request, session, form, project, preview=euro_preview(session, values, lang))
     try:
-        body = build(PledgeCreate, {**values, "project_id": project_id})
-        funding_service.create_pledge(session, actor_of(user), body, request.app.state.facts(session))
+        body = build(PledgeCreate, {**values, "project_id": project_id}, lang=lang)
+        pledge = funding_service.create_pledge(
+            session, actor_of(user), body, request.app.state.facts(session)
+        )
+        unusual.check_pledge(session, pledge, values, _gettext(request), Formats(lang))
     except (AppError, ValidationError) as exc:
         session.rollback()
         status = exc.status if isinstance(exc, AppError) else 422
@@ -219,13 +224,13 @@ def edit_pledge(request: Request, session: SessionDep, user: PageUser, pledge_id
     )
 
 
-def _update_body(values: dict[str, Any], current_status: str) -> PledgeUpdate:
+def _update_body(values: dict[str, Any], current_status: str, lang: str) -> PledgeUpdate:
     """The API's patch from the edit form: every field shown, the status only when it was changed (a paid
     pledge stays paid by the rules, not by the form)."""
     fields = {k: v for k, v in values.items() if k in PLEDGE_FIELDS and k != "note"}
     if fields.get("status") == current_status:
         del fields["status"]
-    body = build(PledgeUpdate, fields, blank_is_none=True)
+    body = build(PledgeUpdate, fields, lang=lang, blank_is_none=True)
     if "note" in values:
         body = PledgeUpdate.model_validate({**body.model_dump(exclude_unset=True), "note": values["note"]})
     return body
@@ -248,11 +253,13 @@ async def update_pledge(
         preview = euro_preview(session, values, lang)
         return _pledge_page(request, session, form, project, loaded_at=loaded_at, preview=preview, **context)
     try:
-        body = _update_body(values, row.pledge.status)
+        body = _update_body(values, row.pledge.status, lang)
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
-        funding_service.update_pledge(
+        pledge, saved = funding_service.update_pledge(
             session, actor, pledge_id, body, request.app.state.facts(session), precondition
         )
+        if "amount_eur" in saved:
+            unusual.check_pledge(session, pledge, values, _gettext(request), Formats(lang))
     except PreconditionFailed:
         session.rollback()
         fresh = funding_service.get_pledge_row(session, actor, pledge_id)
@@ -353,7 +360,7 @@ async def add_receipt(request: Request, session: SessionDep, user: PledgeWriter,
     values = typed(await request.form())
     form = Form(values)
     try:
-        body = build(ReceiptCreate, values)
+        body = build(ReceiptCreate, values, lang=request_lang(request))
         funding_service.add_receipt(session, actor, pledge_id, body)
     except (AppError, ValidationError) as exc:  # each message beside the field it is about
         session.rollback()
@@ -389,7 +396,9 @@ def _month(request: Request, value: str) -> str:
     if not value:
         return month_of(date.today())
     try:
-        return build(ExchangeRateCreate, {"currency": EUR, "month": value, "eur_per_unit": "1"}).month
+        return build(
+            ExchangeRateCreate, {"currency": EUR, "month": value, "eur_per_unit": "1"}, lang="en"
+        ).month
     except ValidationError:
         _ = _gettext(request)
         raise ValidationFailed.field(
@@ -462,7 +471,11 @@ async def save_month(request: Request, session: SessionDep, user: RateWriter, mo
         if not text:
             continue
         try:
-            rate = build(ExchangeRateCreate, {"currency": currency, "month": month, "eur_per_unit": text})
+            rate = build(
+                ExchangeRateCreate,
+                {"currency": currency, "month": month, "eur_per_unit": text},
+                lang=request_lang(request),
+            )
         except ValidationError as exc:
             errors[name] = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
             continue

@@ -14,14 +14,14 @@ from fastapi.responses import Response
 
 from portfolio.agreements import service as agreements_service
 from portfolio.audit import service as audit_service
-from portfolio.audit.models import AuditEntry
 from portfolio.db import SessionDep
 from portfolio.funding import service as funding_service
 from portfolio.funding.service import PledgeFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.projects import service as projects_service
 from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.web.changes import Lookups, describe, look_up
 from portfolio.web.i18n import request_lang
-from portfolio.web.projects import STATUS_LABELS, emails_of, query_of, state_names, trail_lines
+from portfolio.web.projects import STATUS_LABELS, emails_of, query_of, state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect
 
@@ -34,21 +34,6 @@ DONOR_ROWS = 200
 
 REQUESTED = ProjectFilters(status="requested")
 SEEKING = ProjectFilters(status="seeking_funding", funding="underfunded")
-
-
-def record_link(entry: AuditEntry) -> str | None:
-    """The page of the record an audit entry is about."""
-    if entry.entity == "project" and entry.entity_id is not None:
-        return f"/projects/{entry.entity_id}"
-    if entry.project_id is not None:
-        return f"/projects/{entry.project_id}"
-    if entry.entity == "national_process" and entry.entity_id is not None:
-        return f"/processes/{entry.entity_id}"
-    if entry.entity == "exchange_rate":
-        return "/exchange-rates"
-    if entry.entity == "user" and entry.entity_id is not None:
-        return f"/accounts/{entry.entity_id}"
-    return None
 
 
 @router.get("/")
@@ -89,6 +74,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     # Failed sign-ins are the administrators' (Accounts → Failed sign-ins), not staff's recent changes; older
     # databases still hold some in the audit trail.
     recent = [e for e in audit_service.recent_entries(session, RECENT) if e.action not in SIGN_IN_ACTIONS]
+    names = state_names(session, lang)
+    lookups = Lookups.of(recent, lang, names, emails_of(session))
+    look_up(session, actor, recent, lookups)
     return templates.render(
         request,
         "home.html",
@@ -106,8 +94,8 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
         late=late,
         late_total=late_total,
         projects=projects,
-        names=state_names(session, lang),
-        recent=[(line, record_link(line.entry)) for line in trail_lines(recent, emails_of(session))],
+        names=names,
+        recent=describe(recent, lookups),
         today=date.today(),
         labels=STATUS_LABELS,
     )

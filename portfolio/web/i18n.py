@@ -8,6 +8,7 @@ in step with its source."""
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache, partial
@@ -19,19 +20,43 @@ from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+    get_group_symbol,
+    parse_decimal,
+)
 from fastapi import Request
+
+from portfolio.errors import Amount, Said
 
 LOCALES = ("en", "fr")
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "portfolio_lang"
 CENT = Decimal("0.01")
+EXAMPLE_NUMBER = Decimal("1250000.50")
+SPACES = re.compile(r"[ \u00a0\u202f\u2009]")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 TENTH = Decimal("0.1")
+PLEDGE_STATUS = "pledge status"
+"""The message context of a pledge's status ("Pledged", "Committed", "Paid", "Withdrawn"), written
+``pgettext("pledge status", "Pledged")`` where it is marked (the extractor reads the literal) and
+``pgettext(PLEDGE_STATUS, …)`` where it is looked up. In French a status agrees with "une annonce"
+("Annoncée", "Engagée"), while the same English heading an amount is "le montant annoncé" ("Annoncé",
+"Engagé"): without the context the two would be one message, and one of them would have the other's
+French."""
 
 
 def catalogue(lang: str) -> Catalog:
-    """Every ``*.po`` file of one language, as one catalogue (fuzzy and empty entries left out)."""
+    """Every ``*.po`` file of one language, as one catalogue (fuzzy and empty entries left out).
+
+    A message is its English and its context (``msgctxt``): "Pledged" and "Pledged" in the context "pledge
+    status" are two messages, each with its own French. When two files translate the same message, the
+    first file by name wins."""
     merged = Catalog(locale=lang, domain="messages")
     for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
         with path.open("rb") as f:
@@ -106,6 +131,14 @@ def _date(lang: str, day: date) -> str:
 PERCENT = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
 
 
+class ExampleNumber:
+    """The example number a message shows ("Type a number, e.g. …"): a page writes it as its language writes
+    numbers (:meth:`Formats.example_number`); the API as it takes them."""
+
+    def __str__(self) -> str:
+        return format(EXAMPLE_NUMBER, "f")
+
+
 class Formats:
     """Numbers, money and dates as the page's locale writes them (Babel's CLDR patterns and symbols).
 
@@ -158,3 +191,52 @@ class Formats:
         return (
             "–" if moment is None else format_datetime(moment, format="medium", tzinfo=None, locale=self.lang)
         )
+
+    def said(self, message: object) -> object:
+        """A :class:`portfolio.errors.Said` in this language — its template translated, each value written
+        as this language writes it; anything else as it is."""
+        if not isinstance(message, Said):
+            return message
+        text = translations(self.lang).gettext(message.template)
+        if not message.params:
+            return text
+        return text % {name: self.value(value) for name, value in message.params.items()}
+
+    def value(self, value: object) -> str:
+        """A value put in a message: an amount as money, a number and a date as this language writes them."""
+        if isinstance(value, Said):
+            return str(self.said(value))
+        if isinstance(value, Amount):
+            return self.money(value.value, value.currency)
+        if isinstance(value, ExampleNumber):
+            return self.example_number()
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, Decimal | int):
+            return self.number(value)
+        if isinstance(value, datetime):
+            return self.datetime(value)
+        if isinstance(value, date):
+            return self.date(value)
+        return str(value)
+
+    def example_number(self) -> str:
+        """How this language writes one million two hundred and fifty thousand and a half: 1,250,000.50 (en),
+        1 250 000,50 (fr)."""
+        return format_decimal(EXAMPLE_NUMBER, format="#,##0.00", locale=self.locale)
+
+    def parse_number(self, text: str) -> Decimal | None:
+        """A number as a person types it on a page in this language — ``1,250,000.50`` (en), ``1 250 000,50``
+        (fr, with any kind of space between the groups) — or as the API writes it (``1250000.50``); None
+        when it is neither."""
+        typed = text.strip()
+        if not typed:
+            return None
+        group = get_group_symbol(self.locale)
+        if group.isspace():  # a space of any kind between groups: the one the locale writes
+            typed = SPACES.sub(group, typed)
+        try:
+            return parse_decimal(typed, locale=self.locale, strict=True)
+        except NumberFormatError:
+            pass
+        return Decimal(typed) if PLAIN_NUMBER.fullmatch(typed) else None

@@ -180,7 +180,7 @@ async def express_interest(
     if user.role == "donor":
         fields.pop("donor", None)  # the account's own State, whatever was sent
     try:
-        body = build(InterestCreate, fields)
+        body = build(InterestCreate, fields, lang=request_lang(request))
         interests_flow.express_interest(
             session, actor_of(user), request.app.state.facts(session), project_id, body
         )

@@ -74,7 +74,9 @@ async def add_norm(request: Request, session: SessionDep, admin: Admin) -> Respo
     values = typed(await request.form())
     form = Form(values)
     try:
-        norms_service.create_norm(session, actor_of(admin), build(NormCreate, values))
+        norms_service.create_norm(
+            session, actor_of(admin), build(NormCreate, values, lang=request_lang(request))
+        )
     except (AppError, ValidationError) as exc:
         session.rollback()
         refused, status = _refused(exc, form)
@@ -108,7 +110,11 @@ async def save_norm(request: Request, session: SessionDep, admin: Admin, code: s
         values.pop("kind", None)  # a shipped norm keeps its kind: the form does not offer it
     form = Form(values)
     try:
-        body = build(NormUpdate, {k: v for k, v in values.items() if k != "adopted" or v != ""})
+        body = build(
+            NormUpdate,
+            {k: v for k, v in values.items() if k != "adopted" or v != ""},
+            lang=request_lang(request),
+        )
         if values.get("adopted") == "":
             body = NormUpdate.model_validate({**body.model_dump(exclude_unset=True), "adopted": None})
         norms_service.update_norm(session, actor_of(admin), norm.code, body)

@@ -219,7 +219,7 @@ async def create_process(request: Request, session: SessionDep, user: ProcessWri
     try:
         data = _body_values(session, values)
         data.pop("stage_note", None)
-        body = build(NationalProcessCreate, data)
+        body = build(NationalProcessCreate, data, lang=request_lang(request))
         months = list(request.app.state.settings.follow_up_months)
         process = processes_service.create_process(session, actor_of(user), body, months)
     except processes_service.UnknownProjectCodes as exc:
@@ -267,10 +267,10 @@ def edit_process(request: Request, session: SessionDep, user: ProcessWriter, pro
     )
 
 
-def _update_body(data: dict[str, Any]) -> NationalProcessUpdate:
+def _update_body(data: dict[str, Any], lang: str) -> NationalProcessUpdate:
     """The API's patch: a cleared description is an empty one; a cleared date is no date."""
     description = data.pop("description", None)
-    body = build(NationalProcessUpdate, data, blank_is_none=True)
+    body = build(NationalProcessUpdate, data, lang=lang, blank_is_none=True)
     if description is not None:
         body = NationalProcessUpdate.model_validate(
             {**body.model_dump(exclude_unset=True), "description": description}
@@ -294,7 +294,7 @@ async def update_process(
         "today": date.today().isoformat(),
     }
     try:
-        body = _update_body(_body_values(session, values))
+        body = _update_body(_body_values(session, values), request_lang(request))
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         months = list(request.app.state.settings.follow_up_months)
         process, _changes = processes_service.update_process(
@@ -466,6 +466,7 @@ async def record_follow_up(
                 "checked_on": values.get("checked_on", ""),
                 "note": values.get("note", ""),
             },
+            lang=request_lang(request),
         )
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         follow_ups_flow.record_with_evidence(

@@ -23,7 +23,7 @@ from portfolio.flows import agreements as agreements_flow
 from portfolio.norms import service as norms_service
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
-from portfolio.projects.models import FINAL, Indicator, Milestone, Project
+from portfolio.projects.models import FINAL, Indicator, Milestone, Project, needs_budget
 from portfolio.projects.schemas import (
     ActivityType,
     Area,
@@ -39,9 +39,10 @@ from portfolio.projects.schemas import (
 from portfolio.reference import sdg_targets
 from portfolio.states import service as states_service
 from portfolio.users.models import User
+from portfolio.web import unusual
 from portfolio.web.conflict import Change, changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, Typed, build, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import Formats, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
 
@@ -200,11 +201,11 @@ def merged(values: Typed, current: Mapping[str, Any], changes: list[Change]) -> 
     return out
 
 
-def update_body(schema: type[BaseModel], values: Mapping[str, Any]) -> Any:
+def update_body(schema: type[BaseModel], values: Mapping[str, Any], lang: str) -> Any:
     """An edit form's values as the API's PATCH body: a cleared field is sent as null (the schema says
     whether it may be), a cleared text that may be empty as an empty text."""
     kept = {k: v for k, v in values.items() if k in BLANK_IS_TEXT}
-    body = build(schema, {k: v for k, v in values.items() if k not in kept}, blank_is_none=True)
+    body = build(schema, {k: v for k, v in values.items() if k not in kept}, lang=lang, blank_is_none=True)
     if kept:
         extra = schema.model_validate(kept)
         body = schema.model_validate(
@@ -276,8 +277,9 @@ async def create_project(request: Request, session: SessionDep, user: ProjectWri
     values = typed(await request.form(), lists=PROJECT_LISTS)
     form = Form(values)
     try:
-        body = build(ProjectCreate, project_wire(values))
+        body = build(ProjectCreate, project_wire(values), lang=request_lang(request))
         project = projects_service.create_project(session, actor_of(user), body)
+        unusual.check_budget(session, project, values, _gettext(request), Formats(request_lang(request)))
     except (AppError, ValidationError) as exc:
         session.rollback()
         return project_form_page(request, session, project_refused(exc, form), refusal_status(exc))
@@ -301,10 +303,12 @@ async def save_project(
     version, loaded_at = str(values.pop("version", "")), str(values.pop("loaded_at", ""))
     fields = {k: v for k, v in values.items() if k in PROJECT_FIELDS}
     try:
-        body = update_body(ProjectUpdate, project_wire(fields))
-        agreements_flow.update_project(
+        body = update_body(ProjectUpdate, project_wire(fields), request_lang(request))
+        project, saved = agreements_flow.update_project(
             session, actor_of(user), project_id, body, Precondition(frozenset({version}))
         )
+        if "budget_eur" in saved:
+            unusual.check_budget(session, project, values, _gettext(request), Formats(request_lang(request)))
     except PreconditionFailed:
         session.rollback()
         project = projects_service.get_project(session, project_id)
@@ -358,6 +362,8 @@ def transition_page(
         final=to in FINAL,
         reopening=ProjectStatus(project.status) in FINAL,
         note_required=needs_note(project, to),
+        # a move the project cannot make until it has a budget: the page says so instead of offering it
+        budget_first=project.budget_eur is None and needs_budget(to, project.status),
         version=version if version is not None else project.version,
         loaded_at=loaded_at or loaded_now(),
         changes=changes,
@@ -399,7 +405,7 @@ async def move_project(request: Request, session: SessionDep, user: Mover, proje
             loaded_at=loaded_at,
         )
     try:
-        body = build(TransitionCreate, fields)
+        body = build(TransitionCreate, fields, lang=request_lang(request))
         projects_service.transition(
             session,
             actor_of(user),
@@ -561,7 +567,7 @@ async def add_part(
 ) -> Response:
     values = {k: v for k, v in typed(await request.form()).items() if k in kind.fields}
     try:
-        body = build(kind.create, part_wire(kind, values))
+        body = build(kind.create, part_wire(kind, values), lang=request_lang(request))
         projects_service.add_part(session, actor_of(user), kind.model, project_id, body)  # type: ignore[type-var]
     except (AppError, ValidationError) as exc:
         session.rollback()
@@ -577,7 +583,7 @@ async def save_part(
     version, loaded_at = str(values.pop("version", "")), str(values.pop("loaded_at", ""))
     fields = {k: v for k, v in values.items() if k in kind.fields}
     try:
-        body = update_body(kind.update, part_wire(kind, fields))
+        body = update_body(kind.update, part_wire(kind, fields), request_lang(request))
         projects_service.update_part(
             session,
             actor_of(user),
@@ -663,7 +669,7 @@ async def milestone_done(
     """Mark a milestone done today (the hub's one-button shortcut for the edit form's "done on")."""
     values = typed(await request.form())
     version, loaded_at = str(values.get("version", "")), str(values.get("loaded_at", ""))
-    body = build(MilestoneUpdate, {"done_on": date.today().isoformat()})
+    body = build(MilestoneUpdate, {"done_on": date.today().isoformat()}, lang="en")
     try:
         projects_service.update_part(
             session,

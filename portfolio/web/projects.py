@@ -37,6 +37,7 @@ from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format
 from portfolio.transfer.kinds import Kind
 from portfolio.users import service as users_service
 from portfolio.users.models import User
+from portfolio.web.changes import ChangeLine, Lookups, describe
 from portfolio.web.conflict import loaded_now
 from portfolio.web.documents import NOTICES as DOCUMENT_NOTICES
 from portfolio.web.documents import documents_panel, uploader_names
@@ -45,6 +46,9 @@ from portfolio.web.i18n import request_lang, translations
 from portfolio.web.obligation_labels import KIND_LABELS as OBLIGATION_KIND_LABELS
 from portfolio.web.obligation_labels import STATE_LABELS as OBLIGATION_STATE_LABELS
 from portfolio.web.project_interests import hub_context as interests_context
+from portfolio.web.project_labels import ACTIVITY_LABELS as ACTIVITY_LABELS
+from portfolio.web.project_labels import AREA_LABELS as AREA_LABELS
+from portfolio.web.project_labels import STATUS_LABELS as STATUS_LABELS
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
 
@@ -58,6 +62,12 @@ FILTER_FIELDS = ("status", "area", "beneficiary", "donor", "activity_type", "q",
 
 def _(text: str) -> str:
     """Marks an English text for the catalogue; it is translated where it is shown."""
+    return text
+
+
+def pgettext(context: str, text: str) -> str:
+    """Marks an English text said in ``context`` for the catalogue; it is translated where it is shown,
+    with ``pgettext`` and the same context."""
     return text
 
 
@@ -79,36 +89,13 @@ NOTICES = {
     **DOCUMENT_NOTICES,
 }
 
-STATUS_LABELS = {
-    "requested": _("Requested"),
-    "assessment": _("Assessment"),
-    "planning": _("Planning"),
-    "seeking_funding": _("Seeking funding"),
-    "implementation": _("Implementation"),
-    "completed": _("Completed"),
-    "cancelled": _("Cancelled"),
-    "on_hold": _("On hold"),
-}
-ACTIVITY_LABELS = {
-    "stockpile_security": _("Stockpile security"),
-    "surplus_destruction_salw": _("Destruction of surplus SALW"),
-    "surplus_destruction_ammunition": _("Destruction of surplus ammunition"),
-    "hazardous_propellant_disposal": _("Disposal of hazardous propellant"),
-    "marking_and_tracing": _("Marking and tracing"),
-    "record_keeping": _("Record keeping"),
-    "deactivation": _("Deactivation"),
-    "border_and_export_controls": _("Border and export controls"),
-    "collection_and_awareness": _("Collection and awareness-raising"),
-    "training_and_capacity": _("Training and capacity building"),
-    "legislation_and_policy": _("Legislation and policy"),
-    "other": _("Other"),
-}
-AREA_LABELS = {"SALW": _("SALW"), "SCA": _("SCA")}
+# A pledge's statuses, translated in the context "pledge status" (``pgettext`` in the templates): not the
+# amounts "Pledged" and "Committed".
 PLEDGE_STATUS_LABELS = {
-    "pledged": _("Pledged"),
-    "committed": _("Committed"),
-    "paid": _("Paid"),
-    "withdrawn": _("Withdrawn"),
+    "pledged": pgettext("pledge status", "Pledged"),
+    "committed": pgettext("pledge status", "Committed"),
+    "paid": pgettext("pledge status", "Paid"),
+    "withdrawn": pgettext("pledge status", "Withdrawn"),
 }
 KIND_LABELS = {"cash": _("Cash"), "in_kind": _("In kind")}
 SORT_LABELS = {
@@ -328,26 +315,6 @@ def moves_for(
     return [Move(s.value, s in FINAL) for s in projects_service.allowed_moves(status, hold)]
 
 
-@dataclass(frozen=True)
-class TrailLine:
-    entry: AuditEntry
-    who: str
-    changes: list[tuple[str, Any, Any]]
-
-
-def trail_lines(entries: list[AuditEntry], emails: Mapping[int, str]) -> list[TrailLine]:
-    """Audit entries as the page shows them: who by e-mail, each field old → new."""
-    lines = []
-    for e in entries:
-        who = "system" if e.user_id is None else emails.get(e.user_id, f"user {e.user_id}")
-        changes = []
-        for name, values in (e.changes or {}).items():
-            old, new = values if isinstance(values, list) and len(values) == 2 else (None, values)
-            changes.append((name, old, new))
-        lines.append(TrailLine(e, who, changes))
-    return lines
-
-
 def emails_of(session: Session) -> dict[int, str]:
     """Every account's e-mail by id, in one page of the accounts (the audit trail names its writers)."""
     found, _ = users_service.list_users(session, PageParams(500, 0))
@@ -406,12 +373,14 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     processes = processes_service.processes_of_project(session, project_id)
     names = state_names(session, lang)
     see_trail = may(user, "audit", "read")
-    trail: list[TrailLine] = []
+    trail_entries: list[AuditEntry] = []
+    emails: dict[int, str] = {}
     movers: list[str] = []
     if see_trail:
-        entries, _count = projects_service.project_trail(session, project_id, PageParams(TRAIL_LENGTH, 0))
+        trail_entries, _count = projects_service.project_trail(
+            session, project_id, PageParams(TRAIL_LENGTH, 0)
+        )
         emails = emails_of(session)
-        trail = trail_lines(entries, emails)
         movers = history_writers(
             history, audit_service.status_writers(session, "project", project_id), emails
         )
@@ -419,7 +388,8 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     reopen_to = projects_service.reopen_target(history) if status in FINAL else None
     done = request.query_params.get("done", "")
     today = date.today()
-    with_agreement = {a.pledge_id for a in agreements_service.project_agreements(session, project_id)}
+    agreements = agreements_service.project_agreements(session, project_id)
+    with_agreement = {a.pledge_id for a in agreements}
     obligations, obligation_total = agreements_service.list_obligations(
         session,
         actor,
@@ -428,6 +398,24 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     )
     states = {o.obligation.id: agreements_service.state_of(o.obligation, today) for o in obligations}
     back = f"/projects/{project_id}"
+    documents = documents_panel(session, user, lang, OwnerType.project, project_id, back)
+    interests = interests_context(request, session, user, project_id)
+    norm_titles = projects_service.norm_titles(session, row.lists["norms"])
+    trail: list[ChangeLine] = []
+    if see_trail:
+        # The trail names the project's records from what the page has loaded: no statement of its own.
+        lookups = Lookups.of(trail_entries, lang, names, emails)
+        lookups.projects[project_id] = project.code
+        lookups.norms.update(norm_titles)
+        lookups.know("pledge", [r.pledge for r in pledges])
+        lookups.know("receipt", [r for r, _pledge in receipts])
+        lookups.know("milestone", milestones)
+        lookups.know("indicator", indicators)
+        lookups.know("agreement", agreements)
+        lookups.know("obligation", [o.obligation for o in obligations])
+        lookups.know("document", [d for d, _who, _size in documents.items])
+        lookups.know("interest", [line.interest for line in interests["interest_lines"]])
+        trail = describe(trail_entries, lookups)
     return templates.render(
         request,
         "project.html",
@@ -440,7 +428,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         owners=uploader_names(session) if obligations else {},
         obligation_kind_labels=OBLIGATION_KIND_LABELS,
         obligation_state_labels=OBLIGATION_STATE_LABELS,
-        documents=documents_panel(session, user, lang, OwnerType.project, project_id, back),
+        documents=documents,
         project=project,
         row=row,
         funding=projects_service.funding_of(row),
@@ -474,6 +462,6 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         kind_labels=KIND_LABELS,
         process_kind_labels=PROCESS_KIND_LABELS,
         stage_labels=STAGE_LABELS,
-        **interests_context(request, session, user, project_id),  # the Interests section
-        norm_titles=projects_service.norm_titles(session, row.lists["norms"]),
+        **interests,  # the Interests section
+        norm_titles=norm_titles,
     )

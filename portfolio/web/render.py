@@ -82,6 +82,8 @@ class Templates:
                 extensions=["jinja2.ext.i18n"],
                 trim_blocks=True,
                 lstrip_blocks=True,
+                # a message made to be said in any language (a refusal beside a field): in this one
+                finalize=Formats(lang).said,
             )
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
             env.globals.update(fmt=Formats(lang), lang=lang, CSRF_FIELD=CSRF_FIELD, may=may)

@@ -91,8 +91,6 @@ TEXTS: dict[str, str] = {
     ),
     "click_hint": _("Select a bar, point or State to open its page; the table below has the same links."),
 }
-QUARTER = {"en": "{year}-Q{number}", "fr": "{year}-T{number}"}
-QUARTER_TICKS = {"en": "%Y-Q%q", "fr": "%Y-T%q"}
 # Where the beneficiary map looks: the OSCE's Europe, Caucasus and Central Asia to Mongolia (every State
 # that receives assistance); North America joins the frame only when a State there is on the map.
 # (Mercator fills the frame there and keeps the Balkans about 100 px wide at the page's width.)
@@ -129,7 +127,7 @@ def whole_money(amount: Decimal, labels: Labels) -> str:
 
 
 def quarter_label(q: Quarter, labels: Labels) -> str:
-    return QUARTER.get(labels.lang, QUARTER["en"]).format(year=q.start.year, number=(q.start.month + 2) // 3)
+    return labels["year_quarter"].format(year=q.start.year, number=(q.start.month + 2) // 3)
 
 
 def project_url(project_id: int) -> str:
@@ -267,7 +265,7 @@ def _money_bar(
 
 def money_axis(labels: Labels) -> dict[str, Any]:
     """An axis in euros from zero, ticked as the locale writes money: €2M (en), 2 M€ → "2M €" (fr)."""
-    prefix, suffix = ("", "\u00a0€") if labels.lang == "fr" else ("€", "")
+    prefix, suffix = labels.formats.money_affixes()
     return {
         "title": {"text": f"{labels['amount']} (EUR)"},
         "tickformat": "~s",
@@ -308,7 +306,7 @@ def _frame(
         legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
         template="plotly_white",
         hoverlabel={"align": "left"},
-        separators=", " if labels.lang == "fr" else ".,",
+        separators=labels.formats.separators(),
     )
     for axis, spec in (("xaxis", x), ("yaxis", y)):
         if isinstance(spec, str):
@@ -489,7 +487,7 @@ def beneficiary_map(splits: list[Split], labels: Labels) -> Panel:
     the land's grey, and the seas are pale blue, so that none of the three looks like another."""
     urls = [state_url(s.key) for s in splits]
     largest = max((s.pledged_eur for s in splits), default=Decimal(0))
-    prefix, suffix = ("", "\u00a0€") if labels.lang == "fr" else ("€", "")
+    prefix, suffix = labels.formats.money_affixes()
     fig = go.Figure(
         go.Choropleth(
             locations=[s.key for s in splits],
@@ -587,7 +585,7 @@ def over_time(quarters: list[Quarter], labels: Labels) -> Panel:
                 "%{customdata[4]}<extra></extra>",
             )
         )
-    ticks = QUARTER_TICKS.get(labels.lang, QUARTER_TICKS["en"])
+    ticks = labels["quarter_ticks"]
     x_axis = {
         "type": "date",
         "title": {"text": labels["quarter"]},
@@ -927,7 +925,7 @@ def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
         {
             "title": {"text": text(labels, "share_of_target")},
             "range": [0, top],
-            "ticksuffix": "\u00a0%" if labels.lang == "fr" else "%",
+            "ticksuffix": labels.formats.percent_suffix(),
             "tickformat": ",d",
             "automargin": True,
         },

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from dashboards.labels import _
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import Area, ProjectStatus
-from portfolio.web.i18n import translations
+from portfolio.web.i18n import LOCALES, translations
 
-LANGUAGES = ("en", "fr")
+LANGUAGES = LOCALES
 FIELDS = ("year_from", "year_to", "area", "beneficiary", "status", "lang")
 YEARS = (1990, 2100)
 

@@ -103,6 +103,9 @@ CATALOGUE: dict[str, str] = {
     "overdue_obligations": _("Overdue reporting obligations"),
     "missing_rates": _("Non-euro pledges or receipts without an exchange rate"),
     "who_amount": _("%(who)s: %(amount)s"),
+    # a quarter as a table writes it, and as a chart's axis ticks it (Plotly's date format)
+    "year_quarter": _("{year}-Q{number}"),
+    "quarter_ticks": _("%Y-Q%q"),
     "unusual_amounts": _("Amounts over ten times the largest other of their kind"),
     "unusual_note": _(
         "A budget over ten times every other project's, or a pledge worth over ten times every other pledge"

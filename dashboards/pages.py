@@ -30,7 +30,7 @@ from portfolio.errors import Forbidden, NotFound
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
-from portfolio.web.i18n import request_lang
+from portfolio.web.i18n import LANGUAGES, request_lang
 from portfolio.web.render import HERE as WEB
 from portfolio.web.render import SECURITY_HEADERS, Templates
 from portfolio.web.session import page_user
@@ -381,7 +381,7 @@ def describe(filters: Filters, labels: Labels, names: dict[str, str], project_fi
         parts.append(labels["years_from"].format(first=first))
     elif last:
         parts.append(labels["years_to"].format(last=last))
-    colon = "\u00a0: " if filters.lang == "fr" else ": "
+    colon = LANGUAGES[filters.lang].colon
     if filters.area:
         parts.append(f"{labels['area']}{colon}{labels.word(filters.area)}")
     if filters.beneficiary:

@@ -26,6 +26,7 @@ from portfolio.projects.models import (
     ProjectStatusChange,
 )
 from portfolio.states.models import State
+from portfolio.states.names import names_in
 
 ZERO = Decimal("0.00")
 COMMITTED = ("committed", "paid")  # a pledge whose agreement is signed (paid: and settled)
@@ -360,5 +361,5 @@ def open_needs(session: Session, period: Period) -> list[OpenNeed]:
 
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
-    column = col(State.name_fr) if lang == "fr" else col(State.name)
-    return {str(code): str(name) for code, name in session.execute(sa_select(col(State.code), column)).all()}
+    """Every State's name in ``lang`` (:func:`portfolio.states.names.name_in`), by code."""
+    return names_in(list(session.execute(sa_select(State)).scalars()), lang)

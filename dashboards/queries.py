@@ -32,6 +32,7 @@ from portfolio.projects.models import (
 )
 from portfolio.projects.repository import gap_column, percent_done, pledged_column, shortfall_column
 from portfolio.states.models import State
+from portfolio.states.names import names_in
 
 ZERO = Decimal("0.00")
 # Rows a streamed query holds at once: the page's memory stays that of a small portfolio however many
@@ -810,8 +811,8 @@ def participating_states(session: Session) -> set[str]:
 
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
-    column = col(State.name_fr) if lang == "fr" else col(State.name)
-    return {str(code): str(name) for code, name in session.execute(sa_select(col(State.code), column)).all()}
+    """Every State's name in ``lang`` (:func:`portfolio.states.names.name_in`), by code."""
+    return names_in(list(session.execute(sa_select(State)).scalars()), lang)
 
 
 # -- open interests (not pledges) -----------------------------------------------------------------------

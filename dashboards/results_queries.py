@@ -27,6 +27,7 @@ from dashboards.queries import selected_projects
 from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
 from portfolio.norms.models import Norm
+from portfolio.norms.titles import title_in
 from portfolio.projects.measures import BY_CODE, MEASURES
 from portfolio.projects.models import Indicator, Project, ProjectArea, ProjectBeneficiary, ProjectNorm
 
@@ -252,7 +253,7 @@ class NormLine:
     outputs: dict[str, Decimal]  # measure → achieved
 
     def label(self, lang: str) -> str:
-        return self.title_fr if lang == "fr" and self.title_fr else self.title
+        return title_in(self, lang)
 
 
 def by_norm(session: Session, filters: Filters) -> list[NormLine]:

@@ -880,13 +880,11 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
 # -- writing it out -----------------------------------------------------------------------------------
 
 
-# The file's name says what it is in the statement's own language: "releve-DEU-…" for a French one.
-FILE_WORDS = {"en": "statement", "fr": "releve"}
-
-
 def filename(statement: Statement, extension: str) -> str:
+    """The file's name says what it is in the statement's own language: "releve-DEU-…" for a French one
+    (a file name's word: ASCII letters only)."""
     period = statement.period
-    word = FILE_WORDS.get(statement.lang, FILE_WORDS["en"])
+    word = translations(statement.lang).pgettext("file name", "statement")
     return f"{word}-{statement.code}-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
 
 

@@ -9,6 +9,9 @@ import typer
 
 from portfolio import migrate
 from portfolio.config import get_settings
+from portfolio.web.i18n import LOCALES
+
+LANGUAGE_HELP = "The language: " + ", ".join(LOCALES) + "."
 
 app = typer.Typer(
     help="OSCE SALW/SCA assistance-portfolio tracker. The database is PORTFOLIO_DATABASE_URL "
@@ -279,7 +282,7 @@ def dashboards_export(
     area: Annotated[str | None, typer.Option(help="SALW or SCA.")] = None,
     beneficiary: Annotated[str | None, typer.Option(help="ISO alpha-3 code of a beneficiary State.")] = None,
     status: Annotated[str | None, typer.Option(help="A project status, e.g. seeking_funding.")] = None,
-    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+    lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
     donor: Annotated[
         list[str] | None,
         typer.Option(
@@ -301,7 +304,7 @@ def dashboards_export(
     if status is not None and status not in {s.value for s in ProjectStatus}:
         problems.append(f"--status must be one of {', '.join(s.value for s in ProjectStatus)}")
     if lang not in LANGUAGES:
-        problems.append("--lang must be en or fr")
+        problems.append(f"--lang must be one of {', '.join(LOCALES)}")
     if problems:
         typer.echo("; ".join(problems), err=True)
         raise typer.Exit(code=2)
@@ -478,7 +481,7 @@ def report_period(
     start: Annotated[str, typer.Option("--from", help="The period's first day, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="The period's last day, YYYY-MM-DD (included).")],
     out: Annotated[Path, typer.Option(help="The PDF to write.")] = Path("period-report.pdf"),
-    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+    lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
     csv_dir: Annotated[
         Path | None, typer.Option(help="Also write each of the report's tables as a CSV into this folder.")
     ] = None,
@@ -487,8 +490,8 @@ def report_period(
     from dashboards import period
     from portfolio.db import Database
 
-    if lang not in ("en", "fr"):
-        typer.echo("--lang must be en or fr", err=True)
+    if lang not in LOCALES:
+        typer.echo(f"--lang must be one of {', '.join(LOCALES)}", err=True)
         raise typer.Exit(code=2)
     form = period.parse_period({"from": start, "to": end}, lang)
     if form.errors:
@@ -526,14 +529,14 @@ def report_donor(
     end: Annotated[
         str | None, typer.Option("--to", help="Last day of the period, YYYY-MM-DD (default: today).")
     ] = None,
-    lang: Annotated[str, typer.Option(help="en or fr.")] = "en",
+    lang: Annotated[str, typer.Option(help=LANGUAGE_HELP)] = "en",
 ) -> None:
     """Write a donor's statement for a period as an A4 PDF (the page's "Download as PDF", offline)."""
     from dashboards import queries, statement
     from portfolio.db import Database
 
     code = state.strip().upper()
-    problems = [] if lang in ("en", "fr") else ["--lang must be en or fr"]
+    problems = [] if lang in LOCALES else [f"--lang must be one of {', '.join(LOCALES)}"]
     asked = statement.parse_period({"from": start or "", "to": end or ""}, "en")
     problems += [f"--{key}: {message}" for key, message in asked.errors.items()]
     settings = get_settings()

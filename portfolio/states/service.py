@@ -7,6 +7,7 @@ from sqlmodel import Session
 from portfolio.errors import FieldError, Loc, NotFound, ValidationFailed
 from portfolio.states import repository
 from portfolio.states.models import State
+from portfolio.states.names import names_in
 
 
 class StateNotFound(NotFound):
@@ -55,3 +56,9 @@ def state_problems(
                 FieldError(where, f"{state.name} is a Partner for Co-operation, not a participating State")
             )
     return errors
+
+
+def names(session: Session, lang: str, kind: str | None = None) -> dict[str, str]:
+    """Every State's (or every State of ``kind``'s) name in ``lang``, by code, in alphabetical order of the
+    names (:mod:`portfolio.states.names`)."""
+    return names_in(list(repository.list_states(session, kind)), lang)

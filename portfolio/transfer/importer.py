@@ -75,6 +75,7 @@ from portfolio.projects.schemas import (
 )
 from portfolio.security import Actor
 from portfolio.states import repository as states_repository
+from portfolio.states.names import OSCE_NAMES, name_in
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.copy import collector_paused
@@ -508,8 +509,8 @@ class _Importer:
         if self._state_names is None:
             self._state_names = {}
             for state in states_repository.list_states(self.session):
-                self._state_names[state.name.casefold()] = state.code
-                self._state_names[state.name_fr.casefold()] = state.code
+                for lang in OSCE_NAMES:  # a State named as the OSCE names it, in English or French
+                    self._state_names[name_in(state, lang).casefold()] = state.code
         code = self._state_names.get(text.strip().casefold())
         example = f"e.g. {code}" if code else "e.g. SRB for Serbia, DEU for Germany"
         return f"'{text}' is not a State code: use the State's three-letter code, {example}"

@@ -49,9 +49,7 @@ def role_labels(lang: str) -> dict[str, str]:
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
     """Every State's name in the page's language, by code, in alphabetical order of the names."""
-    states = states_service.list_states(session)
-    names = {s.code: (s.name_fr if lang == "fr" else s.name) for s in states}
-    return dict(sorted(names.items(), key=lambda item: item[1]))
+    return states_service.names(session, lang)
 
 
 def notices(lang: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
 from portfolio.states import service as states_service
+from portfolio.states.names import name_in, sort_key
 from portfolio.users.models import User
 from portfolio.web import unusual
 from portfolio.web.conflict import changed_meanwhile, loaded_now
@@ -62,10 +63,9 @@ def donor_groups(session: Session, lang: str) -> list[tuple[str, list[tuple[str,
     states = states_service.list_states(session)
     groups: dict[str, list[tuple[str, str]]] = {"participating": [], "partner": []}
     for state in states:
-        name = state.name_fr if lang == "fr" else state.name
-        groups.setdefault(state.kind, []).append((state.code, name))
+        groups.setdefault(state.kind, []).append((state.code, name_in(state, lang)))
     for options in groups.values():
-        options.sort(key=lambda o: o[1])
+        options.sort(key=lambda o: sort_key(o[1]))
     return [
         (_("Participating States"), groups["participating"]),
         (_("Partners for Co-operation"), groups["partner"]),
@@ -341,7 +341,7 @@ def _receipt_page(
         pledge=row.pledge,
         row=row,
         project=project,
-        donor_name=donor.name_fr if lang == "fr" else donor.name,
+        donor_name=name_in(donor, lang),
         outstanding=funding_service.outstanding(row),
         status_labels=status_labels(lang),
     )

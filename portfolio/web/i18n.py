@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache, partial
@@ -33,7 +34,30 @@ from fastapi import Request
 
 from portfolio.errors import Amount, Said
 
-LOCALES = ("en", "fr")
+
+@dataclass(frozen=True)
+class Language:
+    """A language the site speaks. Everything else about it — how it writes numbers, money, percentages and
+    dates, its plural rules, the names of countries — comes from CLDR through Babel; its words come from
+    its catalogues (``portfolio/locale/<code>/LC_MESSAGES/*.po``)."""
+
+    code: str
+    name: str  # in the language itself, as the language switch offers it
+    colon: str = ": "  # between a label and its value: French sets a space before the colon
+
+    @property
+    def percent_pattern(self) -> str:
+        """CLDR's percentage pattern, to a tenth: #,##0.0% (en), #,##0.0 % (fr)."""
+        pattern = str(Locale.parse(self.code).percent_formats[None].pattern)
+        return pattern.replace("0%", "0.0%").replace("0\u00a0%", "0.0\u00a0%")
+
+
+# The one registry of languages: adding one is an entry here and its catalogues.
+LANGUAGES: dict[str, Language] = {
+    "en": Language("en", "English"),
+    "fr": Language("fr", "Français", colon="\u00a0: "),
+}
+LOCALES = tuple(LANGUAGES)
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "portfolio_lang"
@@ -104,7 +128,7 @@ def _affixes(lang: str, currency: str | None) -> tuple[str, str, str, str, str, 
     """What Babel writes around a number in this locale (for money in ``currency``, else for a percent):
     the positive and negative prefix and suffix, and the locale's group and decimal symbols."""
     if currency is None:
-        write = partial(format_percent, format=PERCENT[lang], locale=lang)
+        write = partial(format_percent, format=LANGUAGES[lang].percent_pattern, locale=lang)
         plus, minus = write(Decimal("0.01")), write(Decimal("-0.01"))
     else:
         write = partial(format_currency, currency=currency, locale=lang, currency_digits=False)
@@ -126,9 +150,6 @@ def _minor_unit(currency: str) -> int:
 def _date(lang: str, day: date) -> str:
     """A date as the locale writes it; a long list repeats the same few hundred days."""
     return format_date(day, format="medium", locale=lang)
-
-
-PERCENT = {"en": "#,##0.0%", "fr": "#,##0.0\u00a0%"}
 
 
 class ExampleNumber:
@@ -240,3 +261,19 @@ class Formats:
         except NumberFormatError:
             pass
         return Decimal(typed) if PLAIN_NUMBER.fullmatch(typed) else None
+
+    def money_affixes(self, currency: str = "EUR") -> tuple[str, str]:
+        """What this language writes before and after an amount of ``currency``: ("€", "") in English,
+        ("", " €") in French — for a chart's axis ticks."""
+        head, tail, *_ = _affixes(self.lang, currency)
+        return head, tail
+
+    def percent_suffix(self) -> str:
+        """What this language writes after a percentage: "%" in English, " %" in French."""
+        return _affixes(self.lang, None)[1]
+
+    def separators(self) -> str:
+        """The decimal and the group separator, as a Plotly layout's ``separators`` takes them (a space of any
+        kind between groups as a plain space)."""
+        *_, group, decimal = _affixes(self.lang, None)
+        return decimal + (" " if group.isspace() else group)

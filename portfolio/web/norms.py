@@ -16,6 +16,7 @@ from portfolio.errors import AppError
 from portfolio.norms import service as norms_service
 from portfolio.norms.models import Norm
 from portfolio.norms.schemas import NormCreate, NormKind, NormUpdate
+from portfolio.norms.titles import title_in
 from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import request_lang, translations
@@ -38,7 +39,7 @@ def kind_labels(lang: str) -> dict[str, str]:
 
 def norm_title(norm: Norm, lang: str) -> str:
     """A norm's title in the page's language (the English one where no French is recorded)."""
-    return norm.title_fr if lang == "fr" and norm.title_fr else norm.title
+    return title_in(norm, lang)
 
 
 def _list_page(request: Request, session: Session, form: Form, status_code: int = 200) -> Response:

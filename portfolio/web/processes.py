@@ -34,6 +34,7 @@ from portfolio.processes.schemas import (
 )
 from portfolio.projects.schemas import Area
 from portfolio.states import service as states_service
+from portfolio.states.names import name_in
 from portfolio.users.models import User
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.documents import documents_panel
@@ -76,13 +77,12 @@ def stage_labels(lang: str) -> dict[str, str]:
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
     """Every State's name in the page's language, by code."""
-    return {s.code: (s.name_fr if lang == "fr" else s.name) for s in states_service.list_states(session)}
+    return states_service.names(session, lang)
 
 
 def participating_options(session: Session, lang: str) -> list[tuple[str, str]]:
     """The participating States (national processes are theirs), by name."""
-    states = states_service.list_states(session, "participating")
-    return sorted(((s.code, s.name_fr if lang == "fr" else s.name) for s in states), key=lambda o: o[1])
+    return list(states_service.names(session, lang, "participating").items())
 
 
 def _choices(session: Session, lang: str) -> dict[str, Any]:
@@ -420,7 +420,7 @@ def _process_page(
         process=process,
         history=history,
         projects=sorted(projects.items(), key=lambda p: p[1][0]),
-        state_name=state.name_fr if lang == "fr" else state.name,
+        state_name=name_in(state, lang),
         notice=notice,
         checks=checks,
         evidence_titles=_evidence_titles(session, user, checks),

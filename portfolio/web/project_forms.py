@@ -5,7 +5,6 @@ save against a version someone else has moved on shows what changed meanwhile.""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ from portfolio.db import SessionDep
 from portfolio.errors import AppError, Conflict, PreconditionFailed, ValidationFailed
 from portfolio.flows import agreements as agreements_flow
 from portfolio.norms import service as norms_service
+from portfolio.norms.titles import title_in
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import FINAL, Indicator, Milestone, Project, needs_budget
@@ -38,6 +38,7 @@ from portfolio.projects.schemas import (
 )
 from portfolio.reference import sdg_targets
 from portfolio.states import service as states_service
+from portfolio.states.names import sort_key
 from portfolio.users.models import User
 from portfolio.web import unusual
 from portfolio.web.conflict import Change, changed_meanwhile, loaded_now
@@ -101,11 +102,7 @@ def project_choices(request: Request, session: Session) -> dict[str, list[tuple[
     """The pick-lists of the project form, in the page's language: participating States by name, areas,
     activity types, gender markers and SDG targets."""
     _ = _gettext(request)
-    french = request_lang(request) == "fr"
-    states = states_service.list_states(session, "participating")
-    by_name = sorted(
-        ((s.code, s.name_fr if french else s.name) for s in states), key=lambda s: _sort_key(s[1])
-    )
+    by_name = list(states_service.names(session, request_lang(request), "participating").items())
     activities = {
         ActivityType.stockpile_security: _("Stockpile security and management"),
         ActivityType.surplus_destruction_salw: _("Destruction of surplus SALW"),
@@ -143,22 +140,16 @@ def norm_groups(request: Request, session: Session) -> list[tuple[str, list[tupl
     """The norms a project may name, grouped (Documents, Best Practice Guides, other norms), each titled
     in the page's language."""
     _ = _gettext(request)
-    french = request_lang(request) == "fr"
+    lang = request_lang(request)
     groups = {"document": _("OSCE Documents"), "guide": _("Best Practice Guides"), "other": _("Other norms")}
     found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in groups}
     for norm in norms_service.list_norms(session):
-        title = norm.title_fr if french and norm.title_fr else norm.title
-        found.setdefault(norm.kind, []).append((norm.code, title))
+        found.setdefault(norm.kind, []).append((norm.code, title_in(norm, lang)))
     return [
-        (groups.get(kind, kind), sorted(options, key=lambda o: _sort_key(o[1])))
+        (groups.get(kind, kind), sorted(options, key=lambda o: sort_key(o[1])))
         for kind, options in found.items()
         if options
     ]
-
-
-def _sort_key(name: str) -> str:
-    """Alphabetical order as a reader expects it: États-Unis among the E, not after Z."""
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 def _text(value: Any) -> str:

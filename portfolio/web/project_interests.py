@@ -43,10 +43,7 @@ class InterestLine:
 
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
-    return {
-        s.code: (s.name_fr if lang == "fr" and s.name_fr else s.name)
-        for s in states_service.list_states(session)
-    }
+    return states_service.names(session, lang)
 
 
 def lines_of(session: Session, interests: list[Interest], names: Mapping[str, str]) -> list[InterestLine]:

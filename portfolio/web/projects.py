@@ -139,10 +139,7 @@ def gettext_of(request: Request) -> Callable[[str], str]:
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
     """Every State's name in the page's language, by code (one statement)."""
-    return {
-        s.code: (s.name_fr if lang == "fr" and s.name_fr else s.name)
-        for s in states_service.list_states(session)
-    }
+    return states_service.names(session, lang)
 
 
 # -- the register ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from portfolio.users.models import User
-from portfolio.web.i18n import LOCALES, Formats, request_lang, translations
+from portfolio.web.i18n import LANGUAGES, LOCALES, Formats, request_lang, translations
 from portfolio.web.session import CSRF_FIELD, csrf_token, may
 
 HERE = Path(__file__).parent
@@ -86,7 +86,14 @@ class Templates:
                 finalize=Formats(lang).said,
             )
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
-            env.globals.update(fmt=Formats(lang), lang=lang, CSRF_FIELD=CSRF_FIELD, may=may)
+            env.globals.update(
+                fmt=Formats(lang),
+                lang=lang,
+                language=LANGUAGES[lang],
+                languages=LANGUAGES,
+                CSRF_FIELD=CSRF_FIELD,
+                may=may,
+            )
             self.envs[lang] = env
 
     def env(self, lang: str) -> Environment:

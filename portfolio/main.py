@@ -12,7 +12,7 @@ from sqlalchemy import text
 from dashboards import pages as dashboards
 from dashboards import period as period_report
 from portfolio import __version__, migrate
-from portfolio.agreements.router import agreements_router as agreement_reads_router
+from portfolio.agreements.router import agreements_router
 from portfolio.agreements.router import router as obligations_router
 from portfolio.audit.router import router as audit_router
 from portfolio.config import Settings, get_settings
@@ -20,16 +20,10 @@ from portfolio.db import Database
 from portfolio.documents.router import router as documents_router
 from portfolio.documents.service import too_large
 from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
-from portfolio.flows.delete_norm import router as norm_flows_router
-from portfolio.flows.router import agreements_router as agreement_flows_router
-from portfolio.flows.router import follow_ups_router as follow_up_flows_router
-from portfolio.flows.router import interests_router as interest_flows_router
-from portfolio.flows.router import pledges_router as pledge_flows_router
-from portfolio.flows.router import projects_router as project_flows_router
-from portfolio.flows.router import users_router as account_flows_router
 from portfolio.funding.router import pledges_router, rates_router
 from portfolio.idempotency.middleware import IdempotencyKeys
 from portfolio.idempotency.middleware import document as document_idempotency
+from portfolio.interests.router import flows_router as interest_flows_router
 from portfolio.interests.router import router as interests_router
 from portfolio.limits import BodyLimit, NoStore
 from portfolio.logs import redact_access_log
@@ -137,15 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         me_router,
         users_router,
-        account_flows_router,
         projects_router,
         lifecycle_router,
-        project_flows_router,
         pledges_router,
         rates_router,
         processes_router,
         follow_ups_router,
-        follow_up_flows_router,
         states_router,
         audit_router,
         project_trail_router,
@@ -155,11 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         interests_router,
         interest_flows_router,
         norms_router,
-        norm_flows_router,
         documents_router,
-        agreement_reads_router,
-        agreement_flows_router,
-        pledge_flows_router,
+        agreements_router,
         obligations_router,
         calendar_feed_me_router,
         calendar_feed_router,

@@ -1,5 +1,5 @@
-"""Reporting obligations, and reading a pledge's agreement. Recording and changing an agreement reach
-into the pledges' rules, so their routes are in :mod:`portfolio.flows.router`."""
+"""Reporting obligations, and a pledge's agreement. Recording and changing an agreement reach into the
+pledges' rules, so those routes call their flows (:mod:`portfolio.flows.agreements`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from sqlmodel import Session
 from portfolio.agreements import service
 from portfolio.agreements.repository import AgreementRow, ObligationFilters, ObligationRow
 from portfolio.agreements.schemas import (
+    AgreementCreate,
     AgreementRead,
+    AgreementUpdate,
     ObligationCreate,
     ObligationKind,
     ObligationPage,
@@ -24,9 +26,12 @@ from portfolio.agreements.schemas import (
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.facts import FactsDep
+from portfolio.flows import agreements as agreements_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.schemas import StateCode
+from portfolio.security import Actor
 
 agreements_router = APIRouter(prefix="/api/v1", tags=["Agreements"], dependencies=requires("agreements"))
 router = APIRouter(prefix="/api/v1/obligations", tags=["Agreements"], dependencies=requires("agreements"))
@@ -78,6 +83,64 @@ def get_agreement(
     session: SessionDep, actor: CurrentActor, pledge_id: int, response: Response
 ) -> AgreementRead:
     return agreement_read(service.get_agreement(session, actor, pledge_id), response)
+
+
+AGREEMENT_DESCRIPTION = (
+    "One agreement per pledge. With `signed_on` (not in the future) the pledge, if still pledged, becomes "
+    "committed (audited, in the same transaction) and the schedule generates the reporting obligations: "
+    "an interim narrative report every `interim_every_months` months from signature while it falls "
+    "before the project's end date, and the final narrative report and the financial statement (and the "
+    "audit certificate when asked for) `final_after_months` months after the end date. Without a "
+    "schedule, the final pair 3 months after the end date. A project without an end date gets its final "
+    "reports when it gets one. `valid_until` before `signed_on` is a 422 naming the field."
+)
+
+
+def _agreement(session: Session, actor: Actor, pledge_id: int, response: Response) -> AgreementRead:
+    return agreement_read(service.get_agreement(session, actor, pledge_id), response)
+
+
+@agreements_router.post(
+    "/pledges/{pledge_id}/agreement",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a pledge's contribution agreement (staff)",
+    description=AGREEMENT_DESCRIPTION,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def record_agreement(
+    session: SessionDep,
+    actor: CurrentActor,
+    facts: FactsDep,
+    pledge_id: int,
+    body: AgreementCreate,
+    response: Response,
+) -> AgreementRead:
+    agreements_flow.record_agreement(session, actor, facts, pledge_id, body)
+    return _agreement(session, actor, pledge_id, response)
+
+
+@agreements_router.patch(
+    "/pledges/{pledge_id}/agreement",
+    summary="Change a pledge's contribution agreement (staff)",
+    description=(
+        "Send the agreement's ETag as If-Match; a stale one gets 412. Setting `signed_on` commits the "
+        "pledge; "
+        "a new signature or schedule regenerates the generated obligations not yet submitted (submitted "
+        "and accepted ones, and those added by hand, stay)."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def change_agreement(
+    session: SessionDep,
+    actor: CurrentActor,
+    facts: FactsDep,
+    pledge_id: int,
+    body: AgreementUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> AgreementRead:
+    agreements_flow.change_agreement(session, actor, facts, pledge_id, body, precondition)
+    return _agreement(session, actor, pledge_id, response)
 
 
 @router.get(

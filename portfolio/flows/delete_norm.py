@@ -1,14 +1,12 @@
 """Deleting a norm from the catalogue: refused while a project names it (the projects say which), and
-for the norms shipped with the product (the catalogue's own rule). Its route is here too."""
+for the norms shipped with the product (the catalogue's own rule). Its route is the norms' own
+(:mod:`portfolio.norms.router`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
 from sqlmodel import Session
 
-from portfolio.auth import CurrentActor, requires
-from portfolio.db import SessionDep
-from portfolio.errors import Conflict, problem_responses
+from portfolio.errors import Conflict
 from portfolio.norms import service as norms_service
 from portfolio.norms.models import Norm
 from portfolio.projects import service as projects_service
@@ -29,17 +27,3 @@ def delete_norm(session: Session, actor: Actor, code: str) -> Norm:
             f"{len(codes)} project(s) name the norm '{norm.code}' ({shown}); take it off them first."
         )
     return norms_service.delete_norm(session, actor, norm.code)
-
-
-router = APIRouter(prefix="/api/v1/norms", tags=["Norms"], dependencies=requires("norms"))
-
-
-@router.delete(
-    "/{norm_code}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
-    summary="Delete a norm no project names (admin; never a shipped one)",
-    responses=problem_responses(401, 403, 404, 409, 503),
-)
-def delete_norm_route(session: SessionDep, actor: CurrentActor, norm_code: str) -> None:
-    delete_norm(session, actor, norm_code)

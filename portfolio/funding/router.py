@@ -6,6 +6,7 @@ from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
 from portfolio.facts import FactsDep
+from portfolio.flows import agreements as agreements_flow
 from portfolio.funding import service
 from portfolio.funding.models import Receipt
 from portfolio.funding.repository import PledgeFilters, PledgeRow
@@ -109,8 +110,16 @@ def update_pledge(
     return _with_etag(response, to_read(service.get_pledge_row(session, actor, pledge_id)))
 
 
-# Deleting a pledge (DELETE /pledges/{id}) is a route of portfolio.flows.router: one with a contribution
-# agreement is refused.
+# Deleting a pledge is a flow: one with a contribution agreement is refused.
+@pledges_router.delete(
+    "/{pledge_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a pledge recorded in error (one without receipts or an agreement)",
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
+)
+def delete_pledge(session: SessionDep, actor: CurrentActor, pledge_id: int, precondition: IfMatch) -> None:
+    agreements_flow.delete_pledge(session, actor, pledge_id, precondition)
 
 
 def _receipt_read(currency: str, receipt: Receipt) -> ReceiptRead:

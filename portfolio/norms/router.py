@@ -1,27 +1,26 @@
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.flows import delete_norm as delete_norm_flow
 from portfolio.norms import service
 from portfolio.norms.models import Norm
 from portfolio.norms.schemas import NormCreate, NormRead, NormUpdate
+from portfolio.norms.titles import title_in
 
 router = APIRouter(prefix="/api/v1/norms", tags=["Norms"], dependencies=requires("norms"))
 
 
-def asked_french(request: Request) -> bool:
-    """?lang=fr, else the first language of Accept-Language."""
-    asked = request.query_params.get("lang")
-    if asked:
-        return asked.lower().startswith("fr")
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return first.startswith("fr")
+def asked_language(request: Request) -> str:
+    """The language a label is asked in: ?lang=, else the first of Accept-Language (its primary tag)."""
+    asked = request.query_params.get("lang") or request.headers.get("accept-language", "").split(",")[0]
+    return asked.split(";")[0].strip().replace("_", "-").split("-")[0].lower()
 
 
-def to_read(norm: Norm, french: bool) -> NormRead:
+def to_read(norm: Norm, lang: str) -> NormRead:
     read = NormRead.model_validate(norm)
-    read.label = norm.title_fr if french and norm.title_fr else norm.title
+    read.label = title_in(norm, lang)
     return read
 
 
@@ -29,13 +28,13 @@ def to_read(norm: Norm, french: bool) -> NormRead:
     "", summary="The catalogue of OSCE norms projects implement", responses=problem_responses(401, 503)
 )
 def list_norms(session: SessionDep, request: Request) -> list[NormRead]:
-    french = asked_french(request)
-    return [to_read(n, french) for n in service.list_norms(session)]
+    lang = asked_language(request)
+    return [to_read(n, lang) for n in service.list_norms(session)]
 
 
 @router.get("/{norm_code}", summary="One norm", responses=problem_responses(401, 404, 503))
 def get_norm(session: SessionDep, request: Request, norm_code: str) -> NormRead:
-    return to_read(service.get_norm(session, norm_code), asked_french(request))
+    return to_read(service.get_norm(session, norm_code), asked_language(request))
 
 
 @router.post(
@@ -45,7 +44,7 @@ def get_norm(session: SessionDep, request: Request, norm_code: str) -> NormRead:
     responses=problem_responses(401, 403, 409, 422, 503),
 )
 def create_norm(session: SessionDep, request: Request, actor: CurrentActor, body: NormCreate) -> NormRead:
-    return to_read(service.create_norm(session, actor, body), asked_french(request))
+    return to_read(service.create_norm(session, actor, body), asked_language(request))
 
 
 @router.patch(
@@ -57,4 +56,15 @@ def update_norm(
     session: SessionDep, request: Request, actor: CurrentActor, norm_code: str, body: NormUpdate
 ) -> NormRead:
     norm, _ = service.update_norm(session, actor, norm_code, body)
-    return to_read(norm, asked_french(request))
+    return to_read(norm, asked_language(request))
+
+
+@router.delete(
+    "/{norm_code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a norm no project names (admin; never a shipped one)",
+    responses=problem_responses(401, 403, 404, 409, 503),
+)
+def delete_norm_route(session: SessionDep, actor: CurrentActor, norm_code: str) -> None:
+    delete_norm_flow.delete_norm(session, actor, norm_code)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.flows import follow_ups as follow_ups_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.processes import service
@@ -14,6 +15,7 @@ from portfolio.processes.schemas import (
     FollowUpPage,
     FollowUpRead,
     FollowUpState,
+    FollowUpUpdate,
     NationalProcessCreate,
     NationalProcessPage,
     NationalProcessRead,
@@ -186,4 +188,34 @@ def list_follow_ups(
     responses=problem_responses(401, 403, 404, 503),
 )
 def get_follow_up(session: SessionDep, follow_up_id: int, response: Response) -> FollowUpRead:
+    return read_follow_up(session, follow_up_id, response)
+
+
+# Its evidence is a document of the process: recording an outcome is a flow.
+@follow_ups_router.patch(
+    "/{follow_up_id}",
+    summary="Record a follow-up check's outcome, move it or name its owner (staff)",
+    description=(
+        "Send the check's ETag as If-Match; a stale one gets 412. `outcome` is recorded once (a check "
+        "already done: 409), dated `checked_on` (today if left out; neither in the future nor before the "
+        "process became operational or its last stage change: 422), and changes the process's stage on "
+        "that day, in its history and audited: `sustained` → stage sustained; `regressed` → one stage back "
+        "(operational → established, which drops its other open checks; sustained → operational, which "
+        "starts new checks from that day). `evidence_document_id` must be a document of the same national "
+        "process (upload it with `POST /api/v1/documents`, `owner_type` national_process). `due_on` moves a "
+        "check still due; `owner_id` names the staff member responsible."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def update_follow_up(
+    session: SessionDep,
+    actor: CurrentActor,
+    follow_up_id: int,
+    body: FollowUpUpdate,
+    precondition: IfMatch,
+    request: Request,
+    response: Response,
+) -> FollowUpRead:
+    months = follow_up_months(request)
+    follow_ups_flow.update_follow_up(session, actor, follow_up_id, body, precondition, months)
     return read_follow_up(session, follow_up_id, response)

@@ -11,6 +11,8 @@ from portfolio.audit.schemas import AuditEntryRead, AuditPage
 from portfolio.auth import CurrentActor, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem_responses
+from portfolio.flows import agreements as agreements_flow
+from portfolio.flows import delete_project as delete_project_flow
 from portfolio.pagination import Paging
 from portfolio.preconditions import IfMatch, set_etag
 from portfolio.projects import service
@@ -34,6 +36,7 @@ from portfolio.projects.schemas import (
     ProjectRead,
     ProjectSort,
     ProjectStatus,
+    ProjectUpdate,
     StatusChangeRead,
     TransitionCreate,
 )
@@ -164,8 +167,40 @@ async def get_project(session: SessionDep, project_id: int, response: Response) 
     return _with_etag(response, await run_in_threadpool(read))
 
 
-# Changing a project's details (PATCH /projects/{id}) and deleting one are routes of portfolio.flows.router:
-# a new end date moves the reporting obligations of its agreements.
+# Deleting a project and changing its details reach across domains (its national processes, its
+# agreements' reporting obligations): the routes call their flows.
+
+
+@router.delete(
+    "/{project_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a project that has no pledges",
+    responses=problem_responses(401, 403, 404, 409, 412, 503),
+)
+def delete_project(session: SessionDep, actor: CurrentActor, project_id: int, precondition: IfMatch) -> None:
+    delete_project_flow.delete_project(session, actor, project_id, precondition)
+
+
+@router.patch(
+    "/{project_id}",
+    summary="Change a project's details",
+    description=(
+        "A new `end_date` moves the reporting obligations its agreements' schedules generated and that are "
+        "not yet submitted (final reports, and the interim reports that fall before the end)."
+    ),
+    responses=WRITE_ERRORS,
+)
+def update_project(
+    session: SessionDep,
+    actor: CurrentActor,
+    project_id: int,
+    body: ProjectUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> ProjectRead:
+    agreements_flow.update_project(session, actor, project_id, body, precondition)
+    return _with_etag(response, to_read(service.get_project_row(session, project_id)))
 
 
 @lifecycle_router.post(

@@ -7,8 +7,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from portfolio.auth import CurrentActor, CurrentUser, requires
 from portfolio.db import SessionDep
 from portfolio.errors import problem, problem_responses
+from portfolio.flows import accounts as accounts_flow
 from portfolio.pagination import Paging
-from portfolio.preconditions import set_etag
+from portfolio.preconditions import IfMatch, set_etag
 from portfolio.users import service
 from portfolio.users.schemas import (
     SignInFailurePage,
@@ -17,6 +18,7 @@ from portfolio.users.schemas import (
     UserCreate,
     UserPage,
     UserRead,
+    UserUpdate,
 )
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["Accounts"])
@@ -119,5 +121,32 @@ def sign_in_failures(session: SessionDep, paging: Paging) -> SignInFailurePage:
 )
 def get_user(session: SessionDep, user_id: int, response: Response) -> UserRead:
     user = service.get_user(session, user_id)
+    set_etag(response, user.version)
+    return UserRead.model_validate(user)
+
+
+# Letting go of an account's reporting obligations and follow-up checks is a flow.
+@users_router.patch(
+    "/{user_id}",
+    summary="Change an account: role, State, deactivate, reset password (admin)",
+    description=(
+        "An account deactivated, or moved to a role that may not be responsible for reports and checks "
+        "(manager, donor), lets go of the reporting obligations and follow-up checks still due that it "
+        "owned: they are left without an owner (audited), so that their reminders go to all staff."
+    ),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 503),
+)
+def update_user(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentActor,
+    user_id: int,
+    body: UserUpdate,
+    precondition: IfMatch,
+    response: Response,
+) -> UserRead:
+    user, _ = accounts_flow.update_account(
+        session, actor, user_id, body, request.app.state.hasher, precondition
+    )
     set_etag(response, user.version)
     return UserRead.model_validate(user)

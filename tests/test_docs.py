@@ -1,13 +1,30 @@
-"""The API docs page works on a closed network: nothing is loaded from another host."""
+"""The documentation: the API docs page works on a closed network (nothing is loaded from another host) and
+its examples work as they stand; the README stays a door to the manual in docs/, whose configuration
+reference is generated from the code and whose links all lead somewhere."""
 
 import re
+import tomllib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from portfolio.config import REGENERATE, Settings, settings_markdown
 from portfolio.demo import load_demo_data
 from tests.factories import ok
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+# The README's two quick-start commands, exactly: the first day's, and the suite's (which .ci/run runs).
+SERVE = (
+    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/portfolio demo-data "
+    "&& .venv/bin/portfolio serve"
+)
+TEST = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest"
+GUIDES = ("guide-staff.md", "guide-donor.md", "guide-manager.md", "guide-admin.md")
+MANUAL = (*GUIDES, "operations.md", "configuration.md", "api.md", "developer.md")
 
 
 def test_docs_page_and_its_assets_are_served_by_the_app(anon):
@@ -85,3 +102,95 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
                 assert response.status_code in (200, 201), f"{method.upper()} {path}: {response.text}"
                 tried += 1
     assert tried >= 15
+
+
+# -- the manual ---------------------------------------------------------------------------------------
+
+
+def test_the_configuration_reference_is_what_the_settings_say():
+    written = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert written == settings_markdown(), (
+        f"docs/configuration.md differs from the Settings class: regenerate it with `{REGENERATE}`"
+    )
+
+
+def test_every_setting_says_what_it_does_and_is_in_the_reference():
+    reference = settings_markdown()
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} has no description for docs/configuration.md"
+        assert f"`PORTFOLIO_{name.upper()}`" in reference, name
+    assert "Other settings" not in reference, "a setting is in no section of portfolio.config.SECTIONS"
+
+
+def test_the_readme_is_a_door_with_the_quick_start_as_it_was():
+    readme = README.read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)\n```", quick_start, flags=re.DOTALL)
+    assert blocks[:2] == [SERVE, TEST]
+    for name in MANUAL:
+        assert f"(docs/{name})" in readme, f"the README's map leaves out docs/{name}"
+
+
+def test_ci_installs_and_tests_exactly_as_the_readme_says():
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in run.splitlines() if line.startswith("python3 -m venv")]
+    assert commands, ".ci/run no longer installs with the README's command"
+    assert all(line == TEST or line.startswith(TEST + " ") for line in commands), commands
+
+
+def test_every_document_opens_with_its_contents():
+    for name in MANUAL:
+        head = (DOCS / name).read_text(encoding="utf-8").splitlines()[:12]
+        assert head[0].startswith("# "), name
+        assert any(line.startswith("Contents") for line in head), f"docs/{name} has no contents at its top"
+
+
+def _anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a document's headings (code blocks left out)."""
+    anchors: set[str] = set()
+    fenced = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if fenced or not re.match(r"#{1,6} ", line):
+            continue
+        text = line.lstrip("#").strip().replace("`", "").lower()
+        slug = re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+        anchor, n = slug, 0
+        while anchor in anchors:
+            n += 1
+            anchor = f"{slug}-{n}"
+        anchors.add(anchor)
+    return anchors
+
+
+def _links(markdown: str) -> list[str]:
+    """Every link target of a document, outside its code blocks."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.DOTALL)
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+def test_every_relative_link_of_the_readme_and_the_manual_leads_somewhere():
+    broken = []
+    for page in [README, *sorted(DOCS.glob("*.md"))]:
+        for target in _links(page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", target):
+                continue  # http://…, https://…, mailto:…
+            path, _, anchor = target.partition("#")
+            goal = (page.parent / path).resolve() if path else page
+            where = f"{page.relative_to(ROOT)} → {target}"
+            if not goal.exists():
+                broken.append(f"{where}: no such file")
+            elif anchor and goal.suffix == ".md" and anchor not in _anchors(goal.read_text(encoding="utf-8")):
+                broken.append(f"{where}: no such heading")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_architecture_contract_is_in_the_developer_guide():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = [c["name"] for c in config["tool"]["importlinter"]["contracts"]]
+    guide = (DOCS / "developer.md").read_text(encoding="utf-8")
+    assert contracts
+    missing = [name for name in contracts if name not in guide]
+    assert not missing, f"docs/developer.md does not name: {missing}"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from dashboards.labels import _
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import Area, ProjectStatus
-from portfolio.web.i18n import LOCALES, translations
+from portfolio.web.i18n import DEFAULT, LOCALES, translations
 
 LANGUAGES = LOCALES
 FIELDS = ("year_from", "year_to", "area", "beneficiary", "status", "lang")
@@ -39,7 +39,7 @@ class Filters:
         pairs = {
             k: getattr(values, k)
             for k in FIELDS
-            if getattr(values, k) not in (None, "") and not (k == "lang" and getattr(values, k) == "en")
+            if getattr(values, k) not in (None, "") and not (k == "lang" and getattr(values, k) == DEFAULT)
         }
         return ("?" + urlencode(pairs)) if pairs else ""
 
@@ -72,7 +72,7 @@ def parse(raw: Mapping[str, str], participating: Collection[str] | Callable[[], 
     out and named in ``errors``. ``participating`` is the set of codes a beneficiary may take (or a function
     giving it, called only when a beneficiary is given)."""
     lang = (raw.get("lang") or "en").strip().lower()
-    lang = lang if lang in LANGUAGES else "en"
+    lang = lang if lang in LANGUAGES else DEFAULT
     gettext = translations(lang).gettext
     errors: list[tuple[str, str]] = []
 

@@ -32,7 +32,7 @@ from portfolio.errors import Forbidden, NotFound
 from portfolio.projects.measures import BY_CODE
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
-from portfolio.web.i18n import Formats, request_lang, translations
+from portfolio.web.i18n import DEFAULT, Formats, request_lang, translations
 from portfolio.web.render import SECURITY_HEADERS, Templates
 from portfolio.web.session import page_user
 
@@ -619,7 +619,7 @@ def period_pdf(request: Request, session: SessionDep, user: Reader) -> Response:
     form = _form(request)
     if form.errors:
         return _refused(form)
-    suffix = "" if form.lang == "en" else f"-{form.lang}"
+    suffix = "" if form.lang == DEFAULT else f"-{form.lang}"
     return Response(
         pdf_bytes(session, form),
         media_type="application/pdf",

@@ -35,6 +35,7 @@ VIEWPORT = {"width": 1300, "height": 900}
 LOGIN = {
     "en": ("E-mail", "Password", "Log in"),
     "fr": ("Courriel", "Mot de passe", "Se connecter"),
+    "ru": ("Эл. почта", "Пароль", "Войти"),
 }
 
 

@@ -40,7 +40,14 @@ def open_project(client: TestClient) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("lang", "typed"),
-    [("fr", "1 250 000,50"), ("fr", "1\u202f250\u202f000,50"), ("en", "1,250,000.50"), ("en", "1250000.50")],
+    [
+        ("fr", "1 250 000,50"),
+        ("fr", "1\u202f250\u202f000,50"),
+        ("ru", "1 250 000,50"),
+        ("ru", "1\xa0250\xa0000,50"),
+        ("en", "1,250,000.50"),
+        ("en", "1250000.50"),
+    ],
 )
 def test_a_pledge_typed_as_the_page_writes_numbers_is_stored_exactly(
     app, accounts, client, open_project, lang, typed
@@ -166,19 +173,20 @@ def said_templates() -> set[str]:
     return found
 
 
-def test_every_message_said_in_the_pages_language_has_french_with_the_same_placeholders():
+@pytest.mark.parametrize("lang", ["fr", "ru"])
+def test_every_message_said_in_the_pages_language_is_translated_with_the_same_placeholders(lang):
     import re
 
     from portfolio.web.i18n import catalogue
 
-    french = catalogue("fr")
+    translated = catalogue(lang)
     templates = said_templates()
     assert len(templates) > 25  # the scan finds them
-    missing = sorted(t for t in templates if french.get(t) is None)
+    missing = sorted(t for t in templates if translated.get(t) is None)
     assert missing == []
     lost = sorted(
         t
         for t in templates
-        if set(re.findall(r"%\(\w+\)s", t)) != set(re.findall(r"%\(\w+\)s", french[t].string))
+        if set(re.findall(r"%\(\w+\)s", t)) != set(re.findall(r"%\(\w+\)s", translated[t].string))
     )
     assert lost == []

@@ -329,7 +329,7 @@ def _pdf(client, tmp_path, name: str, **params: str):
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"] == "application/pdf"
     # the file's name in the statement's language: a French reader's download says "relevé"
-    word = "releve" if params.get("lang") == "fr" else "statement"
+    word = {"fr": "releve", "ru": "otchet"}.get(params.get("lang", "en"), "statement")
     assert f"{word}-DEU-2025-01-01-2025-12-31.pdf" in response.headers["content-disposition"]
     path = tmp_path / name
     path.write_bytes(response.content)
@@ -372,6 +372,20 @@ def test_the_french_pdf_reads_french_with_french_numbers(client, funded, tmp_pat
     assert "37,8 %" in text  # its share of the depot's budget
     assert "Pledged in the period" not in text
     _save_pages(path, "statement-pdf-fr")
+
+
+@needs_poppler
+def test_the_russian_pdf_reads_russian_in_cyrillic_with_russian_numbers(client, funded, tmp_path):
+    path = _pdf(client, tmp_path, "deu-ru.pdf", lang="ru")
+    fonts = [line.split() for line in poppler("pdffonts", str(path)).splitlines()[2:]]
+    assert fonts and all(row[-5] == "yes" for row in fonts), fonts  # Cyrillic glyphs embedded
+    text = flat(poppler("pdftotext", str(path), "-")).replace("\xa0", " ").replace("\u202f", " ")
+    assert "Отчет о взносах: Германия" in text  # the State's name from CLDR's Russian
+    assert "48 000,00 €" in text and "33 500,00 €" in text
+    assert "Объявлено за период" in text
+    assert "37,8 %" in text
+    assert "Pledged in the period" not in text and "Germany" not in text
+    _save_pages(path, "statement-pdf-ru")
 
 
 @needs_poppler

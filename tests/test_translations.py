@@ -1,6 +1,7 @@
-"""Every text a person can see has its French: the strings marked for translation in the code and the
-templates (found by Babel's extractor, as ``pybabel extract`` finds them) against the French catalogue the
-pages use. A new English string without French fails here, with the file and line where it is."""
+"""Every text a person can see has its translation in every language of the site (French, Russian…): the
+strings marked for translation in the code and the templates (found by Babel's extractor, as ``pybabel
+extract`` finds them) against each language's catalogue the pages use. A new English string without its
+translation fails here, with the language, the file and the line where it is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
-from portfolio.web.i18n import LOCALE_DIR, catalogue
+from portfolio.web.i18n import DEFAULT, LOCALE_DIR, LOCALES, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("portfolio", "dashboards")
@@ -22,6 +23,8 @@ OPTIONS = {
 }
 # ``pgettext("pledge status", "Pledged")``: a message in a context, its own message beside "Pledged"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
+TRANSLATED = [lang for lang in LOCALES if lang != DEFAULT]
+each_language = pytest.mark.parametrize("lang", TRANSLATED)
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 
 
@@ -59,30 +62,33 @@ def test_the_extractor_finds_the_pages_strings(strings):
     assert len(strings) > 150
 
 
-def test_every_visible_string_has_a_french_translation(strings):
-    french = catalogue("fr")
+@each_language
+def test_every_visible_string_has_a_translation(strings, lang):
+    french = catalogue(lang)
     missing = []
     for (msgid, context), places in sorted(strings.items(), key=lambda kv: kv[1][0]):
         message = french.get(msgid, context=context)
         if message is None or not message.string or message.fuzzy:
             missing.append(f"{', '.join(places)}: {shown(msgid, context)}")
-    assert not missing, f"{len(missing)} string(s) without French:\n" + "\n".join(missing)
+    assert not missing, f"{len(missing)} string(s) without {lang}:\n" + "\n".join(missing)
 
 
-def test_every_message_in_a_context_is_one_the_sources_mark(strings):
+@each_language
+def test_every_message_in_a_context_is_one_the_sources_mark(strings, lang):
     """A ``msgctxt`` entry nothing asks for is French no page shows: a context misspelt in a catalogue or
     in the code."""
     unused = [
         f"{message.id!r} (context {message.context!r})"
-        for message in catalogue("fr")
+        for message in catalogue(lang)
         if message.context is not None and (message.id, message.context) not in strings
     ]
     assert not unused, "\n".join(unused)
 
 
-def test_no_translation_loses_or_invents_a_placeholder():
+@each_language
+def test_no_translation_loses_or_invents_a_placeholder(lang):
     unbalanced = []
-    for message in catalogue("fr"):
+    for message in catalogue(lang):
         if not message.id or not message.string:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -95,13 +101,15 @@ def test_no_translation_loses_or_invents_a_placeholder():
     assert not unbalanced, "\n".join(unbalanced)
 
 
-def test_every_catalogue_file_is_valid_french_utf8():
-    files = sorted((LOCALE_DIR / "fr" / "LC_MESSAGES").glob("*.po"))
-    assert {"dashboards.po", "messages.po"} <= {f.name for f in files}
+@each_language
+def test_every_catalogue_file_is_valid_utf8_of_its_language(lang):
+    files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
+    french = {f.name for f in (LOCALE_DIR / "fr" / "LC_MESSAGES").glob("*.po")}
+    assert {f.name for f in files} == french  # the same files in every language
     for path in files:
         head = path.read_text(encoding="utf-8")
         assert '"Content-Type: text/plain; charset=UTF-8\\n"' in head, path.name
-        assert '"Language: fr\\n"' in head, path.name
+        assert f'"Language: {lang}\\n"' in head, path.name
 
 
 def test_the_extraction_config_for_pybabel_finds_the_same_strings(strings):

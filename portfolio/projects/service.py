@@ -17,6 +17,7 @@ from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, Validati
 from portfolio.facts import Facts
 from portfolio.money import plain, ratio, shortfall
 from portfolio.norms import service as norms_service
+from portfolio.norms.titles import title_in
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import repository
@@ -815,9 +816,9 @@ def projects_naming_norm(session: Session, norm_code: str) -> list[str]:
     return repository.codes_naming_norm(session, norm_code)
 
 
-def norm_titles(session: Session, codes: list[str]) -> dict[str, tuple[str, str]]:
-    """English and French titles of these norms, by code: how a project's page names them."""
-    return {c: (n.title, n.title_fr or n.title) for c, n in norms_service.titles(session, codes).items()}
+def norm_titles(session: Session, codes: list[str], lang: str) -> dict[str, str]:
+    """These norms' titles in ``lang``, by code: how a project's page names them."""
+    return {c: title_in(n, lang) for c, n in norms_service.titles(session, codes).items()}
 
 
 def largest_other_budget(session: Session, project_id: int | None = None) -> Decimal | None:

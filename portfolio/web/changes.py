@@ -328,7 +328,7 @@ class Lookups:
     states: Mapping[str, str]
     emails: Mapping[int, str]
     projects: dict[int, str] = field(default_factory=dict)
-    norms: dict[str, tuple[str, str]] = field(default_factory=dict)
+    norms: dict[str, str] = field(default_factory=dict)  # a norm's title in the page's language, by code
     facts: dict[tuple[str, Any], dict[str, Any]] = field(default_factory=dict)
     existing: set[tuple[str, Any]] = field(default_factory=set)
     deleted: set[tuple[str, Any]] = field(default_factory=set)
@@ -507,11 +507,7 @@ class _Teller:
                 return escape(self.gettext("Unknown account"))
             return Markup('<a href="/accounts/{}">{}</a>').format(e.entity_id, email)
         if entity == "norm":
-            titles = self.lookups.norms.get(str(key))
-            title = (titles[1] if self.lang == "fr" else titles[0]) if titles else None
-            title = (
-                title or fact.get("title_fr" if self.lang == "fr" else "title") or fact.get("title") or key
-            )
+            title = self.lookups.norms.get(str(key)) or fact.get("title") or key
             return self.say(_("Norm “%(title)s”"), title=title)
         if entity == "exchange_rate":
             currency, month = fact.get("currency"), fact.get("month")
@@ -655,10 +651,7 @@ class _Teller:
         return escape(str(raw))
 
     def _norm_title(self, code: str) -> str:
-        titles = self.lookups.norms.get(code)
-        if titles is None:
-            return code
-        return (titles[1] if self.lang == "fr" else titles[0]) or code
+        return self.lookups.norms.get(code) or code
 
     def _schedule(self, schedule: Any) -> str:
         """An agreement's reporting schedule, in the words of the agreement's page."""
@@ -815,7 +808,7 @@ def look_up(session: Session, viewer: Actor, entries: list[AuditEntry], lookups:
             for side in _pair((e.changes or {}).get("norms")):
                 norms.update(str(code) for code in side or [])
     if norms:
-        lookups.norms.update(projects_service.norm_titles(session, sorted(norms)))
+        lookups.norms.update(projects_service.norm_titles(session, sorted(norms), lookups.lang))
 
 
 def _parts_projects(entries: list[AuditEntry], lookups: Lookups, entity: str, name: str) -> list[int]:

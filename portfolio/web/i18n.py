@@ -56,6 +56,7 @@ class Language:
 LANGUAGES: dict[str, Language] = {
     "en": Language("en", "English"),
     "fr": Language("fr", "Français", colon="\u00a0: "),
+    "ru": Language("ru", "Русский"),
 }
 LOCALES = tuple(LANGUAGES)
 DEFAULT = "en"

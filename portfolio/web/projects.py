@@ -397,7 +397,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     back = f"/projects/{project_id}"
     documents = documents_panel(session, user, lang, OwnerType.project, project_id, back)
     interests = interests_context(request, session, user, project_id)
-    norm_titles = projects_service.norm_titles(session, row.lists["norms"])
+    norm_titles = projects_service.norm_titles(session, row.lists["norms"], lang)
     trail: list[ChangeLine] = []
     if see_trail:
         # The trail names the project's records from what the page has loaded: no statement of its own.

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from portfolio.users.models import User
-from portfolio.web.i18n import LANGUAGES, LOCALES, Formats, request_lang, translations
+from portfolio.web.i18n import DEFAULT, LANGUAGES, LOCALES, Formats, request_lang, translations
 from portfolio.web.session import CSRF_FIELD, csrf_token, may
 
 HERE = Path(__file__).parent
@@ -91,6 +91,7 @@ class Templates:
                 lang=lang,
                 language=LANGUAGES[lang],
                 languages=LANGUAGES,
+                DEFAULT_LANG=DEFAULT,
                 CSRF_FIELD=CSRF_FIELD,
                 may=may,
             )

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 
 from portfolio.web.i18n import Formats
 from tests.conftest import Account
-from tests.factories import PASSWORD, make_pledge, make_project, ok
+from tests.factories import make_pledge, make_project, ok
+from tests.test_web_project_forms import login
 
 EN = Formats("en")
 FR = Formats("fr")
@@ -45,17 +46,7 @@ BARE_IDS = re.compile(r"\b(project|pledge|projet|annonce|user)\s+\d+\b", re.I)
 
 def log_in(app: FastAPI, account: Account) -> TestClient:
     """A browser-like client logged in through the login form."""
-    browser = TestClient(app)
-    page = browser.get("/login")
-    token = TOKEN.search(page.text)
-    assert token is not None
-    answer = browser.post(
-        "/login",
-        data={"email": account.email, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
+    return login(app, account)
 
 
 def submit(browser: TestClient, url: str, data: dict[str, Any]) -> None:

@@ -186,12 +186,13 @@ EXPORT_DESCRIPTION = (
 SKIPPED_LISTED = 20  # projects named in the X-IATI-Skipped header; the document's comment names all
 
 IATI_DESCRIPTION = (
-    "One `iati-activity` per project; takes the project list's filters. Mapping: see the README. A donor "
-    "account's file holds its own State's pledges, receipts and participation only (project-level "
-    "figures such as the budget stay). A project with neither a start date nor an actual start (entry "
-    "into implementation) is left out: `X-IATI-Skipped-Count` gives how many were, `X-IATI-Skipped` "
-    f"names the first {SKIPPED_LISTED} with the reason (`CODE (no start date), …`), and a comment at the "
-    "top of the document names them all. 404 when nothing is left to publish."
+    "One `iati-activity` per project; takes the project list's filters. Mapping: docs/api.md, section "
+    "IATI 2.03. A donor account's file holds its own State's pledges, receipts and participation only "
+    "(project-level figures such as the budget stay). A project with neither a start date nor an "
+    "actual start (entry into implementation) is left out: `X-IATI-Skipped-Count` gives how many "
+    f"were, `X-IATI-Skipped` names the first {SKIPPED_LISTED} with the reason (`CODE (no start date), "
+    "…`), and a comment at the top of the document names them all. 404 when nothing is left to "
+    "publish."
 )
 SKIPPED_HEADERS = {
     "X-IATI-Skipped-Count": {

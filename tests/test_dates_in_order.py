@@ -252,7 +252,7 @@ def test_the_pages_refuse_dates_out_of_order_beside_the_field(client, staff):
     }
     response = send(staff, f"/pledges/{pledge['id']}/agreement", agreement)
     assert response.status_code == 422
-    assert "pledged on 2025-12-07" in error_of(response, "signed_on")
+    assert "pledged on Dec 7, 2025" in error_of(response, "signed_on")
     assert_problem(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"), 404)
 
     project_edit = {
@@ -266,7 +266,7 @@ def test_the_pages_refuse_dates_out_of_order_beside_the_field(client, staff):
     }
     response = send(staff, f"/projects/{project['id']}/edit", project_edit)
     assert response.status_code == 422
-    assert "pledged on 2025-12-07" in error_of(response, "request_date")
+    assert "pledged on Dec 7, 2025" in error_of(response, "request_date")
 
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}"))["received"] == "0.00"
     assert ok(client.get(f"/api/v1/projects/{project['id']}"))["request_date"] == "2025-06-02"

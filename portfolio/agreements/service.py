@@ -34,7 +34,7 @@ from portfolio.agreements.schemas import (
 )
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor
@@ -117,17 +117,27 @@ def _visible_to(viewer: Actor, donor: str) -> bool:
 def _check_dates(signed_on: date | None, valid_until: date | None, pledged_on: date | None) -> None:
     errors = []
     if signed_on is not None and signed_on > date.today():
-        errors.append(FieldError(("body", "signed_on"), f"{signed_on} is in the future"))
+        errors.append(FieldError(("body", "signed_on"), Said("%(day)s is in the future", day=signed_on)))
     elif signed_on is not None and pledged_on is not None and signed_on < pledged_on:
         errors.append(
             FieldError(
                 ("body", "signed_on"),
-                f"An agreement cannot be signed before its pledge (pledged on {pledged_on}).",
+                Said(
+                    "An agreement cannot be signed before its pledge (pledged on %(pledged_on)s).",
+                    pledged_on=pledged_on,
+                ),
             )
         )
     if signed_on is not None and valid_until is not None and valid_until < signed_on:
         errors.append(
-            FieldError(("body", "valid_until"), f"{valid_until} is before the signature ({signed_on})")
+            FieldError(
+                ("body", "valid_until"),
+                Said(
+                    "%(valid_until)s is before the signature (%(signed_on)s)",
+                    valid_until=valid_until,
+                    signed_on=signed_on,
+                ),
+            )
         )
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
@@ -314,7 +324,7 @@ def _settle_status(obligation: Obligation, values: dict[str, Any]) -> dict[str, 
     errors: list[FieldError] = []
     for name in ("submitted_on", "accepted_on"):
         if values.get(name) is not None and values[name] > today:
-            errors.append(FieldError(("body", name), f"{values[name]} is in the future"))
+            errors.append(FieldError(("body", name), Said("%(day)s is in the future", day=values[name])))
     if status == ObligationStatus.due:
         for name in ("submitted_on", "accepted_on"):
             if values.get(name) is not None:

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.config import get_settings
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.processes import repository
@@ -82,7 +82,9 @@ def _check_name_free(session: Session, state: str, name: str, own_id: int | None
 
 def _check_established_on(established_on: date | None) -> None:
     if established_on is not None and established_on > date.today():
-        raise ValidationFailed.field(("body", "established_on"), f"{established_on} is in the future")
+        raise ValidationFailed.field(
+            ("body", "established_on"), Said("%(day)s is in the future", day=established_on)
+        )
 
 
 def _change_date(on: date | None, established_on: date | None = None) -> tuple[date, str]:
@@ -95,7 +97,7 @@ def _change_date(on: date | None, established_on: date | None = None) -> tuple[d
     today = date.today()
     on = on or today
     if on > today:
-        raise ValidationFailed.field(("body", "stage_changed_on"), f"{on} is in the future")
+        raise ValidationFailed.field(("body", "stage_changed_on"), Said("%(day)s is in the future", day=on))
     return on, "stage_changed_on"
 
 
@@ -189,7 +191,11 @@ def update_process(
         if history and on < history[-1].changed_on:
             raise ValidationFailed.field(
                 ("body", field),
-                f"{on} is before the previous stage change on {history[-1].changed_on}",
+                Said(
+                    "%(on)s is before the previous stage change on %(last)s",
+                    on=on,
+                    last=history[-1].changed_on,
+                ),
             )
         session.add(
             NationalProcessStageChange(

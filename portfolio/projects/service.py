@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
-from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, Said, ValidationFailed
 from portfolio.facts import Facts
 from portfolio.money import plain, ratio, shortfall
 from portfolio.norms import service as norms_service
@@ -194,12 +194,17 @@ def _check_code_free(facts: Facts, code: str, own_id: int | None = None) -> None
 
 def _check_dates(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and end < start:
-        raise ValidationFailed.field(("body", "end_date"), f"end_date {end} is before start_date {start}")
+        raise ValidationFailed.field(
+            ("body", "end_date"),
+            Said("the end date (%(end)s) is before the start date (%(start)s)", end=end, start=start),
+        )
 
 
 def _check_request_date(requested: date) -> None:
     if requested > date.today():
-        raise ValidationFailed.field(("body", "request_date"), f"{requested} is in the future")
+        raise ValidationFailed.field(
+            ("body", "request_date"), Said("%(day)s is in the future", day=requested)
+        )
 
 
 def check_new_project(
@@ -303,11 +308,15 @@ def imported_on(
     today = date.today()
     if on is not None:
         if on > today:
-            raise ValidationFailed.field(("body", "status_on"), f"{on} is in the future")
+            raise ValidationFailed.field(("body", "status_on"), Said("%(day)s is in the future", day=on))
         if on < requested:
             raise ValidationFailed.field(
                 ("body", "status_on"),
-                f"{on} is before the request on {requested}, the previous status change",
+                Said(
+                    "%(on)s is before the request on %(requested)s, the previous status change",
+                    on=on,
+                    requested=requested,
+                ),
             )
         return on
     own = {ProjectStatus.completed: end, ProjectStatus.implementation: start}.get(to)
@@ -371,14 +380,20 @@ def _move_request(session: Session, facts: Facts, project: Project, requested: d
     if pledged is not None and requested > pledged:
         raise ValidationFailed.field(
             ("body", "request_date"),
-            f"A request cannot be dated after a pledge to its project (pledged on {pledged}).",
+            Said(
+                "A request cannot be dated after a pledge to its project (pledged on %(pledged)s).",
+                pledged=pledged,
+            ),
         )
     history = repository.status_history(session, project_id)
     if history and history[0].from_status is None:
         later = history[1].changed_on if len(history) > 1 else None
         if later is not None and requested > later:
             raise ValidationFailed.field(
-                ("body", "request_date"), f"{requested} is after the status change on {later}"
+                ("body", "request_date"),
+                Said(
+                    "%(requested)s is after the status change on %(later)s", requested=requested, later=later
+                ),
             )
         history[0].changed_on = requested
 
@@ -515,7 +530,7 @@ def transition(
             back = f"to {target[0]}, the status it left" if target else "nowhere: it has no earlier status"
             raise TransitionNotAllowed(f"A {current} project can only be reopened {back}.")
         if not note.strip():
-            raise ValidationFailed.field(("body", "note"), "say why the project is reopened")
+            raise ValidationFailed.field(("body", "note"), Said("say why the project is reopened"))
         before_hold = target[1]
     else:
         if actor.role not in MOVERS:
@@ -533,11 +548,12 @@ def transition(
     today = date.today()
     on = on or today
     if on > today:
-        raise ValidationFailed.field(("body", "on"), f"{on} is in the future")
+        raise ValidationFailed.field(("body", "on"), Said("%(day)s is in the future", day=on))
     last = repository.last_status_change(session, project_id)
     if last is not None and on < last.changed_on:
         raise ValidationFailed.field(
-            ("body", "on"), f"{on} is before the previous status change on {last.changed_on}"
+            ("body", "on"),
+            Said("%(on)s is before the previous status change on %(last)s", on=on, last=last.changed_on),
         )
     project.status_before_hold = before_hold
     project.status = to
@@ -605,7 +621,7 @@ PART_NOT_FOUND: dict[type[Milestone | Indicator], type[NotFound]] = {
 
 def _check_done_on(done_on: date | None) -> None:
     if done_on is not None and done_on > date.today():
-        raise ValidationFailed.field(("body", "done_on"), f"{done_on} is in the future")
+        raise ValidationFailed.field(("body", "done_on"), Said("%(day)s is in the future", day=done_on))
 
 
 INDICATOR_FIELDS = (

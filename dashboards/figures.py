@@ -39,16 +39,12 @@ from dashboards.queries import (
     StageCount,
     StatusLine,
 )
+from portfolio.marking import mark as _
 from portfolio.money import plain
 
 COLOURS = {"pledged": "#1f5f99", "received": "#4aa35a", "budget": "#b9c4cf", "gap": "#d0623b"}
 STAGE_COLOURS = ["#d9d9d9", "#9ecae1", "#4292c6", "#08519c"]
 STAGES = ["planned", "established", "operational", "sustained"]
-
-
-def _(text: str) -> str:
-    """Marks a text for translation (French in ``charts.po``); translated when a page is shown."""
-    return text
 
 
 # The charts' own words, beside the dashboards' catalogue in ``dashboards.labels``.

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
-from dashboards.labels import _
+from portfolio.marking import mark as _
 from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import Area, ProjectStatus
 from portfolio.web.i18n import DEFAULT, LOCALES, translations

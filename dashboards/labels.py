@@ -8,18 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from portfolio.marking import mark as _
+from portfolio.marking import mark_in_context as pgettext
 from portfolio.web.i18n import PLEDGE_STATUS, Formats, translations
-
-
-def _(text: str) -> str:
-    """Marks a text for translation; it is translated when a page is shown, in that page's language."""
-    return text
-
-
-def pgettext(context: str, text: str) -> str:
-    """Marks a text said in ``context`` for translation; it is translated with that context when shown."""
-    return text
-
 
 CATALOGUE: dict[str, str] = {
     # navigation and layout

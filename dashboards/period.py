@@ -29,6 +29,7 @@ from dashboards.labels import Labels
 from dashboards.printing import bar_chart_svg, pdf_from_html
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, NotFound
+from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
 from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
@@ -44,11 +45,6 @@ router = APIRouter(prefix="/reports", include_in_schema=False)
 SHOWN = 500
 PRINTED = 100
 CHART_ROWS = 10
-
-
-def _(text: str) -> str:
-    """Marks a text for translation; it is translated when the report is written, in its language."""
-    return text
 
 
 # -- the period asked for ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, distinct, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from dashboards.queries import state_names as state_names  # the report's States, named as the pages name them
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessStageChange
@@ -25,8 +26,6 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectStatusChange,
 )
-from portfolio.states.models import State
-from portfolio.states.names import names_in
 
 ZERO = Decimal("0.00")
 COMMITTED = ("committed", "paid")  # a pledge whose agreement is signed (paid: and settled)
@@ -358,8 +357,3 @@ def open_needs(session: Session, period: Period) -> list[OpenNeed]:
         OpenNeed(int(i), str(c), str(t), names.get(int(i), ()), str(s), _money(b), _money(p))
         for i, c, t, s, b, p in rows
     ]
-
-
-def state_names(session: Session, lang: str) -> dict[str, str]:
-    """Every State's name in ``lang`` (:func:`portfolio.states.names.name_in`), by code."""
-    return names_in(list(session.execute(sa_select(State)).scalars()), lang)

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 
 from dashboards.figures import COLOURS, MONEY, NUMBER, PERCENT, TEXT, Panel, Table, _layout, esc, table
-from dashboards.labels import CATALOGUE, Labels, _
+from dashboards.labels import CATALOGUE, Labels
 from dashboards.results_queries import CostSpread, MeasureSplit, MeasureTotal, NormLine, UnitCost
+from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE, MEASURES
 
 CATALOGUE["results"] = _("Results")  # the page's name in the dashboards' navigation

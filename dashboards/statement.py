@@ -25,6 +25,7 @@ from dashboards.labels import Labels
 from dashboards.printing import bar_chart_svg, pdf_from_html
 from dashboards.statement_queries import Period
 from portfolio import money
+from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
 from portfolio.transfer.sheets import formula_guard
 from portfolio.web.i18n import Formats, translations
@@ -38,11 +39,6 @@ CHART_ROWS = 12  # bars a chart draws: the largest; the tables hold every line
 SHOWN = 500
 PRINTED = 100
 templates = Templates(HERE / "templates")
-
-
-def _(text: str) -> str:
-    """Marks a text for translation (translated when the statement is written, in its language)."""
-    return text
 
 
 TEXT: dict[str, str] = {
@@ -786,7 +782,8 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                 ),
             )
         )
-        shared = [pr for pr in largest if pr.budget_eur][:CHART_ROWS]
+        # the projects with a budget to hold a share of (a request may have none yet), with that budget
+        shared = [(pr, pr.budget_eur) for pr in largest if pr.budget_eur][:CHART_ROWS]
         if shared:
             share_title = (
                 t("ch_share")
@@ -798,11 +795,11 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
                     "chart-share",
                     share_title,
                     bar_chart_svg(
-                        [pr.code for pr in shared],
+                        [pr.code for pr, _budget in shared],
                         [
                             (
                                 t("s_share"),
-                                [own.get(pr.id, ZERO) / (pr.budget_eur or 1) * 100 for pr in shared],
+                                [own.get(pr.id, ZERO) / budget * 100 for pr, budget in shared],
                             )
                         ],
                         title=share_title,

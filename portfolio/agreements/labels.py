@@ -4,11 +4,7 @@ calendar feed write them as they are."""
 
 from __future__ import annotations
 
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
+from portfolio.marking import mark as _
 
 KIND_LABELS = {
     "interim_narrative": _("Interim narrative report"),

@@ -8,10 +8,7 @@ not recorded (so women + men never exceed it).
 
 from dataclasses import dataclass
 
-
-def _(text: str) -> str:
-    """Marks an English label for the pages' catalogue (``measures.po``); it is translated where shown."""
-    return text
+from portfolio.marking import mark as _
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from portfolio.errors import AppError, FieldError, PreconditionFailed, Validatio
 from portfolio.flows import agreements as agreements_flow
 from portfolio.flows import reports as reports_flow
 from portfolio.funding import service as funding_service
+from portfolio.marking import mark as _
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
@@ -84,11 +85,6 @@ OBLIGATION_FIELDS = (
 )
 NEW_OBLIGATION_FIELDS = ("kind", "due_on", "owner_id", "note")
 LIST_FILTERS = ("project", "donor", "kind", "status", "due_after", "due_before")
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
 
 
 NOTICES = {

@@ -33,6 +33,7 @@ from portfolio.documents.schemas import document_categories
 from portfolio.errors import AppError
 from portfolio.funding import service as funding_service
 from portfolio.interests import service as interests_service
+from portfolio.marking import mark as _
 from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import Indicator, Milestone
@@ -51,12 +52,6 @@ from portfolio.web.processes import kind_labels as process_kind_labels
 from portfolio.web.processes import stage_labels as process_stage_labels
 from portfolio.web.project_interests import STATUS_LABELS as INTEREST_STATUS_LABELS
 from portfolio.web.project_labels import ACTIVITY_LABELS, AREA_LABELS, STATUS_LABELS
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
 
 T = TypeVar("T")
 Labels = Callable[[str], Mapping[str, str]]

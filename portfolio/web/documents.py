@@ -24,6 +24,7 @@ from portfolio.documents import service as documents_service
 from portfolio.documents.models import Document
 from portfolio.documents.schemas import Category, Language, OwnerType, Title, document_categories
 from portfolio.errors import AppError, FieldError, NotFound, ValidationFailed
+from portfolio.marking import mark as _
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
 from portfolio.users import service as users_service
@@ -62,11 +63,6 @@ LANGUAGES = (
     "uk",
     "uz",
 )
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
 
 
 NOTICES = {

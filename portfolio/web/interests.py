@@ -20,6 +20,7 @@ from portfolio.errors import AppError
 from portfolio.flows import interests as interests_flow
 from portfolio.interests import service as interests_service
 from portfolio.interests.schemas import InterestCreate
+from portfolio.marking import mark as _
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.states import service as states_service
@@ -38,11 +39,6 @@ PledgeWriter = Annotated[User, Depends(writer_of("pledges"))]
 FIELDS = ("donor", "amount", "currency", "note")
 PER_PAGE = 20
 OWN_LIMIT = 100
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
 
 
 PROJECT_STATUS_LABELS = {"seeking_funding": _("Seeking funding"), "implementation": _("Implementation")}

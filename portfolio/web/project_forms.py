@@ -44,6 +44,7 @@ from portfolio.web import unusual
 from portfolio.web.conflict import Change, changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, Typed, build, typed
 from portfolio.web.i18n import Formats, request_lang, translations
+from portfolio.web.project_labels import STATUS_LABELS
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
 
@@ -85,17 +86,9 @@ def hub(project_id: int, done: str) -> RedirectResponse:
 
 
 def status_labels(request: Request) -> dict[str, str]:
-    _ = _gettext(request)
-    return {
-        ProjectStatus.requested: _("Requested"),
-        ProjectStatus.assessment: _("Assessment"),
-        ProjectStatus.planning: _("Planning"),
-        ProjectStatus.seeking_funding: _("Seeking funding"),
-        ProjectStatus.implementation: _("Implementation"),
-        ProjectStatus.completed: _("Completed"),
-        ProjectStatus.cancelled: _("Cancelled"),
-        ProjectStatus.on_hold: _("On hold"),
-    }
+    """The project statuses in the page's language, as every project page names them."""
+    gettext = _gettext(request)
+    return {status: gettext(label) for status, label in STATUS_LABELS.items()}
 
 
 def project_choices(request: Request, session: Session) -> dict[str, list[tuple[str, str]]]:

@@ -12,17 +12,12 @@ from sqlmodel import Session
 
 from portfolio.interests import service as interests_service
 from portfolio.interests.models import Interest
+from portfolio.marking import mark as _
 from portfolio.projects import service as projects_service
 from portfolio.states import service as states_service
 from portfolio.users.models import User
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.session import actor_of, may
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
 
 NOTICES = {
     "interest-added": _("Your expression of interest was recorded. FSC staff will be in touch."),

@@ -2,11 +2,7 @@
 translated where they are shown: the register, the project page, home, and the audit trail's changes
 (:mod:`portfolio.web.changes`) say them alike."""
 
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
+from portfolio.marking import mark as _
 
 STATUS_LABELS = {
     "requested": _("Requested"),

@@ -24,6 +24,8 @@ from portfolio.db import SessionDep
 from portfolio.documents.schemas import OwnerType
 from portfolio.funding import service as funding_service
 from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  # the service's own type, re-exported
+from portfolio.marking import mark as _
+from portfolio.marking import mark_in_context as pgettext
 from portfolio.pagination import PageParams
 from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
@@ -58,17 +60,6 @@ PER_PAGE = 50
 TRAIL_LENGTH = 50
 OBLIGATION_ROWS = 50
 FILTER_FIELDS = ("status", "area", "beneficiary", "donor", "activity_type", "q", "funding")
-
-
-def _(text: str) -> str:
-    """Marks an English text for the catalogue; it is translated where it is shown."""
-    return text
-
-
-def pgettext(context: str, text: str) -> str:
-    """Marks an English text said in ``context`` for the catalogue; it is translated where it is shown,
-    with ``pgettext`` and the same context."""
-    return text
 
 
 # The `?done=` keys the project's pages redirect here with, and what the person is told.

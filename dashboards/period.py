@@ -3,9 +3,9 @@
 ``/reports/period?from=YYYY-MM-DD&to=YYYY-MM-DD`` (FSC staff, managers and admins; a donor account is
 refused, since the report shows every donor's money): the requests received, assessments, starts,
 completions and cancellations; the money pledged, committed and received, by donor, area and beneficiary;
-the outputs by standard measure; the national processes that moved stage; the open needs at the end. Each
-figure carries its definition; each table is also a CSV (``/reports/period/{table}.csv``) and the whole an
-A4 PDF (``/reports/period.pdf``), in English or French. Every number is read by
+the outputs by standard measure; the national processes that moved stage; the projects with an open gap at
+the end. Each figure carries its definition; each table is also a CSV (``/reports/period/{table}.csv``) and
+the whole an A4 PDF (``/reports/period.pdf``), in each language of the registry. Every number is read by
 :mod:`dashboards.period_queries`; this module only shapes and writes it."""
 
 from __future__ import annotations
@@ -278,12 +278,16 @@ DEFINITIONS = {
         " stage (–)."
     ),
     "open-needs": _(
-        "Projects seeking funding or in implementation at the end of the period (by their status history)"
-        " whose budget exceeds the pledges not withdrawn made up to that day. Budget as it stands today;"
+        "Projects neither completed nor cancelled at the end of the period (by their status history), at any"
+        " stage, whose budget exceeds the pledges not withdrawn made up to that day: the projects the"
+        " dashboards' open gap counts, on the period's last day. Budget as it stands today;"
         " gap = budget − pledged."
     ),
     "stage-changes": _("Changes of stage of national structures and procedures dated in the period."),
-    "open-gap": _("Σ gap of the open needs at the end of the period."),
+    "open-gap": _(
+        "Σ max(budget − pledged, 0) over the projects neither completed nor cancelled at the end of the"
+        " period, with the pledges made up to that day: the dashboards' open gap on the period's last day."
+    ),
 }
 
 
@@ -433,7 +437,11 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         w(_("Gap (EUR)")),
     ]
     needs_table = Table(
-        "open-needs", w(_("Open needs at the end of the period")), d["open-needs"], need_columns, need_rows
+        "open-needs",
+        w(_("Projects with an open gap at the end of the period")),
+        d["open-needs"],
+        need_columns,
+        need_rows,
     )
 
     open_gap = sum((n.gap_eur for n in needs), q.ZERO)
@@ -474,7 +482,7 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         ),
         Kpi(
             "open-needs",
-            w(_("Projects with an open need")),
+            w(_("Projects with an open gap")),
             len(needs),
             w.fmt.number(len(needs)),
             d["open-needs"],
@@ -494,7 +502,7 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         ("money", w(_("Money")), money),
         ("outputs", w(_("Outputs")), [output_table]),
         ("processes", w(_("National processes")), [process_table]),
-        ("needs", w(_("Open needs")), [needs_table]),
+        ("needs", w(_("Open gap")), [needs_table]),
     ]
     report = Report(
         form,

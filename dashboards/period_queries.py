@@ -11,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, or_
+from sqlalchemy import Select, case, distinct, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from dashboards.queries import CLOSED
 from dashboards.queries import state_names as state_names  # the report's States, named as the pages name them
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
@@ -26,12 +27,12 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectStatusChange,
 )
+from portfolio.projects.repository import open_gap_column
 
 ZERO = Decimal("0.00")
 COMMITTED = ("committed", "paid")  # a pledge whose agreement is signed (paid: and settled)
 # A move into implementation from these is a resumption (after a hold) or a reopening, not a start.
 NOT_A_START = ("on_hold", "completed", "cancelled")
-OPEN_NEED_STATUSES = ("seeking_funding", "implementation")
 TOTAL = "total"
 
 
@@ -306,7 +307,7 @@ def stage_moves(session: Session, period: Period) -> list[StageMove]:
     return [StageMove(int(i), str(s), str(n), str(k), f, str(t), on) for i, s, n, k, f, t, on in rows]
 
 
-# -- open needs at the end -----------------------------------------------------------------------
+# -- the open gap at the end ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -318,15 +319,14 @@ class OpenNeed:
     status: str
     budget_eur: Decimal
     pledged_eur: Decimal
-
-    @property
-    def gap_eur(self) -> Decimal:
-        return self.budget_eur - self.pledged_eur
+    gap_eur: Decimal
 
 
 def open_needs(session: Session, period: Period) -> list[OpenNeed]:
-    """Projects seeking funding or in implementation at the end of the period (by their status history)
-    whose budget exceeds Σ pledges not withdrawn pledged up to that day; largest gap first."""
+    """The projects with an open gap at the end of the period: neither completed nor cancelled by their
+    status history on that day, whose budget exceeds Σ pledges not withdrawn pledged up to it — the open
+    gap as the dashboards count it today (:func:`portfolio.projects.repository.open_gap_column`), on the
+    period's last day; largest gap first."""
     status = _status_on(period.end)
     pledged = (
         sa_select(col(Pledge.project_id).label("project_id"), func.sum(col(Pledge.amount_eur)).label("eur"))
@@ -335,7 +335,7 @@ def open_needs(session: Session, period: Period) -> list[OpenNeed]:
         .subquery("pledged_by_end")
     )
     pledged_eur = func.coalesce(pledged.c.eur, 0)
-    gap = col(Project.budget_eur) - pledged_eur
+    gap = open_gap_column(status.c.status, pledged_eur)
     query = (
         sa_select(
             col(Project.id),
@@ -344,16 +344,16 @@ def open_needs(session: Session, period: Period) -> list[OpenNeed]:
             status.c.status,
             col(Project.budget_eur),
             pledged_eur,
+            gap,
         )
         .join(status, status.c.project_id == col(Project.id))
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
-        .where(and_(status.c.status.in_(OPEN_NEED_STATUSES), gap > 0))
+        .where(gap > 0)
         .order_by(gap.desc(), col(Project.code))
     )
     rows = session.execute(query).all()
-    ids = sa_select(status.c.project_id).where(status.c.status.in_(OPEN_NEED_STATUSES))
-    names = _beneficiaries(session, ids)
+    names = _beneficiaries(session, sa_select(status.c.project_id).where(status.c.status.not_in(CLOSED)))
     return [
-        OpenNeed(int(i), str(c), str(t), names.get(int(i), ()), str(s), _money(b), _money(p))
-        for i, c, t, s, b, p in rows
+        OpenNeed(int(i), str(c), str(t), names.get(int(i), ()), str(s), _money(b), _money(p), _money(g))
+        for i, c, t, s, b, p, g in rows
     ]

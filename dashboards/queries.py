@@ -22,6 +22,7 @@ from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import (
+    FINAL,
     Indicator,
     Milestone,
     Project,
@@ -30,7 +31,12 @@ from portfolio.projects.models import (
     ProjectBeneficiary,
     ProjectStatusChange,
 )
-from portfolio.projects.repository import gap_column, percent_done, pledged_column, shortfall_column
+from portfolio.projects.repository import (
+    gap_column,
+    open_gap_column,
+    percent_done,
+    pledged_column,
+)
 from portfolio.states.models import State
 from portfolio.states.names import names_in
 
@@ -38,7 +44,7 @@ ZERO = Decimal("0.00")
 # Rows a streamed query holds at once: the page's memory stays that of a small portfolio however many
 # pledges there are.
 YIELD_PER = 500
-CLOSED = ("completed", "cancelled")  # a closed project's shortfall is no longer sought
+CLOSED = sorted(FINAL)  # completed or cancelled: a closed project's shortfall is no longer sought
 
 
 def _money(value: Any) -> Decimal:
@@ -85,7 +91,6 @@ class Totals:
 
 def totals(session: Session, filters: Filters) -> Totals:
     pledged = _pledged_per_project(filters)
-    shortfall = shortfall_column(pledged)
     is_open = col(Project.status).not_in(CLOSED)
     # The open gap's projects: neither completed nor cancelled, with a budget (a request may have none yet)
     counted = and_(is_open, col(Project.budget_eur).is_not(None))
@@ -96,7 +101,7 @@ def totals(session: Session, filters: Filters) -> Totals:
             func.coalesce(func.sum(pledged.c.pledged_eur), 0),
             func.coalesce(func.sum(gap_column(pledged)), 0),
             func.count(case((col(Project.status) == "seeking_funding", 1))),
-            func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
+            func.coalesce(func.sum(open_gap_column(col(Project.status), pledged_column(pledged))), 0),
             func.coalesce(func.sum(case((counted, col(Project.budget_eur)), else_=0)), 0),
             func.coalesce(func.sum(case((counted, pledged_column(pledged)), else_=0)), 0),
         )
@@ -227,13 +232,11 @@ def _budget_and_gap_by(
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """key → (Σ budget, open gap) over the projects a page counts, joined through ``project_column``."""
     pledged = _pledged_per_project(filters)
-    shortfall = shortfall_column(pledged)
-    is_open = col(Project.status).not_in(CLOSED)
     rows = session.execute(
         sa_select(
             key,
             func.sum(col(Project.budget_eur)),
-            func.coalesce(func.sum(case((and_(is_open, shortfall > 0), shortfall), else_=0)), 0),
+            func.coalesce(func.sum(open_gap_column(col(Project.status), pledged_column(pledged))), 0),
         )
         .join(Project, col(Project.id) == project_column)
         .outerjoin(pledged, pledged.c.project_id == col(Project.id))
@@ -389,7 +392,7 @@ def project_lines(
         .where(col(Project.id).in_(selected_projects(filters)))
     )
     if open_gaps_only:
-        query = query.where(col(Project.status).not_in(CLOSED), shortfall_column(pledged) > 0)
+        query = query.where(open_gap_column(col(Project.status), pledged_column(pledged)) > 0)
     query = query.order_by(gap_column(pledged).desc(), col(Project.code))
     # Areas and beneficiaries come with the projects (selectin loading: one query each, not one per row).
     lines = []

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from dashboards.queries import CLOSED
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
@@ -24,7 +25,6 @@ from portfolio.processes.models import NationalProcess, NationalProcessProject, 
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 
 ZERO = Decimal("0.00")
-CLOSED = ("completed", "cancelled")
 
 
 def _money(value: Any) -> Decimal:

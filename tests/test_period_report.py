@@ -351,8 +351,9 @@ def test_national_processes_moved_in_the_period_and_open_needs_at_its_end(client
     assert [r[0] for r in listed] == ["2025-01-01", "2025-07-14", "2025-12-31"]
     assert kpis(page)["stage-changes"] == "3"
 
-    # at the end: B in implementation (since the last day), D in implementation (its only pledge was
-    # withdrawn), H seeking funding; not A (completed), nor C and F (requested), nor E and G
+    # at the end, the dashboards' open gap on that day: B in implementation (since the last day), D in
+    # implementation (its only pledge was withdrawn), H seeking funding and F still a request (any stage
+    # counts); not A (completed), E and G (cancelled, completed), nor C (requested after the end)
     pledges = api_pledges(client)
     projects = ok(client.get("/api/v1/projects?limit=500"))["items"]
     needs = {}
@@ -360,7 +361,7 @@ def test_national_processes_moved_in_the_period_and_open_needs_at_its_end(client
         history = [
             c for c in ok(client.get(f"/api/v1/projects/{p['id']}/history")) if c["on"] <= "2025-12-31"
         ]
-        if not history or history[-1]["to"] not in ("seeking_funding", "implementation"):
+        if not history or history[-1]["to"] in ("completed", "cancelled"):
             continue
         pledged = sum(
             (
@@ -378,14 +379,29 @@ def test_national_processes_moved_in_the_period_and_open_needs_at_its_end(client
                 money(pledged),
                 money(Decimal(p["budget_eur"]) - pledged),
             ]
-    assert set(needs) == {"PER-B", "PER-D", "PER-H"}
+    assert set(needs) == {"PER-B", "PER-D", "PER-F", "PER-H"}
     listed_needs = {row[0]: row for row in table_values(page, "open-needs")}
     assert {k: v[4:] for k, v in listed_needs.items()} == needs
     assert listed_needs["PER-D"][3] == "implementation"
     assert listed_needs["PER-H"][3] == "seeking_funding"
+    assert listed_needs["PER-F"][3] == "requested"
     total = sum((Decimal(v[2]) for v in needs.values()), Decimal(0))
     assert kpis(page)["open-gap"] == money(total)
-    assert kpis(page)["open-needs"] == "3"
+    assert kpis(page)["open-needs"] == "4"
+
+
+def test_the_open_gap_of_a_period_ending_today_is_the_dashboards_open_gap(client, portfolio):
+    """One figure, one definition: the period report's open gap at its end is the funding overview's and
+    the gaps page's open gap when the period ends today, project by project."""
+    today = date.today().isoformat()
+    page = client.get(f"/reports/period?from=2020-01-01&to={today}").text
+    overview = client.get("/dashboards/funding").text
+    gaps = client.get("/dashboards/gaps").text
+    assert kpis(page)["open-gap"] == kpis(overview)["open-gap"] == kpis(gaps)["open-gap"]
+    assert kpis(page)["open-needs"] == kpis(gaps)["open-gap-projects"]
+    listed = {row[0]: row[-1] for row in table_values(page, "open-needs")}
+    # C is a request since the period above ended; D and F were completed and cancelled since
+    assert set(listed) == {"PER-B", "PER-C", "PER-H"}
 
 
 def test_every_figure_has_its_definition_beside_it(client, portfolio):
@@ -535,7 +551,7 @@ def test_the_french_pdf_reads_french_on_a4_with_fonts_embedded_and_vector_charts
         "Du 1 janv. 2025 au 31 déc. 2025",
         "Demandes reçues",
         "Projets démarrés",
-        "Besoins non couverts à la fin de la période",
+        "Projets avec un déficit ouvert à la fin de la période",
         "Personnes formées",
         "Femmes",
         "Annoncé et reçu pendant la période par donateur",

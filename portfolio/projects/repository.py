@@ -9,7 +9,18 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, Row, Select, Subquery, bindparam, case, func
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    func,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import lazyload
 from sqlmodel import Session, col, select
@@ -17,6 +28,7 @@ from sqlmodel import Session, col, select
 from portfolio.funding import repository as funding_repository
 from portfolio.pagination import PageParams, paged
 from portfolio.projects.models import (
+    FINAL,
     Indicator,
     Milestone,
     Project,
@@ -98,6 +110,16 @@ def gap_column(pledged: Subquery) -> ColumnElement[Decimal | None]:
     """What a project still lacks: the shortfall, never below zero."""
     shortfall = shortfall_column(pledged)
     return case((shortfall.is_(None), None), (shortfall > 0, shortfall), else_=0)
+
+
+def open_gap_column(status: Any, pledged_eur: Any) -> ColumnElement[Decimal]:
+    """The open gap of one project, the one definition of every figure named "open gap": what the project
+    still lacks — budget − pledged, never below zero — while it is neither completed nor cancelled (at any
+    stage, on hold included); zero once it is closed, since its shortfall is no longer sought, and while it
+    has no budget yet. ``status`` and ``pledged_eur`` are the project's status and euros pledged as of the
+    day the figure is about: today on the dashboards, the end of the period in the period report."""
+    shortfall = col(Project.budget_eur) - pledged_eur
+    return case((and_(status.not_in(sorted(FINAL)), shortfall > 0), shortfall), else_=0)
 
 
 def percent_done(weight_done: Decimal, weight_total: Decimal) -> Decimal | None:

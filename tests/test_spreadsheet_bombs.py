@@ -150,6 +150,34 @@ def test_many_formula_cells_are_each_reported_in_time():
     assert time.monotonic() - started < 60
 
 
+def test_a_file_of_more_rows_than_an_import_takes_is_refused_as_it_is_read():
+    """330,000 short project rows fit every bound on the archive and the cells, and cost a worker two
+    minutes and 1.8 GB before: an import reads 100,000 rows at most, CSV or XLSX, and says so."""
+    assert sheets.ROWS_MAX == 100_000
+    count = sheets.ROWS_MAX + 1
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetTooLarge) as refused:
+        read_table(workbook(sheet_xml(distinct_rows(count))), Kind.projects, "heavy.xlsx")
+    assert refused.value.detail == (
+        "heavy.xlsx: the sheet 'projects' holds more than the 100,000 rows an import reads. Split it into"
+        " smaller files."
+    )
+    assert refused.value.status == 413
+    csv = (
+        ",".join(HEADER)
+        + "\n"
+        + "".join(f"CSV-{n},Project {n},SRB,2024-01-10,1000.00,SALW\n" for n in range(count))
+    )
+    with pytest.raises(SpreadsheetTooLarge) as refused:
+        read_table(csv.encode(), Kind.projects, "heavy.csv")
+    assert "holds more than the 100,000 rows" in refused.value.detail
+    assert time.monotonic() - started < 120
+    exactly = "".join(f"CSV-{n},Project {n},SRB,2024-01-10,1000.00,SALW\n" for n in range(sheets.ROWS_MAX))
+    assert (
+        len(read_table((",".join(HEADER) + "\n" + exactly).encode(), Kind.projects, "ok.csv").rows) == 100_000
+    )
+
+
 # -- over HTTP --------------------------------------------------------------------------------------
 
 

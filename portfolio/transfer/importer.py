@@ -21,8 +21,12 @@ of the file leaves that field of existing records as it is.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import re
 import sqlite3
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from copy import copy
@@ -80,7 +84,7 @@ from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.copy import collector_paused
 from portfolio.transfer.kinds import COLUMNS, Kind
-from portfolio.transfer.sheets import Table, importable
+from portfolio.transfer.sheets import Table, importable, read_table
 
 Progress = Callable[[int, int], None]
 Record = TypeVar("Record", Pledge, Milestone, Indicator)
@@ -212,6 +216,37 @@ def run_import(
     if report.problems and not dry_run:
         raise ImportFailed(report)
     return report
+
+
+# A file's rows and the records checked from them are held at once (some 5 KB a row, up to
+# ROWS_MAX rows): a worker process reads and checks one file at a time, the next waiting its turn, so that
+# two large files at once do not take twice the memory; and what a file took is given back afterwards.
+_ONE_FILE_AT_A_TIME = threading.Lock()
+
+
+def import_file(
+    db: Database, actor: Actor, kind: Kind, data: bytes, filename: str | None, *, dry_run: bool
+) -> ImportReport:
+    """Read a CSV or XLSX file (:func:`portfolio.transfer.sheets.read_table`) and import it
+    (:func:`import_table`): one file at a time in this worker process, its memory given back to the system
+    once it is done."""
+    with _ONE_FILE_AT_A_TIME:
+        try:
+            table = read_table(data, kind, filename)
+            return import_table(db, actor, kind, table, dry_run=dry_run)
+        finally:
+            _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return the freed memory of a large file to the system: CPython keeps freed blocks for reuse, and
+    glibc keeps freed pages in the process unless asked (``malloc_trim``); elsewhere, nothing to do."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def import_table(

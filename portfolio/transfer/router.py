@@ -27,7 +27,6 @@ from portfolio.security import Actor
 from portfolio.transfer import exporter, iati, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format, RateFilters
 from portfolio.transfer.kinds import Kind
-from portfolio.transfer.sheets import read_table
 
 imports_router = APIRouter(
     prefix="/api/v1/imports", tags=["Import and export"], dependencies=requires("imports")
@@ -163,9 +162,8 @@ def import_file(
     data = file.file.read(settings.import_max_bytes + 1)
     if len(data) > settings.import_max_bytes:
         raise PayloadTooLarge(_too_large(settings.import_max_bytes))
-    table = read_table(data, kind, file.filename)
     try:
-        report = importer.import_table(request.app.state.db, actor, kind, table, dry_run=dry_run)
+        report = importer.import_file(request.app.state.db, actor, kind, data, file.filename, dry_run=dry_run)
     except importer.ImportFailed as exc:
         exc.extensions = _report(exc.report).model_dump(mode="json")  # the dry run's shape
         raise

@@ -53,6 +53,10 @@ MB = 1024 * 1024
 UNPACKED_MAX_BYTES = 100 * MB  # all its parts together (a 100,000-row pledges workbook: 45 MB)
 PACKING_RATIO_MAX = 100  # unpacked / packed, of a part over 1 MB (XML packs about 10:1)
 CELLS_MAX = 2_000_000  # a sheet's cells, as its <dimension> declares them and as read (100,000 rows × 20)
+# The rows of data an import takes from one file, CSV or XLSX. Its rows and the records checked from them are
+# held at once (some 5 KB a row): a file of short rows inside the bounds above could still hold 330,000 of
+# them and cost a worker two minutes and 1.8 GB.
+ROWS_MAX = 100_000
 DIMENSION_READ_BYTES = 64 * 1024  # how far into a sheet's XML its <dimension> is looked for
 _DIMENSION = re.compile(
     rb"<(?:\w+:)?dimension\s+ref=\"([A-Za-z]{1,3}[0-9]{1,7}(?::[A-Za-z]{1,3}[0-9]{1,7})?)\""
@@ -177,6 +181,8 @@ def _read_csv_rows(data: bytes, kind: Kind) -> Table:
     while header and not header[-1]:  # Excel writes empty columns past the data as trailing commas
         header.pop()
     columns = _check_header(header, kind)
+    if len(lines) - 1 > ROWS_MAX:
+        raise _too_many_rows("The file")
     rows: list[tuple[int, dict[str, str]]] = []
     width = len(columns)
     for number, cells in enumerate(lines[1:], start=2):
@@ -296,7 +302,15 @@ def _read_sheet(workbook: Any, kind: Kind, name: str = "The workbook") -> Table:
             values[column] = _cell_text(raw, types[column])
         if any(values.values()) or number in with_problems:
             table.rows.append((number, values))
+            if len(table.rows) > ROWS_MAX:
+                raise _too_many_rows(f"{name}: the sheet '{sheet}'")
     return table
+
+
+def _too_many_rows(what: str) -> SpreadsheetTooLarge:
+    return SpreadsheetTooLarge(
+        f"{what} holds more than the {ROWS_MAX:,} rows an import reads. Split it into smaller files."
+    )
 
 
 def _pick_sheet(names: Sequence[str], kind: Kind) -> str:

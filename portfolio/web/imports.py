@@ -26,7 +26,7 @@ from portfolio.transfer import exporter, importer
 from portfolio.transfer.exporter import MEDIA_TYPES, Format
 from portfolio.transfer.kinds import IMPORTABLE, Kind
 from portfolio.transfer.router import UploadLimit
-from portfolio.transfer.sheets import NotASpreadsheet, read_table
+from portfolio.transfer.sheets import NotASpreadsheet
 from portfolio.users.models import User
 from portfolio.web.errors import error_page
 from portfolio.web.forms import Form, typed
@@ -228,9 +228,10 @@ def _report(
 def _import(request: Request, user: User, upload: _Upload, *, dry_run: bool) -> importer.ImportReport:
     """The importer's dry run (a read session: no write lock), or its real run (the write lock only to
     write): :func:`portfolio.transfer.importer.import_table`."""
-    table = read_table(upload.data, upload.kind, upload.filename)
     db: Database = request.app.state.db
-    return importer.import_table(db, actor_of(user), upload.kind, table, dry_run=dry_run)
+    return importer.import_file(
+        db, actor_of(user), upload.kind, upload.data, upload.filename, dry_run=dry_run
+    )
 
 
 def _refused(request: Request, form: Form, exc: Exception) -> Response:

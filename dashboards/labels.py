@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from portfolio.choices import Choice
+from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.marking import mark as _
-from portfolio.marking import mark_in_context as pgettext
-from portfolio.web.i18n import PLEDGE_STATUS, Formats, translations
+from portfolio.processes.schemas import ProcessKind, Stage
+from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
+from portfolio.web.i18n import Formats, translations, word
 
 CATALOGUE: dict[str, str] = {
     # navigation and layout
@@ -174,48 +177,24 @@ CATALOGUE: dict[str, str] = {
     "sample_notice": _("Records whose code starts with SAMPLE- are fictitious sample data."),
 }
 
-WORDS: dict[str, str] = {
-    # statuses, stages, areas, kinds, activity types
-    "requested": _("requested"),
-    "assessment": _("assessment"),
-    "planning": _("planning"),
-    "seeking_funding": _("seeking funding"),
-    "implementation": _("implementation"),
-    "completed": _("completed"),
-    "cancelled": _("cancelled"),
-    "on_hold": _("on hold"),
-    "planned": _("planned"),
-    "established": _("established"),
-    "operational": _("operational"),
-    "sustained": _("sustained"),
-    "cash": _("cash"),
-    "in_kind": _("in kind"),
-    "structure": _("structure"),
-    "procedure": _("procedure"),
-    "SALW": _("SALW"),
-    "SCA": _("SCA"),
-    "stockpile_security": _("stockpile security"),
-    "surplus_destruction_salw": _("destruction of surplus SALW"),
-    "surplus_destruction_ammunition": _("destruction of surplus ammunition"),
-    "hazardous_propellant_disposal": _("disposal of melange and propellants"),
-    "marking_and_tracing": _("marking and tracing"),
-    "record_keeping": _("record-keeping"),
-    "deactivation": _("deactivation"),
-    "border_and_export_controls": _("border and export controls"),
-    "collection_and_awareness": _("collection and awareness"),
-    "training_and_capacity": _("training and capacity"),
-    "legislation_and_policy": _("legislation and policy"),
-    "other": _("other"),
-}
-
-# A pledge's statuses, in the context "pledge status" (in French they agree with "une annonce": "annoncée"),
-# apart from the amounts "Pledged" and "Committed" and from the other vocabularies' words.
-PLEDGE_WORDS: dict[str, str] = {
-    "pledged": pgettext("pledge status", "pledged"),
-    "committed": pgettext("pledge status", "committed"),
-    "paid": pgettext("pledge status", "paid"),
-    "withdrawn": pgettext("pledge status", "withdrawn"),
-}
+# The vocabularies whose values the dashboards write mid-sentence, in charts and in tables: each value is
+# said with its vocabulary's label (:mod:`portfolio.choices`), first letter lowered. No value is in two of
+# them, so a value alone names its word.
+VOCABULARIES: tuple[type[Choice], ...] = (
+    PledgeStatus,
+    ProjectStatus,
+    Stage,
+    ProcessKind,
+    PledgeKind,
+    Area,
+    ActivityType,
+)
+BY_VALUE: dict[str, type[Choice]] = {}
+for _vocabulary in VOCABULARIES:
+    for _member in _vocabulary:
+        if _member.value in BY_VALUE:
+            raise RuntimeError(f"{_member.value!r} is in two of the dashboards' vocabularies")
+        BY_VALUE[_member.value] = _vocabulary
 
 
 class Labels:
@@ -231,9 +210,10 @@ class Labels:
         return self.gettext(CATALOGUE[key])
 
     def word(self, value: str) -> str:
-        if value in PLEDGE_WORDS:
-            return self.pgettext(PLEDGE_STATUS, PLEDGE_WORDS[value])
-        return self.gettext(WORDS[value]) if value in WORDS else value
+        """A status, stage, kind, area or activity type as a chart or a sentence writes it: "seeking
+        funding", "stockpile security and management" (:func:`portfolio.web.i18n.word`)."""
+        vocabulary = BY_VALUE.get(value)
+        return word(value, vocabulary, self.lang) if vocabulary else value
 
     def words(self, values: list[str] | tuple[str, ...]) -> dict[str, str]:
         return {v: self.word(v) for v in values}

@@ -17,7 +17,9 @@ from dashboards.figures import COLOURS, MONEY, NUMBER, PERCENT, TEXT, Panel, Tab
 from dashboards.labels import CATALOGUE, Labels
 from dashboards.results_queries import CostSpread, MeasureSplit, MeasureTotal, NormLine, UnitCost
 from portfolio.marking import mark as _
+from portfolio.norms.schemas import NormKind
 from portfolio.projects.measures import BY_CODE, MEASURES
+from portfolio.web.i18n import label
 
 CATALOGUE["results"] = _("Results")  # the page's name in the dashboards' navigation
 
@@ -112,9 +114,6 @@ TEXTS = {
     "highest": _("Highest"),
     "norm": _("Norm"),
     "kind": _("Kind"),
-    "document": _("Document"),
-    "guide": _("Guide"),
-    "other": _("Other"),
     "year": _("Year"),
     "state": _("State"),
     "area": _("Area"),
@@ -398,7 +397,7 @@ def norms(lines: list[NormLine], words: Words) -> Panel:
         [
             [
                 n.label(words.lang),
-                words[n.kind] if n.kind in TEXTS else n.kind,
+                label(n.kind, NormKind, words.lang),
                 n.projects,
                 n.budget_eur,
                 n.pledged_eur,

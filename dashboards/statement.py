@@ -25,10 +25,11 @@ from dashboards.labels import Labels
 from dashboards.printing import bar_chart_svg, pdf_from_html
 from dashboards.statement_queries import Period
 from portfolio import money
+from portfolio.agreements.schemas import ObligationKind
 from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
 from portfolio.transfer.sheets import formula_guard
-from portfolio.web.i18n import Formats, translations
+from portfolio.web.i18n import Formats, label, translations
 from portfolio.web.render import Templates
 
 HERE = Path(__file__).parent
@@ -108,11 +109,6 @@ TEXT: dict[str, str] = {
     "c_report": _("Report"),
     "c_due_on": _("Due on"),
     "c_days_late": _("Days late"),
-    "k_interim_narrative": _("Interim narrative report"),
-    "k_final_narrative": _("Final narrative report"),
-    "k_financial_statement": _("Financial statement"),
-    "k_audit_certificate": _("Audit certificate"),
-    "k_other": _("Other report"),
     "c_project": _("Project"),
     "c_title": _("Title"),
     "c_status": _("Status"),
@@ -726,7 +722,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
     # -- reporting obligations overdue ----------------------------------------------------------------
     today = date.today()
     obligations = sq.overdue_obligations(session, code, today)
-    kinds = {k: t(f"k_{k}") for k in sorted({o.kind for o in obligations})}
+    kinds = {k: label(k, ObligationKind, words.lang) for k in sorted({o.kind for o in obligations})}
 
     def obligation_code(ob: sq.ObligationRow) -> str:
         found = by_id.get(ob.project_id)

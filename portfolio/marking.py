@@ -13,7 +13,16 @@ def mark(text: str) -> str:
     return text
 
 
+class InContext(str):
+    """An English text that carries the message context it is to be translated in."""
+
+    __slots__ = ("context",)
+    context: str
+
+
 def mark_in_context(context: str, text: str) -> str:
-    """``text`` as it is: marked for the catalogue in ``context`` (``pgettext`` with the same context
-    translates it where it is shown)."""
-    return text
+    """``text``, marked for the catalogue in ``context``, and carrying it: :func:`portfolio.web.i18n.say`
+    translates it in that context where it is shown."""
+    marked = InContext(text)
+    marked.context = context
+    return marked

@@ -131,7 +131,7 @@ WORDS = {
         "budget": "Budget",
         "amount": "Amount",
         "donor": "Germany",
-        "activities": ("Destruction of surplus ammunition", "Stockpile security"),
+        "activities": ("Destruction of surplus ammunition", "Stockpile security and management"),
         "committed": "Committed",
     },
     "fr": {
@@ -139,7 +139,7 @@ WORDS = {
         "budget": "Budget",
         "amount": "Montant",
         "donor": "Allemagne",
-        "activities": ("Destruction des munitions excédentaires", "Sécurité des stocks"),
+        "activities": ("Destruction des munitions excédentaires", "Sécurité et gestion des stocks"),
         "committed": "Engagé",
     },
 }

@@ -133,8 +133,8 @@ def test_staff_record_an_agreement_and_see_its_reports_and_the_pledge_committed(
     ("field", "value", "message"),
     [
         ("signed_on", "2025-02-30", "date"),
-        ("reference", "", "Field required"),
-        ("interim_every_months", "0", "greater than or equal to 1"),
+        ("reference", "", "Required."),  # a person's words, not pydantic's "Field required"
+        ("interim_every_months", "0", "At least 1."),
         ("contact_email", "not-an-address", "email"),
         ("valid_until", "2024-01-01", "before the signature"),
     ],

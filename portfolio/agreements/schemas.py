@@ -3,47 +3,48 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Note, Output, Patch, example
 
 
-class Earmarking(StrEnum):
+class Earmarking(Choice):
     """How tightly the money is tied (the idea of IATI's EarmarkingCategory): to this project, to an area
     of work, or not at all."""
 
-    project = "project"
-    area = "area"
-    unearmarked = "unearmarked"
+    project = "project", _("To this project")
+    area = "area", _("To an area of work (SALW or SCA), not to one project")
+    unearmarked = "unearmarked", _("Not earmarked")
 
 
-class ObligationKind(StrEnum):
-    interim_narrative = "interim_narrative"
-    final_narrative = "final_narrative"
-    financial_statement = "financial_statement"
-    audit_certificate = "audit_certificate"
-    other = "other"
+class ObligationKind(Choice):
+    interim_narrative = "interim_narrative", _("Interim narrative report")
+    final_narrative = "final_narrative", _("Final narrative report")
+    financial_statement = "financial_statement", _("Financial statement")
+    audit_certificate = "audit_certificate", _("Audit certificate")
+    other = "other", _("Other report")
 
 
-class ObligationStatus(StrEnum):
-    """What is stored: due, submitted or accepted. Overdue is read from the date, never stored."""
-
-    due = "due"
-    submitted = "submitted"
-    accepted = "accepted"
-
-
-class ObligationState(StrEnum):
+class ObligationState(Choice):
     """The status as a person reads it: ``overdue`` is a due obligation whose date has passed."""
 
-    due = "due"
-    overdue = "overdue"
-    submitted = "submitted"
-    accepted = "accepted"
+    due = "due", _("Due")
+    overdue = "overdue", _("Overdue")
+    submitted = "submitted", _("Submitted")
+    accepted = "accepted", _("Accepted")
+
+
+class ObligationStatus(Choice):
+    """What is stored: due, submitted or accepted. Overdue is read from the date, never stored."""
+
+    due = "due", ObligationState.due.label
+    submitted = "submitted", ObligationState.submitted.label
+    accepted = "accepted", ObligationState.accepted.label
 
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -1,26 +1,31 @@
 """Wire format of pledges, receipts and exchange rates."""
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
+from portfolio.marking import mark_in_context as pgettext
 from portfolio.money import EURO_VALUE, Amount, CurrencyCode, MoneyOut, Rate
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Note, Output, Patch, StateCode, example
 
 
-class PledgeKind(StrEnum):
-    cash = "cash"
-    in_kind = "in_kind"
+class PledgeKind(Choice):
+    cash = "cash", _("Cash")
+    in_kind = "in_kind", _("In kind")
 
 
-class PledgeStatus(StrEnum):
-    pledged = "pledged"
-    committed = "committed"
-    paid = "paid"
-    withdrawn = "withdrawn"
+class PledgeStatus(Choice):
+    """In the context "pledge status": in French a status agrees with "une annonce" ("Annoncée",
+    "Engagée"), the same English heading an amount with "le montant" ("Annoncé", "Engagé")."""
+
+    pledged = "pledged", pgettext("pledge status", "Pledged")
+    committed = "committed", pgettext("pledge status", "Committed")
+    paid = "paid", pgettext("pledge status", "Paid")
+    withdrawn = "withdrawn", pgettext("pledge status", "Withdrawn")
 
 
 Month = Annotated[

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.money import Amount, CurrencyCode, MoneyOut
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Note, Output, StateCode, example
 
 
-class InterestStatus(StrEnum):
-    open = "open"
-    converted = "converted"
-    withdrawn = "withdrawn"
+class InterestStatus(Choice):
+    open = "open", _("Open")
+    converted = "converted", _("Turned into a pledge")
+    withdrawn = "withdrawn", _("Withdrawn")
 
 
 class InterestCreate(Input):

@@ -1,18 +1,19 @@
 """Wire format of the norms catalogue: the OSCE Documents and Best Practice Guides projects implement."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.schemas import Input, Output, Patch, example
 
 
-class NormKind(StrEnum):
-    document = "document"
-    guide = "guide"
-    other = "other"
+class NormKind(Choice):
+    document = "document", _("OSCE Document")
+    guide = "guide", _("Best Practice Guide")
+    other = "other", _("Other norm")
 
 
 NormCode = Annotated[

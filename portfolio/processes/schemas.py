@@ -1,26 +1,27 @@
 """Wire format of national management processes (structures and procedures)."""
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.pagination import Page
 from portfolio.projects.schemas import Area
 from portfolio.schemas import Input, Name, Note, Output, Patch, StateCode, example
 
 
-class ProcessKind(StrEnum):
-    structure = "structure"
-    procedure = "procedure"
+class ProcessKind(Choice):
+    structure = "structure", _("Structure")
+    procedure = "procedure", _("Procedure")
 
 
-class Stage(StrEnum):
-    planned = "planned"
-    established = "established"
-    operational = "operational"
-    sustained = "sustained"
+class Stage(Choice):
+    planned = "planned", _("Planned")
+    established = "established", _("Established")
+    operational = "operational", _("Operational")
+    sustained = "sustained", _("Sustained")
 
 
 class _ProcessFields(Input):
@@ -80,24 +81,24 @@ class NationalProcessUpdate(_ProcessFields, Patch):
     stage_note: Note | None = Field(default=None, description="With a new stage: why it changed.")
 
 
-class FollowUpStatus(StrEnum):
-    """What is stored: due or done. Overdue is read from the date, never stored."""
-
-    due = "due"
-    done = "done"
-
-
-class FollowUpState(StrEnum):
+class FollowUpState(Choice):
     """The status as a person reads it: ``overdue`` is a check still due whose date has passed."""
 
-    due = "due"
-    overdue = "overdue"
-    done = "done"
+    due = "due", _("To be checked")
+    overdue = "overdue", _("Overdue")
+    done = "done", _("Done")
 
 
-class FollowUpOutcome(StrEnum):
-    sustained = "sustained"
-    regressed = "regressed"
+class FollowUpStatus(Choice):
+    """What is stored: due or done. Overdue is read from the date, never stored."""
+
+    due = "due", FollowUpState.due.label
+    done = "done", FollowUpState.done.label
+
+
+class FollowUpOutcome(Choice):
+    sustained = "sustained", Stage.sustained.label
+    regressed = "regressed", _("Regressed")
 
 
 class FollowUpSummary(Output):

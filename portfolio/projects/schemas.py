@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,6 +13,8 @@ from pydantic import (
     model_validator,
 )
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.money import MAX_AMOUNT, MoneyOut, NonNegativeAmount, Quantity, QuantityOut, plain
 from portfolio.pagination import Page
 from portfolio.projects.measures import BY_CODE
@@ -30,55 +31,55 @@ from portfolio.schemas import (
 )
 
 
-class Area(StrEnum):
-    SALW = "SALW"
-    SCA = "SCA"
+class Area(Choice):
+    SALW = "SALW", _("SALW")
+    SCA = "SCA", _("SCA")
 
 
-class ActivityType(StrEnum):
-    stockpile_security = "stockpile_security"
-    surplus_destruction_salw = "surplus_destruction_salw"
-    surplus_destruction_ammunition = "surplus_destruction_ammunition"
-    hazardous_propellant_disposal = "hazardous_propellant_disposal"
-    marking_and_tracing = "marking_and_tracing"
-    record_keeping = "record_keeping"
-    deactivation = "deactivation"
-    border_and_export_controls = "border_and_export_controls"
-    collection_and_awareness = "collection_and_awareness"
-    training_and_capacity = "training_and_capacity"
-    legislation_and_policy = "legislation_and_policy"
-    other = "other"
+class ActivityType(Choice):
+    stockpile_security = "stockpile_security", _("Stockpile security and management")
+    surplus_destruction_salw = "surplus_destruction_salw", _("Destruction of surplus SALW")
+    surplus_destruction_ammunition = "surplus_destruction_ammunition", _("Destruction of surplus ammunition")
+    hazardous_propellant_disposal = "hazardous_propellant_disposal", _("Disposal of hazardous propellant")
+    marking_and_tracing = "marking_and_tracing", _("Marking and tracing")
+    record_keeping = "record_keeping", _("Record-keeping")
+    deactivation = "deactivation", _("Deactivation of weapons")
+    border_and_export_controls = "border_and_export_controls", _("Border and export controls")
+    collection_and_awareness = "collection_and_awareness", _("Collection and awareness-raising")
+    training_and_capacity = "training_and_capacity", _("Training and capacity-building")
+    legislation_and_policy = "legislation_and_policy", _("Legislation and policy")
+    other = "other", _("Other")
 
 
-class ProjectStatus(StrEnum):
-    requested = "requested"
-    assessment = "assessment"
-    planning = "planning"
-    seeking_funding = "seeking_funding"
-    implementation = "implementation"
-    completed = "completed"
-    cancelled = "cancelled"
-    on_hold = "on_hold"
+class ProjectStatus(Choice):
+    requested = "requested", _("Requested")
+    assessment = "assessment", _("Assessment")
+    planning = "planning", _("Planning")
+    seeking_funding = "seeking_funding", _("Seeking funding")
+    implementation = "implementation", _("Implementation")
+    completed = "completed", _("Completed")
+    cancelled = "cancelled", _("Cancelled")
+    on_hold = "on_hold", _("On hold")
 
 
-class FundingFilter(StrEnum):
-    underfunded = "underfunded"
-    funded = "funded"
+class FundingFilter(Choice):
+    underfunded = "underfunded", _("Underfunded (pledged below budget)")
+    funded = "funded", _("Fully pledged")
 
 
-class ProjectSort(StrEnum):
-    code_asc = "code"
-    title_asc = "title"
-    request_date_asc = "request_date"
-    budget_eur_asc = "budget_eur"
-    gap_eur_asc = "gap_eur"
-    start_date_asc = "start_date"
-    code_desc = "-code"
-    title_desc = "-title"
-    request_date_desc = "-request_date"
-    budget_eur_desc = "-budget_eur"
-    gap_eur_desc = "-gap_eur"
-    start_date_desc = "-start_date"
+class ProjectSort(Choice):
+    code_asc = "code", _("Code (A–Z)")
+    code_desc = "-code", _("Code (Z–A)")
+    title_asc = "title", _("Title (A–Z)")
+    title_desc = "-title", _("Title (Z–A)")
+    request_date_asc = "request_date", _("Request date (oldest first)")
+    request_date_desc = "-request_date", _("Request date (newest first)")
+    budget_eur_asc = "budget_eur", _("Budget (smallest first)")
+    budget_eur_desc = "-budget_eur", _("Budget (largest first)")
+    gap_eur_asc = "gap_eur", _("Funding gap (smallest first)")
+    gap_eur_desc = "-gap_eur", _("Funding gap (largest first)")
+    start_date_asc = "start_date", _("Start date (earliest first)")
+    start_date_desc = "-start_date", _("Start date (latest first)")
 
 
 Weight = Annotated[

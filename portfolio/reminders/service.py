@@ -30,7 +30,7 @@ from email.utils import make_msgid
 from icalendar import Calendar, Event
 from sqlmodel import Session
 
-from portfolio.agreements.labels import KIND_LABELS
+from portfolio.agreements.schemas import ObligationKind
 from portfolio.audit import service as audit
 from portfolio.config import Settings
 from portfolio.db import Database, utcnow
@@ -86,8 +86,13 @@ def reminder_kind(due_on: date, today: date, days: list[int]) -> str | None:
 
 def _kind_label(kind: str) -> str:
     """What the pages call a report, in a sentence: "financial statement", "interim narrative report"."""
-    label = KIND_LABELS.get(kind, KIND_LABELS["other"])
+    label = _report(kind)
     return label[0].lower() + label[1:]
+
+
+def _report(kind: str) -> str:
+    """A report's kind as the pages label it (:class:`portfolio.agreements.schemas.ObligationKind`)."""
+    return ObligationKind(kind).label if kind in ObligationKind.labels() else ObligationKind.other.label
 
 
 def _in_days(due_on: date, today: date) -> str:
@@ -342,7 +347,7 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> FeedC
             f"obligation-{o.obligation_id}@{UID_DOMAIN}",
             stamp,
             o.due_on,
-            f"{o.project_code}: {KIND_LABELS.get(o.kind, KIND_LABELS['other'])} due to {o.donor_name}{state}",
+            f"{o.project_code}: {_report(o.kind)} due to {o.donor_name}{state}",
         )
         event.add(
             "description",

@@ -1,18 +1,19 @@
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
+from portfolio.choices import Choice
+from portfolio.marking import mark as _
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Name, Output, Patch, StateCode, example
 
 
-class Role(StrEnum):
-    admin = "admin"
-    staff = "staff"
-    manager = "manager"
-    donor = "donor"
+class Role(Choice):
+    admin = "admin", _("Administrator")
+    staff = "staff", _("FSC support staff")
+    manager = "manager", _("Manager (reads)")
+    donor = "donor", _("Donor (its State's pledges)")
 
 
 Password = Annotated[

@@ -8,13 +8,14 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError, FieldError, ValidationFailed
+from portfolio.errors import FieldError, ValidationFailed
 from portfolio.reminders import service as reminders_service
 from portfolio.users import service as users_service
-from portfolio.web.forms import Form, typed
+from portfolio.web.forms import Form, first_message, typed
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import COOKIE, PageUser, actor_of, csrf_protect
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 FIELDS = ("current_password", "new_password", "repeat_password")
@@ -81,7 +82,8 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
     values = typed(await request.form())
     form = Form(dict.fromkeys(FIELDS, ""))  # passwords are never sent back to the browser
     _ = translations(request_lang(request)).gettext
-    try:
+    attempt = Attempt(session)
+    with attempt:
         if values.get("new_password") != values.get("repeat_password"):
             raise ValidationFailed(
                 "repeat_password: does not match",
@@ -94,8 +96,8 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
             str(values.get("new_password", "")),
             request.app.state.hasher,
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
+    if attempt.error is not None:
+        exc: Exception = attempt.error
         if isinstance(exc, users_service.WeakPassword):
             exc = ValidationFailed(
                 "password",
@@ -111,9 +113,7 @@ async def change_password(request: Request, session: SessionDep, user: PageUser)
                 ],
             )
         if isinstance(exc, ValidationError):  # the API's password rule, reported on this form's field
-            exc = ValidationFailed(
-                "password", errors=[FieldError(("new_password",), str(e["msg"])) for e in exc.errors()]
-            )
+            exc = ValidationFailed("password", errors=[FieldError(("new_password",), first_message(exc))])
         feed = reminders_service.feed_status(session, actor_of(user))
         return _page(request, form.refused(exc, FIELDS), 422, feed=feed)
     # A new password revokes every earlier token, this session's cookie too: log in again with it.

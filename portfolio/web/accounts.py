@@ -13,11 +13,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError, PreconditionFailed
 from portfolio.flows import accounts as accounts_flow
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
@@ -27,24 +25,15 @@ from portfolio.users.models import User
 from portfolio.users.schemas import Role, UserCreate, UserUpdate
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[User, Depends(writer_of("users"))]
 FIELDS = ("email", "full_name", "role", "state", "password")
 PAGE_SIZE = 200
-
-
-def role_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {
-        Role.admin.value: _("Administrator"),
-        Role.staff.value: _("FSC support staff"),
-        Role.manager.value: _("Manager (reads)"),
-        Role.donor.value: _("Donor (its State's pledges)"),
-    }
 
 
 def state_names(session: Session, lang: str) -> dict[str, str]:
@@ -81,7 +70,6 @@ def account_list(request: Request, session: SessionDep, admin: Admin, page: int 
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
-        roles=role_labels(lang),
         states=state_names(session, lang),
     )
 
@@ -103,7 +91,7 @@ def _form_page(
         status_code,
         form=form,
         account=account,
-        roles=list(role_labels(lang).items()),
+        roles=options(Role, lang),
         states=list(state_names(session, lang).items()),
         changes=changes,
         notice=notice,
@@ -114,10 +102,11 @@ def _without_passwords(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "password": ""}
 
 
-def _refused(exc: Exception, form: Form, lang: str = "en") -> tuple[Form, int]:
-    """The form with the service's or the schema's messages beside the fields, and the status to answer."""
+def _refused(attempt: Attempt, form: Form, lang: str) -> Form:
+    """The form with the service's or the schema's messages beside the fields."""
+    exc = attempt.error
     if isinstance(exc, users_service.DuplicateEmail):
-        return Form(form.values, {"email": exc.detail}), exc.status
+        return Form(form.values, {"email": exc.detail})
     if isinstance(exc, users_service.WeakPassword):
         _ = translations(lang).gettext
         message = _(
@@ -125,16 +114,15 @@ def _refused(exc: Exception, form: Form, lang: str = "en") -> tuple[Form, int]:
             "aaaa or 1234, or made of the account's e-mail or name. Choose a passphrase of several unrelated "
             "words."
         )
-        return Form(form.values, {"password": message}), exc.status
+        return Form(form.values, {"password": message})
     if isinstance(exc, users_service.LastAdmin):
         _ = translations(lang).gettext
         message = _(
             "This is the only active administrator account: it may not stop being an administrator or be "
             "deactivated until another account is an active administrator."
         )
-        return Form(form.values, {}, message), exc.status
-    refused = form.refused(exc, FIELDS)
-    return refused, exc.status if isinstance(exc, AppError) else 422
+        return Form(form.values, {}, message)
+    return attempt.shown_on(form, FIELDS)
 
 
 @router.get("/accounts/sign-in-failures")
@@ -168,13 +156,13 @@ def new_account_form(request: Request, session: SessionDep, admin: Admin) -> Res
 async def create_account(request: Request, session: SessionDep, admin: Admin) -> Response:
     values = typed(await request.form())
     form = Form(_without_passwords(values))
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(UserCreate, values, lang=request_lang(request))
         user = users_service.create_user(session, actor_of(admin), body, request.app.state.hasher)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused, status = _refused(exc, form, request_lang(request))
-        return _form_page(request, session, refused, status)
+    if attempt.refused:
+        refused = _refused(attempt, form, request_lang(request))
+        return _form_page(request, session, refused, attempt.status)
     return RedirectResponse(f"/accounts/{user.id}?done=created", status_code=303)
 
 
@@ -226,7 +214,8 @@ async def update_account(request: Request, session: SessionDep, admin: Admin, ui
         values = {**_edit_values(user), **{k: v for k, v in values.items() if k in ("password",)}}
         values["version"], values["loaded_at"] = version, loaded_at
     form = Form(_without_passwords(values))
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = _update(values, action)
         accounts_flow.update_account(
             session,
@@ -236,16 +225,14 @@ async def update_account(request: Request, session: SessionDep, admin: Admin, ui
             request.app.state.hasher,
             Precondition(frozenset({version})),
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         current = users_service.get_user(session, uid)
         changes = changed_meanwhile(session, "user", uid, loaded_at)
         kept = Form({**form.values, "version": str(current.version), "loaded_at": loaded_now()})
         return _form_page(request, session, kept, 412, account=current, changes=changes)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused, status = _refused(exc, form, request_lang(request))
+    if attempt.refused:
+        refused = _refused(attempt, form, request_lang(request))
         current = users_service.get_user(session, uid)
-        return _form_page(request, session, refused, status, account=current)
+        return _form_page(request, session, refused, attempt.status, account=current)
     done = {"save": "saved", "deactivate": "deactivated", "reactivate": "reactivated", "password": "password"}
     return RedirectResponse(f"/accounts/{uid}?done={done[action]}", status_code=303)

@@ -20,6 +20,7 @@ from portfolio.agreements import service as agreements_service
 from portfolio.agreements.schemas import (
     AgreementCreate,
     AgreementUpdate,
+    Earmarking,
     ObligationCreate,
     ObligationKind,
     ObligationState,
@@ -30,7 +31,7 @@ from portfolio.config import Settings
 from portfolio.db import SessionDep
 from portfolio.documents import service as documents_service
 from portfolio.documents.schemas import OwnerType
-from portfolio.errors import AppError, FieldError, PreconditionFailed, ValidationFailed
+from portfolio.errors import AppError
 from portfolio.flows import agreements as agreements_flow
 from portfolio.flows import reports as reports_flow
 from portfolio.funding import service as funding_service
@@ -51,11 +52,11 @@ from portfolio.web.documents import (
     uploader_names,
 )
 from portfolio.web.forms import Form, typed
-from portfolio.web.i18n import request_lang, translations
-from portfolio.web.obligation_labels import EARMARKING_LABELS, KIND_LABELS, STATE_LABELS
-from portfolio.web.projects import PLEDGE_STATUS_LABELS, state_names
+from portfolio.web.i18n import label, options, request_lang, translations
+from portfolio.web.projects import state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 AgreementWriter = Annotated[User, Depends(writer_of("agreements"))]
@@ -101,10 +102,6 @@ def gettext_of(request: Request) -> Callable[[str], str]:
     return translations(request_lang(request)).gettext
 
 
-def options(labels: Mapping[str, str], gettext: Callable[[str], str]) -> list[tuple[str, str]]:
-    return [(value, gettext(text)) for value, text in labels.items()]
-
-
 def owner_options(session: Session) -> list[tuple[str, str]]:
     """Who may be responsible for an obligation, by name."""
     return [
@@ -116,20 +113,6 @@ def owner_options(session: Session) -> list[tuple[str, str]]:
 def notice_of(request: Request) -> str | None:
     done = request.query_params.get("done", "")
     return gettext_of(request)(NOTICES[done]) if done in NOTICES else None
-
-
-def flat(exc: ValidationError | AppError) -> AppError:
-    """A refusal with its fields named as the form names them: the schedule's fields are the form's own."""
-    if isinstance(exc, AppError):
-        return exc
-    errors = [
-        FieldError(
-            tuple(p for p in e["loc"] if p not in ("body", "schedule")),
-            str(e["msg"]).removeprefix("Value error, "),
-        )
-        for e in exc.errors()
-    ]
-    return ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
 
 
 # -- the agreement ----------------------------------------------------------------------------------
@@ -214,7 +197,6 @@ def _agreement_page(
     if row is not None and editing:
         context.setdefault("version", row.agreement.version)
         context.setdefault("loaded_at", loaded_now())
-    gettext = gettext_of(request)
     names = state_names(session, lang)
     return templates.render(
         request,
@@ -235,11 +217,7 @@ def _agreement_page(
         editing=editing,
         writer=writer,
         documents=panel,
-        earmarking_options=options(EARMARKING_LABELS, gettext),
-        earmarking_labels=EARMARKING_LABELS,
-        kind_labels=KIND_LABELS,
-        state_labels=STATE_LABELS,
-        pledge_labels=PLEDGE_STATUS_LABELS,
+        earmarking_options=options(Earmarking, request_lang(request)),
         notice=notice_of(request),
         **context,
     )
@@ -257,17 +235,15 @@ async def record_agreement(
     """Record a pledge's agreement: signed, it commits the pledge and generates its reporting obligations."""
     values = typed(await request.form())
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = AgreementCreate.model_validate(agreement_data(values, editing=False))
         agreements_flow.record_agreement(
             session, actor_of(user), request.app.state.facts(session), pledge_id, body
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused = flat(exc)
-        return _agreement_page(
-            request, session, user, pledge_id, form.refused(refused, AGREEMENT_FIELDS), refused.status
-        )
+    if attempt.refused:
+        refused = attempt.shown_on(form, AGREEMENT_FIELDS)
+        return _agreement_page(request, session, user, pledge_id, refused, attempt.status)
     return RedirectResponse(f"/pledges/{pledge_id}/agreement?done=agreement-recorded", status_code=303)
 
 
@@ -287,14 +263,14 @@ async def change_agreement(
     form = Form(values)
     loaded_at = str(values.get("loaded_at", ""))
     version = str(values.get("version", ""))
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = AgreementUpdate.model_validate(agreement_data(values, editing=True))
         precondition = Precondition(frozenset({version}))
         agreements_flow.change_agreement(
             session, actor, request.app.state.facts(session), pledge_id, body, precondition
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         row = agreements_service.get_agreement(session, actor, pledge_id)
         changes = changed_meanwhile(session, "agreement", row.agreement.id or 0, loaded_at)
         return _agreement_page(
@@ -309,16 +285,14 @@ async def change_agreement(
             version=row.agreement.version,
             loaded_at=loaded_now(),
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused = flat(exc)
+    if attempt.refused:
         return _agreement_page(
             request,
             session,
             user,
             pledge_id,
-            form.refused(refused, AGREEMENT_FIELDS),
-            refused.status,
+            attempt.shown_on(form, AGREEMENT_FIELDS),
+            attempt.status,
             editing=True,
             version=version,
             loaded_at=loaded_at,
@@ -336,7 +310,6 @@ def _new_obligation_page(
     row = agreements_service.get_agreement(session, actor, pledge_id)
     pledge = funding_service.get_pledge_row(session, actor, pledge_id).pledge
     project = projects_service.get_project(session, pledge.project_id)
-    gettext = gettext_of(request)
     names = state_names(session, request_lang(request))
     return templates.render(
         request,
@@ -347,7 +320,7 @@ def _new_obligation_page(
         pledge=pledge,
         project=project,
         donor_name=names.get(pledge.donor, pledge.donor),
-        kinds=options(KIND_LABELS, gettext),
+        kinds=options(ObligationKind, request_lang(request)),
         owners=owner_options(session),
     )
 
@@ -366,16 +339,14 @@ async def add_obligation(
     values = typed(await request.form())
     form = Form(values)
     row = agreements_service.get_agreement(session, actor, pledge_id)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         data = {name: values.get(name, "") for name in NEW_OBLIGATION_FIELDS if values.get(name, "") != ""}
         body = ObligationCreate.model_validate({**data, "agreement_id": row.agreement.id})
         obligation = agreements_service.create_obligation(session, actor, body)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused = flat(exc)
-        return _new_obligation_page(
-            request, session, user, pledge_id, form.refused(refused, NEW_OBLIGATION_FIELDS), refused.status
-        )
+    if attempt.refused:
+        refused = attempt.shown_on(form, NEW_OBLIGATION_FIELDS)
+        return _new_obligation_page(request, session, user, pledge_id, refused, attempt.status)
     return RedirectResponse(f"/obligations/{obligation.id}?done=obligation-added", status_code=303)
 
 
@@ -490,21 +461,19 @@ def obligations(request: Request, session: SessionDep, user: PageUser) -> Respon
         donor=actor.is_donor,
         project_options=[(str(pid), f"{code} — {title}") for pid, (code, title) in titles.items()],
         state_options=sorted(names.items(), key=lambda item: item[1]),
-        kind_options=options(KIND_LABELS, gettext),
+        kind_options=options(ObligationKind, request_lang(request)),
         status_options=[
             (OPEN, gettext("Still to deliver (due or overdue)")),
-            *options(STATE_LABELS, gettext),
+            *options(ObligationState, request_lang(request)),
             (ANY_STATUS, gettext("Any status")),
         ],
-        kind_labels=KIND_LABELS,
-        state_labels=STATE_LABELS,
     )
 
 
 # -- one obligation ---------------------------------------------------------------------------------
 
 
-def obligation_values(row: Any, gettext: Callable[[str], str]) -> dict[str, str]:
+def obligation_values(row: Any, lang: str) -> dict[str, str]:
     o = row.obligation
     return {
         "status": o.status,
@@ -513,7 +482,7 @@ def obligation_values(row: Any, gettext: Callable[[str], str]) -> dict[str, str]
         "due_on": o.due_on.isoformat(),
         "owner_id": str(o.owner_id or ""),
         "note": o.note,
-        "title": f"{gettext(KIND_LABELS.get(o.kind, o.kind))} ({o.due_on.isoformat()})",
+        "title": f"{label(o.kind, ObligationKind, lang)} ({o.due_on.isoformat()})",
         "category": "A08",
     }
 
@@ -528,7 +497,6 @@ def _obligation_page(
     **context: Any,
 ) -> Response:
     lang = request_lang(request)
-    gettext = gettext_of(request)
     actor = actor_of(user)
     row = agreements_service.get_obligation(session, actor, obligation_id)
     agreement = agreements_service.get_agreement(session, actor, row.pledge_id)
@@ -553,14 +521,12 @@ def _obligation_page(
         donor_name=names.get(row.donor, row.donor),
         owners=uploader_names(session),
         owner_choices=owner_options(session),
-        status_options=[(s.value, gettext(STATE_LABELS[s.value])) for s in ObligationStatus],
+        status_options=options(ObligationStatus, request_lang(request)),
         categories=category_options(),
         fulfilling=fulfilling,
         documents=panel,
         writer=may(user, "agreements", "write"),
-        form=form or Form(obligation_values(row, gettext)),
-        kind_labels=KIND_LABELS,
-        state_labels=STATE_LABELS,
+        form=form or Form(obligation_values(row, request_lang(request))),
         today=date.today(),
         notice=notice_of(request),
         **context,
@@ -595,7 +561,8 @@ async def update_obligation(
     loaded_at = str(values.get("loaded_at", ""))
     version = str(values.get("version", ""))
     settings: Settings = request.app.state.settings
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = obligation_update(values)
         file = chosen_file(sent)
         report = None
@@ -619,8 +586,7 @@ async def update_obligation(
             filename=file.filename if file is not None else None,
             precondition=Precondition(frozenset({version})),
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         changes = changed_meanwhile(session, "obligation", obligation_id, loaded_at)
         return _obligation_page(
             request,
@@ -633,16 +599,15 @@ async def update_obligation(
             loaded_at=loaded_now(),
             version=agreements_service.get_obligation(session, actor, obligation_id).obligation.version,
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused = file_refused(exc) if isinstance(exc, AppError) else flat(exc)
+    if attempt.error is not None:
+        refused = file_refused(attempt.error) if isinstance(attempt.error, AppError) else attempt.error
         return _obligation_page(
             request,
             session,
             user,
             obligation_id,
             form.refused(refused, OBLIGATION_FIELDS),
-            refused.status,
+            refused.status if isinstance(refused, AppError) else 422,
             version=version,
             loaded_at=loaded_at,
         )

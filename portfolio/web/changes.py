@@ -26,50 +26,41 @@ from markupsafe import Markup, escape
 from sqlmodel import Session, SQLModel
 
 from portfolio.agreements import service as agreements_service
+from portfolio.agreements.schemas import Earmarking, ObligationKind, ObligationState
 from portfolio.audit import service as audit_service
 from portfolio.audit.models import AuditEntry
+from portfolio.choices import Choice
 from portfolio.documents import service as documents_service
 from portfolio.documents.schemas import document_categories
 from portfolio.errors import AppError
 from portfolio.funding import service as funding_service
+from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.interests import service as interests_service
+from portfolio.interests.schemas import InterestStatus
 from portfolio.marking import mark as _
+from portfolio.norms.schemas import NormKind
 from portfolio.processes import service as processes_service
+from portfolio.processes.schemas import FollowUpOutcome, FollowUpState, ProcessKind, Stage
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import Indicator, Milestone
+from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.security import Actor
-from portfolio.web.accounts import role_labels
+from portfolio.users.schemas import Role
 from portfolio.web.documents import size_text
-from portfolio.web.funding import kind_options as pledge_kind_options
-from portfolio.web.funding import status_labels as pledge_status_labels
-from portfolio.web.i18n import Formats, translations
-from portfolio.web.norms import kind_labels as norm_kind_labels
-from portfolio.web.obligation_labels import EARMARKING_LABELS
-from portfolio.web.obligation_labels import KIND_LABELS as REPORT_LABELS
-from portfolio.web.obligation_labels import STATE_LABELS as REPORT_STATE_LABELS
-from portfolio.web.processes import check_status_labels, outcome_labels
-from portfolio.web.processes import kind_labels as process_kind_labels
-from portfolio.web.processes import stage_labels as process_stage_labels
-from portfolio.web.project_interests import STATUS_LABELS as INTEREST_STATUS_LABELS
-from portfolio.web.project_labels import ACTIVITY_LABELS, AREA_LABELS, STATUS_LABELS
+from portfolio.web.i18n import Formats, label, options, translations
 
 T = TypeVar("T")
 Labels = Callable[[str], Mapping[str, str]]
 """The labels of a field's values, translated into a language."""
 
 
-def _marked(labels: Mapping[str, str]) -> Labels:
-    """Labels marked for the catalogue (a page module's dictionary), translated when asked for."""
+def _marked(vocabulary: type[Choice]) -> Labels:
+    """A vocabulary's labels (:mod:`portfolio.choices`), translated when asked for."""
 
     def translated(lang: str) -> Mapping[str, str]:
-        gettext = translations(lang).gettext
-        return {value: gettext(text) for value, text in labels.items()}
+        return dict(options(vocabulary, lang))
 
     return translated
-
-
-def _options(options: Callable[[str], list[tuple[str, str]]]) -> Labels:
-    return lambda lang: dict(options(lang))
 
 
 # How a value is written.
@@ -142,10 +133,10 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "budget_eur": Spec(_("Budget"), EUR),
         "gender_marker": Spec(_("Gender marker"), GENDER),
         "sdg_targets": Spec(_("SDG targets"), LIST),
-        "status": Spec(_("Status"), ENUM, _marked(STATUS_LABELS)),
+        "status": Spec(_("Status"), ENUM, _marked(ProjectStatus)),
         "status_before_hold": HIDE,
-        "areas": Spec(_("Areas"), ENUMS, _marked(AREA_LABELS)),
-        "activity_types": Spec(_("Activity types"), ENUMS, _marked(ACTIVITY_LABELS)),
+        "areas": Spec(_("Areas"), ENUMS, _marked(Area)),
+        "activity_types": Spec(_("Activity types"), ENUMS, _marked(ActivityType)),
         "beneficiaries": Spec(_("Beneficiary States"), STATES),
         "norms": Spec(_("OSCE norms"), NORMS),
         "on": Spec(_("Date"), DATE),  # of a move in the lifecycle
@@ -154,11 +145,11 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
     "pledge": {
         "project_id": Spec(_("Project"), PROJECT, edits_only=True),
         "donor": Spec(_("Donor"), STATE, edits_only=True),
-        "kind": Spec(_("Kind"), ENUM, _options(pledge_kind_options)),
+        "kind": Spec(_("Kind"), ENUM, _marked(PledgeKind)),
         "amount": Spec(_("Amount"), MONEY),
         "currency": Spec(_("Currency")),
         "pledged_on": Spec(_("Pledged on"), DATE),
-        "status": Spec(_("Status"), ENUM, pledge_status_labels),
+        "status": Spec(_("Status"), ENUM, _marked(PledgeStatus)),
         "eur_per_unit": Spec(_("Rate (€ per unit)"), NUMBER),
         "amount_eur": Spec(_("In euros"), EUR),
         "note": Spec(_("Note")),
@@ -196,7 +187,7 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "amount": Spec(_("Amount"), MONEY),
         "currency": Spec(_("Currency")),
         "note": Spec(_("Note")),
-        "status": Spec(_("Status"), ENUM, _marked(INTEREST_STATUS_LABELS)),
+        "status": Spec(_("Status"), ENUM, _marked(InterestStatus)),
         "pledge_id": Spec(_("Pledge"), PLEDGE),
     },
     "agreement": {
@@ -204,7 +195,7 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "reference": Spec(_("Reference")),
         "signed_on": Spec(_("Signed on"), DATE),
         "valid_until": Spec(_("Valid until"), DATE),
-        "earmarking": Spec(_("Earmarking"), ENUM, _marked(EARMARKING_LABELS)),
+        "earmarking": Spec(_("Earmarking"), ENUM, _marked(Earmarking)),
         "conditions": Spec(_("Conditions")),
         "schedule": Spec(_("Reporting schedule"), SCHEDULE),
         "contact_name": Spec(_("Donor contact name")),
@@ -212,9 +203,9 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
     },
     "obligation": {
         "agreement_id": HIDE,
-        "kind": Spec(_("Report"), ENUM, _marked(REPORT_LABELS)),
+        "kind": Spec(_("Report"), ENUM, _marked(ObligationKind)),
         "due_on": Spec(_("Due on"), DATE),
-        "status": Spec(_("Status"), ENUM, _marked(REPORT_STATE_LABELS)),
+        "status": Spec(_("Status"), ENUM, _marked(ObligationState)),
         "submitted_on": Spec(_("Submitted on"), DATE),
         "accepted_on": Spec(_("Accepted on"), DATE),
         "owner_id": Spec(_("Responsible"), USER),
@@ -241,9 +232,9 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
     "national_process": {
         "state": Spec(_("State"), STATE),
         "name": Spec(_("Name")),
-        "kind": Spec(_("Kind"), ENUM, process_kind_labels),
-        "areas": Spec(_("Areas"), ENUMS, _marked(AREA_LABELS)),
-        "stage": Spec(_("Stage"), ENUM, process_stage_labels),
+        "kind": Spec(_("Kind"), ENUM, _marked(ProcessKind)),
+        "areas": Spec(_("Areas"), ENUMS, _marked(Area)),
+        "stage": Spec(_("Stage"), ENUM, _marked(Stage)),
         "established_on": Spec(_("Established on"), DATE),
         "stage_changed_on": Spec(_("Stage changed on"), DATE),
         "stage_note": Spec(_("Stage note")),
@@ -255,9 +246,9 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "operational_on": HIDE,
         "months_after": HIDE,
         "due_on": Spec(_("Due on"), DATE),
-        "status": Spec(_("Status"), ENUM, check_status_labels),
+        "status": Spec(_("Status"), ENUM, _marked(FollowUpState)),
         "checked_on": Spec(_("Checked on"), DATE),
-        "outcome": Spec(_("Outcome"), ENUM, outcome_labels),
+        "outcome": Spec(_("Outcome"), ENUM, _marked(FollowUpOutcome)),
         "note": Spec(_("Note")),
         "evidence_document_id": Spec(_("Evidence"), DOCUMENT),
         "owner_id": Spec(_("Responsible"), USER),
@@ -266,7 +257,7 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
     "user": {
         "email": Spec(_("E-mail")),
         "full_name": Spec(_("Full name")),
-        "role": Spec(_("Role"), ENUM, role_labels),
+        "role": Spec(_("Role"), ENUM, _marked(Role)),
         "state": Spec(_("State"), STATE),
         "active": Spec(_("Active"), ACTIVE),
         "feeds_valid_from": HIDE,
@@ -275,7 +266,7 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "code": Spec(_("Code")),
         "title": Spec(_("Title in English")),
         "title_fr": Spec(_("Title in French")),
-        "kind": Spec(_("Kind"), ENUM, norm_kind_labels),
+        "kind": Spec(_("Kind"), ENUM, _marked(NormKind)),
         "adopted": Spec(_("Year adopted"), YEAR),
         "builtin": HIDE,
     },
@@ -476,7 +467,7 @@ class _Teller:
             return escape(self.gettext("Agreement"))
         if entity == "obligation":
             kind = fact.get("kind")
-            report = self.gettext(REPORT_LABELS.get(kind, "")) if kind in REPORT_LABELS else None
+            report = label(kind, ObligationKind, self.lang) if kind in ObligationKind.labels() else None
             if report and project_id:
                 return self.say(
                     _("%(report)s for %(project)s"), report=report, project=self.project(project_id)

@@ -13,7 +13,7 @@ from babel import Locale
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -34,6 +34,7 @@ from portfolio.web.forms import Form, typed
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 DocumentWriter = Annotated[User, Depends(writer_of("documents"))]
@@ -223,7 +224,8 @@ async def upload(request: Request, session: SessionDep, user: DocumentWriter) ->
     form = Form(values)
     settings: Settings = request.app.state.settings
     gettext = translations(request_lang(request)).gettext
-    try:
+    attempt = Attempt(session)
+    with attempt:
         fields = UploadFields.model_validate(
             {**values, "shared_with_donor": values.get("shared_with_donor") == "yes"}
         )
@@ -241,9 +243,8 @@ async def upload(request: Request, session: SessionDep, user: DocumentWriter) ->
         documents_service.upload(
             session, actor_of(user), data, file.file, file.filename, settings.document_max_bytes
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused = file_refused(exc) if isinstance(exc, AppError) else exc
+    if attempt.error is not None:
+        refused = file_refused(attempt.error) if isinstance(attempt.error, AppError) else attempt.error
         status = refused.status if isinstance(refused, AppError) else 422
         return _upload_page(request, session, user, form.refused(refused, UPLOAD_FIELDS), values, status)
     return RedirectResponse(with_notice(str(values.get("next", "/")), "document-uploaded"), status_code=303)

@@ -83,7 +83,9 @@ class Form:
         errors: dict[str, str] = {}
         loose: list[str] = []
         for loc, msg in _messages(exc):
-            name = next((str(p) for p in loc if isinstance(p, str) and p != "body"), "")
+            # a nested field (an agreement's schedule.interim_every_months) is the form's field it names
+            parts = [p for p in loc if isinstance(p, str) and p != "body"]
+            name = next((p for p in parts if p in fields), parts[0] if parts else "")
             if name in fields:
                 errors.setdefault(name, msg)
             elif name:
@@ -164,6 +166,13 @@ def _joined(messages: list[str]) -> str:
     return Said(
         " ".join(f"%(m{i})s" for i in range(len(messages))), **{f"m{i}": m for i, m in enumerate(messages)}
     )
+
+
+def first_message(exc: Exception) -> str:
+    """A refusal in one message, in a person's words: for a row of a table of inputs, which shows one."""
+    if isinstance(exc, AppError) and not exc.errors:
+        return exc.detail
+    return next((msg for _loc, msg in _messages(exc)), str(exc))
 
 
 def _messages(exc: Exception) -> list[tuple[tuple[Any, ...], str]]:

@@ -14,13 +14,14 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError, PreconditionFailed, ValidationFailed
+from portfolio.errors import AppError, ValidationFailed
 from portfolio.flows import agreements as agreements_flow
 from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import (
     ExchangeRateCreate,
     PledgeCreate,
     PledgeKind,
+    PledgeStatus,
     PledgeUpdate,
     ReceiptCreate,
 )
@@ -33,10 +34,11 @@ from portfolio.states.names import name_in, sort_key
 from portfolio.users.models import User
 from portfolio.web import unusual
 from portfolio.web.conflict import changed_meanwhile, loaded_now
-from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import Formats, request_lang, translations
+from portfolio.web.forms import Form, build, first_message, typed
+from portfolio.web.i18n import Formats, options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 PledgeWriter = Annotated[User, Depends(writer_of("pledges"))]
@@ -64,8 +66,8 @@ def donor_groups(session: Session, lang: str) -> list[tuple[str, list[tuple[str,
     groups: dict[str, list[tuple[str, str]]] = {"participating": [], "partner": []}
     for state in states:
         groups.setdefault(state.kind, []).append((state.code, name_in(state, lang)))
-    for options in groups.values():
-        options.sort(key=lambda o: sort_key(o[1]))
+    for pairs in groups.values():
+        pairs.sort(key=lambda o: sort_key(o[1]))
     return [
         (_("Participating States"), groups["participating"]),
         (_("Partners for Co-operation"), groups["partner"]),
@@ -81,31 +83,14 @@ def currency_options(session: Session, lang: str) -> list[tuple[str, str]]:
     return [(code, f"{code} — {get_currency_name(code, locale=lang)}") for code in order]
 
 
-def kind_options(lang: str) -> list[tuple[str, str]]:
-    _ = translations(lang).gettext
-    return [(PledgeKind.cash.value, _("Cash")), (PledgeKind.in_kind.value, _("In kind"))]
-
-
-def status_labels(lang: str) -> dict[str, str]:
-    """A pledge's statuses, in the context "pledge status": not the amounts "Pledged" and "Committed"."""
-    pgettext = translations(lang).pgettext
-    return {
-        "pledged": pgettext("pledge status", "Pledged"),
-        "committed": pgettext("pledge status", "Committed"),
-        "paid": pgettext("pledge status", "Paid"),
-        "withdrawn": pgettext("pledge status", "Withdrawn"),
-    }
-
-
 def status_options(lang: str, current: str | None) -> list[tuple[str, str]]:
     """Pledged or committed for a new pledge; on an edit, withdrawn too (and paid while it is paid)."""
-    labels = status_labels(lang)
     names = ["pledged", "committed"]
     if current is not None:
         names.append("withdrawn")
         if current == "paid":
             names.insert(0, "paid")
-    return [(n, labels[n]) for n in names]
+    return options(PledgeStatus, lang, names)
 
 
 # -- the euro preview ---------------------------------------------------------------------------
@@ -153,9 +138,8 @@ def _pledge_page(
         donors=donors,
         donor_names={code: name for _group, options in donors for code, name in options},
         currencies=currency_options(session, lang),
-        kinds=kind_options(lang),
+        kinds=options(PledgeKind, lang),
         statuses=status_options(lang, pledge.status if pledge is not None else None),
-        status_labels=status_labels(lang),
         **context,
     )
 
@@ -179,16 +163,16 @@ async def create_pledge(
     lang = request_lang(request)
     if values.get("action") == "preview":
         return _pledge_page(request, session, form, project, preview=euro_preview(session, values, lang))
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(PledgeCreate, {**values, "project_id": project_id}, lang=lang)
         pledge = funding_service.create_pledge(
             session, actor_of(user), body, request.app.state.facts(session)
         )
         unusual.check_pledge(session, pledge, values, _gettext(request), Formats(lang))
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        return _pledge_page(request, session, form.refused(exc, PLEDGE_FIELDS), project, status)
+    if attempt.refused:
+        refused = attempt.shown_on(form, PLEDGE_FIELDS)
+        return _pledge_page(request, session, refused, project, attempt.status)
     return RedirectResponse(f"/projects/{project_id}?done=pledge-added", status_code=303)
 
 
@@ -252,7 +236,8 @@ async def update_pledge(
         context["version"] = values.get("version", row.pledge.version)
         preview = euro_preview(session, values, lang)
         return _pledge_page(request, session, form, project, loaded_at=loaded_at, preview=preview, **context)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = _update_body(values, row.pledge.status, lang)
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         pledge, saved = funding_service.update_pledge(
@@ -260,20 +245,19 @@ async def update_pledge(
         )
         if "amount_eur" in saved:
             unusual.check_pledge(session, pledge, values, _gettext(request), Formats(lang))
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         fresh = funding_service.get_pledge_row(session, actor, pledge_id)
         changes = changed_meanwhile(session, "pledge", pledge_id, loaded_at)
         context = _edit_context(session, fresh)
         return _pledge_page(
             request, session, form, project, 412, loaded_at=loaded_now(), changes=changes, **context
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
+    if attempt.refused:
         context["version"] = values.get("version", row.pledge.version)
-        refused = form.refused(exc, PLEDGE_FIELDS)
-        return _pledge_page(request, session, refused, project, status, loaded_at=loaded_at, **context)
+        refused = attempt.shown_on(form, PLEDGE_FIELDS)
+        return _pledge_page(
+            request, session, refused, project, attempt.status, loaded_at=loaded_at, **context
+        )
     return RedirectResponse(f"/projects/{row.pledge.project_id}?done=pledge-saved", status_code=303)
 
 
@@ -295,26 +279,25 @@ async def delete_pledge(
         return _pledge_page(
             request, session, form, project, 422, loaded_at=loaded_at, delete_error=delete_error, **context
         )
-    try:
+    attempt = Attempt(session)
+    with attempt:
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         agreements_flow.delete_pledge(session, actor, pledge_id, precondition)
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         changes = changed_meanwhile(session, "pledge", pledge_id, loaded_at)
         context = _edit_context(session, funding_service.get_pledge_row(session, actor, pledge_id))
         return _pledge_page(
             request, session, form, project, 412, loaded_at=loaded_now(), changes=changes, **context
         )
-    except AppError as exc:
-        session.rollback()
+    if attempt.refused:
         return _pledge_page(
             request,
             session,
             form,
             project,
-            exc.status,
+            attempt.status,
             loaded_at=loaded_at,
-            delete_error=exc.detail,
+            delete_error=attempt.detail,
             **context,
         )
     return RedirectResponse(f"/projects/{row.pledge.project_id}?done=pledge-deleted", status_code=303)
@@ -343,7 +326,6 @@ def _receipt_page(
         project=project,
         donor_name=name_in(donor, lang),
         outstanding=funding_service.outstanding(row),
-        status_labels=status_labels(lang),
     )
 
 
@@ -359,13 +341,12 @@ async def add_receipt(request: Request, session: SessionDep, user: PledgeWriter,
     row = funding_service.get_pledge_row(session, actor, pledge_id)
     values = typed(await request.form())
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(ReceiptCreate, values, lang=request_lang(request))
         funding_service.add_receipt(session, actor, pledge_id, body)
-    except (AppError, ValidationError) as exc:  # each message beside the field it is about
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        return _receipt_page(request, session, form.refused(exc, RECEIPT_FIELDS), row, status)
+    if attempt.refused:  # each message beside the field it is about
+        return _receipt_page(request, session, attempt.shown_on(form, RECEIPT_FIELDS), row, attempt.status)
     return RedirectResponse(f"/projects/{row.pledge.project_id}?done=receipt-added", status_code=303)
 
 
@@ -477,7 +458,7 @@ async def save_month(request: Request, session: SessionDep, user: RateWriter, mo
                 lang=request_lang(request),
             )
         except ValidationError as exc:
-            errors[name] = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            errors[name] = first_message(exc)
             continue
         existing = recorded.get(rate.currency)
         if existing is None or existing.eur_per_unit != rate.eur_per_unit:
@@ -491,7 +472,7 @@ async def save_month(request: Request, session: SessionDep, user: RateWriter, mo
                 else:
                     funding_service.correct_rate(session, actor, existing, rate.eur_per_unit)
             except AppError as exc:
-                errors[name] = exc.errors[0].msg if exc.errors else exc.detail
+                errors[name] = first_message(exc)
                 break
     if errors:
         session.rollback()

@@ -21,7 +21,7 @@ from portfolio.projects import service as projects_service
 from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.web.changes import Lookups, describe, look_up
 from portfolio.web.i18n import request_lang
-from portfolio.web.projects import STATUS_LABELS, emails_of, query_of, state_names
+from portfolio.web.projects import emails_of, query_of, state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect
 
@@ -97,5 +97,4 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
         names=names,
         recent=describe(recent, lookups),
         today=date.today(),
-        labels=STATUS_LABELS,
     )

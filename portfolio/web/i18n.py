@@ -1,26 +1,16 @@
-"""English and French: gettext catalogues read with Babel, and numbers, money and dates in the page's
-locale (Babel's CLDR data).
-
-The English text is the message id; French lives in ``portfolio/locale/fr/LC_MESSAGES/*.po``. The
-catalogues are compiled in memory when first used, so there is no build step and no binary file to keep
-in step with its source."""
+"""The pages' languages: which one a request is in, and how it writes numbers, money and dates (Babel's
+CLDR data). The registry of languages and their catalogues are :mod:`portfolio.languages`, re-exported
+here for the pages."""
 
 from __future__ import annotations
 
-import gettext
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache, partial
-from io import BytesIO
-from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import (
     NumberFormatError,
     format_currency,
@@ -32,73 +22,60 @@ from babel.numbers import (
 )
 from fastapi import Request
 
+from portfolio.agreements.schemas import Earmarking, ObligationKind, ObligationState
+from portfolio.choices import Choice
 from portfolio.errors import Amount, Said
+from portfolio.funding.schemas import PledgeKind, PledgeStatus
+from portfolio.interests.schemas import InterestStatus
 
+# the registry and the catalogues, for the pages
+from portfolio.languages import DEFAULT as DEFAULT
+from portfolio.languages import LANGUAGES as LANGUAGES
+from portfolio.languages import LOCALE_DIR as LOCALE_DIR
+from portfolio.languages import LOCALES as LOCALES
+from portfolio.languages import Language as Language
+from portfolio.languages import catalogue as catalogue
+from portfolio.languages import label as label
+from portfolio.languages import options as options
+from portfolio.languages import say as say
+from portfolio.languages import translations as translations
+from portfolio.languages import word as word
+from portfolio.norms.schemas import NormKind
+from portfolio.processes.schemas import FollowUpOutcome, FollowUpState, ProcessKind, Stage
+from portfolio.projects.schemas import ActivityType, Area, FundingFilter, ProjectSort, ProjectStatus
+from portfolio.users.schemas import Role
 
-@dataclass(frozen=True)
-class Language:
-    """A language the site speaks. Everything else about it — how it writes numbers, money, percentages and
-    dates, its plural rules, the names of countries — comes from CLDR through Babel; its words come from
-    its catalogues (``portfolio/locale/<code>/LC_MESSAGES/*.po``)."""
-
-    code: str
-    name: str  # in the language itself, as the language switch offers it
-    colon: str = ": "  # between a label and its value: French sets a space before the colon
-
-    @property
-    def percent_pattern(self) -> str:
-        """CLDR's percentage pattern, to a tenth: #,##0.0% (en), #,##0.0 % (fr)."""
-        pattern = str(Locale.parse(self.code).percent_formats[None].pattern)
-        return pattern.replace("0%", "0.0%").replace("0\u00a0%", "0.0\u00a0%")
-
-
-# The one registry of languages: adding one is an entry here and its catalogues.
-LANGUAGES: dict[str, Language] = {
-    "en": Language("en", "English"),
-    "fr": Language("fr", "Français", colon="\u00a0: "),
-    "ru": Language("ru", "Русский"),
-}
-LOCALES = tuple(LANGUAGES)
-DEFAULT = "en"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANG_COOKIE = "portfolio_lang"
 CENT = Decimal("0.01")
 EXAMPLE_NUMBER = Decimal("1250000.50")
 SPACES = re.compile(r"[ \u00a0\u202f\u2009]")
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 TENTH = Decimal("0.1")
-PLEDGE_STATUS = "pledge status"
-"""The message context of a pledge's status ("Pledged", "Committed", "Paid", "Withdrawn"), written
-``pgettext("pledge status", "Pledged")`` where it is marked (the extractor reads the literal) and
-``pgettext(PLEDGE_STATUS, …)`` where it is looked up. In French a status agrees with "une annonce"
-("Annoncée", "Engagée"), while the same English heading an amount is "le montant annoncé" ("Annoncé",
-"Engagé"): without the context the two would be one message, and one of them would have the other's
-French."""
 
 
-def catalogue(lang: str) -> Catalog:
-    """Every ``*.po`` file of one language, as one catalogue (fuzzy and empty entries left out).
-
-    A message is its English and its context (``msgctxt``): "Pledged" and "Pledged" in the context "pledge
-    status" are two messages, each with its own French. When two files translate the same message, the
-    first file by name wins."""
-    merged = Catalog(locale=lang, domain="messages")
-    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
-        with path.open("rb") as f:
-            for message in read_po(f, locale=lang):
-                if message.id and message.string and not message.fuzzy:
-                    merged[message.id] = message
-    return merged
-
-
-@cache
-def translations(lang: str) -> gettext.NullTranslations:
-    if lang == DEFAULT or lang not in LOCALES:
-        return gettext.NullTranslations()
-    buffer = BytesIO()
-    write_mo(buffer, catalogue(lang))
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+VOCABULARIES: dict[str, type[Choice]] = {
+    vocabulary.__name__: vocabulary
+    for vocabulary in (
+        ActivityType,
+        Area,
+        Earmarking,
+        FollowUpOutcome,
+        FollowUpState,
+        FundingFilter,
+        InterestStatus,
+        NormKind,
+        ObligationKind,
+        ObligationState,
+        PledgeKind,
+        PledgeStatus,
+        ProcessKind,
+        ProjectSort,
+        ProjectStatus,
+        Role,
+        Stage,
+    )
+}
+"""Every vocabulary by its class name: the templates' globals, for ``{{ value|label(ProjectStatus) }}``."""
 
 
 def known_lang(value: str | None) -> str | None:
@@ -241,6 +218,10 @@ class Formats:
         if isinstance(value, date):
             return self.date(value)
         return str(value)
+
+    def label(self, value: object, vocabulary: type[Choice]) -> str:
+        """:func:`label` in this language: the templates' ``label`` filter."""
+        return label(value, vocabulary, self.lang)
 
     def example_number(self) -> str:
         """How this language writes one million two hundred and fifty thousand and a half: 1,250,000.50 (en),

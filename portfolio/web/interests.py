@@ -12,26 +12,25 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError
 from portfolio.flows import interests as interests_flow
 from portfolio.interests import service as interests_service
 from portfolio.interests.schemas import InterestCreate
 from portfolio.marking import mark as _
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
+from portfolio.projects.schemas import Area, ProjectSort
 from portfolio.states import service as states_service
 from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.funding import currency_options, donor_groups
-from portfolio.web.i18n import request_lang, translations
-from portfolio.web.project_interests import NOTICES, STATUS_LABELS, lines_of, state_names
-from portfolio.web.projects import ACTIVITY_LABELS, AREA_LABELS, SORT_LABELS
+from portfolio.web.i18n import options, request_lang, translations
+from portfolio.web.project_interests import NOTICES, lines_of, state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 InterestWriter = Annotated[User, Depends(writer_of("interests"))]
@@ -41,15 +40,13 @@ PER_PAGE = 20
 OWN_LIMIT = 100
 
 
-PROJECT_STATUS_LABELS = {"seeking_funding": _("Seeking funding"), "implementation": _("Implementation")}
-
-
 # -- the Seeking funding page --------------------------------------------------------------------------
 
 
 SEEKING_SORT_LABELS = {
     "code": _("Seeking funding first, by code"),
-    **{sort: SORT_LABELS[sort] for sort in ("-gap_eur", "start_date")},  # the register's words
+    # the register's words
+    **{sort: ProjectSort(sort).label for sort in ("-gap_eur", "start_date")},
 }
 VIEW_FIELDS = ("area", "beneficiary", "sort")
 
@@ -70,7 +67,7 @@ class View:
         beneficiary = str(values.get("beneficiary", "")).strip().upper()
         sort = str(values.get("sort", "")).strip()
         return cls(
-            area if area in AREA_LABELS else None,
+            area if area in Area.labels() else None,
             beneficiary if beneficiary in states else None,
             sort if sort in SEEKING_SORT_LABELS else "code",
             max(1, min(_page_of(values), 10_000)),
@@ -133,14 +130,10 @@ def _seeking_page(
         writer=may(user, "interests", "write"),
         donors=[] if donor else donor_groups(session, lang),
         currencies=currency_options(session, lang),
-        status_labels=STATUS_LABELS,
-        project_status_labels=PROJECT_STATUS_LABELS,
-        activity_labels=ACTIVITY_LABELS,
-        area_labels=AREA_LABELS,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
         view=view,
         filter_form=Form({"area": view.area or "", "beneficiary": view.beneficiary or "", "sort": view.sort}),
-        area_options=[(v, gettext(t)) for v, t in AREA_LABELS.items()],
+        area_options=options(Area, lang),
         state_options=sorted(
             (
                 (s.code, names[s.code])
@@ -175,15 +168,15 @@ async def express_interest(
     fields = {k: v for k, v in values.items() if k in FIELDS}
     if user.role == "donor":
         fields.pop("donor", None)  # the account's own State, whatever was sent
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(InterestCreate, fields, lang=request_lang(request))
         interests_flow.express_interest(
             session, actor_of(user), request.app.state.facts(session), project_id, body
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        form = Form(values).refused(exc, FIELDS if user.role != "donor" else FIELDS[1:])
+    if attempt.refused:
+        status = attempt.status
+        form = attempt.shown_on(Form(values), FIELDS if user.role != "donor" else FIELDS[1:])
         gettext = translations(request_lang(request)).gettext
         refusal = gettext("Your expression of interest was not recorded.")
         return _seeking_page(
@@ -198,12 +191,13 @@ async def withdraw_interest(
 ) -> Response:
     values = typed(await request.form())
     back = View.of(values, state_names(session, request_lang(request))).query()
-    try:
+    attempt = Attempt(session)
+    with attempt:
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         interests_service.withdraw(session, actor_of(user), interest_id, precondition)
-    except AppError as exc:
-        session.rollback()
-        return _seeking_page(request, session, user, values, exc.status, refusal=exc.detail)
+    if attempt.conflict or attempt.refused:
+        status = attempt.status
+        return _seeking_page(request, session, user, values, status, refusal=attempt.detail)
     return RedirectResponse(f"/seeking-funding?done=interest-withdrawn&{back}", status_code=303)
 
 

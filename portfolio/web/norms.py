@@ -8,33 +8,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError
 from portfolio.norms import service as norms_service
 from portfolio.norms.models import Norm
 from portfolio.norms.schemas import NormCreate, NormKind, NormUpdate
 from portfolio.norms.titles import title_in
 from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[User, Depends(writer_of("norms"))]
 FIELDS = ("code", "title", "title_fr", "kind", "adopted")
-
-
-def kind_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {
-        NormKind.document.value: _("OSCE Document"),
-        NormKind.guide.value: _("Best Practice Guide"),
-        NormKind.other.value: _("Other norm"),
-    }
 
 
 def norm_title(norm: Norm, lang: str) -> str:
@@ -53,16 +43,16 @@ def _list_page(request: Request, session: Session, form: Form, status_code: int 
         status_code,
         norms=norms_service.list_norms(session),
         title_of=lambda n: norm_title(n, lang),
-        kinds=kind_labels(lang),
+        kinds=options(NormKind, lang),
         form=form,
         notice=notices.get(done, "") if status_code == 200 else "",
     )
 
 
-def _refused(exc: Exception, form: Form) -> tuple[Form, int]:
-    if isinstance(exc, norms_service.DuplicateNorm):
-        return Form(form.values, {"code": exc.detail}), exc.status
-    return form.refused(exc, FIELDS), exc.status if isinstance(exc, AppError) else 422
+def _refused(attempt: Attempt, form: Form) -> Form:
+    if isinstance(attempt.error, norms_service.DuplicateNorm):
+        return Form(form.values, {"code": attempt.detail})
+    return attempt.shown_on(form, FIELDS)
 
 
 @router.get("/norms")
@@ -74,21 +64,19 @@ def norm_list(request: Request, session: SessionDep, admin: Admin) -> Response:
 async def add_norm(request: Request, session: SessionDep, admin: Admin) -> Response:
     values = typed(await request.form())
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         norms_service.create_norm(
             session, actor_of(admin), build(NormCreate, values, lang=request_lang(request))
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        refused, status = _refused(exc, form)
-        return _list_page(request, session, refused, status)
+    if attempt.refused:
+        return _list_page(request, session, _refused(attempt, form), attempt.status)
     return RedirectResponse("/norms?done=created", status_code=303)
 
 
 def _edit_page(request: Request, norm: Norm, form: Form, status_code: int = 200) -> Response:
-    return templates.render(
-        request, "norm_form.html", status_code, norm=norm, form=form, kinds=kind_labels(request_lang(request))
-    )
+    kinds = options(NormKind, request_lang(request))
+    return templates.render(request, "norm_form.html", status_code, norm=norm, form=form, kinds=kinds)
 
 
 @router.get("/norms/{code}/edit")
@@ -110,7 +98,8 @@ async def save_norm(request: Request, session: SessionDep, admin: Admin, code: s
     if norm.builtin:
         values.pop("kind", None)  # a shipped norm keeps its kind: the form does not offer it
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(
             NormUpdate,
             {k: v for k, v in values.items() if k != "adopted" or v != ""},
@@ -119,9 +108,7 @@ async def save_norm(request: Request, session: SessionDep, admin: Admin, code: s
         if values.get("adopted") == "":
             body = NormUpdate.model_validate({**body.model_dump(exclude_unset=True), "adopted": None})
         norms_service.update_norm(session, actor_of(admin), norm.code, body)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
+    if attempt.refused:
         norm = norms_service.get_norm(session, code)
-        refused, status = _refused(exc, form)
-        return _edit_page(request, norm, refused, status)
+        return _edit_page(request, norm, _refused(attempt, form), attempt.status)
     return RedirectResponse("/norms?done=saved", status_code=303)

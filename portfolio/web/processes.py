@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
@@ -19,7 +18,6 @@ from portfolio.db import SessionDep
 from portfolio.documents import service as documents_service
 from portfolio.documents.content import ACCEPTED
 from portfolio.documents.schemas import OwnerType
-from portfolio.errors import AppError, PreconditionFailed
 from portfolio.flows import follow_ups as follow_ups_flow
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
@@ -39,9 +37,10 @@ from portfolio.users.models import User
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.documents import documents_panel
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 ProcessWriter = Annotated[User, Depends(writer_of("processes"))]
@@ -60,21 +59,6 @@ FIELDS = (
 PER_PAGE = 50
 
 
-def kind_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {"structure": _("Structure"), "procedure": _("Procedure")}
-
-
-def stage_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {
-        "planned": _("Planned"),
-        "established": _("Established"),
-        "operational": _("Operational"),
-        "sustained": _("Sustained"),
-    }
-
-
 def state_names(session: Session, lang: str) -> dict[str, str]:
     """Every State's name in the page's language, by code."""
     return states_service.names(session, lang)
@@ -86,15 +70,11 @@ def participating_options(session: Session, lang: str) -> list[tuple[str, str]]:
 
 
 def _choices(session: Session, lang: str) -> dict[str, Any]:
-    kinds = kind_labels(lang)
-    stages = stage_labels(lang)
     return {
         "states": participating_options(session, lang),
-        "kinds": [(k.value, kinds[k.value]) for k in ProcessKind],
-        "stages": [(s.value, stages[s.value]) for s in Stage],
-        "areas": [(a.value, a.value) for a in Area],
-        "kind_labels": kinds,
-        "stage_labels": stages,
+        "kinds": options(ProcessKind, lang),
+        "stages": options(Stage, lang),
+        "areas": options(Area, lang),
     }
 
 
@@ -148,7 +128,6 @@ def list_processes(
         query="&".join(f"{k}={v}" for k, v in query.items() if v),
         names=names,
         last_checks={p.id: last_check(p) for p in items},
-        outcome_labels=outcome_labels(lang),
         **choices,
     )
 
@@ -206,29 +185,28 @@ def _body_values(session: Session, values: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _unknown_codes(request: Request, exc: processes_service.UnknownProjectCodes, form: Form) -> Form:
-    _ = translations(request_lang(request)).gettext
-    message = _("No project has the code %(codes)s.") % {"codes": ", ".join(exc.codes)}
-    return Form(form.values, {"project_codes": message})
+def _refused(request: Request, attempt: Attempt, form: Form) -> Form:
+    """The process form with its refusal: project codes that name no project beside the codes typed."""
+    if isinstance(attempt.error, processes_service.UnknownProjectCodes):
+        _ = translations(request_lang(request)).gettext
+        message = _("No project has the code %(codes)s.") % {"codes": ", ".join(attempt.error.codes)}
+        return Form(form.values, {"project_codes": message})
+    return attempt.shown_on(form, FIELDS)
 
 
 @router.post("/processes/new")
 async def create_process(request: Request, session: SessionDep, user: ProcessWriter) -> Response:
     values = typed(await request.form(), lists=("areas",))
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         data = _body_values(session, values)
         data.pop("stage_note", None)
         body = build(NationalProcessCreate, data, lang=request_lang(request))
         months = list(request.app.state.settings.follow_up_months)
         process = processes_service.create_process(session, actor_of(user), body, months)
-    except processes_service.UnknownProjectCodes as exc:
-        session.rollback()
-        return _form_page(request, session, _unknown_codes(request, exc, form), 422)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        return _form_page(request, session, form.refused(exc, FIELDS), status)
+    if attempt.refused:
+        return _form_page(request, session, _refused(request, attempt, form), attempt.status)
     return RedirectResponse(f"/processes/{process.id}?done=created", status_code=303)
 
 
@@ -293,29 +271,23 @@ async def update_process(
         "linked": _linked(session, process),
         "today": date.today().isoformat(),
     }
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = _update_body(_body_values(session, values), request_lang(request))
         precondition = Precondition(frozenset({str(values.get("version", ""))}))
         months = list(request.app.state.settings.follow_up_months)
         process, _changes = processes_service.update_process(
             session, actor_of(user), process_id, body, precondition, months
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         fresh = processes_service.get_process(session, process_id)
         changes = changed_meanwhile(session, "national_process", process_id, loaded_at)
         context.update(version=fresh.version, loaded_at=loaded_now(), changes=changes)
         return _form_page(request, session, form, 412, process=fresh, **context)
-    except processes_service.UnknownProjectCodes as exc:
-        session.rollback()
+    if attempt.refused:
         process = processes_service.get_process(session, process_id)
-        form = _unknown_codes(request, exc, form)
-        return _form_page(request, session, form, 422, process=process, **context)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        process = processes_service.get_process(session, process_id)
-        return _form_page(request, session, form.refused(exc, FIELDS), status, process=process, **context)
+        refused = _refused(request, attempt, form)
+        return _form_page(request, session, refused, attempt.status, process=process, **context)
     done = "moved" if process.stage != stage_before else "saved"
     return RedirectResponse(f"/processes/{process_id}?done={done}", status_code=303)
 
@@ -325,22 +297,12 @@ async def update_process(
 FOLLOW_UP_FIELDS = ("checked_on", "outcome", "note", "evidence")
 
 
-def outcome_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {"sustained": _("Sustained"), "regressed": _("Regressed")}
-
-
 def outcome_choices(lang: str) -> list[tuple[str, str]]:
     _ = translations(lang).gettext
     return [
         ("sustained", _("Sustained: it still runs on national resources")),
         ("regressed", _("Regressed: it moves back one stage")),
     ]
-
-
-def check_status_labels(lang: str) -> dict[str, str]:
-    _ = translations(lang).gettext
-    return {"due": _("To be checked"), "overdue": _("Overdue"), "done": _("Done")}
 
 
 def last_check(process: NationalProcess) -> tuple[str, FollowUpCheck | None]:
@@ -426,9 +388,7 @@ def _process_page(
         evidence_titles=_evidence_titles(session, user, checks),
         open_check=open_check if may(user, "processes", "write") else None,
         follow_form=follow_form or Form({"checked_on": today}),
-        outcome_labels=outcome_labels(lang),
         outcome_choices=outcome_choices(lang),
-        check_status_labels=check_status_labels(lang),
         today=today,
         documents=documents_panel(
             session, user, lang, OwnerType.national_process, process_id, f"/processes/{process_id}"
@@ -458,7 +418,8 @@ async def record_follow_up(
         title = _("Evidence of the %(months)s-month follow-up check") % {"months": check.check.months_after}
         evidence = (sent.file, sent.filename, title)
     settings = request.app.state.settings
-    try:
+    attempt = Attempt(session)
+    with attempt:
         data = build(
             FollowUpUpdate,
             {
@@ -479,21 +440,19 @@ async def record_follow_up(
             precondition,
             list(settings.follow_up_months),
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         message = _("Someone recorded or changed this check meanwhile: it is shown as it is now.")
         return _process_page(
             request, session, user, process_id, follow_form=Form(values, {}, message), status_code=412
         )
-    except processes_service.FollowUpDone:
-        session.rollback()
+    if isinstance(attempt.error, processes_service.FollowUpDone):
         message = _("This check has already been recorded.")
         return _process_page(
             request, session, user, process_id, follow_form=Form(values, {}, message), status_code=409
         )
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        status = exc.status if isinstance(exc, AppError) else 422
-        refused = _follow_up_messages(request, exc, form)
-        return _process_page(request, session, user, process_id, follow_form=refused, status_code=status)
+    if attempt.error is not None:
+        refused = _follow_up_messages(request, attempt.error, form)
+        return _process_page(
+            request, session, user, process_id, follow_form=refused, status_code=attempt.status
+        )
     return RedirectResponse(f"/processes/{process_id}?done=checked", status_code=303)

@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError
 from portfolio.flows import delete_project as delete_project_flow
 from portfolio.funding import service as funding_service
 from portfolio.preconditions import Precondition
@@ -24,6 +23,7 @@ from portfolio.web.forms import typed
 from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 ProjectWriter = Annotated[User, Depends(writer_of("projects"))]
@@ -57,13 +57,13 @@ async def delete_project(
     request: Request, session: SessionDep, user: ProjectWriter, project_id: int
 ) -> Response:
     values = typed(await request.form())
-    try:
+    attempt = Attempt(session)
+    with attempt:
         project = delete_project_flow.delete_project(
             session, actor_of(user), project_id, Precondition(frozenset({str(values.get("version", ""))}))
         )
-    except AppError as exc:
-        session.rollback()
+    if attempt.conflict or attempt.refused:
         gettext = translations(request_lang(request)).gettext
-        refusal = gettext("The project was not deleted: %(reason)s") % {"reason": exc.detail}
-        return _confirmation(request, session, project_id, exc.status, refusal)
+        refusal = gettext("The project was not deleted: %(reason)s") % {"reason": attempt.detail}
+        return _confirmation(request, session, project_id, attempt.status, refusal)
     return RedirectResponse(f"/projects?deleted={project.code}", status_code=303)

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from portfolio.db import SessionDep
-from portfolio.errors import AppError, Conflict, PreconditionFailed, ValidationFailed
+from portfolio.errors import AppError, ValidationFailed
 from portfolio.flows import agreements as agreements_flow
 from portfolio.norms import service as norms_service
 from portfolio.norms.titles import title_in
@@ -43,10 +43,10 @@ from portfolio.users.models import User
 from portfolio.web import unusual
 from portfolio.web.conflict import Change, changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, Typed, build, typed
-from portfolio.web.i18n import Formats, request_lang, translations
-from portfolio.web.project_labels import STATUS_LABELS
+from portfolio.web.i18n import Formats, options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
+from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 ProjectWriter = Annotated[User, Depends(writer_of("projects"))]
@@ -85,38 +85,18 @@ def hub(project_id: int, done: str) -> RedirectResponse:
     return RedirectResponse(f"/projects/{project_id}?done={done}", status_code=303)
 
 
-def status_labels(request: Request) -> dict[str, str]:
-    """The project statuses in the page's language, as every project page names them."""
-    gettext = _gettext(request)
-    return {status: gettext(label) for status, label in STATUS_LABELS.items()}
-
-
 def project_choices(request: Request, session: Session) -> dict[str, list[tuple[str, str]]]:
     """The pick-lists of the project form, in the page's language: participating States by name, areas,
     activity types, gender markers and SDG targets."""
     _ = _gettext(request)
     by_name = list(states_service.names(session, request_lang(request), "participating").items())
-    activities = {
-        ActivityType.stockpile_security: _("Stockpile security and management"),
-        ActivityType.surplus_destruction_salw: _("Destruction of surplus SALW"),
-        ActivityType.surplus_destruction_ammunition: _("Destruction of surplus ammunition"),
-        ActivityType.hazardous_propellant_disposal: _("Disposal of hazardous propellant"),
-        ActivityType.marking_and_tracing: _("Marking and tracing"),
-        ActivityType.record_keeping: _("Record-keeping"),
-        ActivityType.deactivation: _("Deactivation of weapons"),
-        ActivityType.border_and_export_controls: _("Border and export controls"),
-        ActivityType.collection_and_awareness: _("Collection and awareness-raising"),
-        ActivityType.training_and_capacity: _("Training and capacity-building"),
-        ActivityType.legislation_and_policy: _("Legislation and policy"),
-        ActivityType.other: _("Other"),
-    }
     return {
         "beneficiaries": by_name,
         "areas": [
             (Area.SALW, _("SALW: small arms and light weapons")),
             (Area.SCA, _("SCA: stockpiles of conventional ammunition")),
         ],
-        "activity_types": [(str(k), v) for k, v in activities.items()],
+        "activity_types": options(ActivityType, request_lang(request)),
         "gender_marker": [
             ("0", _("0: gender equality examined, not targeted")),
             ("1", _("1: gender equality a significant objective")),
@@ -134,6 +114,7 @@ def norm_groups(request: Request, session: Session) -> list[tuple[str, list[tupl
     in the page's language."""
     _ = _gettext(request)
     lang = request_lang(request)
+    # the headings of the groups, in the plural: not the norms' kinds as a norm is labelled (NormKind)
     groups = {"document": _("OSCE Documents"), "guide": _("Best Practice Guides"), "other": _("Other norms")}
     found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in groups}
     for norm in norms_service.list_norms(session):
@@ -212,10 +193,6 @@ def as_version(value: str) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def refusal_status(exc: Exception) -> int:
-    return 409 if isinstance(exc, Conflict) else 422
-
-
 # -- new project and edit ---------------------------------------------------------------------
 
 
@@ -245,10 +222,10 @@ def project_form_page(
     )
 
 
-def project_refused(exc: AppError | ValidationError, form: Form) -> Form:
-    if isinstance(exc, projects_service.DuplicateProjectCode):
-        return Form(form.values, {"code": exc.detail})  # the API's message, beside the field it is about
-    return form.refused(exc, PROJECT_FIELDS)
+def project_refused(attempt: Attempt, form: Form) -> Form:
+    if isinstance(attempt.error, projects_service.DuplicateProjectCode):
+        return Form(form.values, {"code": attempt.detail})  # the API's message, beside the field it is about
+    return attempt.shown_on(form, PROJECT_FIELDS)
 
 
 @router.get("/projects/new")
@@ -260,13 +237,13 @@ def new_project_form(request: Request, session: SessionDep, user: ProjectWriter)
 async def create_project(request: Request, session: SessionDep, user: ProjectWriter) -> Response:
     values = typed(await request.form(), lists=PROJECT_LISTS)
     form = Form(values)
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(ProjectCreate, project_wire(values), lang=request_lang(request))
         project = projects_service.create_project(session, actor_of(user), body)
         unusual.check_budget(session, project, values, _gettext(request), Formats(request_lang(request)))
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        return project_form_page(request, session, project_refused(exc, form), refusal_status(exc))
+    if attempt.refused:
+        return project_form_page(request, session, project_refused(attempt, form), attempt.status)
     assert project.id is not None
     return hub(project.id, "created")
 
@@ -286,29 +263,28 @@ async def save_project(
     values = typed(await request.form(), lists=PROJECT_LISTS)
     version, loaded_at = str(values.pop("version", "")), str(values.pop("loaded_at", ""))
     fields = {k: v for k, v in values.items() if k in PROJECT_FIELDS}
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = update_body(ProjectUpdate, project_wire(fields), request_lang(request))
         project, saved = agreements_flow.update_project(
             session, actor_of(user), project_id, body, Precondition(frozenset({version}))
         )
         if "budget_eur" in saved:
             unusual.check_budget(session, project, values, _gettext(request), Formats(request_lang(request)))
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         project = projects_service.get_project(session, project_id)
         changes = changed_meanwhile(session, "project", project_id, loaded_at)
         form = Form(merged(fields, project_values(project), changes))
         return project_form_page(request, session, form, 412, project=project, changes=changes)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
+    if attempt.refused:
         project = projects_service.get_project(session, project_id)
-        form = project_refused(exc, Form(fields))
+        form = project_refused(attempt, Form(fields))
         # the version the person loaded stays: their save has not been applied to anything newer
         return project_form_page(
             request,
             session,
             form,
-            refusal_status(exc),
+            attempt.status,
             project=project,
             version=as_version(version),
             loaded_at=loaded_at,
@@ -342,7 +318,6 @@ def transition_page(
         form=form,
         project=project,
         to=to,
-        labels=status_labels(request),
         final=to in FINAL,
         reopening=ProjectStatus(project.status) in FINAL,
         note_required=needs_note(project, to),
@@ -388,7 +363,8 @@ async def move_project(request: Request, session: SessionDep, user: Mover, proje
             version=as_version(version),
             loaded_at=loaded_at,
         )
-    try:
+    attempt = Attempt(session)
+    with attempt:  # a move this account may not make is the 403 page
         body = build(TransitionCreate, fields, lang=request_lang(request))
         projects_service.transition(
             session,
@@ -399,22 +375,17 @@ async def move_project(request: Request, session: SessionDep, user: Mover, proje
             body.on,
             Precondition(frozenset({version})),
         )
-    except PreconditionFailed:
-        session.rollback()
+    if attempt.conflict:
         project = projects_service.get_project(session, project_id)
         changes = changed_meanwhile(session, "project", project_id, loaded_at)
         return transition_page(request, project, form, 412, changes=changes)
-    except projects_service.MoveForbidden:
-        session.rollback()
-        raise  # the 403 page
-    except (AppError, ValidationError) as exc:
-        session.rollback()
+    if attempt.refused:
         project = projects_service.get_project(session, project_id)
         return transition_page(
             request,
             project,
-            form.refused(exc, TRANSITION_FIELDS),
-            refusal_status(exc),
+            attempt.shown_on(form, TRANSITION_FIELDS),
+            attempt.status,
             version=as_version(version),
             loaded_at=loaded_at,
         )
@@ -539,7 +510,6 @@ def part_stale(
 ) -> Response:
     """The edit form again after a save met a newer version: what changed meanwhile, the person's
     values, the new version."""
-    session.rollback()
     part = find_part(session, kind, project_id, part_id)
     changes = changed_meanwhile(session, kind.entity, part_id, loaded_at)
     form = Form(merged(values, part_values(kind, part), changes))
@@ -550,13 +520,13 @@ async def add_part(
     request: Request, session: Session, user: User, kind: PartForm, project_id: int
 ) -> Response:
     values = {k: v for k, v in typed(await request.form()).items() if k in kind.fields}
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = build(kind.create, part_wire(kind, values), lang=request_lang(request))
         projects_service.add_part(session, actor_of(user), kind.model, project_id, body)  # type: ignore[type-var]
-    except (AppError, ValidationError) as exc:
-        session.rollback()
-        form = Form(values).refused(exc, kind.fields)
-        return part_page(request, session, kind, project_id, form, refusal_status(exc))
+    if attempt.refused:
+        form = attempt.shown_on(Form(values), kind.fields)
+        return part_page(request, session, kind, project_id, form, attempt.status)
     return hub(project_id, f"{kind.entity}-added")
 
 
@@ -566,7 +536,8 @@ async def save_part(
     values = typed(await request.form())
     version, loaded_at = str(values.pop("version", "")), str(values.pop("loaded_at", ""))
     fields = {k: v for k, v in values.items() if k in kind.fields}
-    try:
+    attempt = Attempt(session)
+    with attempt:
         body = update_body(kind.update, part_wire(kind, fields), request_lang(request))
         projects_service.update_part(
             session,
@@ -577,19 +548,18 @@ async def save_part(
             body,
             Precondition(frozenset({version})),
         )
-    except PreconditionFailed:
+    if attempt.conflict:
         return part_stale(request, session, kind, project_id, part_id, fields, loaded_at)
-    except (AppError, ValidationError) as exc:
-        session.rollback()
+    if attempt.refused:
         part = find_part(session, kind, project_id, part_id)
-        form = Form(fields).refused(exc, kind.fields)
+        form = attempt.shown_on(Form(fields), kind.fields)
         return part_page(
             request,
             session,
             kind,
             project_id,
             form,
-            refusal_status(exc),
+            attempt.status,
             part=part,
             version=as_version(version),
             loaded_at=loaded_at,
@@ -602,7 +572,8 @@ async def delete_part(
 ) -> Response:
     values = typed(await request.form())
     version, loaded_at = str(values.get("version", "")), str(values.get("loaded_at", ""))
-    try:
+    attempt = Attempt(session)
+    with attempt:
         projects_service.delete_part(
             session,
             actor_of(user),
@@ -611,9 +582,12 @@ async def delete_part(
             part_id,
             Precondition(frozenset({version})),  # type: ignore[type-var]
         )
-    except PreconditionFailed:
+    if attempt.conflict or attempt.refused:
         part = find_part(session, kind, project_id, part_id)
-        return part_stale(request, session, kind, project_id, part_id, part_values(kind, part), loaded_at)
+        if attempt.conflict:
+            return part_stale(request, session, kind, project_id, part_id, part_values(kind, part), loaded_at)
+        form = attempt.shown_on(Form(part_values(kind, part)), kind.fields)
+        return part_page(request, session, kind, project_id, form, attempt.status, part=part)
     return hub(project_id, f"{kind.entity}-deleted")
 
 
@@ -654,7 +628,8 @@ async def milestone_done(
     values = typed(await request.form())
     version, loaded_at = str(values.get("version", "")), str(values.get("loaded_at", ""))
     body = build(MilestoneUpdate, {"done_on": date.today().isoformat()}, lang="en")
-    try:
+    attempt = Attempt(session)
+    with attempt:
         projects_service.update_part(
             session,
             actor_of(user),
@@ -664,10 +639,13 @@ async def milestone_done(
             body,
             Precondition(frozenset({version})),
         )
-    except PreconditionFailed:
+    if attempt.conflict or attempt.refused:
         part = find_part(session, MILESTONES, project_id, milestone_id)
         values = part_values(MILESTONES, part) | {"done_on": date.today().isoformat()}
-        return part_stale(request, session, MILESTONES, project_id, milestone_id, values, loaded_at)
+        if attempt.conflict:
+            return part_stale(request, session, MILESTONES, project_id, milestone_id, values, loaded_at)
+        form = attempt.shown_on(Form(values), MILESTONES.fields)
+        return part_page(request, session, MILESTONES, project_id, form, attempt.status, part=part)
     return hub(project_id, "milestone-done")
 
 

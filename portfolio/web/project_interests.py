@@ -24,7 +24,6 @@ NOTICES = {
     "interest-withdrawn": _("The expression of interest was withdrawn."),
     "interest-converted": _("The interest was turned into a pledge: it is now in the funding table above."),
 }
-STATUS_LABELS = {"open": _("Open"), "converted": _("Turned into a pledge"), "withdrawn": _("Withdrawn")}
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,5 @@ def hub_context(request: Request, session: Session, user: User, project_id: int)
     return {
         "interest_lines": lines_of(session, interests, state_names(session, lang)) if interests else [],
         "interest_converter": may(user, "pledges", "write"),
-        "interest_labels": STATUS_LABELS,
         "interest_notice": translations(lang).gettext(NOTICES[done]) if done in NOTICES else None,
     }

@@ -25,7 +25,6 @@ from portfolio.documents.schemas import OwnerType
 from portfolio.funding import service as funding_service
 from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.marking import mark as _
-from portfolio.marking import mark_in_context as pgettext
 from portfolio.pagination import PageParams
 from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
@@ -44,13 +43,8 @@ from portfolio.web.conflict import loaded_now
 from portfolio.web.documents import NOTICES as DOCUMENT_NOTICES
 from portfolio.web.documents import documents_panel, uploader_names
 from portfolio.web.forms import Form
-from portfolio.web.i18n import request_lang, translations
-from portfolio.web.obligation_labels import KIND_LABELS as OBLIGATION_KIND_LABELS
-from portfolio.web.obligation_labels import STATE_LABELS as OBLIGATION_STATE_LABELS
+from portfolio.web.i18n import options, request_lang, translations
 from portfolio.web.project_interests import hub_context as interests_context
-from portfolio.web.project_labels import ACTIVITY_LABELS as ACTIVITY_LABELS
-from portfolio.web.project_labels import AREA_LABELS as AREA_LABELS
-from portfolio.web.project_labels import STATUS_LABELS as STATUS_LABELS
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
 
@@ -80,37 +74,6 @@ NOTICES = {
     **DOCUMENT_NOTICES,
 }
 
-# A pledge's statuses, translated in the context "pledge status" (``pgettext`` in the templates): not the
-# amounts "Pledged" and "Committed".
-PLEDGE_STATUS_LABELS = {
-    "pledged": pgettext("pledge status", "Pledged"),
-    "committed": pgettext("pledge status", "Committed"),
-    "paid": pgettext("pledge status", "Paid"),
-    "withdrawn": pgettext("pledge status", "Withdrawn"),
-}
-KIND_LABELS = {"cash": _("Cash"), "in_kind": _("In kind")}
-SORT_LABELS = {
-    "code": _("Code (A–Z)"),
-    "-code": _("Code (Z–A)"),
-    "title": _("Title (A–Z)"),
-    "-title": _("Title (Z–A)"),
-    "request_date": _("Request date (oldest first)"),
-    "-request_date": _("Request date (newest first)"),
-    "budget_eur": _("Budget (smallest first)"),
-    "-budget_eur": _("Budget (largest first)"),
-    "gap_eur": _("Funding gap (smallest first)"),
-    "-gap_eur": _("Funding gap (largest first)"),
-    "start_date": _("Start date (earliest first)"),
-    "-start_date": _("Start date (latest first)"),
-}
-PROCESS_KIND_LABELS = {"structure": _("Structure"), "procedure": _("Procedure")}
-STAGE_LABELS = {
-    "planned": _("Planned"),
-    "established": _("Established"),
-    "operational": _("Operational"),
-    "sustained": _("Sustained"),
-}
-FUNDING_LABELS = {"underfunded": _("Underfunded (pledged below budget)"), "funded": _("Fully pledged")}
 FIELD_LABELS = {
     "status": _("Status"),
     "area": _("Area"),
@@ -202,10 +165,6 @@ def query_of(filters: ProjectFilters, sort: str | None = None, page: int | None 
     return urlencode(pairs)
 
 
-def options(labels: Mapping[str, str], gettext: Callable[[str], str]) -> list[tuple[str, str]]:
-    return [(value, gettext(text)) for value, text in labels.items()]
-
-
 def _deleted_notice(request: Request, gettext: Callable[[str], str]) -> str | None:
     """What the register says after a project was deleted from its page (``?deleted=CODE``)."""
     code = request.query_params.get("deleted", "").strip()[:40]
@@ -243,12 +202,11 @@ def register(request: Request, session: SessionDep, user: PageUser) -> Response:
         export_query=query_of(chosen.filters),
         names=names,
         state_options=sorted(names.items(), key=lambda item: item[1]),
-        status_options=options(STATUS_LABELS, gettext),
-        area_options=options(AREA_LABELS, gettext),
-        activity_options=options(ACTIVITY_LABELS, gettext),
-        funding_options=options(FUNDING_LABELS, gettext),
-        sort_options=[(s.value, gettext(SORT_LABELS[s.value])) for s in ProjectSort],
-        labels=STATUS_LABELS,
+        status_options=options(ProjectStatus, lang),
+        area_options=options(Area, lang),
+        activity_options=options(ActivityType, lang),
+        funding_options=options(FundingFilter, lang),
+        sort_options=options(ProjectSort, lang),
         notice=_deleted_notice(request, gettext),
     )
 
@@ -414,8 +372,6 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         next_due=next((o for o in obligations if states[o.obligation.id] == "due"), None),
         overdue_count=sum(1 for s in states.values() if s == "overdue"),
         owners=uploader_names(session) if obligations else {},
-        obligation_kind_labels=OBLIGATION_KIND_LABELS,
-        obligation_state_labels=OBLIGATION_STATE_LABELS,
         documents=documents,
         project=project,
         row=row,
@@ -443,13 +399,6 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         today=today,
         month_of=funding_service.month_of,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
-        labels=STATUS_LABELS,
-        activity_labels=ACTIVITY_LABELS,
-        area_labels=AREA_LABELS,
-        pledge_labels=PLEDGE_STATUS_LABELS,
-        kind_labels=KIND_LABELS,
-        process_kind_labels=PROCESS_KIND_LABELS,
-        stage_labels=STAGE_LABELS,
         **interests,  # the Interests section
         norm_titles=norm_titles,
     )

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from portfolio.users.models import User
-from portfolio.web.i18n import DEFAULT, LANGUAGES, LOCALES, Formats, request_lang, translations
+from portfolio.web.i18n import DEFAULT, LANGUAGES, LOCALES, VOCABULARIES, Formats, request_lang, translations
 from portfolio.web.session import CSRF_FIELD, csrf_token, may
 
 HERE = Path(__file__).parent
@@ -86,6 +86,8 @@ class Templates:
                 finalize=Formats(lang).said,
             )
             env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+            env.filters["label"] = Formats(lang).label
+            env.globals.update(VOCABULARIES)
             env.globals.update(
                 fmt=Formats(lang),
                 lang=lang,

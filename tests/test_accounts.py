@@ -21,7 +21,20 @@ from tests.factories import PASSWORD, TEST_KEY, assert_problem, make_settings, o
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 NEW_PASSWORD = "a brand new passphrase 2024"  # noqa: S105 - test accounts only
-USER_KEYS = {"id", "email", "full_name", "role", "state", "active", "version", "created_at", "updated_at"}
+USER_KEYS = {
+    *(
+        "id",
+        "email",
+        "full_name",
+        "role",
+        "state",
+        "active",
+        "language",
+        "version",
+        "created_at",
+        "updated_at",
+    ),
+}
 
 
 def login(client: TestClient, username: str, password: str):

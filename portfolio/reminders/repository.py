@@ -41,6 +41,7 @@ class OpenObligation(NamedTuple):
     donor_name: str
     owner_email: str | None
     agreement_reference: str
+    owner_language: str | None
 
 
 class OpenFollowUp(NamedTuple):
@@ -53,6 +54,7 @@ class OpenFollowUp(NamedTuple):
     state: str
     state_name: str
     owner_email: str | None
+    owner_language: str | None
 
 
 class CalendarFollowUp(NamedTuple):
@@ -107,6 +109,7 @@ def open_obligations(session: Session, due_from: date, due_to: date) -> list[Ope
             col(State.name),
             col(owner.email),
             col(Agreement.reference),
+            col(owner.language),
         )
         .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
         .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
@@ -135,6 +138,7 @@ def open_follow_ups(session: Session, due_from: date, due_to: date) -> list[Open
             col(NationalProcess.state),
             col(State.name),
             col(owner.email),
+            col(owner.language),
         )
         .join(NationalProcess, col(NationalProcess.id) == col(FollowUpCheck.process_id))
         .join(State, col(State.code) == col(NationalProcess.state))
@@ -146,10 +150,14 @@ def open_follow_ups(session: Session, due_from: date, due_to: date) -> list[Open
     return [OpenFollowUp(*row) for row in session.execute(query).all()]
 
 
-def staff_emails(session: Session) -> list[str]:
-    """The e-mails of every active staff account, in order."""
-    query = select(User.email).where(col(User.role) == "staff", col(User.active)).order_by(col(User.email))
-    return list(session.exec(query).all())
+def staff_recipients(session: Session) -> list[tuple[str, str]]:
+    """The e-mail and the language of every active staff account, in order of the e-mails."""
+    query = (
+        select(User.email, User.language)
+        .where(col(User.role) == "staff", col(User.active))
+        .order_by(col(User.email))
+    )
+    return [(email, language) for email, language in session.exec(query).all()]
 
 
 def lock_senders(session: Session) -> None:

@@ -27,18 +27,22 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
 
+from babel.dates import format_date
 from icalendar import Calendar, Event
 from sqlmodel import Session
 
-from portfolio.agreements.schemas import ObligationKind
+from portfolio.agreements.schemas import ObligationKind, ObligationState
 from portfolio.audit import service as audit
 from portfolio.config import Settings
 from portfolio.db import Database, utcnow
 from portfolio.errors import NotFound
+from portfolio.languages import DEFAULT, label, translations, word
+from portfolio.marking import mark as _
 from portfolio.reminders import repository as repo
 from portfolio.reminders.mailer import Mailer
 from portfolio.reminders.repository import FOLLOW_UP, OBLIGATION, OpenFollowUp, OpenObligation
 from portfolio.security import Actor
+from portfolio.states import service as states_service
 
 OVERDUE = "overdue"
 OVERDUE_CATCH_UP_DAYS = 7
@@ -84,20 +88,41 @@ def reminder_kind(due_on: date, today: date, days: list[int]) -> str | None:
     return f"before-{min(reached)}" if reached else None
 
 
-def _kind_label(kind: str) -> str:
-    """What the pages call a report, in a sentence: "financial statement", "interim narrative report"."""
-    label = _report(kind)
-    return label[0].lower() + label[1:]
+class Words:
+    """A reminder's or a calendar's words in the recipient's language (:mod:`portfolio.languages`): the
+    English here is the message id, its translations are in the catalogues (``reminders.po``); dates are
+    written as the language writes them, States named in it."""
 
+    def __init__(self, lang: str, names: dict[str, str]) -> None:
+        self.lang = lang
+        self.names = names
+        self._ = translations(lang).gettext
+        self.ngettext = translations(lang).ngettext
 
-def _report(kind: str) -> str:
-    """A report's kind as the pages label it (:class:`portfolio.agreements.schemas.ObligationKind`)."""
-    return ObligationKind(kind).label if kind in ObligationKind.labels() else ObligationKind.other.label
+    def __call__(self, text: str, **values: object) -> str:
+        return self._(text) % values if values else self._(text)
 
+    def day(self, day: date) -> str:
+        return format_date(day, format="long", locale=self.lang)
 
-def _in_days(due_on: date, today: date) -> str:
-    left = (due_on - today).days
-    return "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+    def state(self, code: str, fallback: str) -> str:
+        return self.names.get(code, fallback)
+
+    def report(self, kind: str) -> str:
+        """What the pages call a report (:class:`portfolio.agreements.schemas.ObligationKind`)."""
+        return label(kind if kind in ObligationKind.labels() else "other", ObligationKind, self.lang)
+
+    def report_in_a_sentence(self, kind: str) -> str:
+        """The report's name mid-sentence: "financial statement", "rapport financier"."""
+        return word(kind if kind in ObligationKind.labels() else "other", ObligationKind, self.lang)
+
+    def in_days(self, due_on: date, today: date) -> str:
+        left = (due_on - today).days
+        if left == 0:
+            return self(_("today"))
+        if left == 1:
+            return self(_("tomorrow"))
+        return self.ngettext("in %(days)s day", "in %(days)s days", left) % {"days": left}
 
 
 def _link(base_url: str | None, path: str, what: str) -> str:
@@ -106,53 +131,116 @@ def _link(base_url: str | None, path: str, what: str) -> str:
 
 
 def compose(
-    item: OpenObligation, kind: str, recipient: str, today: date, base_url: str | None = None
+    item: OpenObligation,
+    kind: str,
+    recipient: str,
+    today: date,
+    base_url: str | None = None,
+    words: Words | None = None,
 ) -> Reminder:
-    what = _kind_label(item.kind)
+    w = words or Words(DEFAULT, {})
+    what = w.report_in_a_sentence(item.kind)
+    values = {"project": item.project_code, "report": what, "day": item.due_on.isoformat()}
     if kind == OVERDUE:
-        subject = f"Overdue: {item.project_code} {what} was due {item.due_on.isoformat()}"
-        when = f"was due on {item.due_on:%d %B %Y} and has not been recorded as submitted"
+        subject = w(_("Overdue: %(project)s %(report)s was due %(day)s"), **values)
+        when = w(_("was due on %(date)s and has not been recorded as submitted"), date=w.day(item.due_on))
     else:
-        in_days = _in_days(item.due_on, today)
-        subject = f"Reminder: {item.project_code} {what} due {item.due_on.isoformat()} ({in_days})"
-        when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
+        in_days = w.in_days(item.due_on, today)
+        subject = w(
+            _("Reminder: %(project)s %(report)s due %(day)s (%(in_days)s)"), **values, in_days=in_days
+        )
+        when = w(_("is due on %(date)s (%(in_days)s)"), date=w.day(item.due_on), in_days=in_days)
     body = (
-        f"The {what} to {item.donor_name} ({item.donor}) on project {item.project_code} "
-        f"({item.project_title}), owed under contribution agreement {item.agreement_reference}, "
-        f"{when}.\n\n"
-        "What to do: prepare the report and send it to the donor; then record its submission on the "
-        'reporting obligation in the portfolio tracker (status "submitted" and the date), which stops '
-        "further reminders. If the date has moved, change the obligation's due date instead.\n\n"
-        f"{_link(base_url, f'/obligations/{item.obligation_id}', 'Record the submission')}"
-        f"{_link(base_url, f'/projects/{item.project_id}', 'Project page')}"
-        f"Reporting obligation #{item.obligation_id}. You receive this as its owner or, as it has no "
-        "owner, as a member of the FSC support staff.\n"
+        w(
+            _(
+                "The %(report)s to %(donor)s (%(code)s) on project %(project)s (%(title)s), owed under "
+                "contribution agreement %(reference)s, %(when)s."
+            ),
+            report=what,
+            donor=w.state(item.donor, item.donor_name),
+            code=item.donor,
+            project=item.project_code,
+            title=one_line(item.project_title),
+            reference=item.agreement_reference,
+            when=when,
+        )
+        + "\n\n"
+        + w(
+            _(
+                "What to do: prepare the report and send it to the donor; then record its submission on "
+                'the reporting obligation in the portfolio tracker (status "submitted" and the date), which '
+                "stops further reminders. If the date has moved, change the obligation's due date instead."
+            )
+        )
+        + "\n\n"
+        + _link(base_url, f"/obligations/{item.obligation_id}", w(_("Record the submission")))
+        + _link(base_url, f"/projects/{item.project_id}", w(_("Project page")))
+        + w(
+            _(
+                "Reporting obligation #%(id)s. You receive this as its owner or, as it has no owner, as a "
+                "member of the FSC support staff."
+            ),
+            id=item.obligation_id,
+        )
+        + "\n"
     )
     return Reminder(OBLIGATION, item.obligation_id, kind, item.due_on, recipient, one_line(subject), body)
 
 
 def compose_follow_up(
-    item: OpenFollowUp, kind: str, recipient: str, today: date, base_url: str | None = None
+    item: OpenFollowUp,
+    kind: str,
+    recipient: str,
+    today: date,
+    base_url: str | None = None,
+    words: Words | None = None,
 ) -> Reminder:
-    what = f"{item.months_after}-month sustainability check"
-    name = f"{item.state} {item.process_name}"
+    w = words or Words(DEFAULT, {})
+    what = w(_("%(months)s-month sustainability check"), months=item.months_after)
+    values = {
+        "name": f"{item.state} {one_line(item.process_name)}",
+        "what": what,
+        "day": item.due_on.isoformat(),
+    }
     if kind == OVERDUE:
-        subject = f"Overdue: {name} {what} was due {item.due_on.isoformat()}"
-        when = f"was due on {item.due_on:%d %B %Y} and has not been recorded"
+        subject = w(_("Overdue: %(name)s %(what)s was due %(day)s"), **values)
+        when = w(_("was due on %(date)s and has not been recorded"), date=w.day(item.due_on))
     else:
-        in_days = _in_days(item.due_on, today)
-        subject = f"Reminder: {name} {what} due {item.due_on.isoformat()} ({in_days})"
-        when = f"is due on {item.due_on:%d %B %Y} ({in_days})"
+        in_days = w.in_days(item.due_on, today)
+        subject = w(_("Reminder: %(name)s %(what)s due %(day)s (%(in_days)s)"), **values, in_days=in_days)
+        when = w(_("is due on %(date)s (%(in_days)s)"), date=w.day(item.due_on), in_days=in_days)
     body = (
-        f"The {what} of the national process {item.process_name!r} of {item.state_name} ({item.state}), "
-        f"operational since {item.operational_on:%d %B %Y}, {when}.\n\n"
-        "What to do: find out with the national authorities whether it still runs on national resources; "
-        "then record the check's outcome on the process's page in the portfolio tracker (sustained or "
-        "regressed, the date, a note and the evidence), which stops further reminders. If the date has "
-        "moved, change the check's due date instead.\n\n"
-        f"{_link(base_url, f'/processes/{item.process_id}', 'Process page')}"
-        f"Follow-up check #{item.check_id}. You receive this as its owner or, as it has no owner, as a "
-        "member of the FSC support staff.\n"
+        w(
+            _(
+                "The %(what)s of the national process “%(process)s” of %(state)s (%(code)s), operational "
+                "since %(since)s, %(when)s."
+            ),
+            what=what,
+            process=one_line(item.process_name),
+            state=w.state(item.state, item.state_name),
+            code=item.state,
+            since=w.day(item.operational_on),
+            when=when,
+        )
+        + "\n\n"
+        + w(
+            _(
+                "What to do: find out with the national authorities whether it still runs on national "
+                "resources; then record the check's outcome on the process's page in the portfolio tracker "
+                "(sustained or regressed, the date, a note and the evidence), which stops further reminders. "
+                "If the date has moved, change the check's due date instead."
+            )
+        )
+        + "\n\n"
+        + _link(base_url, f"/processes/{item.process_id}", w(_("Process page")))
+        + w(
+            _(
+                "Follow-up check #%(id)s. You receive this as its owner or, as it has no owner, as a member "
+                "of the FSC support staff."
+            ),
+            id=item.check_id,
+        )
+        + "\n"
     )
     return Reminder(FOLLOW_UP, item.check_id, kind, item.due_on, recipient, one_line(subject), body)
 
@@ -171,24 +259,35 @@ def due_reminders(
     with db.session() as session:
         items = repo.open_obligations(session, earliest, latest)
         checks = repo.open_follow_ups(session, earliest, latest)
-        staff = repo.staff_emails(session)
+        staff = repo.staff_recipients(session)
+        languages = {lang for _email, lang in staff}
+        languages |= {r.owner_language for r in items if r.owner_language}
+        languages |= {r.owner_language for r in checks if r.owner_language}
+        # each recipient is written to in its account's language, the States named in it
+        words = {lang: Words(lang, states_service.names(session, lang)) for lang in languages | {DEFAULT}}
+
+    def words_of(lang: str | None) -> Words:
+        return words.get(lang or DEFAULT, words[DEFAULT])
+
     reminders: list[Reminder] = []
     for item in items:
         kind = reminder_kind(item.due_on, today, days)
         if kind is None:
             continue
-        for recipient in [item.owner_email] if item.owner_email else staff:
+        owner = [(item.owner_email, item.owner_language)] if item.owner_email else staff
+        for recipient, lang in owner:
             try:
-                reminders.append(compose(item, kind, recipient, today, base_url))
+                reminders.append(compose(item, kind, recipient, today, base_url, words_of(lang)))
             except Exception as exc:  # one bad record never stops the others
                 _broken(broken, f"reporting obligation #{item.obligation_id}", exc)
     for check in checks:
         kind = reminder_kind(check.due_on, today, days)
         if kind is None:
             continue
-        for recipient in [check.owner_email] if check.owner_email else staff:
+        owner = [(check.owner_email, check.owner_language)] if check.owner_email else staff
+        for recipient, lang in owner:
             try:
-                reminders.append(compose_follow_up(check, kind, recipient, today, base_url))
+                reminders.append(compose_follow_up(check, kind, recipient, today, base_url, words_of(lang)))
             except Exception as exc:
                 _broken(broken, f"follow-up check #{check.check_id}", exc)
     return reminders
@@ -327,8 +426,9 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> FeedC
     milestone with a due date that its account may see, and every follow-up check still due of a national
     process (a donor's: of the processes linked to projects it funds), as all-day events with a
     description and, when the tracker's public address is known, the URL of the page where each is
-    recorded. 404 for an unknown or revoked token, a feed made before its account was deactivated or its
-    password reset by an administrator, or an account no longer active."""
+    recorded, written in the account's language. 404 for an unknown or revoked token, a feed made before
+    its account was deactivated or its password reset by an administrator, or an account no longer
+    active."""
     found = repo.feed_owner(session, token_digest(token)) if token else None
     if found is None:
         raise FeedNotFound("No calendar feed has this token (it may have been revoked).")
@@ -336,49 +436,73 @@ def calendar(session: Session, token: str, base_url: str | None = None) -> FeedC
     assert feed.id is not None
     donor = Actor(user.id, user.role, user.state).own_donor_filter(None)  # a donor's: its own State's
     stamp = utcnow()
+    w = Words(user.language, states_service.names(session, user.language))
     cal = Calendar()
     cal.add("prodid", "-//OSCE FSC Support Section//SALW-SCA assistance portfolio//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Assistance portfolio: reports, milestones and sustainability checks")
+    cal.add("x-wr-calname", w(_("Assistance portfolio: reports, milestones and sustainability checks")))
     for o in repo.calendar_obligations(session, donor):
-        state = "" if o.status == "due" else f" ({o.status})"
+        donor_name = w.state(o.donor, o.donor_name)
+        status = label(o.status, ObligationState, w.lang)
+        summary = w(
+            _("%(project)s: %(report)s due to %(donor)s"),
+            project=o.project_code,
+            report=w.report(o.kind),
+            donor=donor_name,
+        )
         event = _event(
             f"obligation-{o.obligation_id}@{UID_DOMAIN}",
             stamp,
             o.due_on,
-            f"{o.project_code}: {_report(o.kind)} due to {o.donor_name}{state}",
+            summary if o.status == "due" else f"{summary} ({status})",
         )
         event.add(
             "description",
-            f"Contribution agreement {o.agreement_reference} with {o.donor_name}, project {o.project_code} "
-            f"({o.project_title}). Reporting obligation #{o.obligation_id}, {o.status}.",
+            w(
+                _(
+                    "Contribution agreement %(reference)s with %(donor)s, project %(project)s (%(title)s). "
+                    "Reporting obligation #%(id)s, %(status)s."
+                ),
+                reference=o.agreement_reference,
+                donor=donor_name,
+                project=o.project_code,
+                title=o.project_title,
+                id=o.obligation_id,
+                status=word(o.status, ObligationState, w.lang),
+            ),
         )
         _add_url(event, base_url, f"/obligations/{o.obligation_id}")
-        event.add("categories", ["Reporting obligation"])
+        event.add("categories", [w(_("Reporting obligation"))])
         cal.add_component(event)
     for m in repo.calendar_milestones(session, donor):
         event = _event(
             f"milestone-{m.milestone_id}@{UID_DOMAIN}", stamp, m.due_on, f"{m.project_code}: {m.title}"
         )
-        event.add("description", f"Milestone of project {m.project_code}, not yet done.")
+        event.add(
+            "description", w(_("Milestone of project %(project)s, not yet done."), project=m.project_code)
+        )
         _add_url(event, base_url, f"/projects/{m.project_id}")
-        event.add("categories", ["Milestone"])
+        event.add("categories", [w(_("Milestone"))])
         cal.add_component(event)
     for f in repo.calendar_follow_ups(session, donor):
+        what = w(_("%(months)s-month sustainability check"), months=f.months_after)
         event = _event(
-            f"follow-up-{f.check_id}@{UID_DOMAIN}",
-            stamp,
-            f.due_on,
-            f"{f.state} {f.process_name}: {f.months_after}-month sustainability check",
+            f"follow-up-{f.check_id}@{UID_DOMAIN}", stamp, f.due_on, f"{f.state} {f.process_name}: {what}"
         )
         event.add(
             "description",
-            f"Is the national process still running on national resources {f.months_after} months after "
-            f"it became operational? Follow-up check #{f.check_id}.",
+            w(
+                _(
+                    "Is the national process still running on national resources %(months)s months after "
+                    "it became operational? Follow-up check #%(id)s."
+                ),
+                months=f.months_after,
+                id=f.check_id,
+            ),
         )
         _add_url(event, base_url, f"/processes/{f.process_id}")
-        event.add("categories", ["Sustainability check"])
+        event.add("categories", [w(_("Sustainability check"))])
         cal.add_component(event)
     stale = feed.last_read_at is None or feed.last_read_at < stamp - READ_NOTED_EVERY
     return FeedCalendar(bytes(cal.to_ical()), feed.id, stale)

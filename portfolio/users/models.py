@@ -29,6 +29,12 @@ class User(SQLModel, table=True):
     )
     active: bool = Field(default=True)
     password_hash: str = Field(max_length=255)
+    language: str = Field(
+        default="en",
+        max_length=8,
+        sa_column_kwargs={"server_default": "en"},
+        description="The language of the account's e-mails and calendar feed (a code of the registry).",
+    )
     token_version: int = Field(default=1, description="Bumped to revoke every token issued before.")
     feeds_valid_from: datetime | None = Field(
         default=None,

@@ -4,6 +4,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints
 
 from portfolio.choices import Choice
+from portfolio.languages import DEFAULT, LANGUAGES, LOCALES
 from portfolio.marking import mark as _
 from portfolio.pagination import Page
 from portfolio.schemas import Input, Name, Output, Patch, StateCode, example
@@ -26,6 +27,18 @@ Password = Annotated[
 ]
 
 
+LanguageCode = Annotated[
+    str,
+    StringConstraints(pattern=f"^({'|'.join(LOCALES)})$"),
+    Field(
+        description="The language of the account's e-mails and calendar feed: "
+        + ", ".join(f"{code} ({language.name})" for code, language in LANGUAGES.items())
+        + ".",
+        examples=[DEFAULT],
+    ),
+]
+
+
 class UserCreate(Input):
     model_config = example(
         email="analyst@example.org",
@@ -42,11 +55,12 @@ class UserCreate(Input):
     )
     password: Password
     active: bool = True
+    language: LanguageCode = DEFAULT
 
 
 class UserUpdate(Patch):
     model_config = example(full_name="Ana Analyst-Petrova")
-    not_null = frozenset({"email", "full_name", "role", "password", "active"})
+    not_null = frozenset({"email", "full_name", "role", "password", "active", "language"})
 
     email: EmailStr | None = None
     full_name: Name | None = None
@@ -54,6 +68,7 @@ class UserUpdate(Patch):
     state: StateCode | None = None
     password: Password | None = Field(default=None, description="A new password; revokes the user's tokens.")
     active: bool | None = Field(default=None, description="false revokes the user's tokens at once.")
+    language: LanguageCode | None = None
 
 
 class UserRead(Output):
@@ -63,6 +78,7 @@ class UserRead(Output):
     role: Role
     state: str | None
     active: bool
+    language: str = Field(description="The language of the account's e-mails and calendar feed.")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -21,6 +21,7 @@ from portfolio.audit import service as audit
 from portfolio.config import Settings
 from portfolio.db import Database, utcnow
 from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portfolio.languages import LOCALES
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor, create_token
@@ -105,11 +106,27 @@ def create_user(session: Session, actor: Actor, data: UserCreate, hasher: Passwo
         role=data.role,
         state=data.state,
         active=data.active,
+        language=data.language,
         password_hash=hasher.hash(data.password),
     )
     session.add(user)
     session.flush()
     audit.created(session, actor, "user", user)
+    return user
+
+
+def set_own_language(session: Session, actor: Actor, language: str) -> User:
+    """The language of one's own e-mails and calendar feed: any account may choose it for itself."""
+    if language not in LOCALES:
+        raise ValidationFailed.field(("language",), f"{language!r} is not a language of the tracker.")
+    user = repository.get_user(session, actor.user_id or 0, for_update=True)
+    if user is None:
+        raise UserNotFound(f"User {actor.user_id} does not exist.")
+    if user.language != language:
+        audit.record(session, actor, "update", "user", user.id, {"language": [user.language, language]})
+        user.language = language
+        user.updated_at = utcnow()
+        session.flush()
     return user
 
 

@@ -12,7 +12,7 @@ from portfolio.errors import FieldError, ValidationFailed
 from portfolio.reminders import service as reminders_service
 from portfolio.users import service as users_service
 from portfolio.web.forms import Form, first_message, typed
-from portfolio.web.i18n import request_lang, translations
+from portfolio.web.i18n import LANGUAGES, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import COOKIE, PageUser, actor_of, csrf_protect
 from portfolio.web.submit import Attempt
@@ -30,6 +30,7 @@ def _page(
     feed: reminders_service.FeedStatus | None = None,
     feed_url: str = "",
 ) -> Response:
+    user = request.state.user
     return templates.render(
         request,
         "account.html",
@@ -38,6 +39,8 @@ def _page(
         notice=notice,
         feed=feed,
         feed_url=feed_url,
+        language_form=Form({"language": user.language}),
+        language_options=[(code, language.name) for code, language in LANGUAGES.items()],
     )
 
 
@@ -54,10 +57,20 @@ def account_page(
 ) -> Response:
     _ = translations(request_lang(request)).gettext
     notice = _("Your password has been changed.") if done else ""
+    if done == "language":
+        notice = _("Your e-mails and your calendar feed will be written in the language you chose.")
     if feed == "revoked":
         notice = _("Your calendar feed URL was revoked: calendars subscribed to it no longer update.")
     status = reminders_service.feed_status(session, actor_of(user))
     return _page(request, Form(), notice=notice, feed=status)
+
+
+@router.post("/account/language")
+async def choose_language(request: Request, session: SessionDep, user: PageUser) -> Response:
+    """The language of this account's e-mails and calendar feed."""
+    values = typed(await request.form())
+    users_service.set_own_language(session, actor_of(user), str(values.get("language", "")))
+    return RedirectResponse("/account?done=language#language", status_code=303)
 
 
 @router.post("/account/calendar-feed")

@@ -25,14 +25,14 @@ from portfolio.users.models import User
 from portfolio.users.schemas import Role, UserCreate, UserUpdate
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import options, request_lang, translations
+from portfolio.web.i18n import LANGUAGES, options, request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
 from portfolio.web.submit import Attempt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[User, Depends(writer_of("users"))]
-FIELDS = ("email", "full_name", "role", "state", "password")
+FIELDS = ("email", "full_name", "role", "state", "language", "password")
 PAGE_SIZE = 200
 
 
@@ -92,6 +92,7 @@ def _form_page(
         form=form,
         account=account,
         roles=options(Role, lang),
+        language_options=[(code, language.name) for code, language in LANGUAGES.items()],
         states=list(state_names(session, lang).items()),
         changes=changes,
         notice=notice,
@@ -149,7 +150,8 @@ def sign_in_failures(request: Request, session: SessionDep, admin: Admin, page: 
 
 @router.get("/accounts/new")
 def new_account_form(request: Request, session: SessionDep, admin: Admin) -> Response:
-    return _form_page(request, session, Form({"role": Role.staff.value}))
+    # a new account writes its e-mails in the language of the administrator's page unless told otherwise
+    return _form_page(request, session, Form({"role": Role.staff.value, "language": request_lang(request)}))
 
 
 @router.post("/accounts/new")
@@ -172,6 +174,7 @@ def _edit_values(user: User) -> dict[str, Any]:
         "full_name": user.full_name,
         "role": user.role,
         "state": user.state or "",
+        "language": user.language,
         "version": str(user.version),
         "loaded_at": loaded_now(),
     }
@@ -197,6 +200,8 @@ def _update(values: dict[str, Any], action: str) -> UserUpdate:
     if action == "password":
         return UserUpdate.model_validate({"password": values.get("password", "")})
     data = {name: values.get(name, "") for name in ("email", "full_name", "role")}
+    if values.get("language"):
+        data["language"] = values["language"]
     data["state"] = values.get("state") or None  # no State chosen: the account speaks for none
     return UserUpdate.model_validate(data)
 

@@ -26,6 +26,7 @@ from portfolio.users.schemas import Role, UserCreate, UserUpdate
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import LANGUAGES, options, request_lang, translations
+from portfolio.web.pager import numbered
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
 from portfolio.web.submit import Attempt
@@ -70,6 +71,7 @@ def account_list(request: Request, session: SessionDep, admin: Admin, page: int 
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
+        page_url=numbered("/accounts"),
         states=state_names(session, lang),
     )
 
@@ -144,6 +146,7 @@ def sign_in_failures(request: Request, session: SessionDep, admin: Admin, page: 
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
+        page_url=numbered("/accounts/sign-in-failures"),
         reasons=reasons,
     )
 

@@ -53,6 +53,7 @@ from portfolio.web.documents import (
 )
 from portfolio.web.forms import Form, typed
 from portfolio.web.i18n import label, options, request_lang, translations
+from portfolio.web.pager import page_address
 from portfolio.web.projects import state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
@@ -453,8 +454,7 @@ def obligations(request: Request, session: SessionDep, user: PageUser) -> Respon
         pages=pages,
         first=(chosen.page - 1) * PER_PAGE + 1 if rows else 0,
         last=(chosen.page - 1) * PER_PAGE + len(rows),
-        previous_query=query_of(values, chosen.page - 1) if chosen.page > 1 else None,
-        next_query=query_of(values, chosen.page + 1) if chosen.page < pages else None,
+        page_url=page_address("/obligations", lambda n: query_of(values, n)),
         titles=titles,
         names=names,
         today=today,

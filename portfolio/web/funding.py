@@ -36,6 +36,7 @@ from portfolio.web import unusual
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, first_message, typed
 from portfolio.web.i18n import Formats, options, request_lang, translations
+from portfolio.web.pager import numbered
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, writer_of
 from portfolio.web.submit import Attempt
@@ -367,6 +368,7 @@ def rates(request: Request, session: SessionDep, user: PageUser, page: int = 1) 
         currencies=currencies,
         page=page,
         pages=pages,
+        page_url=numbered("/exchange-rates"),
         total=total,
         this_month=month_of(date.today()),
     )

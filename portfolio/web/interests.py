@@ -27,6 +27,7 @@ from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.funding import currency_options, donor_groups
 from portfolio.web.i18n import options, request_lang, translations
+from portfolio.web.pager import page_address
 from portfolio.web.project_interests import NOTICES, lines_of, state_names
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
@@ -120,6 +121,7 @@ def _seeking_page(
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
+        page_url=page_address("/seeking-funding", view.query),
         forms=forms or {},
         empty_form=Form(),
         refusal=refusal,

@@ -38,6 +38,7 @@ from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.documents import documents_panel
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import options, request_lang, translations
+from portfolio.web.pager import numbered
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may, writer_of
 from portfolio.web.submit import Attempt
@@ -124,6 +125,7 @@ def list_processes(
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),
+        page_url=numbered("/processes", "&".join(f"{k}={v}" for k, v in query.items() if v)),
         form=Form(query),
         query="&".join(f"{k}={v}" for k, v in query.items() if v),
         names=names,

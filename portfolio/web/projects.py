@@ -44,6 +44,7 @@ from portfolio.web.documents import NOTICES as DOCUMENT_NOTICES
 from portfolio.web.documents import documents_panel, uploader_names
 from portfolio.web.forms import Form
 from portfolio.web.i18n import options, request_lang, translations
+from portfolio.web.pager import page_address
 from portfolio.web.project_interests import hub_context as interests_context
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
@@ -197,8 +198,7 @@ def register(request: Request, session: SessionDep, user: PageUser) -> Response:
         pages=pages,
         first=(chosen.page - 1) * PER_PAGE + 1 if rows else 0,
         last=(chosen.page - 1) * PER_PAGE + len(rows),
-        previous_query=query_of(chosen.filters, chosen.sort, chosen.page - 1) if chosen.page > 1 else None,
-        next_query=query_of(chosen.filters, chosen.sort, chosen.page + 1) if chosen.page < pages else None,
+        page_url=page_address("/projects", lambda n: query_of(chosen.filters, chosen.sort, n)),
         export_query=query_of(chosen.filters),
         names=names,
         state_options=sorted(names.items(), key=lambda item: item[1]),

@@ -33,7 +33,7 @@ def _page(
     user = request.state.user
     return templates.render(
         request,
-        "account.html",
+        "accounts/account.html",
         status_code,
         form=form,
         notice=notice,

@@ -66,7 +66,7 @@ def account_list(request: Request, session: SessionDep, admin: Admin, page: int 
     lang = request_lang(request)
     return templates.render(
         request,
-        "accounts.html",
+        "accounts/accounts.html",
         users=users,
         total=total,
         page=page,
@@ -89,7 +89,7 @@ def _form_page(
     lang = request_lang(request)
     return templates.render(
         request,
-        "account_form.html",
+        "accounts/account_form.html",
         status_code,
         form=form,
         account=account,
@@ -141,7 +141,7 @@ def sign_in_failures(request: Request, session: SessionDep, admin: Admin, page: 
     }
     return templates.render(
         request,
-        "sign_in_failures.html",
+        "accounts/sign_in_failures.html",
         failures=failures,
         total=total,
         page=page,

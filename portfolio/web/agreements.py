@@ -201,7 +201,7 @@ def _agreement_page(
     names = state_names(session, lang)
     return templates.render(
         request,
-        "agreement.html",
+        "agreements/agreement.html",
         status_code,
         pledge=pledge,
         pledge_row=pledge_row,
@@ -314,7 +314,7 @@ def _new_obligation_page(
     names = state_names(session, request_lang(request))
     return templates.render(
         request,
-        "obligation_new.html",
+        "agreements/obligation_new.html",
         status_code,
         form=form,
         agreement=row.agreement,
@@ -443,7 +443,7 @@ def obligations(request: Request, session: SessionDep, user: PageUser) -> Respon
     today = date.today()
     return templates.render(
         request,
-        "obligations.html",
+        "agreements/obligations.html",
         422 if chosen.form.errors else 200,
         form=chosen.form,
         rows=rows,
@@ -511,7 +511,7 @@ def _obligation_page(
     context.setdefault("loaded_at", loaded_now())
     return templates.render(
         request,
-        "obligation.html",
+        "agreements/obligation.html",
         status_code,
         row=row,
         obligation=row.obligation,

@@ -192,7 +192,7 @@ def _upload_page(
         session, user, lang, owner_type, owner_id, safe_next(str(values.get("next", "/")))
     )
     panel.form = panel_form
-    return templates.render(request, "document_upload.html", status, panel=panel)
+    return templates.render(request, "documents/document_upload.html", status, panel=panel)
 
 
 @router.get("/documents/new")

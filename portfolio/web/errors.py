@@ -57,7 +57,7 @@ def error_page(request: Request, status: int, detail: str = "") -> Response:
     }
     return templates.render(
         request,
-        "error.html",
+        "layout/error.html",
         status,
         title=titles(lang).get(status, _("Error")),
         detail=detail,

@@ -132,7 +132,7 @@ def _pledge_page(
     donors = donor_groups(session, lang)
     return templates.render(
         request,
-        "pledge_form.html",
+        "funding/pledge_form.html",
         status_code,
         form=form,
         project=project,
@@ -319,7 +319,7 @@ def _receipt_page(
     donor = states_service.get_state(session, row.pledge.donor)
     return templates.render(
         request,
-        "receipt_form.html",
+        "funding/receipt_form.html",
         status_code,
         form=form,
         pledge=row.pledge,
@@ -362,7 +362,7 @@ def rates(request: Request, session: SessionDep, user: PageUser, page: int = 1) 
     pages = max(1, -(-total // MONTHS_PER_PAGE))
     return templates.render(
         request,
-        "rates.html",
+        "funding/rates.html",
         months=months,
         table=table,
         currencies=currencies,
@@ -398,7 +398,7 @@ def _rates_page(
     others = [(c, t) for c, t in currency_options(session, lang) if c != EUR and c not in currencies]
     return templates.render(
         request,
-        "rates_month.html",
+        "funding/rates_month.html",
         status_code,
         month=month,
         form=form,

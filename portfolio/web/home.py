@@ -47,7 +47,7 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
         projects = projects_service.codes_and_titles(session, sorted(ids))
         return templates.render(
             request,
-            "home.html",
+            "layout/home.html",
             donor=True,
             pledges=[(r, funding_service.outstanding(r)) for r in rows],
             pledge_total=total,
@@ -79,7 +79,7 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     look_up(session, actor, recent, lookups)
     return templates.render(
         request,
-        "home.html",
+        "layout/home.html",
         donor=False,
         requested=requested,
         requested_total=requested_total,

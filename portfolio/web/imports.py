@@ -111,7 +111,7 @@ def _page(
     lang = request_lang(request)
     return templates.render(
         request,
-        "imports.html",
+        "imports/imports.html",
         status_code,
         form=form,
         kinds=kind_labels(lang),
@@ -211,7 +211,7 @@ def _report(
     refused = len({p.row for p in report.problems})
     return templates.render(
         request,
-        "import_report.html",
+        "imports/import_report.html",
         status_code,
         report=report,
         refused=refused,

@@ -115,7 +115,7 @@ def _seeking_page(
     donor = user.role == "donor"
     return templates.render(
         request,
-        "seeking_funding.html",
+        "interests/seeking_funding.html",
         status_code,
         projects=[(r, projects_service.funding_of(r)) for r in rows],
         total=total,

@@ -39,7 +39,7 @@ def _list_page(request: Request, session: Session, form: Form, status_code: int 
     notices = {"created": _("The norm was added."), "saved": _("The norm was saved.")}
     return templates.render(
         request,
-        "norms.html",
+        "norms/norms.html",
         status_code,
         norms=norms_service.list_norms(session),
         title_of=lambda n: norm_title(n, lang),
@@ -76,7 +76,7 @@ async def add_norm(request: Request, session: SessionDep, admin: Admin) -> Respo
 
 def _edit_page(request: Request, norm: Norm, form: Form, status_code: int = 200) -> Response:
     kinds = options(NormKind, request_lang(request))
-    return templates.render(request, "norm_form.html", status_code, norm=norm, form=form, kinds=kinds)
+    return templates.render(request, "norms/norm_form.html", status_code, norm=norm, form=form, kinds=kinds)
 
 
 @router.get("/norms/{code}/edit")

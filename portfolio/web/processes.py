@@ -120,7 +120,7 @@ def list_processes(
     query = {"state": state, "kind": kind, "stage": stage, "area": area}
     return templates.render(
         request,
-        "processes.html",
+        "processes/processes.html",
         items=items,
         total=total,
         page=page,
@@ -170,7 +170,7 @@ def _form_page(
 ) -> Response:
     return templates.render(
         request,
-        "process_form.html",
+        "processes/process_form.html",
         status_code,
         form=form,
         process=process,
@@ -379,7 +379,7 @@ def _process_page(
     today = date.today().isoformat()
     return templates.render(
         request,
-        "process.html",
+        "processes/process.html",
         status_code,
         process=process,
         history=history,

@@ -36,7 +36,7 @@ def _confirmation(
     milestones, indicators, _history = projects_service.project_parts(session, project_id)
     return templates.render(
         request,
-        "project_delete.html",
+        "projects/project_delete.html",
         status_code,
         project=row.project,
         pledges=funding_service.count_pledges(session, project_id),

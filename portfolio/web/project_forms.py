@@ -209,7 +209,7 @@ def project_form_page(
 ) -> Response:
     return templates.render(
         request,
-        "project_form.html",
+        "projects/project_form.html",
         status_code,
         form=form,
         project=project,
@@ -313,7 +313,7 @@ def transition_page(
     to = str(form.value("to"))
     return templates.render(
         request,
-        "transition.html",
+        "projects/transition.html",
         status_code,
         form=form,
         project=project,
@@ -413,7 +413,7 @@ MILESTONES = PartForm(
     Milestone,
     "milestone",
     "milestones",
-    "milestone_form.html",
+    "projects/milestone_form.html",
     ("title", "due_on", "weight", "done_on"),
     MilestoneCreate,
     MilestoneUpdate,
@@ -423,7 +423,7 @@ INDICATORS = PartForm(
     Indicator,
     "indicator",
     "indicators",
-    "indicator_form.html",
+    "projects/indicator_form.html",
     (
         "name",
         "measure",

@@ -189,7 +189,7 @@ def register(request: Request, session: SessionDep, user: PageUser) -> Response:
     pages = max(1, -(-total // PER_PAGE))
     return templates.render(
         request,
-        "projects_register.html",
+        "projects/projects_register.html",
         422 if chosen.form.errors else 200,
         form=chosen.form,
         lines=lines,
@@ -364,7 +364,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         trail = describe(trail_entries, lookups)
     return templates.render(
         request,
-        "project.html",
+        "projects/project.html",
         with_agreement=with_agreement,
         obligations=obligations,
         obligation_total=obligation_total,

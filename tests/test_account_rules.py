@@ -14,7 +14,7 @@ from sqlmodel import select
 from portfolio.users.models import LoginThrottle, SignInFailure
 from tests.conftest import Account
 from tests.factories import PASSWORD, assert_problem, ok
-from tests.test_web_imports import csrf_of, log_in, text_of
+from tests.pages import csrf_of, log_in, text_of
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
 GOOD = "a brand new passphrase of five words"

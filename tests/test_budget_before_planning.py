@@ -9,7 +9,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.factories import assert_problem, make_pledge, make_project, move, ok, project_body
-from tests.test_web_imports import check, log_in, problem_rows, text_of
+from tests.pages import log_in, text_of
+from tests.test_web_imports import check, problem_rows
 from tests.test_web_project_forms import NEW, created_id, form_of, submit
 
 

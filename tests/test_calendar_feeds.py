@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from portfolio.reminders.models import CalendarFeed
 from portfolio.reminders.service import token_digest
 from tests.factories import assert_problem, make_pledge, make_project, ok
-from tests.test_web_imports import log_in, text_of
+from tests.pages import log_in, text_of
 
 
 def feed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:

@@ -19,12 +19,11 @@ from fastapi.testclient import TestClient
 from portfolio.web.i18n import Formats
 from tests.conftest import Account
 from tests.factories import make_pledge, make_project, ok
-from tests.test_web_project_forms import login
+from tests.pages import TOKEN, log_in, section
 
 EN = Formats("en")
 FR = Formats("fr")
 CODE = "SALW-2024-003"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="(version|loaded_at)" value="([^"]*)"')
 # What a person must never read in these lists: bookkeeping fields, field names, raw values, bare ids.
 INTERNALS = (
@@ -44,11 +43,6 @@ INTERNALS = (
 BARE_IDS = re.compile(r"\b(project|pledge|projet|annonce|user)\s+\d+\b", re.I)
 
 
-def log_in(app: FastAPI, account: Account) -> TestClient:
-    """A browser-like client logged in through the login form."""
-    return login(app, account)
-
-
 def submit(browser: TestClient, url: str, data: dict[str, Any]) -> None:
     """Open an edit form, then send it with what it carries (its token, version and load time)."""
     page = browser.get(url)
@@ -57,11 +51,6 @@ def submit(browser: TestClient, url: str, data: dict[str, Any]) -> None:
     carried = dict(HIDDEN.findall(page.text))
     answer = browser.post(url, data={**carried, **data, "csrf_token": token}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
-
-
-def section(page: str, heading_id: str) -> str:
-    start = page.index(f'id="{heading_id}"')
-    return page[start : page.find("</section>", start)]
 
 
 def rows_of(part: str) -> list[str]:

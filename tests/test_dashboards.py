@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, move, ok, receive
+from tests.pages import csrf_of, send_login
 
 PAGES = ["funding", "gaps", "progress", "national-processes", "data-quality", "results"]
 CHARTS = {
@@ -67,13 +68,8 @@ def portfolio(client):
 
 
 def login(anon, email, password=PASSWORD, next_url="/dashboards"):
-    form = anon.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    return anon.post(
-        "/login",
-        data={"email": email, "password": password, "next": next_url, "csrf_token": token},
-        follow_redirects=False,
-    )
+    """The login form sent on the way to the dashboards: the answer, unfollowed."""
+    return send_login(anon, email, password=password, next_url=next_url)
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -462,7 +458,7 @@ def test_logging_in_sets_a_cookie_and_opens_the_page(anon, accounts, portfolio):
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
     page = anon.get("/dashboards/gaps").text
     assert "DQ-DEPOT" in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_of(page)
     assert anon.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert anon.get("/dashboards/gaps", follow_redirects=False).status_code == 303
 

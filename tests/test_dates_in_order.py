@@ -5,7 +5,6 @@ the day a person gives for it."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -15,17 +14,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.factories import (
-    PASSWORD,
     assert_problem,
     make_pledge,
     make_project,
     ok,
     receive,
 )
+from tests.pages import TOKEN, error_of, log_in
 from tests.test_period_report import table_values
 from tests.test_transfer import agreement_sheet, counts, csv_bytes, imported, sheet, upload
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="(version|loaded_at)" value="([^"]*)"')
 PROCESSES = "/api/v1/national-processes"
 
@@ -193,17 +191,9 @@ def test_a_process_leaving_planned_is_moved_on_the_established_on_given(client):
 # -- the staff pages -----------------------------------------------------------------------------------
 
 
-def log_in(app: FastAPI) -> TestClient:
-    browser = TestClient(app)
-    token = TOKEN.search(browser.get("/login").text).group(1)  # type: ignore[union-attr]
-    data = {"email": "staff@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token}
-    assert browser.post("/login", data=data, follow_redirects=False).status_code == 303
-    return browser
-
-
 @pytest.fixture
 def staff(app: FastAPI, accounts: dict[str, Any]) -> TestClient:
-    return log_in(app)
+    return log_in(app, "staff")
 
 
 def send(browser: TestClient, url: str, data: dict[str, Any], form_url: str | None = None) -> Any:
@@ -212,11 +202,6 @@ def send(browser: TestClient, url: str, data: dict[str, Any], form_url: str | No
     assert page.status_code == 200, page.text
     carried = {"csrf_token": TOKEN.findall(page.text)[-1], **dict(HIDDEN.findall(page.text))}
     return browser.post(url, data={**carried, **data}, follow_redirects=False)
-
-
-def error_of(page: Any, name: str) -> str:
-    found = re.search(rf'<p class="field-error" id="f-{name}-error">(.*?)</p>', page.text, re.S)
-    return html.unescape(found.group(1)) if found else ""
 
 
 def test_the_pages_refuse_dates_out_of_order_beside_the_field(client, staff):

@@ -4,19 +4,17 @@ the API and the page alike, and never reach a listing, a page or a download's na
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from portfolio.documents.content import PDF, stored_filename, without_invisible
-from tests.factories import PASSWORD, assert_problem, make_project, ok
+from tests.factories import assert_problem, make_project, ok
+from tests.pages import TOKEN, log_in
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 BIDI = [chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)]
 ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 OTHER_FORMAT = ["\u00ad", "\u2028", "\u2029", "\U000e0041"]  # soft hyphen, separators, a tag
@@ -68,18 +66,6 @@ def test_the_api_stores_names_and_titles_without_invisible_characters(client, fi
 def test_a_title_of_nothing_but_invisible_characters_is_refused_naming_it(client):
     project = make_project(client)
     assert_problem(api_upload(client, project["id"], "a.pdf", "\u202e\u200b\ufeff"), 422, ["body", "title"])
-
-
-def log_in(app: FastAPI, role: str) -> TestClient:
-    browser = TestClient(app)
-    token = TOKEN.search(browser.get("/login").text).group(1)  # type: ignore[union-attr]
-    answer = browser.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
 
 
 @pytest.mark.parametrize(("filename", "title", "stored", "shown"), CASES)

@@ -27,8 +27,8 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 
-from tests.conftest import PASSWORD
 from tests.factories import make_pledge, make_project, make_rate, move, ok, receive
+from tests.pages import log_in
 
 OWN = "DEU"  # the donor account's State
 OTHER = "USA"  # funds two projects, one of them alone
@@ -231,15 +231,6 @@ def test_no_api_answer_tells_a_donor_what_another_state_funds(app, anon, account
 # -- the pages, found by following links ---------------------------------------------------------------------
 
 
-def _page_session(anon: TestClient, email: str) -> None:
-    form = anon.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    answer = anon.post(
-        "/login", data={"email": email, "password": PASSWORD, "next": "/", "csrf_token": token}
-    )
-    assert answer.status_code in (200, 303), answer.text[:300]
-
-
 SKIP = re.compile(r"^/(logout|language|api/|docs|redoc|openapi|static)")
 PER_SHAPE = 2  # pages followed per URL shape (one project page stands for all)
 
@@ -309,7 +300,7 @@ def _crawl(get) -> tuple[list[str], set[str]]:
 
 def test_no_page_or_file_tells_a_donor_what_another_state_funds(app, anon, accounts, world):
     names = _names(anon, accounts["donor"].headers)
-    _page_session(anon, accounts["donor"].email)
+    log_in(anon, accounts["donor"].email)
 
     answers: dict[str, object] = {}
 

@@ -5,7 +5,7 @@ Allemagne"), and a word that means two things in English (a pledge's status "Ple
 from __future__ import annotations
 
 from tests.factories import make_pledge, make_project, ok
-from tests.test_web_imports import log_in, text_of
+from tests.pages import log_in, text_of
 
 
 def test_the_project_page_names_a_donor_after_de_as_french_does(app, client, accounts):

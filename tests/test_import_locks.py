@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,13 +27,13 @@ from portfolio.config import Settings
 from portfolio.flows import agreements as agreements_flow
 from portfolio.projects import service as projects_service
 from tests.conftest import Account
-from tests.factories import PASSWORD, live_server, make_project, make_settings, pledge_body
+from tests.factories import live_server, make_project, make_settings, pledge_body
+from tests.pages import TOKEN, log_in
 from tests.test_faults import sqlite_write_lock, stored
 
 BUSY_TIMEOUT_S = 1.0  # how long a write waits for the SQLite lock before its 503 (5 s by default)
 ROWS = 500
 WRITERS = 3  # writes sent meanwhile, each from a thread of its own
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -206,11 +205,7 @@ def test_a_good_file_is_checked_without_the_lock_then_written(
 def logged_in(base: str, account: Account) -> Iterator[httpx.Client]:
     """A browser-like client of the live server, logged in through the login form."""
     with httpx.Client(base_url=base, timeout=120) as browser:
-        token = CSRF.search(browser.get("/login").text)
-        assert token
-        form = {"email": account.email, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"}
-        assert browser.post("/login", data=form).status_code == 303
-        yield browser
+        yield log_in(browser, account)
 
 
 def test_the_pages_check_lets_other_writes_go_on(app, client, accounts, database_url, monkeypatch):
@@ -218,7 +213,7 @@ def test_the_pages_check_lets_other_writes_go_on(app, client, accounts, database
     before = stored(database_url)
     hold = the_check_holds_at_the_first_new_project(monkeypatch)
     with live_server(app) as base, logged_in(base, accounts["staff"]) as browser:
-        token = CSRF.search(browser.get("/imports").text)
+        token = TOKEN.search(browser.get("/imports").text)
         assert token
 
         def check() -> httpx.Response:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from benchmarks.server import APP, Server, server_env
 from portfolio.web.session import COOKIE
 from tests.factories import assert_problem, make_project
-from tests.test_web_foundation import login
+from tests.pages import send_login as login
 
 MB = 1024 * 1024
 BIG = 50 * MB  # each refused body

@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 from portfolio.cli import app as cli
 from portfolio.projects.models import Indicator
 from tests.browser import ARTIFACTS
-from tests.factories import PASSWORD, make_pledge, make_project, make_rate, move, ok, receive
+from tests.factories import make_pledge, make_project, make_rate, move, ok, receive
+from tests.pages import log_in
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 PERIOD = "?from=2025-01-01&to=2025-12-31"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdffonts) is not installed"
 )
@@ -495,19 +495,8 @@ def test_without_a_period_the_report_covers_last_year_to_today(client):
 # -- who may read it ------------------------------------------------------------------------------
 
 
-def login(anon: TestClient, role: str) -> TestClient:
-    token = TOKEN.search(anon.get("/login").text).group(1)  # type: ignore[union-attr]
-    response = anon.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return anon
-
-
 def test_donors_may_open_neither_the_page_nor_its_pdf_nor_its_csvs(anon, accounts, portfolio):
-    donor = login(anon, "donor")
+    donor = log_in(anon, "donor")
     for url in (
         f"/reports/period{PERIOD}",
         f"/reports/period.pdf{PERIOD}",
@@ -521,7 +510,7 @@ def test_donors_may_open_neither_the_page_nor_its_pdf_nor_its_csvs(anon, account
 
 @pytest.mark.parametrize("role", ["manager", "staff", "admin"])
 def test_the_menu_leads_staff_managers_and_admins_to_the_report(anon, accounts, role):
-    browser = login(anon, role)
+    browser = log_in(anon, role)
     home = browser.get("/")
     assert '<a href="/reports/period"' in home.text
     assert browser.get("/reports/period").status_code == 200

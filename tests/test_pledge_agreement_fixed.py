@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import assert_problem, make_pledge, make_project, make_rate, ok
-from tests.test_web_funding import error_of, hidden, login, token_of
+from tests.pages import error_of, hidden, log_in, token_of
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_pledge_without_an_agreement_may_still_change_donor(client):
 
 
 def test_the_pledge_page_says_why_beside_the_donor(client, anon, accounts, signed):
-    staff = login(anon, "staff")
+    staff = log_in(anon, "staff")
     pledge = signed["pledge"]
     url = f"/pledges/{pledge['id']}/edit"
     form = staff.get(url)

@@ -14,7 +14,7 @@ from portfolio.funding.schemas import PledgeStatus
 from portfolio.web.i18n import LOCALE_DIR, catalogue, translations
 from portfolio.web.i18n import word as word_in
 from tests.factories import make_pledge, make_project, ok, receive
-from tests.test_web_imports import log_in, text_of
+from tests.pages import log_in, text_of
 
 STATUS = "pledge status"
 FEMININE = {"pledged": "Annoncée", "committed": "Engagée", "paid": "Versée", "withdrawn": "Retirée"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.factories import make_pledge, make_project, move, ok
-from tests.test_web_imports import log_in, text_of
+from tests.pages import csrf_of, log_in, text_of
 
 
 def test_a_cancelled_project_offers_no_new_pledge(app, client, accounts):
@@ -70,9 +70,7 @@ def test_a_project_with_a_pledge_offers_no_delete_and_its_confirmation_says_why(
     assert "Ce projet a 1 annonce : il ne peut pas être supprimé." in text_of(page.text)
     assert "Supprimer définitivement" not in page.text
     # a forged POST is refused with the reason, and the project stays
-    token = re.search(
-        r'name="csrf_token" value="([^"]+)"', staff.get(f"/projects/{funded['id']}").text
-    ).group(1)
+    token = csrf_of(staff.get(f"/projects/{funded['id']}").text)
     refused = staff.post(f"/projects/{funded['id']}/delete", data={"csrf_token": token, "version": "1"})
     assert refused.status_code == 409 and "The project was not deleted" in text_of(refused.text)
     assert client.get(f"/api/v1/projects/{funded['id']}").status_code == 200

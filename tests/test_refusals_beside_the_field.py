@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.factories import make_pledge, make_project, ok, pledge_body, receive
-from tests.test_web_imports import log_in
+from tests.pages import log_in
 
 
 def field_error(html: str, field: str) -> str:

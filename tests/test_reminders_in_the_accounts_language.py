@@ -4,7 +4,6 @@ read back from a real SMTP server run in-process and parsed with icalendar."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from icalendar import Calendar
@@ -12,12 +11,11 @@ from icalendar import Calendar
 from portfolio.users.models import User
 from tests import test_reminders
 from tests.factories import ok
+from tests.pages import TOKEN, log_in, text_of
 from tests.test_calendar_feeds import feed, funded_project
 from tests.test_reminders import TODAY, obligation, run
-from tests.test_web_imports import log_in, text_of
 
 inbox, mail_settings = test_reminders.inbox, test_reminders.mail_settings  # the in-process SMTP server
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def choose_language(app, email: str, language: str) -> str:

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from portfolio.web.core import safe_next
-from tests.factories import PASSWORD, make_project
+from tests.factories import make_project
+from tests.pages import TOKEN, log_in
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ELSEWHERE = [
     "javascript:alert(document.domain)",
@@ -30,18 +30,6 @@ ELSEWHERE = [
     "data:text/html,<script>alert(1)</script>",
     "",
 ]
-
-
-def log_in(app: FastAPI, role: str) -> TestClient:
-    browser = TestClient(app)
-    token = TOKEN.search(browser.get("/login").text).group(1)  # type: ignore[union-attr]
-    answer = browser.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import make_pledge, make_project, move, ok, receive
-from tests.test_web_imports import log_in, text_of
+from tests.pages import log_in, text_of
 from tests.test_web_project_forms import NEW, created_id, form_of, submit
 
 SPACE = {"\u202f": " ", "\xa0": " "}

@@ -11,7 +11,7 @@ import pytest
 from tests.browser import log_in as browser_log_in
 from tests.browser import missing
 from tests.factories import make_project, move
-from tests.test_web_imports import csrf_of, log_in, text_of
+from tests.pages import csrf_of, log_in, text_of
 
 
 def seeking(client, code: str, *, area: str, state: str, budget: str, start: str | None) -> None:

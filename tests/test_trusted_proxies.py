@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from portfolio.config import Settings
 from portfolio.web.session import COOKIE
 from tests.factories import PASSWORD
+from tests.pages import TOKEN
 
 HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.50"}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FEED_URL = re.compile(r'id="f-feed_url" type="text" readonly value="([^"]+)"')
 
 
@@ -47,12 +47,12 @@ class Browser:
 def _sign_in_and_make_a_feed(app, accounts, proxy_address: str) -> tuple[Browser, str]:
     with TestClient(app, client=(proxy_address, 41000)) as client:
         browser = Browser(client)
-        token = CSRF.search(browser.send("GET", "/login").text).group(1)  # type: ignore[union-attr]
+        token = TOKEN.search(browser.send("GET", "/login").text).group(1)  # type: ignore[union-attr]
         data = {"email": accounts["staff"].email, "password": PASSWORD, "next": "/", "csrf_token": token}
         assert browser.send("POST", "/login", data=data).status_code == 303
         page = browser.send("GET", "/account")
         assert page.status_code == 200, page.text
-        token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+        token = TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
         made = browser.send("POST", "/account/calendar-feed", data={"csrf_token": token})
         assert made.status_code == 200, made.text
         return browser, FEED_URL.search(made.text).group(1)  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ import pytest
 from tests.browser import log_in as browser_log_in
 from tests.browser import missing, shoot
 from tests.factories import make_pledge, make_project, move, ok
-from tests.test_web_imports import log_in, text_of
+from tests.pages import log_in, text_of
 from tests.test_web_project_forms import NEW, created_id, form_of, submit
 
 TRILLION = "1000000000000.00"

@@ -14,7 +14,7 @@ import pytest
 
 from portfolio.web.i18n import DEFAULT, LOCALES, VOCABULARIES, catalogue, label, word
 from tests.factories import make_project, move
-from tests.test_web_project_forms import login
+from tests.pages import log_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
@@ -106,7 +106,7 @@ def test_an_activity_type_reads_the_same_wherever_a_person_meets_it(app, client,
         client, code="VOC-1", activity_types=["stockpile_security"], request_date="2025-01-10"
     )
     move(client, project["id"], "assessment", "planning", "seeking_funding")
-    staff = login(app, accounts["staff"])
+    staff = log_in(app, accounts["staff"])
 
     def text(path: str) -> str:
         page = staff.get(path, params={"lang": lang})

@@ -11,16 +11,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from tests.browser import needs_browser, shoot
 from tests.conftest import Account
 from tests.factories import PASSWORD
-from tests.test_web_imports import (
-    csrf_of,
-    log_in,
-    logged_in,
-    needs_browser,
-    shoot,
-    text_of,
-)
+from tests.pages import csrf_of, hidden, log_in, send_login, text_of
+from tests.test_web_imports import logged_in
 
 NEW_PASSWORD = "a brand new passphrase of five words"  # noqa: S105 - a test account's
 
@@ -29,12 +24,6 @@ NEW_PASSWORD = "a brand new passphrase of five words"  # noqa: S105 - a test acc
 def admin(app: FastAPI, accounts: dict[str, Account]) -> Iterator[TestClient]:
     with log_in(app, accounts["admin"].email) as client:
         yield client
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert found, name
-    return found.group(1)
 
 
 def create(admin: TestClient, **fields: str):
@@ -56,13 +45,7 @@ def edit(admin: TestClient, uid: int, page: str | None = None, **fields: str):
 
 def can_log_in(app: FastAPI, email: str, password: str) -> bool:
     with TestClient(app) as client:
-        token = csrf_of(client.get("/login").text)
-        response = client.post(
-            "/login",
-            data={"email": email, "password": password, "csrf_token": token},
-            follow_redirects=False,
-        )
-        return response.status_code == 303
+        return send_login(client, email, password=password).status_code == 303
 
 
 def test_the_list_shows_every_account_without_passwords(admin, accounts):

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from tests.browser import VIEWPORT, shoot
 from tests.factories import PASSWORD, live_server, make_pledge, make_project, ok
+from tests.pages import error_of, hidden, log_in, text_of, token_of
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 AGREEMENT = {
     "reference": "SAMPLE-CA-2026-014",
@@ -31,40 +31,6 @@ AGREEMENT = {
     "contact_name": "Sample contact",
     "contact_email": "contact@example.org",
 }
-
-
-def log_in(app: FastAPI, role: str) -> TestClient:
-    browser = TestClient(app)
-    form = browser.get("/login")
-    token = TOKEN.search(form.text).group(1)  # type: ignore[union-attr]
-    answer = browser.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
-
-
-def token_of(page: Any) -> str:
-    found = TOKEN.findall(page.text)
-    assert found, page.text
-    return str(found[-1])
-
-
-def hidden(page: Any, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page.text)
-    assert found, f"no hidden {name}"
-    return html.unescape(found.group(1))
-
-
-def error_of(page: Any, name: str) -> str:
-    found = re.search(rf'<p class="field-error" id="f-{name}-error">(.*?)</p>', page.text, re.S)
-    return html.unescape(found.group(1)) if found else ""
-
-
-def text_of(page: Any) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text)))
 
 
 @pytest.fixture

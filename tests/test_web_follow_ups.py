@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import ok
-from tests.test_web_funding import ARTIFACTS, browse_as, error_of, hidden, login, token_of
+from tests.pages import error_of, hidden, log_in, token_of
+from tests.test_web_funding import ARTIFACTS, browse_as
 from tests.test_web_processes import create, edit
 
 PROCESSES = "/api/v1/national-processes"
@@ -20,7 +21,7 @@ PROCESSES = "/api/v1/national-processes"
 
 @pytest.fixture
 def staff(anon: TestClient, accounts: dict[str, Any]) -> TestClient:
-    return login(anon, "staff")
+    return log_in(anon, "staff")
 
 
 def operational(client: TestClient, on: str = "2024-03-31", **overrides: Any) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def test_a_manager_sees_the_checks_without_the_form_and_is_refused_a_forged_post
     page = staff.get(f"/processes/{process['id']}")
     token, check_id = token_of(page), hidden(page, "check_id")
     with TestClient(anon.app) as other:
-        manager = login(other, "manager")
+        manager = log_in(other, "manager")
         seen = manager.get(f"/processes/{process['id']}")
         assert "Sustainability follow-ups" in seen.text and "Record the outcome" not in seen.text
         forged = {"csrf_token": token_of(seen), "check_id": check_id, "outcome": "sustained"}

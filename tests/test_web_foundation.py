@@ -15,23 +15,8 @@ from portfolio.errors import Forbidden
 from portfolio.main import create_app
 from portfolio.web.session import COOKIE
 from tests.factories import PASSWORD, make_settings
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(page: str) -> str:
-    match = TOKEN.search(page)
-    assert match, page
-    return match.group(1)
-
-
-def login(anon: TestClient, email: str, password: str = PASSWORD, next_url: str = "/"):
-    token = csrf_of(anon.get("/login").text)
-    return anon.post(
-        "/login",
-        data={"email": email, "password": password, "next": next_url, "csrf_token": token},
-        follow_redirects=False,
-    )
+from tests.pages import csrf_of
+from tests.pages import send_login as login
 
 
 def error_text(response) -> str:

@@ -3,52 +3,16 @@ the page, fill it in, send it, and read what comes back."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.browser import ARTIFACTS, log_in
-from tests.factories import PASSWORD, make_pledge, make_project, make_rate, ok, receive
-
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def login(anon: TestClient, role: str) -> TestClient:
-    form = anon.get("/login")
-    token = TOKEN.search(form.text).group(1)  # type: ignore[union-attr]
-    response = anon.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return anon
-
-
-def token_of(page: Any) -> str:
-    found = TOKEN.findall(page.text)
-    assert found, page.text
-    return str(found[-1])
-
-
-def hidden(page: Any, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]*)"', page.text)
-    assert found, f"no hidden {name}"
-    return html.unescape(found.group(1))
-
-
-def error_of(page: Any, name: str) -> str:
-    found = re.search(rf'<p class="field-error" id="f-{name}-error">(.*?)</p>', page.text, re.S)
-    return html.unescape(found.group(1)) if found else ""
-
-
-def value_of(page: Any, name: str) -> str:
-    found = re.search(rf'<input id="f-{name}" name="{name}" type="[a-z]+" value="([^"]*)"', page.text)
-    assert found, f"no field {name}"
-    return html.unescape(found.group(1))
+from tests.browser import ARTIFACTS
+from tests.browser import log_in as log_in_by_form
+from tests.factories import make_pledge, make_project, make_rate, ok, receive
+from tests.pages import error_of, hidden, log_in, token_of, value_of
 
 
 def send(browser: TestClient, url: str, data: dict[str, Any], form_url: str | None = None) -> Any:
@@ -60,7 +24,7 @@ def send(browser: TestClient, url: str, data: dict[str, Any], form_url: str | No
 
 @pytest.fixture
 def staff(anon: TestClient, accounts: dict[str, Any]) -> TestClient:
-    return login(anon, "staff")
+    return log_in(anon, "staff")
 
 
 @pytest.fixture
@@ -229,7 +193,7 @@ def test_a_bad_rate_refuses_the_whole_month(client, staff, bad):
 def test_donors_and_managers_read_without_write_controls(client, anon, accounts, project):
     deu = make_pledge(client, project["id"], donor="DEU")
     fra = make_pledge(client, project["id"], donor="FRA")
-    donor = login(anon, "donor")
+    donor = log_in(anon, "donor")
     page = donor.get(f"/pledges/{deu['id']}/edit")
     assert page.status_code == 200
     assert "Save changes" not in page.text and "Delete pledge" not in page.text
@@ -273,7 +237,7 @@ REFUSED = ("the server responded with a status of",)
 
 
 def browse_as(browser: Any, server: str, email: str) -> tuple[Any, Any, list[str]]:
-    return log_in(browser, server, email, ignore=REFUSED)
+    return log_in_by_form(browser, server, email, ignore=REFUSED)
 
 
 def open_project(app: Any) -> tuple[int, str]:

@@ -25,7 +25,6 @@ from tests.browser import log_in as log_in_by_form
 from tests.browser import shoot
 from tests.conftest import Account
 from tests.factories import (
-    PASSWORD,
     make_pledge,
     make_project,
     make_rate,
@@ -33,30 +32,11 @@ from tests.factories import (
     ok,
     receive,
 )
+from tests.pages import log_in, section, text_of
 from tests.test_dashboard_figures import count_statements
 
 EN = Formats("en")
 FR = Formats("fr")
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def log_in(app: FastAPI, email: str) -> TestClient:
-    """A browser-like client logged in through the login form."""
-    browser = TestClient(app)
-    form = browser.get("/login")
-    assert form.status_code == 200
-    answer = browser.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "next": "/", "csrf_token": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
 
 
 @pytest.fixture
@@ -71,18 +51,6 @@ def as_role(app: FastAPI, accounts: dict[str, Account]) -> Iterator[Callable[[st
     yield open_as
     for browser in made:
         browser.close()
-
-
-def text_of(html: str) -> str:
-    """What a person reads: the page without its tags, spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&amp;", "&")
-
-
-def section(html: str, heading_id: str) -> str:
-    """The HTML of one section of a page, found by its heading's id."""
-    start = html.index(f'id="{heading_id}"')
-    end = html.find("</section>", start)
-    return html[start:end]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from html import unescape
 from typing import Any
 
 import pytest
@@ -19,30 +18,11 @@ from portfolio.projects.models import Project
 from tests.browser import log_in as log_in_by_form
 from tests.browser import needs_browser, shoot
 from tests.conftest import Account
-from tests.factories import PASSWORD, make_settings
+from tests.factories import make_settings
+from tests.pages import csrf_of, log_in, text_of
 from tests.test_transfer import PROJECT_HEADER, project_rows
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CHECKED = re.compile(r'name="checked" value="([0-9a-f]{64})"')
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, html
-    return found.group(1)
-
-
-def log_in(app: FastAPI, email: str) -> TestClient:
-    """A browser-like client logged in through the login form (no bearer header)."""
-    client = TestClient(app)
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 @pytest.fixture
@@ -59,10 +39,6 @@ def check(client: TestClient, body: bytes, *, kind: str = "projects", name: str 
         data={"kind": kind, "csrf_token": token},
         files={"file": (name, body, "text/csv")},
     )
-
-
-def text_of(html: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def problem_rows(html: str) -> list[list[str]]:

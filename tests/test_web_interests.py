@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 
 from portfolio.security import create_token
 from portfolio.users.models import User
-from tests.browser import log_in, shoot
+from tests.browser import log_in as log_in_by_form
+from tests.browser import shoot
 from tests.conftest import Account
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, move, ok
-from tests.test_web_funding import login, token_of
+from tests.pages import log_in, token_of
 
 TODAY = date.today()
 THIS_MONTH = f"{TODAY.year:04d}-{TODAY.month:02d}"
@@ -29,13 +30,13 @@ SECRET_NOTE = "Cabinet decision expected in spring"  # noqa: S105 - the other do
 
 @pytest.fixture
 def staff(anon: TestClient, accounts: dict[str, Any]) -> TestClient:
-    return login(anon, "staff")
+    return log_in(anon, "staff")
 
 
 @pytest.fixture
 def donor(app: Any, accounts: dict[str, Any]) -> TestClient:
     with TestClient(app) as browser:
-        yield login(browser, "donor")
+        yield log_in(browser, "donor")
 
 
 @pytest.fixture
@@ -210,7 +211,7 @@ def test_a_donor_withdraws_its_own_interest_only(client, anon, accounts, donor, 
     assert again.status_code == 409 and "only an open interest can change" in again.text
     other = express(client, needs["shared"]["id"], norway.headers)
     assert post_form(donor, f"/interests/{other['id']}/withdraw", {"version": "1"}).status_code == 404
-    manager = login(anon, "manager")
+    manager = log_in(anon, "manager")
     assert "Express interest" not in manager.get("/seeking-funding").text
     assert post_form(manager, f"/interests/{other['id']}/withdraw", {"version": "1"}).status_code == 403
     assert ok(client.get(f"/api/v1/interests/{other['id']}"))["status"] == "open"
@@ -245,7 +246,7 @@ def test_staff_turn_an_interest_into_a_pledge_from_the_project_page(client, anon
     own = donor.get(f"/projects/{pid}").text
     assert "Your State's expressions of interest" in html.unescape(own) and "€1,234.56" in own
     assert "Turn into pledge" not in own and "7,654.32" not in own
-    manager = login(anon, "manager")
+    manager = log_in(anon, "manager")
     page = manager.get(f"/projects/{pid}")
     assert "Turn into pledge" not in page.text and "€1,234.56" in page.text
     forged = manager.post(
@@ -320,7 +321,7 @@ REFUSED = ("the server responded with a status of",)
 
 def test_a_donor_expresses_interest_and_staff_turn_it_into_a_pledge_in_the_browser(demo_site, browser):
     server, _app = demo_site
-    context, page, problems = log_in(browser, server, "donor.deu@example.org", ignore=REFUSED)
+    context, page, problems = log_in_by_form(browser, server, "donor.deu@example.org", ignore=REFUSED)
     try:
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Seeking funding").click()
         assert page.get_by_role("heading", level=1).text_content() == "Seeking funding"
@@ -348,7 +349,7 @@ def test_a_donor_expresses_interest_and_staff_turn_it_into_a_pledge_in_the_brows
         context.close()
     assert problems == []
 
-    context, page, problems = log_in(browser, server, "staff@example.org", ignore=REFUSED)
+    context, page, problems = log_in_by_form(browser, server, "staff@example.org", ignore=REFUSED)
     try:
         page.get_by_role("link", name="Projects", exact=True).click()
         page.get_by_label("Code or title contains").fill(code)
@@ -370,7 +371,7 @@ def test_a_donor_expresses_interest_and_staff_turn_it_into_a_pledge_in_the_brows
         context.close()
     assert problems == []
 
-    context, page, problems = log_in(browser, server, "donor.deu@example.org", ignore=REFUSED)
+    context, page, problems = log_in_by_form(browser, server, "donor.deu@example.org", ignore=REFUSED)
     try:
         page.get_by_role("link", name="Seeking funding").click()
         row = page.locator("table.own-interests tr", has=page.get_by_role("link", name=code, exact=True))

@@ -10,24 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.browser import log_in, shoot
-from tests.factories import PASSWORD, make_project, ok
+from tests.browser import log_in as log_in_by_form
+from tests.browser import shoot
+from tests.factories import make_project, ok
+from tests.pages import TOKEN, error_of, log_in
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python")
-
-
-def logged_in(app: Any, role: str) -> TestClient:
-    anon = TestClient(app)
-    form = anon.get("/login")
-    token = TOKEN.search(form.text).group(1)  # type: ignore[union-attr]
-    sent = anon.post(
-        "/login",
-        data={"email": f"{role}@test.example.org", "password": PASSWORD, "next": "/", "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert sent.status_code == 303, sent.text
-    return anon
 
 
 def send(client: TestClient, url: str, data: dict[str, Any], form_url: str) -> Any:
@@ -37,20 +25,15 @@ def send(client: TestClient, url: str, data: dict[str, Any], form_url: str) -> A
     return client.post(url, data={**data, "csrf_token": token}, follow_redirects=False)
 
 
-def error_of(page: Any, name: str) -> str:
-    found = re.search(rf'<p class="field-error" id="f-{name}-error">(.*?)</p>', page.text, re.S)
-    return html.unescape(found.group(1)) if found else ""
-
-
 # -- the forms, without a browser (both databases) -------------------------------------------------
 
 
 def test_only_an_administrator_opens_the_norms_page_and_its_menu_link(app, accounts):
-    admin = logged_in(app, "admin")
+    admin = log_in(app, "admin")
     assert 'href="/norms"' in admin.get("/").text
     page = admin.get("/norms")
     assert page.status_code == 200 and "bpg-sca-transport" in page.text
-    staff = logged_in(app, "staff")
+    staff = log_in(app, "staff")
     assert 'href="/norms"' not in staff.get("/").text
     assert staff.get("/norms").status_code == 403
 
@@ -67,7 +50,7 @@ def test_only_an_administrator_opens_the_norms_page_and_its_menu_link(app, accou
 def test_a_refused_norm_says_why_beside_its_field_and_keeps_what_was_typed(
     app, accounts, client, field, value, words
 ):
-    admin = logged_in(app, "admin")
+    admin = log_in(app, "admin")
     data = {"code": "bpg-new", "title": "A guide", "title_fr": "Un guide", "kind": "guide", "adopted": "2025"}
     data[field] = value
     page = send(admin, "/norms", data, "/norms")
@@ -78,7 +61,7 @@ def test_a_refused_norm_says_why_beside_its_field_and_keeps_what_was_typed(
 
 
 def test_an_administrator_retitles_a_norm_and_the_project_page_shows_it(app, accounts, client):
-    admin = logged_in(app, "admin")
+    admin = log_in(app, "admin")
     page = send(
         admin,
         "/norms/doc-sca/edit",
@@ -99,7 +82,7 @@ def test_an_administrator_retitles_a_norm_and_the_project_page_shows_it(app, acc
 
 
 def test_the_project_form_saves_the_ticked_norms_and_refuses_a_forged_one(app, accounts, client):
-    staff = logged_in(app, "staff")
+    staff = log_in(app, "staff")
     pid = make_project(client, norms=["doc-salw"])["id"]
     form = staff.get(f"/projects/{pid}/edit").text
     assert "<legend>OSCE Documents</legend>" in form and "<legend>Best Practice Guides</legend>" in form
@@ -192,7 +175,7 @@ def test_admin_adds_a_norm_staff_tick_it_and_the_results_count_the_project(demo_
     server, app = demo_site
     axe = axe_module.Axe()
     title = "Best Practice Guide on Weapons Collection Programmes"
-    context, page, problems = log_in(browser, server, "admin@example.org", ignore=REFUSED)
+    context, page, problems = log_in_by_form(browser, server, "admin@example.org", ignore=REFUSED)
     try:
         page.get_by_role("link", name="Norms").click()
         assert page.url.endswith("/norms")
@@ -211,7 +194,7 @@ def test_admin_adds_a_norm_staff_tick_it_and_the_results_count_the_project(demo_
         context.close()
 
     project_id, _code = first_project(app)
-    context, page, problems_staff = log_in(browser, server, "staff@example.org", ignore=REFUSED)
+    context, page, problems_staff = log_in_by_form(browser, server, "staff@example.org", ignore=REFUSED)
     try:
         page.goto(f"{server}/projects/{project_id}")
         page.get_by_role("link", name="Edit details").first.click()

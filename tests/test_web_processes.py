@@ -9,17 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import make_project, ok
-from tests.test_web_funding import (
-    ARTIFACTS,
-    browse_as,
-    error_of,
-    hidden,
-    login,
-    open_project,
-    send,
-    token_of,
-    value_of,
-)
+from tests.pages import error_of, hidden, log_in, token_of, value_of
+from tests.test_web_funding import ARTIFACTS, browse_as, open_project, send
 
 NEW = {
     "state": "MDA",
@@ -34,7 +25,7 @@ NEW = {
 
 @pytest.fixture
 def staff(anon: TestClient, accounts: dict[str, Any]) -> TestClient:
-    return login(anon, "staff")
+    return log_in(anon, "staff")
 
 
 def create(staff: TestClient, **changes: Any) -> int:
@@ -166,7 +157,7 @@ def test_the_list_filters_by_state_kind_stage_and_area(client, staff):
 def test_a_manager_reads_without_write_controls_and_is_refused_a_forged_post(client, staff, anon, accounts):
     process_id = create(staff)
     staff.cookies.clear()
-    manager = login(anon, "manager")
+    manager = log_in(anon, "manager")
     page = manager.get(f"/processes/{process_id}")
     assert page.status_code == 200 and "Edit or change the stage" not in page.text
     assert "Record a national process" not in manager.get("/processes").text

@@ -12,35 +12,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from tests.browser import log_in, shoot
+from tests.browser import log_in as log_in_by_form
+from tests.browser import shoot
 from tests.conftest import Account
-from tests.factories import PASSWORD
+from tests.pages import csrf_of, log_in
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'<input type="hidden" name="(version|loaded_at)" value="([^"]*)"')
 TODAY = date.today()
 
 
-def login(app: FastAPI, account: Account) -> TestClient:
-    """A browser-like client logged in through the login form."""
-    browser = TestClient(app)
-    page = browser.get("/login")
-    token = CSRF.search(page.text)
-    assert token is not None
-    answer = browser.post(
-        "/login",
-        data={"email": account.email, "password": PASSWORD, "csrf_token": token.group(1), "next": "/"},
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    return browser
-
-
 def form_of(page: Any) -> dict[str, str]:
     """The hidden fields a form page carries: its CSRF token, and on an edit form version and loaded_at."""
-    token = CSRF.search(page.text)
-    assert token is not None, page.text
-    return {"csrf_token": token.group(1), **dict(HIDDEN.findall(page.text))}
+    return {"csrf_token": csrf_of(page), **dict(HIDDEN.findall(page.text))}
 
 
 def submit(browser: TestClient, url: str, data: dict[str, Any], page_url: str | None = None) -> Any:
@@ -69,7 +52,7 @@ NEW = {
 
 @pytest.fixture
 def staff(app: FastAPI, accounts: dict[str, Account]) -> TestClient:
-    return login(app, accounts["staff"])
+    return log_in(app, accounts["staff"])
 
 
 def api_project(client: TestClient, project_id: int) -> dict[str, Any]:
@@ -144,7 +127,7 @@ def test_a_stale_edit_shows_what_changed_meanwhile_and_saves_on_top(
 ) -> None:
     project = make_project(client)
     url = f"/projects/{project['id']}/edit"
-    admin = login(app, accounts["admin"])
+    admin = log_in(app, accounts["admin"])
     first, second = form_of(staff.get(url)), form_of(admin.get(url))
     base = {
         "code": project["code"],
@@ -256,7 +239,7 @@ def test_a_move_the_lifecycle_refuses_shows_the_reason(
     answer = submit(staff, url, {"to": "implementation"}, f"{url}?to=implementation")
     assert answer.status_code == 409
     assert "cannot move from requested to implementation" in answer.text
-    manager = login(app, accounts["manager"])
+    manager = log_in(app, accounts["manager"])
     answer = submit(manager, url, {"to": "assessment"}, f"{url}?to=assessment")
     assert answer.status_code == 403 and "<h1>Not allowed</h1>" in answer.text
 
@@ -268,7 +251,7 @@ def test_a_manager_reopens_a_completed_project(
     client.post(
         f"/api/v1/projects/{project['id']}/transitions", json={"to": "cancelled", "note": "withdrawn"}
     ).raise_for_status()
-    manager = login(app, accounts["manager"])
+    manager = log_in(app, accounts["manager"])
     url = f"/projects/{project['id']}/transition"
     page = manager.get(f"{url}?to=requested")
     assert "Reopen project" in page.text
@@ -283,7 +266,7 @@ def test_a_donor_gets_no_form_and_a_forged_post_gets_the_403_page(
     app: FastAPI, accounts: dict[str, Account], client: TestClient
 ) -> None:
     project = make_project(client)
-    donor = login(app, accounts["donor"])
+    donor = log_in(app, accounts["donor"])
     assert donor.get("/projects/new").status_code == 403
     token = form_of(donor.get("/account/password"))["csrf_token"]
     for url, data in [
@@ -436,7 +419,7 @@ class Person:
 
     def __init__(self, browser: Any, server: str, email: str, lang: str = "en") -> None:
         self.server = server
-        self.context, self.page, self.problems = log_in(
+        self.context, self.page, self.problems = log_in_by_form(
             browser,
             server,
             email,

@@ -47,9 +47,10 @@ from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.security import Actor
 from portfolio.users.schemas import Role
 from portfolio.web.documents import size_text
-from portfolio.web.i18n import Formats, label, options, translations
+from portfolio.web.i18n import LANGUAGES, Formats, label, options, translations
 
 T = TypeVar("T")
+LANGUAGE_NAMES = {code: language.name for code, language in LANGUAGES.items()}
 Labels = Callable[[str], Mapping[str, str]]
 """The labels of a field's values, translated into a language."""
 
@@ -260,6 +261,8 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "role": Spec(_("Role"), ENUM, _marked(Role)),
         "state": Spec(_("State"), STATE),
         "active": Spec(_("Active"), ACTIVE),
+        # a language by its own name, as the language switch offers it
+        "language": Spec(_("Language of reminders and the calendar feed"), ENUM, lambda lang: LANGUAGE_NAMES),
         "feeds_valid_from": HIDE,
     },
     "norm": {

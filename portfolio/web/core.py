@@ -51,7 +51,13 @@ def login_page(
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_csrf()
     request.cookies[LOGIN_CSRF_COOKIE] = token  # so that the form below carries it
     response = templates.render(
-        request, "layout/login.html", status_code, next=safe_next(next_url), error=error, email=email, user=None
+        request,
+        "layout/login.html",
+        status_code,
+        next=safe_next(next_url),
+        error=error,
+        email=email,
+        user=None,
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_options(request))  # type: ignore[arg-type]
     return response

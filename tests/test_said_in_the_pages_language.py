@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import make_pledge, make_project, move, ok, receive
+from tests.factories import make_pledge, make_project, move, ok, project_body, receive
 from tests.pages import log_in, text_of
 from tests.test_web_project_forms import NEW, created_id, form_of, submit
 
@@ -190,3 +190,26 @@ def test_every_message_said_in_the_pages_language_is_translated_with_the_same_pl
         if set(re.findall(r"%\(\w+\)s", t)) != set(re.findall(r"%\(\w+\)s", translated[t].string))
     )
     assert lost == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("fr", "Le code de projet « TAKEN-1 » est déjà utilisé par le projet nº {id}."),
+        ("ru", "Код проекта «TAKEN-1» уже используется проектом № {id}."),
+        ("en", "Project code 'TAKEN-1' is already used by project {id}."),
+    ],
+)
+def test_a_code_already_taken_is_said_in_the_pages_language(app, accounts, client, lang, expected):
+    """A second project, norm, process or account under a name already taken was refused in English on
+    every page: the rule's message is made with Said, and the API keeps its English."""
+    first = make_project(client, code="TAKEN-1")
+    staff = log_in(app, accounts["staff"].email)
+    answer = submit(staff, f"/projects/new?lang={lang}", {**NEW, "code": "TAKEN-1"})
+    assert answer.status_code == 409
+    assert beside(answer.text, "code") == expected.format(id=first["id"])
+    api = client.post("/api/v1/projects", json={**project_body(), "code": "TAKEN-1"})
+    assert (
+        api.status_code == 409
+        and api.json()["detail"] == f"Project code 'TAKEN-1' is already used by project {first['id']}."
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from portfolio.audit import service as audit
-from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.norms import repository
 from portfolio.norms.models import Norm
 from portfolio.norms.schemas import NormCreate, NormUpdate
@@ -45,7 +45,9 @@ def get_norm(session: Session, code: str, *, for_update: bool = False) -> Norm:
 
 def create_norm(session: Session, actor: Actor, data: NormCreate) -> Norm:
     if repository.get_norm(session, data.code) is not None:
-        raise DuplicateNorm(f"The catalogue already has a norm with the code '{data.code}'.")
+        raise DuplicateNorm(
+            Said("The catalogue already has a norm with the code '%(code)s'.", code=data.code)
+        )
     norm = Norm(**data.model_dump(), builtin=False)
     session.add(norm)
     session.flush()

@@ -77,7 +77,14 @@ def get_process(
 def _check_name_free(session: Session, state: str, name: str, own_id: int | None = None) -> None:
     other = repository.get_by_name(session, state, name)
     if other is not None and other.id != own_id:
-        raise DuplicateProcess(f"{state} already has a national process named '{name}' (id {other.id}).")
+        raise DuplicateProcess(
+            Said(
+                "%(state)s already has a national process named '%(name)s' (id %(id)s).",
+                state=state,
+                name=name,
+                id=str(other.id),
+            )
+        )
 
 
 def _check_established_on(established_on: date | None) -> None:

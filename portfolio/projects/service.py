@@ -104,6 +104,10 @@ class DuplicateProjectCode(Conflict):
     title = "Project code already used"
 
 
+def _code_taken(code: str, owner: object) -> Said:
+    return Said("Project code '%(code)s' is already used by project %(owner)s.", code=code, owner=str(owner))
+
+
 # -- summaries --------------------------------------------------------------------------------
 
 
@@ -189,7 +193,7 @@ def get_project_row_by_code(session: Session, code: str) -> ProjectRow:
 def _check_code_free(facts: Facts, code: str, own_id: int | None = None) -> None:
     owner = facts.code_owner(code)
     if owner is not None and owner != own_id:
-        raise DuplicateProjectCode(f"Project code '{code}' is already used by project {owner}.")
+        raise DuplicateProjectCode(_code_taken(code, owner))
 
 
 def _check_dates(start: date | None, end: date | None) -> None:
@@ -217,7 +221,7 @@ def check_new_project(
     """The rules a new project must meet, given the facts: who holds its code, its beneficiaries, and
     the norms catalogue (``norms``: its codes) for the norms it names."""
     if code_owner is not None:
-        raise DuplicateProjectCode(f"Project code '{data.code}' is already used by project {code_owner}.")
+        raise DuplicateProjectCode(_code_taken(data.code, code_owner))
     errors = states_service.state_problems(
         data.beneficiaries, states, ("body", "beneficiaries"), participating_only=True, indexed=True
     )

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from portfolio.audit import service as audit
 from portfolio.config import Settings
 from portfolio.db import Database, utcnow
-from portfolio.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portfolio.errors import Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.languages import LOCALES
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
@@ -81,7 +81,7 @@ def _check_role_state(session: Session, role: str, state: str | None) -> None:
 def _check_email_free(session: Session, email: str, own_id: int | None = None) -> None:
     other = repository.get_by_email(session, email)
     if other is not None and other.id != own_id:
-        raise DuplicateEmail(f"{email} already has an account.")
+        raise DuplicateEmail(Said("%(email)s already has an account.", email=email))
 
 
 class WeakPassword(ValidationFailed):

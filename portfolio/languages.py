@@ -108,3 +108,9 @@ def options(vocabulary: type[Choice], lang: str, only: Iterable[str] | None = No
     ``only`` in its order."""
     values = [member.value for member in vocabulary] if only is None else list(only)
     return [(value, label(value, vocabulary, lang)) for value in values]
+
+
+def language_names() -> list[tuple[str, str]]:
+    """(code, the language's own name) of every language, as the language switch and the pick-lists of an
+    account's language offer them."""
+    return [(code, language.name) for code, language in LANGUAGES.items()]

@@ -21,8 +21,8 @@ of the file leaves that field of existing records as it is.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import ctypes.util
 import gc
 import re
 import sqlite3
@@ -242,11 +242,8 @@ def _give_back_memory() -> None:
     """Return the freed memory of a large file to the system: CPython keeps freed blocks for reuse, and
     glibc keeps freed pages in the process unless asked (``malloc_trim``); elsewhere, nothing to do."""
     gc.collect()
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    with contextlib.suppress(OSError, AttributeError):  # no glibc: nothing to give back this way
+        ctypes.CDLL(None).malloc_trim(0)  # the process's own C library, as portfolio.serving loads it
 
 
 def import_table(

@@ -9,10 +9,11 @@ from pydantic import ValidationError
 
 from portfolio.db import SessionDep
 from portfolio.errors import FieldError, ValidationFailed
+from portfolio.languages import language_names
 from portfolio.reminders import service as reminders_service
 from portfolio.users import service as users_service
 from portfolio.web.forms import Form, first_message, typed
-from portfolio.web.i18n import LANGUAGES, request_lang, translations
+from portfolio.web.i18n import request_lang, translations
 from portfolio.web.render import templates
 from portfolio.web.session import COOKIE, PageUser, actor_of, csrf_protect
 from portfolio.web.submit import Attempt
@@ -40,7 +41,7 @@ def _page(
         feed=feed,
         feed_url=feed_url,
         language_form=Form({"language": user.language}),
-        language_options=[(code, language.name) for code, language in LANGUAGES.items()],
+        language_options=language_names(),
     )
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from portfolio.db import SessionDep
 from portfolio.flows import accounts as accounts_flow
+from portfolio.languages import language_names
 from portfolio.pagination import PageParams
 from portfolio.preconditions import Precondition
 from portfolio.states import service as states_service
@@ -25,7 +26,7 @@ from portfolio.users.models import User
 from portfolio.users.schemas import Role, UserCreate, UserUpdate
 from portfolio.web.conflict import changed_meanwhile, loaded_now
 from portfolio.web.forms import Form, build, typed
-from portfolio.web.i18n import LANGUAGES, options, request_lang, translations
+from portfolio.web.i18n import options, request_lang, translations
 from portfolio.web.pager import numbered
 from portfolio.web.render import templates
 from portfolio.web.session import actor_of, csrf_protect, writer_of
@@ -94,7 +95,7 @@ def _form_page(
         form=form,
         account=account,
         roles=options(Role, lang),
-        language_options=[(code, language.name) for code, language in LANGUAGES.items()],
+        language_options=language_names(),
         states=list(state_names(session, lang).items()),
         changes=changes,
         notice=notice,

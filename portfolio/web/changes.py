@@ -37,6 +37,7 @@ from portfolio.funding import service as funding_service
 from portfolio.funding.schemas import PledgeKind, PledgeStatus
 from portfolio.interests import service as interests_service
 from portfolio.interests.schemas import InterestStatus
+from portfolio.languages import language_names
 from portfolio.marking import mark as _
 from portfolio.norms.schemas import NormKind
 from portfolio.processes import service as processes_service
@@ -47,10 +48,9 @@ from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.security import Actor
 from portfolio.users.schemas import Role
 from portfolio.web.documents import size_text
-from portfolio.web.i18n import LANGUAGES, Formats, label, options, translations
+from portfolio.web.i18n import Formats, label, options, translations
 
 T = TypeVar("T")
-LANGUAGE_NAMES = {code: language.name for code, language in LANGUAGES.items()}
 Labels = Callable[[str], Mapping[str, str]]
 """The labels of a field's values, translated into a language."""
 
@@ -262,7 +262,9 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
         "state": Spec(_("State"), STATE),
         "active": Spec(_("Active"), ACTIVE),
         # a language by its own name, as the language switch offers it
-        "language": Spec(_("Language of reminders and the calendar feed"), ENUM, lambda lang: LANGUAGE_NAMES),
+        "language": Spec(
+            _("Language of reminders and the calendar feed"), ENUM, lambda lang: dict(language_names())
+        ),
         "feeds_valid_from": HIDE,
     },
     "norm": {

@@ -9,8 +9,9 @@ the two differ, the donor has learned something about the United States' money. 
   whose name says it names one (and ``donor`` on every operation, declared or not), and every path
   parameter that is a State code;
 * every page, file and download reachable from the home page and the dashboards by following links and GET
-  forms as the donor, with the same parameters added, and every path segment that is the donor's own State
-  code swapped for the other two.
+  forms as the donor, and every page route the application has whose address needs no record's id (taken
+  from its routes, so a page no link leads to is walked too), with the same parameters added, and every
+  path segment that is the donor's own State code swapped for the other two.
 
 A new route, page or filter is covered without being listed here."""
 
@@ -278,9 +279,28 @@ def _state_fields(response) -> set[str]:
     }
 
 
-def _crawl(get) -> tuple[list[str], set[str]]:
+def _page_routes(app) -> list[str]:
+    """Every GET page route of the application whose address needs nothing but a State code (the donor's
+    own), whether or not a link leads to it."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # before FastAPI's lazily included routers, the routes were one flat list
+        routes = [(getattr(r, "path", None), getattr(r, "methods", None)) for r in app.routes]
+    else:
+        routes = [(c.path, c.methods) for c in iter_route_contexts(app.routes)]
+    found = []
+    for path, methods in routes:
+        if not path or "GET" not in (methods or ()) or SKIP.match(path):
+            continue
+        params = re.findall(r"{(\w+)(?::\w+)?}", path)
+        if all(p in STATE_NAMES for p in params):
+            found.append(re.sub(r"{\w+(?::\w+)?}", OWN, path))
+    return found
+
+
+def _crawl(get, seeds: list[str]) -> tuple[list[str], set[str]]:
     seen_shapes: dict[str, int] = {}
-    queue = deque(["/", "/dashboards"])
+    queue = deque(["/", "/dashboards", *seeds])
     visited, state_fields = [], set()
     while queue and len(visited) < 400:
         url = queue.popleft()
@@ -309,8 +329,12 @@ def test_no_page_or_file_tells_a_donor_what_another_state_funds(app, anon, accou
             answers[url] = anon.get(url, follow_redirects=True)
         return answers[url]
 
-    visited, fields = _crawl(get)
+    seeds = _page_routes(app)
+    assert {"/projects", f"/dashboards/donors/{OWN}"} <= set(seeds), seeds
+    visited, fields = _crawl(get, seeds)
     shapes = {_shape(u) for u in visited}
+    # Every page route the application has was walked, linked or not.
+    assert {_shape(u) for u in seeds} <= shapes, sorted({_shape(u) for u in seeds} - shapes)
     # The walk reaches the register and its downloads, a project page, the dashboards and the statement.
     assert {"/projects?", "/projects/N?"} <= shapes, sorted(shapes)
     assert any(u.startswith("/projects.csv") for u in visited), sorted(shapes)

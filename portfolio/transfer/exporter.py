@@ -4,7 +4,7 @@ agreements and reporting obligations that go with them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -69,131 +69,161 @@ Rows = list[list[Any]]
 def rows(session: Session, viewer: Actor, kind: Kind, filters: ExportFilters) -> Rows:
     """The rows of one kind, in the order of its columns, as ``viewer`` may see them: every filter naming
     a donor goes through the account's donor rule (:meth:`Actor.donor_filter`) before anything is read."""
-    filters = seen_by(viewer, filters)
-    if kind == Kind.projects:
-        reached = repository.status_dates(session, filters.projects)
-        return [
-            [
-                p.code,
-                p.title,
-                p.description,
-                p.areas,
-                p.activity_types,
-                p.beneficiaries,
-                p.implementing_partner,
-                p.request_date,
-                p.start_date,
-                p.end_date,
-                p.budget_eur,
-                p.gender_marker,
-                p.sdg_targets,
-                p.status,
-                reached.get(p.id) if p.id is not None and p.status != ProjectStatus.requested else None,
-                p.norms,
-            ]
-            for p in repository.projects(session, filters.projects)
+    return ROWS[kind](session, seen_by(viewer, filters))
+
+
+def _projects(session: Session, filters: ExportFilters) -> Rows:
+    reached = repository.status_dates(session, filters.projects)
+    return [
+        [
+            p.code,
+            p.title,
+            p.description,
+            p.areas,
+            p.activity_types,
+            p.beneficiaries,
+            p.implementing_partner,
+            p.request_date,
+            p.start_date,
+            p.end_date,
+            p.budget_eur,
+            p.gender_marker,
+            p.sdg_targets,
+            p.status,
+            reached.get(p.id) if p.id is not None and p.status != ProjectStatus.requested else None,
+            p.norms,
         ]
-    if kind == Kind.milestones:
-        return [
-            [code, m.title, m.due_on, m.done_on, m.weight]
-            for m, code in repository.parts(session, Milestone, filters.projects)
+        for p in repository.projects(session, filters.projects)
+    ]
+
+
+def _milestones(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [code, m.title, m.due_on, m.done_on, m.weight]
+        for m, code in repository.parts(session, Milestone, filters.projects)
+    ]
+
+
+def _indicators(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [
+            code,
+            i.name,
+            i.measure,
+            i.unit,
+            i.baseline,
+            i.target,
+            i.actual,
+            *(_people(n) for n in (i.target_women, i.target_men, i.actual_women, i.actual_men)),
         ]
-    if kind == Kind.indicators:
-        return [
-            [
-                code,
-                i.name,
-                i.measure,
-                i.unit,
-                i.baseline,
-                i.target,
-                i.actual,
-                *(_people(n) for n in (i.target_women, i.target_men, i.actual_women, i.actual_men)),
-            ]
-            for i, code in repository.parts(session, Indicator, filters.projects)
-        ]
-    if kind in (Kind.pledges, Kind.receipts):
-        pledge_filters = filters.pledges
-        if kind == Kind.pledges:
-            return [
-                [code, p.donor, p.kind, p.amount, p.currency, p.pledged_on, p.status, p.note]
-                for p, code in repository.pledges(session, pledge_filters)
-            ]
-        return [
-            [code, p.donor, p.pledged_on, p.currency, p.amount, r.received_on, r.amount]
-            for r, p, code in repository.receipts(session, pledge_filters)
-        ]
-    if kind == Kind.agreements:
-        pledge_filters = filters.pledges
-        crowded = repository.crowded_pledges(session, pledge_filters)
-        out: Rows = []
-        for a, p, code, donor_name in repository.agreements(session, pledge_filters):
-            schedule = a.schedule or {}
-            out.append(
-                [
-                    code,
-                    p.donor,
-                    donor_name,
-                    p.pledged_on,
-                    p.amount if p.id in crowded else None,
-                    a.reference,
-                    a.signed_on,
-                    a.valid_until,
-                    a.earmarking,
-                    a.conditions,
-                    schedule.get("interim_every_months"),
-                    schedule.get("final_after_months", 3),
-                    _yes_no(bool(schedule.get("audit_certificate", False))),
-                    a.contact_name,
-                    a.contact_email,
-                ]
-            )
-        return out
-    if kind == Kind.obligations:
-        obligation_filters = filters.obligations
-        today = date.today()
-        return [
+        for i, code in repository.parts(session, Indicator, filters.projects)
+    ]
+
+
+def _pledges(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [code, p.donor, p.kind, p.amount, p.currency, p.pledged_on, p.status, p.note]
+        for p, code in repository.pledges(session, filters.pledges)
+    ]
+
+
+def _receipts(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [code, p.donor, p.pledged_on, p.currency, p.amount, r.received_on, r.amount]
+        for r, p, code in repository.receipts(session, filters.pledges)
+    ]
+
+
+def _agreements(session: Session, filters: ExportFilters) -> Rows:
+    crowded = repository.crowded_pledges(session, filters.pledges)
+    out: Rows = []
+    for a, p, code, donor_name in repository.agreements(session, filters.pledges):
+        schedule = a.schedule or {}
+        out.append(
             [
                 code,
                 p.donor,
                 donor_name,
                 p.pledged_on,
+                p.amount if p.id in crowded else None,
                 a.reference,
-                o.kind,
-                o.due_on,
-                ObligationState.overdue.value
-                if o.status == ObligationState.due and o.due_on < today
-                else o.status,
-                o.submitted_on,
-                o.accepted_on,
-                owner,
-                o.note,
-                _yes_no(o.generated),
+                a.signed_on,
+                a.valid_until,
+                a.earmarking,
+                a.conditions,
+                schedule.get("interim_every_months"),
+                schedule.get("final_after_months", 3),
+                _yes_no(bool(schedule.get("audit_certificate", False))),
+                a.contact_name,
+                a.contact_email,
             ]
-            for o, a, p, code, donor_name, owner in repository.obligations(session, obligation_filters, today)
+        )
+    return out
+
+
+def _obligations(session: Session, filters: ExportFilters) -> Rows:
+    today = date.today()
+    return [
+        [
+            code,
+            p.donor,
+            donor_name,
+            p.pledged_on,
+            a.reference,
+            o.kind,
+            o.due_on,
+            ObligationState.overdue.value
+            if o.status == ObligationState.due and o.due_on < today
+            else o.status,
+            o.submitted_on,
+            o.accepted_on,
+            owner,
+            o.note,
+            _yes_no(o.generated),
         ]
-    if kind == Kind.national_processes:
-        found, codes = repository.processes(session, filters.processes)
-        reached = repository.stage_dates(session)
-        return [
-            [
-                n.state,
-                n.name,
-                n.kind,
-                n.areas,
-                n.stage,
-                n.established_on,
-                reached.get(n.id) if n.id is not None else None,
-                sorted(codes[i] for i in n.project_ids if i in codes),
-                n.description,
-            ]
-            for n in found
+        for o, a, p, code, donor_name, owner in repository.obligations(session, filters.obligations, today)
+    ]
+
+
+def _national_processes(session: Session, filters: ExportFilters) -> Rows:
+    found, codes = repository.processes(session, filters.processes)
+    reached = repository.stage_dates(session)
+    return [
+        [
+            n.state,
+            n.name,
+            n.kind,
+            n.areas,
+            n.stage,
+            n.established_on,
+            reached.get(n.id) if n.id is not None else None,
+            sorted(codes[i] for i in n.project_ids if i in codes),
+            n.description,
         ]
+        for n in found
+    ]
+
+
+def _rates(session: Session, filters: ExportFilters) -> Rows:
     rates = filters.rates
     return [
         [r.currency, r.month, r.eur_per_unit]
         for r in repository.rates(session, rates.currency, rates.month_from, rates.month_to)
     ]
+
+
+# Each kind's rows, by kind: every kind has one (tests/test_transfer.py exports each).
+ROWS: dict[Kind, Callable[[Session, ExportFilters], Rows]] = {
+    Kind.projects: _projects,
+    Kind.milestones: _milestones,
+    Kind.indicators: _indicators,
+    Kind.pledges: _pledges,
+    Kind.receipts: _receipts,
+    Kind.agreements: _agreements,
+    Kind.obligations: _obligations,
+    Kind.national_processes: _national_processes,
+    Kind.exchange_rates: _rates,
+}
 
 
 def seen_by(viewer: Actor, filters: ExportFilters) -> ExportFilters:

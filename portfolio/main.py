@@ -4,10 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from sqlalchemy import text
 
 from dashboards import pages as dashboards
 from dashboards import period as period_report
@@ -19,8 +17,9 @@ from portfolio.config import Settings, get_settings
 from portfolio.db import Database
 from portfolio.documents.router import router as documents_router
 from portfolio.documents.service import too_large
-from portfolio.errors import PROBLEM_JSON, document_problems, install_handlers, problem
+from portfolio.errors import document_problems, install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
+from portfolio.health import router as health_router
 from portfolio.idempotency.middleware import IdempotencyKeys
 from portfolio.idempotency.middleware import document as document_idempotency
 from portfolio.interests.router import flows_router as interest_flows_router
@@ -90,6 +89,52 @@ TAGS = [
 ]
 
 
+# The API, domain by domain, in the order the OpenAPI document lists it.
+ROUTERS = (
+    auth_router,
+    me_router,
+    users_router,
+    projects_router,
+    lifecycle_router,
+    pledges_router,
+    rates_router,
+    processes_router,
+    follow_ups_router,
+    states_router,
+    audit_router,
+    project_trail_router,
+    imports_router,
+    exports_router,
+    measures_router,
+    interests_router,
+    interest_flows_router,
+    norms_router,
+    documents_router,
+    agreements_router,
+    obligations_router,
+    calendar_feed_me_router,
+    calendar_feed_router,
+    health_router,
+)
+
+
+def _limit_requests(app: FastAPI) -> None:
+    """The middleware that bounds what a request may send before any route reads it."""
+    # A calendar feed's token is in its URL: it never reaches the access log.
+    redact_access_log()
+    # Inside the body limits: a POST with an Idempotency-Key is read whole only once they let it through.
+    app.add_middleware(IdempotencyKeys, state=lambda: app.state)
+    # Every request's body is bounded before any route reads it; the uploads' own limits stand in front.
+    app.add_middleware(BodyLimit, settings=lambda: app.state.settings)
+    app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
+    app.add_middleware(
+        UploadLimit,
+        limit=lambda: app.state.settings.document_max_bytes,
+        paths=("/api/v1/documents",),
+        refusal=lambda _scope, limit: problem(413, "File too large", too_large(limit), "payload-too-large"),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -114,45 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = resolve_secret_key(settings)
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
-    # A calendar feed's token is in its URL: it never reaches the access log.
-    redact_access_log()
-    # Inside the body limits: a POST with an Idempotency-Key is read whole only once they let it through.
-    app.add_middleware(IdempotencyKeys, state=lambda: app.state)
-    # Every request's body is bounded before any route reads it; the uploads' own limits stand in front.
-    app.add_middleware(BodyLimit, settings=lambda: app.state.settings)
-    app.add_middleware(UploadLimit, limit=lambda: app.state.settings.import_max_bytes)
-    app.add_middleware(
-        UploadLimit,
-        limit=lambda: app.state.settings.document_max_bytes,
-        paths=("/api/v1/documents",),
-        refusal=lambda _scope, limit: problem(413, "File too large", too_large(limit), "payload-too-large"),
-    )
-    routers = (
-        auth_router,
-        me_router,
-        users_router,
-        projects_router,
-        lifecycle_router,
-        pledges_router,
-        rates_router,
-        processes_router,
-        follow_ups_router,
-        states_router,
-        audit_router,
-        project_trail_router,
-        imports_router,
-        exports_router,
-        measures_router,
-        interests_router,
-        interest_flows_router,
-        norms_router,
-        documents_router,
-        agreements_router,
-        obligations_router,
-        calendar_feed_me_router,
-        calendar_feed_router,
-    )
-    for router in routers:
+    _limit_requests(app)
+    for router in ROUTERS:
         app.include_router(router)
     dashboards.install(app)
     period_report.install(app)
@@ -169,51 +177,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-    @app.get("/healthz", tags=["Health"], summary="Liveness: the process answers")
-    async def healthz() -> JSONResponse:
-        """Answered on the event loop, touching neither the database nor the thread pool, so that it answers
-        at once however busy the requests are: what a load balancer's health check should call."""
-        return JSONResponse({"status": "ok"})
-
-    @app.get(
-        "/readyz",
-        tags=["Health"],
-        summary="Readiness: database reachable and schema revision",
-        responses={503: {"description": "Database unreachable, or migrations pending"}},
-    )
-    def readyz(request: Request) -> JSONResponse:
-        db: Database = request.app.state.db
-        try:
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            revision = migrate.current_revision(db.engine)
-        except Exception as exc:
-            return problem(
-                503,
-                "Service unavailable",
-                f"database unreachable: {type(exc).__name__}",
-                "service-unavailable",
-                headers={"Retry-After": "2"},
-            )
-        head = migrate.head_revision()
-        body = {
-            "status": "ok" if revision == head else "migrations pending",
-            "database": db.dialect,
-            "revision": revision,
-            "head": head,
-        }
-        if revision != head:
-            problem_body = {
-                "type": "/problems/service-unavailable",
-                "title": "Service unavailable",
-                "status": 503,
-                "detail": f"migrations pending: the database is at {revision}, the code at {head}",
-                **{key: value for key, value in body.items() if key != "status"},
-            }
-            return JSONResponse(
-                problem_body, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "2"}
-            )
-        return JSONResponse(body)
 
     return app

@@ -32,6 +32,7 @@ from portfolio.projects.models import FINAL, ProjectStatusChange
 from portfolio.projects.schemas import ActivityType, Area, FundingFilter, ProjectSort, ProjectStatus
 from portfolio.projects.service import ProjectFilters  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.schemas import StateCode
+from portfolio.security import Actor
 from portfolio.states import service as states_service
 from portfolio.transfer import exporter
 from portfolio.transfer.exporter import MEDIA_TYPES, ExportFilters, Format
@@ -316,62 +317,37 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
     project = row.project
     pledges, receipts = funding_service.project_funding_lines(session, actor, project_id)
     milestones, indicators, history = projects_service.project_parts(session, project_id)
-    processes = processes_service.processes_of_project(session, project_id)
     names = state_names(session, lang)
-    see_trail = may(user, "audit", "read")
-    trail_entries: list[AuditEntry] = []
-    emails: dict[int, str] = {}
-    movers: list[str] = []
-    if see_trail:
-        trail_entries, _count = projects_service.project_trail(
-            session, project_id, PageParams(TRAIL_LENGTH, 0)
-        )
-        emails = emails_of(session)
-        movers = history_writers(
-            history, audit_service.status_writers(session, "project", project_id), emails
-        )
     status = ProjectStatus(project.status)
     reopen_to = projects_service.reopen_target(history) if status in FINAL else None
     done = request.query_params.get("done", "")
     today = date.today()
     agreements = agreements_service.project_agreements(session, project_id)
-    with_agreement = {a.pledge_id for a in agreements}
-    obligations, obligation_total = agreements_service.list_obligations(
-        session,
-        actor,
-        agreements_service.ObligationFilters(project_id=project_id),  # type: ignore[attr-defined]
-        PageParams(OBLIGATION_ROWS, 0),
-    )
-    states = {o.obligation.id: agreements_service.state_of(o.obligation, today) for o in obligations}
-    back = f"/projects/{project_id}"
-    documents = documents_panel(session, user, lang, OwnerType.project, project_id, back)
+    panel = _obligations_panel(session, actor, project_id, today)
+    documents = documents_panel(session, user, lang, OwnerType.project, project_id, f"/projects/{project_id}")
     interests = interests_context(request, session, user, project_id)
     norm_titles = projects_service.norm_titles(session, row.lists["norms"], lang)
+    see_trail = may(user, "audit", "read")
     trail: list[ChangeLine] = []
+    movers: list[str] = []
     if see_trail:
         # The trail names the project's records from what the page has loaded: no statement of its own.
-        lookups = Lookups.of(trail_entries, lang, names, emails)
-        lookups.projects[project_id] = project.code
-        lookups.norms.update(norm_titles)
-        lookups.know("pledge", [r.pledge for r in pledges])
-        lookups.know("receipt", [r for r, _pledge in receipts])
-        lookups.know("milestone", milestones)
-        lookups.know("indicator", indicators)
-        lookups.know("agreement", agreements)
-        lookups.know("obligation", [o.obligation for o in obligations])
-        lookups.know("document", [d for d, _who, _size in documents.items])
-        lookups.know("interest", [line.interest for line in interests["interest_lines"]])
-        trail = describe(trail_entries, lookups)
+        shown: dict[str, list[Any]] = {
+            "pledge": [r.pledge for r in pledges],
+            "receipt": [r for r, _pledge in receipts],
+            "milestone": milestones,
+            "indicator": indicators,
+            "agreement": agreements,
+            "obligation": [o.obligation for o in panel["obligations"]],
+            "document": [d for d, _who, _size in documents.items],
+            "interest": [line.interest for line in interests["interest_lines"]],
+        }
+        trail, movers = _trail(session, project_id, project.code, lang, names, history, norm_titles, shown)
     return templates.render(
         request,
         "projects/project.html",
-        with_agreement=with_agreement,
-        obligations=obligations,
-        obligation_total=obligation_total,
-        states=states,
-        next_due=next((o for o in obligations if states[o.obligation.id] == "due"), None),
-        overdue_count=sum(1 for s in states.values() if s == "overdue"),
-        owners=uploader_names(session) if obligations else {},
+        with_agreement={a.pledge_id for a in agreements},
+        **panel,
         documents=documents,
         project=project,
         row=row,
@@ -386,7 +362,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         measures={m.code: m for m in projects_service.measures()},
         history=history,
         movers=movers,
-        processes=processes,
+        processes=processes_service.processes_of_project(session, project_id),
         names=names,
         trail=trail,
         see_trail=see_trail,
@@ -402,3 +378,46 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         **interests,  # the Interests section
         norm_titles=norm_titles,
     )
+
+
+def _obligations_panel(session: Session, actor: Actor, project_id: int, today: date) -> dict[str, Any]:
+    """The project's reporting obligations as the viewer may see them: the first rows, how many there are,
+    each one's state today, the next one due and how many are overdue."""
+    obligations, total = agreements_service.list_obligations(
+        session,
+        actor,
+        agreements_service.ObligationFilters(project_id=project_id),  # type: ignore[attr-defined]
+        PageParams(OBLIGATION_ROWS, 0),
+    )
+    states = {o.obligation.id: agreements_service.state_of(o.obligation, today) for o in obligations}
+    return {
+        "obligations": obligations,
+        "obligation_total": total,
+        "states": states,
+        "next_due": next((o for o in obligations if states[o.obligation.id] == "due"), None),
+        "overdue_count": sum(1 for s in states.values() if s == "overdue"),
+        "owners": uploader_names(session) if obligations else {},
+    }
+
+
+def _trail(
+    session: Session,
+    project_id: int,
+    code: str,
+    lang: str,
+    names: dict[str, str],
+    history: list[Any],
+    norm_titles: dict[str, str],
+    shown: dict[str, list[Any]],
+) -> tuple[list[ChangeLine], list[str]]:
+    """The project's latest changes in people's words, naming the records the page ``shown`` by what the
+    page calls them; and who moved the project through each status of its ``history``."""
+    entries, _count = projects_service.project_trail(session, project_id, PageParams(TRAIL_LENGTH, 0))
+    emails = emails_of(session)
+    movers = history_writers(history, audit_service.status_writers(session, "project", project_id), emails)
+    lookups = Lookups.of(entries, lang, names, emails)
+    lookups.projects[project_id] = code
+    lookups.norms.update(norm_titles)
+    for kind, records in shown.items():
+        lookups.know(kind, records)
+    return describe(entries, lookups), movers

@@ -13,6 +13,8 @@ from typing import Annotated, overload
 import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
+from portfolio.errors import Said
+
 EUR = "EUR"
 # Ceilings well above any real portfolio and well inside the columns (NUMERIC(18,2) for money, (18,8) for
 # rates), so that no accepted amount, euro value or sum can overflow the database.
@@ -57,7 +59,7 @@ def currency_codes() -> list[str]:
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if not is_currency(code):
-        raise ValueError(f"'{value}' is not an ISO 4217 currency code")
+        raise ValueError(Said("'%(code)s' is not an ISO 4217 currency code", code=value))
     return code
 
 
@@ -108,10 +110,10 @@ def _max_places(places: int, *, pad: bool = True) -> AfterValidator:
 
     def check(value: Decimal) -> Decimal:
         if not value.is_finite():
-            raise ValueError("must be a finite number")
+            raise ValueError(Said("must be a finite number"))
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -places:
-            raise ValueError(f"at most {places} decimal places")
+            raise ValueError(Said("at most %(places)s decimal places", places=places))
         return value.quantize(quantum) if pad else value
 
     return AfterValidator(check)

@@ -5,6 +5,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from portfolio.errors import Said
 from portfolio.reference import sdg_targets
 
 # What no text field may hold: the C0 control characters other than tab, LF and CR, DEL, the C1
@@ -20,8 +21,12 @@ def control_character_problem(value: str) -> str | None:
         return None
     char = found.group()
     if char == "\x00":
-        return "may not contain a NUL character"
-    return f"may not contain the control character U+{ord(char):04X} (position {found.start() + 1})"
+        return Said("may not contain a NUL character")
+    return Said(
+        "may not contain the control character U+%(code)s (position %(position)s)",
+        code=f"{ord(char):04X}",
+        position=found.start() + 1,
+    )
 
 
 def _check_text(value: Any) -> None:
@@ -56,7 +61,7 @@ class Patch(Input):
     @classmethod
     def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name in cls.not_null:
-            raise ValueError("may not be null; leave the field out to keep its value")
+            raise ValueError(Said("may not be null; leave the field out to keep its value"))
         return value
 
     def changes(self) -> dict[str, Any]:
@@ -85,7 +90,7 @@ Note = Annotated[str, StringConstraints(max_length=4000)]
 
 def _sdg_target(value: str) -> str:
     if value not in sdg_targets():
-        raise ValueError(f"'{value}' is not a UN SDG target (e.g. '16.4')")
+        raise ValueError(Said("'%(target)s' is not a UN SDG target (e.g. '16.4')", target=value))
     return value
 
 

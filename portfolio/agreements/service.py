@@ -292,7 +292,8 @@ def possible_owners(session: Session) -> list[User]:
 def _check_owner(session: Session, owner_id: int | None) -> None:
     if owner_id is not None and repository.staff_account(session, owner_id) is None:
         raise ValidationFailed.field(
-            ("body", "owner_id"), f"account {owner_id} is not an active staff or admin account"
+            ("body", "owner_id"),
+            Said("account %(account)s is not an active staff or admin account", account=str(owner_id)),
         )
 
 
@@ -301,7 +302,8 @@ def create_obligation(session: Session, actor: Actor, data: ObligationCreate) ->
     found = repository.agreement_row(session, data.agreement_id)
     if found is None:
         raise ValidationFailed.field(
-            ("body", "agreement_id"), f"agreement {data.agreement_id} does not exist"
+            ("body", "agreement_id"),
+            Said("agreement %(agreement)s does not exist", agreement=str(data.agreement_id)),
         )
     _check_owner(session, data.owner_id)
     obligation = Obligation(**data.model_dump(), generated=False)
@@ -328,29 +330,34 @@ def _settle_status(obligation: Obligation, values: dict[str, Any]) -> dict[str, 
     if status == ObligationStatus.due:
         for name in ("submitted_on", "accepted_on"):
             if values.get(name) is not None:
-                errors.append(FieldError(("body", name), "a due obligation has not been submitted"))
+                errors.append(FieldError(("body", name), Said("a due obligation has not been submitted")))
             merged[name] = None
     else:
         if status == ObligationStatus.submitted:
             if values.get("accepted_on") is not None:
                 errors.append(
-                    FieldError(("body", "accepted_on"), "set status accepted to record an acceptance")
+                    FieldError(("body", "accepted_on"), Said("set status accepted to record an acceptance"))
                 )
             merged["accepted_on"] = None
             if merged["submitted_on"] is None:
                 if "submitted_on" in values:
-                    errors.append(FieldError(("body", "submitted_on"), "a submitted obligation has its date"))
+                    errors.append(
+                        FieldError(("body", "submitted_on"), Said("a submitted obligation has its date"))
+                    )
                 merged["submitted_on"] = today
         if status == ObligationStatus.accepted:
             if merged["submitted_on"] is None:
                 errors.append(
                     FieldError(
-                        ("body", "submitted_on"), "an obligation is accepted once submitted: give its date"
+                        ("body", "submitted_on"),
+                        Said("an obligation is accepted once submitted: give its date"),
                     )
                 )
             if merged["accepted_on"] is None:
                 if "accepted_on" in values:
-                    errors.append(FieldError(("body", "accepted_on"), "an accepted obligation has its date"))
+                    errors.append(
+                        FieldError(("body", "accepted_on"), Said("an accepted obligation has its date"))
+                    )
                 merged["accepted_on"] = today
             if (
                 merged["submitted_on"] is not None
@@ -360,7 +367,11 @@ def _settle_status(obligation: Obligation, values: dict[str, Any]) -> dict[str, 
                 errors.append(
                     FieldError(
                         ("body", "accepted_on"),
-                        f"{merged['accepted_on']} is before the submission ({merged['submitted_on']})",
+                        Said(
+                            "%(accepted)s is before the submission (%(submitted)s)",
+                            accepted=merged["accepted_on"],
+                            submitted=merged["submitted_on"],
+                        ),
                     )
                 )
     if errors:

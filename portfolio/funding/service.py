@@ -97,8 +97,12 @@ def rate_of(lookup: RateLookup, currency: str, day: date, loc: Loc) -> Decimal:
     if eur_per_unit is None:
         raise ValidationFailed.field(
             loc,
-            f"no exchange rate for {currency} in {month_of(day)}; "
-            "record it with POST /api/v1/exchange-rates first",
+            Said(
+                "no exchange rate for %(currency)s in %(month)s; "
+                "record it with POST /api/v1/exchange-rates first",
+                currency=currency,
+                month=month_of(day),
+            ),
         )
     return eur_per_unit
 
@@ -149,7 +153,9 @@ def _get_pledge(session: Session, pledge_id: int, precondition: Precondition = A
 def _check_project_open(facts: Facts, project_id: int) -> None:
     project = facts.project(project_id)
     if project is None:
-        raise ValidationFailed.field(("body", "project_id"), f"project {project_id} does not exist")
+        raise ValidationFailed.field(
+            ("body", "project_id"), Said("project %(project)s does not exist", project=str(project_id))
+        )
     if project.cancelled:
         raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
 
@@ -197,7 +203,11 @@ def _pledge_date_problems(
             problems.append(
                 FieldError(
                     ("body", "pledged_on"),
-                    f"A pledge cannot be dated after money received against it (received on {received}).",
+                    Said(
+                        "A pledge cannot be dated after money received against it "
+                        "(received on %(received)s).",
+                        received=received,
+                    ),
                 )
             )
         agreement = facts.agreement_of(pledge.id)
@@ -206,7 +216,10 @@ def _pledge_date_problems(
             problems.append(
                 FieldError(
                     ("body", "pledged_on"),
-                    f"A pledge cannot be dated after its contribution agreement (signed on {signed}).",
+                    Said(
+                        "A pledge cannot be dated after its contribution agreement (signed on %(signed)s).",
+                        signed=signed,
+                    ),
                 )
             )
     return problems
@@ -229,7 +242,12 @@ def check_new_pledge(
     cancelled project takes it if it was made before the cancellation."""
     errors: list[FieldError] = []
     if project is None:
-        errors.append(FieldError(("body", "project_id"), f"project {data.project_id} does not exist"))
+        errors.append(
+            FieldError(
+                ("body", "project_id"),
+                Said("project %(project)s does not exist", project=str(data.project_id)),
+            )
+        )
     elif project.cancelled:
         if not historical:
             raise ProjectClosed(f"Project {project.code} is cancelled and takes no pledges.")
@@ -253,7 +271,7 @@ def check_new_pledge(
         errors.append(
             FieldError(
                 ("body", "status"),
-                "a new pledge is pledged or committed; it turns paid when receipts reach its amount",
+                Said("a new pledge is pledged or committed; it turns paid when receipts reach its amount"),
             )
         )
     if errors:
@@ -384,13 +402,21 @@ def update_pledge(
         raise _on_field(
             PledgeHasReceipts,
             "status",
-            f"Pledge {pledge_id} has receipts of {received} {pledge.currency}; reduce its amount to what was "
-            "received instead of withdrawing it.",
+            Said(
+                "Pledge %(pledge)s has receipts of %(received)s; reduce its amount to what was received "
+                "instead of withdrawing it.",
+                pledge=str(pledge_id),
+                received=Amount(received, pledge.currency),
+            ),
         )
     if new_status == PledgeStatus.paid and values.get("status") == PledgeStatus.paid and received < amount:
         raise ValidationFailed.field(
             ("body", "status"),
-            f"a pledge is paid when receipts reach its amount; {received} of {amount} received",
+            Said(
+                "a pledge is paid when receipts reach its amount; %(received)s of %(amount)s received",
+                received=received,
+                amount=amount,
+            ),
         )
 
     original_status = pledge.status
@@ -518,7 +544,7 @@ def list_rates(
 def create_rate(session: Session, actor: Actor, data: ExchangeRateCreate) -> ExchangeRate:
     if data.currency == EUR:
         raise ValidationFailed.field(
-            ("body", "currency"), "EUR is the portfolio's currency; its rate is always 1"
+            ("body", "currency"), Said("EUR is the portfolio's currency; its rate is always 1")
         )
     existing = repository.get_rate(session, data.currency, data.month)
     if existing is not None:

@@ -112,7 +112,9 @@ def _require_projects(session: Session, ids: list[int], field: str) -> None:
     existing = projects_repository.existing_project_ids(session, ids)
     missing = [i for i in ids if i not in existing]
     if missing:
-        raise ValidationFailed.field(("body", field), f"no such project: {', '.join(map(str, missing))}")
+        raise ValidationFailed.field(
+            ("body", field), Said("no such project: %(ids)s", ids=", ".join(map(str, missing)))
+        )
 
 
 def create_process(
@@ -302,7 +304,7 @@ def project_ids_for_codes(session: Session, codes: list[str], field: str) -> lis
         else:
             ids.append(pid)
     if unknown:
-        msg = f"no project has the code {', '.join(repr(c) for c in unknown)}"
+        msg = Said("no project has the code %(codes)s", codes=", ".join(repr(c) for c in unknown))
         error = UnknownProjectCodes(msg, errors=[FieldError(("body", field), msg)])
         error.codes = tuple(unknown)
         raise error
@@ -427,11 +429,15 @@ def update_follow_up(
         raise FollowUpDone(f"Follow-up check {check_id} is done: its due date is history.")
     errors: list[FieldError] = []
     if checked_on is not None and outcome is None:
-        errors.append(FieldError(("body", "checked_on"), "give the outcome with the day of the check"))
+        errors.append(FieldError(("body", "checked_on"), Said("give the outcome with the day of the check")))
     if values.get("owner_id") is not None and repository.active_staff(session, values["owner_id"]) is None:
         errors.append(
             FieldError(
-                ("body", "owner_id"), f"account {values['owner_id']} is not an active staff or admin account"
+                ("body", "owner_id"),
+                Said(
+                    "account %(account)s is not an active staff or admin account",
+                    account=str(values["owner_id"]),
+                ),
             )
         )
     process = get_process(session, check.process_id, for_update=True)
@@ -440,19 +446,27 @@ def update_follow_up(
     if outcome is not None:
         history = repository.stage_history(session, process.id or 0)
         if on > today:
-            errors.append(FieldError(("body", "checked_on"), f"{on} is in the future"))
+            errors.append(FieldError(("body", "checked_on"), Said("%(day)s is in the future", day=on)))
         elif on < check.operational_on:
             errors.append(
                 FieldError(
                     ("body", "checked_on"),
-                    f"{on} is before the process became operational on {check.operational_on}",
+                    Said(
+                        "%(on)s is before the process became operational on %(operational)s",
+                        on=on,
+                        operational=check.operational_on,
+                    ),
                 )
             )
         elif history and on < history[-1].changed_on:
             errors.append(
                 FieldError(
                     ("body", "checked_on"),
-                    f"{on} is before the process's last stage change on {history[-1].changed_on}",
+                    Said(
+                        "%(on)s is before the process's last stage change on %(last)s",
+                        on=on,
+                        last=history[-1].changed_on,
+                    ),
                 )
             )
     if errors:

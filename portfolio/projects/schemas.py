@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from portfolio.choices import Choice
+from portfolio.errors import Said
 from portfolio.marking import mark as _
 from portfolio.money import MAX_AMOUNT, MoneyOut, NonNegativeAmount, Quantity, QuantityOut, plain
 from portfolio.pagination import Page
@@ -92,7 +93,7 @@ Weight = Annotated[
 def _quantize_checked(value: Decimal, places: int) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
-        raise ValueError(f"at most {places} decimal places")
+        raise ValueError(Said("at most %(places)s decimal places", places=places))
     return value.quantize(Decimal(1).scaleb(-places))
 
 
@@ -307,11 +308,18 @@ class MilestoneRead(Output):
     version: int
 
 
+def unknown_measure(code: str) -> Said:
+    """Why ``code`` is no measure: the codes of the catalogue to choose from."""
+    return Said(
+        "unknown measure '%(code)s'; use one of: %(codes)s (or null)", code=code, codes=", ".join(BY_CODE)
+    )
+
+
 def _known_measure(code: str | None) -> str | None:
     if code is None or code == "":
         return None
     if code not in BY_CODE:
-        raise ValueError(f"unknown measure '{code}'; use one of: {', '.join(BY_CODE)} (or null)")
+        raise ValueError(unknown_measure(code))
     return code
 
 
@@ -329,7 +337,7 @@ MeasureCode = Annotated[
 
 def _whole(value: Decimal) -> Decimal:
     if value != value.to_integral_value():
-        raise ValueError("a whole number of people")
+        raise ValueError(Said("a whole number of people"))
     return value.quantize(Decimal(1))
 
 

@@ -15,7 +15,7 @@ from portfolio.audit import service as audit
 from portfolio.audit.models import AuditEntry
 from portfolio.errors import Conflict, FieldError, Forbidden, NotFound, Said, ValidationFailed
 from portfolio.facts import Facts
-from portfolio.money import plain, ratio, shortfall
+from portfolio.money import ratio, shortfall
 from portfolio.norms import service as norms_service
 from portfolio.norms.titles import title_in
 from portfolio.pagination import PageParams
@@ -46,6 +46,7 @@ from portfolio.projects.schemas import (
     ProjectCreate,
     ProjectStatus,
     ProjectUpdate,
+    unknown_measure,
 )
 from portfolio.security import Actor
 from portfolio.states import service as states_service
@@ -95,7 +96,11 @@ class BudgetRequired(Conflict):
 
 
 def _no_budget(code: str, to: str) -> BudgetRequired:
-    detail = f"Project {code} has no budget yet; give it one before moving it to {to}."
+    detail = Said(
+        "Project %(code)s has no budget yet; give it one before moving it to %(to)s.",
+        code=code,
+        to=ProjectStatus(to),
+    )
     return BudgetRequired(detail, errors=[FieldError(("body", "budget_eur"), detail)])
 
 
@@ -271,7 +276,11 @@ def write_project(
     move_to = status if status is not None and status != ProjectStatus.requested else None
     if move_to is not None and data.budget_eur is None and needs_budget(move_to, _held_from(data.start_date)):
         raise ValidationFailed.field(
-            ("body", "budget_eur"), f"a project in {move_to} needs a budget; only a request may have none yet"
+            ("body", "budget_eur"),
+            Said(
+                "a project in %(status)s needs a budget; only a request may have none yet",
+                status=ProjectStatus(move_to),
+            ),
         )
     if move_to is not None:
         on = imported_on(
@@ -433,7 +442,10 @@ def update_project(
     ):
         raise ValidationFailed.field(
             ("body", "budget_eur"),
-            f"a project in {project.status} keeps a budget; it may be empty only before planning",
+            Said(
+                "a project in %(status)s keeps a budget; it may be empty only before planning",
+                status=ProjectStatus(project.status),
+            ),
         )
     if "request_date" in values:
         _move_request(session, facts, project, values["request_date"])
@@ -644,6 +656,38 @@ PEOPLE = [m.code for m in MEASURES if m.people]
 BREAKDOWNS = (("target", "target_women", "target_men"), ("actual", "actual_women", "actual_men"))
 
 
+def _total_needed(total_name: str) -> Said:
+    """Why women and men of the target (or the actual) are refused without the target itself."""
+    if total_name == "target":
+        return Said("women and men of the target need the target itself: give it")
+    return Said("women and men of the actual need the actual itself: give it")
+
+
+def _too_many(total_name: str, given: dict[str, Decimal], counted: Decimal, total: Decimal) -> Said:
+    """Why women and men (``given``: "women" and/or "men") that add up past the target (or the actual) are
+    refused; each number without trailing zeros (:func:`portfolio.money.plain`)."""
+    women, men = (given[k].normalize() if k in given else None for k in ("women", "men"))
+    if women is not None and men is not None:
+        parts = Said("women %(women)s + men %(men)s", women=women, men=men)
+    elif women is not None:
+        parts = Said("women %(women)s", women=women)
+    else:
+        parts = Said("men %(men)s", men=men)
+    if total_name == "target":
+        return Said(
+            "%(parts)s = %(counted)s exceed the target of %(total)s; women + men may be at most the target",
+            parts=parts,
+            counted=counted.normalize(),
+            total=total.normalize(),
+        )
+    return Said(
+        "%(parts)s = %(counted)s exceed the actual of %(total)s; women + men may be at most the actual",
+        parts=parts,
+        counted=counted.normalize(),
+        total=total.normalize(),
+    )
+
+
 def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
     """An indicator's fields as they are stored, checked by the rules of standard measures: ``values`` is
     the whole record (for a change, the stored record with the change applied).
@@ -662,50 +706,60 @@ def settle_indicator(values: dict[str, Any]) -> dict[str, Any]:
     code = settled.get("measure")
     measure = BY_CODE.get(code) if code else None
     if code and measure is None:
-        refuse("measure", f"unknown measure '{code}'; use one of: {', '.join(BY_CODE)} (or null)")
+        refuse("measure", unknown_measure(code))
     unit = settled.get("unit")
     if measure is not None:
         if unit and unit.strip().casefold() != measure.unit.casefold():
             refuse(
                 "unit",
-                f"the measure '{measure.code}' counts in {measure.unit}, not '{unit}': "
-                f"leave the unit empty or give {measure.unit}",
+                Said(
+                    "the measure '%(code)s' counts in %(unit)s, not '%(given)s': "
+                    "leave the unit empty or give %(unit)s",
+                    code=measure.code,
+                    unit=Said(measure.unit),  # a unit of the catalogue: a page says it in its language
+                    given=unit,
+                ),
             )
         settled["unit"] = measure.unit
     elif not unit:
-        refuse("unit", "a free indicator needs a unit (or choose a standard measure)")
+        refuse("unit", Said("a free indicator needs a unit (or choose a standard measure)"))
     breakdown = [n for _, w, m in BREAKDOWNS for n in (w, m) if settled.get(n) is not None]
     if breakdown and (measure is None or not measure.people):
-        what = f"'{measure.code}' does not count people" if measure else "a free indicator"
+        people = ", ".join(PEOPLE)
         for name in breakdown:
             refuse(
                 name,
-                f"women and men are only for a measure that counts people ({', '.join(PEOPLE)}); "
-                f"{what}: leave them empty",
+                Said(
+                    "women and men are only for a measure that counts people (%(people)s); "
+                    "'%(code)s' does not count people: leave them empty",
+                    people=people,
+                    code=measure.code,
+                )
+                if measure
+                else Said(
+                    "women and men are only for a measure that counts people (%(people)s); "
+                    "a free indicator: leave them empty",
+                    people=people,
+                ),
             )
     elif measure is not None and measure.people:
         for name in ("baseline", "target", "actual"):
             number = settled.get(name)
             if number is not None and number != number.to_integral_value():
-                refuse(name, f"{number} is not a whole number of people")
+                refuse(name, Said("%(number)s is not a whole number of people", number=number))
         for total_name, women_name, men_name in BREAKDOWNS:
             total, women, men = (settled.get(n) for n in (total_name, women_name, men_name))
             if total is None:
                 for name in (women_name, men_name):
                     if settled.get(name) is not None:
-                        refuse(
-                            name, f"women and men of the {total_name} need the {total_name} itself: give it"
-                        )
+                        refuse(name, _total_needed(total_name))
                 continue
             parts = [(n, v) for n, v in ((women_name, women), (men_name, men)) if v is not None]
             counted = sum((v for _, v in parts), Decimal(0))
             if counted > total:
-                said = " + ".join(f"{n.rsplit('_', 1)[1]} {plain(v)}" for n, v in parts)
-                refuse(  # beside the last of the two given: the number that tipped it over
-                    parts[-1][0],
-                    f"{said} = {plain(counted)} exceed the {total_name} of {plain(total)}; "
-                    f"women + men may be at most the {total_name}",
-                )
+                given = {n.rsplit("_", 1)[1]: v for n, v in parts}
+                # beside the last of the two given: the number that tipped it over
+                refuse(parts[-1][0], _too_many(total_name, given, counted, total))
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     return settled

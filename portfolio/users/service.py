@@ -66,14 +66,17 @@ def _check_role_state(session: Session, role: str, state: str | None) -> None:
     if role == Role.donor:
         if state is None:
             raise ValidationFailed.field(
-                ("body", "state"), "a donor account must name the State it speaks for"
+                ("body", "state"), Said("a donor account must name the State it speaks for")
             )
         states_service.require_states(session, [state], ("body", "state"), participating_only=False)
     elif state is not None:
         raise ValidationFailed(
             "only donor accounts speak for a State",
             errors=[
-                FieldError(("body", "state"), f"only donor accounts speak for a State, not {role} accounts")
+                FieldError(
+                    ("body", "state"),
+                    Said("only donor accounts speak for a State, not %(role)s accounts", role=Role(role)),
+                )
             ],
         )
 
@@ -92,7 +95,7 @@ def _check_password(password: str, email: str, full_name: str) -> None:
     """Refuse a common, breached or guessable password, or one made of the account's e-mail (NIST SP
     800-63B): a 422 naming the password field."""
     if passwords.too_easy(password, email, full_name):
-        raise WeakPassword.field(("body", "password"), passwords.TOO_EASY_MESSAGE)
+        raise WeakPassword.field(("body", "password"), Said(passwords.TOO_EASY_MESSAGE))
 
 
 def create_user(session: Session, actor: Actor, data: UserCreate, hasher: PasswordHash) -> User:
@@ -118,7 +121,9 @@ def create_user(session: Session, actor: Actor, data: UserCreate, hasher: Passwo
 def set_own_language(session: Session, actor: Actor, language: str) -> User:
     """The language of one's own e-mails and calendar feed: any account may choose it for itself."""
     if language not in LOCALES:
-        raise ValidationFailed.field(("language",), f"{language!r} is not a language of the tracker.")
+        raise ValidationFailed.field(
+            ("language",), Said("%(language)s is not a language of the tracker.", language=repr(language))
+        )
     user = repository.get_user(session, actor.user_id or 0, for_update=True)
     if user is None:
         raise UserNotFound(f"User {actor.user_id} does not exist.")
@@ -381,7 +386,9 @@ def change_own_password(session: Session, actor: Actor, current: str, new: str, 
     if user is None:
         raise UserNotFound(f"User {actor.user_id} does not exist.")
     if not hasher.verify(current, user.password_hash):
-        raise WrongPassword.field(("body", "current_password"), "This is not the account's current password.")
+        raise WrongPassword.field(
+            ("body", "current_password"), Said("This is not the account's current password.")
+        )
     data = UserUpdate.model_validate({"password": new})  # the API's rule for a password
     updated, _ = update_user(session, actor, user.id or 0, data, hasher)
     return updated

@@ -150,13 +150,23 @@ def _said(error: Any) -> str:
         kind = "missing"
     words = PYDANTIC_WORDS.get(kind)
     if words is None:
-        return str(error["msg"]).removeprefix("Value error, ")
+        return _rules_message(error)
     if kind == "too_short" and context.get("min_length") == 1:
         return Said("Choose at least one.")
     params = {name: _number(value) for name, value in context.items() if f"%({name})s" in words}
     if "%(example)s" in words:
         params["example"] = ExampleNumber()
     return Said(words, **params)
+
+
+def _rules_message(error: Any) -> str:
+    """A rule's own message: the :class:`Said` a validator raised (``ValueError(Said(...))``, which pydantic
+    keeps as the error's context), else its text without pydantic's "Value error, "."""
+    raised = (error.get("ctx") or {}).get("error")
+    said = raised.args[0] if isinstance(raised, ValueError) and raised.args else None
+    if isinstance(said, Said):
+        return said
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _joined(messages: list[str]) -> str:

@@ -202,13 +202,16 @@ class Formats:
         return text % {name: self.value(value) for name, value in message.params.items()}
 
     def value(self, value: object) -> str:
-        """A value put in a message: an amount as money, a number and a date as this language writes them."""
+        """A value put in a message: an amount as money, a number and a date as this language writes them, a
+        vocabulary's value by its label as a sentence writes it mid-line."""
         if isinstance(value, Said):
             return str(self.said(value))
         if isinstance(value, Amount):
             return self.money(value.value, value.currency)
         if isinstance(value, ExampleNumber):
             return self.example_number()
+        if isinstance(value, Choice):
+            return word(value, type(value), self.lang)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, Decimal | int):

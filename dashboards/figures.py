@@ -749,57 +749,8 @@ def timeline(lines: list[ProjectLine], labels: Labels, today: date | None = None
     today = today or date.today()
     dated = [p for p in lines if p.start_date and p.end_date]
     dated.sort(key=lambda p: p.start_date or date.min)
-    names = [esc(f"{p.code} — {shortened(p.title)}") for p in dated]
     late = [late_start(p, today) for p in dated]
-    late_words = text(labels, "late_start")
-    fig = go.Figure(
-        go.Bar(
-            y=names,
-            base=[p.start_date.isoformat() for p in dated if p.start_date],
-            x=[
-                ((p.end_date - p.start_date) / timedelta(milliseconds=1))
-                if p.start_date and p.end_date
-                else 0
-                for p in dated
-            ],
-            orientation="h",
-            marker={
-                "color": ["#d0623b" if p.overdue_milestones else "#1f5f99" for p in dated],
-                "pattern": {
-                    "shape": ["/" if days is not None else "" for days in late],
-                    "fgcolor": "#ffffff",
-                    "solidity": 0.35,
-                },
-                "line": {
-                    "color": ["#7a2e00" if days is not None else "rgba(0,0,0,0)" for days in late],
-                    "width": 2,
-                },
-            },
-            text=[
-                ("⚑ " if days is not None else "")
-                + f"{labels.percent(p.percent / 100) if p.percent is not None else '–'}"
-                + (f" ⚠ {p.overdue_milestones}" if p.overdue_milestones else "")
-                for p, days in zip(dated, late, strict=True)
-            ],
-            textposition="inside",
-            customdata=[
-                [
-                    esc(f"{p.code} — {p.title}"),
-                    labels.formats.date(p.start_date),
-                    labels.formats.date(p.end_date),
-                    p.overdue_milestones,
-                    f"<br>⚑ {esc(late_words)}: {esc(labels.word(p.status))}" if days is not None else "",
-                    project_url(p.id),
-                ]
-                for p, days in zip(dated, late, strict=True)
-            ],
-            hovertemplate="%{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>"
-            f"{esc(labels['percent_complete'])}: %{{text}}<br>"
-            f"{esc(labels['overdue'])}: %{{customdata[3]}}%{{customdata[4]}}<extra></extra>",
-            name=labels["timeline"],
-            showlegend=False,
-        )
-    )
+    fig = go.Figure(_timeline_bar(dated, late, labels))
     _frame(
         fig,
         labels,
@@ -808,7 +759,62 @@ def timeline(lines: list[ProjectLine], labels: Labels, today: date | None = None
         height=max(380, 26 * len(dated) + 140),
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
-    # Today, as a dotted line across the bars, named at its top.
+    _mark_today(fig, today, labels)
+    numbers = _timeline_table(dated, late, labels)
+    return Panel("timeline", labels["timeline"], fig, numbers, text(labels, "timeline_note"))
+
+
+def _timeline_bar(dated: list[ProjectLine], late: list[int | None], labels: Labels) -> go.Bar:
+    """One bar per project from its start to its end: red with overdue milestones, hatched when late."""
+    late_words = text(labels, "late_start")
+    return go.Bar(
+        y=[esc(f"{p.code} — {shortened(p.title)}") for p in dated],
+        base=[p.start_date.isoformat() for p in dated if p.start_date],
+        x=[
+            ((p.end_date - p.start_date) / timedelta(milliseconds=1)) if p.start_date and p.end_date else 0
+            for p in dated
+        ],
+        orientation="h",
+        marker={
+            "color": ["#d0623b" if p.overdue_milestones else "#1f5f99" for p in dated],
+            "pattern": {
+                "shape": ["/" if days is not None else "" for days in late],
+                "fgcolor": "#ffffff",
+                "solidity": 0.35,
+            },
+            "line": {
+                "color": ["#7a2e00" if days is not None else "rgba(0,0,0,0)" for days in late],
+                "width": 2,
+            },
+        },
+        text=[
+            ("⚑ " if days is not None else "")
+            + f"{labels.percent(p.percent / 100) if p.percent is not None else '–'}"
+            + (f" ⚠ {p.overdue_milestones}" if p.overdue_milestones else "")
+            for p, days in zip(dated, late, strict=True)
+        ],
+        textposition="inside",
+        customdata=[
+            [
+                esc(f"{p.code} — {p.title}"),
+                labels.formats.date(p.start_date),
+                labels.formats.date(p.end_date),
+                p.overdue_milestones,
+                f"<br>⚑ {esc(late_words)}: {esc(labels.word(p.status))}" if days is not None else "",
+                project_url(p.id),
+            ]
+            for p, days in zip(dated, late, strict=True)
+        ],
+        hovertemplate="%{customdata[0]}<br>%{customdata[1]} → %{customdata[2]}<br>"
+        f"{esc(labels['percent_complete'])}: %{{text}}<br>"
+        f"{esc(labels['overdue'])}: %{{customdata[3]}}%{{customdata[4]}}<extra></extra>",
+        name=labels["timeline"],
+        showlegend=False,
+    )
+
+
+def _mark_today(fig: go.Figure, today: date, labels: Labels) -> None:
+    """Today, as a dotted line across the bars, named at its top."""
     fig.add_shape(
         type="line",
         xref="x",
@@ -830,7 +836,10 @@ def timeline(lines: list[ProjectLine], labels: Labels, today: date | None = None
         showarrow=False,
         font={"size": 11, "color": "#333333"},
     )
-    numbers = table(
+
+
+def _timeline_table(dated: list[ProjectLine], late: list[int | None], labels: Labels) -> Table:
+    return table(
         [
             (labels["code"], TEXT),
             (labels["title"], TEXT),
@@ -857,7 +866,6 @@ def timeline(lines: list[ProjectLine], labels: Labels, today: date | None = None
         labels,
         [project_url(p.id) for p in dated],
     )
-    return Panel("timeline", labels["timeline"], fig, numbers, text(labels, "timeline_note"))
 
 
 def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
@@ -878,42 +886,7 @@ def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
         for i in lines
     ]
     custom = [[w, labels.percent(i.share), u] for w, i, u in zip(words, lines, urls, strict=True)]
-    fig = go.Figure(
-        [
-            go.Bar(
-                y=rows,
-                x=shares,
-                orientation="h",
-                name=labels["actual"],
-                marker_color=COLOURS["received"],
-                customdata=custom,
-                hovertemplate=f"%{{y}}<br>{esc(labels['actual'])}: %{{customdata[0]}} (%{{customdata[1]}})"
-                "<extra></extra>",
-            ),
-            go.Scatter(
-                y=rows,
-                x=[100.0] * len(lines),
-                mode="markers",
-                name=text(labels, "own_target"),
-                marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": "#333"}},
-                customdata=custom,
-                hovertemplate=f"%{{y}}<br>{esc(text(labels, 'own_target'))}: %{{customdata[0]}}"
-                "<extra></extra>",
-            ),
-            # the numbers in the indicator's unit, right of the bar or of its target mark, whichever is
-            # further, so that neither covers them
-            go.Scatter(
-                y=rows,
-                x=[max(100.0, share) + 2 for share in shares],
-                mode="text",
-                text=words,
-                textposition="middle right",
-                hoverinfo="skip",
-                showlegend=False,
-                cliponaxis=False,
-            ),
-        ]
-    )
+    fig = go.Figure(_indicator_traces(rows, shares, words, custom, labels))
     top = max([100.0, *shares]) * 1.45  # room for the words beside the longest bar
     _frame(
         fig,
@@ -944,6 +917,45 @@ def indicators(lines: list[ProjectIndicator], labels: Labels) -> Panel:
         urls,
     )
     return Panel("indicators", text(labels, "indicators"), fig, numbers, text(labels, "indicators_note"))
+
+
+def _indicator_traces(
+    rows: list[str], shares: list[float], words: list[str], custom: list[list[str]], labels: Labels
+) -> list[go.Bar | go.Scatter]:
+    """The bars at actual ÷ target, a mark at each row's own target, and the numbers in words beside them."""
+    return [
+        go.Bar(
+            y=rows,
+            x=shares,
+            orientation="h",
+            name=labels["actual"],
+            marker_color=COLOURS["received"],
+            customdata=custom,
+            hovertemplate=f"%{{y}}<br>{esc(labels['actual'])}: %{{customdata[0]}} (%{{customdata[1]}})"
+            "<extra></extra>",
+        ),
+        go.Scatter(
+            y=rows,
+            x=[100.0] * len(rows),
+            mode="markers",
+            name=text(labels, "own_target"),
+            marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": "#333"}},
+            customdata=custom,
+            hovertemplate=f"%{{y}}<br>{esc(text(labels, 'own_target'))}: %{{customdata[0]}}<extra></extra>",
+        ),
+        # the numbers in the indicator's unit, right of the bar or of its target mark, whichever is
+        # further, so that neither covers them
+        go.Scatter(
+            y=rows,
+            x=[max(100.0, share) + 2 for share in shares],
+            mode="text",
+            text=words,
+            textposition="middle right",
+            hoverinfo="skip",
+            showlegend=False,
+            cliponaxis=False,
+        ),
+    ]
 
 
 def maturity_matrix(cells: list[ProcessCell], names: dict[str, str], labels: Labels) -> Panel:

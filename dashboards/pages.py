@@ -7,8 +7,7 @@ no other page. Pages send a Content-Security-Policy that lets only the app's own
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +23,11 @@ from sqlmodel import Session
 from dashboards import figures, queries, results_queries, statement
 from dashboards import results_figures as results
 from dashboards.filters import Filters, parse
+from dashboards.kit import Kpi, write_csv
 from dashboards.labels import Labels
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, NotFound
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
-from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
 from portfolio.web.i18n import LANGUAGES, request_lang
 from portfolio.web.render import HERE as WEB
@@ -79,24 +78,6 @@ def portfolio_wide(user: Viewer) -> User:
 # -- what a page holds ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Kpi:
-    """A headline figure: shown in the page's language, its exact value in ``data-value`` (plain decimal)
-    for tests and scripts, and its definition beneath it."""
-
-    key: str  # data-kpi="open-gap"
-    label: str
-    value: Decimal | int | None
-    text: str
-    definition: str
-
-    @property
-    def data_value(self) -> str:
-        if self.value is None:
-            return ""
-        return str(self.value) if isinstance(self.value, int) else format(self.value, "f")
-
-
 @dataclass
 class Page:
     name: str
@@ -110,178 +91,210 @@ class Page:
         return next(k for k in self.kpis if k.key == key)
 
 
+@dataclass(frozen=True)
+class PageArgs:
+    """What a page builder is given: the database, the page's filters, its words and the States' names in
+    its language, and the donor a donor's view is of."""
+
+    session: Session
+    filters: Filters
+    labels: Labels
+    names: dict[str, str]
+    code: str | None = None
+
+
 def _money_kpi(key: str, label: str, value: Decimal, definition: str, labels: Labels) -> Kpi:
     return Kpi(key, labels[label], value, labels.money(value), labels[definition])
 
 
 def build(name: str, session: Session, filters: Filters, code: str | None = None) -> Page:
-    labels = Labels(filters.lang)
+    """The page ``name`` (one of ``BUILDERS``); ``code``: the donor of the donor's view."""
+    builder = BUILDERS[name]  # a KeyError for a page there is not
     names = queries.state_names(session, filters.lang)
-    if name == "funding":
-        t = queries.totals(session, filters)
-        splits = queries.by_beneficiary(session, filters, names)
-        donors = queries.by_donor(session, filters, names)
-        top = figures.top_with_others(donors, labels, 10)
-        areas = queries.by_area(session, filters)
-        activities = queries.by_activity(session, filters, labels.words([a.value for a in ActivityType]))
-        kpis = [
-            # Budget and coverage count the projects the open gap counts; pledged and received, every
-            # project selected (the charts below count the same money): each figure says which.
-            _money_kpi("budget", "open_budget", t.open_budget_eur, "def_open_budget", labels),
-            _money_kpi("pledged", "pledged_any", t.pledged_eur, "def_pledged_any", labels),
-            _money_kpi("received", "received_any", t.received_eur, "def_received_any", labels),
-            _money_kpi("open-gap", "open_gap", t.open_gap_eur, "def_open_gap", labels),
-            Kpi(
-                "coverage",
-                labels["open_coverage"],
-                t.open_coverage,
-                labels.percent(t.open_coverage),
-                labels["def_open_coverage"],
-            ),
-            Kpi(
-                "seeking-funding",
-                labels["seeking_funding_count"],
-                t.seeking_funding,
-                str(t.seeking_funding),
-                labels["def_seeking_funding"],
-            ),
-        ]
-        panels = [
-            figures.pledged_received(
-                "by-donor",
-                labels["by_donor"],
-                labels["donor_col"],
-                top,
-                labels,
-                horizontal=True,
-                note=figures.rate_effect_note(donors, labels),
-                with_fx=True,
-                urls=[figures.donor_url(s.key, filters.query()) for s in top],
-            ),
-            figures.beneficiary_map(splits, labels),
-            figures.by_beneficiary(splits, labels),
-            figures.over_time(queries.over_time(session, filters), labels),
-            figures.pledged_received(
-                "by-area",
-                labels["by_area"],
-                labels["area"],
-                [replace(s, label=labels.word(s.key)) for s in areas],
-                labels,
-                note=labels["multi_count"],
-                urls=[f"/projects?area={quote(s.key)}" for s in areas],
-                with_budget=True,
-            ),
-            figures.pledged_received(
-                "by-activity",
-                labels["by_activity"],
-                labels["activity"],
-                activities,
-                labels,
-                horizontal=True,
-                note=labels["multi_count"],
-                urls=[f"/projects?activity_type={quote(s.key)}" for s in activities],
-                with_budget=True,
-            ),
-            figures.pledged_received(
-                "by-kind",
-                labels["by_kind"],
-                labels["kind"],
-                queries.by_kind(session, filters, labels.words(["cash", "in_kind"])),
-                labels,
-            ),
-        ]
-        _open_interests(session, filters, names, labels, kpis, panels)
-        return Page(name, labels["funding"], panels, kpis, labels["scope_note"])
-    if name == "gaps":
-        lines = queries.project_lines(session, filters, names, open_gaps_only=True)
-        open_gap = sum((p.gap_eur or Decimal("0.00") for p in lines), Decimal("0.00"))
-        kpis = [
-            _money_kpi("open-gap", "open_gap", open_gap, "def_open_gap", labels),
-            Kpi(
-                "open-gap-projects",
-                labels["open_gap_projects"],
-                len(lines),
-                str(len(lines)),
-                labels["def_open_gap_projects"],
-            ),
-        ]
-        return Page(name, labels["gaps"], [figures.gaps(lines, labels)], kpis, note=labels["scope_note"])
-    if name == "progress":
-        lines = queries.project_lines(session, filters, names)
-        panels = [
-            figures.by_status(queries.by_status(session, filters), labels),
-            figures.timeline(lines, labels),
-            figures.indicators(queries.project_indicators(session, filters), labels),
-        ]
-        return Page(name, labels["progress"], panels, note=labels["scope_note"])
-    if name == "national-processes":
-        panels = [
-            figures.maturity_matrix(queries.process_matrix(session, filters), names, labels),
-            figures.stage_changes(queries.stage_changes(session, filters), labels),
-        ]
-        return Page(
-            name,
-            labels["national-processes"],
-            panels,
-            note=labels["process_scope_note"],
-            project_filters=False,
-        )
-    if name == "donor":
-        assert code is not None
-        pledges = queries.donor_pledges(session, filters, code)
-        active = [p for p in pledges if p.status != "withdrawn"]
-        own = sum((p.amount_eur for p in active), Decimal("0.00"))
-        received = sum((p.received_eur for p in active), Decimal("0.00"))
-        outstanding = sum(
-            (max(p.amount_eur - p.received_eur, Decimal("0.00")) for p in active), Decimal("0.00")
-        )
-        fx = queries.fx_difference_by_donor(session, filters, code).get(code, Decimal("0.00"))
-        kpis = [
-            _money_kpi("pledged", "pledged", own, "def_pledged", labels),
-            _money_kpi("received", "received", received, "def_received", labels),
-            _money_kpi("outstanding", "outstanding", outstanding, "def_outstanding", labels),
-            _money_kpi("fx-difference", "fx_difference", fx, "def_fx_difference", labels),
-        ]
-        note = labels["scope_note"]
-        if received > own:
-            donor = queries.Split(code, names.get(code, code), own, received, Decimal("0.00"), fx)
-            note += " " + figures.rate_effect_note([donor], labels)
-        panels = [
-            figures.donor_pledges(pledges, labels),
-            figures.donor_received(pledges, labels),
-            figures.process_list(
-                "donor-processes",
-                labels["donor_processes"],
-                queries.donor_processes(session, filters, code),
-                names,
-                labels,
-            ),
-        ]
-        return Page(name, f"{labels['donor']}: {names.get(code, code)}", panels, kpis, note)
-    if name == "data-quality":
-        items = queries.needs_attention(session, filters)
-        notes = {"stale_projects": labels["stale_note"], "unusual_amounts": labels["unusual_note"]}
-        panels = [
-            figures.attention(key, items[key], labels, notes.get(key, ""), names)
-            for key in (
-                "stale_projects",
-                "unusual_amounts",
-                "overdue_milestones",
-                "unpaid_commitments",
-                "pledges_without_agreement",
-                "overdue_obligations",
-            )
-        ]
-        panels.append(
-            figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])
-        )
-        return Page(name, labels["data-quality"], panels)
-    if name == "results":
-        return _results_page(session, filters, labels, names)
-    if name == "donors":
-        panel = figures.donors_index(queries.by_donor(session, filters, names), labels, filters.query())
-        return Page(name, figures.text(labels, "donors"), [panel], note=labels["scope_note"])
-    raise KeyError(name)
+    return builder(PageArgs(session, filters, Labels(filters.lang), names, code))
+
+
+def _funding(a: PageArgs) -> Page:
+    """Budget, pledges and receipts over the projects selected, by donor, State, quarter, area, activity
+    and kind, and the open interests apart from them."""
+    session, filters, labels, names = a.session, a.filters, a.labels, a.names
+    kpis = _funding_kpis(queries.totals(session, filters), labels)
+    splits = queries.by_beneficiary(session, filters, names)
+    donors = queries.by_donor(session, filters, names)
+    top = figures.top_with_others(donors, labels, 10)
+    areas = queries.by_area(session, filters)
+    activities = queries.by_activity(session, filters, labels.words([t.value for t in ActivityType]))
+    panels = [
+        figures.pledged_received(
+            "by-donor",
+            labels["by_donor"],
+            labels["donor_col"],
+            top,
+            labels,
+            horizontal=True,
+            note=figures.rate_effect_note(donors, labels),
+            with_fx=True,
+            urls=[figures.donor_url(s.key, filters.query()) for s in top],
+        ),
+        figures.beneficiary_map(splits, labels),
+        figures.by_beneficiary(splits, labels),
+        figures.over_time(queries.over_time(session, filters), labels),
+        figures.pledged_received(
+            "by-area",
+            labels["by_area"],
+            labels["area"],
+            [replace(s, label=labels.word(s.key)) for s in areas],
+            labels,
+            note=labels["multi_count"],
+            urls=[f"/projects?area={quote(s.key)}" for s in areas],
+            with_budget=True,
+        ),
+        figures.pledged_received(
+            "by-activity",
+            labels["by_activity"],
+            labels["activity"],
+            activities,
+            labels,
+            horizontal=True,
+            note=labels["multi_count"],
+            urls=[f"/projects?activity_type={quote(s.key)}" for s in activities],
+            with_budget=True,
+        ),
+        figures.pledged_received(
+            "by-kind",
+            labels["by_kind"],
+            labels["kind"],
+            queries.by_kind(session, filters, labels.words(["cash", "in_kind"])),
+            labels,
+        ),
+    ]
+    _open_interests(session, filters, names, labels, kpis, panels)
+    return Page("funding", labels["funding"], panels, kpis, labels["scope_note"])
+
+
+def _funding_kpis(t: queries.Totals, labels: Labels) -> list[Kpi]:
+    # Budget and coverage count the projects the open gap counts; pledged and received, every project
+    # selected (the charts below count the same money): each figure says which.
+    return [
+        _money_kpi("budget", "open_budget", t.open_budget_eur, "def_open_budget", labels),
+        _money_kpi("pledged", "pledged_any", t.pledged_eur, "def_pledged_any", labels),
+        _money_kpi("received", "received_any", t.received_eur, "def_received_any", labels),
+        _money_kpi("open-gap", "open_gap", t.open_gap_eur, "def_open_gap", labels),
+        Kpi(
+            "coverage",
+            labels["open_coverage"],
+            t.open_coverage,
+            labels.percent(t.open_coverage),
+            labels["def_open_coverage"],
+        ),
+        Kpi(
+            "seeking-funding",
+            labels["seeking_funding_count"],
+            t.seeking_funding,
+            str(t.seeking_funding),
+            labels["def_seeking_funding"],
+        ),
+    ]
+
+
+def _gaps(a: PageArgs) -> Page:
+    """The projects that make up the open gap, largest first."""
+    labels = a.labels
+    found = queries.open_gaps(a.session, a.filters, a.names)
+    count = len(found.projects)
+    kpis = [
+        _money_kpi("open-gap", "open_gap", found.gap_eur, "def_open_gap", labels),
+        Kpi(
+            "open-gap-projects",
+            labels["open_gap_projects"],
+            count,
+            str(count),
+            labels["def_open_gap_projects"],
+        ),
+    ]
+    panels = [figures.gaps(found.projects, labels)]
+    return Page("gaps", labels["gaps"], panels, kpis, note=labels["scope_note"])
+
+
+def _progress(a: PageArgs) -> Page:
+    """Projects by status, their timeline and their indicators."""
+    session, filters, labels = a.session, a.filters, a.labels
+    lines = queries.project_lines(session, filters, a.names)
+    panels = [
+        figures.by_status(queries.by_status(session, filters), labels),
+        figures.timeline(lines, labels),
+        figures.indicators(queries.project_indicators(session, filters), labels),
+    ]
+    return Page("progress", labels["progress"], panels, note=labels["scope_note"])
+
+
+def _national_processes(a: PageArgs) -> Page:
+    """The maturity of each State's structures and procedures, and their stage changes."""
+    session, filters, labels = a.session, a.filters, a.labels
+    panels = [
+        figures.maturity_matrix(queries.process_matrix(session, filters), a.names, labels),
+        figures.stage_changes(queries.stage_changes(session, filters), labels),
+    ]
+    note = labels["process_scope_note"]
+    return Page("national-processes", labels["national-processes"], panels, note=note, project_filters=False)
+
+
+def _donor(a: PageArgs) -> Page:
+    """One donor's view: its pledges, what arrived, what is outstanding, the processes it supports."""
+    session, filters, labels, names = a.session, a.filters, a.labels, a.names
+    assert a.code is not None
+    code = a.code
+    view = queries.donor_view(session, filters, code)
+    kpis = [
+        _money_kpi("pledged", "pledged", view.pledged_eur, "def_pledged", labels),
+        _money_kpi("received", "received", view.received_eur, "def_received", labels),
+        _money_kpi("outstanding", "outstanding", view.outstanding_eur, "def_outstanding", labels),
+        _money_kpi("fx-difference", "fx_difference", view.fx_difference_eur, "def_fx_difference", labels),
+    ]
+    note = labels["scope_note"]
+    if view.received_above_pledged:
+        note += " " + figures.rate_effect_note([view.split(names.get(code, code))], labels)
+    panels = [
+        figures.donor_pledges(view.pledges, labels),
+        figures.donor_received(view.pledges, labels),
+        figures.process_list(
+            "donor-processes",
+            labels["donor_processes"],
+            queries.donor_processes(session, filters, code),
+            names,
+            labels,
+        ),
+    ]
+    return Page("donor", f"{labels['donor']}: {names.get(code, code)}", panels, kpis, note)
+
+
+ATTENTION = (
+    "stale_projects",
+    "unusual_amounts",
+    "overdue_milestones",
+    "unpaid_commitments",
+    "pledges_without_agreement",
+    "overdue_obligations",
+)
+
+
+def _data_quality(a: PageArgs) -> Page:
+    """What needs attention in the records: stale projects, unusual amounts, overdue items, missing rates."""
+    labels = a.labels
+    items = queries.needs_attention(a.session, a.filters)
+    notes = {"stale_projects": labels["stale_note"], "unusual_amounts": labels["unusual_note"]}
+    panels = [figures.attention(key, items[key], labels, notes.get(key, ""), a.names) for key in ATTENTION]
+    panels.append(
+        figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])
+    )
+    return Page("data-quality", labels["data-quality"], panels)
+
+
+def _donors(a: PageArgs) -> Page:
+    """Every donor, each linked to its own view."""
+    labels = a.labels
+    panel = figures.donors_index(queries.by_donor(a.session, a.filters, a.names), labels, a.filters.query())
+    return Page("donors", figures.text(labels, "donors"), [panel], note=labels["scope_note"])
 
 
 def _open_interests(
@@ -314,8 +327,9 @@ def _open_interests(
     )
 
 
-def _results_page(session: Session, filters: Filters, labels: Labels, names: dict[str, str]) -> Page:
+def _results(a: PageArgs) -> Page:
     """Outputs in standard measures, their cost per unit, and the projects under each norm."""
+    session, filters, labels, names = a.session, a.filters, a.labels, a.names
     words = results.Words(labels)
     totals = results_queries.measure_totals(session, filters)
     costs = results_queries.unit_costs(session, filters)
@@ -349,6 +363,19 @@ def _results_page(session: Session, filters: Filters, labels: Labels, names: dic
         results.norms(results_queries.by_norm(session, filters), words),
     ]
     return Page("results", labels["results"], panels, note=words["scope"])
+
+
+# Each page's builder, by the page's name (the donor's view is "donor", with the donor's code).
+BUILDERS: dict[str, Callable[[PageArgs], Page]] = {
+    "funding": _funding,
+    "gaps": _gaps,
+    "progress": _progress,
+    "national-processes": _national_processes,
+    "donor": _donor,
+    "data-quality": _data_quality,
+    "results": _results,
+    "donors": _donors,
+}
 
 
 def page_titles(labels: Labels) -> dict[str, str]:
@@ -441,15 +468,13 @@ def csv_response(
     panel = next((p for p in page.panels if p.id == table_id), None)
     if panel is None:
         return _plain_text(Labels(filters.lang)["no_table"].format(table=table_id), 404)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(panel.table.csv_columns or panel.table.columns)
-    for row in panel.table.values if panel.table.values is not None else panel.table.rows:
-        # A cell that starts like a formula is written as text, so that no spreadsheet ever runs it.
-        writer.writerow([formula_guard(c) for c in row])
+    table = panel.table
+    text = write_csv(
+        table.csv_columns or table.columns, table.values if table.values is not None else table.rows
+    )
     filename = f"{code or name}-{table_id}.csv"
     return Response(
-        out.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', **SECURITY_HEADERS},
     )

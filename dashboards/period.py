@@ -10,9 +10,7 @@ the whole an A4 PDF (``/reports/period.pdf``), in each language of the registry.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,13 +23,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from dashboards import period_queries as q
+from dashboards.kit import Cell, Kpi, PeriodForm, Table, parse_period
+from dashboards.kit import default_period as default_period
+from dashboards.kit import table_csv as csv_text
 from dashboards.labels import Labels
 from dashboards.printing import bar_chart_svg, pdf_from_html
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, NotFound
 from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
-from portfolio.transfer.sheets import formula_guard
 from portfolio.users.models import User
 from portfolio.web.i18n import DEFAULT, Formats, request_lang, translations
 from portfolio.web.render import SECURITY_HEADERS, Templates
@@ -47,94 +47,7 @@ PRINTED = 100
 CHART_ROWS = 10
 
 
-# -- the period asked for ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PeriodForm:
-    """The period from the query string (both ends included), what was typed, and what was refused."""
-
-    start: date
-    end: date
-    lang: str
-    typed: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def period(self) -> q.Period:
-        return q.Period(self.start, self.end)
-
-    def query(self, **extra: str) -> str:
-        from urllib.parse import urlencode
-
-        return "?" + urlencode({"from": self.start.isoformat(), "to": self.end.isoformat(), **extra})
-
-
-def default_period(today: date | None = None) -> tuple[date, date]:
-    """From the first of January of last year to today: the two years a biennial meeting looks back on."""
-    today = today or date.today()
-    return date(today.year - 1, 1, 1), today
-
-
-def parse_period(params: Mapping[str, str], lang: str, today: date | None = None) -> PeriodForm:
-    gettext = translations(lang).gettext
-    start, end = default_period(today)
-    typed = {k: params.get(k, "").strip() for k in ("from", "to")}
-    errors: dict[str, str] = {}
-    parsed: dict[str, date] = {}
-    for name in ("from", "to"):
-        if not typed[name]:
-            continue
-        try:
-            parsed[name] = date.fromisoformat(typed[name])
-        except ValueError:
-            errors[name] = gettext(_("Enter a date as YYYY-MM-DD, e.g. 2025-01-01."))
-            continue
-        if not 1990 <= parsed[name].year <= 2100:
-            errors[name] = gettext(_("Enter a date between 1990 and 2100."))
-    start, end = parsed.get("from", start), parsed.get("to", end)
-    if not errors and start > end:
-        errors["from"] = gettext(_("The start of the period must not be after its end."))
-    return PeriodForm(start, end, lang, typed, errors)
-
-
 # -- what the report holds -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    text: str  # as the page shows it
-    value: str  # as the CSV holds it: codes, ISO dates, plain decimals
-    href: str | None = None
-    num: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    id: str
-    title: str
-    definition: str
-    columns: list[str]
-    rows: list[list[Cell]]
-    numeric: frozenset[int] = frozenset()
-
-    @property
-    def shown(self) -> list[list[Cell]]:
-        return self.rows[:SHOWN]
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    value: Decimal | int
-    text: str
-    definition: str
-    table: str
-
-    @property
-    def data_value(self) -> str:
-        return str(self.value) if isinstance(self.value, int) else format(self.value, "f")
 
 
 @dataclass
@@ -169,7 +82,8 @@ TABLES = (
 
 
 class Words:
-    """The report's texts and formats in one language."""
+    """The report's texts and formats in one language, and its cells: each as the page writes it and as
+    the CSV holds it."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -197,45 +111,6 @@ class Words:
 
 def _states(codes: tuple[str, ...], names: dict[str, str]) -> Cell:
     return Cell(", ".join(names.get(c, c) for c in codes), "; ".join(codes))
-
-
-def _project_table(
-    w: Words,
-    table_id: str,
-    title: str,
-    definition: str,
-    date_column: str,
-    moves: list[q.ProjectMove],
-    names: dict[str, str],
-) -> Table:
-    rows = [
-        [
-            Cell(m.code, m.code, href=f"/projects/{m.id}"),
-            Cell(m.title, m.title),
-            _states(m.beneficiaries, names),
-            w.day(m.on),
-        ]
-        for m in moves
-    ]
-    columns = [w(_("Code")), w(_("Title")), w(_("Beneficiary States")), date_column]
-    return Table(table_id, title, definition, columns, rows)
-
-
-def _money_table(
-    w: Words,
-    table_id: str,
-    title: str,
-    definition: str,
-    key_columns: list[str],
-    lines: list[q.MoneyLine],
-    key: Callable[[str], list[Cell]],
-) -> Table:
-    rows = [
-        [*key(m.key), w.money(m.pledged_eur), w.money(m.committed_eur), w.money(m.received_eur)]
-        for m in lines
-    ]
-    columns = [*key_columns, w(_("Pledged (EUR)")), w(_("Committed (EUR)")), w(_("Received (EUR)"))]
-    return Table(table_id, title, definition, columns, rows)
 
 
 DEFINITIONS = {
@@ -291,89 +166,164 @@ DEFINITIONS = {
 }
 
 
-def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report:
-    w = Words(form.lang)
-    period = form.period
-    names = q.state_names(session, form.lang)
-    requests = q.requests_received(session, period)
-    moves = {
-        s: q.moves_into(session, period, s)
-        for s in ("assessment", "implementation", "completed", "cancelled")
-    }
-    totals = q.money_totals(session, period)
-    by_donor = q.money_by_donor(session, period)
-    by_area = q.money_by_area(session, period)
-    by_beneficiary = q.money_by_beneficiary(session, period)
-    outputs = q.outputs(session, period)
-    stages = q.stage_moves(session, period)
-    needs = q.open_needs(session, period)
+@dataclass(frozen=True)
+class _Read:
+    """Everything the report counts, read once (:mod:`dashboards.period_queries`)."""
 
-    d = {k: w(v) for k, v in DEFINITIONS.items()}
+    names: dict[str, str]
+    requests: list[q.ProjectMove]
+    moves: dict[str, list[q.ProjectMove]]  # status → the projects moved into it
+    totals: q.MoneyLine
+    by_donor: list[q.MoneyLine]
+    by_area: list[q.MoneyLine]
+    by_beneficiary: list[q.MoneyLine]
+    outputs: list[q.OutputLine]
+    stages: list[q.StageMove]
+    needs: list[q.OpenNeed]
+
+
+def _read(session: Session, period: q.Period, lang: str) -> _Read:
+    return _Read(
+        q.state_names(session, lang),
+        q.requests_received(session, period),
+        {
+            s: q.moves_into(session, period, s)
+            for s in ("assessment", "implementation", "completed", "cancelled")
+        },
+        q.money_totals(session, period),
+        q.money_by_donor(session, period),
+        q.money_by_area(session, period),
+        q.money_by_beneficiary(session, period),
+        q.outputs(session, period),
+        q.stage_moves(session, period),
+        q.open_needs(session, period),
+    )
+
+
+def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report:
+    """The report for the form's period: its headline figures, then one section per kind of list."""
+    w = Words(form.lang)
+    data = _read(session, form.period, form.lang)
+    projects = _project_tables(w, data)
+    sections = [
+        ("projects", w(_("Projects")), projects),
+        ("money", w(_("Money")), _money_tables(w, data)),
+        ("outputs", w(_("Outputs")), [_output_table(w, data.outputs)]),
+        ("processes", w(_("National processes")), [_process_table(w, data.stages, data.names)]),
+        ("needs", w(_("Open gap")), [_needs_table(w, data.needs, data.names)]),
+    ]
+    report = Report(
+        form,
+        w(_("Period report")),
+        w(_("{start} to {end}, both days included")).format(
+            start=w.fmt.date(form.start), end=w.fmt.date(form.end)
+        ),
+        [*_count_kpis(w, projects), *_kpis(w, data)],
+        sections,
+    )
+    if charts:
+        report.charts = _charts(w, data.by_donor, data.by_beneficiary, data.names)
+    return report
+
+
+# -- the sections ----------------------------------------------------------------------------------
+
+
+def _project_table(
+    w: Words, table_id: str, title: str, date_column: str, moves: list[q.ProjectMove], names: dict[str, str]
+) -> Table:
+    def write(m: q.ProjectMove) -> list[Cell]:
+        return [
+            Cell(m.code, m.code, href=f"/projects/{m.id}"),
+            Cell(m.title, m.title),
+            _states(m.beneficiaries, names),
+            w.day(m.on),
+        ]
+
+    columns = [w(_("Code")), w(_("Title")), w(_("Beneficiary States")), date_column]
+    return Table(table_id, title, columns, moves, write, note=w(DEFINITIONS[table_id]))
+
+
+def _project_tables(w: Words, data: _Read) -> list[Table]:
+    """Requests received, assessments made, projects started, completed and cancelled."""
     changed_on = w(_("Date of the move"))
-    projects = [
+    return [
         _project_table(
-            w, "requests", w(_("Requests received")), d["requests"], w(_("Request date")), requests, names
+            w, "requests", w(_("Requests received")), w(_("Request date")), data.requests, data.names
         ),
         _project_table(
-            w,
-            "assessments",
-            w(_("Assessments made")),
-            d["assessments"],
-            changed_on,
-            moves["assessment"],
-            names,
+            w, "assessments", w(_("Assessments made")), changed_on, data.moves["assessment"], data.names
         ),
         _project_table(
-            w, "started", w(_("Projects started")), d["started"], changed_on, moves["implementation"], names
+            w, "started", w(_("Projects started")), changed_on, data.moves["implementation"], data.names
         ),
         _project_table(
-            w, "completed", w(_("Projects completed")), d["completed"], changed_on, moves["completed"], names
+            w, "completed", w(_("Projects completed")), changed_on, data.moves["completed"], data.names
         ),
         _project_table(
-            w, "cancelled", w(_("Projects cancelled")), d["cancelled"], changed_on, moves["cancelled"], names
+            w, "cancelled", w(_("Projects cancelled")), changed_on, data.moves["cancelled"], data.names
         ),
     ]
+
+
+def _money_table(
+    w: Words,
+    table_id: str,
+    title: str,
+    key_columns: list[str],
+    lines: list[q.MoneyLine],
+    key: Callable[[str], list[Cell]],
+) -> Table:
+    def write(m: q.MoneyLine) -> list[Cell]:
+        return [*key(m.key), w.money(m.pledged_eur), w.money(m.committed_eur), w.money(m.received_eur)]
+
+    columns = [*key_columns, w(_("Pledged (EUR)")), w(_("Committed (EUR)")), w(_("Received (EUR)"))]
+    return Table(table_id, title, columns, lines, write, note=w(DEFINITIONS[table_id]))
+
+
+def _money_tables(w: Words, data: _Read) -> list[Table]:
+    """Pledged, committed and received by donor, by area and by beneficiary State."""
+    names = data.names
 
     def state(code: str) -> list[Cell]:
         return [Cell(code, code), Cell(names.get(code, code), names.get(code, code))]
 
-    money = [
-        _money_table(
-            w, "by-donor", w(_("By donor")), d["by-donor"], [w(_("Code")), w(_("Donor"))], by_donor, state
-        ),
-        _money_table(
-            w, "by-area", w(_("By area")), d["by-area"], [w(_("Area"))], by_area, lambda a: [Cell(a, a)]
-        ),
+    code = w(_("Code"))
+    return [
+        _money_table(w, "by-donor", w(_("By donor")), [code, w(_("Donor"))], data.by_donor, state),
+        _money_table(w, "by-area", w(_("By area")), [w(_("Area"))], data.by_area, lambda a: [Cell(a, a)]),
         _money_table(
             w,
             "by-beneficiary",
             w(_("By beneficiary State")),
-            d["by-beneficiary"],
-            [w(_("Code")), w(_("Beneficiary State"))],
-            by_beneficiary,
+            [code, w(_("Beneficiary State"))],
+            data.by_beneficiary,
             state,
         ),
     ]
 
-    output_rows = []
-    for o in sorted(outputs, key=lambda o: list(BY_CODE).index(o.measure) if o.measure in BY_CODE else 99):
+
+def _output_table(w: Words, outputs: list[q.OutputLine]) -> Table:
+    """Outputs by standard measure, in the measures' own order; women, men and not recorded for people."""
+
+    def write(o: q.OutputLine) -> list[Cell]:
         measure = BY_CODE.get(o.measure)
         people = measure is not None and measure.people
         blank = Cell("–", "")
-        output_rows.append(
-            [
-                Cell(w(measure.label) if measure else o.measure, o.measure),
-                Cell(w(measure.unit) if measure else "", measure.unit if measure else ""),
-                w.number(o.projects),
-                w.number(o.indicators),
-                w.number(o.target),
-                w.number(o.actual),
-                w.number(o.actual_women) if people else blank,
-                w.number(o.actual_men) if people else blank,
-                w.number(o.not_recorded) if people else blank,
-            ]
-        )
-    output_columns = [
+        return [
+            Cell(w(measure.label) if measure else o.measure, o.measure),
+            Cell(w(measure.unit) if measure else "", measure.unit if measure else ""),
+            w.number(o.projects),
+            w.number(o.indicators),
+            w.number(o.target),
+            w.number(o.actual),
+            w.number(o.actual_women) if people else blank,
+            w.number(o.actual_men) if people else blank,
+            w.number(o.not_recorded) if people else blank,
+        ]
+
+    ordered = sorted(outputs, key=lambda o: list(BY_CODE).index(o.measure) if o.measure in BY_CODE else 99)
+    columns = [
         w(_("Measure")),
         w(_("Unit")),
         w(_("Projects")),
@@ -384,12 +334,13 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         w(_("Men")),
         w(_("Not recorded")),
     ]
-    output_table = Table(
-        "outputs", w(_("Outputs by standard measure")), d["outputs"], output_columns, output_rows
-    )
+    title = w(_("Outputs by standard measure"))
+    return Table("outputs", title, columns, ordered, write, note=w(DEFINITIONS["outputs"]))
 
-    process_rows = [
-        [
+
+def _process_table(w: Words, stages: list[q.StageMove], names: dict[str, str]) -> Table:
+    def write(s: q.StageMove) -> list[Cell]:
+        return [
             w.day(s.on),
             Cell(names.get(s.state, s.state), s.state),
             Cell(s.name, s.name, href=f"/processes/{s.process_id}"),
@@ -397,9 +348,8 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
             w.word(s.from_stage),
             w.word(s.to_stage),
         ]
-        for s in stages
-    ]
-    process_columns = [
+
+    columns = [
         w(_("Date")),
         w(_("State")),
         w(_("Structure or procedure")),
@@ -407,16 +357,13 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         w(_("From")),
         w(_("To")),
     ]
-    process_table = Table(
-        "processes",
-        w(_("National processes that moved stage")),
-        d["processes"],
-        process_columns,
-        process_rows,
-    )
+    title = w(_("National processes that moved stage"))
+    return Table("processes", title, columns, stages, write, note=w(DEFINITIONS["processes"]))
 
-    need_rows = [
-        [
+
+def _needs_table(w: Words, needs: list[q.OpenNeed], names: dict[str, str]) -> Table:
+    def write(n: q.OpenNeed) -> list[Cell]:
+        return [
             Cell(n.code, n.code, href=f"/projects/{n.id}"),
             Cell(n.title, n.title),
             _states(n.beneficiaries, names),
@@ -425,9 +372,8 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
             w.money(n.pledged_eur),
             w.money(n.gap_eur),
         ]
-        for n in needs
-    ]
-    need_columns = [
+
+    columns = [
         w(_("Code")),
         w(_("Title")),
         w(_("Beneficiary States")),
@@ -436,86 +382,36 @@ def build(session: Session, form: PeriodForm, *, charts: bool = False) -> Report
         w(_("Pledged by the end (EUR)")),
         w(_("Gap (EUR)")),
     ]
-    needs_table = Table(
-        "open-needs",
-        w(_("Projects with an open gap at the end of the period")),
-        d["open-needs"],
-        need_columns,
-        need_rows,
-    )
+    title = w(_("Projects with an open gap at the end of the period"))
+    return Table("open-needs", title, columns, needs, write, note=w(DEFINITIONS["open-needs"]))
 
-    open_gap = sum((n.gap_eur for n in needs), q.ZERO)
-    kpis = [
-        Kpi(t.id, t.title, len(t.rows), w.fmt.number(len(t.rows)), t.definition, t.id) for t in projects
-    ] + [
-        Kpi(
-            "pledged",
-            w(_("Pledged")),
-            totals.pledged_eur,
-            w.fmt.money(totals.pledged_eur),
-            d["pledged"],
-            "by-donor",
-        ),
-        Kpi(
-            "committed",
-            w(_("Committed")),
-            totals.committed_eur,
-            w.fmt.money(totals.committed_eur),
-            d["committed"],
-            "by-donor",
-        ),
-        Kpi(
-            "received",
-            w(_("Received")),
-            totals.received_eur,
-            w.fmt.money(totals.received_eur),
-            d["received"],
-            "by-donor",
-        ),
-        Kpi(
-            "stage-changes",
-            w(_("Stage changes of national processes")),
-            len(stages),
-            w.fmt.number(len(stages)),
-            d["stage-changes"],
-            "processes",
-        ),
-        Kpi(
-            "open-needs",
-            w(_("Projects with an open gap")),
-            len(needs),
-            w.fmt.number(len(needs)),
-            d["open-needs"],
-            "open-needs",
-        ),
-        Kpi(
-            "open-gap",
-            w(_("Open gap at the end")),
-            open_gap,
-            w.fmt.money(open_gap),
-            d["open-gap"],
-            "open-needs",
-        ),
+
+# -- the headline figures --------------------------------------------------------------------------
+
+
+def _count_kpis(w: Words, projects: list[Table]) -> list[Kpi]:
+    """One count per list of projects, linked to its list."""
+    return [Kpi(t.id, t.title, t.count, w.fmt.number(t.count), t.note, t.id) for t in projects]
+
+
+def _kpis(w: Words, data: _Read) -> list[Kpi]:
+    """The money, the stage changes and the open gap, each linked to the list that breaks it down."""
+
+    def money(key: str, label: str, value: Decimal, table: str) -> Kpi:
+        return Kpi(key, w(label), value, w.fmt.money(value), w(DEFINITIONS[key]), table)
+
+    def count(key: str, label: str, value: int, table: str) -> Kpi:
+        return Kpi(key, w(label), value, w.fmt.number(value), w(DEFINITIONS[key]), table)
+
+    totals = data.totals
+    return [
+        money("pledged", _("Pledged"), totals.pledged_eur, "by-donor"),
+        money("committed", _("Committed"), totals.committed_eur, "by-donor"),
+        money("received", _("Received"), totals.received_eur, "by-donor"),
+        count("stage-changes", _("Stage changes of national processes"), len(data.stages), "processes"),
+        count("open-needs", _("Projects with an open gap"), len(data.needs), "open-needs"),
+        money("open-gap", _("Open gap at the end"), q.open_gap(data.needs), "open-needs"),
     ]
-    sections = [
-        ("projects", w(_("Projects")), projects),
-        ("money", w(_("Money")), money),
-        ("outputs", w(_("Outputs")), [output_table]),
-        ("processes", w(_("National processes")), [process_table]),
-        ("needs", w(_("Open gap")), [needs_table]),
-    ]
-    report = Report(
-        form,
-        w(_("Period report")),
-        w(_("{start} to {end}, both days included")).format(
-            start=w.fmt.date(form.start), end=w.fmt.date(form.end)
-        ),
-        kpis,
-        sections,
-    )
-    if charts:
-        report.charts = _charts(w, by_donor, by_beneficiary, names)
-    return report
 
 
 def _charts(
@@ -550,16 +446,6 @@ def _charts(
 
 
 # -- outputs: page, CSV, PDF ---------------------------------------------------------------------
-
-
-def csv_text(table: Table) -> str:
-    """One table as CSV: its columns, codes and ISO dates, amounts as plain numbers (250000.00)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([formula_guard(c.value) for c in row])
-    return out.getvalue()
 
 
 def pdf_bytes(session: Session, form: PeriodForm) -> bytes:
@@ -657,4 +543,13 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
 
-__all__ = ["TABLES", "build", "csv_text", "install", "parse_period", "pdf_bytes"]
+__all__ = [
+    "TABLES",
+    "build",
+    "csv_text",
+    "default_period",
+    "file_stem",
+    "install",
+    "parse_period",
+    "pdf_bytes",
+]

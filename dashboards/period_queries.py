@@ -15,6 +15,8 @@ from sqlalchemy import Select, case, distinct, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from dashboards.kit import ZERO, as_money, as_quantity
+from dashboards.kit import Period as Period  # the report's period, the kit's
 from dashboards.queries import CLOSED
 from dashboards.queries import state_names as state_names  # the report's States, named as the pages name them
 from portfolio.funding.models import Pledge, Receipt
@@ -29,25 +31,10 @@ from portfolio.projects.models import (
 )
 from portfolio.projects.repository import open_gap_column
 
-ZERO = Decimal("0.00")
 COMMITTED = ("committed", "paid")  # a pledge whose agreement is signed (paid: and settled)
 # A move into implementation from these is a resumption (after a hold) or a reopening, not a start.
 NOT_A_START = ("on_hold", "completed", "cancelled")
 TOTAL = "total"
-
-
-def _money(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(ZERO)
-
-
-def _quantity(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # inclusive
 
 
 # -- projects ------------------------------------------------------------------------------------
@@ -179,9 +166,9 @@ def _pledged(
     query = query.where(COUNTS_AS_PLEDGED, col(Pledge.pledged_on).between(period.start, period.end))
     if key is None:
         p, c = session.execute(query).one()
-        return {TOTAL: (_money(p), _money(c))}
+        return {TOTAL: (as_money(p), as_money(c))}
     rows = session.execute(query.group_by(key)).all()
-    return {str(k): (_money(p), _money(c)) for k, p, c in rows}
+    return {str(k): (as_money(p), as_money(c)) for k, p, c in rows}
 
 
 def _received(session: Session, period: Period, key: Any, link: tuple[Any, Any] | None) -> dict[str, Decimal]:
@@ -192,8 +179,8 @@ def _received(session: Session, period: Period, key: Any, link: tuple[Any, Any] 
         query = query.join(*link)
     query = query.where(col(Receipt.received_on).between(period.start, period.end))
     if key is None:
-        return {TOTAL: _money(session.execute(query).scalar_one())}
-    return {str(k): _money(v) for k, v in session.execute(query.group_by(key)).all()}
+        return {TOTAL: as_money(session.execute(query).scalar_one())}
+    return {str(k): as_money(v) for k, v in session.execute(query.group_by(key)).all()}
 
 
 def _money_by(session: Session, period: Period, key: Any, link: tuple[Any, Any] | None) -> list[MoneyLine]:
@@ -264,7 +251,7 @@ def outputs(session: Session, period: Period) -> list[OutputLine]:
         .group_by(col(Indicator.measure))
     ).all()
     return [
-        OutputLine(str(m), int(p), int(n), _quantity(t), _quantity(a), _quantity(w), _quantity(men))
+        OutputLine(str(m), int(p), int(n), as_quantity(t), as_quantity(a), as_quantity(w), as_quantity(men))
         for m, p, n, t, a, w, men in rows
     ]
 
@@ -354,6 +341,11 @@ def open_needs(session: Session, period: Period) -> list[OpenNeed]:
     rows = session.execute(query).all()
     names = _beneficiaries(session, sa_select(status.c.project_id).where(status.c.status.not_in(CLOSED)))
     return [
-        OpenNeed(int(i), str(c), str(t), names.get(int(i), ()), str(s), _money(b), _money(p), _money(g))
+        OpenNeed(int(i), str(c), str(t), names.get(int(i), ()), str(s), as_money(b), as_money(p), as_money(g))
         for i, c, t, s, b, p, g in rows
     ]
+
+
+def open_gap(needs: list[OpenNeed]) -> Decimal:
+    """Σ of the projects' gaps (:func:`open_needs`): the dashboards' open gap on the period's last day."""
+    return sum((n.gap_eur for n in needs), ZERO)

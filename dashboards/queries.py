@@ -3,6 +3,7 @@ loop over every pledge in Python. Amounts come back as exact Decimals (the colum
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from dashboards.filters import Filters
+from dashboards.kit import ZERO, as_money
 from portfolio import money
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.audit.models import AuditEntry
@@ -40,15 +42,10 @@ from portfolio.projects.repository import (
 from portfolio.states.models import State
 from portfolio.states.names import names_in
 
-ZERO = Decimal("0.00")
 # Rows a streamed query holds at once: the page's memory stays that of a small portfolio however many
 # pledges there are.
 YIELD_PER = 500
 CLOSED = sorted(FINAL)  # completed or cancelled: a closed project's shortfall is no longer sought
-
-
-def _money(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(ZERO)
 
 
 def selected_projects(filters: Filters) -> Select[Any]:
@@ -114,14 +111,14 @@ def totals(session: Session, filters: Filters) -> Totals:
     ).scalar_one()
     return Totals(
         int(row[0]),
-        _money(row[1]),
-        _money(row[2]),
-        _money(received),
-        _money(row[3]),
+        as_money(row[1]),
+        as_money(row[2]),
+        as_money(received),
+        as_money(row[3]),
         int(row[4]),
-        _money(row[5]),
-        _money(row[6]),
-        _money(row[7]),
+        as_money(row[5]),
+        as_money(row[6]),
+        as_money(row[7]),
     )
 
 
@@ -149,7 +146,7 @@ def _received_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any
     rows = session.execute(
         query.where(col(Pledge.project_id).in_(selected_projects(filters))).group_by(key)
     ).all()
-    return {str(k): _money(v) for k, v in rows}
+    return {str(k): as_money(v) for k, v in rows}
 
 
 def _pledged_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any, Any]) -> dict[str, Decimal]:
@@ -159,7 +156,7 @@ def _pledged_by(session: Session, filters: Filters, key: Any, *joins: tuple[Any,
     rows = session.execute(
         query.where(COUNTS_AS_PLEDGED, col(Pledge.project_id).in_(selected_projects(filters))).group_by(key)
     ).all()
-    return {str(k): _money(v) for k, v in rows}
+    return {str(k): as_money(v) for k, v in rows}
 
 
 def by_donor(session: Session, filters: Filters, names: dict[str, str]) -> list[Split]:
@@ -201,7 +198,7 @@ def fx_difference_by_donor(
         query = query.where(col(Pledge.donor) == donor)
     out: dict[str, Decimal] = {}
     for code, rate, amount, amount_eur in session.execute(query.execution_options(yield_per=YIELD_PER)):
-        difference = money.rate_effect(_money(amount), _money(amount_eur), Decimal(str(rate)))
+        difference = money.rate_effect(as_money(amount), as_money(amount_eur), Decimal(str(rate)))
         out[str(code)] = out.get(str(code), ZERO) + difference
     return out
 
@@ -220,9 +217,9 @@ def by_beneficiary(session: Session, filters: Filters, names: dict[str, str]) ->
             .group_by(key)
         ).all()
     )
-    keys = sorted(budgets.keys(), key=lambda k: (-_money(budgets[k]), k))
+    keys = sorted(budgets.keys(), key=lambda k: (-as_money(budgets[k]), k))
     return [
-        Split(k, names.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO), _money(budgets[k]))
+        Split(k, names.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO), as_money(budgets[k]))
         for k in keys
     ]
 
@@ -243,7 +240,7 @@ def _budget_and_gap_by(
         .where(col(Project.id).in_(selected_projects(filters)))
         .group_by(key)
     ).all()
-    return {str(k): (_money(b), _money(g)) for k, b, g in rows}
+    return {str(k): (as_money(b), as_money(g)) for k, b, g in rows}
 
 
 def by_area(session: Session, filters: Filters) -> list[Split]:
@@ -320,7 +317,7 @@ def over_time(session: Session, filters: Filters) -> list[Quarter]:
     for rows, index in ((pledged, 0), (received, 1)):
         for year, month, amount in rows:
             label = f"{int(year)}-Q{(int(month) - 1) // 3 + 1}"
-            quarters.setdefault(label, [ZERO, ZERO])[index] += _money(amount)
+            quarters.setdefault(label, [ZERO, ZERO])[index] += as_money(amount)
     out, running_p, running_r = [], ZERO, ZERO
     for label in sorted(quarters):
         p, r = quarters[label]
@@ -397,7 +394,7 @@ def project_lines(
     # Areas and beneficiaries come with the projects (selectin loading: one query each, not one per row).
     lines = []
     for project, pledged_eur, weight_total, weight_done, overdue in session.execute(query).all():
-        pledged_eur = _money(pledged_eur)
+        pledged_eur = as_money(pledged_eur)
         budget = project.budget_eur
         percent = percent_done(Decimal(str(weight_done or 0)), Decimal(str(weight_total or 0)))
         lines.append(
@@ -422,6 +419,19 @@ def project_lines(
 
 
 @dataclass(frozen=True)
+class OpenGaps:
+    """The projects that make up the open gap, largest first, and its total."""
+
+    projects: list[ProjectLine]
+    gap_eur: Decimal  # Σ max(budget − pledged, 0) over them
+
+
+def open_gaps(session: Session, filters: Filters, names: dict[str, str]) -> OpenGaps:
+    lines = project_lines(session, filters, names, open_gaps_only=True)
+    return OpenGaps(lines, sum((p.gap_eur or ZERO for p in lines), ZERO))
+
+
+@dataclass(frozen=True)
 class StatusLine:
     status: str
     projects: int
@@ -434,7 +444,7 @@ def by_status(session: Session, filters: Filters) -> list[StatusLine]:
         .where(col(Project.id).in_(selected_projects(filters)))
         .group_by(col(Project.status))
     ).all()
-    return [StatusLine(s, int(n), _money(b)) for s, n, b in rows]
+    return [StatusLine(s, int(n), as_money(b)) for s, n, b in rows]
 
 
 @dataclass(frozen=True)
@@ -558,7 +568,41 @@ def donor_pledges(session: Session, filters: Filters, donor: str) -> list[DonorP
         .where(col(Pledge.donor) == donor, col(Pledge.project_id).in_(selected_projects(filters)))
         .order_by(col(Project.code), col(Pledge.pledged_on))
     ).all()
-    return [DonorPledge(c, t, s, k, cur, a, e, _money(r)) for c, t, s, k, cur, a, e, r in rows]
+    return [DonorPledge(c, t, s, k, cur, a, e, as_money(r)) for c, t, s, k, cur, a, e, r in rows]
+
+
+@dataclass(frozen=True)
+class DonorView:
+    """One donor's pledges to the projects a page counts, with their sums in euros: the pledges not
+    withdrawn, what arrived on them, what is still outstanding, and the exchange difference."""
+
+    code: str
+    pledges: list[DonorPledge]
+    pledged_eur: Decimal
+    received_eur: Decimal
+    outstanding_eur: Decimal  # Σ max(pledged − received, 0) per pledge
+    fx_difference_eur: Decimal
+
+    @property
+    def received_above_pledged(self) -> bool:
+        return self.received_eur > self.pledged_eur
+
+    def split(self, label: str) -> Split:
+        """The donor as one line of the by-donor figures (for the note on exchange rates)."""
+        return Split(self.code, label, self.pledged_eur, self.received_eur, ZERO, self.fx_difference_eur)
+
+
+def donor_view(session: Session, filters: Filters, donor: str) -> DonorView:
+    pledges = donor_pledges(session, filters, donor)
+    active = [p for p in pledges if p.status != "withdrawn"]
+    return DonorView(
+        donor,
+        pledges,
+        sum((p.amount_eur for p in active), ZERO),
+        sum((p.received_eur for p in active), ZERO),
+        sum((max(p.amount_eur - p.received_eur, ZERO) for p in active), ZERO),
+        fx_difference_by_donor(session, filters, donor).get(donor, ZERO),
+    )
 
 
 def donor_processes(session: Session, filters: Filters, donor: str) -> list[ProcessCell]:
@@ -686,67 +730,20 @@ def needs_attention(
 ) -> dict[str, list[Attention]]:
     today = today or date.today()
     stale = stale_projects(session, filters, today - timedelta(days=90))
-    overdue = session.execute(
-        sa_select(col(Project.code), col(Milestone.title), col(Milestone.due_on), col(Project.id))
-        .join(Project, col(Project.id) == col(Milestone.project_id))
-        .where(
-            col(Project.id).in_(selected_projects(filters)),
-            col(Milestone.done_on).is_(None),
-            col(Milestone.due_on) < today,
-            col(Project.status).not_in(["completed", "cancelled"]),
-        )
-        .order_by(col(Milestone.due_on))
-    ).all()
-
-    def committed(*conditions: Any) -> Any:
-        """The selected projects' committed pledges that meet ``conditions``, as the lists show them."""
-        return (
-            sa_select(
-                col(Project.code),
-                col(Pledge.donor),
-                col(Pledge.amount),
-                col(Pledge.currency),
-                col(Pledge.pledged_on),
-                col(Project.id),
-            )
-            .join(Project, col(Project.id) == col(Pledge.project_id))
-            .where(
-                col(Pledge.project_id).in_(selected_projects(filters)),
-                col(Pledge.status) == "committed",
-                *conditions,
-            )
-        )
-
+    overdue = _overdue_milestones(session, filters, today)
     unpaid = session.execute(
-        committed(
+        _committed(
+            filters,
             col(Pledge.pledged_on) < today - timedelta(days=365),
             col(Pledge.id).not_in(sa_select(col(Receipt.pledge_id))),
         ).order_by(col(Pledge.pledged_on))
     ).all()
     unsigned = session.execute(
-        committed(col(Pledge.id).not_in(sa_select(col(Agreement.pledge_id)))).order_by(
+        _committed(filters, col(Pledge.id).not_in(sa_select(col(Agreement.pledge_id)))).order_by(
             col(Pledge.pledged_on), col(Pledge.id)
         )
     ).all()
-    late_reports = session.execute(
-        sa_select(
-            col(Project.code),
-            col(Pledge.donor),
-            col(Agreement.reference),
-            col(Obligation.kind),
-            col(Obligation.due_on),
-            col(Project.id),
-        )
-        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
-        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
-        .join(Project, col(Project.id) == col(Pledge.project_id))
-        .where(
-            col(Pledge.project_id).in_(selected_projects(filters)),
-            col(Obligation.status) == "due",
-            col(Obligation.due_on) < today,
-        )
-        .order_by(col(Obligation.due_on), col(Obligation.id))
-    ).all()
+    late_reports = _late_reports(session, filters, today)
     return {
         "stale_projects": stale,
         "unusual_amounts": unusual_amounts(session, filters),
@@ -767,6 +764,64 @@ def needs_attention(
         # the page says what it would hold.
         "missing_rates": [],
     }
+
+
+def _overdue_milestones(session: Session, filters: Filters, today: date) -> Sequence[Any]:
+    """Milestones not done whose date has passed, of the selected projects still under way."""
+    return session.execute(
+        sa_select(col(Project.code), col(Milestone.title), col(Milestone.due_on), col(Project.id))
+        .join(Project, col(Project.id) == col(Milestone.project_id))
+        .where(
+            col(Project.id).in_(selected_projects(filters)),
+            col(Milestone.done_on).is_(None),
+            col(Milestone.due_on) < today,
+            col(Project.status).not_in(["completed", "cancelled"]),
+        )
+        .order_by(col(Milestone.due_on))
+    ).all()
+
+
+def _committed(filters: Filters, *conditions: Any) -> Any:
+    """The selected projects' committed pledges that meet ``conditions``, as the lists show them."""
+    return (
+        sa_select(
+            col(Project.code),
+            col(Pledge.donor),
+            col(Pledge.amount),
+            col(Pledge.currency),
+            col(Pledge.pledged_on),
+            col(Project.id),
+        )
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .where(
+            col(Pledge.project_id).in_(selected_projects(filters)),
+            col(Pledge.status) == "committed",
+            *conditions,
+        )
+    )
+
+
+def _late_reports(session: Session, filters: Filters, today: date) -> Sequence[Any]:
+    """Reporting obligations still due whose date has passed, on the selected projects' agreements."""
+    return session.execute(
+        sa_select(
+            col(Project.code),
+            col(Pledge.donor),
+            col(Agreement.reference),
+            col(Obligation.kind),
+            col(Obligation.due_on),
+            col(Project.id),
+        )
+        .join(Agreement, col(Agreement.id) == col(Obligation.agreement_id))
+        .join(Pledge, col(Pledge.id) == col(Agreement.pledge_id))
+        .join(Project, col(Project.id) == col(Pledge.project_id))
+        .where(
+            col(Pledge.project_id).in_(selected_projects(filters)),
+            col(Obligation.status) == "due",
+            col(Obligation.due_on) < today,
+        )
+        .order_by(col(Obligation.due_on), col(Obligation.id))
+    ).all()
 
 
 def unusual_amounts(session: Session, filters: Filters) -> list[Attention]:
@@ -865,9 +920,9 @@ def open_interests(
     without = 0
     for donor, currency, amount, n in rows:
         if currency == "EUR":
-            each = _money(amount)
+            each = as_money(amount)
         elif currency in rates:
-            each = money.to_eur(_money(amount), rates[currency][1])
+            each = money.to_eur(as_money(amount), rates[currency][1])
         else:
             without += int(n)
             continue

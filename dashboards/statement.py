@@ -7,11 +7,9 @@ project page shows it); no other donor's name, pledge, amount or note is ever re
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,19 +19,18 @@ from sqlmodel import Session
 
 from dashboards import queries as dashboard_queries
 from dashboards import statement_queries as sq
+from dashboards.kit import ZERO, Cell, Kpi, Period, Table, cells, table_csv
+from dashboards.kit import default_period as default_period
+from dashboards.kit import parse_period as parse_period
 from dashboards.labels import Labels
 from dashboards.printing import bar_chart_svg, pdf_from_html
-from dashboards.statement_queries import Period
-from portfolio import money
 from portfolio.agreements.schemas import ObligationKind
 from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
-from portfolio.transfer.sheets import formula_guard
 from portfolio.web.i18n import Formats, label, translations
 from portfolio.web.render import Templates
 
 HERE = Path(__file__).parent
-ZERO = Decimal("0.00")
 CHART_ROWS = 12  # bars a chart draws: the largest; the tables hold every line
 # Rows of one list shown on the page and printed in the PDF (a document to forward, laid out at about a
 # third of a second a page); the CSV always holds them all.
@@ -52,8 +49,6 @@ TEXT: dict[str, str] = {
     "period_line": _("Period: {start} to {end}"),
     "written": _("Written on {day}"),
     "download_pdf": _("Download this statement as PDF"),
-    "bad_date": _("“{value}” is not a date: write it as YYYY-MM-DD."),
-    "bad_order": _("The end of the period ({value}) comes before its start."),
     "refused": _("The period was not applied: see the messages beside the dates."),
     "sample": _("Sample data: the projects and amounts in this statement are fictitious."),
     "some_sample": _("Records whose code starts with SAMPLE- are fictitious sample data."),
@@ -190,93 +185,7 @@ class Words:
         return self.formats.date(day)
 
 
-# -- the period ---------------------------------------------------------------------------------------
-
-
-def default_period(today: date | None = None) -> Period:
-    today = today or date.today()
-    return Period(date(today.year - 1, 1, 1), today)
-
-
-@dataclass(frozen=True)
-class Asked:
-    """The period as the form sent it: what was applied, what was typed, and the messages for refusals."""
-
-    period: Period
-    typed: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def parse_period(raw: Mapping[str, str], lang: str, today: date | None = None) -> Asked:
-    """``from`` and ``to`` (YYYY-MM-DD); blank means the default; a refused date is named, not applied."""
-    words = Words(lang)
-    fallback = default_period(today)
-    typed = {k: (raw.get(k) or "").strip() for k in ("from", "to")}
-    errors: dict[str, str] = {}
-    days: dict[str, date] = {}
-    for key, default in (("from", fallback.start), ("to", fallback.end)):
-        if not typed[key]:
-            days[key] = default
-            continue
-        try:
-            days[key] = date.fromisoformat(typed[key])
-        except ValueError:
-            errors[key] = words["bad_date"].format(value=typed[key])
-            days[key] = default
-    if not errors and days["to"] < days["from"]:
-        errors["to"] = words["bad_order"].format(value=typed["to"] or days["to"].isoformat())
-        days = {"from": fallback.start, "to": fallback.end}
-    return Asked(Period(days["from"], days["to"]), typed, errors)
-
-
 # -- what a statement holds ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    value: Decimal | int
-    text: str
-    definition: str
-
-    @property
-    def data_value(self) -> str:
-        return str(self.value) if isinstance(self.value, int) else format(self.value, "f")
-
-
-@dataclass
-class Table:
-    """One list of the statement. Its rows are written out only when asked for: the page shows the first
-    ``SHOWN``, the PDF the first ``PRINTED``, and the CSV holds them all."""
-
-    id: str
-    title: str
-    columns: list[str]
-    items: Sequence[Any]  # the records, one per row
-    show: Callable[[Any], list[str]]  # a row as the page writes it
-    plain: Callable[[Any], list[str]]  # a row as the CSV holds it: plain numbers, ISO dates
-    numeric: set[int] = field(default_factory=set)  # the columns aligned right
-    link: Callable[[Any], str | None] | None = None  # the first cell's link
-    note: str = ""
-    foot: list[str] = field(default_factory=list)  # a totals row, when the table has one
-    csv_columns: list[str] = field(default_factory=list)  # when the CSV splits a column (amount, currency)
-
-    @property
-    def count(self) -> int:
-        return len(self.items)
-
-    def first(self, limit: int) -> list[tuple[list[str], str | None]]:
-        """The first ``limit`` rows as the page writes them, each with its link."""
-        return [(self.show(item), self.link(item) if self.link else None) for item in self.items[:limit]]
-
-    @property
-    def rows(self) -> list[list[str]]:
-        return [self.show(item) for item in self.items]
-
-    @property
-    def values(self) -> list[list[str]]:
-        return [self.plain(item) for item in self.items]
 
 
 @dataclass(frozen=True)
@@ -329,11 +238,6 @@ def _count(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-def _fx(amount: Decimal, amount_eur: Decimal, pledge_rate: Decimal) -> Decimal:
-    """What a receipt is worth in euros at its own month's rate beyond the same amount at its pledge's."""
-    return money.rate_effect(amount, amount_eur, pledge_rate)
-
-
 def _stage(words: Words, stage: str | None) -> str:
     return words.word(stage) if stage else "–"
 
@@ -342,132 +246,204 @@ def _tick(words: Words) -> Any:
     return lambda x: words.formats.number(round(x))
 
 
-def build(session: Session, code: str, period: Period, lang: str) -> Statement:
-    words = Words(lang)
+def _table(
+    key: str,
+    title: str,
+    columns: list[str],
+    items: Sequence[Any],
+    show: Callable[[Any], list[str]],
+    plain: Callable[[Any], list[str]],
+    numeric: Iterable[int] = (),
+    link: Callable[[Any], str | None] | None = None,
+    *,
+    note: str = "",
+    csv_columns: list[str] | None = None,
+) -> Table:
+    """One of the statement's lists: ``show`` writes a row for the page, ``plain`` for the CSV; the columns
+    in ``numeric`` are aligned right, and ``link`` is the address of a row's first cell."""
+    right = frozenset(numeric)
+
+    def write(item: Any) -> list[Cell]:
+        return cells(show(item), numeric=right, href=link(item) if link else None)
+
+    return Table(key, title, columns, items, write, note=note, plain=plain, csv_columns=csv_columns or [])
+
+
+# -- building it --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a statement reads (:mod:`dashboards.statement_queries`), with its sums, in one language."""
+
+    words: Words
+    period: Period
+    names: dict[str, str]
+    pledges: list[sq.PledgeRow]
+    projects: list[sq.ProjectRow]
+    indicators: list[sq.IndicatorRow]
+    processes: list[sq.ProcessRow]
+    moves: list[sq.StageMove]
+    ledger: sq.Ledger
+
+    @property
+    def by_id(self) -> dict[int, sq.ProjectRow]:
+        return {p.id: p for p in self.projects}
+
+    def t(self, key: str) -> str:
+        return self.words[key]
+
+    def headings(self, *keys: str) -> list[str]:
+        return [self.words[k] for k in keys]
+
+
+def _read(session: Session, code: str, period: Period, lang: str) -> _Read:
     names = dashboard_queries.state_names(session, lang)
     pledges = sq.pledges(session, code, period)
     receipts = sq.receipts(session, code, period)
     projects = sq.projects(session, code, period)
     indicators = sq.indicators(session, code, period, projects)
     processes, moves = sq.processes(session, code, period, projects)
-    by_id = {p.id: p for p in projects}
+    ledger = sq.ledger(pledges, receipts, period)
+    return _Read(Words(lang), period, names, pledges, projects, indicators, processes, moves, ledger)
 
-    counted = [p for p in pledges if p.status != "withdrawn"]
-    in_period = [p for p in counted if p.pledged_on >= period.start]
-    outstanding = {p.id: p.amount - p.received for p in counted if p.amount > p.received}
-    fx_to_date = sum((_fx(p.received, p.received_eur, p.eur_per_unit) for p in counted), ZERO)
-    received_to_date = sum((p.received_eur for p in pledges), ZERO)
-    fx_rows = [_fx(r.amount, r.amount_eur, r.pledge_eur_per_unit) for r in receipts]
-    outstanding_eur = {
-        p.id: money.to_eur(left, p.eur_per_unit) for p in counted if (left := outstanding.get(p.id))
-    }
+
+def build(session: Session, code: str, period: Period, lang: str) -> Statement:
+    """The donor's statement for ``period``: headline figures, charts, then one list per section."""
+    s = _read(session, code, period, lang)
+    today = date.today()
+    obligations = sq.overdue_obligations(session, code, today)
+    tables = [
+        _projects(s),
+        _pledges(s),
+        _receipts(s),
+        _outstanding(s),
+        _results(s),
+        _processes(s),
+        _obligations(s, obligations, today),
+    ]
+    donor = s.names.get(code, code)
+    # Sample projects are recognised by their code (the sample loader gives every one SAMPLE-…): the
+    # statement is called fictitious only when everything it lists is.
+    sample = sum(1 for pr in s.projects if dashboard_queries.is_sample(pr.code))
+    return Statement(
+        code,
+        donor,
+        lang,
+        period,
+        _kpis(s),
+        _charts(s),
+        tables,
+        sample=bool(s.projects) and sample == len(s.projects),
+        written=s.words.date(datetime.now(UTC).date()),
+        note=_note(s, donor),
+        some_sample=0 < sample < len(s.projects),
+    )
+
+
+def _kpis(s: _Read) -> list[Kpi]:
+    """The headline figures: the period's, then to date."""
+    words, ledger = s.words, s.ledger
 
     def money_kpi(key: str, value: Decimal) -> Kpi:
-        return Kpi(
-            key,
-            words[f"k_{key.replace('-', '_')}"],
-            value,
-            words.money(value),
-            words[f"d_{key.replace('-', '_')}"],
-        )
+        name = key.replace("-", "_")
+        return Kpi(key, words[f"k_{name}"], value, words.money(value), words[f"d_{name}"])
 
-    kpis = [
-        Kpi("projects", words["k_projects"], len(projects), str(len(projects)), words["d_projects"]),
-        money_kpi("pledged-period", sum((p.amount_eur for p in in_period), ZERO)),
-        money_kpi("received-period", sum((r.amount_eur for r in receipts), ZERO)),
-        money_kpi("fx-period", sum(fx_rows, ZERO)),
-        money_kpi("pledged", sum((p.amount_eur for p in counted), ZERO)),
-        money_kpi("received", received_to_date),
-        money_kpi("outstanding", sum(outstanding_eur.values(), ZERO)),
-        Kpi("fx-difference", words["k_fx"], fx_to_date, words.money(fx_to_date), words["d_fx"]),
+    count = len(s.projects)
+    return [
+        Kpi("projects", words["k_projects"], count, str(count), words["d_projects"]),
+        money_kpi("pledged-period", ledger.pledged_in_period_eur),
+        money_kpi("received-period", ledger.received_in_period_eur),
+        money_kpi("fx-period", ledger.fx_in_period_eur),
+        money_kpi("pledged", ledger.pledged_eur),
+        money_kpi("received", ledger.received_eur),
+        money_kpi("outstanding", ledger.outstanding_total_eur),
+        Kpi("fx-difference", words["k_fx"], ledger.fx_eur, words.money(ledger.fx_eur), words["d_fx"]),
     ]
 
-    # -- per project: its own pledges and receipts ----------------------------------------------------
-    own: dict[int, Decimal] = {}
-    own_received: dict[int, Decimal] = {}
-    for p in pledges:
-        if p.status != "withdrawn":
-            own[p.project_id] = own.get(p.project_id, ZERO) + p.amount_eur
-        own_received[p.project_id] = own_received.get(p.project_id, ZERO) + p.received_eur
 
-    def project_line(pr: sq.ProjectRow) -> tuple[Decimal, Decimal | None, Decimal, Decimal | None]:
-        mine = own.get(pr.id, ZERO)
-        return (
-            mine,
-            money.ratio(mine, pr.budget_eur),
-            own_received.get(pr.id, ZERO),
-            money.shortfall(pr.budget_eur, pr.project_pledged_eur),
+def _note(s: _Read, donor: str) -> str:
+    """Why the euros received may differ from those pledged: exchange rates."""
+    words, ledger = s.words, s.ledger
+    note = ""
+    if any(p.currency != "EUR" for p in ledger.counted):
+        note = words.labels["fx_explained"]
+    if ledger.excess_eur is not None:
+        above = words.labels["fx_above"].format(
+            donor=donor, excess=words.money(ledger.excess_eur), fx=words.money(ledger.fx_eur)
         )
+        note = f"{note} {above}"
+    return note
 
-    def project_show(pr: sq.ProjectRow) -> list[str]:
-        mine, share, received, gap = project_line(pr)
+
+def _project_page(pr: sq.ProjectRow) -> str:
+    return f"/projects/{pr.id}"
+
+
+def _its_project(row: sq.PledgeRow | sq.IndicatorRow | sq.ObligationRow) -> str:
+    return f"/projects/{row.project_id}"
+
+
+def _projects(s: _Read) -> Table:
+    """The projects it funds: its pledges, its share of the budget, what it paid, the project's gap."""
+    words = s.words
+
+    def show(pr: sq.ProjectRow) -> list[str]:
+        line = s.ledger.project(pr)
         return [
             pr.code,
             pr.title,
             words.word(pr.status),
             words.money(pr.budget_eur),
-            words.money(mine),
-            words.percent(share),
-            words.money(received),
-            words.money(gap),
+            words.money(line.own_eur),
+            words.percent(line.share),
+            words.money(line.received_eur),
+            words.money(line.gap_eur),
             words["of"].format(done=pr.milestones_done, total=pr.milestones),
         ]
 
-    def project_plain(pr: sq.ProjectRow) -> list[str]:
-        mine, share, received, gap = project_line(pr)
+    def plain(pr: sq.ProjectRow) -> list[str]:
+        line = s.ledger.project(pr)
         return [
             pr.code,
             pr.title,
             pr.status,
             _plain(pr.budget_eur),
-            _plain(mine),
-            _plain(share),
-            _plain(received),
-            _plain(gap),
+            _plain(line.own_eur),
+            _plain(line.share),
+            _plain(line.received_eur),
+            _plain(line.gap_eur),
             f"{pr.milestones_done}/{pr.milestones}",
         ]
 
-    def project_link(pr: sq.ProjectRow) -> str:
-        return f"/projects/{pr.id}"
-
-    def its_project(row: sq.PledgeRow | sq.IndicatorRow) -> str:
-        return f"/projects/{row.project_id}"
-
-    t = words.__getitem__
-    project_table = Table(
-        "projects",
-        t("t_projects"),
-        [
-            t(k)
-            for k in (
-                "c_project",
-                "c_title",
-                "c_status",
-                "c_budget",
-                "c_own",
-                "c_share",
-                "c_own_received",
-                "c_gap",
-                "c_milestones",
-            )
-        ],
-        projects,
-        project_show,
-        project_plain,
-        {3, 4, 5, 6, 7},
-        project_link,
+    columns = s.headings(
+        "c_project",
+        "c_title",
+        "c_status",
+        "c_budget",
+        "c_own",
+        "c_share",
+        "c_own_received",
+        "c_gap",
+        "c_milestones",
+    )
+    return _table(
+        "projects", s.t("t_projects"), columns, s.projects, show, plain, {3, 4, 5, 6, 7}, _project_page
     )
 
-    # -- its pledges that concern the period ----------------------------------------------------------
+
+def _pledges(s: _Read) -> Table:
+    """Its pledges made in the period, with money received in it, or still outstanding at its end."""
+    words, by_id, outstanding = s.words, s.by_id, s.ledger.outstanding
     shown = [
         p
-        for p in pledges
+        for p in s.pledges
         if p.project_id in by_id
-        and (p.pledged_on >= period.start or p.receipts_in_period or p.id in outstanding)
+        and (p.pledged_on >= s.period.start or p.receipts_in_period or p.id in outstanding)
     ]
     shown.sort(key=lambda p: (by_id[p.project_id].code, p.pledged_on, p.id))  # as the projects' list
 
-    def pledge_show(p: sq.PledgeRow) -> list[str]:
+    def show(p: sq.PledgeRow) -> list[str]:
         return [
             by_id[p.project_id].code,
             words.date(p.pledged_on),
@@ -480,7 +456,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             words.money(outstanding.get(p.id, ZERO), p.currency),
         ]
 
-    def pledge_plain(p: sq.PledgeRow) -> list[str]:
+    def plain(p: sq.PledgeRow) -> list[str]:
         return [
             by_id[p.project_id].code,
             p.pledged_on.isoformat(),
@@ -494,134 +470,115 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             _plain(outstanding.get(p.id, ZERO)),
         ]
 
-    pledge_table = Table(
+    first = ("c_project", "c_pledged_on", "c_kind")
+    last = ("c_amount", "c_rate", "c_amount_eur", "c_pledge_status", "c_received_cur", "c_outstanding_cur")
+    return _table(
         "pledges",
-        t("t_pledges"),
-        [
-            t(k)
-            for k in (
-                "c_project",
-                "c_pledged_on",
-                "c_kind",
-                "c_amount",
-                "c_rate",
-                "c_amount_eur",
-                "c_pledge_status",
-                "c_received_cur",
-                "c_outstanding_cur",
-            )
-        ],
+        s.t("t_pledges"),
+        s.headings(*first, *last),
         shown,
-        pledge_show,
-        pledge_plain,
+        show,
+        plain,
         {3, 4, 5, 7, 8},
-        its_project,
-        note=t("n_pledges"),
+        _its_project,
+        note=s.t("n_pledges"),
+        csv_columns=s.headings(*first, "c_currency", *last),  # the amount and its currency apart
     )
-    pledge_csv_columns = [
-        t("c_project"),
-        t("c_pledged_on"),
-        t("c_kind"),
-        t("c_currency"),
-        t("c_amount"),
-        t("c_rate"),
-        t("c_amount_eur"),
-        t("c_pledge_status"),
-        t("c_received_cur"),
-        t("c_outstanding_cur"),
-    ]
 
-    # -- receipts in the period -----------------------------------------------------------------------
-    at_pledge = [money.to_eur(r.amount, r.pledge_eur_per_unit) for r in receipts]
 
-    def receipt_code(r: sq.ReceiptRow) -> str:
-        project = by_id.get(r.project_id)
+def _receipts(s: _Read) -> Table:
+    """The money received in the period, in euros at its month's rate and at its pledge's, with totals."""
+    words, by_id, ledger = s.words, s.by_id, s.ledger
+
+    def code(line: sq.ReceiptLine) -> str:
+        project = by_id.get(line.receipt.project_id)
         return project.code if project else ""
 
-    receipt_lines = sorted(
-        zip(receipts, at_pledge, fx_rows, strict=True),
-        key=lambda line: (line[0].received_on, receipt_code(line[0])),  # stable: by id within a day
-    )
+    # stable: by id within a day
+    lines = sorted(ledger.receipts, key=lambda line: (line.receipt.received_on, code(line)))
 
-    def receipt_show(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> list[str]:
-        r, eur_at_pledge, fx = line
+    def show(line: sq.ReceiptLine) -> list[str]:
+        r = line.receipt
         return [
-            receipt_code(r),
+            code(line),
             words.date(r.received_on),
             words.money(r.amount, r.currency),
             words.money(r.amount_eur),
-            words.money(eur_at_pledge),
-            words.money(fx),
+            words.money(line.eur_at_pledge),
+            words.money(line.fx_eur),
         ]
 
-    def receipt_plain(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> list[str]:
-        r, eur_at_pledge, fx = line
+    def plain(line: sq.ReceiptLine) -> list[str]:
+        r = line.receipt
         return [
-            receipt_code(r),
+            code(line),
             r.received_on.isoformat(),
             r.currency,
             _plain(r.amount),
             _plain(r.amount_eur),
-            _plain(eur_at_pledge),
-            _plain(fx),
+            _plain(line.eur_at_pledge),
+            _plain(line.fx_eur),
         ]
 
-    def receipt_link(line: tuple[sq.ReceiptRow, Decimal, Decimal]) -> str | None:
-        return f"/projects/{line[0].project_id}" if line[0].project_id in by_id else None
+    def link(line: sq.ReceiptLine) -> str | None:
+        return f"/projects/{line.receipt.project_id}" if line.receipt.project_id in by_id else None
 
-    receipt_table = Table(
+    first, last = ("c_project", "c_received_on"), ("c_amount", "c_receipt_eur", "c_pledge_eur", "c_fx")
+    table = _table(
         "receipts",
-        t("t_receipts"),
-        [t(k) for k in ("c_project", "c_received_on", "c_amount", "c_receipt_eur", "c_pledge_eur", "c_fx")],
-        receipt_lines,
-        receipt_show,
-        receipt_plain,
+        s.t("t_receipts"),
+        s.headings(*first, *last),
+        lines,
+        show,
+        plain,
         {2, 3, 4, 5},
-        receipt_link,
+        link,
+        csv_columns=s.headings(*first, "c_currency", *last),
     )
-    if receipts:
-        receipt_table.foot = [
-            t("total"),
+    if lines:
+        table.foot = [
+            s.t("total"),
             "",
             "",
-            words.money(sum((r.amount_eur for r in receipts), ZERO)),
-            words.money(sum(at_pledge, ZERO)),
-            words.money(sum(fx_rows, ZERO)),
+            words.money(ledger.received_in_period_eur),
+            words.money(ledger.at_pledge_in_period_eur),
+            words.money(ledger.fx_in_period_eur),
         ]
+    return table
 
-    # -- outstanding by currency ----------------------------------------------------------------------
-    per_currency: dict[str, list[Any]] = {}
-    for p in counted:
-        if p.id in outstanding:
-            line = per_currency.setdefault(p.currency, [ZERO, ZERO, 0])
-            line[0] += outstanding[p.id]
-            line[1] += outstanding_eur[p.id]
-            line[2] += 1
-    currencies = sorted(per_currency, key=lambda c: (-per_currency[c][1], c))
-    outstanding_table = Table(
+
+def _outstanding(s: _Read) -> Table:
+    """What is still outstanding at the period's end, by currency, with its total in euros."""
+    words, ledger = s.words, s.ledger
+    table = _table(
         "outstanding",
-        t("t_outstanding"),
-        [t("c_currency"), t("c_outstanding_cur"), t("c_outstanding_eur"), t("c_pledge_count")],
-        currencies,
+        s.t("t_outstanding"),
+        s.headings("c_currency", "c_outstanding_cur", "c_outstanding_eur", "c_pledge_count"),
+        ledger.by_currency,
         lambda c: [
-            c,
-            words.money(per_currency[c][0], c),
-            words.money(per_currency[c][1]),
-            str(per_currency[c][2]),
+            c.currency,
+            words.money(c.outstanding, c.currency),
+            words.money(c.outstanding_eur),
+            str(c.pledges),
         ],
-        lambda c: [c, _plain(per_currency[c][0]), _plain(per_currency[c][1]), str(per_currency[c][2])],
+        lambda c: [c.currency, _plain(c.outstanding), _plain(c.outstanding_eur), str(c.pledges)],
         {1, 2, 3},
     )
-    if currencies:
-        outstanding_table.foot = [
-            t("total"),
+    if ledger.by_currency:
+        table.foot = [
+            s.t("total"),
             "",
-            words.money(sum(outstanding_eur.values(), ZERO)),
-            str(len(outstanding)),
+            words.money(ledger.outstanding_total_eur),
+            str(len(ledger.outstanding)),
         ]
+    return table
 
-    # -- results: indicators --------------------------------------------------------------------------
-    def result_parts(ind: sq.IndicatorRow) -> tuple[Any, bool, str]:
+
+def _results(s: _Read) -> Table:
+    """What the projects achieved: their indicators, women and men apart for people measures."""
+    words, by_id = s.words, s.by_id
+
+    def parts(ind: sq.IndicatorRow) -> tuple[Any, bool, str]:
         measure = BY_CODE.get(ind.measure or "")
         return (
             measure,
@@ -629,8 +586,8 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             measure.unit if measure is not None else ind.unit,
         )
 
-    def result_show(ind: sq.IndicatorRow) -> list[str]:
-        measure, people, unit = result_parts(ind)
+    def show(ind: sq.IndicatorRow) -> list[str]:
+        measure, people, unit = parts(ind)
         women = f"{words.number(ind.actual_women)} / {words.number(ind.target_women)}" if people else ""
         men = f"{words.number(ind.actual_men)} / {words.number(ind.target_men)}" if people else ""
         return [
@@ -644,8 +601,8 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             men,
         ]
 
-    def result_plain(ind: sq.IndicatorRow) -> list[str]:
-        _measure, people, unit = result_parts(ind)
+    def plain(ind: sq.IndicatorRow) -> list[str]:
+        _measure, people, unit = parts(ind)
         return [
             by_id[ind.project_id].code,
             ind.name,
@@ -659,215 +616,118 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
             _count(ind.target_men) if people else "",
         ]
 
-    result_table = Table(
+    first = ("c_project", "c_indicator", "c_measure", "c_unit", "c_target", "c_actual")
+    return _table(
         "results",
-        t("t_results"),
-        [
-            t(k)
-            for k in (
-                "c_project",
-                "c_indicator",
-                "c_measure",
-                "c_unit",
-                "c_target",
-                "c_actual",
-                "c_women",
-                "c_men",
-            )
-        ],
-        indicators,
-        result_show,
-        result_plain,
+        s.t("t_results"),
+        s.headings(*first, "c_women", "c_men"),
+        s.indicators,
+        show,
+        plain,
         {4, 5, 6, 7},
-        its_project,
+        _its_project,
+        csv_columns=[*s.headings(*first), "actual_women", "target_women", "actual_men", "target_men"],
     )
 
-    # -- national processes ---------------------------------------------------------------------------
+
+def _processes(s: _Read) -> Table:
+    """The national structures and procedures its projects support, with their stage moves in the period."""
+    words, by_id = s.words, s.by_id
     moved: dict[int, list[sq.StageMove]] = {}
-    for m in moves:
+    for m in s.moves:
         moved.setdefault(m.process_id, []).append(m)
 
-    def process_codes(proc: sq.ProcessRow) -> str:
+    def codes(proc: sq.ProcessRow) -> str:
         return ", ".join(by_id[i].code for i in proc.project_ids if i in by_id)
 
-    def process_show(proc: sq.ProcessRow) -> list[str]:
+    def show(proc: sq.ProcessRow) -> list[str]:
         steps = "; ".join(
             f"{words.date(m.changed_on)}: {_stage(words, m.from_stage)} → {words.word(m.to_stage)}"
             for m in moved.get(proc.id, [])
         )
-        return [
-            names.get(proc.state, proc.state),
-            proc.name,
-            words.word(proc.kind),
-            words.word(proc.stage),
-            process_codes(proc),
-            steps,
-        ]
+        state = s.names.get(proc.state, proc.state)
+        return [state, proc.name, words.word(proc.kind), words.word(proc.stage), codes(proc), steps]
 
-    def process_plain(proc: sq.ProcessRow) -> list[str]:
+    def plain(proc: sq.ProcessRow) -> list[str]:
         steps = "; ".join(
             f"{m.changed_on.isoformat()}:{m.from_stage or ''}>{m.to_stage}" for m in moved.get(proc.id, [])
         )
-        return [proc.state, proc.name, proc.kind, proc.stage, process_codes(proc), steps]
+        return [proc.state, proc.name, proc.kind, proc.stage, codes(proc), steps]
 
-    process_table = Table(
-        "processes",
-        t("t_processes"),
-        [t("c_state"), t("c_process"), t("c_kind"), t("c_stage"), t("c_projects"), t("c_moves")],
-        processes,
-        process_show,
-        process_plain,
-    )
+    columns = s.headings("c_state", "c_process", "c_kind", "c_stage", "c_projects", "c_moves")
+    return _table("processes", s.t("t_processes"), columns, s.processes, show, plain)
 
-    # -- reporting obligations overdue ----------------------------------------------------------------
-    today = date.today()
-    obligations = sq.overdue_obligations(session, code, today)
+
+def _obligations(s: _Read, obligations: list[sq.ObligationRow], today: date) -> Table:
+    """The reports its agreements call for, due and not yet submitted on ``today``."""
+    words, by_id = s.words, s.by_id
     kinds = {k: label(k, ObligationKind, words.lang) for k in sorted({o.kind for o in obligations})}
 
-    def obligation_code(ob: sq.ObligationRow) -> str:
+    def code(ob: sq.ObligationRow) -> str:
         found = by_id.get(ob.project_id)
         return found.code if found is not None else str(ob.project_id)
 
-    obligation_table = Table(
+    return _table(
         "obligations",
-        t("t_obligations"),
-        [t("c_project"), t("c_agreement"), t("c_report"), t("c_due_on"), t("c_days_late")],
+        s.t("t_obligations"),
+        s.headings("c_project", "c_agreement", "c_report", "c_due_on", "c_days_late"),
         obligations,
         lambda ob: [
-            obligation_code(ob),
+            code(ob),
             ob.reference,
             kinds[ob.kind],
             words.date(ob.due_on),
             words.number(Decimal((today - ob.due_on).days)),
         ],
-        lambda ob: [
-            obligation_code(ob),
-            ob.reference,
-            ob.kind,
-            ob.due_on.isoformat(),
-            str((today - ob.due_on).days),
-        ],
+        lambda ob: [code(ob), ob.reference, ob.kind, ob.due_on.isoformat(), str((today - ob.due_on).days)],
         {4},
-        lambda ob: f"/projects/{ob.project_id}",
-        note=t("n_obligations"),
+        _its_project,
+        note=s.t("n_obligations"),
     )
 
-    # -- charts ---------------------------------------------------------------------------------------
+
+def _charts(s: _Read) -> list[Chart]:
+    """Its pledges and receipts by project, its share of each budget, and what is outstanding by currency."""
+    words, ledger = s.words, s.ledger
+    own, received = ledger.own, ledger.own_received
+    largest = sorted(s.projects, key=lambda pr: (-own.get(pr.id, ZERO), pr.code))
+    largest = [pr for pr in largest if own.get(pr.id, ZERO) > 0 or received.get(pr.id, ZERO) > 0]
     charts: list[Chart] = []
-    largest = sorted(projects, key=lambda pr: (-own.get(pr.id, ZERO), pr.code))
-    largest = [pr for pr in largest if own.get(pr.id, ZERO) > 0 or own_received.get(pr.id, ZERO) > 0]
     if largest:
         top = largest[:CHART_ROWS]
-        title = (
-            t("ch_projects")
-            if len(largest) <= CHART_ROWS
-            else t("ch_projects_top").format(n=CHART_ROWS, total=len(largest))
-        )
-        charts.append(
-            Chart(
-                "chart-projects",
-                title,
-                bar_chart_svg(
-                    [pr.code for pr in top],
-                    [
-                        (t("s_pledged"), [own.get(pr.id, ZERO) for pr in top]),
-                        (t("s_received"), [own_received.get(pr.id, ZERO) for pr in top]),
-                    ],
-                    title=title,
-                    tick=_tick(words),
-                ),
-            )
-        )
-        # the projects with a budget to hold a share of (a request may have none yet), with that budget
-        shared = [(pr, pr.budget_eur) for pr in largest if pr.budget_eur][:CHART_ROWS]
+        title = _top_title(s, "ch_projects", "ch_projects_top", len(largest))
+        series = [
+            (s.t("s_pledged"), [own.get(pr.id, ZERO) for pr in top]),
+            (s.t("s_received"), [received.get(pr.id, ZERO) for pr in top]),
+        ]
+        svg = bar_chart_svg([pr.code for pr in top], series, title=title, tick=_tick(words))
+        charts.append(Chart("chart-projects", title, svg))
+        # the projects with a budget to hold a share of (a request may have none yet)
+        shared = [pr for pr in largest if pr.budget_eur][:CHART_ROWS]
         if shared:
-            share_title = (
-                t("ch_share")
-                if len(largest) <= CHART_ROWS
-                else t("ch_share_top").format(n=CHART_ROWS, total=len(largest))
+            title = _top_title(s, "ch_share", "ch_share_top", len(largest))
+            svg = bar_chart_svg(
+                [pr.code for pr in shared],
+                [(s.t("s_share"), [ledger.share_percent(pr) for pr in shared])],
+                title=title,
+                tick=lambda x: words.percent(Decimal(str(x)) / 100),
             )
-            charts.append(
-                Chart(
-                    "chart-share",
-                    share_title,
-                    bar_chart_svg(
-                        [pr.code for pr, _budget in shared],
-                        [
-                            (
-                                t("s_share"),
-                                [own.get(pr.id, ZERO) / budget * 100 for pr, budget in shared],
-                            )
-                        ],
-                        title=share_title,
-                        tick=lambda x: words.percent(Decimal(str(x)) / 100),
-                    ),
-                )
-            )
-    if currencies:
-        charts.append(
-            Chart(
-                "chart-outstanding",
-                t("ch_outstanding"),
-                bar_chart_svg(
-                    currencies,
-                    [(t("s_outstanding"), [per_currency[c][1] for c in currencies])],
-                    title=t("ch_outstanding"),
-                    tick=_tick(words),
-                ),
-            )
+            charts.append(Chart("chart-share", title, svg))
+    if ledger.by_currency:
+        title = s.t("ch_outstanding")
+        svg = bar_chart_svg(
+            [c.currency for c in ledger.by_currency],
+            [(s.t("s_outstanding"), [c.outstanding_eur for c in ledger.by_currency])],
+            title=title,
+            tick=_tick(words),
         )
+        charts.append(Chart("chart-outstanding", title, svg))
+    return [Chart(c.id, c.title, _own_ids(c.svg, c.id)) for c in charts]
 
-    charts = [Chart(c.id, c.title, _own_ids(c.svg, c.id)) for c in charts]
-    tables = [project_table, pledge_table, receipt_table, outstanding_table, result_table, process_table]
-    tables.append(obligation_table)
-    pledge_table.csv_columns = pledge_csv_columns
-    receipt_table.csv_columns = [
-        t("c_project"),
-        t("c_received_on"),
-        t("c_currency"),
-        t("c_amount"),
-        t("c_receipt_eur"),
-        t("c_pledge_eur"),
-        t("c_fx"),
-    ]
-    result_table.csv_columns = [
-        t("c_project"),
-        t("c_indicator"),
-        t("c_measure"),
-        t("c_unit"),
-        t("c_target"),
-        t("c_actual"),
-        "actual_women",
-        "target_women",
-        "actual_men",
-        "target_men",
-    ]
-    donor = names.get(code, code)
-    pledged_to_date = sum((p.amount_eur for p in counted), ZERO)
-    note = ""
-    if any(p.currency != "EUR" for p in counted):
-        note = words.labels["fx_explained"]
-    if received_to_date > pledged_to_date:
-        above = words.labels["fx_above"].format(
-            donor=donor, excess=words.money(received_to_date - pledged_to_date), fx=words.money(fx_to_date)
-        )
-        note = f"{note} {above}"
-    # Sample projects are recognised by their code (the sample loader gives every one SAMPLE-…): the
-    # statement is called fictitious only when everything it lists is.
-    sample = sum(1 for pr in projects if dashboard_queries.is_sample(pr.code))
-    return Statement(
-        code,
-        donor,
-        lang,
-        period,
-        kpis,
-        charts,
-        tables,
-        sample=bool(projects) and sample == len(projects),
-        written=words.date(datetime.now(UTC).date()),
-        note=note,
-        some_sample=0 < sample < len(projects),
-    )
+
+def _top_title(s: _Read, whole: str, top: str, total: int) -> str:
+    """A chart's title; "the 12 largest of 30" when it draws only the largest."""
+    return s.t(whole) if total <= CHART_ROWS else s.t(top).format(n=CHART_ROWS, total=total)
 
 
 # -- writing it out -----------------------------------------------------------------------------------
@@ -885,15 +745,7 @@ def csv_text(statement: Statement, table_id: str) -> str | None:
     """One table as CSV: amounts as plain numbers (250000.00), ratios as numbers, dates ISO; None when the
     statement has no such table."""
     table = next((t for t in statement.tables if t.id == table_id), None)
-    if table is None:
-        return None
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.csv_columns or table.columns)
-    for row in table.values:
-        # A cell that starts like a formula is written as text, so that no spreadsheet ever runs it.
-        writer.writerow([formula_guard(c) for c in row])
-    return out.getvalue()
+    return None if table is None else table_csv(table)
 
 
 def context(statement: Statement) -> dict[str, Any]:

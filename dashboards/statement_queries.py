@@ -17,28 +17,19 @@ from sqlalchemy import Select, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from dashboards.kit import ZERO, as_money
+from dashboards.kit import Period as Period  # the statement's period, the kit's
 from dashboards.queries import CLOSED
+from portfolio import money
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 
-ZERO = Decimal("0.00")
-
-
-def _money(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(ZERO)
-
 
 def _exact(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
 
 
 # -- the donor's pledges, with what arrived on them ---------------------------------------------------
@@ -110,14 +101,14 @@ def pledges(session: Session, donor: str, period: Period) -> list[PledgeRow]:
             int(p),
             str(k),
             str(cur),
-            _money(a),
+            as_money(a),
             Decimal(str(rate)),
-            _money(e),
+            as_money(e),
             str(s),
             on,
-            _money(r),
-            _money(re),
-            _money(rw),
+            as_money(r),
+            as_money(re),
+            as_money(rw),
             int(n),
         )
         for i, p, k, cur, a, rate, e, s, on, r, re, rw, n in rows
@@ -157,7 +148,9 @@ def receipts(session: Session, donor: str, period: Period) -> list[ReceiptRow]:
         .order_by(col(Receipt.received_on), col(Receipt.id))
     ).all()
     return [
-        ReceiptRow(int(pid), int(prj), on, str(cur), _money(a), Decimal(str(r)), _money(e), Decimal(str(pr)))
+        ReceiptRow(
+            int(pid), int(prj), on, str(cur), as_money(a), Decimal(str(r)), as_money(e), Decimal(str(pr))
+        )
         for pid, prj, on, cur, a, r, e, pr in rows
     ]
 
@@ -263,7 +256,7 @@ def projects(session: Session, donor: str, period: Period) -> list[ProjectRow]:
     ).all()
     return [
         ProjectRow(
-            int(i), str(c), str(t), str(s), None if b is None else _money(b), _money(p), int(m), int(d)
+            int(i), str(c), str(t), str(s), None if b is None else as_money(b), as_money(p), int(m), int(d)
         )
         for i, c, t, s, b, p, m, d in rows
     ]
@@ -407,3 +400,129 @@ def overdue_obligations(session: Session, donor: str, today: date) -> list[Oblig
         .order_by(col(Obligation.due_on), col(Obligation.id))
     ).all()
     return [ObligationRow(*row) for row in rows]
+
+
+# -- the donor's money, summed --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectMoney:
+    """A project as the statement shows it: the donor's own pledges and receipts, its share of the budget,
+    and the project's gap (budget − every donor's pledges)."""
+
+    own_eur: Decimal
+    share: Decimal | None  # None while the project has no budget
+    received_eur: Decimal
+    gap_eur: Decimal | None
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """A receipt in the period, with what the same amount is worth at its pledge's rate and the difference."""
+
+    receipt: ReceiptRow
+    eur_at_pledge: Decimal
+    fx_eur: Decimal  # euros at the receipt's month rate − the same amount at its pledge's rate
+
+
+@dataclass(frozen=True)
+class CurrencyLine:
+    currency: str
+    outstanding: Decimal  # in the currency
+    outstanding_eur: Decimal  # at the pledges' own rates
+    pledges: int
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The statement's figures, summed exactly (Decimal) from the donor's own rows: its headline figures,
+    and what each pledge, project, receipt and currency adds up to."""
+
+    counted: list[PledgeRow]  # the pledges not withdrawn
+    outstanding: dict[int, Decimal]  # pledge id → amount − received by the end, in its currency, above 0
+    outstanding_eur: dict[int, Decimal]  # pledge id → the same at the pledge's own rate
+    own: dict[int, Decimal]  # project id → its pledges not withdrawn, in euros at their rates
+    own_received: dict[int, Decimal]  # project id → received from it by the end, in euros
+    receipts: list[ReceiptLine]  # the period's receipts, in date order
+    by_currency: list[CurrencyLine]  # outstanding by currency, largest in euros first
+    pledged_in_period_eur: Decimal
+    received_in_period_eur: Decimal
+    fx_in_period_eur: Decimal
+    pledged_eur: Decimal  # to date
+    received_eur: Decimal  # to date, on every pledge (a withdrawn one's receipts too)
+    fx_eur: Decimal  # to date, rounded per pledge
+    outstanding_total_eur: Decimal
+
+    @property
+    def at_pledge_in_period_eur(self) -> Decimal:
+        return sum((line.eur_at_pledge for line in self.receipts), ZERO)
+
+    @property
+    def excess_eur(self) -> Decimal | None:
+        """How many more euros arrived than were pledged (exchange rates), None when not more."""
+        return self.received_eur - self.pledged_eur if self.received_eur > self.pledged_eur else None
+
+    def project(self, row: ProjectRow) -> ProjectMoney:
+        mine = self.own.get(row.id, ZERO)
+        return ProjectMoney(
+            mine,
+            money.ratio(mine, row.budget_eur),
+            self.own_received.get(row.id, ZERO),
+            money.shortfall(row.budget_eur, row.project_pledged_eur),
+        )
+
+    def share_percent(self, row: ProjectRow) -> Decimal:
+        """The donor's pledges as a percentage of the project's budget, unrounded (for a chart's bar)."""
+        assert row.budget_eur
+        return self.own.get(row.id, ZERO) / row.budget_eur * 100
+
+
+def ledger(pledges: Sequence[PledgeRow], receipts: Sequence[ReceiptRow], period: Period) -> Ledger:
+    """The figures of a statement from its rows (:func:`pledges` and :func:`receipts` of one period)."""
+    counted = [p for p in pledges if p.status != "withdrawn"]
+    outstanding = {p.id: p.amount - p.received for p in counted if p.amount > p.received}
+    outstanding_eur = {
+        p.id: money.to_eur(left, p.eur_per_unit) for p in counted if (left := outstanding.get(p.id))
+    }
+    own: dict[int, Decimal] = {}
+    own_received: dict[int, Decimal] = {}
+    for p in pledges:
+        if p.status != "withdrawn":
+            own[p.project_id] = own.get(p.project_id, ZERO) + p.amount_eur
+        own_received[p.project_id] = own_received.get(p.project_id, ZERO) + p.received_eur
+    lines = [
+        ReceiptLine(
+            r,
+            money.to_eur(r.amount, r.pledge_eur_per_unit),
+            money.rate_effect(r.amount, r.amount_eur, r.pledge_eur_per_unit),
+        )
+        for r in receipts
+    ]
+    return Ledger(
+        counted,
+        outstanding,
+        outstanding_eur,
+        own,
+        own_received,
+        lines,
+        _by_currency(counted, outstanding, outstanding_eur),
+        pledged_in_period_eur=sum((p.amount_eur for p in counted if p.pledged_on >= period.start), ZERO),
+        received_in_period_eur=sum((r.amount_eur for r in receipts), ZERO),
+        fx_in_period_eur=sum((line.fx_eur for line in lines), ZERO),
+        pledged_eur=sum((p.amount_eur for p in counted), ZERO),
+        received_eur=sum((p.received_eur for p in pledges), ZERO),
+        fx_eur=sum((money.rate_effect(p.received, p.received_eur, p.eur_per_unit) for p in counted), ZERO),
+        outstanding_total_eur=sum(outstanding_eur.values(), ZERO),
+    )
+
+
+def _by_currency(
+    counted: Sequence[PledgeRow], outstanding: dict[int, Decimal], outstanding_eur: dict[int, Decimal]
+) -> list[CurrencyLine]:
+    sums: dict[str, tuple[Decimal, Decimal, int]] = {}
+    for p in counted:
+        if p.id in outstanding:
+            left, left_eur, n = sums.get(p.currency, (ZERO, ZERO, 0))
+            sums[p.currency] = (left + outstanding[p.id], left_eur + outstanding_eur[p.id], n + 1)
+    order = sorted(sums, key=lambda c: (-sums[c][1], c))
+    return [CurrencyLine(c, *sums[c]) for c in order]

@@ -95,9 +95,11 @@ def test_a_period_that_ends_before_it_starts_is_refused_beside_the_field_in_fren
         page.get_by_label("Au (dernier jour)").fill("2024-01-01")
         page.get_by_role("button", name="Afficher le rapport").click()
         page.wait_for_load_state("load")
-        message = page.locator("#f-from-error").text_content()
-        assert message == "Le début de la période ne peut pas être postérieur à sa fin."
+        message = page.locator("#f-to-error").text_content()
+        assert message == "La fin de la période (2024-01-01) précède son début."
+        assert page.get_by_label("Au (dernier jour)").get_attribute("aria-invalid") == "true"
         assert page.get_by_label("Du (premier jour)").input_value() == "2024-12-31"
+        assert page.get_by_label("Au (dernier jour)").input_value() == "2024-01-01"
         assert page.locator("[data-kpi]").count() == 0
         assert serious(page) == []
         shoot(page, "period-report-refused-fr", full_page=False)

@@ -458,10 +458,14 @@ def test_the_period_counts_nothing_outside_it(client, portfolio):
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("?from=2025-12-31&to=2025-01-01", "from", "must not be after its end"),
-        ("?from=31/12/2025&to=2025-12-31", "from", "YYYY-MM-DD"),
-        ("?from=2025-01-01&to=2025-02-30", "to", "YYYY-MM-DD"),
-        ("?from=1800-01-01&to=2025-02-01", "from", "between 1990 and 2100"),
+        (
+            "?from=2025-12-31&to=2025-01-01",
+            "to",
+            "The end of the period (2025-01-01) comes before its start.",
+        ),
+        ("?from=31/12/2025&to=2025-12-31", "from", "“31/12/2025” is not a date: write it as YYYY-MM-DD."),
+        ("?from=2025-01-01&to=2025-02-30", "to", "“2025-02-30” is not a date: write it as YYYY-MM-DD."),
+        ("?from=1800-01-01&to=2025-02-01", "from", "“1800-01-01” is not a date between 1990 and 2100."),
     ],
 )
 def test_a_period_that_cannot_be_read_is_refused_beside_its_field(client, query, field, message):
@@ -478,10 +482,19 @@ def test_a_period_that_cannot_be_read_is_refused_beside_its_field(client, query,
         assert message in refused.text
 
 
-def test_a_refused_period_is_named_in_french(client):
-    page = client.get("/reports/period?from=2025-12-31&to=2025-01-01&lang=fr")
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("fr", "La fin de la période (2025-01-01) précède son début."),
+        ("ru", "Окончание периода (2025-01-01) предшествует его началу."),
+    ],
+)
+def test_a_refused_period_is_named_in_the_pages_language(client, lang, message):
+    page = client.get(f"/reports/period?from=2025-12-31&to=2025-01-01&lang={lang}")
     assert page.status_code == 422
-    assert "Le début de la période ne peut pas être postérieur à sa fin." in page.text
+    error = re.search(r'<p class="field-error" id="f-to-error">(.*?)</p>', page.text)
+    assert error and html.unescape(error.group(1)) == message
+    assert 'id="f-from-error"' not in page.text
 
 
 def test_without_a_period_the_report_covers_last_year_to_today(client):
@@ -594,6 +607,6 @@ def test_the_command_line_writes_the_pdf_and_each_table_as_csv(
         assert donors[1:] == csv_rows(client, "by-donor")[1:]
         refused = CliRunner().invoke(cli, ["report", "period", "--from", "2025-12-31", "--to", "2025-01-01"])
         assert refused.exit_code == 2
-        assert "must not be after its end" in refused.output
+        assert "--to: The end of the period (2025-01-01) comes before its start." in refused.output
     finally:
         get_settings.cache_clear()

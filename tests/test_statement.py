@@ -266,6 +266,7 @@ def test_the_default_period_runs_from_1_january_of_last_year_to_today(client, fu
         ({"from": "2025-13-01"}, "from", "“2025-13-01” is not a date: write it as YYYY-MM-DD."),
         ({"to": "tomorrow"}, "to", "“tomorrow” is not a date: write it as YYYY-MM-DD."),
         ({"from": "2025-06-01", "to": "2025-01-01"}, "to", "The end of the period (2025-01-01) comes before"),
+        ({"from": "1800-01-01"}, "from", "“1800-01-01” is not a date between 1990 and 2100."),
     ],
 )
 def test_a_bad_date_is_named_beside_its_field(client, funded, params, field, message):

@@ -404,29 +404,18 @@ def _outcome_note(check: FollowUpCheck, outcome: str, note: str) -> str:
     return f"{head}. {note}"[:4000] if note else head
 
 
-def update_follow_up(
+def _follow_up_problems(
     session: Session,
-    actor: Actor,
-    check_id: int,
-    data: FollowUpUpdate,
-    precondition: Precondition = ANY,
-    follow_up_months: Sequence[int] | None = None,
-) -> tuple[FollowUpCheck, Changes]:
-    """Record a check's outcome (once: a done check is a 409), move a check still due, name its owner,
-    change its note or evidence. An outcome changes the process's stage, dated by the check. The evidence
-    document is the caller's to check (:mod:`portfolio.flows.follow_ups`)."""
-    check = lock_follow_up(session, check_id, precondition)
-    values = data.changes()
-    outcome = values.pop("outcome", None)
-    checked_on = values.pop("checked_on", None)
-    done = check.status == FollowUpStatus.done
-    if outcome is not None and done:
-        raise FollowUpDone(
-            f"Follow-up check {check_id} was recorded as {check.outcome} on {check.checked_on}; "
-            "an outcome is recorded once."
-        )
-    if "due_on" in values and done:
-        raise FollowUpDone(f"Follow-up check {check_id} is done: its due date is history.")
+    check: FollowUpCheck,
+    values: dict[str, Any],
+    outcome: str | None,
+    checked_on: date | None,
+    on: date,
+    today: date,
+) -> list[FieldError]:
+    """What is wrong with a check's change, field by field: a day without an outcome, an owner who is not
+    active staff, an outcome dated in the future, before the process became operational or before its last
+    stage change."""
     errors: list[FieldError] = []
     if checked_on is not None and outcome is None:
         errors.append(FieldError(("body", "checked_on"), Said("give the outcome with the day of the check")))
@@ -440,11 +429,8 @@ def update_follow_up(
                 ),
             )
         )
-    process = get_process(session, check.process_id, for_update=True)
-    today = date.today()
-    on = checked_on or today
     if outcome is not None:
-        history = repository.stage_history(session, process.id or 0)
+        history = repository.stage_history(session, check.process_id)
         if on > today:
             errors.append(FieldError(("body", "checked_on"), Said("%(day)s is in the future", day=on)))
         elif on < check.operational_on:
@@ -469,6 +455,36 @@ def update_follow_up(
                     ),
                 )
             )
+    return errors
+
+
+def update_follow_up(
+    session: Session,
+    actor: Actor,
+    check_id: int,
+    data: FollowUpUpdate,
+    precondition: Precondition = ANY,
+    follow_up_months: Sequence[int] | None = None,
+) -> tuple[FollowUpCheck, Changes]:
+    """Record a check's outcome (once: a done check is a 409), move a check still due, name its owner,
+    change its note or evidence. An outcome changes the process's stage, dated by the check. The evidence
+    document is the caller's to check (:mod:`portfolio.flows.follow_ups`)."""
+    check = lock_follow_up(session, check_id, precondition)
+    values = data.changes()
+    outcome = values.pop("outcome", None)
+    checked_on = values.pop("checked_on", None)
+    done = check.status == FollowUpStatus.done
+    if outcome is not None and done:
+        raise FollowUpDone(
+            f"Follow-up check {check_id} was recorded as {check.outcome} on {check.checked_on}; "
+            "an outcome is recorded once."
+        )
+    if "due_on" in values and done:
+        raise FollowUpDone(f"Follow-up check {check_id} is done: its due date is history.")
+    process = get_process(session, check.process_id, for_update=True)
+    today = date.today()
+    on = checked_on or today
+    errors = _follow_up_problems(session, check, values, outcome, checked_on, on, today)
     if errors:
         raise ValidationFailed("; ".join(e.msg for e in errors), errors=errors)
     if outcome is not None and process.stage not in LIVE_STAGES:

@@ -13,7 +13,7 @@ portfolio), the last time the indicator changed."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -26,7 +26,7 @@ from dashboards.filters import Filters
 from dashboards.queries import selected_projects
 from portfolio.audit.models import AuditEntry
 from portfolio.funding import repository as funding_repository
-from portfolio.norms.models import Norm
+from portfolio.norms import repository as norms_repository
 from portfolio.norms.titles import title_in
 from portfolio.projects.measures import BY_CODE, MEASURES
 from portfolio.projects.models import Indicator, Project, ProjectArea, ProjectBeneficiary, ProjectNorm
@@ -245,7 +245,8 @@ def cost_spread(costs: list[UnitCost]) -> list[CostSpread]:
 class NormLine:
     code: str
     title: str
-    title_fr: str
+    titles: Mapping[str, str]  # the recorded titles in other languages, by language code
+    builtin: bool
     kind: str
     projects: int
     budget_eur: Decimal
@@ -288,13 +289,15 @@ def by_norm(session: Session, filters: Filters) -> list[NormLine]:
     made: dict[str, dict[str, Decimal]] = {}
     for code, measure, actual in outputs:
         made.setdefault(code, {})[measure] = _dec(actual)
-    kinds = {"document": 0, "guide": 1}
-    norms = session.execute(
-        sa_select(col(Norm.code), col(Norm.title), col(Norm.title_fr), col(Norm.kind), col(Norm.adopted))
-    ).all()
     return [
-        NormLine(code, title, title_fr, kind, *by_code.get(code, (0, ZERO, ZERO)), made.get(code, {}))
-        for code, title, title_fr, kind, _ in sorted(
-            norms, key=lambda n: (kinds.get(n[3], 2), n[4] or 0, n[0])
+        NormLine(
+            norm.code,
+            norm.title,
+            norm.titles,
+            norm.builtin,
+            norm.kind,
+            *by_code.get(norm.code, (0, ZERO, ZERO)),
+            made.get(norm.code, {}),
         )
+        for norm in norms_repository.list_norms(session)
     ]

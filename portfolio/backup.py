@@ -30,8 +30,10 @@ from portfolio.schemas import CONTROL_CHARACTERS
 FORMAT = "osce-salw-portfolio-backup"
 VERSION = 1
 REFERENCE_TABLES = {"state"}
-# Seeded by the migrations but extendable by admins: backed up whole, and replaced whole by a restore.
+# Seeded by the migrations but extendable by admins: backed up whole, and replaced whole by a restore,
+# with its titles in other languages (a table whose rows name a norm).
 SHIPPED_CATALOGUE = "norm"
+CATALOGUE_TITLES = "norm_title"
 
 
 def _tables() -> list[Table]:
@@ -189,12 +191,17 @@ class NotEmpty(Conflict):
 
 
 def is_empty(session: Session) -> bool:
-    """No record of anyone's: the norms catalogue as shipped (seeded by the migrations) does not count."""
+    """No record of anyone's: the norms catalogue as shipped (seeded by the migrations) and the titles of
+    its shipped norms do not count."""
     connection = session.connection()
+    catalogue = metadata.tables[SHIPPED_CATALOGUE]
     for table in _tables():
         query = select(func.count()).select_from(table)
         if table.name == SHIPPED_CATALOGUE:
             query = query.where(table.c.builtin.is_(False))
+        elif table.name == CATALOGUE_TITLES:
+            added = select(catalogue.c.code).where(catalogue.c.builtin.is_(False))
+            query = query.where(table.c.norm_code.in_(added))
         if connection.execute(query).scalar_one():
             return False
     return True
@@ -246,7 +253,9 @@ def restore(session: Session, document: dict[str, Any], *, replace: bool = False
             )
         for table in reversed(_tables()):
             connection.execute(table.delete())
-    connection.execute(metadata.tables[SHIPPED_CATALOGUE].delete())  # the backup's catalogue replaces it
+    # the backup's catalogue, titles and all, replaces it
+    connection.execute(metadata.tables[CATALOGUE_TITLES].delete())
+    connection.execute(metadata.tables[SHIPPED_CATALOGUE].delete())
     counts: dict[str, int] = {}
     for table in _tables():
         rows = [{k: _from_json(table, k, v) for k, v in row.items()} for row in tables.get(table.name, [])]

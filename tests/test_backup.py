@@ -59,6 +59,7 @@ def responses(app) -> dict[str, object]:
             "/api/v1/users?limit=500",
             "/api/v1/audit?limit=500",
             "/api/v1/documents?limit=500",
+            "/api/v1/norms",
             "/dashboards/funding",
             "/dashboards/progress",
             "/dashboards/donors/DEU",
@@ -133,6 +134,30 @@ def test_restore_refuses_a_database_that_holds_records_unless_told_to_replace(sa
         restore(session, document, replace=True)
     with sample.state.db.session() as session:
         assert dump(session)["tables"] == document["tables"]
+
+
+def test_the_norms_titles_in_every_language_survive_a_round_trip(app, client, accounts, empty_database_url):
+    with TestClient(app, headers=accounts["admin"].headers) as admin:
+        retitled = admin.patch("/api/v1/norms/doc-sca", json={"titles": {"ru": "Документ о боеприпасах"}})
+        assert retitled.status_code == 200, retitled.text
+        added = admin.post(
+            "/api/v1/norms",
+            json={"code": "bpg-new", "title": "A guide", "kind": "guide", "titles": {"fr": "Un guide"}},
+        )
+        assert added.status_code == 201, added.text
+        before = admin.get("/api/v1/norms").json()
+    with app.state.db.session() as session:
+        document = dump(session)
+    assert {"norm_code": "doc-sca", "lang": "ru", "title": "Документ о боеприпасах"} in document["tables"][
+        "norm_title"
+    ]
+    # a new database holds the shipped norms' titles: no one's record, replaced by the backup's
+    target = restored_app(empty_database_url, document)
+    try:
+        with TestClient(target, headers=accounts["admin"].headers) as restored:
+            assert restored.get("/api/v1/norms").json() == before
+    finally:
+        target.state.db.dispose()
 
 
 @pytest.mark.parametrize(

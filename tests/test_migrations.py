@@ -132,3 +132,63 @@ def test_0004_lets_gender_markers_be_unscreened_and_keeps_every_project_and_what
     finally:
         engine.dispose()
     migrate.upgrade(url)
+
+
+INSERT_NORM = text(
+    "INSERT INTO norm (code, title, title_fr, kind, adopted, builtin, created_at) VALUES "
+    "(:code, :title, :title_fr, 'guide', 2025, :builtin, '2025-01-15 10:00:00+00')"
+)
+
+
+def test_0014_moves_the_french_titles_into_norm_title_and_back(empty_database_url):
+    url = empty_database_url
+    migrate.upgrade(url, "0013")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                INSERT_NORM, {"code": "bpg-new", "title": "A guide", "title_fr": "Un guide", "builtin": False}
+            )
+            conn.execute(INSERT_NORM, {"code": "bpg-bare", "title": "Bare", "title_fr": "", "builtin": False})
+            conn.execute(
+                text("UPDATE norm SET title_fr = 'Document sur les munitions' WHERE code = 'doc-sca'")
+            )
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(url, "0014")
+    command.check(migrate.alembic_config(url))
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            titles: dict[str, str] = dict(
+                conn.execute(text("SELECT norm_code, title FROM norm_title WHERE lang = 'fr'")).all()
+            )
+            # an empty French title was no title; a shipped norm's, as the OSCE published it, is shipped still
+            assert titles == {"bpg-new": "Un guide", "doc-sca": "Document sur les munitions"}
+            assert conn.execute(text("SELECT count(*) FROM norm_title WHERE lang <> 'fr'")).scalar_one() == 0
+            assert "title_fr" not in {c["name"] for c in inspect(conn).get_columns("norm")}
+            assert "name_fr" not in {c["name"] for c in inspect(conn).get_columns("state")}
+            assert conn.execute(text("SELECT count(*) FROM state")).scalar_one() == 68
+            conn.execute(
+                text("INSERT INTO norm_title (norm_code, lang, title) VALUES ('bpg-bare', 'ru', 'Голый')")
+            )
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(url, "0013")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            french = dict(conn.execute(text("SELECT code, title_fr FROM norm")).all())
+            assert french["bpg-new"] == "Un guide"
+            assert french["doc-sca"] == "Document sur les munitions"
+            assert french["bpg-bare"] == ""
+            assert french["doc-salw"] == "Document de l'OSCE sur les armes légères et de petit calibre"
+            assert "norm_title" not in inspect(conn).get_table_names()
+            names = dict(conn.execute(text("SELECT code, name_fr FROM state")).all())
+            assert len(names) == 68 and names["BIH"] == "Bosnie-Herzégovine"
+    finally:
+        engine.dispose()
+    migrate.upgrade(url)
+    command.check(migrate.alembic_config(url))

@@ -19,7 +19,7 @@ def norm_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "code": "bpg-salw-collection",
         "title": "Best Practice Guide on Weapons Collection Programmes",
-        "title_fr": "Guide des meilleures pratiques sur les programmes de collecte d'armes",
+        "titles": {"fr": "Guide des meilleures pratiques sur les programmes de collecte d'armes"},
         "kind": "guide",
         "adopted": 2024,
     }
@@ -58,6 +58,9 @@ def test_titles_come_in_the_language_asked_for(client):
     by_header = ok(client.get(URL, headers={"Accept-Language": "fr-CH, en;q=0.5"}))
     assert {n["code"]: n["label"] for n in by_header} == {c: n["label"] for c, n in french.items()}
     assert french["doc-sca"]["title"] == english["doc-sca"]["title"]  # both titles are always there
+    russian = {n["code"]: n["label"] for n in ok(client.get(URL, params={"lang": "ru"}))}
+    assert russian["doc-sca"] == "Документ ОБСЕ о запасах обычных боеприпасов"  # shipped with the product
+    assert english["doc-sca"]["titles"] == {}  # nobody recorded one: the OSCE's are shipped
 
 
 def test_an_admin_adds_a_norm_and_it_is_listed_and_audited(admin):
@@ -89,6 +92,7 @@ def test_only_admins_write_the_catalogue(app, accounts, role):
         ("code", "x" * 41),
         ("title", ""),
         ("kind", "treaty"),
+        ("titles", {"de": "Leitfaden"}),
         ("adopted", 1800),
         ("adopted", "soon"),
     ],

@@ -164,7 +164,8 @@ def test_an_amount_with_too_many_decimals_is_refused_in_the_pages_language(
     [
         (
             "fr",
-            "seuls les comptes donateurs s’expriment au nom d’un État, pas les comptes « personnel d’appui au FCS »",
+            "seuls les comptes donateurs s’expriment au nom d’un État, pas les comptes "
+            "« personnel d’appui au FCS »",
         ),
         (
             "ru",

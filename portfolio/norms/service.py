@@ -48,16 +48,23 @@ def create_norm(session: Session, actor: Actor, data: NormCreate) -> Norm:
         raise DuplicateNorm(
             Said("The catalogue already has a norm with the code '%(code)s'.", code=data.code)
         )
-    norm = Norm(**data.model_dump(), builtin=False)
+    norm = Norm(**data.columns(), builtin=False)
     session.add(norm)
+    repository.set_titles(norm, data.given_titles())
     session.flush()
-    audit.created(session, actor, "norm", norm)
+    audit.created(session, actor, "norm", norm, None, **title_fields(norm.titles))
     return norm
+
+
+def title_fields(titles: dict[str, str]) -> dict[str, str]:
+    """A norm's titles in other languages as the audit trail keeps them: one field per language,
+    ``title_<code>`` (``title_fr``, ``title_ru``), as the French one was kept when it was a column."""
+    return {f"title_{lang}": title for lang, title in titles.items()}
 
 
 def update_norm(session: Session, actor: Actor, code: str, data: NormUpdate) -> tuple[Norm, Changes]:
     norm = get_norm(session, code, for_update=True)
-    values = data.changes()
+    values = data.columns()
     if norm.builtin and "kind" in values and values["kind"] != norm.kind:
         raise BuiltinNorm(f"'{norm.code}' is shipped with the product: it may be retitled, not re-classed.")
     changes: Changes = {}
@@ -67,6 +74,12 @@ def update_norm(session: Session, actor: Actor, code: str, data: NormUpdate) -> 
         if old != new:
             setattr(norm, name, new)
             changes[name] = [old, new]
+    recorded = norm.titles
+    titles = {lang: title for lang, title in data.given_titles().items() if recorded.get(lang, "") != title}
+    if titles:
+        repository.set_titles(norm, titles)
+        for lang, title in titles.items():
+            changes[f"title_{lang}"] = [recorded.get(lang), title or None]
     if changes:
         audit.record(session, actor, "update", "norm", None, {"code": [norm.code, norm.code], **changes})
         session.flush()
@@ -78,7 +91,7 @@ def delete_norm(session: Session, actor: Actor, code: str) -> Norm:
     norm = get_norm(session, code, for_update=True)
     if norm.builtin:
         raise BuiltinNorm(f"'{norm.code}' is shipped with the product and cannot be deleted.")
-    audit.deleted(session, actor, "norm", norm)
+    audit.deleted(session, actor, "norm", norm, None, **title_fields(norm.titles))
     session.delete(norm)
     session.flush()
     return norm

@@ -1,9 +1,11 @@
 """A State's name in a language, written once for every page, file and report.
 
-The OSCE's reference list gives each State its name in English and in French (``state.name``,
-``state.name_fr``): those are the names the Organization uses, and they win in those languages. In any
-other language the name is CLDR's, through Babel (``Locale("ru").territories["MD"]`` is "Молдова"),
-else the English one. Adding a language adds nothing here."""
+The OSCE's reference list (``osce_states.csv``, :mod:`portfolio.states.reference`) gives each State its
+name in the languages the Organization publishes names in — English and French — read into one catalogue
+(:func:`osce_names`: (code, language) → name): those names win in their languages. In any other language
+the name is CLDR's, through Babel (``Locale("ru").territories["MD"]`` is "Молдова"), else the English one
+(``state.name``). Adding a language adds nothing here; adding the OSCE's names in a language is a column of
+the reference file."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ from typing import Protocol
 
 from babel import Locale, UnknownLocaleError
 
-# The languages the reference list names the States in, and where each name is kept.
-OSCE_NAMES = {"en": "name", "fr": "name_fr"}
+from portfolio.languages import DEFAULT, LOCALES
+from portfolio.states.reference import load_reference_states
 
 
 class Named(Protocol):
@@ -24,8 +26,14 @@ class Named(Protocol):
     def iso2(self) -> str: ...
     @property
     def name(self) -> str: ...
-    @property
-    def name_fr(self) -> str: ...
+
+
+@cache
+def osce_names() -> dict[tuple[str, str], str]:
+    """The OSCE's own name of each State in each language of its reference list, by (code, language)."""
+    return {
+        (row.code, lang): name for row in load_reference_states() for lang, name in row.names.items() if name
+    }
 
 
 @cache
@@ -37,11 +45,14 @@ def _cldr(iso2: str, lang: str) -> str | None:
 
 
 def name_in(state: Named, lang: str) -> str:
-    """The State's name in ``lang``: the OSCE's own in English and French, CLDR's in any other language."""
-    column = OSCE_NAMES.get(lang)
-    if column is not None:
-        return str(getattr(state, column) or state.name)
-    return _cldr(state.iso2, lang) or state.name
+    """The State's name in ``lang``: the OSCE's own where its list has one, CLDR's in any other language,
+    else the English one."""
+    return osce_names().get((state.code, lang)) or _cldr(state.iso2, lang) or state.name
+
+
+def names_by_language(state: Named) -> dict[str, str]:
+    """The State's name in every language of the tracker other than English (``state.name``), by code."""
+    return {lang: name_in(state, lang) for lang in LOCALES if lang != DEFAULT}
 
 
 def sort_key(name: str) -> str:

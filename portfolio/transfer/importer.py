@@ -57,6 +57,7 @@ from portfolio.funding.schemas import (
     PledgeUpdate,
     ReceiptCreate,
 )
+from portfolio.languages import LOCALES
 from portfolio.processes import repository as processes_repository
 from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import NationalProcessCreate, NationalProcessUpdate
@@ -79,7 +80,7 @@ from portfolio.projects.schemas import (
 )
 from portfolio.security import Actor
 from portfolio.states import repository as states_repository
-from portfolio.states.names import OSCE_NAMES, name_in
+from portfolio.states.names import name_in
 from portfolio.transfer import repository as transfer_repository
 from portfolio.transfer.bulk import BulkWriter
 from portfolio.transfer.copy import collector_paused
@@ -541,7 +542,7 @@ class _Importer:
         if self._state_names is None:
             self._state_names = {}
             for state in states_repository.list_states(self.session):
-                for lang in OSCE_NAMES:  # a State named as the OSCE names it, in English or French
+                for lang in LOCALES:  # a State named as the tracker names it, in any of its languages
                     self._state_names[name_in(state, lang).casefold()] = state.code
         code = self._state_names.get(text.strip().casefold())
         example = f"e.g. {code}" if code else "e.g. SRB for Serbia, DEU for Germany"

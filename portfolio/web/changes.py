@@ -40,6 +40,7 @@ from portfolio.interests.schemas import InterestStatus
 from portfolio.languages import language_names
 from portfolio.marking import mark as _
 from portfolio.norms.schemas import NormKind
+from portfolio.norms.titles import language_name, translated_languages
 from portfolio.processes import service as processes_service
 from portfolio.processes.schemas import FollowUpOutcome, FollowUpState, ProcessKind, Stage
 from portfolio.projects import service as projects_service
@@ -102,6 +103,7 @@ class Spec:
     kind: str = TEXT
     labels: Labels | None = None
     edits_only: bool = False  # what the record's name says already: shown when it changes, not on creation
+    language: str | None = None  # the code of the language a label names ("Title in %(language)s")
 
 
 HIDE = None
@@ -270,7 +272,11 @@ FIELDS: dict[str, dict[str, Spec | None]] = {
     "norm": {
         "code": Spec(_("Code")),
         "title": Spec(_("Title in English")),
-        "title_fr": Spec(_("Title in French")),
+        # its title in each other language, as the norm form labels it: "Title in French", "Title in Russian"
+        **{
+            f"title_{code}": Spec(_("Title in %(language)s"), language=code)
+            for code in translated_languages()
+        },
         "kind": Spec(_("Kind"), ENUM, _marked(NormKind)),
         "adopted": Spec(_("Year adopted"), YEAR),
         "builtin": HIDE,
@@ -679,6 +685,8 @@ class _Teller:
                 continue
             old, new = _pair(pair)
             label = self.gettext(spec.label)
+            if spec.language is not None:
+                label %= {"language": language_name(spec.language, self.lang)}
             if e.action == "delete" or (e.action != "update" and new is None):
                 if _empty(old) or old is False:
                     continue

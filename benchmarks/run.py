@@ -97,7 +97,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated cases to run, of: {', '.join(CASES)}")
     parser.add_argument("--json", type=Path, help="write every result to this JSON file")
     parser.add_argument(
-        "--fuzz-examples", type=int, help="also run tests/test_fuzz.py with PORTFOLIO_FUZZ_EXAMPLES=N"
+        "--fuzz-examples",
+        type=int,
+        help="also run tests/platform/test_fuzz.py with PORTFOLIO_FUZZ_EXAMPLES=N",
     )
     return parser.parse_args(argv)
 
@@ -209,10 +211,12 @@ def run_backend(
 
 
 def fuzz(examples: int, pg_url: str | None) -> Result:
-    case = f"tests/test_fuzz.py, PORTFOLIO_FUZZ_EXAMPLES={examples}"
-    target = ROOT / "tests" / "test_fuzz.py"
+    case = f"tests/platform/test_fuzz.py, PORTFOLIO_FUZZ_EXAMPLES={examples}"
+    target = ROOT / "tests" / "platform" / "test_fuzz.py"
     if not target.exists():
-        return Result(case, "-", "s", None, None, None, None, note="tests/test_fuzz.py not found: skipped")
+        return Result(
+            case, "-", "s", None, None, None, None, note="tests/platform/test_fuzz.py not found: skipped"
+        )
     env = {**os.environ, "PORTFOLIO_FUZZ_EXAMPLES": str(examples)}
     if pg_url is not None:
         # The suite's PostgreSQL half makes (and drops) its own database in that server.
@@ -325,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 backend.close()
         if cfg.fuzz_examples is not None:
-            console.print(f"[bold]fuzz[/bold]: tests/test_fuzz.py with {cfg.fuzz_examples} examples …")
+            console.print(
+                f"[bold]fuzz[/bold]: tests/platform/test_fuzz.py with {cfg.fuzz_examples} examples …"
+            )
             results.append(fuzz(cfg.fuzz_examples, cfg.pg_url))
     except KeyboardInterrupt:
         interrupted = True

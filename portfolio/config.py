@@ -322,7 +322,7 @@ def _anchor(title: str) -> str:
 def settings_markdown(settings: type[Settings] = Settings) -> str:
     """``docs/configuration.md``: every setting of ``settings`` — its environment variable, type and bounds,
     default and description, as the class declares them — so that the reference cannot drift from the code.
-    ``tests/test_docs.py`` fails while the file differs; regenerate it with :data:`REGENERATE`."""
+    ``tests/platform/test_docs.py`` fails while the file differs; regenerate it with :data:`REGENERATE`."""
     prefix = str(settings.model_config.get("env_prefix", ""))
     fields = settings.model_fields
     sections: list[tuple[str, Sequence[str]]] = [

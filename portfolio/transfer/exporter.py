@@ -212,7 +212,7 @@ def _rates(session: Session, filters: ExportFilters) -> Rows:
     ]
 
 
-# Each kind's rows, by kind: every kind has one (tests/test_transfer.py exports each).
+# Each kind's rows, by kind: every kind has one (tests/transfer/test_transfer.py exports each).
 ROWS: dict[Kind, Callable[[Session, ExportFilters], Rows]] = {
     Kind.projects: _projects,
     Kind.milestones: _milestones,

@@ -143,7 +143,7 @@ class Formats:
 
     Money and percentages fill a page's tables, and Babel applies its pattern in about 100 µs a cell: they
     are written with the prefix, suffix and symbols Babel gives for the locale, digits grouped by Python
-    (``tests/test_web_foundation.py`` checks the result equals Babel's)."""
+    (``tests/web/test_web_foundation.py`` checks the result equals Babel's)."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang

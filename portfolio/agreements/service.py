@@ -109,11 +109,6 @@ def state_of(obligation: Obligation, today: date | None = None) -> ObligationSta
     return ObligationState(obligation.status)
 
 
-def _visible_to(viewer: Actor, donor: str) -> bool:
-    """A donor State's account sees its own State's agreements and obligations only."""
-    return not viewer.is_donor or viewer.state == donor
-
-
 def _check_dates(signed_on: date | None, valid_until: date | None, pledged_on: date | None) -> None:
     errors = []
     if signed_on is not None and signed_on > date.today():
@@ -149,7 +144,7 @@ def _check_dates(signed_on: date | None, valid_until: date | None, pledged_on: d
 def get_agreement(session: Session, viewer: Actor, pledge_id: int) -> AgreementRow:
     """A pledge's agreement (a donor: of its own State's pledges only; any other is a 404)."""
     row = repository.agreement_of_pledge(session, pledge_id)
-    if row is None or not _visible_to(viewer, row.donor):
+    if row is None or not viewer.sees_donor(row.donor):
         raise AgreementNotFound(f"Pledge {pledge_id} has no agreement.")
     return row
 
@@ -269,7 +264,7 @@ def list_obligations(
 
 def get_obligation(session: Session, viewer: Actor, obligation_id: int) -> ObligationRow:
     row = repository.obligation_row(session, obligation_id)
-    if row is None or not _visible_to(viewer, row.donor):
+    if row is None or not viewer.sees_donor(row.donor):
         raise ObligationNotFound(f"Obligation {obligation_id} does not exist.")
     return row
 

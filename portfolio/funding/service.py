@@ -123,11 +123,6 @@ def fx_difference(row: PledgeRow) -> Decimal:
     return rate_effect(row.received, row.received_eur, row.pledge.eur_per_unit)
 
 
-def _visible_to(viewer: Actor, donor: str) -> bool:
-    """A donor State's account sees its own State's pledges only; every other role sees them all."""
-    return not viewer.is_donor or viewer.state == donor
-
-
 def list_pledges(
     session: Session, viewer: Actor, filters: PledgeFilters, limit: int, offset: int
 ) -> tuple[list[PledgeRow], int]:
@@ -137,7 +132,7 @@ def list_pledges(
 
 def get_pledge_row(session: Session, viewer: Actor, pledge_id: int) -> PledgeRow:
     row = repository.get_pledge_row(session, pledge_id)
-    if row is None or not _visible_to(viewer, row.pledge.donor):
+    if row is None or not viewer.sees_donor(row.pledge.donor):
         raise PledgeNotFound(f"Pledge {pledge_id} does not exist.")
     return row
 

@@ -79,11 +79,6 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _visible_to(viewer: Actor, donor: str) -> bool:
-    """A donor State's account sees its own State's interests only; every other role sees them all."""
-    return not viewer.is_donor or viewer.state == donor
-
-
 def donor_of(actor: Actor, named: str | None) -> str:
     """The State an interest is for: a donor account's own; staff must name one."""
     if actor.is_donor:
@@ -148,7 +143,7 @@ def list_interests(
 
 def get_interest(session: Session, viewer: Actor, interest_id: int) -> Interest:
     interest = repository.get_interest(session, interest_id)
-    if interest is None or not _visible_to(viewer, interest.donor):
+    if interest is None or not viewer.sees_donor(interest.donor):
         raise InterestNotFound(f"Interest {interest_id} does not exist.")
     return interest
 
@@ -160,7 +155,7 @@ def project_interests(session: Session, viewer: Actor, project_id: int) -> list[
 
 def _open_interest(session: Session, actor: Actor, interest_id: int, precondition: Precondition) -> Interest:
     interest = repository.get_interest(session, interest_id, for_update=True)
-    if interest is None or not _visible_to(actor, interest.donor):
+    if interest is None or not actor.sees_donor(interest.donor):
         raise InterestNotFound(f"Interest {interest_id} does not exist.")
     precondition.check(interest.version, f"Interest {interest_id}")
     if interest.status != InterestStatus.open:

@@ -18,7 +18,7 @@ from portfolio.db import SessionDep
 from portfolio.norms import service as norms_service
 from portfolio.norms.models import Norm
 from portfolio.norms.schemas import NormCreate, NormKind, NormUpdate
-from portfolio.norms.titles import language_name, title_in, translated_languages
+from portfolio.norms.titles import language_name, shipped, title_in, translated_languages
 from portfolio.users.models import User
 from portfolio.web.forms import Form, build, typed
 from portfolio.web.i18n import options, request_lang, translations
@@ -105,6 +105,7 @@ async def add_norm(request: Request, session: SessionDep, admin: Admin) -> Respo
 
 def _edit_page(request: Request, norm: Norm, form: Form, status_code: int = 200) -> Response:
     lang = request_lang(request)
+    published = shipped()
     return templates.render(
         request,
         "norms/norm_form.html",
@@ -113,6 +114,10 @@ def _edit_page(request: Request, norm: Norm, form: Form, status_code: int = 200)
         form=form,
         kinds=options(NormKind, lang),
         title_languages=title_languages(lang),
+        # what each language shows while its field is empty: the OSCE's published title, else the English
+        shown_when_empty={
+            code: published.get((norm.code, code), norm.title) for code in translated_languages()
+        },
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from lxml import html as lxml_html
 
 from portfolio.languages import DEFAULT, LOCALES
 from portfolio.norms.titles import language_name, shipped, title_in
@@ -44,6 +45,11 @@ def test_the_norm_form_has_a_title_field_per_language_labelled_in_the_pages_lang
     assert value_of(english, "title_fr") == "" and value_of(english, "title_ru") == ""
     assert "the title the OSCE published is shown" in english
     assert 'lang="ru"' in english
+    # …and show that title, greyed, in each empty field
+    fields = lxml_html.fromstring(english)
+    for code in ("fr", "ru"):
+        (field,) = fields.xpath(f'//input[@name="title_{code}"]')
+        assert field.get("placeholder") == shipped()[("doc-sca", code)]
     french = text_of(admin.get("/norms/doc-sca/edit?lang=fr"))
     assert "Titre en français" in french and "Titre en russe" in french
     russian = text_of(admin.get("/norms/doc-sca/edit?lang=ru"))

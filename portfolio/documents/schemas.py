@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 from portfolio.documents.content import without_invisible
+from portfolio.errors import Said
 from portfolio.pagination import Page
 from portfolio.reference import codelist
 from portfolio.schemas import Output, Patch, control_character_problem, example
@@ -30,7 +31,9 @@ def document_categories() -> dict[str, str]:
 def _category(value: str) -> str:
     code = value.strip().upper()
     if code not in document_categories():
-        raise ValueError(f"'{value}' is not an IATI DocumentCategory code (e.g. A02, A07, B01)")
+        raise ValueError(
+            Said("'%(value)s' is not an IATI DocumentCategory code (e.g. A02, A07, B01)", value=value)
+        )
     return code
 
 

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
-from portfolio.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from portfolio.errors import Conflict, Forbidden, NotFound, Said, ValidationFailed
 from portfolio.interests import repository
 from portfolio.interests.models import Interest
 from portfolio.interests.repository import InterestFilters
@@ -90,7 +90,9 @@ def donor_of(actor: Actor, named: str | None) -> str:
             )
         return actor.state
     if named is None:
-        raise ValidationFailed.field(("body", "donor"), "name the State on whose behalf the interest is made")
+        raise ValidationFailed.field(
+            ("body", "donor"), Said("name the State on whose behalf the interest is made")
+        )
     return named
 
 

@@ -113,7 +113,15 @@ def unknown_codes(
     if not unknown:
         return []
     names = ", ".join(repr(c) for c in unknown)
-    return [FieldError(loc, f"no norm has the code {names}; the catalogue holds: {', '.join(sorted(known))}")]
+    catalogue = ", ".join(sorted(known))
+    return [
+        FieldError(
+            loc,
+            Said(
+                "no norm has the code %(codes)s; the catalogue holds: %(known)s", codes=names, known=catalogue
+            ),
+        )
+    ]
 
 
 def titles(session: Session, codes: list[str]) -> dict[str, Norm]:

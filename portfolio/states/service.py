@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session
 
-from portfolio.errors import FieldError, Loc, NotFound, ValidationFailed
+from portfolio.errors import FieldError, Loc, NotFound, Said, ValidationFailed
 from portfolio.states import repository
 from portfolio.states.models import State
 from portfolio.states.names import names_in
@@ -50,7 +50,11 @@ def state_problems(
         where: Loc = (*loc, i) if indexed else loc
         state = found.get(code)
         if state is None:
-            errors.append(FieldError(where, f"'{code}' is not an OSCE participating State or Partner code"))
+            errors.append(
+                FieldError(
+                    where, Said("'%(code)s' is not an OSCE participating State or Partner code", code=code)
+                )
+            )
         elif participating_only and state.kind != "participating":
             errors.append(
                 FieldError(where, f"{state.name} is a Partner for Co-operation, not a participating State")

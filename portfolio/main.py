@@ -9,7 +9,7 @@ from fastapi_offline import FastAPIOffline
 
 from dashboards import pages as dashboards
 from dashboards import period as period_report
-from portfolio import __version__, migrate
+from portfolio import __version__, health, migrate
 from portfolio.agreements.router import agreements_router
 from portfolio.agreements.router import router as obligations_router
 from portfolio.audit.router import router as audit_router
@@ -19,7 +19,6 @@ from portfolio.documents.router import router as documents_router
 from portfolio.documents.service import too_large
 from portfolio.errors import document_problems, install_handlers, problem
 from portfolio.funding.router import pledges_router, rates_router
-from portfolio.health import router as health_router
 from portfolio.idempotency.middleware import IdempotencyKeys
 from portfolio.idempotency.middleware import document as document_idempotency
 from portfolio.interests.router import flows_router as interest_flows_router
@@ -114,7 +113,6 @@ ROUTERS = (
     obligations_router,
     calendar_feed_me_router,
     calendar_feed_router,
-    health_router,
 )
 
 
@@ -160,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hasher = password_hasher(settings)
     install_handlers(app)
     _limit_requests(app)
+    health.install(app)
     for router in ROUTERS:
         app.include_router(router)
     dashboards.install(app)

@@ -84,6 +84,12 @@ def _legacy_title(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _with_legacy(titles: dict[str, str] | None, title_fr: str | None) -> dict[str, str]:
+    """The titles sent, with the deprecated ``title_fr`` as the French one when it was sent, checked."""
+    legacy = {} if title_fr is None else {LEGACY_LANGUAGE: title_fr}
+    return check_titles({**(titles or {}), **legacy})
+
+
 class NormCreate(Input):
     model_config = example(
         code="bpg-salw-collection",
@@ -114,8 +120,7 @@ class NormCreate(Input):
 
     def given_titles(self) -> dict[str, str]:
         """The titles in other languages, ``title_fr`` among them."""
-        legacy = {} if self.title_fr is None else {LEGACY_LANGUAGE: self.title_fr}
-        return check_titles({**self.titles, **legacy})
+        return _with_legacy(self.titles, self.title_fr)
 
     def columns(self) -> dict[str, Any]:
         """The values of the ``norm`` row."""
@@ -143,8 +148,7 @@ class NormUpdate(Patch):
 
     def given_titles(self) -> dict[str, str]:
         """The titles in other languages the client sent, ``title_fr`` among them ("" removes one)."""
-        legacy = {} if self.title_fr is None else {LEGACY_LANGUAGE: self.title_fr}
-        return check_titles({**(self.titles or {}), **legacy})
+        return _with_legacy(self.titles, self.title_fr)
 
     def columns(self) -> dict[str, Any]:
         """The columns of the ``norm`` row the client sent, with their new values."""

@@ -14,10 +14,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from portfolio.agreements.models import Obligation
+from tests.days import resolved, today, tomorrow
 from tests.factories import assert_problem, make_pledge, make_project, ok
-
-TODAY = date.today()
-TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 
 
 def agreement_body(**overrides: Any) -> dict[str, Any]:
@@ -212,7 +210,7 @@ def test_edits_carry_if_match(client):
     ("body", "loc"),
     [
         ({"signed_on": "2024-05-01", "valid_until": "2024-04-30"}, ["body", "valid_until"]),
-        ({"signed_on": TOMORROW}, ["body", "signed_on"]),
+        ({"signed_on": tomorrow}, ["body", "signed_on"]),
         ({"earmarking": "somewhere"}, ["body", "earmarking"]),
         ({"reference": ""}, ["body", "reference"]),
         ({"schedule": {"interim_every_months": 0}}, ["body", "schedule", "interim_every_months"]),
@@ -221,7 +219,7 @@ def test_edits_carry_if_match(client):
 )
 def test_a_bad_agreement_is_refused_naming_the_field(client, body, loc):
     pledge = pledge_with_project(client)
-    assert_problem(record(client, pledge["id"], **body), 422, loc)
+    assert_problem(record(client, pledge["id"], **resolved(body)), 422, loc)
     assert_problem(client.get(f"/api/v1/pledges/{pledge['id']}/agreement"), 404)
     assert ok(client.get(f"/api/v1/pledges/{pledge['id']}"))["status"] == "pledged"
 
@@ -229,7 +227,7 @@ def test_a_bad_agreement_is_refused_naming_the_field(client, body, loc):
 @pytest.mark.parametrize(
     ("body", "loc"),
     [
-        ({"status": "submitted", "submitted_on": TOMORROW}, ["body", "submitted_on"]),
+        ({"status": "submitted", "submitted_on": tomorrow}, ["body", "submitted_on"]),
         ({"status": "overdue"}, ["body", "status"]),
         ({"kind": "poem"}, ["body", "kind"]),
         ({"status": "accepted"}, ["body", "submitted_on"]),
@@ -246,7 +244,7 @@ def test_a_bad_obligation_change_is_refused_naming_the_field(client, body, loc):
     pledge = pledge_with_project(client)
     ok(record(client, pledge["id"]), 201)
     obligation = obligations(client, project=pledge["project_id"])[0]
-    assert_problem(client.patch(f"/api/v1/obligations/{obligation['id']}", json=body), 422, loc)
+    assert_problem(client.patch(f"/api/v1/obligations/{obligation['id']}", json=resolved(body)), 422, loc)
     assert ok(client.get(f"/api/v1/obligations/{obligation['id']}"))["version"] == obligation["version"]
 
 
@@ -286,7 +284,7 @@ def test_submission_then_acceptance(client):
     assert (accepted["status"], accepted["submitted_on"], accepted["accepted_on"]) == (
         "accepted",
         "2026-03-20",
-        TODAY.isoformat(),
+        today().isoformat(),
     )
 
 
@@ -340,7 +338,7 @@ def test_overdue_is_read_from_the_date_never_stored(client, db):
         assert stored.status == "due"
     moved = ok(
         client.patch(
-            f"/api/v1/obligations/{final['id']}", json={"due_on": (TODAY + timedelta(days=30)).isoformat()}
+            f"/api/v1/obligations/{final['id']}", json={"due_on": (today() + timedelta(days=30)).isoformat()}
         )
     )
     assert (moved["status"], moved["overdue"]) == ("due", False)
@@ -348,7 +346,7 @@ def test_overdue_is_read_from_the_date_never_stored(client, db):
     assert (submitted["status"], submitted["overdue"], submitted["submitted_on"]) == (
         "submitted",
         False,
-        TODAY.isoformat(),
+        today().isoformat(),
     )
 
 
@@ -408,7 +406,7 @@ def test_the_donors_statement_lists_its_overdue_reports_only(client, accounts):
     response = client.get(url, params={"table": "obligations", "from": "2024-01-01"}, headers=donor)
     assert response.status_code == 200, response.text
     rows = list(csv.reader(io.StringIO(response.text)))[1:]
-    late = str((TODAY - date(2026, 3, 31)).days)
+    late = str((today() - date(2026, 3, 31)).days)
     assert [row[1:] for row in rows] == [
         ["SAMPLE-CA-DEU-7", "final_narrative", "2026-03-31", late],
         ["SAMPLE-CA-DEU-7", "financial_statement", "2026-03-31", late],

@@ -26,10 +26,9 @@ from portfolio.audit.models import AuditEntry
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectCreate
 from portfolio.security import SYSTEM
+from tests.days import today
 from tests.factories import make_pledge, make_project, make_rate, move, ok
 
-TODAY = date.today()
-THIS_YEAR = str(TODAY.year)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
@@ -139,7 +138,7 @@ def test_outputs_by_year_fall_in_the_year_the_actual_was_recorded_not_the_projec
         r["Year"]: r["Weapons destroyed (weapons)"]
         for r in csv_rows(client, "/dashboards/results.csv", "results-by-year")
     }
-    assert years == {THIS_YEAR: "40", "2025": "7"}, years  # never 2031, the projects' end year
+    assert years == {str(today().year): "40", "2025": "7"}, years  # never 2031, the projects' end year
     assert recorded["actual"]
     page = client.get("/dashboards/results").text
     note = plain(section(page, "results-by-year"))
@@ -218,8 +217,8 @@ def test_the_timeline_marks_today_names_projects_and_flags_late_starts(client):
         code="TL-LATE",
         title=long_title,
         request_date="2022-01-10",
-        start_date=(TODAY - timedelta(days=800)).isoformat(),
-        end_date=(TODAY + timedelta(days=300)).isoformat(),
+        start_date=(today() - timedelta(days=800)).isoformat(),
+        end_date=(today() + timedelta(days=300)).isoformat(),
     )
     move(client, late["id"], "assessment", "planning", "seeking_funding", on="2022-06-01")
     running = make_project(
@@ -227,8 +226,8 @@ def test_the_timeline_marks_today_names_projects_and_flags_late_starts(client):
         code="TL-RUNNING",
         title="Depot security",
         request_date="2022-01-10",
-        start_date=(TODAY - timedelta(days=900)).isoformat(),
-        end_date=(TODAY + timedelta(days=300)).isoformat(),
+        start_date=(today() - timedelta(days=900)).isoformat(),
+        end_date=(today() + timedelta(days=300)).isoformat(),
     )
     move(
         client, running["id"], "assessment", "planning", "seeking_funding", "implementation", on="2022-06-01"
@@ -238,8 +237,8 @@ def test_the_timeline_marks_today_names_projects_and_flags_late_starts(client):
         code="TL-RECENT",
         title="Marking",
         request_date="2022-01-10",
-        start_date=(TODAY - timedelta(days=100)).isoformat(),
-        end_date=(TODAY + timedelta(days=300)).isoformat(),
+        start_date=(today() - timedelta(days=100)).isoformat(),
+        end_date=(today() + timedelta(days=300)).isoformat(),
     )
     move(client, recent["id"], "assessment", "planning", "seeking_funding", on="2022-06-01")
     page = client.get("/dashboards/progress").text
@@ -254,8 +253,8 @@ def test_the_timeline_marks_today_names_projects_and_flags_late_starts(client):
     assert bars["customdata"][1][0] == f"TL-LATE — {long_title}"  # the hover has it whole
     # a dotted line at today, named
     (line,) = [s for s in drawn["layout"]["shapes"] if s["type"] == "line"]
-    assert line["x0"] == line["x1"] == TODAY.isoformat() and line["yref"] == "paper"
-    assert any(a["text"] == "Today" and a["x"] == TODAY.isoformat() for a in drawn["layout"]["annotations"])
+    assert line["x0"] == line["x1"] == today().isoformat() and line["yref"] == "paper"
+    assert any(a["text"] == "Today" and a["x"] == today().isoformat() for a in drawn["layout"]["annotations"])
     # the late start alone is flagged: hatched, outlined, ⚑, and said in the hover, the table and the note
     assert bars["marker"]["pattern"]["shape"] == ["", "/", ""]
     assert [t.startswith("⚑") for t in bars["text"]] == [False, True, False]
@@ -310,11 +309,11 @@ def system_project(db, code: str, requested: date) -> int:
 
 
 def test_stale_projects_are_those_whose_last_real_change_is_over_90_days_old(client, db):
-    long_ago = TODAY - timedelta(days=400)
+    long_ago = today() - timedelta(days=400)
     quiet = system_project(db, "SAMPLE-QUIET", long_ago)  # loaded today, nothing since its request
     edited = system_project(db, "SAMPLE-EDITED", long_ago)
     ok(client.patch(f"/api/v1/projects/{edited}", json={"title": "Edited by a person"}))  # a real change
-    fresh = system_project(db, "SAMPLE-FRESH", TODAY - timedelta(days=30))  # requested a month ago
+    fresh = system_project(db, "SAMPLE-FRESH", today() - timedelta(days=30))  # requested a month ago
     made = make_project(client, code="REAL-NEW", request_date=long_ago.isoformat())  # a person wrote it today
     rows = {r["Record"]: r for r in csv_rows(client, "/dashboards/data-quality.csv", "stale_projects")}
     assert set(rows) == {"SAMPLE-QUIET"}, rows

@@ -3,7 +3,7 @@ refused and where, who sees which, withdrawing one, and turning one into a pledg
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +19,9 @@ from portfolio.interests.models import Interest
 from portfolio.security import create_token
 from portfolio.users.models import User
 from tests.conftest import Account
+from tests.days import this_month, today
 from tests.factories import PASSWORD, assert_problem, make_pledge, make_project, make_rate, move, ok
 
-TODAY = date.today()
-THIS_MONTH = f"{TODAY.year:04d}-{TODAY.month:02d}"
 SEEKING = ("assessment", "planning", "seeking_funding")
 
 
@@ -72,7 +71,7 @@ def test_a_donor_expresses_its_own_states_interest_audited(client, accounts):
     )
     assert (created["estimate_eur"], created["rate_month"], created["pledge_id"]) == (
         "250000.00",
-        THIS_MONTH,
+        this_month(),
         None,
     )
     again = ok(client.get(f"/api/v1/interests/{created['id']}", headers=donor))
@@ -125,11 +124,11 @@ def test_only_projects_seeking_funding_or_in_implementation_take_interest(client
 
 def test_a_fully_pledged_project_takes_no_interest_one_in_implementation_with_a_gap_does(client, accounts):
     full = seeking(client, budget_eur="100000.00")
-    make_pledge(client, full["id"], amount="100000.00", pledged_on=TODAY.isoformat())
+    make_pledge(client, full["id"], amount="100000.00", pledged_on=today().isoformat())
     body = assert_problem(express(client, full["id"], accounts["donor"].headers), 409)
     assert "fully pledged" in body["detail"]
     under_way = seeking(client, budget_eur="500000.00")
-    make_pledge(client, under_way["id"], amount="100000.00", pledged_on=TODAY.isoformat())
+    make_pledge(client, under_way["id"], amount="100000.00", pledged_on=today().isoformat())
     move(client, under_way["id"], "implementation")
     assert ok(express(client, under_way["id"], accounts["donor"].headers), 201)["status"] == "open"
     assert_problem(express(client, 999999, accounts["donor"].headers), 404)
@@ -160,14 +159,14 @@ def test_bad_input_is_refused_naming_the_field(client, accounts, field, value):
 
 def test_a_currency_with_this_months_rate_is_taken_and_estimated(client, accounts):
     project = seeking(client)
-    make_rate(client, "NOK", THIS_MONTH, "0.08620000")
+    make_rate(client, "NOK", this_month(), "0.08620000")
     created = ok(
         express(client, project["id"], accounts["donor"].headers, amount="1000000.00", currency="nok"), 201
     )
     assert (created["currency"], created["estimate_eur"], created["rate_month"]) == (
         "NOK",
         "86200.00",
-        THIS_MONTH,
+        this_month(),
     )
 
 
@@ -226,7 +225,7 @@ def test_withdrawing_by_its_donor_or_staff_once(client, accounts, norway):
 
 def test_staff_turn_an_interest_into_a_pledge_in_one_step(client, accounts):
     project = seeking(client)
-    make_rate(client, "NOK", THIS_MONTH, "0.08620000")
+    make_rate(client, "NOK", this_month(), "0.08620000")
     interest = ok(
         express(
             client,
@@ -250,7 +249,7 @@ def test_staff_turn_an_interest_into_a_pledge_in_one_step(client, accounts):
         "Letter",
     )
     assert (pledge["pledged_on"], pledge["amount_eur"], pledge["project_id"]) == (
-        TODAY.isoformat(),
+        today().isoformat(),
         "43100.00",
         project["id"],
     )
@@ -277,11 +276,11 @@ def test_staff_turn_an_interest_into_a_pledge_in_one_step(client, accounts):
 def test_conversion_on_a_given_date_with_another_note(client, accounts):
     project = seeking(client)
     interest = ok(express(client, project["id"], accounts["donor"].headers, note="Letter"), 201)
-    day = (TODAY - timedelta(days=3)).isoformat()
+    day = (today() - timedelta(days=3)).isoformat()
     body = {"pledged_on": day, "note": "Announced at the plenary"}
     pledge = ok(client.post(f"/api/v1/interests/{interest['id']}/pledge", params=body), 201)
     assert (pledge["pledged_on"], pledge["note"]) == (day, "Announced at the plenary")
-    future = (TODAY + timedelta(days=40)).isoformat()
+    future = (today() + timedelta(days=40)).isoformat()
     other = ok(express(client, project["id"], accounts["donor"].headers), 201)
     response = client.post(f"/api/v1/interests/{other['id']}/pledge", params={"pledged_on": future})
     assert_problem(response, 422, ["query", "pledged_on"])
@@ -300,10 +299,10 @@ def count_pledges(db: Any) -> int:
 
 def test_a_refused_pledge_leaves_the_interest_open_and_no_pledge(client, accounts, db):
     project = seeking(client)
-    make_rate(client, "NOK", THIS_MONTH, "0.08620000")
+    make_rate(client, "NOK", this_month(), "0.08620000")
     interest = ok(express(client, project["id"], accounts["donor"].headers, currency="NOK"), 201)
     # a month with no NOK rate: the funding rules refuse the pledge, on its currency
-    earlier = (TODAY.replace(day=1) - timedelta(days=40)).isoformat()
+    earlier = (today().replace(day=1) - timedelta(days=40)).isoformat()
     response = client.post(f"/api/v1/interests/{interest['id']}/pledge", params={"pledged_on": earlier})
     assert_problem(response, 422, ["body", "currency"])
     assert "no exchange rate for NOK" in response.json()["detail"]
@@ -340,7 +339,7 @@ def test_a_failure_after_the_pledge_is_written_rolls_both_back(client, accounts,
 
 def test_interests_are_money_exact_in_euro_estimates(client, accounts):
     project = seeking(client)
-    make_rate(client, "CHF", THIS_MONTH, "1.05123457")
+    make_rate(client, "CHF", this_month(), "1.05123457")
     created = ok(
         express(client, project["id"], accounts["donor"].headers, amount="0.05", currency="CHF"), 201
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +19,10 @@ from portfolio.users.models import User
 from tests.browser import log_in as log_in_by_form
 from tests.browser import shoot
 from tests.conftest import Account
+from tests.days import this_month, today
 from tests.factories import PASSWORD, make_pledge, make_project, make_rate, move, ok
 from tests.pages import log_in, token_of
 
-TODAY = date.today()
-THIS_MONTH = f"{TODAY.year:04d}-{TODAY.month:02d}"
 SEEKING = ("assessment", "planning", "seeking_funding")
 SECRET_NOTE = "Cabinet decision expected in spring"  # noqa: S105 - the other donor's note
 
@@ -103,7 +102,7 @@ def post_form(browser: TestClient, url: str, data: dict[str, Any], form_url: str
 @pytest.fixture
 def needs(client: TestClient, accounts: dict[str, Any]) -> dict[str, Any]:
     """Projects in every situation, Germany's pledge and interest and the United States' on the same one."""
-    make_rate(client, "USD", THIS_MONTH, "0.50000000")
+    make_rate(client, "USD", this_month(), "0.50000000")
     shared = seeking(
         client,
         code="SEEK-1",
@@ -111,23 +110,23 @@ def needs(client: TestClient, accounts: dict[str, Any]) -> dict[str, Any]:
         budget_eur="10000.00",
         description="Rocket fuel oxidiser",
     )
-    make_pledge(client, shared["id"], donor="DEU", amount="300.00", pledged_on=TODAY.isoformat())
+    make_pledge(client, shared["id"], donor="DEU", amount="300.00", pledged_on=today().isoformat())
     make_pledge(
         client,
         shared["id"],
         donor="USA",
         amount="4321.98",
         currency="USD",
-        pledged_on=TODAY.isoformat(),
+        pledged_on=today().isoformat(),
         note=SECRET_NOTE,
     )
     under_way = seeking(client, code="SEEK-2", title="Marking machines", budget_eur="80000.00")
-    make_pledge(client, under_way["id"], donor="USA", amount="8765.43", pledged_on=TODAY.isoformat())
+    make_pledge(client, under_way["id"], donor="USA", amount="8765.43", pledged_on=today().isoformat())
     move(client, under_way["id"], "implementation")
     planning = make_project(client, code="SEEK-3", title="Not yet planned")
     move(client, planning["id"], "assessment", "planning")
     full = seeking(client, code="SEEK-4", title="Fully pledged", budget_eur="500.00")
-    make_pledge(client, full["id"], donor="FRA", amount="500.00", pledged_on=TODAY.isoformat())
+    make_pledge(client, full["id"], donor="FRA", amount="500.00", pledged_on=today().isoformat())
     own = express(client, shared["id"], accounts["donor"].headers, amount="1234.56", note="Our own note")
     express(client, shared["id"], donor="USA", amount="7654.32", currency="USD", note=SECRET_NOTE)
     return {"shared": shared, "under_way": under_way, "planning": planning, "full": full, "own": own}
@@ -179,7 +178,7 @@ def test_express_interest_refused_beside_the_amount_then_recorded(client, donor,
     assert "Your expression of interest was not recorded." in refused.text
     no_rate = post_form(donor, url, {"amount": "1000.00", "currency": "NOK", "page": "1"})
     assert no_rate.status_code == 422
-    assert f"no exchange rate for NOK in {THIS_MONTH}" in error_of(no_rate, pid, "currency")
+    assert f"no exchange rate for NOK in {this_month()}" in error_of(no_rate, pid, "currency")
     forged = post_form(donor, url, {"amount": "1000.00", "currency": "EUR", "donor": "USA", "page": "1"})
     assert forged.status_code == 303  # a donor's interest is its own State's, whatever was sent
     done = post_form(donor, url, {"amount": "50000.00", "currency": "USD", "note": "Tentative", "page": "1"})
@@ -260,7 +259,7 @@ def test_staff_turn_an_interest_into_a_pledge_from_the_project_page(client, anon
 
 def test_a_refused_conversion_says_why_and_writes_nothing(client, staff, needs):
     pid = needs["shared"]["id"]
-    move(client, pid, "implementation", "cancelled", on=TODAY.isoformat())
+    move(client, pid, "implementation", "cancelled", on=today().isoformat())
     page = staff.get(f"/projects/{pid}")
     response = staff.post(
         f"/interests/{needs['own']['id']}/pledge",
@@ -286,7 +285,7 @@ def kpi(page: str, key: str) -> Decimal:
 
 
 def test_the_funding_page_counts_open_interests_apart_at_todays_rate(client, staff, norway, needs):
-    make_rate(client, "NOK", THIS_MONTH, "0.08620000")
+    make_rate(client, "NOK", this_month(), "0.08620000")
     salw = seeking(client, areas=["SALW"], budget_eur="900000.00")
     express(client, salw["id"], norway.headers, amount="333333.33", currency="NOK")
     express(client, salw["id"], norway.headers, amount="333333.33", currency="NOK")

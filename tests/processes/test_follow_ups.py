@@ -2,16 +2,16 @@
 +12 and +24 months, or the months configured), recording an outcome that moves the stage both ways through
 the stage history and the audit trail, refusals by name, and who may read and write them."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from portfolio.processes.service import add_months
+from tests.days import resolved, today, tomorrow
 from tests.factories import assert_problem, make_settings, ok
 
 PROCESSES = "/api/v1/national-processes"
 URL = "/api/v1/follow-ups"
-TODAY = date.today()
 
 
 def make_process(client, **overrides):
@@ -126,7 +126,7 @@ def test_going_back_drops_open_checks_and_keeps_done_ones(client):
     )
     assert [(c["due_on"], c["status"]) for c in checks(client, process["id"])] == [
         ("2025-03-31", "done"),
-        ("2026-06-01", "overdue" if date(2026, 6, 1) < TODAY else "due"),
+        ("2026-06-01", "overdue" if date(2026, 6, 1) < today() else "due"),
         ("2027-06-01", "due"),
     ]
 
@@ -183,7 +183,7 @@ def test_regressed_moves_the_process_back_one_stage_each_time(client):
     ]
 
     # operational → established: the other open check is dropped
-    ok(record(client, fresh[0]["id"], outcome="regressed", checked_on=TODAY.isoformat()))
+    ok(record(client, fresh[0]["id"], outcome="regressed", checked_on=today().isoformat()))
     assert ok(client.get(f"{PROCESSES}/{process['id']}"))["stage"] == "established"
     assert [c["outcome"] for c in checks(client, process["id"])] == ["sustained", "regressed", "regressed"]
 
@@ -213,13 +213,10 @@ def test_a_stale_etag_changes_nothing(client):
     assert ok(client.get(f"{PROCESSES}/{process['id']}"))["stage"] == "operational"
 
 
-TOMORROW = (TODAY + timedelta(days=1)).isoformat()
-
-
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"outcome": "sustained", "checked_on": TOMORROW}, "checked_on"),
+        ({"outcome": "sustained", "checked_on": tomorrow}, "checked_on"),
         ({"outcome": "sustained", "checked_on": "2024-03-30"}, "checked_on"),  # before operational
         ({"checked_on": "2025-04-02"}, "checked_on"),  # a date without an outcome
         ({"outcome": "maybe"}, "outcome"),
@@ -237,7 +234,7 @@ TOMORROW = (TODAY + timedelta(days=1)).isoformat()
 def test_bad_input_is_a_422_naming_the_field_and_changes_nothing(client, body, field):
     process = operational(client)
     first = checks(client, process["id"])[0]
-    assert_problem(record(client, first["id"], **body), 422, ["body", field])
+    assert_problem(record(client, first["id"], **resolved(body)), 422, ["body", field])
     after = ok(client.get(f"{URL}/{first['id']}"))
     assert after["status"] == "overdue" and after["version"] == first["version"]
     assert ok(client.get(f"{PROCESSES}/{process['id']}"))["stage"] == "operational"
@@ -297,7 +294,7 @@ def test_moving_a_due_check_and_naming_its_owner(client, accounts):
 
 def test_the_list_filters_and_pages(client):
     old = operational(client, on="2024-03-31")
-    recent = operational(client, on=TODAY.isoformat(), name="Registry", state="BIH")
+    recent = operational(client, on=today().isoformat(), name="Registry", state="BIH")
     first_old = checks(client, old["id"])[0]
     ok(record(client, first_old["id"], outcome="sustained", checked_on="2025-04-02"))
 
@@ -311,7 +308,7 @@ def test_the_list_filters_and_pages(client):
     assert len(ids(state="BIH")) == 2 and len(ids(state="bih")) == 2
     assert ids(process=recent["id"]) == [c["id"] for c in checks(client, recent["id"])]
     assert ids(due_before="2025-03-31") == []
-    assert ids(due_after=add_months(TODAY, 12).isoformat()) == [checks(client, recent["id"])[1]["id"]]
+    assert ids(due_after=add_months(today(), 12).isoformat()) == [checks(client, recent["id"])[1]["id"]]
     page = ok(client.get(URL, params={"limit": 1, "offset": 1}))
     assert page["total"] == 4 and [c["id"] for c in page["items"]] == all_ids[1:2]
     assert_problem(client.get(URL, params={"status": "late"}), 422, ["query", "status"])
@@ -334,7 +331,7 @@ def test_managers_and_donors_read_and_only_staff_and_admins_write(app, client, a
     with TestClient(app) as anonymous:
         assert anonymous.get(URL).status_code == 401
     with TestClient(app, headers=accounts["admin"].headers) as admin:
-        assert ok(record(admin, first["id"], outcome="sustained"))["checked_on"] == TODAY.isoformat()
+        assert ok(record(admin, first["id"], outcome="sustained"))["checked_on"] == today().isoformat()
 
 
 def test_deleting_a_process_deletes_its_checks(client):

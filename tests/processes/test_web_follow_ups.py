@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.days import resolved, tomorrow
 from tests.factories import ok
 from tests.funding.test_web_funding import ARTIFACTS, browse_as
 from tests.pages import error_of, hidden, log_in, token_of
@@ -85,11 +86,7 @@ def test_moving_a_process_to_operational_on_its_form_gives_it_its_checks(client,
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        (
-            {"outcome": "sustained", "checked_on": (date.today() + timedelta(days=1)).isoformat()},
-            "checked_on",
-            "Give the day of the check",
-        ),
+        ({"outcome": "sustained", "checked_on": tomorrow}, "checked_on", "Give the day of the check"),
         ({"outcome": "sustained", "checked_on": "2024-01-01"}, "checked_on", "Give the day of the check"),
         ({"outcome": "sustained", "checked_on": "31/12/2024"}, "checked_on", "Give the day of the check"),
         ({}, "outcome", "Choose the outcome of the check."),
@@ -98,7 +95,7 @@ def test_moving_a_process_to_operational_on_its_form_gives_it_its_checks(client,
 )
 def test_a_refusal_is_beside_its_field_and_nothing_is_written(client, staff, fields, field, message):
     process = operational(client)
-    fields = dict(fields)  # the parameters are shared by both databases
+    fields = resolved(fields)  # a copy: the parameters are shared by both databases
     response = record(staff, process["id"], note=fields.pop("note", "Kept"), **fields)
     assert response.status_code == 422
     assert message in error_of(response, field)

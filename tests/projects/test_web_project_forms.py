@@ -4,7 +4,7 @@ API shows it (the project page itself belongs to the register's side of the page
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,10 @@ from sqlalchemy import event
 from tests.browser import log_in as log_in_by_form
 from tests.browser import shoot
 from tests.conftest import Account
+from tests.days import today
 from tests.pages import csrf_of, log_in
 
 HIDDEN = re.compile(r'<input type="hidden" name="(version|loaded_at)" value="([^"]*)"')
-TODAY = date.today()
 
 
 def form_of(page: Any) -> dict[str, str]:
@@ -311,7 +311,7 @@ def test_milestones_are_added_marked_done_edited_and_deleted(staff: TestClient, 
     done = staff.post(f"{base}/{milestone['id']}/done", data=form_of(page), follow_redirects=False)
     assert created_id(done, "milestone-done") == project["id"]
     (milestone,) = client.get(f"/api/v1/projects/{project['id']}/milestones").json()
-    assert milestone["done_on"] == TODAY.isoformat()
+    assert milestone["done_on"] == today().isoformat()
     # the page loaded before the milestone was marked done is stale now
     stale = staff.post(edit, data={**form_of(page), "title": "Fence", "weight": "2"}, follow_redirects=False)
     assert stale.status_code == 412 and "done_on" in stale.text and 'value="Fence"' in stale.text
@@ -323,7 +323,7 @@ def test_milestones_are_added_marked_done_edited_and_deleted(staff: TestClient, 
         "2.5",
         None,
     )
-    future = (TODAY + timedelta(days=3)).isoformat()
+    future = (today() + timedelta(days=3)).isoformat()
     answer = submit(staff, edit, {"title": "Fence", "weight": "1", "done_on": future})
     assert answer.status_code == 422 and 'id="f-done_on-error"' in answer.text
     page = staff.get(edit)
@@ -524,7 +524,7 @@ def test_a_project_is_created_with_the_keyboard_alone(browser: Any, server: str)
     assert page.get_by_label("Destruction of surplus ammunition").is_checked()
     assert page.get_by_label("Gender marker").input_value() == "1"
     assert page.get_by_label("Budget in euros").input_value() == "315000.50"
-    assert page.get_by_label("Request date").input_value() == TODAY.isoformat()
+    assert page.get_by_label("Request date").input_value() == today().isoformat()
     assert staff.close() == []
 
 

@@ -7,7 +7,6 @@ when it needs it, and a parameter that means "tomorrow" is the function ``tomorr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,5 +24,5 @@ def this_month() -> str:
 
 
 def resolved(fields: dict[str, Any]) -> dict[str, Any]:
-    """The fields, with each value that is a day still to compute (a function such as ``tomorrow``) computed."""
-    return {key: value() if isinstance(value, Callable) else value for key, value in fields.items()}  # type: ignore[arg-type]
+    """The fields, each value that is a day still to compute (a function such as ``tomorrow``) computed."""
+    return {key: value() if callable(value) else value for key, value in fields.items()}

@@ -54,6 +54,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "norms": {"read": EVERYONE, "write": frozenset({"admin"})},
     "documents": {"read": EVERYONE, "write": WRITERS},
     "agreements": {"read": EVERYONE, "write": WRITERS},
+    "spending": {"read": EVERYONE, "write": WRITERS},
     "calendar-feed": {"read": EVERYONE, "write": EVERYONE},  # each account's own
 }
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -36,6 +36,7 @@ from portfolio.proxies import TrustedProxies
 from portfolio.reminders.router import feed_router as calendar_feed_router
 from portfolio.reminders.router import me_router as calendar_feed_me_router
 from portfolio.security import password_hasher, resolve_secret_key
+from portfolio.spending.router import budget_router, expenditures_router
 from portfolio.states.router import router as states_router
 from portfolio.transfer.router import UploadLimit, exports_router, imports_router
 from portfolio.users.router import auth_router, me_router, users_router
@@ -113,6 +114,8 @@ ROUTERS = (
     obligations_router,
     calendar_feed_me_router,
     calendar_feed_router,
+    budget_router,
+    expenditures_router,
 )
 
 

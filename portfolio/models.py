@@ -21,6 +21,7 @@ from portfolio.projects.models import (
     ProjectStatusChange,
 )
 from portfolio.reminders.models import CalendarFeed, ReminderSent
+from portfolio.spending.models import BudgetLine, BudgetRevision, Charge, Expenditure
 from portfolio.states.models import State
 from portfolio.users.models import LoginThrottle, SignInFailure, User
 
@@ -29,10 +30,14 @@ metadata = SQLModel.metadata
 __all__ = [
     "Agreement",
     "AuditEntry",
+    "BudgetLine",
+    "BudgetRevision",
     "CalendarFeed",
+    "Charge",
     "Document",
     "DocumentChunk",
     "ExchangeRate",
+    "Expenditure",
     "IdempotencyKey",
     "Indicator",
     "Interest",

@@ -6,6 +6,8 @@ touches money. Conversions round half up to the cent, once, when an amount is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Annotated, overload
@@ -13,7 +15,7 @@ from typing import Annotated, overload
 import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
-from portfolio.errors import Said
+from portfolio.errors import Loc, Said, ValidationFailed
 
 EUR = "EUR"
 # Ceilings well above any real portfolio and well inside the columns (NUMERIC(18,2) for money, (18,8) for
@@ -65,6 +67,35 @@ def _currency(value: str) -> str:
 
 def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def month_of(day: date) -> str:
+    """The calendar month of a day, YYYY-MM: the month whose exchange rate converts an amount dated in it."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+# Euros per unit by (currency, month), as recorded; None where no rate is.
+RateLookup = Callable[[str, str], Decimal | None]
+ONE = Decimal("1.00000000")
+
+
+def rate_of(lookup: RateLookup, currency: str, day: date, loc: Loc) -> Decimal:
+    """Euros per unit of ``currency`` in the month of ``day``: the rate every amount dated that month is
+    converted at (pledges, receipts, expenditures, interests); a 422 on ``loc`` when none is recorded."""
+    if currency == EUR:
+        return ONE
+    eur_per_unit = lookup(currency, month_of(day))
+    if eur_per_unit is None:
+        raise ValidationFailed.field(
+            loc,
+            Said(
+                "no exchange rate for %(currency)s in %(month)s; "
+                "record it with POST /api/v1/exchange-rates first",
+                currency=currency,
+                month=month_of(day),
+            ),
+        )
+    return eur_per_unit
 
 
 def to_eur(amount: Decimal, eur_per_unit: Decimal) -> Decimal:

@@ -31,6 +31,8 @@ class Entity(StrEnum):
     obligation = "obligation"
     calendar_feed = "calendar_feed"
     follow_up_check = "follow_up_check"
+    budget_line = "budget_line"
+    expenditure = "expenditure"
 
 
 def _page(entries: list[AuditEntry], total: int, paging: Paging) -> AuditPage:

@@ -22,6 +22,7 @@ from portfolio.projects import service as projects_service
 from portfolio.projects.models import Project
 from portfolio.projects.schemas import ProjectUpdate
 from portfolio.security import Actor
+from portfolio.spending import service as spending_service
 
 
 class PledgeHasAgreement(Conflict):
@@ -85,8 +86,10 @@ def update_project(
     session: Session, actor: Actor, project_id: int, data: ProjectUpdate, precondition: Precondition = ANY
 ) -> tuple[Project, projects_service.Changes]:
     """The one way a project's details change (API, pages, import): the projects' rules, then the
-    obligations that hang on its end date."""
+    obligations that hang on its end date; a new budget must still hold the project's budget lines."""
     project, changes = projects_service.update_project(session, actor, project_id, data, precondition)
+    if "budget_eur" in changes:
+        spending_service.check_lines_fit(session, project_id, project.budget_eur)
     if "end_date" in changes:
         end_date_moved(session, actor, project)
     return project, changes

@@ -1,5 +1,6 @@
-"""Deleting a project: refused while it has pledges; the national processes it helped build lose the
-link (a change to each, in their audit trail); then the project goes, with everything it holds."""
+"""Deleting a project: refused while it has pledges or expenditures; the national processes it helped
+build lose the link (a change to each, in their audit trail); then the project goes, with everything it
+holds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
 from portfolio.projects.models import Project
 from portfolio.security import Actor
+from portfolio.spending import service as spending_service
 
 
 def delete_project(
@@ -21,6 +23,11 @@ def delete_project(
     if pledges:
         raise projects_service.ProjectHasPledges(
             f"Project {project.code} has {pledges} pledge(s) and cannot be deleted; cancel it instead."
+        )
+    spent = spending_service.count_expenditures(session, project_id)
+    if spent:
+        raise projects_service.ProjectHasPledges(
+            f"Project {project.code} has {spent} expenditure(s) and cannot be deleted; cancel it instead."
         )
     processes_service.unlink_project(session, actor, project_id)
     return projects_service.delete_project(session, actor, project_id)

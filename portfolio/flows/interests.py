@@ -18,6 +18,7 @@ from portfolio.funding.schemas import PledgeCreate, PledgeStatus
 from portfolio.interests import service as interests_service
 from portfolio.interests.models import Interest
 from portfolio.interests.schemas import InterestConvert, InterestCreate
+from portfolio.money import rate_of
 from portfolio.preconditions import ANY, Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.repository import ProjectFilters, ProjectRow
@@ -43,7 +44,7 @@ def express_interest(
     today = date.today()
 
     def rate_now(currency: str) -> Decimal:
-        return funding_service.rate_of(facts.rate, currency, today, ("body", "currency"))
+        return rate_of(facts.rate, currency, today, ("body", "currency"))
 
     return interests_service.create_interest(session, actor, standing_of(row), data, rate_now)
 

@@ -7,7 +7,6 @@ corrections never rewrite history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -18,7 +17,7 @@ from sqlmodel import Session
 
 from portfolio.audit import service as audit
 from portfolio.db import utcnow
-from portfolio.errors import Amount, Conflict, FieldError, Loc, NotFound, Said, ValidationFailed
+from portfolio.errors import Amount, Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.facts import Facts, ProjectFact
 from portfolio.funding import repository
 from portfolio.funding.models import ExchangeRate, Pledge, Receipt
@@ -30,7 +29,7 @@ from portfolio.funding.schemas import (
     PledgeUpdate,
     ReceiptCreate,
 )
-from portfolio.money import EUR, rate_effect, to_eur
+from portfolio.money import EUR, RateLookup, rate_effect, rate_of, to_eur
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor
 from portfolio.states import service as states_service
@@ -38,7 +37,6 @@ from portfolio.states.models import State
 from portfolio.writer import SessionWriter, Writer
 
 Changes = dict[str, list[Any]]
-ONE = Decimal("1.00000000")
 
 
 class PledgeNotFound(NotFound):
@@ -76,35 +74,10 @@ class DuplicateRate(Conflict):
     title = "Exchange rate already recorded"
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-RateLookup = Callable[[str, str], Decimal | None]
-
-
 def recorded_rate(session: Session) -> RateLookup:
     """The exchange rates as recorded now: euros per unit by (currency, month)."""
 
     return partial(repository.rate_value, session)
-
-
-def rate_of(lookup: RateLookup, currency: str, day: date, loc: Loc) -> Decimal:
-    """Euros per unit of ``currency`` in the month of ``day``; a 422 on ``loc`` when none is recorded."""
-    if currency == EUR:
-        return ONE
-    eur_per_unit = lookup(currency, month_of(day))
-    if eur_per_unit is None:
-        raise ValidationFailed.field(
-            loc,
-            Said(
-                "no exchange rate for %(currency)s in %(month)s; "
-                "record it with POST /api/v1/exchange-rates first",
-                currency=currency,
-                month=month_of(day),
-            ),
-        )
-    return eur_per_unit
 
 
 # -- pledges ----------------------------------------------------------------------------------

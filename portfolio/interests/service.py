@@ -24,7 +24,7 @@ from portfolio.interests import repository
 from portfolio.interests.models import Interest
 from portfolio.interests.repository import InterestFilters
 from portfolio.interests.schemas import InterestCreate, InterestStatus
-from portfolio.money import to_eur
+from portfolio.money import month_of, to_eur
 from portfolio.pagination import PageParams
 from portfolio.preconditions import ANY, Precondition
 from portfolio.security import Actor
@@ -73,10 +73,6 @@ class Estimate:
     eur: Decimal
     month: str
     eur_per_unit: Decimal
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def donor_of(actor: Actor, named: str | None) -> str:

@@ -25,7 +25,7 @@ from portfolio.funding.schemas import (
     PledgeUpdate,
     ReceiptCreate,
 )
-from portfolio.money import EUR, currency_codes, to_eur
+from portfolio.money import EUR, currency_codes, month_of, rate_of, to_eur
 from portfolio.preconditions import Precondition
 from portfolio.projects import service as projects_service
 from portfolio.projects.schemas import ProjectStatus
@@ -51,10 +51,6 @@ MONTHS_PER_PAGE = 12
 
 def _gettext(request: Request) -> Any:
     return translations(request_lang(request)).gettext
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 # -- pick-lists ---------------------------------------------------------------------------------
@@ -110,7 +106,7 @@ def euro_preview(session: Session, values: dict[str, Any], lang: str) -> dict[st
         return {"missing": _("Enter an amount and the date of the pledge to see its value in euros.")}
     month = month_of(day)
     try:
-        rate = funding_service.rate_of(funding_service.recorded_rate(session), currency, day, ("currency",))
+        rate = rate_of(funding_service.recorded_rate(session), currency, day, ("currency",))
     except ValidationFailed:
         return {"currency": currency, "month": month, "rate": None}
     return {"currency": currency, "month": month, "rate": rate.normalize(), "eur": to_eur(amount, rate)}

@@ -25,6 +25,7 @@ from portfolio.documents.schemas import OwnerType
 from portfolio.funding import service as funding_service
 from portfolio.funding.service import PledgeRow  # type: ignore[attr-defined]  # the service's own type, re-exported
 from portfolio.marking import mark as _
+from portfolio.money import month_of
 from portfolio.pagination import PageParams
 from portfolio.processes import service as processes_service
 from portfolio.projects import service as projects_service
@@ -373,7 +374,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         pledge_writer=may(user, "pledges", "write"),
         donor=user.role == "donor",
         today=today,
-        month_of=funding_service.month_of,
+        month_of=month_of,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
         **interests,  # the Interests section
         norm_titles=norm_titles,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -269,3 +271,100 @@ def project_spending(session: Session, project_id: int, since: date) -> ProjectS
     ).one()
     by_year = {int(y): total or ZERO for y, total in rows}
     return ProjectSpending(sum(by_year.values(), ZERO), charged or ZERO, recent or ZERO, by_year)
+
+
+# -- the IATI file: a fixed number of statements for the whole selection --------------------------
+
+
+def lines_of_projects(session: Session, ids: Select[Any]) -> Sequence[BudgetLine]:
+    """The budget lines of the projects ``ids`` selects."""
+    query = select(BudgetLine).where(col(BudgetLine.project_id).in_(ids))
+    return session.exec(query.order_by(col(BudgetLine.project_id), col(BudgetLine.id))).all()
+
+
+def expenditures_of_projects(session: Session, ids: Select[Any], donor: str | None) -> Sequence[Expenditure]:
+    """The expenditures of the projects ``ids`` selects (of those ``donor`` funds, when given), by day."""
+    query = select(Expenditure).where(col(Expenditure.project_id).in_(ids))
+    if donor is not None:
+        query = query.where(
+            col(Expenditure.project_id).in_(select(Pledge.project_id).where(Pledge.donor == donor))
+        )
+    return session.exec(query.order_by(col(Expenditure.spent_on), col(Expenditure.id))).all()
+
+
+# -- many expenditures at once (an import): a fixed number of statements per 500 records -------------
+
+IN_CHUNK = 500
+
+
+def lock_projects(session: Session, project_ids: list[int]) -> None:
+    """Lock the rows of these projects, in id order (PostgreSQL; SQLite's writers are serialised at
+    BEGIN): the lock :func:`project_money` takes for one expenditure, taken once for many."""
+    ids = sorted(set(project_ids))
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        query = sa_select(col(Project.id)).where(col(Project.id).in_(chunk)).order_by(col(Project.id))
+        session.execute(query.with_for_update()).all()
+
+
+def line_projects(session: Session, line_ids: list[int]) -> dict[int, int]:
+    """line id → its project's id, for those of ``line_ids`` that exist."""
+    ids = sorted(set(line_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        query = select(BudgetLine.id, BudgetLine.project_id).where(
+            col(BudgetLine.id).in_(ids[start : start + IN_CHUNK])
+        )
+        found.update((line_id, project_id) for line_id, project_id in session.exec(query) if line_id)
+    return found
+
+
+def reference_owners(session: Session, references: list[str]) -> dict[str, int]:
+    """reference → the id of the expenditure recorded with it, for those of ``references`` recorded."""
+    wanted = sorted(set(references))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        query = select(Expenditure.reference, Expenditure.id).where(
+            col(Expenditure.reference).in_(wanted[start : start + IN_CHUNK])
+        )
+        found.update((reference, own) for reference, own in session.exec(query) if reference and own)
+    return found
+
+
+def pledge_money_of(session: Session, project_ids: list[int]) -> dict[int, list[PledgeMoney]]:
+    """:func:`pledge_money` of many projects: project id → its pledges' money, in the same order."""
+    ids = sorted(set(project_ids))
+    result: dict[int, list[PledgeMoney]] = defaultdict(list)
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        received = (
+            select(Receipt.pledge_id, func.sum(Receipt.amount_eur).label("received"))
+            .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+            .where(col(Pledge.project_id).in_(chunk))
+            .group_by(col(Receipt.pledge_id))
+            .subquery()
+        )
+        charged = (
+            select(Charge.pledge_id, func.sum(Charge.amount_eur).label("charged"))
+            .join(Pledge, col(Pledge.id) == col(Charge.pledge_id))
+            .where(col(Pledge.project_id).in_(chunk))
+            .group_by(col(Charge.pledge_id))
+            .subquery()
+        )
+        query = (
+            sa_select(
+                col(Pledge.project_id),
+                col(Pledge.id),
+                col(Pledge.donor),
+                received.c.received,
+                charged.c.charged,
+            )
+            .outerjoin(received, received.c.pledge_id == col(Pledge.id))
+            .outerjoin(charged, charged.c.pledge_id == col(Pledge.id))
+            .where(col(Pledge.project_id).in_(chunk))
+            .where((received.c.received.is_not(None)) | (charged.c.charged.is_not(None)))
+            .order_by(col(Pledge.project_id), col(Pledge.pledged_on), col(Pledge.id))
+        )
+        for project_id, pid, donor, got, spent in session.execute(query):
+            result[project_id].append(PledgeMoney(pid, donor, got or ZERO, spent or ZERO))
+    return dict(result)

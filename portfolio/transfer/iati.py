@@ -39,6 +39,9 @@ from portfolio.projects.measures import BY_CODE
 from portfolio.projects.models import Indicator, Project
 from portfolio.projects.repository import AnySelect, ProjectFilters
 from portfolio.security import SYSTEM, Actor
+from portfolio.spending import repository as spending_repository
+from portfolio.spending.models import BudgetLine, Expenditure
+from portfolio.spending.schemas import BudgetCategory
 from portfolio.states import repository as states_repository
 from portfolio.states.models import State
 from portfolio.transfer import repository
@@ -88,8 +91,11 @@ SECTORS = {
 AID_TYPE_OTHER_TECHNICAL_ASSISTANCE = "D02"  # AidType (OECD DAC): the type of an in-kind contribution
 POLICY_VOCABULARY_OECD, POLICY_GENDER_EQUALITY = "1", "1"
 TAG_VOCABULARY_SDG_TARGETS = "3"
-BUDGET_TYPE_ORIGINAL, BUDGET_STATUS_INDICATIVE = "1", "1"
+BUDGET_TYPE_ORIGINAL, BUDGET_TYPE_REVISED, BUDGET_STATUS_INDICATIVE = "1", "2", "1"
 TX_INCOMING_FUNDS, TX_INCOMING_COMMITMENT, TX_INCOMING_PLEDGE = "1", "11", "13"
+# Money spent on goods and services for the activity (TransactionType 4); a reversal is the same type with a
+# negative value, as the Standard allows ("the value of a transaction can be positive or negative").
+TX_EXPENDITURE = "4"
 RESULT_OUTPUT, MEASURE_UNIT = "1", "1"
 # Women and men of a people count, each as a target or actual of its own carrying a ``dimension``
 # (result/indicator/period/target|actual/dimension, 2.03: name and value are free text, "a category used
@@ -221,6 +227,8 @@ class _Portfolio:
     outstanding: set[int] = field(default_factory=set)
     updated: dict[int, datetime] = field(default_factory=dict)
     documents: dict[int, list[Document]] = field(default_factory=lambda: defaultdict(list))
+    lines: dict[int, list[BudgetLine]] = field(default_factory=lambda: defaultdict(list))
+    expenditures: dict[int, list[Expenditure]] = field(default_factory=lambda: defaultdict(list))
 
 
 def _load(session: Session, filters: ProjectFilters, viewer: Actor, *, documents: bool = False) -> _Portfolio:
@@ -249,6 +257,11 @@ def _load(session: Session, filters: ProjectFilters, viewer: Actor, *, documents
     indicators = repository.iati_indicators(session, ids)
     for indicator in indicators:
         portfolio.indicators[indicator.project_id].append(indicator)
+
+    for line in spending_repository.lines_of_projects(session, ids):
+        portfolio.lines[line.project_id].append(line)
+    for expenditure in spending_repository.expenditures_of_projects(session, ids, donor):
+        portfolio.expenditures[expenditure.project_id].append(expenditure)
 
     changes = repository.status_changes_into(session, ids, ["implementation", "completed"])
     for change in changes:
@@ -380,6 +393,9 @@ class _Builder:
         self.budgets(activity, project)
         for transaction in self.transactions(pledges):
             self.transaction(activity, transaction)
+        for expenditure in self.portfolio.expenditures.get(project.id, []):
+            if expenditure.spent_on <= self.today:
+                self.expenditure(activity, expenditure, project)
         for document in self.portfolio.documents.get(project.id, []):
             self.document_link(activity, document)
         for indicator in self.portfolio.indicators.get(project.id, []):
@@ -394,14 +410,51 @@ class _Builder:
         _sub(link, "language", code=document.language)
 
     def budgets(self, activity: etree._Element, project: Project) -> None:
-        """The budget in yearly (or shorter) periods; none without a budget, a start and an end date."""
+        """The budget in yearly (or shorter) periods; none without a budget, a start and an end date.
+
+        When the budget lines hold the whole budget year by year, each year is a period (cut to the
+        project's dates) with its lines' original amounts, and a revised budget beside it where they were
+        revised. Otherwise the budget is spread over periods of a year pro rata to their days."""
         if project.budget_eur is None or project.start_date is None or project.end_date is None:
             return
-        for first, last, amount in budget_periods(project.start_date, project.end_date, project.budget_eur):
-            budget = _sub(activity, "budget", type=BUDGET_TYPE_ORIGINAL, status=BUDGET_STATUS_INDICATIVE)
-            _sub(budget, "period-start", iso_date=first.isoformat())
-            _sub(budget, "period-end", iso_date=last.isoformat())
-            _value(budget, amount, EUR, first)
+        assert project.id is not None
+        for first, last, amount, revised in self.yearly_budgets(project) or [
+            (first, last, amount, amount)
+            for first, last, amount in budget_periods(
+                project.start_date, project.end_date, project.budget_eur
+            )
+        ]:
+            for type_code, value in ((BUDGET_TYPE_ORIGINAL, amount), (BUDGET_TYPE_REVISED, revised)):
+                if type_code == BUDGET_TYPE_REVISED and revised == amount:
+                    continue
+                budget = _sub(activity, "budget", type=type_code, status=BUDGET_STATUS_INDICATIVE)
+                _sub(budget, "period-start", iso_date=first.isoformat())
+                _sub(budget, "period-end", iso_date=last.isoformat())
+                _value(budget, value, EUR, first)
+
+    def yearly_budgets(self, project: Project) -> list[tuple[date, date, Decimal, Decimal]]:
+        """(start, end, original, revised) a year, when the lines hold the whole budget year by year."""
+        assert project.id is not None
+        assert project.start_date is not None
+        assert project.end_date is not None
+        lines = self.portfolio.lines.get(project.id, [])
+        if not lines or any(line.year is None for line in lines):
+            return []
+        if sum((line.amount_eur for line in lines), Decimal("0.00")) != project.budget_eur:
+            return []
+        years: dict[int, tuple[Decimal, Decimal]] = {}
+        for line in lines:
+            assert line.year is not None
+            original, revised = years.get(line.year, (Decimal("0.00"), Decimal("0.00")))
+            years[line.year] = (original + line.original_eur, revised + line.amount_eur)
+        periods = []
+        for year, (original, revised) in sorted(years.items()):
+            first = max(project.start_date, date(year, 1, 1))
+            last = min(project.end_date, date(year, 12, 31))
+            if first > last:  # a year outside the project's dates: the lines cannot be placed
+                return []
+            periods.append((first, last, original, revised))
+        return periods
 
     def participating_orgs(self, activity: etree._Element, project: Project, pledges: list[Pledge]) -> None:
         donors = sorted({p.donor for p in pledges}, key=lambda code: (self.state_name(code), code))
@@ -497,6 +550,22 @@ class _Builder:
         )
         if item.in_kind:
             _sub(transaction, "aid-type", code=AID_TYPE_OTHER_TECHNICAL_ASSISTANCE)
+
+    def expenditure(self, activity: etree._Element, expenditure: Expenditure, project: Project) -> None:
+        """Money spent on the activity's goods and services. Its description is the budget category it was
+        booked on (what the finance system says of a purchase stays inside: supplier names, invoices)."""
+        lines = {line.id: line for line in self.portfolio.lines.get(project.id or 0, [])}
+        line = lines.get(expenditure.line_id)
+        transaction = _sub(activity, "transaction", ref=f"E{expenditure.id}")
+        _sub(transaction, "transaction-type", code=TX_EXPENDITURE)
+        _sub(transaction, "transaction-date", iso_date=expenditure.spent_on.isoformat())
+        _value(transaction, expenditure.amount, expenditure.currency, expenditure.spent_on)
+        kind = BudgetCategory(line.category).label if line is not None else "Unallocated"
+        reversal = " (reversal)" if expenditure.reverses_id is not None else ""
+        _with_narrative(transaction, "description", f"{kind}{reversal}")
+        _with_narrative(
+            transaction, "provider-org", self.org_name, ref=self.org_ref, type=ORG_TYPE_MULTILATERAL
+        )
 
     def result(self, activity: etree._Element, project: Project, indicator: Indicator) -> None:
         planned_start, actual_start = self.starts(project)

@@ -62,6 +62,14 @@ from portfolio.projects.schemas import (
     ProjectUpdate,
 )
 from portfolio.security import SYSTEM
+from portfolio.spending import service as spending_service
+from portfolio.spending.schemas import (
+    BudgetCategory,
+    BudgetLineCreate,
+    BudgetLineRevision,
+    ExpenditureCreate,
+    ReversalCreate,
+)
 from portfolio.states import service as states_service
 from portfolio.users import repository as users_repository
 from portfolio.users import service as users_service
@@ -309,6 +317,8 @@ class Report:
     agreements: int = 0
     obligations: int = 0
     documents: int = 0
+    budget_lines: int = 0
+    expenditures: int = 0
     overdue: int = 0  # reports left unsent (see OVERDUE_REPORTS)
     accounts: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -317,7 +327,8 @@ class Report:
         created = (
             f"{self.projects} projects, {self.pledges} pledges, {self.receipts} receipts, "
             f"{self.rates} exchange rates, {self.processes} national processes, {self.agreements} "
-            f"agreements with {self.obligations} reporting obligations, {self.documents} documents"
+            f"agreements with {self.obligations} reporting obligations, {self.documents} documents, "
+            f"{self.budget_lines} budget lines, {self.expenditures} expenditures"
         )
         text = f"Sample data: created {created}" + (
             f"; {len(self.skipped)} already present" if self.skipped else ""
@@ -462,6 +473,8 @@ def _load_project(session: Session, n: int, report: Report) -> None:
         _load_progress(session, rng, project.id, template, start, end, target)
     if funding_open is not None:
         _load_agreements(session, n, project.id, code, template, end, target, report)
+    if target in (ProjectStatus.implementation, ProjectStatus.completed, ProjectStatus.on_hold):
+        _load_spending(session, n, project.id, state, budget, start, end, report)
 
 
 def _load_pledges(
@@ -597,6 +610,122 @@ def _load_progress(
                 **breakdown,
             ),
         )
+
+
+# -- budget lines and what was spent ----------------------------------------------------------------------
+
+# A project's budget by category: equipment and contracted services year by year, the rest for the whole
+# project; what is left stays unallocated.
+BUDGET_SHARES = {
+    BudgetCategory.equipment: (Decimal("0.45"), True),
+    BudgetCategory.contracted_services: (Decimal("0.20"), True),
+    BudgetCategory.staff: (Decimal("0.12"), False),
+    BudgetCategory.travel: (Decimal("0.05"), False),
+    BudgetCategory.programme_support: (Decimal("0.07"), False),
+}
+PURCHASES = {
+    BudgetCategory.equipment: ["Hydraulic shears", "Cutting torches and gas", "Depot fencing and lighting"],
+    BudgetCategory.contracted_services: [
+        "Destruction contractor",
+        "Site security contract",
+        "Transport of lots",
+    ],
+    BudgetCategory.staff: ["Project officer", "National project assistant"],
+    BudgetCategory.travel: ["Expert mission", "Monitoring visit"],
+    BudgetCategory.programme_support: ["Programme support costs"],
+}
+
+
+def _load_spending(
+    session: Session,
+    n: int,
+    project_id: int,
+    state: str,
+    budget: Decimal,
+    start: date,
+    end: date,
+    report: Report,
+) -> None:
+    """Budget lines (one revised), then month by month what was spent up to the last day of the sample
+    (a completed project most of what it received), shared among its pledges as the rules share it; one
+    project reverses an entry booked in error."""
+    rng = random.Random(SEED * 1000 + n)  # its own generator: the rest of the sample does not shift
+    years = list(range(start.year, end.year + 1))
+    lines = []
+    for category, (share, by_year) in BUDGET_SHARES.items():
+        amount = _round_thousands(budget * share)
+        parts = (
+            [(year, _round_thousands(amount / len(years))) for year in years] if by_year else [(None, amount)]
+        )
+        for year, part in parts:
+            line, _moved = spending_service.add_line(
+                session,
+                SYSTEM,
+                project_id,
+                BudgetLineCreate(
+                    category=category,
+                    year=year,
+                    amount_eur=part,
+                    reason="Approved project budget",
+                    revised_on=start,
+                ),
+            )
+            lines.append(line)
+            report.budget_lines += 1
+    if n % 2 == 0:
+        first = lines[0]
+        spending_service.revise_line(
+            session,
+            SYSTEM,
+            first.id or 0,
+            BudgetLineRevision(
+                amount_eur=first.amount_eur + _round_thousands(first.amount_eur / 10),
+                reason="Prices of destruction equipment rose",
+                revised_on=min(start + timedelta(days=120), LAST_DAY),
+            ),
+        )
+    facts = LiveFacts(session)
+    last = min(end, LAST_DAY)
+    months = _months(start, last)
+    received = spending_service.spending(session, SYSTEM, project_id).received_eur
+    share = Decimal("0.93") if end <= LAST_DAY else Decimal("0.85")
+    monthly = (received * share / max(len(months), 1)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    weights = [float(line.amount_eur) for line in lines]
+    k = 0
+    for month in months:
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            line = rng.choices(lines, weights=weights)[0]
+            day = min(month.replace(day=rng.randint(1, 28)), last)
+            amount = (monthly * Decimal(rng.choice(["0.6", "0.75", "0.9"]))).quantize(Decimal("0.01"))
+            if amount <= 0 or day < start:
+                continue
+            k += 1
+            category = BudgetCategory(line.category)
+            spent = spending_service.record_expenditure(
+                session,
+                SYSTEM,
+                ExpenditureCreate(
+                    project_id=project_id,
+                    line_id=line.id,
+                    spent_on=day,
+                    amount=amount,
+                    currency=EUR,
+                    description=f"{rng.choice(PURCHASES[category])} ({state})",
+                    reference=f"SAMPLE-FIN-{project_id:03d}-{k:03d}",
+                ),
+                facts,
+            )
+            report.expenditures += 1
+            if n == 6 and k == 2:  # booked on the wrong project: reversed a fortnight later
+                spending_service.reverse_expenditure(
+                    session,
+                    SYSTEM,
+                    spent.id or 0,
+                    ReversalCreate(
+                        reason="Booked on the wrong project", reversed_on=min(day + timedelta(days=14), last)
+                    ),
+                )
+                report.expenditures += 1
 
 
 # -- contribution agreements, the reports they ask for, and a few documents -------------------------------

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from portfolio.agreements.models import Agreement, Obligation
 from portfolio.audit.models import AuditEntry
 from portfolio.documents.models import Document, DocumentChunk
-from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.models import ExchangeRate, Instalment, Pledge, Receipt
 from portfolio.idempotency.models import IdempotencyKey
 from portfolio.interests.models import Interest
 from portfolio.norms.models import Norm
@@ -40,6 +40,7 @@ __all__ = [
     "Expenditure",
     "IdempotencyKey",
     "Indicator",
+    "Instalment",
     "Interest",
     "LoginThrottle",
     "Milestone",

@@ -9,6 +9,7 @@
 - ``expenditure``: money spent, in its currency and in euros at its month's rate, on a line (or none),
   with the finance system's reference (unique) and, for a reversal, the entry it reverses.
 - ``charge``: the part of an expenditure each pledge paid, in euros.
+- ``instalment``: the parts of a pledge its donor undertook to pay by a day.
 
 Revision ID: 0015
 Revises: 0014
@@ -28,6 +29,23 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "instalment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pledge_id", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("amount", portfolio.db.Money(precision=18, scale=2), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["pledge_id"], ["pledge.id"], name=op.f("fk_instalment_pledge_id_pledge"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_instalment")),
+        sqlite_autoincrement=True,
+    )
+    with op.batch_alter_table("instalment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_instalment_due_on"), ["due_on"], unique=False)
+        batch_op.create_index("ix_instalment_pledge_id_due_on", ["pledge_id", "due_on"], unique=False)
+
     op.create_table(
         "budget_line",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -158,6 +176,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("instalment", schema=None) as batch_op:
+        batch_op.drop_index("ix_instalment_pledge_id_due_on")
+        batch_op.drop_index(batch_op.f("ix_instalment_due_on"))
+    op.drop_table("instalment")
     with op.batch_alter_table("charge", schema=None) as batch_op:
         batch_op.drop_index("ix_charge_pledge_id")
         batch_op.drop_index(batch_op.f("ix_charge_expenditure_id"))

@@ -66,3 +66,20 @@ class Receipt(SQLModel, table=True):
     eur_per_unit: Decimal = Field(sa_type=ExactDecimal(18, 8))
     amount_eur: Decimal = Field(sa_type=Money)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@changes_parent(Pledge, "pledge_id")
+class Instalment(SQLModel, table=True):
+    """A part of a pledge its donor undertook to pay by a day (the agreement's payment schedule). Whether it
+    was paid is read from the receipts, earliest instalment first, never stored."""
+
+    __tablename__ = "instalment"
+    __table_args__ = (Index("ix_instalment_pledge_id_due_on", "pledge_id", "due_on"), NEVER_REUSE_IDS)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("pledge.id", ondelete="CASCADE"), nullable=False)
+    )
+    due_on: date = Field(index=True)
+    amount: Decimal = Field(sa_type=Money)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.models import ExchangeRate, Instalment, Pledge, Receipt
 from portfolio.pagination import PageParams, paged
 
 ZERO = Decimal("0.00")
@@ -317,3 +317,49 @@ def largest_pledge_eur(session: Session, except_id: int | None = None) -> Decima
         query = query.where(col(Pledge.id) != except_id)
     value = session.execute(query).scalar_one()
     return None if value is None else Decimal(str(value))
+
+
+# -- instalments ------------------------------------------------------------------------------
+
+
+def list_instalments(session: Session, pledge_id: int) -> list[Instalment]:
+    query = select(Instalment).where(Instalment.pledge_id == pledge_id)
+    return list(session.exec(query.order_by(col(Instalment.due_on), col(Instalment.id))))
+
+
+def replace_instalments(session: Session, pledge_id: int, rows: list[Instalment]) -> None:
+    for old in session.exec(select(Instalment).where(Instalment.pledge_id == pledge_id)):
+        session.delete(old)
+    session.flush()
+    session.add_all(rows)
+    session.flush()
+
+
+def pledges_with_instalments_due(
+    session: Session, before: date, donor: str | None
+) -> list[tuple[Pledge, list[Instalment], Decimal]]:
+    """The pledges not withdrawn with an instalment due before ``before`` (of one donor, when given): each
+    with all its instalments and what it received, in the pledge's currency."""
+    due = select(Instalment.pledge_id).where(Instalment.due_on < before)
+    query = select(Pledge).where(col(Pledge.id).in_(due), col(Pledge.status) != "withdrawn")
+    if donor is not None:
+        query = query.where(Pledge.donor == donor)
+    pledges = list(session.exec(query.order_by(col(Pledge.id))))
+    ids = [p.id for p in pledges if p.id is not None]
+    if not ids:
+        return []
+    schedule: dict[int, list[Instalment]] = {i: [] for i in ids}
+    for instalment in session.exec(
+        select(Instalment)
+        .where(col(Instalment.pledge_id).in_(ids))
+        .order_by(col(Instalment.due_on), col(Instalment.id))
+    ):
+        schedule[instalment.pledge_id].append(instalment)
+    received = dict(
+        session.exec(
+            select(Receipt.pledge_id, func.sum(Receipt.amount))
+            .where(col(Receipt.pledge_id).in_(ids))
+            .group_by(col(Receipt.pledge_id))
+        ).all()
+    )
+    return [(p, schedule[p.id or 0], received.get(p.id or 0) or ZERO) for p in pledges]

@@ -14,6 +14,8 @@ from portfolio.funding.schemas import (
     ExchangeRateCreate,
     ExchangeRatePage,
     ExchangeRateRead,
+    InstalmentRead,
+    InstalmentSchedule,
     Month,
     PledgeCreate,
     PledgePage,
@@ -142,6 +144,57 @@ def list_receipts(session: SessionDep, actor: CurrentActor, pledge_id: int) -> l
 def add_receipt(session: SessionDep, actor: CurrentActor, pledge_id: int, body: ReceiptCreate) -> ReceiptRead:
     pledge, receipt = service.add_receipt(session, actor, pledge_id, body)
     return _receipt_read(pledge.currency, receipt)
+
+
+def _instalment_read(view: service.InstalmentView) -> InstalmentRead:
+    instalment = view.instalment
+    assert instalment.id is not None
+    return InstalmentRead(
+        id=instalment.id,
+        pledge_id=instalment.pledge_id,
+        due_on=instalment.due_on,
+        amount=instalment.amount,
+        currency=view.currency,
+        note=instalment.note,
+        received=view.received,
+        outstanding=view.outstanding,
+        status=view.status,
+    )
+
+
+@pledges_router.get(
+    "/{pledge_id}/instalments",
+    summary="A pledge's payment schedule, with what was received of each instalment",
+    description="The receipts pay the earliest instalment first; an instalment past its day and not wholly "
+    "received is `overdue` (never stored).",
+    operation_id="list_instalments",
+    responses=READ_ERRORS,
+)
+def list_instalments(session: SessionDep, actor: CurrentActor, pledge_id: int) -> list[InstalmentRead]:
+    return [_instalment_read(v) for v in service.list_instalments(session, actor, pledge_id)]
+
+
+@pledges_router.put(
+    "/{pledge_id}/instalments",
+    summary="Set a pledge's payment schedule",
+    description="Replaces the whole schedule (an empty list removes it). Each instalment falls on or after "
+    "the pledge's day; together they are at most its amount. Takes the pledge's ETag in If-Match; the "
+    "pledge's version goes up and its audit trail records the change.",
+    operation_id="set_instalments",
+    responses=WRITE_ERRORS,
+)
+def set_instalments(
+    session: SessionDep,
+    actor: CurrentActor,
+    pledge_id: int,
+    body: InstalmentSchedule,
+    precondition: IfMatch,
+    response: Response,
+) -> list[InstalmentRead]:
+    service.set_instalments(session, actor, pledge_id, body.instalments, precondition)
+    row = service.get_pledge_row(session, actor, pledge_id)
+    set_etag(response, row.pledge.version)
+    return [_instalment_read(v) for v in service.list_instalments(session, actor, pledge_id)]
 
 
 @rates_router.get("", summary="List monthly exchange rates", responses=problem_responses(401, 403, 422, 503))

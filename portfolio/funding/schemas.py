@@ -127,6 +127,46 @@ class ReceiptRead(Output):
     created_at: datetime
 
 
+class InstalmentStatus(Choice):
+    """Read from the receipts, earliest instalment first; overdue is never stored."""
+
+    due = "due", pgettext("instalment status", "Due")
+    overdue = "overdue", pgettext("instalment status", "Overdue")
+    received = "received", pgettext("instalment status", "Received")
+
+
+class InstalmentIn(Input):
+    due_on: date
+    amount: Amount = Field(description="In the pledge's currency.")
+    note: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class InstalmentSchedule(Input):
+    model_config = example(
+        instalments=[
+            {"due_on": "2026-03-31", "amount": "250000.00", "note": "On signature"},
+            {"due_on": "2027-03-31", "amount": "250000.00", "note": "After the interim report"},
+        ]
+    )
+    instalments: list[InstalmentIn] = Field(
+        max_length=120,
+        description="The whole schedule, replacing the one before; together at most the pledge's amount; an "
+        "empty list removes it.",
+    )
+
+
+class InstalmentRead(Output):
+    id: int
+    pledge_id: int
+    due_on: date
+    amount: MoneyOut = Field(description="In the pledge's currency.")
+    currency: str
+    note: str
+    received: MoneyOut = Field(description="What the receipts cover of it, earliest instalment first.")
+    outstanding: MoneyOut = Field(description="amount − received.")
+    status: InstalmentStatus
+
+
 class ExchangeRateCreate(Input):
     model_config = example(currency="PLN", month="2026-11", eur_per_unit="0.23150000")
     currency: CurrencyCode

@@ -7,7 +7,7 @@ corrections never rewrite history."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -20,10 +20,12 @@ from portfolio.db import utcnow
 from portfolio.errors import Amount, Conflict, FieldError, NotFound, Said, ValidationFailed
 from portfolio.facts import Facts, ProjectFact
 from portfolio.funding import repository
-from portfolio.funding.models import ExchangeRate, Pledge, Receipt
+from portfolio.funding.models import ExchangeRate, Instalment, Pledge, Receipt
 from portfolio.funding.repository import PledgeFilters, PledgeRow
 from portfolio.funding.schemas import (
     ExchangeRateCreate,
+    InstalmentIn,
+    InstalmentStatus,
     PledgeCreate,
     PledgeStatus,
     PledgeUpdate,
@@ -588,3 +590,111 @@ def largest_other_pledge_eur(session: Session, pledge_id: int | None = None) -> 
     """The largest pledge in euros of every other pledge: what :func:`portfolio.money.far_above` compares
     a pledge with."""
     return repository.largest_pledge_eur(session, pledge_id)
+
+
+# -- instalments ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstalmentView:
+    instalment: Instalment
+    currency: str
+    received: Decimal
+    status: InstalmentStatus
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.instalment.amount - self.received
+
+
+def instalment_views(
+    pledge: Pledge, instalments: list[Instalment], received: Decimal, today: date
+) -> list[InstalmentView]:
+    """Each instalment with what the receipts cover of it: they pay the earliest instalment first."""
+    views = []
+    left = received
+    for instalment in sorted(instalments, key=lambda i: (i.due_on, i.id or 0)):
+        covered = min(instalment.amount, max(left, Decimal("0.00")))
+        left -= covered
+        if covered >= instalment.amount:
+            status = InstalmentStatus.received
+        elif instalment.due_on < today:
+            status = InstalmentStatus.overdue
+        else:
+            status = InstalmentStatus.due
+        views.append(InstalmentView(instalment, pledge.currency, covered, status))
+    return views
+
+
+def list_instalments(session: Session, viewer: Actor, pledge_id: int) -> list[InstalmentView]:
+    row = get_pledge_row(session, viewer, pledge_id)
+    instalments = repository.list_instalments(session, pledge_id)
+    return instalment_views(row.pledge, instalments, row.received, date.today())
+
+
+def set_instalments(
+    session: Session,
+    actor: Actor,
+    pledge_id: int,
+    items: list[InstalmentIn],
+    precondition: Precondition = ANY,
+) -> list[Instalment]:
+    """The pledge's payment schedule, replaced whole: each instalment on or after the pledge's day, together
+    at most the pledge's amount. Audited as a change of the pledge."""
+    pledge = _get_pledge(session, pledge_id, precondition)
+    if pledge.status == PledgeStatus.withdrawn:
+        raise PledgeWithdrawn(f"Pledge {pledge_id} was withdrawn; it has no payment schedule.")
+    for i, item in enumerate(items):
+        if item.due_on < pledge.pledged_on:
+            raise ValidationFailed.field(
+                ("body", "instalments", i, "due_on"),
+                Said(
+                    "%(day)s is before the pledge (%(pledged)s)", day=item.due_on, pledged=pledge.pledged_on
+                ),
+            )
+    total = sum((item.amount for item in items), Decimal("0.00"))
+    if total > pledge.amount:
+        raise ValidationFailed.field(
+            ("body", "instalments"),
+            Said(
+                "the instalments add up to %(total)s, more than the pledge's %(pledged)s",
+                total=Amount(total, pledge.currency),
+                pledged=Amount(pledge.amount, pledge.currency),
+            ),
+        )
+    before = [_instalment_text(i) for i in repository.list_instalments(session, pledge_id)]
+    rows = [Instalment(pledge_id=pledge_id, due_on=i.due_on, amount=i.amount, note=i.note) for i in items]
+    repository.replace_instalments(session, pledge_id, rows)
+    after = [_instalment_text(i) for i in sorted(rows, key=lambda r: r.due_on)]
+    if before != after:
+        pledge.updated_at = utcnow()
+        audit.record(
+            session, actor, "update", "pledge", pledge_id, {"instalments": [before, after]}, pledge.project_id
+        )
+        session.flush()
+    return rows
+
+
+def _instalment_text(instalment: Instalment) -> str:
+    return f"{instalment.due_on.isoformat()} {instalment.amount}"
+
+
+@dataclass(frozen=True)
+class OverdueInstalment:
+    pledge: Pledge
+    view: InstalmentView
+
+
+def overdue_instalments(
+    session: Session, viewer: Actor, today: date | None = None
+) -> list[OverdueInstalment]:
+    """Every instalment past its day and not wholly received, soonest first (a donor account: its own
+    State's)."""
+    today = today or date.today()
+    donor = viewer.own_donor_filter(None)
+    found = []
+    for pledge, instalments, received in repository.pledges_with_instalments_due(session, today, donor):
+        for view in instalment_views(pledge, instalments, received, today):
+            if view.status == InstalmentStatus.overdue:
+                found.append(OverdueInstalment(pledge, view))
+    return sorted(found, key=lambda o: (o.view.instalment.due_on, o.pledge.id or 0))

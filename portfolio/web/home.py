@@ -1,7 +1,7 @@
 """Home: the work waiting for the person logged in. Staff, admins and managers see the requests awaiting
 assessment, the projects seeking funding with their gap, the overdue milestones, the committed pledges
-whose money has not all arrived, the overdue reporting obligations and the latest changes; a donor State's
-account sees its own State's pledges and overdue reports and the way to its donor view, nothing of other
+whose money has not all arrived, the overdue reporting obligations and instalments and the latest changes; a
+donor State's account sees its own State's pledges, overdue reports and instalments and the way to its donor view, nothing of other
 donors."""
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     if actor.is_donor:
         rows, total = funding_service.list_pledges(session, actor, PledgeFilters(), DONOR_ROWS, 0)
         late, late_total = agreements_service.overdue_obligations(session, actor, ROWS)
+        instalments = funding_service.overdue_instalments(session, actor)
         ids = {r.pledge.project_id for r in rows} | {o.project_id for o in late}
+        ids |= {o.pledge.project_id for o in instalments[:ROWS]}
         projects = projects_service.codes_and_titles(session, sorted(ids))
         return templates.render(
             request,
@@ -59,6 +61,8 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
             state_name=state_names(session, lang).get(user.state or "", user.state),
             late=late,
             late_total=late_total,
+            instalments=instalments[:ROWS],
+            instalments_total=len(instalments),
             names=state_names(session, lang),
             today=date.today(),
         )
@@ -69,7 +73,9 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
     overdue, overdue_total = projects_service.overdue_milestones(session, date.today(), ROWS)
     awaiting, awaiting_total = funding_service.pledges_awaiting_money(session, actor, ROWS)
     late, late_total = agreements_service.overdue_obligations(session, actor, ROWS)
+    instalments = funding_service.overdue_instalments(session, actor)
     ids = {r.pledge.project_id for r in awaiting} | {o.project_id for o in late}
+    ids |= {o.pledge.project_id for o in instalments[:ROWS]}
     projects = projects_service.codes_and_titles(session, sorted(ids))
     # Failed sign-ins are the administrators' (Accounts → Failed sign-ins), not staff's recent changes; older
     # databases still hold some in the audit trail.
@@ -93,6 +99,8 @@ def home(request: Request, session: SessionDep, user: PageUser) -> Response:
         awaiting_total=awaiting_total,
         late=late,
         late_total=late_total,
+        instalments=instalments[:ROWS],
+        instalments_total=len(instalments),
         projects=projects,
         names=names,
         recent=describe(recent, lookups),

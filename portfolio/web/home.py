@@ -1,8 +1,8 @@
 """Home: the work waiting for the person logged in. Staff, admins and managers see the requests awaiting
 assessment, the projects seeking funding with their gap, the overdue milestones, the committed pledges
-whose money has not all arrived, the overdue reporting obligations and instalments and the latest changes; a
-donor State's account sees its own State's pledges, overdue reports and instalments and the way to its donor view, nothing of other
-donors."""
+whose money has not all arrived, the overdue reporting obligations and instalments and the latest changes;
+a donor State's account sees its own State's pledges, overdue reports and instalments and the way to its
+donor view, nothing of other donors."""
 
 from __future__ import annotations
 

@@ -144,8 +144,8 @@ class InstalmentIn(Input):
 class InstalmentSchedule(Input):
     model_config = example(
         instalments=[
-            {"due_on": "2026-03-31", "amount": "250000.00", "note": "On signature"},
-            {"due_on": "2027-03-31", "amount": "250000.00", "note": "After the interim report"},
+            {"due_on": "2026-10-31", "amount": "10000.00", "note": "On signature"},
+            {"due_on": "2027-04-30", "amount": "10000.00", "note": "After the interim report"},
         ]
     )
     instalments: list[InstalmentIn] = Field(

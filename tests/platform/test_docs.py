@@ -62,10 +62,17 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
         seeking = next(
             p for p in projects if p["status"] == "seeking_funding" and Decimal(p["funding"]["gap_eur"]) > 0
         )
+        unplanned = next(p for p in projects if p["status"] == "seeking_funding" and p["id"] != seeking["id"])
         pledges = ok(admin.get("/api/v1/pledges", params={"status": "pledged", "limit": 500}))["items"]
         pledge = next(p for p in pledges if Decimal(p["outstanding"]) >= 25000)
+        budget = ok(admin.get(f"/api/v1/projects/{open_project['id']}/budget"))["lines"]
+        spent = ok(admin.get("/api/v1/expenditures", params={"project_id": open_project["id"]}))["items"]
         ids = {
             "project_id": open_project["id"],
+            "line_id": max((x for x in budget if x["id"]), key=lambda x: Decimal(x["amount_eur"]))["id"],
+            "expenditure_id": next(
+                e for e in spent if e["reversed_by_id"] is None and e["reverses_id"] is None
+            )["id"],
             "milestone_id": ok(admin.get(f"/api/v1/projects/{open_project['id']}/milestones"))[0]["id"],
             "indicator_id": ok(admin.get(f"/api/v1/projects/{open_project['id']}/indicators"))[0]["id"],
             "pledge_id": pledge["id"],
@@ -90,6 +97,8 @@ def test_every_documented_example_works_as_it_stands(app, backend, accounts):
                 chosen = {**ids, "project_id": requested["id"]} if path.endswith("/transitions") else ids
                 if path.endswith("/interests"):  # a project seeking funding, with a gap, takes one
                     chosen = {**ids, "project_id": seeking["id"]}
+                if path == "/api/v1/projects/{project_id}":  # a new budget: one no budget lines hold yet
+                    chosen = {**ids, "project_id": unplanned["id"]}
                 if "{obligation_id}" in path:  # one the agreement's example generated, or added by hand
                     chosen = {**ids, "obligation_id": ok(admin.get("/api/v1/obligations"))["items"][0]["id"]}
                 if (

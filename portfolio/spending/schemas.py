@@ -50,11 +50,7 @@ FROM_UNALLOCATED = (
 
 class BudgetLineCreate(Input):
     model_config = example(
-        category="equipment",
-        label="Destruction equipment",
-        year=2027,
-        amount_eur="250000.00",
-        reason="Approved plan",
+        category="equipment", label="Destruction equipment", amount_eur="15000.00", reason="Approved plan"
     )
 
     category: BudgetCategory
@@ -71,7 +67,7 @@ class BudgetLineCreate(Input):
 class BudgetLineRevision(Patch):
     """A revision of the line's amount (with its reason), a new label, or both."""
 
-    model_config = example(amount_eur="280000.00", reason="Prices of cutting equipment rose by 12 %")
+    model_config = example(amount_eur="50000.00", reason="Two sites fewer to secure")
     not_null = frozenset({"amount_eur", "label", "from_unallocated", "reason"})
 
     amount_eur: NonNegativeAmount | None = None

@@ -30,6 +30,7 @@ from babel.numbers import format_currency
 from dashboards.labels import Labels
 from dashboards.queries import (
     Attention,
+    Delivery,
     DonorPledge,
     ProcessCell,
     ProjectIndicator,
@@ -430,6 +431,26 @@ def pledged_received(
         _frame(fig, labels, axis, money_axis(labels))
     numbers = _split_table(axis, splits, labels, with_budget=with_budget, with_fx=with_fx, links=urls)
     return Panel(panel_id, title, fig, numbers, note)
+
+
+def delivery(
+    panel_id: str,
+    title: str,
+    first: str,
+    lines: Sequence[Delivery],
+    labels: Labels,
+    note: str = "",
+    urls: Sequence[str] | None = None,
+) -> Panel:
+    """Received, spent and the delivery rate (spent ÷ received) per label: a table, and its CSV."""
+    columns = [
+        (first, TEXT),
+        (labels["received"], MONEY),
+        (labels["spent"], MONEY),
+        (labels["delivery_rate"], PERCENT),
+    ]
+    records = [[d.label, d.received_eur, d.spent_eur, d.rate] for d in lines]
+    return Panel(panel_id, title, None, table(columns, records, labels, urls), note)
 
 
 def by_beneficiary(splits: list[Split], labels: Labels) -> Panel:

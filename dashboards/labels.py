@@ -150,6 +150,41 @@ CATALOGUE: dict[str, str] = {
         "of the month each arrived."
     ),
     "def_seeking_funding": _("Projects in the status “seeking funding”."),
+    # money out: what was spent of what arrived, and how firm the pledged money is
+    "spent": _("Spent"),
+    "delivery_rate": _("Delivery rate"),
+    "spent_any": _("Spent (projects of any status)"),
+    "def_spent_any": _(
+        "Σ expenditures on every project selected, completed and cancelled ones included, reversals "
+        "deducted, in euros at the rate of the month each was spent."
+    ),
+    "def_delivery_rate": _(
+        "Spent ÷ received over every project selected, as the UN MPTF Office reports delivery: how much of "
+        "the money that arrived has been spent."
+    ),
+    "committed_any": _("Committed (projects of any status)"),
+    "def_committed_any": _(
+        "Σ pledges committed or paid (an agreement signed) to every project selected, in euros at each "
+        "pledge's own rate."
+    ),
+    "pledged_only": _("Pledged, not yet committed"),
+    "def_pledged_only": _(
+        "Σ pledges announced but not yet committed (no agreement signed) to every project selected, in "
+        "euros at each pledge's own rate. With the committed ones, the pledged total; a withdrawn pledge is "
+        "in neither."
+    ),
+    "delivery_by_area": _("Delivery by area"),
+    "delivery_by_beneficiary": _("Delivery by beneficiary State"),
+    "delivery_by_donor": _("Delivery by donor"),
+    "delivery_note": _(
+        "Received and spent (reversals deducted) on the projects selected; delivery rate = spent ÷ "
+        "received. A project in several States (or areas) counts in full for each."
+    ),
+    "delivery_donor_note": _(
+        "What each donor's pledges brought in, and what the projects' expenditures charged to them "
+        "(reversals deducted); delivery rate = charged ÷ received. Spending no pledge paid for (spent "
+        "before money arrived) is in no donor's line."
+    ),
     "def_outstanding": _("Σ over pledges not withdrawn of max(pledged − received, 0)."),
     "def_share": _("This donor's pledges ÷ all pledges to the projects selected."),
     "fx_difference": _("Rate effect"),

@@ -27,7 +27,9 @@ from dashboards.kit import Kpi, write_csv
 from dashboards.labels import Labels
 from portfolio.db import SessionDep
 from portfolio.errors import Forbidden, NotFound
+from portfolio.money import ratio as money_ratio
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
+from portfolio.security import Actor
 from portfolio.users.models import User
 from portfolio.web.i18n import LANGUAGES, request_lang
 from portfolio.web.render import HERE as WEB
@@ -94,31 +96,45 @@ class Page:
 @dataclass(frozen=True)
 class PageArgs:
     """What a page builder is given: the database, the page's filters, its words and the States' names in
-    its language, and the donor a donor's view is of."""
+    its language, the donor a donor's view is of, and who asks (None: the system, as an export does)."""
 
     session: Session
     filters: Filters
     labels: Labels
     names: dict[str, str]
     code: str | None = None
+    viewer: Actor | None = None
+
+    @property
+    def own_donor(self) -> str | None:
+        """The one donor whose money line by line this viewer may read (its own State for a donor's
+        account, :meth:`Actor.own_donor_filter`); None: every donor's."""
+        return None if self.viewer is None else self.viewer.own_donor_filter(None)
 
 
 def _money_kpi(key: str, label: str, value: Decimal, definition: str, labels: Labels) -> Kpi:
     return Kpi(key, labels[label], value, labels.money(value), labels[definition])
 
 
-def build(name: str, session: Session, filters: Filters, code: str | None = None) -> Page:
-    """The page ``name`` (one of ``BUILDERS``); ``code``: the donor of the donor's view."""
+def build(
+    name: str, session: Session, filters: Filters, code: str | None = None, viewer: Actor | None = None
+) -> Page:
+    """The page ``name`` (one of ``BUILDERS``); ``code``: the donor of the donor's view; ``viewer``: who
+    asks, whose donor rule decides which donors' money is read line by line."""
     builder = BUILDERS[name]  # a KeyError for a page there is not
     names = queries.state_names(session, filters.lang)
-    return builder(PageArgs(session, filters, Labels(filters.lang), names, code))
+    return builder(PageArgs(session, filters, Labels(filters.lang), names, code, viewer))
+
+
+def actor(user: User) -> Actor:
+    return Actor(user.id, user.role, user.state)
 
 
 def _funding(a: PageArgs) -> Page:
     """Budget, pledges and receipts over the projects selected, by donor, State, quarter, area, activity
     and kind, and the open interests apart from them."""
     session, filters, labels, names = a.session, a.filters, a.labels, a.names
-    kpis = _funding_kpis(queries.totals(session, filters), labels)
+    kpis = _funding_kpis(queries.totals(session, filters), queries.money_out(session, filters), labels)
     splits = queries.by_beneficiary(session, filters, names)
     donors = queries.by_donor(session, filters, names)
     top = figures.top_with_others(donors, labels, 10)
@@ -168,17 +184,29 @@ def _funding(a: PageArgs) -> Page:
             labels,
         ),
     ]
+    panels.extend(_delivery(a, areas, splits, donors))
     _open_interests(session, filters, names, labels, kpis, panels)
     return Page("funding", labels["funding"], panels, kpis, labels["scope_note"])
 
 
-def _funding_kpis(t: queries.Totals, labels: Labels) -> list[Kpi]:
-    # Budget and coverage count the projects the open gap counts; pledged and received, every project
-    # selected (the charts below count the same money): each figure says which.
+def _funding_kpis(t: queries.Totals, out: queries.MoneyOut, labels: Labels) -> list[Kpi]:
+    # Budget and coverage count the projects the open gap counts; pledged, committed, received and spent,
+    # every project selected (the charts below count the same money): each figure says which.
+    delivery = money_ratio(out.spent_eur, t.received_eur)
     return [
         _money_kpi("budget", "open_budget", t.open_budget_eur, "def_open_budget", labels),
         _money_kpi("pledged", "pledged_any", t.pledged_eur, "def_pledged_any", labels),
+        _money_kpi("committed", "committed_any", out.committed_eur, "def_committed_any", labels),
+        _money_kpi("pledged-not-committed", "pledged_only", out.pledged_only_eur, "def_pledged_only", labels),
         _money_kpi("received", "received_any", t.received_eur, "def_received_any", labels),
+        _money_kpi("spent", "spent_any", out.spent_eur, "def_spent_any", labels),
+        Kpi(
+            "delivery-rate",
+            labels["delivery_rate"],
+            delivery,
+            labels.percent(delivery),
+            labels["def_delivery_rate"],
+        ),
         _money_kpi("open-gap", "open_gap", t.open_gap_eur, "def_open_gap", labels),
         Kpi(
             "coverage",
@@ -193,6 +221,48 @@ def _funding_kpis(t: queries.Totals, labels: Labels) -> list[Kpi]:
             t.seeking_funding,
             str(t.seeking_funding),
             labels["def_seeking_funding"],
+        ),
+    ]
+
+
+def _delivery(
+    a: PageArgs, areas: list[queries.Split], states: list[queries.Split], donors: list[queries.Split]
+) -> list[figures.Panel]:
+    """Received, spent and delivery rate by area, by beneficiary State and by donor, from the splits the
+    page's charts hold (what arrived) and what was spent under the same labels; the donors' lines are
+    what each one's pledges were charged, and a donor's account reads its own line only."""
+    labels, own = a.labels, a.own_donor
+    spent = queries.spent_by(a.session, a.filters, own)
+    by_area = queries.deliveries(areas, spent.area)
+    by_state = queries.deliveries(states, spent.beneficiary, a.names)
+    mine = [s for s in donors if own is None or s.key == own]
+    by_donor = queries.deliveries(mine, spent.donor, a.names)
+    return [
+        figures.delivery(
+            "delivery-by-area",
+            labels["delivery_by_area"],
+            labels["area"],
+            [replace(d, label=labels.word(d.key)) for d in by_area],
+            labels,
+            labels["delivery_note"],
+            [f"/projects?area={quote(d.key)}" for d in by_area],
+        ),
+        figures.delivery(
+            "delivery-by-beneficiary",
+            labels["delivery_by_beneficiary"],
+            labels["state_col"],
+            by_state,
+            labels,
+            labels["delivery_note"],
+            [figures.state_url(d.key) for d in by_state],
+        ),
+        figures.delivery(
+            "delivery-by-donor",
+            labels["delivery_by_donor"],
+            labels["donor_col"],
+            by_donor,
+            labels,
+            labels["delivery_donor_note"],
         ),
     ]
 
@@ -423,7 +493,7 @@ def page_response(
 ) -> HTMLResponse:
     """The page with the filters that could be applied; a refused filter makes it a 422 that says why
     beside the field (the form keeps what was typed)."""
-    page = build(name, session, filters, code)
+    page = build(name, session, filters, code, actor(user))
     labels = Labels(filters.lang)
     names = queries.state_names(session, filters.lang)
     participating = queries.participating_states(session)
@@ -459,12 +529,17 @@ def _plain_text(text: str, status_code: int) -> Response:
 
 
 def csv_response(
-    session: Session, name: str, filters: Filters, table_id: str, code: str | None = None
+    session: Session,
+    name: str,
+    filters: Filters,
+    table_id: str,
+    code: str | None = None,
+    viewer: Actor | None = None,
 ) -> Response:
     """One table of a page as CSV: amounts as plain numbers (250000.00), percentages as numbers, dates ISO."""
     if filters.errors:
         return _plain_text("\n".join(message for _, message in filters.errors), 422)
-    page = build(name, session, filters, code)
+    page = build(name, session, filters, code, viewer)
     panel = next((p for p in page.panels if p.id == table_id), None)
     if panel is None:
         return _plain_text(Labels(filters.lang)["no_table"].format(table=table_id), 404)
@@ -594,7 +669,7 @@ def _page_route(name: str) -> None:
         filters: PageFilters,
         table: str = "",
     ) -> Response:
-        return csv_response(session, name, filters, table)
+        return csv_response(session, name, filters, table, viewer=actor(user))
 
     router.add_api_route(f"/{name}", page, methods=["GET"], name=f"dashboard-{name}")
     router.add_api_route(f"/{name}.csv", table, methods=["GET"], name=f"dashboard-{name}-csv")

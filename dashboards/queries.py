@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, distinct, extract, func, or_
+from sqlalchemy import Select, String, Subquery, and_, case, distinct, extract, func, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -39,6 +39,7 @@ from portfolio.projects.repository import (
     percent_done,
     pledged_column,
 )
+from portfolio.spending.models import Charge, Expenditure
 from portfolio.states.models import State
 from portfolio.states.names import names_in
 
@@ -281,6 +282,115 @@ def by_kind(session: Session, filters: Filters, labels: dict[str, str]) -> list[
     pledged = _pledged_by(session, filters, key)
     received = _received_by(session, filters, key)
     return [Split(k, labels.get(k, k), pledged.get(k, ZERO), received.get(k, ZERO)) for k in sorted(pledged)]
+
+
+# -- money out: what was spent, and how much of the pledged money is firm ---------------------------------
+
+FIRM = ("committed", "paid")  # an agreement signed; "pledged" is announced only, "withdrawn" neither
+
+
+@dataclass(frozen=True)
+class MoneyOut:
+    """Over the projects a page counts: what was spent (Σ expenditures, reversals included so that they
+    cancel), and the pledges not withdrawn split into firm (committed or paid) and soft (pledged only)."""
+
+    spent_eur: Decimal
+    committed_eur: Decimal
+    pledged_only_eur: Decimal
+
+
+def money_out(session: Session, filters: Filters) -> MoneyOut:
+    """One statement: three sums over the projects selected."""
+    among = selected_projects(filters)
+
+    def pledges_in(*statuses: str) -> Any:
+        return (
+            sa_select(func.coalesce(func.sum(col(Pledge.amount_eur)), 0))
+            .where(col(Pledge.status).in_(statuses), col(Pledge.project_id).in_(among))
+            .scalar_subquery()
+        )
+
+    spent = (
+        sa_select(func.coalesce(func.sum(col(Expenditure.amount_eur)), 0))
+        .where(col(Expenditure.project_id).in_(among))
+        .scalar_subquery()
+    )
+    row = session.execute(sa_select(spent, pledges_in(*FIRM), pledges_in("pledged"))).one()
+    return MoneyOut(as_money(row[0]), as_money(row[1]), as_money(row[2]))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What arrived and what was spent under one label (an area, a State, a donor), and their ratio."""
+
+    key: str
+    label: str
+    received_eur: Decimal
+    spent_eur: Decimal
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Spent ÷ received, as the UN MPTF Office defines the delivery rate; None before any money."""
+        return money.ratio(self.spent_eur, self.received_eur)
+
+
+@dataclass(frozen=True)
+class SpentBy:
+    """What was spent on the projects a page counts (reversals deducted), by area and by beneficiary State
+    (a project counting in full for each of its own), and what was charged to each donor's pledges."""
+
+    area: dict[str, Decimal]
+    beneficiary: dict[str, Decimal]
+    donor: dict[str, Decimal]
+
+
+def spent_by(session: Session, filters: Filters, donor: str | None = None) -> SpentBy:
+    """One statement (three GROUP BYs in a UNION ALL). ``donor``: that State's charges only — the
+    account's donor rule (:meth:`Actor.own_donor_filter`) decides it, so that a donor's account never
+    reads another donor's charged share."""
+    among = selected_projects(filters)
+    amount = col(Expenditure.amount_eur)
+    by_area: Any = (
+        sa_select(literal("area", String).label("kind"), col(ProjectArea.area).label("key"), func.sum(amount))
+        .join(ProjectArea, col(ProjectArea.project_id) == col(Expenditure.project_id))
+        .where(col(Expenditure.project_id).in_(among))
+        .group_by(col(ProjectArea.area))
+    )
+    state = col(ProjectBeneficiary.state_code)
+    by_state: Any = (
+        sa_select(literal("beneficiary", String).label("kind"), state.label("key"), func.sum(amount))
+        .join(ProjectBeneficiary, col(ProjectBeneficiary.project_id) == col(Expenditure.project_id))
+        .where(col(Expenditure.project_id).in_(among))
+        .group_by(state)
+    )
+    by_donor: Any = (
+        sa_select(
+            literal("donor", String).label("kind"),
+            col(Pledge.donor).label("key"),
+            func.sum(col(Charge.amount_eur)),
+        )
+        .join(Pledge, col(Pledge.id) == col(Charge.pledge_id))
+        .where(col(Pledge.project_id).in_(among), *([col(Pledge.donor) == donor] if donor else []))
+        .group_by(col(Pledge.donor))
+    )
+    found: dict[str, dict[str, Decimal]] = {"area": {}, "beneficiary": {}, "donor": {}}
+    for kind, key, total in session.execute(union_all(by_area, by_state, by_donor)).all():
+        found[str(kind)][str(key)] = as_money(total)
+    return SpentBy(found["area"], found["beneficiary"], found["donor"])
+
+
+def deliveries(
+    splits: Sequence[Split], spent: dict[str, Decimal], names: dict[str, str] | None = None
+) -> list[Delivery]:
+    """The delivery lines of a page's splits (what arrived under each label) and what was spent under the
+    same labels: one per label with money received or spent, the most received first."""
+    received = {s.key: s.received_eur for s in splits}
+    labels = {**(names or {}), **{s.key: s.label for s in splits}}
+    keys = sorted(
+        (k for k in received.keys() | spent.keys() if received.get(k) or spent.get(k)),
+        key=lambda k: (-received.get(k, ZERO), k),
+    )
+    return [Delivery(k, labels.get(k, k), received.get(k, ZERO), spent.get(k, ZERO)) for k in keys]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dashboards.printing import bar_chart_svg, pdf_from_html
 from portfolio.agreements.schemas import ObligationKind
 from portfolio.marking import mark as _
 from portfolio.projects.measures import BY_CODE
+from portfolio.spending.schemas import BudgetCategory
 from portfolio.web.i18n import Formats, label, translations
 from portfolio.web.render import Templates
 
@@ -88,6 +89,21 @@ TEXT: dict[str, str] = {
         "Received in euros at the receipts' months' rates, minus the same amounts at each pledge's own rate,"
         " rounded per pledge."
     ),
+    "k_spent_period": _("Spent from its money in the period"),
+    "d_spent_period": _(
+        "Σ the shares of the projects' expenditures dated in the period charged to its own pledges,"
+        " reversals deducted, in euros."
+    ),
+    "k_spent": _("Spent from its money to date"),
+    "d_spent": _(
+        "Σ the shares of the projects' expenditures dated by the period's end charged to its pledges made by"
+        " then, reversals deducted, in euros: its own share only."
+    ),
+    "k_balance": _("Its balance at the period's end"),
+    "d_balance": _(
+        "Received to date − spent from its money to date: what it has paid in that the projects have not"
+        " yet spent."
+    ),
     # tables
     "t_projects": _("Projects it funds"),
     "t_pledges": _("Its pledges"),
@@ -96,6 +112,15 @@ TEXT: dict[str, str] = {
     "t_outstanding": _("Outstanding at the period's end, by currency"),
     "t_results": _("What the projects achieved: indicators"),
     "t_processes": _("National structures and procedures the projects support"),
+    "t_paid_for": _("What its money paid for"),
+    "n_paid_for": _(
+        "The part of each project's expenditures charged to its own pledges, by budget line category;"
+        " spending booked on no budget line is “Unallocated”. Other donors' shares are not shown."
+    ),
+    "c_category": _("Budget line category"),
+    "c_paid_period": _("Paid in the period (€)"),
+    "c_paid_to_date": _("Paid to date (€)"),
+    "unallocated": _("Unallocated"),
     "t_obligations": _("Reports to it now overdue"),
     "n_obligations": _(
         "Reports its agreements call for, due and not yet submitted on the day this was written."
@@ -285,6 +310,21 @@ class _Read:
     processes: list[sq.ProcessRow]
     moves: list[sq.StageMove]
     ledger: sq.Ledger
+    paid_for: list[sq.PaidForRow]
+
+    @property
+    def spent_eur(self) -> Decimal:
+        """Charged to its pledges to the period's end: what its money paid for."""
+        return sum((r.to_end_eur for r in self.paid_for), ZERO)
+
+    @property
+    def spent_in_period_eur(self) -> Decimal:
+        return sum((r.in_period_eur for r in self.paid_for), ZERO)
+
+    @property
+    def balance_eur(self) -> Decimal:
+        """Received to date − spent from its money to date, over the same pledges (made by the end)."""
+        return self.ledger.received_eur - self.spent_eur
 
     @property
     def by_id(self) -> dict[int, sq.ProjectRow]:
@@ -305,7 +345,10 @@ def _read(session: Session, code: str, period: Period, lang: str) -> _Read:
     indicators = sq.indicators(session, code, period, projects)
     processes, moves = sq.processes(session, code, period, projects)
     ledger = sq.ledger(pledges, receipts, period)
-    return _Read(Words(lang), period, names, pledges, projects, indicators, processes, moves, ledger)
+    paid_for = sq.paid_for(session, code, period)
+    return _Read(
+        Words(lang), period, names, pledges, projects, indicators, processes, moves, ledger, paid_for
+    )
 
 
 def build(session: Session, code: str, period: Period, lang: str) -> Statement:
@@ -318,6 +361,7 @@ def build(session: Session, code: str, period: Period, lang: str) -> Statement:
         _pledges(s),
         _receipts(s),
         _outstanding(s),
+        _paid_for(s),
         _results(s),
         _processes(s),
         _obligations(s, obligations, today),
@@ -354,9 +398,12 @@ def _kpis(s: _Read) -> list[Kpi]:
         Kpi("projects", words["k_projects"], count, str(count), words["d_projects"]),
         money_kpi("pledged-period", ledger.pledged_in_period_eur),
         money_kpi("received-period", ledger.received_in_period_eur),
+        money_kpi("spent-period", s.spent_in_period_eur),
         money_kpi("fx-period", ledger.fx_in_period_eur),
         money_kpi("pledged", ledger.pledged_eur),
         money_kpi("received", ledger.received_eur),
+        money_kpi("spent", s.spent_eur),
+        money_kpi("balance", s.balance_eur),
         money_kpi("outstanding", ledger.outstanding_total_eur),
         Kpi("fx-difference", words["k_fx"], ledger.fx_eur, words.money(ledger.fx_eur), words["d_fx"]),
     ]
@@ -571,6 +618,34 @@ def _outstanding(s: _Read) -> Table:
             words.money(ledger.outstanding_total_eur),
             str(len(ledger.outstanding)),
         ]
+    return table
+
+
+def _paid_for(s: _Read) -> Table:
+    """What its money paid for: its pledges' charges by project and budget line category, with totals."""
+    words = s.words
+
+    def category(row: sq.PaidForRow) -> str:
+        return s.t("unallocated") if row.category is None else label(row.category, BudgetCategory, words.lang)
+
+    table = _table(
+        "paid-for",
+        s.t("t_paid_for"),
+        s.headings("c_project", "c_category", "c_paid_period", "c_paid_to_date"),
+        s.paid_for,
+        lambda r: [r.project_code, category(r), words.money(r.in_period_eur), words.money(r.to_end_eur)],
+        lambda r: [
+            r.project_code,
+            r.category or "unallocated",
+            _plain(r.in_period_eur),
+            _plain(r.to_end_eur),
+        ],
+        {2, 3},
+        lambda r: f"/projects/{r.project_id}",
+        note=s.t("n_paid_for"),
+    )
+    if s.paid_for:
+        table.foot = [s.t("total"), "", words.money(s.spent_in_period_eur), words.money(s.spent_eur)]
     return table
 
 

@@ -26,6 +26,7 @@ from portfolio.funding.models import Pledge, Receipt
 from portfolio.funding.repository import COUNTS_AS_PLEDGED
 from portfolio.processes.models import NationalProcess, NationalProcessProject, NationalProcessStageChange
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
+from portfolio.spending.models import BudgetLine, Charge, Expenditure
 
 
 def _exact(value: Any) -> Decimal | None:
@@ -400,6 +401,52 @@ def overdue_obligations(session: Session, donor: str, today: date) -> list[Oblig
         .order_by(col(Obligation.due_on), col(Obligation.id))
     ).all()
     return [ObligationRow(*row) for row in rows]
+
+
+# -- what its money paid for ------------------------------------------------------------------------------
+
+
+class PaidForRow(NamedTuple):
+    """The part of one project's expenditures, on one budget line category, charged to the donor's own
+    pledges (made by the period's end): within the period, and to its end."""
+
+    project_id: int
+    project_code: str
+    category: str | None  # None: spending booked on no budget line (the unallocated remainder)
+    in_period_eur: Decimal
+    to_end_eur: Decimal
+
+
+def paid_for(session: Session, donor: str, period: Period) -> list[PaidForRow]:
+    """The charges on ``donor``'s pledges made by the period's end, for spending dated by its end (a
+    reversal on its own day, so that it cancels from then on), by project and budget line category. Only
+    its own pledges' charges are read: never another donor's share of the same expenditure."""
+    by_end = col(Expenditure.spent_on) <= period.end
+    within = and_(col(Expenditure.spent_on) >= period.start, by_end)
+    category = col(BudgetLine.category)
+    rows = session.execute(
+        sa_select(
+            col(Expenditure.project_id),
+            col(Project.code),
+            category,
+            func.sum(case((within, col(Charge.amount_eur)), else_=0)),
+            func.sum(col(Charge.amount_eur)),
+        )
+        .join(Expenditure, col(Expenditure.id) == col(Charge.expenditure_id))
+        .join(Pledge, col(Pledge.id) == col(Charge.pledge_id))
+        .join(Project, col(Project.id) == col(Expenditure.project_id))
+        .outerjoin(BudgetLine, col(BudgetLine.id) == col(Expenditure.line_id))
+        .where(col(Pledge.donor) == donor, col(Pledge.pledged_on) <= period.end, by_end)
+        .group_by(col(Expenditure.project_id), col(Project.code), category)
+    ).all()
+    found = [
+        PaidForRow(int(i), str(code), None if c is None else str(c), as_money(w), as_money(t))
+        for i, code, c, w, t in rows
+    ]
+    # by project, the unallocated last (the databases disagree on where NULL sorts); a line that reversals
+    # brought back to nothing says nothing
+    found.sort(key=lambda r: (r.project_code, r.category is None, r.category or ""))
+    return [r for r in found if r.in_period_eur or r.to_end_eur]
 
 
 # -- the donor's money, summed --------------------------------------------------------------------------

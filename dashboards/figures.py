@@ -1188,9 +1188,22 @@ def attention(
         if a.amount is not None:
             who = names.get(a.donor, a.donor) if a.donor else labels["budget"]
             row[1] = labels["who_amount"] % {"who": who, "amount": labels.formats.money(a.amount, a.currency)}
+        elif a.phrase:
+            row[1] = labels[a.phrase] % {
+                name: _figure(labels, value, kind) for name, value, kind in a.figures
+            }
         elif a.status:
             row[1] = a.detail.removesuffix(f" ({a.status})") + f" ({labels.word(a.status)})"
     return Panel(panel_id, labels[panel_id], None, numbers, note)
+
+
+def _figure(labels: Labels, value: Decimal | int, kind: str) -> str:
+    """A figure of a sentence, as the page's language writes it."""
+    if kind == "money":
+        return labels.money(Decimal(value))
+    if kind == "share":
+        return labels.percent(Decimal(value))
+    return labels.formats.number(int(value))
 
 
 def donors_index(donors: list[Split], labels: Labels, query: str = "") -> Panel:

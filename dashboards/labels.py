@@ -97,6 +97,21 @@ CATALOGUE: dict[str, str] = {
     "overdue_obligations": _("Overdue reporting obligations"),
     "missing_rates": _("Non-euro pledges or receipts without an exchange rate"),
     "who_amount": _("%(who)s: %(amount)s"),
+    "spent_over_received": _("Projects that spent more than they received"),
+    "overspent_detail": _("spent %(spent)s, received %(received)s"),
+    "money_idle": _("Projects holding money with nothing spent for six months"),
+    "money_idle_note": _(
+        "Since: the later of the first money's arrival and the last expenditure. Projects in implementation"
+        " that still hold money received."
+    ),
+    "spending_after_end": _("Spending dated after the project's end"),
+    "after_end_detail": _("%(count)s expenditures, %(amount)s"),
+    "delivery_behind": _("Spending behind time"),
+    "behind_detail": _("%(used)s of the budget spent in %(gone)s of its time"),
+    "delivery_behind_note": _(
+        "Projects in implementation whose budget used trails the share of their time gone by more than 25"
+        " percentage points. Since: the start."
+    ),
     # a quarter as a table writes it, and as a chart's axis ticks it (Plotly's date format)
     "year_quarter": _("{year}-Q{number}"),
     "quarter_ticks": _("%Y-Q%q"),

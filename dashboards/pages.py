@@ -345,6 +345,10 @@ ATTENTION = (
     "unpaid_commitments",
     "pledges_without_agreement",
     "overdue_obligations",
+    "spent_over_received",
+    "money_idle",
+    "spending_after_end",
+    "delivery_behind",
 )
 
 
@@ -352,7 +356,12 @@ def _data_quality(a: PageArgs) -> Page:
     """What needs attention in the records: stale projects, unusual amounts, overdue items, missing rates."""
     labels = a.labels
     items = queries.needs_attention(a.session, a.filters)
-    notes = {"stale_projects": labels["stale_note"], "unusual_amounts": labels["unusual_note"]}
+    notes = {
+        "stale_projects": labels["stale_note"],
+        "unusual_amounts": labels["unusual_note"],
+        "money_idle": labels["money_idle_note"],
+        "delivery_behind": labels["delivery_behind_note"],
+    }
     panels = [figures.attention(key, items[key], labels, notes.get(key, ""), a.names) for key in ATTENTION]
     panels.append(
         figures.attention("missing_rates", items["missing_rates"], labels, labels["missing_rates_note"])

@@ -753,6 +753,10 @@ class Attention:
     currency: str = ""
     donor: str = ""
     status: str = ""  # a project's status, for the page to name in its language
+    # A sentence of the page's words (a key of dashboards.labels) with its figures, which the page writes
+    # in its language: money (Decimal, euros), a share (a ratio) or a count (int).
+    phrase: str = ""
+    figures: tuple[tuple[str, Decimal | int, str], ...] = ()
 
 
 # How sample data is recognised: the sample loader (portfolio.demo) starts every project code with it.
@@ -854,7 +858,8 @@ def needs_attention(
         )
     ).all()
     late_reports = _late_reports(session, filters, today)
-    return {
+    money_out = _money_out_attention(session, filters, today)
+    return money_out | {
         "stale_projects": stale,
         "unusual_amounts": unusual_amounts(session, filters),
         "pledges_without_agreement": [
@@ -873,6 +878,129 @@ def needs_attention(
         # refuse it with a 422), so this list stays empty unless rows were written around the application;
         # the page says what it would hold.
         "missing_rates": [],
+    }
+
+
+# Money out that needs a look, as AMP's performance rules flag activities: no spending this many months after
+# the money arrived; spending this far behind the time gone (percentage points of the budget).
+IDLE_MONTHS = 6
+BEHIND_BY = Decimal("0.25")
+
+
+def _money_out_attention(session: Session, filters: Filters, today: date) -> dict[str, list[Attention]]:
+    """Projects that spent more than they received; projects in implementation holding money received over
+    ``IDLE_MONTHS`` months ago with nothing spent since; expenditures dated after their project's end; and
+    projects under way whose budget used trails the share of their time gone by more than ``BEHIND_BY``."""
+    chosen = selected_projects(filters)
+    spent = (
+        sa_select(col(Expenditure.project_id).label("pid"), func.sum(Expenditure.amount_eur).label("spent"))
+        .group_by(col(Expenditure.project_id))
+        .subquery("spent")
+    )
+    received = (
+        sa_select(
+            col(Pledge.project_id).label("pid"),
+            func.sum(Receipt.amount_eur).label("received"),
+            func.min(Receipt.received_on).label("first"),
+        )
+        .join(Pledge, col(Pledge.id) == col(Receipt.pledge_id))
+        .group_by(col(Pledge.project_id))
+        .subquery("received")
+    )
+    last_spent = (
+        sa_select(col(Expenditure.project_id).label("pid"), func.max(Expenditure.spent_on).label("last"))
+        .group_by(col(Expenditure.project_id))
+        .subquery("last_spent")
+    )
+    rows = session.execute(
+        sa_select(
+            col(Project.id),
+            col(Project.code),
+            col(Project.title),
+            col(Project.status),
+            col(Project.start_date),
+            col(Project.end_date),
+            col(Project.budget_eur),
+            spent.c.spent,
+            received.c.received,
+            received.c.first,
+            last_spent.c.last,
+        )
+        .outerjoin(spent, spent.c.pid == col(Project.id))
+        .outerjoin(received, received.c.pid == col(Project.id))
+        .outerjoin(last_spent, last_spent.c.pid == col(Project.id))
+        .where(col(Project.id).in_(chosen))
+        .order_by(col(Project.code))
+    ).all()
+    late_rows = session.execute(
+        sa_select(
+            col(Project.code),
+            col(Project.id),
+            col(Project.end_date),
+            func.count(),
+            func.sum(Expenditure.amount_eur),
+        )
+        .join(Project, col(Project.id) == col(Expenditure.project_id))
+        .where(col(Project.id).in_(chosen), col(Expenditure.spent_on) > col(Project.end_date))
+        .group_by(col(Project.code), col(Project.id), col(Project.end_date))
+        .order_by(col(Project.code))
+    ).all()
+    idle_since = today - timedelta(days=IDLE_MONTHS * 365 // 12)
+    over, idle, behind = [], [], []
+    for pid, code, title, status, start, end, budget, out, got, first, last in rows:
+        out, got = out or ZERO, got or ZERO
+        if out > got:
+            over.append(
+                Attention(
+                    "overspent",
+                    code,
+                    f"spent {out} EUR, received {got} EUR",
+                    None,
+                    pid,
+                    phrase="overspent_detail",
+                    figures=(("spent", out, "money"), ("received", got, "money")),
+                )
+            )
+        waiting_since = max(first, last) if first is not None and last is not None else first
+        if (
+            status == "implementation"
+            and got > out
+            and waiting_since is not None
+            and waiting_since < idle_since
+        ):
+            idle.append(Attention("idle", code, f"{title} ({status})", waiting_since, pid, status=status))
+        if status == "implementation" and start and end and budget and start < today < end:
+            gone = Decimal((today - start).days) / Decimal((end - start).days)
+            used = out / budget
+            if used < gone - BEHIND_BY:
+                behind.append(
+                    Attention(
+                        "behind",
+                        code,
+                        f"spent {used:.2%} of the budget in {gone:.2%} of its time",
+                        start,
+                        pid,
+                        phrase="behind_detail",
+                        figures=(("used", used, "share"), ("gone", gone, "share")),
+                    )
+                )
+    after_end = [
+        Attention(
+            "after-end",
+            code,
+            f"{count} expenditures, {total} EUR",
+            end,
+            pid,
+            phrase="after_end_detail",
+            figures=(("count", int(count), "count"), ("amount", total or ZERO, "money")),
+        )
+        for code, pid, end, count, total in late_rows
+    ]
+    return {
+        "spent_over_received": over,
+        "money_idle": sorted(idle, key=lambda a: (a.since or date.min, a.record)),
+        "spending_after_end": after_end,
+        "delivery_behind": behind,
     }
 
 

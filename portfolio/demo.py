@@ -632,7 +632,7 @@ PURCHASES = {
     ],
     BudgetCategory.staff: ["Project officer", "National project assistant"],
     BudgetCategory.travel: ["Expert mission", "Monitoring visit"],
-    BudgetCategory.programme_support: ["Programme support costs"],
+    BudgetCategory.programme_support: ["Support-cost share (7 %)"],
 }
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -246,31 +246,23 @@ def pledge_money(session: Session, project_id: int) -> list[PledgeMoney]:
 @dataclass(frozen=True)
 class ProjectSpending:
     spent_eur: Decimal
-    charged_eur: Decimal
     recent_eur: Decimal  # spent since the day asked for
     by_year: dict[int, Decimal]
 
 
 def project_spending(session: Session, project_id: int, since: date) -> ProjectSpending:
+    """The project's spending by calendar year, with what of it was spent since ``since``: one statement."""
     year = func.extract("year", col(Expenditure.spent_on))
-    rows = session.exec(
-        select(year, func.sum(Expenditure.amount_eur))
-        .where(Expenditure.project_id == project_id)
+    recent = case((col(Expenditure.spent_on) >= since, col(Expenditure.amount_eur)), else_=ZERO)
+    rows = session.execute(
+        sa_select(year, func.sum(Expenditure.amount_eur), func.sum(recent))
+        .where(col(Expenditure.project_id) == project_id)
         .group_by(year)
         .order_by(year)
     ).all()
-    recent = session.exec(
-        select(func.sum(Expenditure.amount_eur)).where(
-            Expenditure.project_id == project_id, Expenditure.spent_on >= since
-        )
-    ).one()
-    charged = session.exec(
-        select(func.sum(Charge.amount_eur))
-        .join(Expenditure, col(Expenditure.id) == col(Charge.expenditure_id))
-        .where(Expenditure.project_id == project_id)
-    ).one()
-    by_year = {int(y): total or ZERO for y, total in rows}
-    return ProjectSpending(sum(by_year.values(), ZERO), charged or ZERO, recent or ZERO, by_year)
+    by_year = {int(y): total or ZERO for y, total, _recent in rows}
+    lately = sum((Decimal(r or 0) for _y, _t, r in rows), ZERO)
+    return ProjectSpending(sum(by_year.values(), ZERO), lately, by_year)
 
 
 # -- the IATI file: a fixed number of statements for the whole selection --------------------------

@@ -15,7 +15,7 @@ expenditures on one project never both spend the same money. Receipts only add t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -47,6 +47,7 @@ from portfolio.spending.schemas import (
     ExpenditureUpdate,
     ReversalCreate,
 )
+from portfolio.writer import Writer
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -136,14 +137,18 @@ def budget(session: Session, project_id: int) -> BudgetView:
     """The project's budget by line, each with what was spent on it, and the unallocated remainder last
     (with what was spent on no line)."""
     project = _project(session, project_id)
-    lines = repository.list_lines(session, project_id)
-    spent = repository.spent_by_line(session, project_id)
+    return _budget_of(session, project, repository.spent_by_line(session, project_id))
+
+
+def _budget_of(session: Session, project: ProjectMoney, spent: dict[int | None, Decimal]) -> BudgetView:
+    """The project's lines, with what ``spent`` (line id → euros; None: on no line) says of each."""
+    lines = repository.list_lines(session, project.id)
     allocated = sum((line.amount_eur for line in lines), ZERO)
     views = [LineView(line, line.amount_eur, spent.get(line.id, ZERO)) for line in lines]
     remainder = (project.budget_eur or ZERO) - allocated
     if project.budget_eur is not None or spent.get(None):
         views.append(LineView(None, remainder, spent.get(None, ZERO)))
-    return BudgetView(project_id, project.budget_eur, allocated, views)
+    return BudgetView(project.id, project.budget_eur, allocated, views)
 
 
 def _unallocated(session: Session, project: ProjectMoney) -> Decimal:
@@ -659,19 +664,152 @@ def spending(session: Session, viewer: Actor, project_id: int, today: date | Non
     project = _project(session, project_id)
     if not _sees_spending(session, viewer, project_id):
         raise ProjectNotFound(f"Project {project_id} does not exist.")
-    today = today or date.today()
-    pledges = repository.pledge_money(session, project_id)
-    totals = repository.project_spending(session, project_id, since=today - timedelta(days=182))
+    return _spending_of(session, viewer, project, today or date.today())
+
+
+def _spending_of(session: Session, viewer: Actor, project: ProjectMoney, today: date) -> SpendingView:
+    pledges = repository.pledge_money(session, project.id)
+    totals = repository.project_spending(session, project.id, since=today - timedelta(days=182))
     received = sum((p.received_eur for p in pledges), ZERO)
     burn = (totals.recent_eur / BURN_MONTHS).quantize(CENT)
     return SpendingView(
-        project_id,
+        project.id,
         project.budget_eur,
         received,
         totals.spent_eur,
-        totals.spent_eur - totals.charged_eur,
+        totals.spent_eur - sum((p.spent_eur for p in pledges), ZERO),
         burn,
         project.end_date,
         [p for p in pledges if viewer.sees_donor(p.donor)],
         totals.by_year,
     )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What a project's page shows of its money out."""
+
+    spending: SpendingView
+    budget: BudgetView
+    latest: list[ExpenditureView]  # the latest expenditures, latest first
+    expenditure_count: int
+
+
+def overview(
+    session: Session, viewer: Actor, project_id: int, rows: int, today: date | None = None
+) -> Overview | None:
+    """The project's budget by line, where its money stands and its latest ``rows`` expenditures, in the
+    same few statements whatever their number — the project read once, the spending by line and the
+    expenditures only when something was spent; None when the viewer may not see them (a donor's account
+    on a project its State does not fund)."""
+    project = _project(session, project_id)
+    if not _sees_spending(session, viewer, project_id):
+        return None
+    money = _spending_of(session, viewer, project, today or date.today())
+    if not money.by_year:  # nothing was ever booked on the project
+        return Overview(money, _budget_of(session, project, {}), [], 0)
+    found, total = repository.list_expenditures(
+        session, ExpenditureFilters(project_id=project_id), PageParams(rows, 0)
+    )
+    budget_view = _budget_of(session, project, repository.spent_by_line(session, project_id))
+    return Overview(money, budget_view, _views(session, viewer, found), total)
+
+
+# -- many expenditures at once (an import) --------------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    """What :func:`record_expenditure` reads of the database for each expenditure, read once for many of
+    them (:func:`load_ledger`) and kept up to date as they are recorded (:func:`write_expenditure`): the
+    budget lines they name, the references already recorded, and what each pledge of their projects
+    brought in and was charged."""
+
+    lines: dict[int, int] = field(default_factory=dict)  # line id → its project's id
+    references: dict[str, int] = field(default_factory=dict)  # reference → the expenditure holding it
+    money: dict[int, list[PledgeMoney]] = field(default_factory=dict)  # project id → its pledges' money
+
+    def pledges(self, project_id: int) -> list[PledgeMoney]:
+        return self.money.get(project_id, [])
+
+    def charged(self, project_id: int, parts: dict[int, Decimal]) -> None:
+        if parts:
+            self.money[project_id] = [
+                PledgeMoney(p.pledge_id, p.donor, p.received_eur, p.spent_eur + parts[p.pledge_id])
+                if p.pledge_id in parts
+                else p
+                for p in self.pledges(project_id)
+            ]
+
+
+def load_ledger(
+    session: Session, project_ids: list[int], line_ids: list[int], references: list[str], *, lock: bool
+) -> Ledger:
+    """The :class:`Ledger` of expenditures to these projects, naming these lines and references: the
+    projects' rows locked first when ``lock`` (as :func:`record_expenditure` locks its project), so that
+    no other writer spends the same money meanwhile."""
+    if lock:
+        repository.lock_projects(session, project_ids)
+    return Ledger(
+        repository.line_projects(session, line_ids),
+        repository.reference_owners(session, references),
+        repository.pledge_money_of(session, project_ids),
+    )
+
+
+def write_expenditure(
+    writer: Writer, facts: Facts, actor: Actor, data: ExpenditureCreate, ledger: Ledger
+) -> dict[str, Any]:
+    """:func:`record_expenditure`'s rules and records, its reads answered by ``facts`` and ``ledger``
+    (loaded once for many expenditures) and its records handed to ``writer``: the expenditure, its
+    charges (shared as :func:`share` or :func:`_manual` shares them) and its audit entry. Its stored
+    columns."""
+    if facts.project(data.project_id) is None:
+        raise ValidationFailed.field(
+            ("body", "project_id"), Said("project %(project)s does not exist", project=str(data.project_id))
+        )
+    _check_day(data.spent_on)
+    if data.line_id is not None and ledger.lines.get(data.line_id) != data.project_id:
+        raise ValidationFailed.field(
+            ("body", "line_id"),
+            Said("budget line %(line)s is not a line of this project", line=str(data.line_id)),
+        )
+    owner = ledger.references.get(data.reference) if data.reference is not None else None
+    if owner is not None:
+        detail = Said(
+            "the reference %(reference)s is already recorded (expenditure %(owner)s)",
+            reference=str(data.reference),
+            owner=str(owner),
+        )
+        raise _on_field(DuplicateReference, ("body", "reference"), detail)
+    rate = rate_of(facts.rate, data.currency, data.spent_on, ("body", "spent_on"))
+    amount_eur = to_eur(data.amount, rate)
+    pledges = ledger.pledges(data.project_id)
+    if data.charges is None:
+        parts, charging = share(amount_eur, pledges), Charging.proportional
+    else:
+        parts, charging = _manual(data.charges, amount_eur, pledges), Charging.manual
+    row = writer.insert(
+        Expenditure,
+        {
+            "project_id": data.project_id,
+            "line_id": data.line_id,
+            "spent_on": data.spent_on,
+            "amount": data.amount,
+            "currency": data.currency,
+            "eur_per_unit": rate,
+            "amount_eur": amount_eur,
+            "description": data.description,
+            "reference": data.reference,
+            "charging": charging.value,
+        },
+    )
+    for pledge_id, amount in sorted(parts.items()):
+        writer.insert(Charge, {"expenditure_id": row["id"], "pledge_id": pledge_id, "amount_eur": amount})
+    writer.add_entry(
+        audit.created_entry(actor, "expenditure", row, data.project_id, charges=_audit_parts(parts))
+    )
+    ledger.charged(data.project_id, parts)
+    if data.reference is not None:
+        ledger.references[data.reference] = row["id"]
+    return row

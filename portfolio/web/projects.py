@@ -50,6 +50,7 @@ from portfolio.web.pager import page_address
 from portfolio.web.project_interests import hub_context as interests_context
 from portfolio.web.render import templates
 from portfolio.web.session import PageUser, actor_of, csrf_protect, may
+from portfolio.web.spending import section_context as spending_context
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -377,6 +378,7 @@ def project_page(request: Request, session: SessionDep, user: PageUser, project_
         month_of=month_of,
         notice=gettext(NOTICES[done]) if done in NOTICES else None,
         **interests,  # the Interests section
+        **spending_context(request, session, user, project_id),  # the Budget and spending section
         norm_titles=norm_titles,
     )
 

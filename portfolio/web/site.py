@@ -24,6 +24,7 @@ from portfolio.web import (
     project_delete,
     project_forms,
     projects,
+    spending,
 )
 
 HERE = Path(__file__).parent
@@ -36,6 +37,7 @@ ROUTERS = (
     project_delete.router,
     projects.router,
     funding.router,
+    spending.router,
     processes.router,
     imports.router,
     accounts.router,

@@ -185,6 +185,15 @@ def _control_problems(tables: dict[str, Any]) -> list[FieldError]:
     return problems
 
 
+def _unlink_own_rows(connection: Connection, table: Table) -> None:
+    """Clear the links of a table's rows to rows of the same table (a reversal's to the expenditure it
+    reverses), so that one DELETE takes them all: SQLite checks an ON DELETE RESTRICT row by row, and
+    would refuse to delete an expenditure before its reversal."""
+    own = sorted({k.parent.name for k in table.foreign_keys if k.column.table is table and k.parent.nullable})
+    if own:
+        connection.execute(table.update().values(dict.fromkeys(own)))
+
+
 class NotEmpty(Conflict):
     slug = "database-not-empty"
     title = "Database not empty"
@@ -252,6 +261,7 @@ def restore(session: Session, document: dict[str, Any], *, replace: bool = False
                 "The database already holds records; restore into an empty one, or pass --replace."
             )
         for table in reversed(_tables()):
+            _unlink_own_rows(connection, table)
             connection.execute(table.delete())
     # the backup's catalogue, titles and all, replaces it
     connection.execute(metadata.tables[CATALOGUE_TITLES].delete())

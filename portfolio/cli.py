@@ -336,9 +336,10 @@ def dashboards_export(
 
 
 KINDS = (
-    "projects, pledges, receipts, milestones, indicators, national-processes, exchange-rates or agreements"
+    "projects, pledges, receipts, milestones, indicators, national-processes, exchange-rates, agreements or "
+    "expenditures"
 )
-EXPORT_KINDS = f"{KINDS.replace(' or ', ', ')} or obligations"
+EXPORT_KINDS = f"{KINDS.replace(' or ', ', ')}, obligations or budget-lines"
 
 
 @app.command("import")

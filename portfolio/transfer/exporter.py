@@ -1,6 +1,7 @@
 """Exporting records as spreadsheet rows in the import templates' columns, so that an export can be
 edited and imported back. A donor account gets only what it may read: its own State's pledges, and the
-agreements and reporting obligations that go with them."""
+agreements and reporting obligations that go with them; the expenditures of the projects its State funds
+(never which pledge paid for them: no charge, its own State's or another's, is exported)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from portfolio.projects.repository import ProjectFilters
 from portfolio.projects.schemas import ActivityType, Area, ProjectStatus
 from portfolio.reference import sdg_targets
 from portfolio.security import Actor
+from portfolio.spending.schemas import BudgetCategory
 from portfolio.states.schemas import StateKind
 from portfolio.transfer import repository
 from portfolio.transfer.kinds import CodeList, Kind, column_names
@@ -61,6 +63,8 @@ class ExportFilters:
     processes: ProcessFilters = field(default_factory=ProcessFilters)
     rates: RateFilters = field(default_factory=RateFilters)
     obligations: ObligationFilters = field(default_factory=ObligationFilters)
+    # The projects whose spending is listed line by line: set by :func:`seen_by` from ``projects``.
+    spending: ProjectFilters = field(default_factory=ProjectFilters)
 
 
 Rows = list[list[Any]]
@@ -185,6 +189,30 @@ def _obligations(session: Session, filters: ExportFilters) -> Rows:
     ]
 
 
+def _expenditures(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [
+            code,
+            e.spent_on,
+            e.amount,
+            e.currency,
+            e.line_id,
+            e.description,
+            e.reference,
+            e.amount_eur,
+            reverses if e.reverses_id is not None else None,
+        ]
+        for e, code, reverses in repository.expenditures(session, filters.spending)
+    ]
+
+
+def _budget_lines(session: Session, filters: ExportFilters) -> Rows:
+    return [
+        [code, b.id, b.category, b.label, b.year, b.original_eur, b.amount_eur]
+        for b, code in repository.budget_lines(session, filters.projects)
+    ]
+
+
 def _national_processes(session: Session, filters: ExportFilters) -> Rows:
     found, codes = repository.processes(session, filters.processes)
     reached = repository.stage_dates(session)
@@ -223,17 +251,21 @@ ROWS: dict[Kind, Callable[[Session, ExportFilters], Rows]] = {
     Kind.obligations: _obligations,
     Kind.national_processes: _national_processes,
     Kind.exchange_rates: _rates,
+    Kind.expenditures: _expenditures,
+    Kind.budget_lines: _budget_lines,
 }
 
 
 def seen_by(viewer: Actor, filters: ExportFilters) -> ExportFilters:
-    """The filters as ``viewer`` may apply them: which projects a donor funds, and whose pledges,
-    agreements and obligations are listed line by line."""
+    """The filters as ``viewer`` may apply them: which projects a donor funds, whose pledges, agreements
+    and obligations are listed line by line, and whose projects' spending (a donor's: the projects its
+    own State funds, as the expenditures' API shows them)."""
     return replace(
         filters,
         projects=replace(filters.projects, donor=viewer.donor_filter(filters.projects.donor)),
         pledges=replace(filters.pledges, donor=viewer.own_donor_filter(filters.pledges.donor)),
         obligations=replace(filters.obligations, donor=viewer.own_donor_filter(filters.obligations.donor)),
+        spending=replace(filters.projects, donor=viewer.own_donor_filter(filters.projects.donor)),
     )
 
 
@@ -273,6 +305,7 @@ def code_lists(session: Session) -> dict[CodeList, list[str]]:
         "obligation_kinds": [k.value for k in ObligationKind],
         "obligation_states": [s.value for s in ObligationState],
         "yes_no": ["yes", "no"],
+        "budget_categories": [c.value for c in BudgetCategory],
     }
 
 

@@ -12,7 +12,10 @@ Rows are matched to stored records by natural key, so importing the same file tw
 * receipt: the pledge's key + received_on + amount;
 * milestone: project code + title; indicator: project code + name;
 * agreement (one per pledge): its pledge's project code + donor + pledged_on, and the pledge's amount
-  when the project has several pledges from the donor on that day.
+  when the project has several pledges from the donor on that day;
+* expenditure: the finance system's ``reference``, which every row must give: a row whose reference is
+  recorded already is skipped (counted unchanged), never compared or changed (a correction, which shares
+  the money again, is made through the API); a reference twice in one file is refused.
 
 Keys that may legitimately repeat (two equal receipts on one day) are matched by occurrence: the second
 such row in a file is the second such record. Cells left empty take the API's default; a column left out
@@ -79,6 +82,8 @@ from portfolio.projects.schemas import (
     ProjectUpdate,
 )
 from portfolio.security import Actor
+from portfolio.spending import service as spending_service
+from portfolio.spending.schemas import ExpenditureCreate
 from portfolio.states import repository as states_repository
 from portfolio.states.names import name_in
 from portfolio.transfer import repository as transfer_repository
@@ -290,7 +295,9 @@ def write_refused(exc: OperationalError) -> bool:
     )
 
 
-_CODE = {Kind.projects: "code", Kind.pledges: "project_code"}
+_CODE = {Kind.projects: "code", Kind.pledges: "project_code", Kind.expenditures: "project_code"}
+# The most an id is in every database (PostgreSQL's integer): a larger one names no record.
+ID_MAX = 2**31 - 1
 
 
 class _Importer:
@@ -299,6 +306,7 @@ class _Importer:
         self.actor = actor
         self.kind = kind
         self.columns = {c.name: c for c in COLUMNS[kind]}
+        self.read_only = tuple(c.name for c in COLUMNS[kind] if c.read_only)
         self.seen: dict[tuple[Any, ...], int] = {}  # unique keys: the row that first named them
         self.occurrences: dict[tuple[Any, ...], int] = defaultdict(int)  # repeatable keys: how often so far
         self.project_ids: dict[str, int | None] = {}
@@ -310,12 +318,21 @@ class _Importer:
         self.bulk = BulkWriter(session, actor)
         # New projects and pledges, the bulk of any first import, take the fast path: the services' own
         # write path (write_project, write_pledge), checked against facts loaded once for the file and
-        # written by the bulk writer as multi-row INSERTs. Everything else goes row by row, as the API.
-        fast = {Kind.projects: self._new_project, Kind.pledges: self._new_pledge}
+        # written by the bulk writer as multi-row INSERTs. So do expenditures, every one of them new or
+        # skipped (write_expenditure: record_expenditure's rules against the pledges' money, lines and
+        # references loaded once for the file, kept up to date row by row). Everything else goes row by
+        # row, as the API.
+        fast = {
+            Kind.projects: self._new_project,
+            Kind.pledges: self._new_pledge,
+            Kind.expenditures: self._new_expenditure,
+        }
         self.fast: Callable[[dict[str, str]], Outcome | None] | None = fast.get(kind)
         self.facts: Facts = LiveFacts(session)  # replaced by facts loaded for the file (:meth:`prepare`)
         self.codes: dict[str, Project] = {}
         self.pledge_keys: dict[tuple[Any, ...], int] = defaultdict(int)
+        self.ledger = spending_service.Ledger()  # loaded for the file's expenditures (:meth:`prepare`)
+        self.reversed: set[str] = set()  # the references, among those a file's reversals name, reversed
         self.change: RowChange | None = None  # what the row being read changes, kept if it is good
         self._state_names: dict[str, str] | None = None
         self.checks = self._cell_checks()
@@ -325,11 +342,28 @@ class _Importer:
         if self.fast is None:
             return
         codes = [c for _, cells in table.rows if (c := cells.get(_CODE[self.kind], "").strip())]
-        self.facts = LoadedFacts(self.session, codes, rates=self.kind == Kind.pledges)
+        rates = self.kind in (Kind.pledges, Kind.expenditures)
+        self.facts = LoadedFacts(self.session, codes, rates=rates)
         self.codes = self.facts.by_code
         if self.kind == Kind.pledges:
             ids = sorted(self.facts.by_id)
             self.pledge_keys.update(funding_repository.pledge_key_counts(self.session, ids))
+        if self.kind == Kind.expenditures:
+            self._prepare_expenditures(table, sorted(self.facts.by_id))
+
+    def _prepare_expenditures(self, table: Table, project_ids: list[int]) -> None:
+        """The file's projects locked (a real run) and what recording their expenditures reads, at once."""
+        rows = [cells for _, cells in table.rows]
+        lines = [int(t) for cells in rows if _whole(t := cells.get("line_id", "").strip())]
+        self.ledger = spending_service.load_ledger(
+            self.session,
+            project_ids,
+            [n for n in lines if 0 < n <= ID_MAX],
+            [r for cells in rows if (r := cells.get("reference", "").strip())],
+            lock=not self.dry_run,
+        )
+        named = [r for cells in rows if (r := cells.get("reverses", "").strip())]
+        self.reversed = transfer_repository.reversed_references(self.session, named)
 
     def _new_project(self, cells: dict[str, str]) -> Outcome | None:
         data = ProjectCreate.model_validate(self._values(cells, skip=("status", "status_on")))
@@ -376,6 +410,9 @@ class _Importer:
             withdrawn=wanted == PledgeStatus.withdrawn,
         )
         return Outcome.created
+
+    def _new_expenditure(self, cells: dict[str, str]) -> Outcome:
+        return self._expenditures(cells, set(cells))
 
     def row(
         self, number: int, cells: dict[str, str], report: ImportReport, bad_cells: list[RowProblem]
@@ -502,6 +539,8 @@ class _Importer:
         an empty cell is checked too."""
         checks: list[tuple[str, Callable[[str], list[str]], bool]] = []
         for name, column in self.columns.items():
+            if column.read_only:
+                continue
             if name == "project_code":
                 checks.append((name, self._code_problem, True))
             elif name == "project_codes":
@@ -571,7 +610,7 @@ class _Importer:
             column = self.columns[name]
             if column.type == "list":
                 values[name] = [item.strip() for item in text.split(";") if item.strip()]
-            elif column.type == "int" and text.lstrip("-").isdigit():
+            elif column.type == "int" and _whole(text.removeprefix("-")):
                 values[name] = int(text)
             else:
                 values[name] = text
@@ -946,6 +985,54 @@ class _Importer:
         )
         return Outcome.updated
 
+    def _expenditures(self, cells: dict[str, str], present: set[str]) -> Outcome:
+        """A new expenditure through :func:`portfolio.spending.service.write_expenditure` (the rules of
+        ``POST /api/v1/expenditures``), or a row whose reference is recorded already, skipped."""
+        reference = cells.get("reference", "").strip()
+        reverses = cells.get("reverses", "").strip()
+        if reverses:
+            if not reference and reverses in self.reversed:
+                return Outcome.unchanged  # a reversal exported with the entry it reverses, recorded already
+            raise RowError(
+                [
+                    (
+                        "reverses",
+                        f"a reversal of {reverses} is not imported: reverse the expenditure through the API "
+                        "(POST /api/v1/expenditures/{id}/reversal), then leave this column empty",
+                    )
+                ]
+            )
+        problems: list[tuple[str | None, str]] = []
+        project_id = 0
+        try:
+            project_id = self._project_id(cells.get("project_code", ""))
+        except RowError as exc:
+            problems += exc.problems
+        if not reference:
+            problems.append(
+                (
+                    "reference",
+                    "a value is required: the finance system's reference of the entry, which keeps a "
+                    "second import of the file from recording it twice",
+                )
+            )
+        values = self._values(cells, skip=("project_code", *self.read_only))
+        try:
+            data = ExpenditureCreate.model_validate({**values, "project_id": project_id})
+        except ValidationError as exc:
+            problems += self._problems(exc)
+        if problems:
+            raise RowError(problems)
+        assert data.reference is not None
+        first = self.seen.get(("expenditure", data.reference))
+        if first is not None and first != self.current_row:  # the row itself, checked again: no twin
+            raise RowError([("reference", f"the reference {data.reference} already appears on row {first}")])
+        self.seen[("expenditure", data.reference)] = self.current_row
+        if data.reference in self.ledger.references:
+            return Outcome.unchanged  # recorded already: importing a file again adds nothing
+        spending_service.write_expenditure(self.bulk, self.facts, self.actor, data, self.ledger)
+        return Outcome.created
+
     def _exchange_rates(self, cells: dict[str, str], present: set[str]) -> Outcome:
         data = ExchangeRateCreate.model_validate(self._values(cells))
         self._unique(("rate", data.currency, data.month), f"{data.currency} {data.month}")
@@ -987,6 +1074,11 @@ def _status_problems(text: str) -> list[str]:
     except RowError as exc:
         return [m for _, m in exc.problems]
     return []
+
+
+def _whole(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits ("²" is a digit to Python, not to ``int``)."""
+    return text.isascii() and text.isdigit()
 
 
 def _items(text: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 Column names are the API's field names. A record that belongs to another one names it by its natural
 key rather than by a database id, so that a file can move between databases: a project by its
-``project_code``, a pledge by its project code, donor, date, currency and amount.
+``project_code``, a pledge by its project code, donor, date, currency and amount. The one exception is an
+expenditure's budget line, named by its id as the budget-lines export gives it (a line has no natural key):
+an expenditures file that names lines belongs to the database it was exported from.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CodeList = Literal[
     "obligation_kinds",
     "obligation_states",
     "yes_no",
+    "budget_categories",
 ]
 
 
@@ -45,11 +48,14 @@ class Kind(StrEnum):
     exchange_rates = "exchange-rates"
     agreements = "agreements"
     obligations = "obligations"
+    expenditures = "expenditures"
+    budget_lines = "budget-lines"
 
 
 # Kinds that are exported but never imported: a reporting obligation follows from its agreement's schedule
-# (or is added by hand through the API), and its status is recorded one report at a time.
-EXPORT_ONLY = frozenset({Kind.obligations})
+# (or is added by hand through the API), and its status is recorded one report at a time; a budget line's
+# every revision is dated and says why, through the API.
+EXPORT_ONLY = frozenset({Kind.obligations, Kind.budget_lines})
 IMPORTABLE = tuple(k for k in Kind if k not in EXPORT_ONLY)
 
 
@@ -61,6 +67,7 @@ class Column:
     example: str
     help: str
     codes: CodeList | None = None  # the allowed values, for a coded column
+    read_only: bool = False  # exported for reading; the import neither checks nor takes it
 
     @property
     def states(self) -> bool:
@@ -76,8 +83,9 @@ def _c(
     *,
     required: bool = False,
     codes: CodeList | None = None,
+    read_only: bool = False,
 ) -> Column:
-    return Column(name, type_, required, example, help_, codes)
+    return Column(name, type_, required, example, help_, codes, read_only)
 
 
 _PEOPLE = (
@@ -316,6 +324,67 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
             "yes: generated from the agreement's schedule; no: added by hand.",
             codes="yes_no",
         ),
+    ),
+    Kind.expenditures: (
+        _PROJECT_CODE,
+        _c(
+            "spent_on",
+            "date",
+            "2024-12-05",
+            "When the money was spent (not in the future); converted to euros at the rate of its month.",
+            required=True,
+        ),
+        _c("amount", "decimal", "18250.00", "In the currency spent, more than 0.", required=True),
+        _c("currency", "text", "EUR", "ISO 4217 code.", required=True, codes="currencies"),
+        _c(
+            "line_id",
+            "int",
+            "",
+            "The id of the project's budget line it is booked on (see the budget-lines export); empty: "
+            "the unallocated budget.",
+        ),
+        _c("description", "text", "Hydraulic shears, lot 2", "Free text."),
+        _c(
+            "reference",
+            "text",
+            "FIN-2024-004211",
+            "The finance system's reference of the entry (key): a row whose reference is already "
+            "recorded is skipped, so a file imported twice adds nothing.",
+            required=True,
+        ),
+        _c(
+            "amount_eur",
+            "decimal",
+            "",
+            "In euros at the rate of its month, as recorded; exported for reading, the import ignores it "
+            "(it converts the amount itself).",
+            read_only=True,
+        ),
+        _c(
+            "reverses",
+            "text",
+            "",
+            "For a reversal (a negative entry), the reference of the expenditure it cancels; exported for "
+            "reading. Reversals are recorded through the API: an import skips one already recorded and "
+            "refuses any other.",
+            read_only=True,
+        ),
+    ),
+    Kind.budget_lines: (
+        _PROJECT_CODE,
+        _c("line_id", "int", "12", "The line's id (what an expenditure row names).", required=True),
+        _c(
+            "category",
+            "text",
+            "equipment",
+            "The budget category.",
+            required=True,
+            codes="budget_categories",
+        ),
+        _c("label", "text", "Destruction equipment", "Free text."),
+        _c("year", "int", "2025", "The budget year; empty for the whole project."),
+        _c("original_eur", "decimal", "250000.00", "What the line was first given, in euros.", required=True),
+        _c("amount_eur", "decimal", "280000.00", "What it holds after its revisions.", required=True),
     ),
 }
 

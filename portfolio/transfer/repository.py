@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, func, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from portfolio.agreements import repository as agreements_repository
@@ -25,6 +26,7 @@ from portfolio.processes.repository import ProcessFilters
 from portfolio.projects import repository as projects_repository
 from portfolio.projects.models import Indicator, Milestone, Project, ProjectStatusChange
 from portfolio.projects.repository import AnySelect, ProjectFilters
+from portfolio.spending.models import BudgetLine, Expenditure
 from portfolio.states.models import State
 from portfolio.users.models import User
 
@@ -188,7 +190,46 @@ def rates(
     return session.exec(query.order_by(col(ExchangeRate.currency), col(ExchangeRate.month))).all()
 
 
+def expenditures(session: Session, filters: ProjectFilters) -> Sequence[Row[Expenditure, str, str | None]]:
+    """The expenditures of the selected projects, each with its project's code and, for a reversal, the
+    reference of the expenditure it reverses; by project, day and id."""
+    reversed_ = aliased(Expenditure)
+    ids = projects_repository.filtered_ids(filters).subquery()
+    return session.execute(
+        sa_select(Expenditure, col(Project.code), col(reversed_.reference))
+        .join(Project, col(Project.id) == col(Expenditure.project_id))
+        .outerjoin(reversed_, col(reversed_.id) == col(Expenditure.reverses_id))
+        .where(col(Expenditure.project_id).in_(sa_select(ids.c.id)))
+        .order_by(col(Project.code), col(Expenditure.spent_on), col(Expenditure.id))
+    ).all()
+
+
+def budget_lines(session: Session, filters: ProjectFilters) -> Sequence[Row[BudgetLine, str]]:
+    """The budget lines of the selected projects, each with its project's code."""
+    ids = projects_repository.filtered_ids(filters).subquery()
+    return session.execute(
+        sa_select(BudgetLine, col(Project.code))
+        .join(Project, col(Project.id) == col(BudgetLine.project_id))
+        .where(col(BudgetLine.project_id).in_(sa_select(ids.c.id)))
+        .order_by(col(Project.code), col(BudgetLine.year).nulls_first(), col(BudgetLine.id))
+    ).all()
+
+
 # -- the importer's look-ups: stored records matched by natural key, in id order ----------------------
+
+
+def reversed_references(session: Session, references: Sequence[str]) -> set[str]:
+    """Those of ``references`` whose expenditure was reversed."""
+    wanted = sorted(set(references))
+    found: set[str] = set()
+    reversals = select(Expenditure.reverses_id).where(col(Expenditure.reverses_id).is_not(None))
+    for start in range(0, len(wanted), 500):
+        query = select(Expenditure.reference).where(
+            col(Expenditure.reference).in_(wanted[start : start + 500]),
+            col(Expenditure.id).in_(reversals),
+        )
+        found.update(r for r in session.exec(query) if r)
+    return found
 
 
 def pledges_with_key(

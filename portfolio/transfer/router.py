@@ -115,8 +115,8 @@ def _report(report: importer.ImportReport) -> ImportReportRead:
     description=(
         "The CSV holds the header row only. The XLSX adds a `columns` sheet with each column's meaning, "
         "an example and its allowed values, and offers the allowed values of every coded column as a "
-        "drop-down (read from a hidden `lists` sheet). Obligations, which are exported only, have none "
-        "(422)."
+        "drop-down (read from a hidden `lists` sheet). Obligations and budget lines, which are exported "
+        "only, have none (422)."
     ),
     response_class=Response,
     responses={**FILE_RESPONSES, **problem_responses(401, 403, 422, 503)},
@@ -137,6 +137,11 @@ def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
         "project code + title; indicator: project code + name; rate: currency + month; agreement: its "
         "pledge's project code + donor + pledged_on, and pledge_amount where that day's pledges need "
         "telling apart), so importing a file twice changes nothing and changed rows update their records.\n\n"
+        "An expenditure row must give the finance system's `reference`: a row whose reference is already "
+        "recorded is skipped (counted in `unchanged`, never changed: corrections go through the API), so "
+        "the same export imported twice adds nothing; a reference twice in one file is refused. Each new "
+        "one goes through the rules of `POST /api/v1/expenditures` (its month's rate, shared among the "
+        "project's pledges in proportion to what each brought in, none beyond what it has left).\n\n"
         "With `dry_run=true` every row is checked and every problem reported (row, column, value, "
         "message saying what to type instead, e.g. a State's three-letter code for its name), and "
         "`changes` lists, for each row that updates a stored record, the fields it changes "
@@ -145,8 +150,8 @@ def template(session: SessionDep, kind: Kind, fmt: Format) -> Response:
         '(`loc`: `["file", row, column]`) and which carries the same members as a dry run\'s report '
         "(`rows`, `created`, `updated`, `unchanged`, `problems`, `changes`…).\n\n"
         "An agreement row goes through the same rules as `POST|PATCH /api/v1/pledges/{id}/agreement`: a "
-        "signed one commits its pledge and generates its reporting obligations. Obligations are exported "
-        "only (422)."
+        "signed one commits its pledge and generates its reporting obligations. Obligations and budget "
+        "lines are exported only (422)."
     ),
     responses=problem_responses(400, 401, 403, 413, 415, 422, 503),
 )
@@ -315,6 +320,19 @@ EXPORTS: list[tuple[Kind, Callable[..., Response], str]] = [
         _pledge_export(Kind.agreements),
         "the pledge list's filters (whose agreements); a donor gets its own State's. No amounts, except a "
         "pledge's where the project has several from the donor on that day (the import's key)",
+    ),
+    (
+        Kind.expenditures,
+        _project_export(Kind.expenditures),
+        "the project list's filters (whose expenditures); a donor gets those of the projects its own State "
+        "funds. Which pledge paid for each is not exported. `amount_eur` and `reverses` are for reading: an "
+        "import ignores the first and skips or refuses a row with the second",
+    ),
+    (
+        Kind.budget_lines,
+        _project_export(Kind.budget_lines),
+        "the project list's filters (whose budget lines). Exported only: a line and its revisions are "
+        "recorded through the API; an expenditure row names its line by `line_id`",
     ),
     (
         Kind.obligations,

@@ -79,11 +79,19 @@ class NotImportable(ValidationFailed):
     title = "This kind is exported, not imported"
 
     def __init__(self, kind: Kind) -> None:
+        why = WHY_EXPORT_ONLY.get(kind, "they are recorded through the API")
         super().__init__(
-            f"{kind.value} are exported only: a reporting obligation follows from its agreement's schedule "
-            "(import the agreements) or is added through the API, and its status is recorded there.",
+            f"{kind.value} are exported only: {why}.",
             errors=[FieldError(("path", "kind"), f"{kind.value} cannot be imported")],
         )
+
+
+WHY_EXPORT_ONLY = {
+    Kind.obligations: "a reporting obligation follows from its agreement's schedule (import the agreements) "
+    "or is added through the API, and its status is recorded there",
+    Kind.budget_lines: "a budget line and each revision of it, dated and with its reason, are recorded "
+    "through the API (POST /api/v1/projects/{id}/budget-lines)",
+}
 
 
 def importable(kind: Kind) -> Kind:

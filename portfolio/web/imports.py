@@ -65,6 +65,7 @@ def kind_labels(lang: str) -> dict[Kind, str]:
         Kind.national_processes: _("National processes"),
         Kind.exchange_rates: _("Exchange rates"),
         Kind.agreements: _("Contribution agreements"),
+        Kind.expenditures: _("Expenditures"),
     }
 
 

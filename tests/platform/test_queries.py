@@ -209,6 +209,13 @@ class Portfolio:
         ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=agreement), 201)
         self._add_milestone(pid, i)
         self._add_indicator(pid, i)
+        line = {"category": "equipment", "amount_eur": "1000.00"}
+        line_id = ok(client.post(f"/api/v1/projects/{pid}/budget-lines", json=line), 201)["id"]
+        spent = {"project_id": pid, "line_id": line_id, "spent_on": "2024-06-10", "amount": "100.00"}
+        ok(
+            client.post("/api/v1/expenditures", json=spent | {"currency": "EUR", "reference": f"FIN-{i}"}),
+            201,
+        )
         process = {
             "state": "SRB",
             "name": f"National SALW Commission {i}",

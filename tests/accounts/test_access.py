@@ -92,6 +92,20 @@ TABLE = {
     ("GET", "/api/v1/exports/exchange-rates.{fmt}"): "read",
     ("GET", "/api/v1/exports/agreements.{fmt}"): "read",
     ("GET", "/api/v1/exports/obligations.{fmt}"): "read",
+    ("GET", "/api/v1/exports/expenditures.{fmt}"): "read",
+    ("GET", "/api/v1/exports/budget-lines.{fmt}"): "read",
+    ("GET", "/api/v1/projects/{project_id}/budget"): "read",
+    ("POST", "/api/v1/projects/{project_id}/budget-lines"): "write",
+    ("PATCH", "/api/v1/budget-lines/{line_id}"): "write",
+    ("GET", "/api/v1/budget-lines/{line_id}/revisions"): "read",
+    ("GET", "/api/v1/projects/{project_id}/spending"): "read",
+    ("GET", "/api/v1/expenditures"): "read",
+    ("POST", "/api/v1/expenditures"): "write",
+    ("GET", "/api/v1/expenditures/{expenditure_id}"): "read",
+    ("PATCH", "/api/v1/expenditures/{expenditure_id}"): "write",
+    ("POST", "/api/v1/expenditures/{expenditure_id}/reversal"): "write",
+    ("GET", "/api/v1/pledges/{pledge_id}/instalments"): "read",
+    ("PUT", "/api/v1/pledges/{pledge_id}/instalments"): "write",
     ("POST", "/api/v1/projects/{project_id}/interests"): "interests",
     ("GET", "/api/v1/interests"): "read",
     ("GET", "/api/v1/interests/{interest_id}"): "read",
@@ -171,7 +185,18 @@ def world(client, accounts):
     agreement = ok(client.post(f"/api/v1/pledges/{pledge['id']}/agreement", json=agreement), 201)
     due = {"agreement_id": agreement["id"], "kind": "other", "due_on": "2024-09-30"}
     obligation = ok(client.post("/api/v1/obligations", json=due), 201)
+    line = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/budget-lines",
+            json={"category": "travel", "amount_eur": "5.00"},
+        ),
+        201,
+    )
+    spent = {"project_id": project["id"], "spent_on": "2024-06-01", "amount": "1.00", "currency": "EUR"}
+    expenditure = ok(client.post("/api/v1/expenditures", json=spent), 201)
     return {
+        "line_id": line["id"],
+        "expenditure_id": expenditure["id"],
         "document_id": document["id"],
         "obligation_id": obligation["id"],
         "follow_up_id": follow_up["id"],
@@ -362,7 +387,20 @@ def confidential(client, accounts):
         obligation = ok(client.post("/api/v1/obligations", json=due), 201)
     ok(client.patch(f"/api/v1/obligations/{obligation['id']}", json={"note": SECRET_NOTE}))
     own_obligation = ok(client.get("/api/v1/obligations", params={"donor": "DEU"}))["items"][0]
+    line = ok(
+        client.post(
+            f"/api/v1/projects/{project['id']}/budget-lines",
+            json={"category": "travel", "amount_eur": "5.00"},
+        ),
+        201,
+    )
+    # spending paid from the other State's money alone: its share is the other State's too
+    charged = {"charges": [{"pledge_id": other["id"], "amount_eur": "55.55"}], "line_id": line["id"]}
+    spent = {"project_id": project["id"], "spent_on": "2024-06-01", "amount": "60.00", "currency": "EUR"}
+    expenditure = ok(client.post("/api/v1/expenditures", json=spent | charged), 201)
     ids = {
+        "line_id": line["id"],
+        "expenditure_id": expenditure["id"],
         "document_id": document["id"],
         "obligation_id": own_obligation["id"],
         "interest_id": own_interest["id"],
@@ -381,6 +419,7 @@ def confidential(client, accounts):
     forbidden = ["USA", "United States", "4321.98", "4,321.98", "123.46", "61.73", SECRET_NOTE]
     forbidden += ["7654.32", "7,654.32"]  # the other State's expression of interest
     forbidden += ["SAMPLE-CA-9876"]  # the other State's agreement
+    forbidden += ["55.55", "55,55"]  # what the other State's money paid for
     return {"ids": ids, "own": own["id"], "other": other["id"], "forbidden": forbidden}
 
 

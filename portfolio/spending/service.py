@@ -47,7 +47,7 @@ from portfolio.spending.schemas import (
     ExpenditureUpdate,
     ReversalCreate,
 )
-from portfolio.writer import Writer
+from portfolio.writer import SessionWriter, Writer
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -474,34 +474,15 @@ def _check_day(day: date) -> None:
 
 
 def record_expenditure(session: Session, actor: Actor, data: ExpenditureCreate, facts: Facts) -> Expenditure:
-    project = _project(session, data.project_id, for_update=True, loc=("body", "project_id"))
-    _check_day(data.spent_on)
-    _check_line(session, project.id, data.line_id)
-    _check_reference(session, data.reference)
-    rate = rate_of(facts.rate, data.currency, data.spent_on, ("body", "spent_on"))
-    amount_eur = to_eur(data.amount, rate)
-    pledges = repository.pledge_money(session, project.id)
-    if data.charges is None:
-        parts, charging = share(amount_eur, pledges), Charging.proportional
-    else:
-        parts, charging = _manual(data.charges, amount_eur, pledges), Charging.manual
-    expenditure = Expenditure(
-        project_id=project.id,
-        line_id=data.line_id,
-        spent_on=data.spent_on,
-        amount=data.amount,
-        currency=data.currency,
-        eur_per_unit=rate,
-        amount_eur=amount_eur,
-        description=data.description,
-        reference=data.reference,
-        charging=charging,
+    """One expenditure, by the rules and records of :func:`write_expenditure` (the import's too): its
+    project locked first, then what it needs read for it alone."""
+    lines = [data.line_id] if data.line_id is not None else []
+    references = [data.reference] if data.reference is not None else []
+    ledger = load_ledger(session, [data.project_id], lines, references, lock=True)
+    writer = SessionWriter(session)
+    expenditure: Expenditure = writer.record(
+        Expenditure, write_expenditure(writer, facts, actor, data, ledger)
     )
-    session.add(expenditure)
-    session.flush()
-    _charge(session, expenditure, parts)
-    audit.created(session, actor, "expenditure", expenditure, project.id, charges=_audit_parts(parts))
-    session.flush()
     return expenditure
 
 
